@@ -1,0 +1,53 @@
+"""The one typed Settings object, read from the environment (prefix SHENBAO_) and passed in everywhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "dev-insecure-secret-change-me"  # noqa: S105 - refused outside development
+
+
+class Settings(BaseSettings):
+    """Every knob of a Shenbao deployment; nothing else reads os.environ."""
+
+    model_config = SettingsConfigDict(env_prefix="SHENBAO_", env_file=None, extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(default_factory=lambda: f"sqlite:///{Path('var/shenbao.db').resolve()}")
+    public_url: str = "http://127.0.0.1:8000"
+    secret_key: str = PLACEHOLDER_SECRET
+
+    telegram_bot_token: str | None = None
+    telegram_secret_token: str | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+
+    wechat_token: str | None = None
+    wechat_app_id: str | None = None
+    wechat_app_secret: str | None = None
+    wechat_aes_key: str | None = None
+    wechat_api_url: str = "https://api.weixin.qq.com"
+
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from: str | None = None
+
+    web_simulator: bool = True
+    locale: str = "zh_CN"
+    timezone: str = "Asia/Shanghai"
+    dialogue_ttl_minutes: int = 60 * 24
+    access_token_minutes: int = 60 * 8
+    sms_quiet_start: str = "21:00"
+    sms_quiet_end: str = "08:00"
+    escalation_margin_days: int = 2
+    dispatcher_interval_seconds: float = 1.0
+    run_dispatcher: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:
+            raise ValueError("SHENBAO_SECRET_KEY must be set to a real secret in production")
+        return self

@@ -1,0 +1,5 @@
+"""Chinese message understanding: text -> Parse. Pure: no database, no settings, no network."""
+
+from nlu.types import Parse, Place
+
+__all__ = ["Parse", "Place"]

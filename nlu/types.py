@@ -1,0 +1,47 @@
+"""What the parser returns: a Parse (serialisable; keys of the CLI contract in design.md)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Intent = Literal["report", "status", "consent", "decline", "cancel", "help", "human", "greeting", "other"]
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A matched division: as far down as the text goes (county, township, village)."""
+
+    code: str
+    level: str  # county | township | village
+    name: str
+    county: str | None = None
+    county_code: str | None = None
+    township: str | None = None
+    township_code: str | None = None
+    village: str | None = None
+    village_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Parse:
+    intent: Intent = "other"
+    risks: list[str] = field(default_factory=list)  # A27 "01".."09"
+    disasters: list[str] = field(default_factory=list)  # A27a "01".."07"
+    guarantees: list[str] = field(default_factory=list)  # "A23".."A26"
+    urgent: bool = False
+    amounts: list[float] = field(default_factory=list)  # yuan
+    household_size: int | None = None
+    id_numbers: list[str] = field(default_factory=list)  # pass GB 11643 only, normalised (upper X)
+    invalid_id_numbers: list[str] = field(default_factory=list)  # look like ID numbers but fail
+    phones: list[str] = field(default_factory=list)  # digits only
+    place: Place | list[Place] | None = None  # list = ambiguous candidates
+    relation: str | None = None  # the reporter's relation when reporting for someone else
+    triggers: dict[str, list[str]] = field(default_factory=dict)  # code -> words that raised it
+    urgent_reasons: list[str] = field(default_factory=list)
+
+    def contract(self) -> dict[str, Any]:
+        """The keys of `python -m nlu parse` output, exactly as design.md lists them."""
+        d = asdict(self)
+        return {k: d[k] for k in ("intent", "risks", "disasters", "guarantees", "urgent", "amounts",
+                                  "household_size", "id_numbers", "phones", "place")}

@@ -1,0 +1,96 @@
+"""Shared fixtures: every database test runs on SQLite, and on PostgreSQL when SHENBAO_TEST_POSTGRES_URL is set."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.settings import Settings
+from cases.clock import BEIJING, FrozenClock
+from cases.db import make_engine, make_session_factory
+from cases.models import Base
+
+POSTGRES_URL = os.environ.get("SHENBAO_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def shared_data(name: str) -> Path:
+    """A file of ../shared/data, or skip with the reason when the folder is absent."""
+    path = SHARED_DATA / name
+    if not path.exists():
+        pytest.skip(f"reference data {path} is absent (it lives in ../shared/data beside the repo)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def _postgres_schema() -> Iterator[str | None]:
+    """Migrate the PostgreSQL test database once per run (from an empty schema)."""
+    if not POSTGRES_URL:
+        yield None
+        return
+    from cases import migrate
+
+    engine = make_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield POSTGRES_URL
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A clean database with the current schema, on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        engine = make_engine(url)
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        yield url
+        return
+    url = request.getfixturevalue("_postgres_schema")
+    engine = make_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    yield url
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    with session_factory() as session:
+        yield session
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """Monday 2026-03-02 10:00 Beijing time: a plain working day."""
+    return FrozenClock(datetime(2026, 3, 2, 10, 0, tzinfo=BEIJING))
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return Settings(environment="test", database_url=db_url, secret_key="test-secret-key-0123456789abcdef",
+                    public_url="https://shenbao.example.org", run_dispatcher=False)
