@@ -18,7 +18,16 @@ from cases.models import Base
 
 POSTGRES_URL = os.environ.get("SHENBAO_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+def _find_shared_data() -> Path:
+    """../shared/data beside the repo; from a worktree (/work/wt/<name>) the nearest ancestor that has one."""
+    here = Path(__file__).resolve().parents[1]
+    for parent in here.parents:
+        if (parent / "shared" / "data").is_dir():
+            return parent / "shared" / "data"
+    return here.parent / "shared" / "data"
+
+
+SHARED_DATA = _find_shared_data()
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
