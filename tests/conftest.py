@@ -18,16 +18,11 @@ from cases.models import Base
 
 POSTGRES_URL = os.environ.get("SHENBAO_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
-def _find_shared_data() -> Path:
-    """../shared/data beside the repo; from a worktree (/work/wt/<name>) the nearest ancestor that has one."""
-    here = Path(__file__).resolve().parents[1]
-    for parent in here.parents:
-        if (parent / "shared" / "data").is_dir():
-            return parent / "shared" / "data"
-    return here.parent / "shared" / "data"
-
-
-SHARED_DATA = _find_shared_data()
+SHARED_DATA = next(  # ../shared/data beside the repo (or beside the folder of git worktrees)
+    (p / "shared" / "data" for p in Path(__file__).resolve().parents[1:4]
+     if (p / "shared" / "data").is_dir()),
+    Path(__file__).resolve().parents[2] / "shared" / "data",
+)
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
