@@ -62,5 +62,5 @@ def test_naive_time_refused(db: Session) -> None:
             entity_id=None,
             area_code=None,
             detail={},
-            now=datetime(2026, 1, 1),
-        )  # noqa: DTZ001
+            now=datetime(2026, 1, 1),  # noqa: DTZ001
+        )
