@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -100,6 +101,12 @@ def seed_region_setting(db: Session) -> bool:
     return True
 
 
+@lru_cache(maxsize=1)
+def _demo_hash() -> str:
+    """One argon2 hash of the demo password, shared by the demo accounts (they share the password anyway)."""
+    return hash_password(DEMO_PASSWORD)
+
+
 def seed_staff(db: Session, now: datetime) -> int:
     """One account per role (password DEMO_PASSWORD); existing usernames are left alone."""
     have = set(db.scalars(select(Staff.username)))
@@ -107,8 +114,17 @@ def seed_staff(db: Session, now: datetime) -> int:
     for person in STAFF:
         if person.username in have:
             continue
-        db.add(Staff(username=person.username, name=person.name, role=person.role, area_code=person.area_code,
-                     password_hash=hash_password(DEMO_PASSWORD), active=True, created_at=now))
+        db.add(
+            Staff(
+                username=person.username,
+                name=person.name,
+                role=person.role,
+                area_code=person.area_code,
+                password_hash=_demo_hash(),
+                active=True,
+                created_at=now,
+            )
+        )
         added += 1
     db.flush()
     return added
