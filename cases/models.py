@@ -206,6 +206,18 @@ class Staff(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class LoginAttempt(Base):
+    """One staff login attempt; failures in a window lead to 429 (G7), shared by every process."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))  # lower-cased as typed, known or not
+    client: Mapped[str | None] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 # --- households and contacts -------------------------------------------------------------------
 
 
