@@ -93,7 +93,7 @@ class AddSupplement:
 
 @dataclass(frozen=True)
 class AddAttachment:
-    """The attachment at `index` of the inbound message, kept whole; before a case exists, case_number None."""
+    """The inbound message's attachment at `index`, kept whole (case_number None before a case exists)."""
 
     case_number: str | None
     index: int

@@ -16,7 +16,6 @@ from typing import Any, NamedTuple
 from conversations.commands import BindStaff, Command, Result
 from conversations.flows import cases as case_flows
 from conversations.flows import human, report
-from conversations.flows.menu import MENU, RESUME_CHOICE, show_menu
 from conversations.flows.common import (
     BACK_WORDS,
     CANCEL_WORDS,
@@ -36,6 +35,7 @@ from conversations.flows.common import (
     reprompt,
     resume_paused,
 )
+from conversations.flows.menu import MENU, RESUME_CHOICE, show_menu
 from conversations.messages import InboundMessage, Reply
 from nlu.types import Parse
 

@@ -140,7 +140,8 @@ def _find_result(turn: Turn, command: FindCase, result: Result) -> None:
         return
     if result.reason == "rate_limited":
         turn.say(turn._("Too many tries. For your safety, please wait {minutes} minutes, "
-                        "or reply 人工 to talk to a person.").format(minutes=result.retry_after_minutes or 60))
+                        "or reply 人工 to talk to a person.").format(
+                            minutes=result.retry_after_minutes or 60))
         end_flow(turn)
         return
     turn.say(turn._("We could not find a case with that number and those ID digits. Please check both."))
@@ -198,7 +199,8 @@ def render_status(turn: Turn, case: CaseView) -> None:
     if case.refused_reason and case.status == "refused":
         lines.append(turn._("Reason: {reason}").format(reason=case.refused_reason))
     if case.pending_signers_masked:
-        lines.append(turn._("Still to sign: {names}").format(names=turn._(", ").join(case.pending_signers_masked)))
+        names = turn._(", ").join(case.pending_signers_masked)
+        lines.append(turn._("Still to sign: {names}").format(names=names))
     if case.cadre_name:
         lines.append(turn._("Contact cadre: {name} {phone}").format(name=case.cadre_name,
                                                                      phone=case.cadre_phone_masked or ""))
@@ -289,7 +291,8 @@ def _declined(turn: Turn, command: DeclineSignature, result: Result) -> None:
 @F.prompt("collect")
 def _ask_collect(turn: Turn) -> None:
     turn.say(turn._("Send words, photos (ID card, hospital bills) or voice messages for case {number}. "
-                    "Send as many as you like; reply 好了 when you are done.").format(number=turn.data["case"]),
+                    "Send as many as you like; reply 好了 when you are done.").format(
+                        number=turn.data["case"]),
              numbered([turn._("Done")]) + ["0 " + turn._("Back")])
 
 

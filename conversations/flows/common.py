@@ -28,8 +28,8 @@ CANCEL_WORDS = frozenset({"取消", "退出", "不办了", "算了", "cancel", "
 HUMAN_WORDS = frozenset({"人工", "转人工", "人工服务", "客服", "找人", "打电话", "/human"})
 HELP_WORDS = frozenset({"帮助", "?", "？", "help", "/help", "怎么办", "不会"})
 DONE_WORDS = frozenset({"好了", "完了", "发完了", "完成", "没有了", "没了", "结束", "done"})
-YES_WORDS = frozenset({"同意", "我同意", "同意签字", "是", "是的", "对", "对的", "好", "好的", "可以", "确定", "确认",
-                       "yes", "y", "ok"})
+YES_WORDS = frozenset({"同意", "我同意", "同意签字", "是", "是的", "对", "对的", "好", "好的", "可以", "确定",
+                       "确认", "yes", "y", "ok"})
 NO_WORDS = frozenset({"不同意", "不", "不是", "不对", "不要", "不签", "否", "no", "n"})
 
 

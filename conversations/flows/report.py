@@ -23,7 +23,6 @@ from conversations.flows.common import (
     numbered,
     small_number,
 )
-from conversations.flows.menu import show_menu
 from conversations.i18n import N_
 from nlu.types import Place
 
@@ -248,8 +247,8 @@ def _name(turn: Turn) -> None:
 
 @F.prompt("id")
 def _ask_id(turn: Turn) -> None:
-    turn.say(turn._("Please type the 18-digit ID card number of {name}.").format(name=turn.data.get("name", "")),
-             ["0 " + turn._("Back")])
+    text = turn._("Please type the 18-digit ID card number of {name}.").format(name=turn.data.get("name", ""))
+    turn.say(text, ["0 " + turn._("Back")])
 
 
 ID_REASONS = {
@@ -406,7 +405,8 @@ def _group(turn: Turn) -> None:
 @F.prompt("phone")
 def _ask_phone(turn: Turn) -> None:
     if turn.data.get("proxy"):
-        turn.say(turn._("The household's mobile number? If they have none, reply 没有."), ["0 " + turn._("Back")])
+        turn.say(turn._("The household's mobile number? If they have none, reply 没有."),
+                 ["0 " + turn._("Back")])
     else:
         turn.say(turn._("A mobile number where the cadre can reach you?"), ["0 " + turn._("Back")])
 
@@ -509,7 +509,8 @@ def _sign_name(turn: Turn) -> None:
     typed = _clean_name(turn.raw)
     if typed is None or typed != turn.data.get("name"):
         _bad(turn, turn._("That is not the same as the name you gave before ({name}). "
-                          "Please type it exactly, or reply 0 to go back.").format(name=turn.data.get("name")))
+                          "Please type it exactly, or reply 0 to go back.").format(
+                              name=turn.data.get("name")))
         return
     turn.do(_draft(turn, signature=SignatureDraft(signer_name=typed, text_version=turn.facts.annex_version)))
 
@@ -546,7 +547,7 @@ def _submitted(turn: Turn, command: SubmitReport, result: Result) -> None:
     if not result.ok or result.case is None:
         turn.say(turn._("Sorry, we could not save the report just now. Your answers are kept: "
                         "reply 1 to try again, or 人工 to talk to a person."))
-        turn.state["step"] = "summary" if command.signature is None else "sign_name"
+        turn.state["step"] = "summary"
         return
     case = result.case
     lines = []
@@ -554,7 +555,8 @@ def _submitted(turn: Turn, command: SubmitReport, result: Result) -> None:
         lines.append(turn._("Your household already has a case, {number}. We added this report to it.")
                      .format(number=case.number))
     else:
-        lines.append(turn._("Your report is in. Case number: {number}. Please keep it.").format(number=case.number))
+        lines.append(turn._("Your report is in. Case number: {number}. Please keep it.").format(
+            number=case.number))
     if command.reporter_kind == "proxy":
         lines.append(turn._("The head of that household still has to sign the authorization. They can "
                             "send 签字 from their own phone, with the case number and the last 4 digits "
