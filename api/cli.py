@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from api.settings import Settings
-from cases import migrate
-from cases.db import make_engine
+from cases import demo, migrate
+from cases.clock import system_clock
+from cases.db import make_engine, make_session_factory
+from cases.importers import ImportRefused, import_areas, import_staff
 
 
 def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
@@ -27,6 +31,63 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_areas(settings: Settings, args: argparse.Namespace) -> int:
+    engine = make_engine(settings.database_url)
+    started = time.perf_counter()
+    try:
+        with make_session_factory(engine)() as db, db.begin():
+            result = import_areas(db=db, path=Path(args.file))
+    except ImportRefused as refused:
+        return _report_refused(refused)
+    levels = ", ".join(f"{n} {level}" for level, n in result.by_level.items())
+    print(f"areas: {result.inserted} added, {result.updated} updated, {result.unchanged} unchanged "
+          f"({levels}) in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def _import_staff(settings: Settings, args: argparse.Namespace) -> int:
+    from cases.crypto import Vault
+
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as db, db.begin():
+            vault = Vault(settings.secret_key)
+            result = import_staff(db=db, path=Path(args.file), vault=vault, now=system_clock())
+    except ImportRefused as refused:
+        return _report_refused(refused)
+    print(f"staff: {result.inserted} added, {result.updated} updated")
+    if result.generated_passwords:
+        print("generated passwords (shown once; hand them over privately):")
+        for username, password in result.generated_passwords:
+            print(f"  {username}\t{password}")
+    return 0
+
+
+def _demo(settings: Settings, _args: argparse.Namespace) -> int:
+    if settings.environment == "production":
+        print("shenbao demo refuses a production database (it creates accounts with a known password)",
+              file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)  # migrated already (`shenbao db upgrade`)
+    with make_session_factory(engine)() as db, db.begin():
+        result = demo.seed(db=db, now=system_clock())
+    print(f"demo county 衡阳县: {result.areas_added} areas, {result.staff_added} staff added"
+          + (", Hunan 2021 income line set" if result.setting_added else ""))
+    print(f"demo logins (password '{demo.DEMO_PASSWORD}'):")
+    for person in result.logins:
+        print(f"  {person.username:<8} {person.role.value:<9} {person.name}")
+    return 0
+
+
+def _report_refused(refused: ImportRefused) -> int:
+    print(f"nothing imported: {len(refused.errors)} invalid row(s)", file=sys.stderr)
+    for error in refused.errors[:200]:
+        print(f"  {error}", file=sys.stderr)
+    if len(refused.errors) > 200:
+        print(f"  ... and {len(refused.errors) - 200} more", file=sys.stderr)
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shenbao", description="Shenbao 申报")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -37,6 +98,15 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database commands")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="run migrations").set_defaults(func=_db_upgrade)
+    sub.add_parser("demo", help="seed the demo county (idempotent)").set_defaults(func=_demo)
+    imp = sub.add_parser("import", help="import a county's real lists from CSV")
+    imp_sub = imp.add_subparsers(dest="import_command", required=True)
+    areas = imp_sub.add_parser("areas", help="divisions: village-per-row CSV or code,name,level,parent_code")
+    areas.add_argument("file")
+    areas.set_defaults(func=_import_areas)
+    staff = imp_sub.add_parser("staff", help="staff: username,name,role,area_code,phone,password")
+    staff.add_argument("file")
+    staff.set_defaults(func=_import_staff)
     return parser
 
 

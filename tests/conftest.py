@@ -18,7 +18,11 @@ from cases.models import Base
 
 POSTGRES_URL = os.environ.get("SHENBAO_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED_DATA = next(  # ../shared/data beside the repo (or beside the folder of git worktrees)
+    (p / "shared" / "data" for p in Path(__file__).resolve().parents[1:4]
+     if (p / "shared" / "data").is_dir()),
+    Path(__file__).resolve().parents[2] / "shared" / "data",
+)
 FIXTURES = Path(__file__).parent / "fixtures"
 
 

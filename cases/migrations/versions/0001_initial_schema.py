@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 09:17:51.550565
+Create Date: 2026-11-23 09:27:39.720447
 """
 from collections.abc import Sequence
 
@@ -56,6 +56,18 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inbound_messages')),
     sa.UniqueConstraint('channel', 'user_key', 'external_id', name=op.f('uq_inbound_messages_channel_user_key_external_id'))
     )
+    op.create_table('login_attempts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('username', sa.String(length=64), nullable=False),
+    sa.Column('client', sa.String(length=64), nullable=True),
+    sa.Column('at', cases.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('succeeded', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_login_attempts'))
+    )
+    with op.batch_alter_table('login_attempts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_login_attempts_client'), ['client'], unique=False)
+        batch_op.create_index('ix_login_attempts_username_at', ['username', 'at'], unique=False)
+
     op.create_table('households',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('head_name', sa.String(length=64), nullable=False),
@@ -603,6 +615,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_households_phone_hash'))
 
     op.drop_table('households')
+    with op.batch_alter_table('login_attempts', schema=None) as batch_op:
+        batch_op.drop_index('ix_login_attempts_username_at')
+        batch_op.drop_index(batch_op.f('ix_login_attempts_client'))
+
+    op.drop_table('login_attempts')
     op.drop_table('inbound_messages')
     op.drop_table('dialogue_sessions')
     with op.batch_alter_table('areas', schema=None) as batch_op:
