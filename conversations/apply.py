@@ -7,6 +7,7 @@ command and comes back to the engine as `Result(ok=False, reason=...)`.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -124,7 +125,7 @@ class Applier:
             return None
         oldest: datetime = failures[1]
         wait = oldest + self.lookup_window - self.now
-        return max(1, int(wait.total_seconds() // 60) + 1)
+        return max(1, math.ceil(wait.total_seconds() / 60))
 
     def attempt(self, kind: str, succeeded: bool) -> None:
         self.db.add(LookupAttempt(contact_id=self.contact.id, kind=kind, at=self.now, succeeded=succeeded))

@@ -98,8 +98,11 @@ def _ask_case(turn: Turn) -> None:
 
 @F.on("ask_case")
 def _case_number(turn: Turn) -> None:
-    raw = unicodedata.normalize("NFKC", turn.raw).upper().replace(" ", "").replace("-", "")
+    raw = unicodedata.normalize("NFKC", turn.raw).upper().replace("-", "")
     m = _CASE.search(raw)
+    if not m:  # typed with spaces inside: SB 46BE J4JN
+        raw = raw.replace(" ", "")
+        m = _CASE.search(raw)
     if not m:
         count = turn.fail()
         text = turn._("A case number is SB followed by 8 letters and digits, for example SB7K2M9QXA.")
@@ -252,8 +255,9 @@ def _signed(turn: Turn, command: SignAuthorization, result: Result) -> None:
                         "The cadre will go on with your case.").format(name=command.signer_name,
                                                                        number=command.case_number))
         if not turn.data.get("linked"):
-            turn.do(LinkContact(command.case_number))
-        end_flow(turn, keep={"case": command.case_number})
+            turn.do(LinkContact(command.case_number))  # the flow ends once linked
+        else:
+            end_flow(turn, keep={"case": command.case_number})
         return
     if result.reason == "name_mismatch":
         count = turn.fail()
@@ -276,6 +280,7 @@ def _signed(turn: Turn, command: SignAuthorization, result: Result) -> None:
 def _linked(turn: Turn, command: LinkContact, result: Result) -> None:
     if result.ok:
         turn.say(turn._("From now on we will send news about the case to this chat."))
+    end_flow(turn, keep={"case": command.case_number})
 
 
 @F.result(DeclineSignature)

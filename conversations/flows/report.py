@@ -70,9 +70,25 @@ def start(turn: Turn, *, proxy: bool, description: str | None = None) -> None:
         goto(turn, "describe")
 
 
+def relation_code(word: str) -> str | None:
+    """The parser's relation word as a RELATIONS code; None when it says too little ('他人')."""
+    if word in ("邻居",):
+        return "neighbour"
+    if word in ("村干部",):
+        return "cadre"
+    if word in ("子女", "儿子", "女儿"):
+        return "child"
+    if word in ("朋友",):
+        return "other"
+    if word in ("他人",):
+        return None
+    return "relative"
+
+
 def labels(turn: Turn, data: dict[str, Any]) -> str:
     codes = {("g", g) for g in data.get("guarantees", [])} | {("r", r) for r in data.get("risks", [])}
-    names = [turn.t.gettext(label) for kind, code, label in ITEMS if (kind, code) in codes]
+    ordered = [i for i in ITEMS if i[0] == "r"] + [i for i in ITEMS if i[0] == "g"]  # risks first
+    names = [turn.t.gettext(label) for kind, code, label in ordered if (kind, code) in codes]
     return turn._(", ").join(names)
 
 
@@ -107,8 +123,8 @@ def _take_description(turn: Turn, text: str) -> None:
     data["disasters"] = sorted(set(data.get("disasters", [])) | set(p.disasters))
     data["urgent"] = bool(data.get("urgent")) or p.urgent
     data["parsed"] = _contract(p)
-    if p.relation and not data.get("relation"):
-        data["relation"] = "child" if p.relation in ("子女", "儿子", "女儿", "child") else "relative"
+    if p.relation and not data.get("relation") and data.get("proxy"):
+        data["relation"] = relation_code(p.relation)
     if p.household_size and not data.get("size"):
         data["size"] = p.household_size
     if not data["risks"] and not data["guarantees"]:
