@@ -1,10 +1,10 @@
 """The cadre command flow: where messages of staff-linked contacts (Contact.staff_id set) go.
 
-Registration point for the "follow" engineer: replace `handle` below, or call `register(fn)` at start-up
-(api may import conversations). The service calls the registered handler inside the same transaction
-as everything else, with the contact's session row locked; the handler may read and write through
-`request.db` (never commit), and returns the replies (written to the Outbox by the service) and the
-new JSON-serialisable state kept for this contact.
+`handle` answers with follow's cadre commands (cadre_commands.respond); another handler can be
+installed with `register(fn)` at start-up (api may import conversations). The service calls the
+handler inside its transaction, with the contact's session row locked; the handler may read and write
+through `request.db` (never commit) and returns the replies (written to the Outbox by the service)
+and the new JSON-serialisable state kept for this contact.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from cases.crypto import Vault
 from cases.notify import Notifier
-from conversations.i18n import translator
 from conversations.messages import InboundMessage, Reply
 from nlu.types import Parse
 
@@ -47,13 +46,12 @@ CadreHandler = Callable[[CadreRequest], CadreResponse]
 
 
 def handle(request: CadreRequest) -> CadreResponse:
-    """Until the cadre commands land: a friendly help for anything (never silence)."""
-    t = translator("conversations", request.locale)
-    return CadreResponse(
-        replies=[Reply(t.gettext("This chat is linked to your staff account. Case reminders will come "
-                                 "here; please use the staff console for case work."))],
-        state=dict(request.state),
-    )
+    """Follow's cadre commands (待办, 案件, 完成, 改期; help otherwise)."""
+    from conversations.flows.cadre_commands import respond
+
+    replies = respond(request.db, staff_id=request.staff_id, text=request.message.text or "", now=request.now,
+                      locale=request.locale)
+    return CadreResponse(replies=replies, state=dict(request.state))
 
 
 _handler: CadreHandler = handle
