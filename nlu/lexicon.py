@@ -8,7 +8,7 @@ from pathlib import Path
 
 LEXICON = Path(__file__).parent / "data" / "lexicon.tsv"
 KINDS = frozenset({"risk", "disaster", "guarantee", "urgent", "intent", "negator", "resolved",
-                   "past", "money_cue", "blocker", "relation", "part", "combo"})
+                   "past", "money_cue", "blocker", "relation", "part", "combo", "suffix"})
 CONTENT = frozenset({"risk", "disaster", "guarantee", "urgent", "part"})
 
 
@@ -21,6 +21,8 @@ class Lexicon:
     by_kind: dict[str, frozenset[str]] = field(default_factory=dict)
     # (result kind, result code, first part, second part): 房子 + 塌了 -> guarantee A23
     combos: tuple[tuple[str, str, str, str], ...] = ()
+    # (token suffix, kind, code): a token ending in 病 that the lexicon does not know -> risk 01
+    suffixes: tuple[tuple[str, str, str], ...] = ()
 
     def words(self, kind: str) -> frozenset[str]:
         return self.by_kind.get(kind, frozenset())
@@ -31,6 +33,7 @@ def load(path: Path = LEXICON) -> Lexicon:
     entries: dict[str, list[tuple[str, str]]] = defaultdict(list)
     by_kind: dict[str, set[str]] = defaultdict(set)
     combos: list[tuple[str, str, str, str]] = []
+    suffixes: list[tuple[str, str, str]] = []
     with path.open(encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             line = line.rstrip("\n")
@@ -40,6 +43,10 @@ def load(path: Path = LEXICON) -> Lexicon:
             if len(parts) != 3 or parts[0] not in KINDS:
                 raise ValueError(f"{path}:{n}: expected kind<TAB>code<TAB>words, got {line!r}")
             kind, code, words = parts
+            if kind == "suffix":
+                rkind, _, rcode = code.partition(":")
+                suffixes.extend((w, rkind, rcode) for w in words.split())
+                continue
             if kind == "combo":
                 rkind, _, rcode = code.partition(":")
                 for pair in words.split():
@@ -56,4 +63,5 @@ def load(path: Path = LEXICON) -> Lexicon:
         max_len=max(len(w) for w in entries),
         by_kind={k: frozenset(v) for k, v in by_kind.items()},
         combos=tuple(combos),
+        suffixes=tuple(suffixes),
     )

@@ -21,11 +21,14 @@ TURN_WORDS = frozenset({"但是", "可是", "不过", "就是", "只是", "但",
 NEGATION_STOPS = frozenset({"就", "又", "还", "才", "也", "却", "然后", "后来", "结果", "所以", "现在", "但",
                             "把", "被", "让", "说"})
 NEGATION_REACH = 3  # tokens between a negator and the word it negates
-COMBO_REACH = 4  # tokens between the two parts of a two-part rule
+COMBO_REACH = 6  # tokens between the two parts of a two-part rule
 CONSENT_COVER = 0.4  # consent/decline words must cover this share of a reply
 SHORT_CODES: dict[str, Intent] = {"cx": "status", "sb": "report", "qx": "cancel", "rg": "human", "bz": "help",
-                                  "y": "consent", "n": "decline"}
-LOCATIVES = frozenset({"在", "到", "去", "住在", "借住在", "住到", "回", "从"})
+                                  "y": "consent", "n": "decline", "查": "status", "报": "report"}
+# A relation word right after these is a place or an object, not the reporter (住在亲戚家, 借了亲戚两万).
+NOT_REPORTER = frozenset({"在", "到", "去", "住在", "借住在", "住到", "回", "从", "借", "借了", "向", "跟",
+                          "和", "找", "问", "给", "靠", "欠", "欠了", "问了", "找了", "跟着"})
+WEAK = {"01w": ("01", ("05",)), "06w": ("06", ())}  # weak code -> (code, risks that explain it away)
 
 
 @dataclass(slots=True)
@@ -37,6 +40,7 @@ class Match:
     token: int  # index of the first token
     clause: int
     negated: bool = field(default=False)
+    negator_start: int = field(default=-1)
 
 
 class Parser:
@@ -50,9 +54,11 @@ class Parser:
                                  if any(k in CONTENT and k != "part" for k, _ in es))
         cues = sorted(self.lexicon.words("money_cue"), key=len, reverse=True)
         self.money_cue = re.compile("|".join(re.escape(c) for c in cues)) if cues else None
+        self.suffixes = self.lexicon.suffixes
+        self.blockers = self.lexicon.words("blocker")
 
     def tokens(self, text: str) -> list[str]:
-        return self.tokenizer.lcut(text)  # type: ignore[no-any-return]
+        return self.tokenizer.lcut(text, HMM=False)  # type: ignore[no-any-return]
 
     def match(self, text: str) -> tuple[list[str], list[Match]]:
         """Tokens and the lexicon words found, leftmost-longest, starting and ending on token edges."""
@@ -94,8 +100,29 @@ class Parser:
                     if not (out and out[-1].end >= j) or _adds_kind(out[-1].entries, es):
                         out.append(Match(i, j, word, es, k, clause))
                     break
+        if self.suffixes:
+            out = self._suffix_matches(toks, starts, out)
         _mark_negated(toks, out)
         return toks, out
+
+    def _suffix_matches(self, toks: list[str], starts: dict[int, int], out: list[Match]) -> list[Match]:
+        """Tokens the lexicon does not know but whose ending gives them away (尘肺病 -> illness)."""
+        covered = {m.token for m in out}
+        extra: list[Match] = []
+        pos = 0
+        clause = 0
+        for k, t in enumerate(toks):
+            if t in TURN_WORDS or (len(t) == 1 and t in CLAUSE_BREAK) or t.isspace():
+                clause += 1
+            elif len(t) > 1 and k not in covered and t not in self.blockers:
+                for suf, kind, code in self.suffixes:
+                    if t.endswith(suf):
+                        extra.append(Match(pos, pos + len(t), t, ((kind, code),), k, clause))
+                        break
+            pos += len(t)
+        if not extra:
+            return out
+        return sorted(out + extra, key=lambda m: m.start)
 
     def parse(self, text: str, gazetteer: Gazetteer | None = None) -> Parse:
         norm = normalize(text)
@@ -110,9 +137,13 @@ class Parser:
         negated: list[str] = []
         intent_chars = 0
 
-        def raise_code(kind: str, code: str, m: Match, word: str) -> None:
-            if m.negated or _resolved_after(m, code if kind != "urgent" else "urgent", resolved):
+        def raise_code(kind: str, code: str, m: Match, word: str, neg: bool) -> None:
+            base = WEAK[code][0] if kind == "risk" and code in WEAK else code
+            if neg or _resolved_after(m, base if kind != "urgent" else "urgent", resolved):
                 negated.append(word)
+                return
+            if kind == "risk" and code in WEAK:
+                weak.setdefault(code, []).append(word)
                 return
             if kind == "urgent" and any(p.clause == m.clause and p.start < m.start for p in pasts):
                 return
@@ -123,11 +154,7 @@ class Parser:
         for idx, m in enumerate(matches):
             for kind, code in m.entries:
                 if kind in found:
-                    if kind == "risk" and code == "01w":
-                        if not (m.negated or _resolved_after(m, "01", resolved)):
-                            weak.setdefault("01", []).append(m.word)
-                        continue
-                    raise_code(kind, code, m, m.word)
+                    raise_code(kind, code, m, m.word, m.negated)
                 elif kind == "intent":
                     if m.negated and code == "consent":
                         intents.setdefault("decline", []).append(m.word)
@@ -137,17 +164,26 @@ class Parser:
                         intent_chars += len(m.word)
                 elif kind == "relation" and relation is None and not m.negated:
                     prev = toks[m.token - 1] if m.token > 0 else ""
-                    if prev not in LOCATIVES:
+                    if prev not in NOT_REPORTER:
                         relation = code
             del idx
         for rkind, rcode, a, b in self.lexicon.combos:
             hit = _combo(matches, a, b)
             if hit is not None:
-                first_m, second_m = hit
-                raise_code(rkind, rcode, second_m, first_m.word + "…" + second_m.word)
+                x, y = hit
+                # negated unless the only negator is the other part itself (没 + 工作 -> lost job)
+                neg = (x.negated and x.negator_start != y.start) or (y.negated and y.negator_start != x.start)
+                raise_code(rkind, rcode, y, x.word + "…" + y.word, neg)
         risks = found["risk"]
-        if weak and "01" not in risks and "05" not in risks:
-            risks["01"] = weak["01"]  # hospital words count as illness unless an accident explains them
+        for wcode, words in weak.items():
+            code, explained_by = WEAK[wcode]
+            # care words count as illness unless an accident explains them; crop losses count as a failed
+            # project unless a disaster explains them
+            if code in risks or any(e in risks for e in explained_by):
+                continue
+            if wcode == "06w" and found["disaster"]:
+                continue
+            risks[code] = words
         triggers: dict[str, list[str]] = {}
         for prefix, table in (("A27-", risks), ("A27a-", found["disaster"]), ("", found["guarantee"])):
             for code, words in table.items():
@@ -201,6 +237,7 @@ def _mark_negated(toks: list[str], matches: list[Match]) -> None:
             between = toks[last_neg.token + 1:m.token]
             if not any(t in NEGATION_STOPS for t in between):
                 m.negated = True
+                m.negator_start = last_neg.start
         if _has(m, "negator") and not any(k in _CODE_KINDS for k, _ in m.entries):
             last_neg = m
 
@@ -214,7 +251,7 @@ def _combo(matches: list[Match], a: str, b: str) -> tuple[Match, Match] | None:
     for x in firsts:
         for y in seconds:
             if x is not y and x.clause == y.clause and abs(y.token - x.token) <= COMBO_REACH:
-                return x, y
+                return (x, y) if x.start < y.start else (y, x)
     return None
 
 
