@@ -272,7 +272,7 @@ class Applier:
             case = self.case(cmd.case_number)
             case_id, area = case.id, case.area_code
         task = Task(
-            case_id=case_id, kind="callback", cycle=f"contact{self.contact.id}@{self.now.isoformat()}",
+            case_id=case_id, kind="callback", cycle=f"cb{self.contact.id}-{int(self.now.timestamp())}",
             area_code=area, due_at=self.now + self.callback_due, status=TaskStatus.OPEN, created_at=self.now,
             contact_id=self.contact.id,
             detail={"phone_enc": self.vault.encrypt_optional(cmd.phone),

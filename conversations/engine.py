@@ -192,6 +192,11 @@ def _idle(turn: Turn) -> None:
     if matches(text, MENU_WORDS) or matches(text, HELP_WORDS) or parse.intent == "help":
         show_menu(turn)
         return
+    if len(text) <= 12:
+        for words, action in KEYWORDS:
+            if any(w in text for w in words):
+                _start(turn, action)
+                return
     if matches(text, CANCEL_WORDS) or parse.intent == "cancel":
         turn.state.pop("paused", None)
         turn.say(turn._("All right. Write to us any time."))
@@ -201,11 +206,6 @@ def _idle(turn: Turn) -> None:
         turn.say(turn._("Thank you. To add this to your report, choose 4 and send it again."))
         show_menu(turn)
         return
-    if len(text) <= 12:
-        for words, action in KEYWORDS:
-            if any(w in text for w in words):
-                _start(turn, action)
-                return
     if parse.intent == "status":
         case_flows.start(turn, "status")
         return

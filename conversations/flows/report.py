@@ -21,6 +21,7 @@ from conversations.flows.common import (
     matches,
     number_choice,
     numbered,
+    reprompt,
     small_number,
 )
 from conversations.i18n import N_
@@ -608,6 +609,11 @@ def _attachment_kept(turn: Turn, command: AddAttachment, result: Result) -> None
         turn.say(turn._("Received. It will go to the cadre with your report."))
     else:
         turn.say(annex.attachment_refusal(turn, result))
+    waiting = int(turn.data.pop("reprompt_after", 0)) - 1
+    if waiting > 0:
+        turn.data["reprompt_after"] = waiting
+    elif waiting == 0:
+        reprompt(turn)  # a photo alone answers nothing: ask the question again
 
 
 def _attachments(turn: Turn) -> bool:
@@ -615,6 +621,7 @@ def _attachments(turn: Turn) -> bool:
         turn.do(AddAttachment(case_number=None, index=index))
     if turn.text:
         return False  # the words are still an answer to the current question
+    turn.data["reprompt_after"] = len(turn.attachments())
     return True
 
 
