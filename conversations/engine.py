@@ -82,6 +82,8 @@ def _finish(turn: Turn) -> Step:
 def advance(state: dict[str, Any] | None, inbound: InboundMessage, parse: Parse, facts: Facts) -> Step:
     """One inbound message: the next state, the replies to send and the commands to apply."""
     turn = _turn(state, facts, parse, inbound)
+    if turn.flow is not None:
+        turn.state.pop("expired", None)
     if turn.flow is not None and turn.step is not None and turn.flow in FLOWS:
         if not _navigate(turn):
             if not turn.raw.strip() and not turn.attachments() and not _location(turn):
@@ -117,6 +119,7 @@ def expire(state: dict[str, Any] | None, facts: Facts) -> Step:
     if turn.flow is None:
         return Step(turn.state, [], [])
     pause_flow(turn)
+    turn.state["expired"] = True
     turn.say(turn._("We had not heard from you for a while, so we paused where you were. "
                     "Nothing you sent is lost. Reply 9 to go on, or choose below."))
     return Step(turn.state, turn.replies, turn.commands)
@@ -214,6 +217,9 @@ def _idle(turn: Turn) -> None:
         return
     if parse.risks or parse.guarantees or parse.disasters or parse.intent == "report":
         report.start(turn, proxy=parse.relation is not None, description=turn.raw if len(text) > 4 else None)
+        return
+    if turn.state.pop("expired", False):
+        show_menu(turn)  # the gentle note was said: just the choices, no "not understood"
         return
     if parse.intent == "greeting" or not text:
         show_menu(turn, turn._("Hello! This is the hardship report service. "

@@ -75,6 +75,7 @@ class ServiceContext:
     notifier: Notifier = field(default_factory=NullNotifier)
     locale: str = "zh_CN"
     dialogue_ttl: timedelta = timedelta(hours=24)
+    paused_ttl: timedelta = timedelta(days=7)  # an unfinished flow set aside is forgotten after this
     parser: Parser = _default_parser
     lookup_limit: int = 5  # failed case look-ups / binding codes per contact per window (G7)
     lookup_window: timedelta = timedelta(hours=1)
@@ -266,12 +267,13 @@ def _process(db: Session, inbound_id: int, msg: InboundMessage, *, ctx: ServiceC
         return _replay(db, inbound)
     contact = _contact(db, msg, now)
     state = _load_state(session_row, ctx.vault)
+    _forget_old_pause(state, now, ctx.paused_ttl)
     replies: list[Reply] = []
     facts = _facts(db, ctx, contact, msg, now)
     if (session_row.expires_at is not None and now >= session_row.expires_at and state.get("flow")):
         expired = engine.expire(state, facts)
         state, replies = expired.state, list(expired.replies)
-    parse = ctx.parser(msg.text or "", ctx.gazetteer)
+    parse = ctx.parser(_text_for_parser(msg), ctx.gazetteer)
 
     if contact.staff_id is not None:
         response = cadre.current()(cadre.CadreRequest(
@@ -294,6 +296,23 @@ def _process(db: Session, inbound_id: int, msg: InboundMessage, *, ctx: ServiceC
     inbound.handled_at = now
     db.flush()
     return HandleResult(inbound_id=inbound_id, duplicate=False, replies=replies, outbox_ids=outbox_ids)
+
+
+def _forget_old_pause(state: dict[str, Any], now: datetime, ttl: timedelta) -> None:
+    paused_at = state.get("paused_at")
+    if paused_at and now - datetime.fromisoformat(paused_at) > ttl:
+        state.pop("paused", None)
+        state.pop("paused_at", None)
+
+
+def _text_for_parser(msg: InboundMessage) -> str:
+    """The text, or a shared location's label (a WeChat location is offered as the village)."""
+    if msg.text:
+        return msg.text
+    for a in msg.attachments:
+        if a.kind == "location":
+            return str(a.meta.get("label") or a.meta.get("address") or "")
+    return ""
 
 
 def _apply_all(db: Session, ctx: ServiceContext, contact: Contact, msg: InboundMessage, now: datetime,

@@ -241,11 +241,13 @@ def pause_flow(turn: Turn) -> None:
     """Set the unfinished flow aside (menu, a person, an expiry) so '9' can take it up again."""
     if turn.flow is not None and turn.flow not in ("menu", "human"):
         turn.state["paused"] = {k: turn.state.get(k) for k in ("flow", "step", "data", "history")}
+        turn.state["paused_at"] = turn.facts.now.isoformat()
     end_flow(turn)
 
 
 def resume_paused(turn: Turn) -> bool:
     paused = turn.state.pop("paused", None)
+    turn.state.pop("paused_at", None)
     if not paused:
         return False
     turn.state.update(flow=paused["flow"], step=paused["step"], data=paused["data"] or {},

@@ -23,5 +23,6 @@ def show_menu(turn: Turn, intro: str | None = None) -> None:
     t = turn.t
     choices = [f"{i} {t.gettext(label)}" for i, (_a, label) in enumerate(MENU, start=1)]
     if turn.state.get("paused"):
-        choices.append(f"{RESUME_CHOICE} {t.gettext('Go on where I stopped')}")
+        label = t.gettext("Go on where I stopped")  # not inside an f-string: the extractor would miss it
+        choices.append(f"{RESUME_CHOICE} {label}")
     turn.say(intro or t.gettext("What would you like to do? Reply with a number."), choices)

@@ -1,11 +1,10 @@
-"""One contact's messages at once, on PostgreSQL with two connections: handled one at a time, never twice."""
+"""One contact's messages at once on two connections (PostgreSQL and SQLite): one at a time, never twice."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
 
-import pytest
 from sqlalchemy import func, select
 
 from cases.models import InboundMessage, InboundStatus, Outbox
@@ -46,15 +45,7 @@ def _send(world: World, chat: Chat, text: str, external_id: str) -> Callable[[],
     return call
 
 
-@pytest.fixture
-def on_postgres(world: World) -> World:
-    if "postgresql" not in world.db_url:
-        pytest.skip("two connections racing: the PostgreSQL path (SQLite serialises writers by itself)")
-    return world
-
-
-def test_two_messages_of_one_contact_at_once_are_serialised(on_postgres: World) -> None:
-    world = on_postgres
+def test_two_messages_of_one_contact_at_once_are_serialised(world: World) -> None:
     for round_ in range(4):  # a few contacts, so a missing lock would show
         chat = Chat(world, user_key=f"race{round_}")
         chat.script("我老伴生病住院了", "1", "张三", ID_ZHANG)  # now at "how many people"
@@ -70,8 +61,7 @@ def test_two_messages_of_one_contact_at_once_are_serialised(on_postgres: World) 
             assert set(statuses) == {InboundStatus.HANDLED}
 
 
-def test_the_same_message_twice_at_once_has_one_effect(on_postgres: World) -> None:
-    world = on_postgres
+def test_the_same_message_twice_at_once_has_one_effect(world: World) -> None:
     chat = Chat(world)
     chat.script("我老伴生病住院了", "1")
     before = _count(world)

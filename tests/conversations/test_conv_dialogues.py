@@ -270,11 +270,30 @@ def test_expired_dialogue_gets_a_gentle_note_and_can_go_on(world: World) -> None
     chat.script(DESCRIPTION, "1", "张三")
     world.clock.advance(hours=25)
     out = chat.send(ID_ZHANG)
-    assert "好久没有回复" in out and "9 接着刚才的事" not in out
-    assert "9 " in out and "申报困难" in out  # the menu, with '9 go on'
+    assert "好久没有回复" in out and "没看懂" not in out
+    assert "9 接着办" in out and "1 申报困难" in out  # the menu, with '9 go on'
     out = chat.send("9")
     assert "身份证号码" in out
     assert "几口人" in chat.send(ID_ZHANG)
+
+
+def test_a_paused_report_is_forgotten_after_a_week(world: World) -> None:
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "张三")
+    assert "9 接着办" in chat.send("菜单")
+    world.clock.advance(days=8)
+    out = chat.send("9")
+    assert "请回复下面的一个数字" in out and "9 接着办" not in out
+
+
+def test_a_shared_location_answers_the_village_question(world: World) -> None:
+    from conversations.messages import Attachment
+
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "张三", ID_ZHANG, "4")
+    where = Attachment(kind="location", content_type="application/vnd.location",
+                       meta={"lat": 26.9, "lon": 112.4, "label": "湖南省衡阳市衡阳县西渡镇梅花村"})
+    assert "是衡阳县西渡镇梅花村吗" in chat.send(None, (where,))
 
 
 def test_the_same_message_twice_is_handled_once(world: World) -> None:
