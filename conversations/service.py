@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from cases import annex1
@@ -31,6 +32,7 @@ from cases.ids import normalize_phone
 from cases.intake import pending_signatures
 from cases.models import (
     OPEN_STATUSES,
+    Base,
     Case,
     Channel,
     Contact,
@@ -104,7 +106,7 @@ def handle_inbound(db: Session, msg: InboundMessage, *, ctx: ServiceContext, now
         db.rollback()
         return _replay_or_process(db, inbound_id, msg, ctx=ctx, now=now, inline=inline)
     try:
-        result = _process(db, inbound_id, msg, ctx=ctx, now=now, inline=inline)
+        result = _process(db, inbound_id, msg, ctx=ctx, now=now, inline=inline, fresh=True)
         db.commit()
         return result
     except Exception as exc:
@@ -163,25 +165,25 @@ def _begin(db: Session) -> None:
 
 
 def _store(db: Session, msg: InboundMessage, ctx: ServiceContext, now: datetime) -> tuple[int, bool]:
-    key = (InboundRow.channel == Channel(msg.channel), InboundRow.user_key == msg.user_key,
-           InboundRow.external_id == msg.external_id)
-    existing = db.scalar(select(InboundRow.id).where(*key))
-    if existing is not None:
-        return existing, True
-    row = InboundRow(
+    """Insert the message unless (channel, user_key, external_id) is stored already: (id, duplicate).
+    INSERT ... ON CONFLICT DO NOTHING: a concurrent twin waits for the first to commit, then finds it."""
+    values = dict(
         channel=Channel(msg.channel), user_key=msg.user_key, external_id=msg.external_id,
         received_at=msg.received_at, text=ctx.vault.encrypt(msg.text) if msg.text is not None else None,
         payload=_payload(msg), status=InboundStatus.RECEIVED, replies=[],
     )
-    try:
-        with db.begin_nested():
-            db.add(row)
-            db.flush()
-    except IntegrityError:  # the same message, stored a moment ago by another worker
-        found = db.scalar(select(InboundRow.id).where(*key))
-        assert found is not None
-        return found, True
-    return row.id, False
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = (insert(_INBOUND).values(**values)
+            .on_conflict_do_nothing(index_elements=["channel", "user_key", "external_id"])
+            .returning(_INBOUND.c.id))
+    new_id = db.execute(stmt).scalar()
+    if new_id is not None:
+        return int(new_id), False
+    found = db.scalar(select(InboundRow.id).where(
+        InboundRow.channel == Channel(msg.channel), InboundRow.user_key == msg.user_key,
+        InboundRow.external_id == msg.external_id))
+    assert found is not None
+    return found, True
 
 
 def _payload(msg: InboundMessage) -> dict[str, Any]:
@@ -208,24 +210,33 @@ def _rebuild(row: InboundRow, ctx: ServiceContext) -> InboundMessage:
                           display_name=payload.get("display_name"), raw=payload.get("raw") or {})
 
 
-def _lock_session(db: Session, msg: InboundMessage, now: datetime) -> DialogueSession:
+@dataclass
+class _SessionRow:
+    id: int
+    state: dict[str, Any]
+    expires_at: datetime | None
+
+
+_SESSIONS = Base.metadata.tables[DialogueSession.__tablename__]
+_INBOUND = Base.metadata.tables[InboundRow.__tablename__]
+_OUTBOX = Base.metadata.tables[Outbox.__tablename__]
+
+
+def _lock_session(db: Session, msg: InboundMessage, now: datetime) -> _SessionRow:
     """The contact's session row, locked until commit (created on first contact)."""
-    query = (select(DialogueSession)
+    query = (select(DialogueSession.id, DialogueSession.state, DialogueSession.expires_at)
              .where(DialogueSession.channel == Channel(msg.channel), DialogueSession.user_key == msg.user_key)
-             .with_for_update().execution_options(populate_existing=True))
-    row = db.scalar(query)
-    if row is not None:
-        return row
-    try:
-        with db.begin_nested():
-            db.add(DialogueSession(channel=Channel(msg.channel), user_key=msg.user_key, state={},
-                                   updated_at=now, expires_at=None))
-            db.flush()
-    except IntegrityError:
-        pass  # another worker created it first; its lock is taken below once it commits
-    row = db.scalar(query)
+             .with_for_update())
+    row = db.execute(query).first()
+    if row is None:
+        insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+        # a concurrent first message of the same contact waits here for the other to commit
+        db.execute(insert(_SESSIONS).values(channel=Channel(msg.channel), user_key=msg.user_key, state={},
+                                            updated_at=now, expires_at=None)
+                   .on_conflict_do_nothing(index_elements=["channel", "user_key"]))
+        row = db.execute(query).first()
     assert row is not None
-    return row
+    return _SessionRow(id=row[0], state=row[1] or {}, expires_at=row[2])
 
 
 def _contact(db: Session, msg: InboundMessage, now: datetime) -> Contact:
@@ -235,12 +246,12 @@ def _contact(db: Session, msg: InboundMessage, now: datetime) -> Contact:
         contact = Contact(channel=Channel(msg.channel), external_id=msg.user_key,
                           display_name=msg.display_name, created_at=now)
         db.add(contact)
-    contact.last_inbound_at = now
-    db.flush()
+        db.flush()
+    contact.last_inbound_at = now  # flushed with the rest
     return contact
 
 
-def _load_state(row: DialogueSession, vault: Vault) -> dict[str, Any]:
+def _load_state(row: _SessionRow | DialogueSession, vault: Vault) -> dict[str, Any]:
     stored = row.state or {}
     if "enc" in stored:
         state: dict[str, Any] = json.loads(vault.decrypt(stored["enc"]))
@@ -248,31 +259,35 @@ def _load_state(row: DialogueSession, vault: Vault) -> dict[str, Any]:
     return dict(stored)
 
 
-def _save_state(row: DialogueSession, state: dict[str, Any], vault: Vault, now: datetime,
+def _save_state(db: Session, row: _SessionRow, state: dict[str, Any], vault: Vault, now: datetime,
                 ttl: timedelta) -> None:
-    row.state = {"enc": vault.encrypt(json.dumps(state, ensure_ascii=False, sort_keys=True))}
-    row.updated_at = now
-    row.expires_at = now + ttl if state.get("flow") else None
+    db.execute(update(_SESSIONS).where(_SESSIONS.c.id == row.id).values(
+        state={"enc": vault.encrypt(json.dumps(state, ensure_ascii=False, sort_keys=True))},
+        updated_at=now, expires_at=now + ttl if state.get("flow") else None))
 
 
 # --- the handling itself -------------------------------------------------------------------------------
 
 
 def _process(db: Session, inbound_id: int, msg: InboundMessage, *, ctx: ServiceContext, now: datetime,
-             inline: bool) -> HandleResult:
+             inline: bool, fresh: bool = False) -> HandleResult:
     session_row = _lock_session(db, msg, now)
-    inbound = db.get(InboundRow, inbound_id, populate_existing=True)
-    assert inbound is not None
-    if inbound.status != InboundStatus.RECEIVED:  # handled meanwhile (a retry raced the original)
-        return _replay(db, inbound)
+    if not fresh:
+        status = db.scalar(select(InboundRow.status).where(InboundRow.id == inbound_id))
+        if status != InboundStatus.RECEIVED:  # handled meanwhile (a retry raced the original)
+            row = db.get(InboundRow, inbound_id, populate_existing=True)
+            assert row is not None
+            return _replay(db, row)
     contact = _contact(db, msg, now)
     state = _load_state(session_row, ctx.vault)
     _forget_old_pause(state, now, ctx.paused_ttl)
     replies: list[Reply] = []
-    facts = _facts(db, ctx, contact, msg, now)
+    facts = _facts(db, ctx, contact, msg, now, links=False)
     if (session_row.expires_at is not None and now >= session_row.expires_at and state.get("flow")):
         expired = engine.expire(state, facts)
         state, replies = expired.state, list(expired.replies)
+    if not state.get("flow"):  # the household's case matters only when no flow is under way
+        facts = _facts(db, ctx, contact, msg, now, links=True)
     parse = ctx.parser(_text_for_parser(msg), ctx.gazetteer)
 
     if contact.staff_id is not None:
@@ -289,12 +304,10 @@ def _process(db: Session, inbound_id: int, msg: InboundMessage, *, ctx: ServiceC
         t = translator("conversations", ctx.locale)
         replies = [Reply(t.gettext("Sorry, I did not understand that."))]
 
-    _save_state(session_row, state, ctx.vault, now, ctx.dialogue_ttl)
+    _save_state(db, session_row, state, ctx.vault, now, ctx.dialogue_ttl)
     outbox_ids = _write_outbox(db, msg, contact, inbound_id, replies, now, inline)
-    inbound.status = InboundStatus.HANDLED
-    inbound.replies = [_reply_json(r) for r in replies]
-    inbound.handled_at = now
-    db.flush()
+    db.execute(update(_INBOUND).where(_INBOUND.c.id == inbound_id).values(
+        status=InboundStatus.HANDLED, replies=[_reply_json(r) for r in replies], handled_at=now))
     return HandleResult(inbound_id=inbound_id, duplicate=False, replies=replies, outbox_ids=outbox_ids)
 
 
@@ -334,10 +347,11 @@ def _apply_all(db: Session, ctx: ServiceContext, contact: Contact, msg: InboundM
     return state, replies
 
 
-def _facts(db: Session, ctx: ServiceContext, contact: Contact, msg: InboundMessage, now: datetime) -> Facts:
+def _facts(db: Session, ctx: ServiceContext, contact: Contact, msg: InboundMessage, now: datetime, *,
+           links: bool) -> Facts:
     linked = linked_open = unsigned = False
     number: str | None = None
-    if contact.household_id is not None:
+    if links and contact.household_id is not None:
         case = db.scalar(select(Case).where(Case.household_id == contact.household_id)
                          .order_by(Case.opened_at.desc(), Case.id.desc()).limit(1))
         if case is not None:
@@ -361,19 +375,21 @@ def _reply_json(reply: Reply) -> dict[str, Any]:
 
 def _write_outbox(db: Session, msg: InboundMessage, contact: Contact, inbound_id: int, replies: list[Reply],
                   now: datetime, inline: bool) -> list[int]:
+    """One pending Outbox row per reply (in order), in the caller's transaction."""
+    if not replies:
+        return []
     rows = []
     for i, reply in enumerate(replies):
         extra: dict[str, Any] = {"choices": list(reply.choices)}
         if inline:
             extra["inline"] = True
-        rows.append(Outbox(
+        rows.append(dict(
             channel=Channel(msg.channel), to=msg.user_key, contact_id=contact.id, kind="reply",
             body=reply.text, extra=extra, dedupe_key=f"in{inbound_id}:{i}", inbound_id=inbound_id,
             status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now + INLINE_GRACE if inline else now,
             created_at=now))
-    db.add_all(rows)
-    db.flush()
-    return [r.id for r in rows]
+    ids = db.execute(_OUTBOX.insert().returning(_OUTBOX.c.id, sort_by_parameter_order=True), rows).scalars()
+    return [int(i) for i in ids]
 
 
 def _replay(db: Session, inbound: InboundRow) -> HandleResult:
