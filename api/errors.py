@@ -60,3 +60,8 @@ def _default_reason(status: int) -> str:
         409: "conflict",
         429: "too_many_requests",
     }.get(status, "error")
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error codes a route may answer (all with ErrorOut)."""
+    return {code: {"model": ErrorOut} for code in codes}
