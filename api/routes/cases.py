@@ -77,6 +77,7 @@ def add_measure(
     """Record an assistance measure (A39-A52) on a monitored household's case."""
     measure = services.add_measure(db=db, case=case, actor=staff, now=now, **body.model_dump())
     db.commit()
+    db.refresh(measure)
     return views.measure_out(measure)
 
 
