@@ -540,6 +540,8 @@ class ReminderLog(Base):
     kind: Mapped[str] = mapped_column(String(16))  # assignment | due | escalation | digest
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+    # kind:task:staff:due; unique also where task_id is NULL (digests), which the constraint above misses
+    dedupe_key: Mapped[str | None] = mapped_column(String(160), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

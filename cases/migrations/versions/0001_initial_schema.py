@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 09:27:39.720447
+Create Date: 2026-11-23 09:33:28.456084
 """
 from collections.abc import Sequence
 
@@ -514,11 +514,13 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('due_at', cases.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('outbox_id', sa.Integer(), nullable=True),
+    sa.Column('dedupe_key', sa.String(length=160), nullable=True),
     sa.Column('created_at', cases.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['outbox_id'], ['outbox.id'], name=op.f('fk_reminder_log_outbox_id_outbox')),
     sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_reminder_log_staff_id_staff')),
     sa.ForeignKeyConstraint(['task_id'], ['tasks.id'], name=op.f('fk_reminder_log_task_id_tasks')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reminder_log')),
+    sa.UniqueConstraint('dedupe_key', name=op.f('uq_reminder_log_dedupe_key')),
     sa.UniqueConstraint('task_id', 'kind', 'due_at', 'staff_id', name=op.f('uq_reminder_log_task_id_kind_due_at_staff_id'))
     )
     # ### end Alembic commands ###
