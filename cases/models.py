@@ -612,3 +612,14 @@ class AuditEntry(Base):
     entity_id: Mapped[str | None] = mapped_column(String(64))
     area_code: Mapped[str | None] = mapped_column(String(12), index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ChannelState(Base):
+    """Small shared state of the channel adapters, kept in the database so every process sees it:
+    send-rate slots (`until` = when the next send may go) and API access tokens (`value`)."""
+
+    __tablename__ = "channel_state"
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    value: Mapped[str | None] = mapped_column(Text)
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
