@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from api import errors
+from api.routes import auth
 from api.settings import Settings
 from cases.clock import Clock, system_clock
 from cases.db import make_engine, make_session_factory
@@ -21,6 +23,9 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = make_session_factory(engine)
     app.state.clock = clock
+
+    errors.install(app)
+    app.include_router(auth.router)
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

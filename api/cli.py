@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from api.settings import Settings
-from cases import migrate
+from cases import demo, migrate
 from cases.clock import system_clock
 from cases.db import make_engine, make_session_factory
 from cases.importers import ImportRefused, import_areas, import_staff
@@ -63,6 +63,22 @@ def _import_staff(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(settings: Settings, _args: argparse.Namespace) -> int:
+    if settings.environment == "production":
+        print("shenbao demo refuses a production database (it creates accounts with a known password)",
+              file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)  # migrated already (`shenbao db upgrade`)
+    with make_session_factory(engine)() as db, db.begin():
+        result = demo.seed(db=db, now=system_clock())
+    print(f"demo county 衡阳县: {result.areas_added} areas, {result.staff_added} staff added"
+          + (", Hunan 2021 income line set" if result.setting_added else ""))
+    print(f"demo logins (password '{demo.DEMO_PASSWORD}'):")
+    for person in result.logins:
+        print(f"  {person.username:<8} {person.role.value:<9} {person.name}")
+    return 0
+
+
 def _report_refused(refused: ImportRefused) -> int:
     print(f"nothing imported: {len(refused.errors)} invalid row(s)", file=sys.stderr)
     for error in refused.errors[:200]:
@@ -82,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database commands")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="run migrations").set_defaults(func=_db_upgrade)
+    sub.add_parser("demo", help="seed the demo county (idempotent)").set_defaults(func=_demo)
     imp = sub.add_parser("import", help="import a county's real lists from CSV")
     imp_sub = imp.add_subparsers(dest="import_command", required=True)
     areas = imp_sub.add_parser("areas", help="divisions: village-per-row CSV or code,name,level,parent_code")

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     dialogue_ttl_minutes: int = 60 * 24
     access_token_minutes: int = 60 * 8
+    login_max_failures: int = 5  # failed staff logins per username (or 4x per client) in the window -> 429
+    login_window_minutes: int = 15
     sms_quiet_start: str = "21:00"
     sms_quiet_end: str = "08:00"
     escalation_margin_days: int = 2

@@ -206,6 +206,18 @@ class Staff(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class LoginAttempt(Base):
+    """One staff login attempt; failures in a window lead to 429 (G7), shared by every process."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_username_at", "username", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))  # lower-cased as typed, known or not
+    client: Mapped[str | None] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 # --- households and contacts -------------------------------------------------------------------
 
 
@@ -528,6 +540,8 @@ class ReminderLog(Base):
     kind: Mapped[str] = mapped_column(String(16))  # assignment | due | escalation | digest
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+    # kind:task:staff:due; unique also where task_id is NULL (digests), which the constraint above misses
+    dedupe_key: Mapped[str | None] = mapped_column(String(160), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -623,3 +637,41 @@ class ChannelState(Base):
     value: Mapped[str | None] = mapped_column(Text)
     until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+# --- immutable evidence ------------------------------------------------------------------------
+
+
+class ImmutableRecordError(Exception):
+    """An attempt to change or delete a signed authorization (a withdrawal is a new record)."""
+
+
+def _refuse_authorization_update(_mapper: Any, _connection: Any, target: Authorization) -> None:
+    from sqlalchemy import inspect
+
+    state = inspect(target)
+    if any(attr.history.has_changes() for attr in state.attrs):
+        raise ImmutableRecordError("authorizations are immutable: record a withdrawal instead")
+
+
+def _refuse_authorization_delete(_mapper: Any, _connection: Any, _target: Authorization) -> None:
+    raise ImmutableRecordError("authorizations are immutable and cannot be deleted")
+
+
+def _refuse_bulk_authorization_change(orm_execute_state: Any) -> None:
+    if orm_execute_state.is_update or orm_execute_state.is_delete:
+        for mapper in orm_execute_state.all_mappers:
+            if mapper.class_ is Authorization:
+                raise ImmutableRecordError("authorizations are immutable: no bulk UPDATE or DELETE")
+
+
+def _install_immutability() -> None:
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    event.listen(Authorization, "before_update", _refuse_authorization_update)
+    event.listen(Authorization, "before_delete", _refuse_authorization_delete)
+    event.listen(Session, "do_orm_execute", _refuse_bulk_authorization_change)
+
+
+_install_immutability()

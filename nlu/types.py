@@ -13,8 +13,10 @@ class Place:
     """A matched division: as far down as the text goes (county, township, village)."""
 
     code: str
-    level: str  # county | township | village
+    level: str  # province | city | county | township | village
     name: str
+    city: str | None = None
+    city_code: str | None = None
     county: str | None = None
     county_code: str | None = None
     township: str | None = None
@@ -37,8 +39,12 @@ class Parse:
     phones: list[str] = field(default_factory=list)  # digits only
     place: Place | list[Place] | None = None  # list = ambiguous candidates
     relation: str | None = None  # the reporter's relation when reporting for someone else
-    triggers: dict[str, list[str]] = field(default_factory=dict)  # code -> words that raised it
-    urgent_reasons: list[str] = field(default_factory=list)
+    # code -> the words that raised it, for read-back. Keys are namespaced so they cannot collide:
+    # "A27-01".."A27-09" (risks), "A27a-01".."A27a-07" (disasters), "A23".."A26", "urgent", "intent".
+    triggers: dict[str, list[str]] = field(default_factory=dict)
+    urgent_reasons: list[str] = field(default_factory=list)  # hospital collapse food water trapped emergency
+    legacy_id_numbers: list[str] = field(default_factory=list)  # 15-digit (1989): ask for the 18-digit
+    negated: list[str] = field(default_factory=list)  # words seen but negated or resolved (raised nothing)
 
     def contract(self) -> dict[str, Any]:
         """The keys of `python -m nlu parse` output, exactly as design.md lists them."""

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 09:30:33.815265
+Create Date: 2026-11-23 09:37:20.707264
 """
 from collections.abc import Sequence
 
@@ -63,6 +63,18 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inbound_messages')),
     sa.UniqueConstraint('channel', 'user_key', 'external_id', name=op.f('uq_inbound_messages_channel_user_key_external_id'))
     )
+    op.create_table('login_attempts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('username', sa.String(length=64), nullable=False),
+    sa.Column('client', sa.String(length=64), nullable=True),
+    sa.Column('at', cases.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('succeeded', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_login_attempts'))
+    )
+    with op.batch_alter_table('login_attempts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_login_attempts_client'), ['client'], unique=False)
+        batch_op.create_index('ix_login_attempts_username_at', ['username', 'at'], unique=False)
+
     op.create_table('households',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('head_name', sa.String(length=64), nullable=False),
@@ -509,11 +521,13 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('due_at', cases.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('outbox_id', sa.Integer(), nullable=True),
+    sa.Column('dedupe_key', sa.String(length=160), nullable=True),
     sa.Column('created_at', cases.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['outbox_id'], ['outbox.id'], name=op.f('fk_reminder_log_outbox_id_outbox')),
     sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_reminder_log_staff_id_staff')),
     sa.ForeignKeyConstraint(['task_id'], ['tasks.id'], name=op.f('fk_reminder_log_task_id_tasks')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reminder_log')),
+    sa.UniqueConstraint('dedupe_key', name=op.f('uq_reminder_log_dedupe_key')),
     sa.UniqueConstraint('task_id', 'kind', 'due_at', 'staff_id', name=op.f('uq_reminder_log_task_id_kind_due_at_staff_id'))
     )
     # ### end Alembic commands ###
@@ -610,6 +624,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_households_phone_hash'))
 
     op.drop_table('households')
+    with op.batch_alter_table('login_attempts', schema=None) as batch_op:
+        batch_op.drop_index('ix_login_attempts_username_at')
+        batch_op.drop_index(batch_op.f('ix_login_attempts_client'))
+
+    op.drop_table('login_attempts')
     op.drop_table('inbound_messages')
     op.drop_table('dialogue_sessions')
     op.drop_table('channel_state')

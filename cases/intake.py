@@ -1,0 +1,795 @@
+"""Reports in, households and cases out: one household, one open case; the signed annex 1.
+
+Functions flush but never commit: the caller (conversation service, API route) commits once.
+Sources: domain README "Discovery channels", "Identification procedure" step 1; Hunan opinions
+二（二）1 "农户自主申报 ... 还可由他人代为申报" and 二（二）2 第一步 "签署授权依法查询家庭财产等信息的
+《防止返贫监测对象个人申请及承诺授权书》（附件1）; 对于通过基层干部排查、部门筛查预警发现的 ... 并填写附件1".
+"""
+
+from __future__ import annotations
+
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from cases import annex1, audit
+from cases.clock import BEIJING
+from cases.crypto import Vault, mask_name, mask_phone
+from cases.errors import IntakeError
+from cases.events import SYSTEM, add_event
+from cases.ids import age_on, check_id, normalize_phone
+from cases.models import (
+    OPEN_STATUSES,
+    Area,
+    Assignment,
+    Authorization,
+    AuthorizationKind,
+    Case,
+    CaseStatus,
+    Channel,
+    Contact,
+    Household,
+    Member,
+    Objection,
+    Report,
+    ReporterKind,
+    Staff,
+)
+from cases.notify import Notifier
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+CASE_PREFIX = "SB"
+ADULT_AGE = 18
+
+
+@dataclass
+class ReportDraft:
+    """What a channel, the hotline or a cadre knows about a report when it is submitted."""
+
+    channel: Channel
+    reporter_kind: ReporterKind
+    raw_text: str
+    risks: list[str] = field(default_factory=list)
+    disasters: list[str] = field(default_factory=list)
+    guarantees: list[str] = field(default_factory=list)
+    other_risk_text: str | None = None
+    urgent: bool = False
+    parsed: dict[str, Any] = field(default_factory=dict)
+    head_name: str | None = None
+    id_number: str | None = None
+    phone: str | None = None
+    household_size: int | None = None
+    village_code: str | None = None
+    group_name: str | None = None
+    address: str | None = None
+    proxy_relation: str | None = None
+    proxy_name: str | None = None
+    proxy_phone: str | None = None
+    contact_id: int | None = None
+
+
+@dataclass
+class IntakeResult:
+    case: Case
+    report: Report
+    household: Household
+    joined_existing: bool
+
+
+# --- numbers and look-ups ----------------------------------------------------------------------
+
+
+def new_case_number() -> str:
+    """SB + 8 random Crockford base32 characters (40 bits): not guessable, easy to read out."""
+    return CASE_PREFIX + "".join(secrets.choice(CROCKFORD) for _ in range(8))
+
+
+def normalize_case_number(raw: str) -> str:
+    """Upper-case, drop spaces and hyphens, read O as 0 and I/L as 1 (Crockford)."""
+    value = unicodedata.normalize("NFKC", raw).upper().replace(" ", "").replace("-", "")
+    if value.startswith(CASE_PREFIX):
+        head, tail = CASE_PREFIX, value[len(CASE_PREFIX) :]
+    else:
+        head, tail = CASE_PREFIX, value
+    return head + tail.replace("O", "0").replace("I", "1").replace("L", "1")
+
+
+def find_case_by_number(*, db: Session, number: str) -> Case | None:
+    """The case with this number (tolerant of case, spaces and Crockford look-alikes)."""
+    return db.scalar(select(Case).where(Case.number == normalize_case_number(number)))
+
+
+def open_case_for_household(*, db: Session, household_id: int) -> Case | None:
+    """The household's open case, if any (there is at most one)."""
+    return db.scalar(
+        select(Case)
+        .where(Case.household_id == household_id, Case.status.in_(list(OPEN_STATUSES)))
+        .order_by(Case.id.desc())
+        .limit(1)
+    )
+
+
+def find_household_by_id_number(*, db: Session, vault: Vault, id_number: str) -> Household | None:
+    """The household whose head or a member has this ID number (after validation and normalisation)."""
+    check = check_id(id_number)
+    if not check.valid or check.normalized is None:
+        return None
+    digest = vault.lookup_hash(check.normalized)
+    household = db.scalar(select(Household).where(Household.id_hash == digest))
+    if household is not None:
+        return household
+    member = db.scalar(select(Member).where(Member.id_hash == digest).limit(1))
+    return member.household if member is not None else None
+
+
+def link_contact_to_household(*, db: Session, contact_id: int, household_id: int, now: datetime) -> Contact:
+    """Link a channel identity to a household (so it is told about the case); refuses staff contacts."""
+    contact = db.get(Contact, contact_id)
+    if contact is None:
+        raise IntakeError("unknown_contact", "no such contact")
+    if contact.staff_id is not None:
+        raise IntakeError("contact_is_staff", "a staff member's contact cannot stand for a household")
+    if contact.household_id != household_id:
+        previous = contact.household_id
+        contact.household_id = household_id
+        audit.record(
+            db=db,
+            actor=SYSTEM,
+            action="contact.link",
+            entity="contact",
+            entity_id=contact.id,
+            area_code=None,
+            detail={"household_id": household_id, "previous": previous},
+            now=now,
+        )
+    return contact
+
+
+def _clean_name(name: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", name).split())
+
+
+# --- households and members --------------------------------------------------------------------
+
+
+def add_member(
+    *,
+    db: Session,
+    vault: Vault,
+    household: Household,
+    name: str,
+    relation: str | None = None,
+    id_number: str | None = None,
+    birth_date: date | None = None,
+    is_head: bool = False,
+) -> Member:
+    """Add a household member; an ID number is validated, stored encrypted and gives the birth date."""
+    member = Member(
+        household=household, name=_clean_name(name), relation=relation, is_head=is_head, birth_date=birth_date
+    )
+    if id_number:
+        check = check_id(id_number)
+        if not check.valid or check.normalized is None:
+            raise IntakeError("invalid_id_number", f"ID number refused ({check.reason})")
+        member.id_number_enc = vault.encrypt(check.normalized)
+        member.id_hash = vault.lookup_hash(check.normalized)
+        member.birth_date = member.birth_date or check.birth_date
+    db.add(member)
+    db.flush()
+    return member
+
+
+def head_member(household: Household) -> Member | None:
+    return next((m for m in household.members if m.is_head), None)
+
+
+def _household_for(
+    db: Session, vault: Vault, draft: ReportDraft, id_normalized: str | None
+) -> Household | None:
+    if id_normalized is not None:
+        found = find_household_by_id_number(db=db, vault=vault, id_number=id_normalized)
+        if found is not None:
+            return found
+        return None
+    if draft.contact_id is not None and draft.reporter_kind == ReporterKind.SELF:
+        contact = db.get(Contact, draft.contact_id)
+        if contact is not None and contact.household_id is not None:
+            return db.get(Household, contact.household_id)
+    return None
+
+
+def _new_household(
+    db: Session,
+    vault: Vault,
+    draft: ReportDraft,
+    id_normalized: str | None,
+    birth: date | None,
+    phone: str | None,
+    now: datetime,
+) -> Household:
+    if not draft.head_name:
+        raise IntakeError("head_name_required", "the household head's name is needed for a new household")
+    household = Household(
+        head_name=_clean_name(draft.head_name),
+        id_number_enc=vault.encrypt_optional(id_normalized),
+        id_hash=vault.hash_optional(id_normalized),
+        phone_enc=vault.encrypt_optional(phone),
+        phone_hash=vault.hash_optional(phone),
+        village_code=draft.village_code,
+        group_name=draft.group_name,
+        address=draft.address,
+        size=draft.household_size,
+        created_at=now,
+    )
+    db.add(household)
+    db.flush()
+    head = Member(
+        household=household,
+        name=household.head_name,
+        relation="户主",
+        is_head=True,
+        id_number_enc=household.id_number_enc,
+        id_hash=household.id_hash,
+        birth_date=birth,
+    )
+    db.add(head)
+    db.flush()
+    return household
+
+
+def _fill_blanks(household: Household, vault: Vault, draft: ReportDraft, phone: str | None) -> None:
+    """A later report only fills what the household record lacks; it never overwrites (a proxy could)."""
+    if phone and household.phone_enc is None:
+        household.phone_enc = vault.encrypt(phone)
+        household.phone_hash = vault.lookup_hash(phone)
+    for attr, value in (
+        ("village_code", draft.village_code),
+        ("group_name", draft.group_name),
+        ("address", draft.address),
+        ("size", draft.household_size),
+    ):
+        if value is not None and getattr(household, attr) is None:
+            setattr(household, attr, value)
+
+
+# --- assignment --------------------------------------------------------------------------------
+
+
+def open_assignment_counts(db: Session, staff_ids: list[int]) -> dict[int, int]:
+    """How many open cases each staff member is currently assigned."""
+    if not staff_ids:
+        return {}
+    rows = db.execute(
+        select(Assignment.staff_id, func.count())
+        .join(Case, Case.id == Assignment.case_id)
+        .where(
+            Assignment.staff_id.in_(staff_ids),
+            Assignment.ended_at.is_(None),
+            Case.status.in_(list(OPEN_STATUSES)),
+        )
+        .group_by(Assignment.staff_id)
+    ).all()
+    counts = {sid: 0 for sid in staff_ids}
+    counts.update({sid: int(n) for sid, n in rows})
+    return counts
+
+
+def pick_cadre(db: Session, village_code: str, *, exclude: tuple[int, ...] = ()) -> Staff | None:
+    """The village's active contact cadre with the fewest open assignments (lowest id on a tie)."""
+    cadres = db.scalars(
+        select(Staff)
+        .where(Staff.area_code == village_code, Staff.role == "cadre", Staff.active.is_(True))
+        .order_by(Staff.id)
+    ).all()
+    cadres = [c for c in cadres if c.id not in exclude]
+    if not cadres:
+        return None
+    counts = open_assignment_counts(db, [c.id for c in cadres])
+    return min(cadres, key=lambda c: (counts[c.id], c.id))
+
+
+def current_assignment(db: Session, case: Case) -> Assignment | None:
+    return db.scalar(
+        select(Assignment)
+        .where(Assignment.case_id == case.id, Assignment.ended_at.is_(None))
+        .order_by(Assignment.id.desc())
+        .limit(1)
+    )
+
+
+def _auto_assign(db: Session, case: Case, now: datetime, notifier: Notifier) -> Staff | None:
+    cadre = pick_cadre(db, case.area_code)
+    if cadre is None:
+        add_event(
+            db,
+            case,
+            action="assignment_pending",
+            now=now,
+            actor_label=SYSTEM,
+            note="no active contact cadre in this village",
+        )
+        return None
+    assignment = Assignment(
+        case_id=case.id, staff_id=cadre.id, assigned_at=now, reason="auto: fewest open cases"
+    )
+    db.add(assignment)
+    add_event(db, case, action="assigned", now=now, actor_label=SYSTEM, data={"staff_id": cadre.id})
+    audit.record(
+        db=db,
+        actor=SYSTEM,
+        action="assignment.create",
+        entity="case",
+        entity_id=case.id,
+        area_code=case.area_code,
+        detail={"staff_id": cadre.id, "auto": True},
+        now=now,
+    )
+    notifier.notify_staff(db, staff_id=cadre.id, event="case_assigned", params=_case_params(db, case))
+    return cadre
+
+
+def _case_params(db: Session, case: Case) -> dict[str, Any]:
+    """Notification parameters: nothing sensitive (masked name, codes, the case number)."""
+    village = db.get(Area, case.area_code)
+    household = db.get(Household, case.household_id)
+    return {
+        "case_number": case.number,
+        "village": village.name if village else case.area_code,
+        "head_name_masked": mask_name(household.head_name if household else None),
+        "urgent": case.urgent,
+        "risks": list(case.risks),
+        "status": str(case.status),
+    }
+
+
+# --- reports -----------------------------------------------------------------------------------
+
+
+def submit_report(
+    *, db: Session, vault: Vault, draft: ReportDraft, now: datetime, notifier: Notifier
+) -> IntakeResult:
+    """Record a report; join the household's open case or open a new one and assign the village cadre."""
+    id_normalized: str | None = None
+    birth: date | None = None
+    if draft.id_number:
+        check = check_id(draft.id_number, today=now.date())
+        if not check.valid:
+            raise IntakeError("invalid_id_number", f"ID number refused ({check.reason})")
+        id_normalized, birth = check.normalized, check.birth_date
+    phone = normalize_phone(draft.phone)
+    if draft.village_code is not None and db.get(Area, draft.village_code) is None:
+        raise IntakeError("unknown_village", "the village code is not a known area")
+
+    household = _household_for(db, vault, draft, id_normalized)
+    if household is None:
+        try:
+            with db.begin_nested():
+                household = _new_household(db, vault, draft, id_normalized, birth, phone, now)
+        except IntegrityError:  # the same ID arrived concurrently on another channel
+            household = _household_for(db, vault, draft, id_normalized)
+            if household is None:
+                raise
+    else:
+        _fill_blanks(household, vault, draft, phone)
+
+    # Serialise concurrent reports about one household (PostgreSQL row lock; SQLite has one writer).
+    db.execute(select(Household.id).where(Household.id == household.id).with_for_update())
+    case = open_case_for_household(db=db, household_id=household.id)
+    joined = case is not None
+    if case is None:
+        village = household.village_code
+        if village is None:
+            raise IntakeError("village_required", "the household's village is needed to open a case")
+        case = Case(
+            number=_unused_number(db),
+            household_id=household.id,
+            area_code=village,
+            status=CaseStatus.APPLIED,
+            discovery=draft.reporter_kind,
+            risks=sorted(set(draft.risks)),
+            guarantees=sorted(set(draft.guarantees)),
+            urgent=draft.urgent,
+            opened_at=now,
+            updated_at=now,
+        )
+        db.add(case)
+        db.flush()
+    else:
+        merged_risks = sorted(set(case.risks) | set(draft.risks))
+        merged_guarantees = sorted(set(case.guarantees) | set(draft.guarantees))
+        if (
+            merged_risks != case.risks
+            or merged_guarantees != case.guarantees
+            or (draft.urgent and not case.urgent)
+        ):
+            case.risks, case.guarantees = merged_risks, merged_guarantees
+            case.urgent = case.urgent or draft.urgent
+            case.updated_at = now
+
+    report = Report(
+        case_id=case.id,
+        household_id=household.id,
+        contact_id=draft.contact_id,
+        channel=draft.channel,
+        reporter_kind=draft.reporter_kind,
+        proxy_relation=draft.proxy_relation,
+        proxy_name=draft.proxy_name,
+        proxy_phone_enc=vault.encrypt_optional(normalize_phone(draft.proxy_phone)),
+        raw_text=draft.raw_text,
+        parsed=dict(draft.parsed),
+        risks=sorted(set(draft.risks)),
+        disasters=sorted(set(draft.disasters)),
+        guarantees=sorted(set(draft.guarantees)),
+        other_risk_text=draft.other_risk_text,
+        urgent=draft.urgent,
+        created_at=now,
+    )
+    db.add(report)
+    db.flush()
+    if draft.contact_id is not None and draft.reporter_kind == ReporterKind.SELF:
+        link_contact_to_household(db=db, contact_id=draft.contact_id, household_id=household.id, now=now)
+
+    actor = f"{draft.reporter_kind} via {draft.channel}"
+    detail = {"report_id": report.id, "channel": str(draft.channel), "reporter": str(draft.reporter_kind)}
+    if joined:
+        add_event(db, case, action="report_joined", now=now, actor_label=actor, data=detail)
+        audit.record(
+            db=db,
+            actor=actor,
+            action="report.join",
+            entity="case",
+            entity_id=case.id,
+            area_code=case.area_code,
+            detail=detail,
+            now=now,
+        )
+        assignment = current_assignment(db, case)
+        if assignment is not None:
+            notifier.notify_staff(
+                db, staff_id=assignment.staff_id, event="case_report_joined", params=_case_params(db, case)
+            )
+    else:
+        add_event(
+            db,
+            case,
+            action="case_opened",
+            now=now,
+            actor_label=actor,
+            to_status=CaseStatus.APPLIED,
+            data=detail,
+        )
+        audit.record(
+            db=db,
+            actor=actor,
+            action="case.open",
+            entity="case",
+            entity_id=case.id,
+            area_code=case.area_code,
+            detail=detail,
+            now=now,
+        )
+        notifier.notify_household(
+            db, household_id=household.id, event="case_opened", params={"case_number": case.number}
+        )
+        _auto_assign(db, case, now, notifier)
+    db.flush()
+    return IntakeResult(case=case, report=report, household=household, joined_existing=joined)
+
+
+def _unused_number(db: Session) -> str:
+    while True:
+        number = new_case_number()
+        if db.scalar(select(Case.id).where(Case.number == number)) is None:
+            return number
+
+
+# --- the signed annex 1 ------------------------------------------------------------------------
+
+
+def _signer_member(db: Session, household: Household, signer_name: str) -> Member:
+    name = _clean_name(signer_name)
+    for member in household.members:
+        if member.name == name:
+            return member
+    raise IntakeError(
+        "signer_not_in_household", "the signer's name matches neither the household head nor a member"
+    )
+
+
+def active_signatures(*, db: Session, case: Case) -> list[Authorization]:
+    """Signatures on this case that have not been withdrawn."""
+    rows = db.scalars(
+        select(Authorization).where(Authorization.case_id == case.id).order_by(Authorization.id)
+    ).all()
+    withdrawn = {a.withdraws_id for a in rows if a.kind == AuthorizationKind.WITHDRAW}
+    return [a for a in rows if a.kind == AuthorizationKind.SIGN and a.id not in withdrawn]
+
+
+def sign_authorization(
+    *,
+    db: Session,
+    vault: Vault,
+    case: Case,
+    signer_name: str,
+    signer_id_number: str | None,
+    channel: Channel,
+    message_ref: str | None,
+    contact_id: int | None,
+    now: datetime,
+    text_version: str,
+    witnessed_by_staff_id: int | None = None,
+) -> Authorization:
+    """Record a signed annex 1 as immutable evidence (the signer must be the head or a member)."""
+    if case.status not in OPEN_STATUSES:
+        raise IntakeError("case_closed", "the case is closed")
+    try:
+        digest = annex1.sha256(text_version)
+    except annex1.UnknownVersion:
+        raise IntakeError("unknown_text_version", f"no annex 1 text version {text_version!r}") from None
+    household = db.get(Household, case.household_id)
+    assert household is not None
+    member = _signer_member(db, household, signer_name)
+    id_enc: str | None = None
+    id_hash: str | None = None
+    if signer_id_number:
+        check = check_id(signer_id_number, today=now.date())
+        if not check.valid or check.normalized is None:
+            raise IntakeError("invalid_id_number", f"ID number refused ({check.reason})")
+        id_hash = vault.lookup_hash(check.normalized)
+        if member.id_hash is not None and member.id_hash != id_hash:
+            raise IntakeError("signer_id_mismatch", "the ID number does not match this member's")
+        id_enc = vault.encrypt(check.normalized)
+        if member.id_hash is None:
+            _record_member_id(db, household, member, id_enc, id_hash, check.birth_date)
+    elif witnessed_by_staff_id is None:
+        raise IntakeError("signer_id_required", "an ID number, or a staff witness at a home visit, is needed")
+    for existing in active_signatures(db=db, case=case):
+        if existing.member_id == member.id and existing.text_version == text_version:
+            return existing  # a repeated "I agree" must not pile up evidence rows
+    auth = Authorization(
+        case_id=case.id,
+        household_id=household.id,
+        member_id=member.id,
+        kind=AuthorizationKind.SIGN,
+        text_version=text_version,
+        text_sha256=digest,
+        signer_name=member.name,
+        signer_id_enc=id_enc,
+        signer_id_hash=id_hash,
+        channel=channel,
+        message_ref=message_ref,
+        contact_id=contact_id,
+        witnessed_by_staff_id=witnessed_by_staff_id,
+        signed_at=now,
+    )
+    db.add(auth)
+    db.flush()
+    detail = {
+        "authorization_id": auth.id,
+        "member_id": member.id,
+        "text_version": text_version,
+        "channel": str(channel),
+        "witnessed_by_staff_id": witnessed_by_staff_id,
+    }
+    add_event(
+        db, case, action="authorization_signed", now=now, actor_label=f"household via {channel}", data=detail
+    )
+    audit.record(
+        db=db,
+        actor=f"household:{channel}",
+        action="authorization.sign",
+        entity="case",
+        entity_id=case.id,
+        area_code=case.area_code,
+        detail=detail,
+        now=now,
+    )
+    return auth
+
+
+def _record_member_id(
+    db: Session, household: Household, member: Member, id_enc: str, id_hash: str, birth: date | None
+) -> None:
+    """First time a member's ID is known (at signature): keep it, and on the household for the head."""
+    member.id_number_enc, member.id_hash = id_enc, id_hash
+    member.birth_date = member.birth_date or birth
+    if member.is_head and household.id_hash is None:
+        taken = db.scalar(select(Household.id).where(Household.id_hash == id_hash))
+        if taken is not None and taken != household.id:
+            raise IntakeError("id_number_belongs_to_another_household", "this ID is another household's head")
+        household.id_number_enc, household.id_hash = id_enc, id_hash
+
+
+def withdraw_authorization(
+    *,
+    db: Session,
+    authorization: Authorization,
+    channel: Channel,
+    message_ref: str | None,
+    contact_id: int | None,
+    now: datetime,
+    note: str | None = None,
+) -> Authorization:
+    """Withdraw consent: a new WITHDRAW record pointing at the signature (the original stays)."""
+    if authorization.kind != AuthorizationKind.SIGN:
+        raise IntakeError("not_a_signature", "only a signature can be withdrawn")
+    already = db.scalar(select(Authorization.id).where(Authorization.withdraws_id == authorization.id))
+    if already is not None:
+        raise IntakeError("already_withdrawn", "this signature was already withdrawn")
+    record = Authorization(
+        case_id=authorization.case_id,
+        household_id=authorization.household_id,
+        member_id=authorization.member_id,
+        kind=AuthorizationKind.WITHDRAW,
+        withdraws_id=authorization.id,
+        text_version=authorization.text_version,
+        text_sha256=authorization.text_sha256,
+        signer_name=authorization.signer_name,
+        signer_id_enc=authorization.signer_id_enc,
+        signer_id_hash=authorization.signer_id_hash,
+        channel=channel,
+        message_ref=message_ref,
+        contact_id=contact_id,
+        signed_at=now,
+    )
+    db.add(record)
+    db.flush()
+    case = db.get(Case, authorization.case_id)
+    assert case is not None
+    detail = {"authorization_id": record.id, "withdraws_id": authorization.id, "channel": str(channel)}
+    add_event(
+        db,
+        case,
+        action="authorization_withdrawn",
+        now=now,
+        actor_label=f"household via {channel}",
+        note=note,
+        data=detail,
+    )
+    audit.record(
+        db=db,
+        actor=f"household:{channel}",
+        action="authorization.withdraw",
+        entity="case",
+        entity_id=case.id,
+        area_code=case.area_code,
+        detail=detail,
+        now=now,
+    )
+    return record
+
+
+def required_signers(*, db: Session, case: Case, on: date | None = None) -> list[Member]:
+    """Who must sign annex 1: the head alone, or every adult member (regional setting `signers`)."""
+    from cases.regions import SIGNERS_ALL_ADULTS, RegionSettingMissing, setting_for, year_of
+
+    household = db.get(Household, case.household_id)
+    assert household is not None
+    on = on or case.opened_at.astimezone(BEIJING).date()
+    try:
+        signers = setting_for(db, case.area_code, year_of(case.opened_at)).signers
+    except RegionSettingMissing:
+        signers = "applicant"
+    members = sorted(household.members, key=lambda m: (not m.is_head, m.id))
+    if signers != SIGNERS_ALL_ADULTS:
+        return [m for m in members if m.is_head][:1]
+    # A member whose birth date is unknown is asked to sign too: better one signature too many.
+    return [m for m in members if m.is_head or m.birth_date is None or age_on(m.birth_date, on) >= ADULT_AGE]
+
+
+def pending_signatures(*, db: Session, vault: Vault | None, case: Case, on: date | None = None) -> list[str]:
+    """Names of the people whose annex 1 signature this case still lacks (head first)."""
+    signed = {a.member_id for a in active_signatures(db=db, case=case)}
+    return [m.name for m in required_signers(db=db, case=case, on=on) if m.id not in signed]
+
+
+# --- what a household may be told --------------------------------------------------------------
+
+_NEXT: dict[str, str] = {
+    CaseStatus.APPLIED: "home_verification",
+    CaseStatus.VERIFIED: "village_review",
+    CaseStatus.PUBLIC_NOTICE: "public_notice",
+    CaseStatus.TOWNSHIP_REVIEW: "township_review",
+    CaseStatus.COUNTY_REVIEW: "county_review",
+    CaseStatus.MONITORED: "assistance",
+    CaseStatus.REFUSED: "may_request_review",
+    CaseStatus.WITHDRAWN: "none",
+    CaseStatus.ELIM_PROPOSED: "elimination_home_verification",
+    CaseStatus.ELIM_VERIFIED: "elimination_village_review",
+    CaseStatus.ELIM_NOTICE: "elimination_public_notice",
+    CaseStatus.ELIM_TOWNSHIP: "elimination_township_review",
+    CaseStatus.ELIM_COUNTY: "elimination_county_review",
+    CaseStatus.ELIMINATED: "none",
+}
+_STEPS_DONE: dict[str, int] = {
+    CaseStatus.APPLIED: 1,
+    CaseStatus.VERIFIED: 2,
+    CaseStatus.PUBLIC_NOTICE: 2,
+    CaseStatus.TOWNSHIP_REVIEW: 3,
+    CaseStatus.COUNTY_REVIEW: 4,
+    CaseStatus.MONITORED: 5,
+    CaseStatus.ELIM_PROPOSED: 1,
+    CaseStatus.ELIM_VERIFIED: 2,
+    CaseStatus.ELIM_NOTICE: 2,
+    CaseStatus.ELIM_TOWNSHIP: 3,
+    CaseStatus.ELIM_COUNTY: 4,
+    CaseStatus.ELIMINATED: 5,
+}
+
+
+@dataclass(frozen=True)
+class StatusSummary:
+    """What the household (or its proxy) may be told about a case; names and phones masked."""
+
+    case_number: str
+    status: str
+    steps_done: int  # of the five steps of the current procedure (identification or elimination)
+    next_step: str  # a code: sign_authorization, home_verification, village_review, public_notice, ...
+    opened_on: date
+    updated_on: date
+    notice_start: date | None
+    notice_end: date | None
+    open_objections: int
+    cadre_name: str | None
+    cadre_phone_masked: str | None
+    pending_signers_masked: list[str]
+    refused_reason: str | None
+    category: int | None
+    monitored_on: date | None
+    closed_on: date | None
+
+
+def status_summary(db: Session, case: Case, *, vault: Vault | None = None) -> StatusSummary:
+    """The household-facing summary of a case (the cadre's phone needs `vault` to be shown masked)."""
+
+    status = CaseStatus(case.status)
+    pending = pending_signatures(db=db, vault=vault, case=case) if status == CaseStatus.APPLIED else []
+    next_step = _NEXT[status]
+    if status == CaseStatus.APPLIED and pending:
+        next_step = "sign_authorization"
+    objections = int(
+        db.scalar(
+            select(func.count())
+            .select_from(Objection)
+            .where(Objection.case_id == case.id, Objection.status == "open")
+        )
+        or 0
+    )
+    if status in (CaseStatus.PUBLIC_NOTICE, CaseStatus.ELIM_NOTICE) and objections:
+        next_step = "objection_investigation"
+    cadre_name = cadre_phone = None
+    assignment = current_assignment(db, case)
+    if assignment is not None:
+        cadre = db.get(Staff, assignment.staff_id)
+        if cadre is not None:
+            cadre_name = cadre.name
+            if vault is not None and cadre.phone_enc:
+                cadre_phone = mask_phone(vault.decrypt(cadre.phone_enc))
+
+    def day(moment: datetime | None) -> date | None:
+        return moment.astimezone(BEIJING).date() if moment is not None else None
+
+    return StatusSummary(
+        case_number=case.number,
+        status=status.value,
+        steps_done=_STEPS_DONE.get(status, 0) - (1 if pending else 0),
+        next_step=next_step,
+        opened_on=case.opened_at.astimezone(BEIJING).date(),
+        updated_on=case.updated_at.astimezone(BEIJING).date(),
+        notice_start=case.notice_start,
+        notice_end=case.notice_end,
+        open_objections=objections,
+        cadre_name=cadre_name,
+        cadre_phone_masked=cadre_phone,
+        pending_signers_masked=[mask_name(n) for n in pending],
+        refused_reason=case.refused_reason,
+        category=case.category,
+        monitored_on=day(case.monitored_at),
+        closed_on=day(case.closed_at),
+    )

@@ -1,0 +1,663 @@
+"""Reminder rules: each case's state becomes due Tasks; run_reminders sends each reminder exactly once.
+
+Rules (domain README "Timing" and "While monitored"; deadlines from the region's RegionSetting):
+- acknowledge a new assignment within `ack_days` working days (the contact cadre);
+- home verification within `verify_days` working days of the application (the contact cadre);
+- the village review after verification, and concluding it when the 7-day public notice ends
+  (the village committee, else the contact cadre);
+- township and county steps waiting longer than `township_days` / `county_days` working days;
+- the quarterly assistance-effect evaluation of every monitored household (Task.cycle = "2026Q1");
+- the elimination steps (village proposes -> verification -> notice -> township -> county).
+A task closes (done) when its condition is met, or is cancelled when the case is closed otherwise.
+
+`run_reminders(db, now, notifier)` is idempotent: a ReminderLog row (unique per task, kind, due date
+and staff) is written in the same transaction as the Notifier's Outbox rows, so a reminder is never
+sent twice for the same task and due date, and never lost. SMS reminders written during the quiet
+hours are deferred (Outbox.next_attempt_at) to the end of the quiet hours, never dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from cases.clock import BEIJING
+from cases.models import (
+    OPEN_STATUSES,
+    Area,
+    AreaLevel,
+    Assignment,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Channel,
+    Evaluation,
+    Outbox,
+    OutboxStatus,
+    RegionSetting,
+    ReminderLog,
+    Role,
+    Staff,
+    Task,
+    TaskStatus,
+)
+
+log = logging.getLogger(__name__)
+
+
+class Notifier(Protocol):
+    """The staff half of cases.notify.Notifier (bot/notify.py implements it by writing Outbox rows)."""
+
+    def notify_staff(self, db: Session, *, staff_id: int, event: str, params: dict[str, Any]) -> None: ...
+
+MONITORED_STATUSES = frozenset({
+    CaseStatus.MONITORED,
+    CaseStatus.ELIM_PROPOSED,
+    CaseStatus.ELIM_VERIFIED,
+    CaseStatus.ELIM_NOTICE,
+    CaseStatus.ELIM_TOWNSHIP,
+    CaseStatus.ELIM_COUNTY,
+})
+CLOSED_STATUSES = frozenset({CaseStatus.REFUSED, CaseStatus.WITHDRAWN, CaseStatus.ELIMINATED})
+
+# Task kinds and who does them ("cadre" = the case's contact cadre).
+ACKNOWLEDGE = "acknowledge"
+EVALUATE = "evaluate"
+CADRE, VILLAGE, TOWNSHIP, COUNTY = "cadre", "village", "township", "county"
+
+
+@dataclass(frozen=True)
+class StepRule:
+    """While a case is in `status`, a task `kind` is due `days` (working days, or calendar for the
+    notice) after it entered the status, for the staff of `role`."""
+
+    status: CaseStatus
+    kind: str
+    role: str
+    setting: str  # the RegionSetting field holding the number of days
+    after_notice_end: bool = False
+
+
+STEP_RULES: tuple[StepRule, ...] = (
+    StepRule(CaseStatus.APPLIED, "verify", CADRE, "verify_days"),
+    StepRule(CaseStatus.VERIFIED, "village_review", VILLAGE, "township_days"),
+    StepRule(CaseStatus.PUBLIC_NOTICE, "notice_end", VILLAGE, "ack_days", after_notice_end=True),
+    StepRule(CaseStatus.TOWNSHIP_REVIEW, "township", TOWNSHIP, "township_days"),
+    StepRule(CaseStatus.COUNTY_REVIEW, "county", COUNTY, "county_days"),
+    StepRule(CaseStatus.ELIM_PROPOSED, "elim_verify", CADRE, "verify_days"),
+    StepRule(CaseStatus.ELIM_VERIFIED, "elim_review", VILLAGE, "township_days"),
+    StepRule(CaseStatus.ELIM_NOTICE, "elim_notice_end", VILLAGE, "ack_days", after_notice_end=True),
+    StepRule(CaseStatus.ELIM_TOWNSHIP, "elim_township", TOWNSHIP, "township_days"),
+    StepRule(CaseStatus.ELIM_COUNTY, "elim_county", COUNTY, "county_days"),
+)
+RULE_BY_KIND = {r.kind: r for r in STEP_RULES}
+CADRE_KINDS = frozenset({ACKNOWLEDGE, EVALUATE} | {r.kind for r in STEP_RULES if r.role == CADRE})
+TASK_KINDS = (ACKNOWLEDGE, EVALUATE, *(r.kind for r in STEP_RULES))
+
+# Defaults when no RegionSetting covers the case's area (domain README "Timing").
+DEFAULT_DAYS = {
+    "ack_days": 1,
+    "assign_days": 1,
+    "verify_days": 7,
+    "notice_days": 7,
+    "township_days": 5,
+    "county_days": 10,
+    "evaluation_days": 90,
+    "escalation_margin_days": 2,
+}
+
+
+@dataclass(frozen=True)
+class ReminderPolicy:
+    """Delivery knobs (from Settings): SMS quiet hours in Beijing time, the digest hour, 'due soon'."""
+
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(8, 0)
+    digest_at: time = time(8, 0)
+    workday_end: time = time(18, 0)
+    due_soon: timedelta = timedelta(hours=24)
+    escalation_margin_days: int | None = None  # overrides the region setting when given
+
+    @classmethod
+    def from_strings(cls, quiet_start: str, quiet_end: str, **kwargs: Any) -> ReminderPolicy:
+        return cls(quiet_start=time.fromisoformat(quiet_start), quiet_end=time.fromisoformat(quiet_end),
+                   **kwargs)
+
+
+# --- working days ------------------------------------------------------------------------------
+
+
+def is_workday(day: date) -> bool:
+    """A Chinese working day (public holidays off, make-up Saturdays on); weekends only when the year's
+    calendar is not yet published (logged)."""
+    try:
+        import chinese_calendar
+
+        return bool(chinese_calendar.is_workday(day))
+    except (NotImplementedError, ImportError):
+        log.warning("no published holiday calendar for %s: counting weekends only", day.year)
+        return day.weekday() < 5
+
+
+def add_workdays(start: date, days: int) -> date:
+    """The date `days` working days after `start` (0 -> start itself if a working day, else the next)."""
+    current = start
+    if days <= 0:
+        while not is_workday(current):
+            current += timedelta(days=1)
+        return current
+    remaining = days
+    while remaining > 0:
+        current += timedelta(days=1)
+        if is_workday(current):
+            remaining -= 1
+    return current
+
+
+def last_workday_on_or_before(day: date) -> date:
+    while not is_workday(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(BEIJING).date()
+
+
+def at_local(day: date, when: time) -> datetime:
+    return datetime.combine(day, when, tzinfo=BEIJING)
+
+
+def quarter_of(day: date) -> tuple[str, date, date]:
+    """("2026Q1", first day, last day) of the quarter holding `day`."""
+    q = (day.month - 1) // 3 + 1
+    first = date(day.year, 3 * q - 2, 1)
+    nxt = date(day.year + (q == 4), (3 * q) % 12 + 1, 1)
+    return f"{day.year}Q{q}", first, nxt - timedelta(days=1)
+
+
+# --- settings and people -----------------------------------------------------------------------
+
+
+def _ancestors(db: Session, code: str) -> list[Area]:
+    chain: list[Area] = []
+    seen: set[str] = set()
+    current: str | None = code
+    while current is not None and current not in seen:
+        seen.add(current)
+        area = db.get(Area, current)
+        if area is None:
+            break
+        chain.append(area)
+        current = area.parent_code
+    return chain
+
+
+def region_days(db: Session, area_code: str, year: int) -> dict[str, int]:
+    """The deadline settings for an area and year: nearest ancestor's row for the year or an earlier one."""
+    chain = [a.code for a in _ancestors(db, area_code)] or [area_code]
+    rank = {c: i for i, c in enumerate(chain)}
+    rows = db.scalars(
+        select(RegionSetting).where(RegionSetting.area_code.in_(chain), RegionSetting.year <= year)
+    ).all()
+    if not rows:
+        return dict(DEFAULT_DAYS)
+    row = min(rows, key=lambda r: (-r.year, rank[r.area_code]))
+    return {k: int(getattr(row, k) if getattr(row, k) is not None else v) for k, v in DEFAULT_DAYS.items()}
+
+
+def _area_at_level(db: Session, code: str, level: AreaLevel) -> str | None:
+    return next((a.code for a in _ancestors(db, code) if a.level == level), None)
+
+
+def staff_for_role(db: Session, case_area: str, role: str) -> Staff | None:
+    """The first active staff of `role` responsible for the case's village / township / county."""
+    level = {VILLAGE: AreaLevel.VILLAGE, TOWNSHIP: AreaLevel.TOWNSHIP, COUNTY: AreaLevel.COUNTY}[role]
+    area = _area_at_level(db, case_area, level) or (case_area if role == VILLAGE else None)
+    if area is None:
+        return None
+    return db.scalar(
+        select(Staff)
+        .where(Staff.area_code == area, Staff.role == Role(role), Staff.active.is_(True))
+        .order_by(Staff.id)
+        .limit(1)
+    )
+
+
+def current_cadre_id(db: Session, case_id: int) -> int | None:
+    return db.scalar(
+        select(Assignment.staff_id)
+        .where(Assignment.case_id == case_id, Assignment.ended_at.is_(None))
+        .order_by(Assignment.id.desc())
+        .limit(1)
+    )
+
+
+def _assignee(db: Session, case: Case, role: str) -> int | None:
+    cadre = current_cadre_id(db, case.id)
+    if role == CADRE:
+        return cadre
+    person = staff_for_role(db, case.area_code, role)
+    if person is None and role == VILLAGE:
+        return cadre
+    return person.id if person else None
+
+
+def escalation_target(db: Session, task: Task) -> Staff | None:
+    """Overdue cadre and village work goes up to the township; township work to the county."""
+    rule = RULE_BY_KIND.get(task.kind)
+    up = COUNTY if rule is not None and rule.role in (TOWNSHIP, COUNTY) else TOWNSHIP
+    area = task.area_code
+    if area is None:
+        return None
+    return staff_for_role(db, area, up)
+
+
+# --- the rules ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Wanted:
+    """A task the case's state calls for."""
+
+    kind: str
+    cycle: str
+    due_at: datetime
+    assignee_staff_id: int | None
+
+
+def _entered(db: Session, case: Case) -> tuple[datetime, str]:
+    """When the case entered its current status, and a cycle key telling repeated visits apart."""
+    event = db.scalar(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case.id, CaseEvent.to_status == str(case.status))
+        .order_by(CaseEvent.id.desc())
+        .limit(1)
+    )
+    if event is not None:
+        return event.at, f"e{event.id}"
+    if case.status == CaseStatus.APPLIED:
+        return case.opened_at, ""
+    return case.updated_at, ""
+
+
+def wanted_tasks(db: Session, case: Case, now: datetime, policy: ReminderPolicy) -> list[Wanted]:
+    """The tasks this case's state calls for now."""
+    if case.status not in OPEN_STATUSES:
+        return []
+    days = region_days(db, case.area_code, local_date(now).year)
+    out: list[Wanted] = []
+    assignment = db.scalar(
+        select(Assignment)
+        .where(Assignment.case_id == case.id, Assignment.ended_at.is_(None))
+        .order_by(Assignment.id.desc())
+        .limit(1)
+    )
+    if assignment is not None and assignment.acknowledged_at is None:
+        due = add_workdays(local_date(assignment.assigned_at), days["ack_days"])
+        out.append(Wanted(ACKNOWLEDGE, f"a{assignment.id}", at_local(due, policy.workday_end),
+                          assignment.staff_id))
+    for rule in STEP_RULES:
+        if rule.status != case.status:
+            continue
+        entered, cycle = _entered(db, case)
+        if rule.after_notice_end:
+            notice_end = case.notice_end or (
+                local_date(entered) + timedelta(days=days["notice_days"] - 1))
+            due_day = add_workdays(notice_end, days[rule.setting])
+        else:
+            due_day = add_workdays(local_date(entered), days[rule.setting])
+        out.append(Wanted(rule.kind, cycle, at_local(due_day, policy.workday_end),
+                          _assignee(db, case, rule.role)))
+    if case.status in MONITORED_STATUSES and case.monitored_at is not None:
+        label, _first, last = quarter_of(local_date(now))
+        # A household monitored in the last fortnight of a quarter is first evaluated the next quarter.
+        if local_date(case.monitored_at) <= last - timedelta(days=14):
+            due_day = last_workday_on_or_before(last)
+            out.append(Wanted(EVALUATE, label, at_local(due_day, policy.workday_end),
+                              current_cadre_id(db, case.id)))
+    return out
+
+
+def _condition_met(db: Session, case: Case, task: Task) -> bool:
+    """Whether an open task's work is done although the case still calls for its kind."""
+    if task.kind == EVALUATE:
+        _label, first, last = quarter_of(date(int(task.cycle[:4]), 3 * int(task.cycle[-1]) - 2, 1))
+        return db.scalar(
+            select(func.count()).select_from(Evaluation).where(
+                Evaluation.case_id == case.id, Evaluation.evaluated_on >= first,
+                Evaluation.evaluated_on <= last)
+        ) != 0
+    return False
+
+
+def _assignment_ended(db: Session, task: Task) -> bool:
+    assignment = db.get(Assignment, int(task.cycle[1:])) if task.cycle[1:].isdigit() else None
+    return assignment is None or assignment.ended_at is not None
+
+
+def sync_case_tasks(
+    db: Session, case: Case, now: datetime, policy: ReminderPolicy | None = None
+) -> list[Task]:
+    """Create the tasks the case's state calls for, close those whose condition is met, and keep
+    cadre tasks with the current contact cadre. Returns the case's open tasks."""
+    policy = policy or ReminderPolicy()
+    wanted = {(w.kind, w.cycle): w for w in wanted_tasks(db, case, now, policy)}
+    existing = {(t.kind, t.cycle): t for t in db.scalars(select(Task).where(Task.case_id == case.id))}
+    cadre = current_cadre_id(db, case.id)
+    for key, task in existing.items():
+        if task.status != TaskStatus.OPEN:
+            continue
+        if key not in wanted:
+            task.status = TaskStatus.CANCELLED if case.status in CLOSED_STATUSES else TaskStatus.DONE
+            task.done_at = now
+            if task.kind == ACKNOWLEDGE and _assignment_ended(db, task):
+                task.status = TaskStatus.CANCELLED  # the assignment ended: the new cadre acknowledges anew
+        elif _condition_met(db, case, task):
+            task.status, task.done_at = TaskStatus.DONE, now
+        elif task.kind in CADRE_KINDS and task.kind != ACKNOWLEDGE and cadre is not None \
+                and task.assignee_staff_id != cadre:
+            task.assignee_staff_id = cadre
+    for key, w in wanted.items():
+        if key in existing:
+            continue
+        task = Task(case_id=case.id, kind=w.kind, cycle=w.cycle, assignee_staff_id=w.assignee_staff_id,
+                    area_code=case.area_code, due_at=w.due_at, status=TaskStatus.OPEN, created_at=now)
+        if _condition_met(db, case, task):
+            task.status, task.done_at = TaskStatus.DONE, now
+        db.add(task)
+    db.flush()
+    return list(db.scalars(select(Task).where(Task.case_id == case.id, Task.status == TaskStatus.OPEN)
+                           .order_by(Task.due_at, Task.id)))
+
+
+def sync_all(db: Session, now: datetime, policy: ReminderPolicy | None = None) -> int:
+    """Run the rules over every open case (and close the tasks of cases closed since). Returns cases seen."""
+    ids = set(db.scalars(select(Case.id).where(Case.status.in_(list(OPEN_STATUSES)))))
+    ids |= set(db.scalars(select(Task.case_id).where(Task.status == TaskStatus.OPEN,
+                                                     Task.case_id.is_not(None))))
+    for case_id in sorted(ids):
+        case = db.get(Case, case_id)
+        if case is not None:
+            sync_case_tasks(db, case, now, policy)
+    return len(ids)
+
+
+# --- classification ----------------------------------------------------------------------------
+
+
+OK, SOON, OVERDUE = "ok", "soon", "overdue"
+COLOURS = {OK: "green", SOON: "orange", OVERDUE: "red"}
+
+
+def urgency(task: Task, now: datetime, policy: ReminderPolicy | None = None) -> str:
+    """'overdue' (red) past its due time, 'soon' (orange) within the due-soon window, else 'ok'."""
+    policy = policy or ReminderPolicy()
+    if task.status != TaskStatus.OPEN:
+        return OK
+    if now >= task.due_at:
+        return OVERDUE
+    if task.due_at - now <= policy.due_soon:
+        return SOON
+    return OK
+
+
+def colour(task: Task, now: datetime, policy: ReminderPolicy | None = None) -> str:
+    return COLOURS[urgency(task, now, policy)]
+
+
+def open_tasks_for(db: Session, staff_id: int) -> list[Task]:
+    """A staff member's open tasks, most pressing first."""
+    return list(db.scalars(
+        select(Task).where(Task.assignee_staff_id == staff_id, Task.status == TaskStatus.OPEN)
+        .order_by(Task.due_at, Task.id)))
+
+
+# --- cadre actions -----------------------------------------------------------------------------
+
+
+class TaskError(ValueError):
+    """A task action that cannot be done (unknown task, not yours, already closed, bad days)."""
+
+
+def _own_open_task(db: Session, task_id: int, staff_id: int) -> Task:
+    task = db.get(Task, task_id)
+    if task is None or task.assignee_staff_id != staff_id:
+        raise TaskError("not_found")
+    if task.status != TaskStatus.OPEN:
+        raise TaskError("closed")
+    return task
+
+
+def complete_task(db: Session, *, task_id: int, staff_id: int, note: str, now: datetime) -> Task:
+    """Close a task by its assignee. Acknowledging records the assignment's acknowledgement; an
+    evaluation task records the quarterly Evaluation with the note as its result."""
+    task = _own_open_task(db, task_id, staff_id)
+    note = note.strip()
+    if task.kind == ACKNOWLEDGE and task.case_id is not None:
+        assignment = db.scalar(select(Assignment).where(
+            Assignment.case_id == task.case_id, Assignment.staff_id == staff_id,
+            Assignment.ended_at.is_(None)).order_by(Assignment.id.desc()).limit(1))
+        if assignment is not None and assignment.acknowledged_at is None:
+            assignment.acknowledged_at = now
+    if task.kind == EVALUATE and task.case_id is not None:
+        if not note:
+            raise TaskError("note_required")
+        db.add(Evaluation(case_id=task.case_id, evaluated_on=local_date(now), staff_id=staff_id,
+                          result=note, created_at=now))
+    task.status, task.done_at, task.done_note = TaskStatus.DONE, now, note or None
+    db.flush()
+    return task
+
+
+MAX_POSTPONE_DAYS = 30
+
+
+def postpone_task(db: Session, *, task_id: int, staff_id: int, days: int, reason: str, now: datetime) -> Task:
+    """Move a task's deadline by `days` working days (from the later of now and the old deadline)."""
+    task = _own_open_task(db, task_id, staff_id)
+    if not 1 <= days <= MAX_POSTPONE_DAYS:
+        raise TaskError("bad_days")
+    if not reason.strip():
+        raise TaskError("reason_required")
+    base = max(task.due_at, now)
+    workday_end = task.due_at.astimezone(BEIJING).timetz()
+    task.due_at = at_local(add_workdays(local_date(base), days), workday_end.replace(tzinfo=None))
+    task.postponed_reason = reason.strip()
+    task.escalated_at = None
+    db.flush()
+    return task
+
+
+def reassign_tasks(db: Session, *, case_id: int, from_staff_id: int, to_staff_id: int, now: datetime,
+                   notifier: Notifier) -> list[Task]:
+    """Move a case's open tasks from one cadre to another and tell both (a reassigned case)."""
+    tasks = list(db.scalars(select(Task).where(
+        Task.case_id == case_id, Task.assignee_staff_id == from_staff_id, Task.status == TaskStatus.OPEN)))
+    for task in tasks:
+        if task.kind == ACKNOWLEDGE:  # acknowledging belongs to the ended assignment
+            task.status, task.done_at = TaskStatus.CANCELLED, now
+        else:
+            task.assignee_staff_id = to_staff_id
+    db.flush()
+    tasks = [t for t in tasks if t.status == TaskStatus.OPEN]
+    case = db.get(Case, case_id)
+    params = {"case_number": case.number if case else "", "tasks": len(tasks)}
+    notifier.notify_staff(db, staff_id=from_staff_id, event="tasks_moved_away", params=params)
+    notifier.notify_staff(db, staff_id=to_staff_id, event="tasks_moved_in", params=params)
+    return tasks
+
+
+# --- sending -----------------------------------------------------------------------------------
+
+
+def in_quiet_hours(now: datetime, policy: ReminderPolicy) -> datetime | None:
+    """When the SMS quiet hours holding `now` end (aware), or None outside them."""
+    local = now.astimezone(BEIJING)
+    t = local.time().replace(tzinfo=None)
+    start, end = policy.quiet_start, policy.quiet_end
+    inside = (start <= t or t < end) if start > end else (start <= t < end)
+    if not inside:
+        return None
+    day = local.date() if t < end else local.date() + timedelta(days=1)
+    return at_local(day, end)
+
+
+def task_params(db: Session, task: Task, now: datetime, policy: ReminderPolicy) -> dict[str, Any]:
+    """What a reminder says about a task: nothing sensitive (case number, kind, village, deadline)."""
+    case = db.get(Case, task.case_id) if task.case_id else None
+    village = db.get(Area, case.area_code) if case else None
+    return {
+        "task_id": task.id,
+        "task_kind": task.kind,
+        "case_number": case.number if case else "",
+        "village": village.name if village else "",
+        "due_at": task.due_at.isoformat(),
+        "urgency": urgency(task, now, policy),
+    }
+
+
+@dataclass
+class RunReport:
+    """What one run did: tasks synced, reminders written per kind, SMS deferred by quiet hours."""
+
+    cases: int = 0
+    sent: dict[str, int] = field(default_factory=dict)
+    deferred_sms: int = 0
+
+    def count(self, kind: str) -> None:
+        self.sent[kind] = self.sent.get(kind, 0) + 1
+
+
+class _Sender:
+    def __init__(self, db: Session, now: datetime, notifier: Notifier, policy: ReminderPolicy,
+                 report: RunReport) -> None:
+        self.db, self.now, self.notifier, self.policy, self.report = db, now, notifier, policy, report
+        self.quiet_until = in_quiet_hours(now, policy)
+
+    def send(self, *, task_id: int | None, staff_id: int, kind: str, due_at: datetime, event: str,
+             params: dict[str, Any]) -> bool:
+        """Log and notify once per (task, kind, due_at, staff); False when it was already sent."""
+        db = self.db
+        already = db.scalar(select(ReminderLog.id).where(
+            ReminderLog.task_id.is_(None) if task_id is None else ReminderLog.task_id == task_id,
+            ReminderLog.kind == kind, ReminderLog.due_at == due_at, ReminderLog.staff_id == staff_id))
+        if already is not None:
+            return False
+        key = f"{kind}:{task_id or '-'}:{staff_id}:{due_at.astimezone(BEIJING).isoformat()}"
+        before = db.scalar(select(func.max(Outbox.id))) or 0
+        try:
+            with db.begin_nested():
+                entry = ReminderLog(task_id=task_id, staff_id=staff_id, kind=kind, due_at=due_at,
+                                    dedupe_key=key, created_at=self.now)
+                db.add(entry)
+                db.flush()
+        except IntegrityError:
+            return False  # another worker sent it meanwhile
+        self.notifier.notify_staff(db, staff_id=staff_id, event=event, params=params)
+        db.flush()
+        rows = list(db.scalars(select(Outbox).where(Outbox.id > before).order_by(Outbox.id)))
+        if rows:
+            entry.outbox_id = rows[0].id
+        if self.quiet_until is not None:
+            for row in rows:
+                if row.channel == Channel.SMS and row.status == OutboxStatus.PENDING \
+                        and row.next_attempt_at < self.quiet_until:
+                    row.next_attempt_at = self.quiet_until
+                    self.report.deferred_sms += 1
+        self.report.count(kind)
+        return True
+
+
+def run_reminders(db: Session, now: datetime, notifier: Notifier,
+                  policy: ReminderPolicy | None = None) -> RunReport:
+    """Sync every case's tasks, then send due-soon, overdue, escalation and daily digest reminders,
+    each once; commits once at the end."""
+    policy = policy or ReminderPolicy()
+    report = RunReport()
+    report.cases = sync_all(db, now, policy)
+    sender = _Sender(db, now, notifier, policy, report)
+    tasks = list(db.scalars(
+        select(Task).where(Task.status == TaskStatus.OPEN).order_by(Task.due_at, Task.id)))
+    for task in tasks:
+        level = urgency(task, now, policy)
+        if task.assignee_staff_id is not None and level != OK:
+            kind = "overdue" if level == OVERDUE else "due"
+            sender.send(task_id=task.id, staff_id=task.assignee_staff_id, kind=kind, due_at=task.due_at,
+                        event=f"task_{kind}", params=task_params(db, task, now, policy))
+        if level == OVERDUE:
+            _maybe_escalate(db, task, now, policy, sender)
+    _digests(db, now, policy, sender)
+    db.commit()
+    return report
+
+
+def _maybe_escalate(db: Session, task: Task, now: datetime, policy: ReminderPolicy, sender: _Sender) -> None:
+    margin = policy.escalation_margin_days
+    if margin is None:
+        margin = region_days(db, task.area_code or "", local_date(now).year)["escalation_margin_days"]
+    if now < task.due_at + timedelta(days=margin):
+        return
+    target = escalation_target(db, task)
+    if target is None or target.id == task.assignee_staff_id:
+        return
+    params = task_params(db, task, now, policy)
+    assignee = db.get(Staff, task.assignee_staff_id) if task.assignee_staff_id else None
+    params["assignee"] = assignee.name if assignee else ""
+    params["days_overdue"] = (local_date(now) - local_date(task.due_at)).days
+    if sender.send(task_id=task.id, staff_id=target.id, kind="escalation", due_at=task.due_at,
+                   event="task_escalated", params=params):
+        task.escalated_at = now
+
+
+def digest_lines(db: Session, staff_id: int, now: datetime, policy: ReminderPolicy) -> list[dict[str, Any]]:
+    return [task_params(db, t, now, policy) for t in open_tasks_for(db, staff_id)]
+
+
+def _digests(db: Session, now: datetime, policy: ReminderPolicy, sender: _Sender) -> None:
+    """One digest a day per staff member with open tasks, from the digest hour (Beijing) on."""
+    local = now.astimezone(BEIJING)
+    if local.time().replace(tzinfo=None) < policy.digest_at:
+        return
+    slot = at_local(local.date(), policy.digest_at)
+    staff_ids = sorted({sid for sid in db.scalars(select(Task.assignee_staff_id).where(
+        Task.status == TaskStatus.OPEN, Task.assignee_staff_id.is_not(None))) if sid is not None})
+    for staff_id in staff_ids:
+        lines = digest_lines(db, staff_id, now, policy)
+        params = {
+            "date": local.date().isoformat(),
+            "tasks": lines,
+            "overdue": sum(1 for x in lines if x["urgency"] == OVERDUE),
+            "soon": sum(1 for x in lines if x["urgency"] == SOON),
+        }
+        sender.send(task_id=None, staff_id=staff_id, kind="digest", due_at=slot, event="daily_digest",
+                    params=params)
+
+
+def tick(
+    session_factory: Any, clock: Any, notifier: Notifier, policy: ReminderPolicy | None = None
+) -> RunReport:
+    """One scheduler tick for `shenbao worker`/`serve`: a fresh session, run_reminders, commit."""
+    with session_factory() as db:
+        return run_reminders(db, clock(), notifier, policy)
+
+
+def summarize(tasks: Iterable[Task], now: datetime, policy: ReminderPolicy | None = None) -> dict[str, int]:
+    """Counts of open tasks by urgency."""
+    counts = {OK: 0, SOON: 0, OVERDUE: 0}
+    for task in tasks:
+        counts[urgency(task, now, policy)] += 1
+    return counts
+
+
+__all__: Sequence[str] = (
+    "ReminderPolicy", "run_reminders", "sync_case_tasks", "sync_all", "urgency", "colour", "complete_task",
+    "postpone_task", "reassign_tasks", "add_workdays", "is_workday", "quarter_of", "tick", "TaskError",
+)

@@ -1,0 +1,404 @@
+"""Reports, households, one open case across channels, assignment, signatures, status summary."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import delete, select, text, update
+
+from cases import annex1, intake
+from cases.crypto import Vault
+from cases.errors import IntakeError
+from cases.intake import ReportDraft, pending_signatures, sign_authorization, submit_report
+from cases.models import (
+    AuditEntry,
+    Authorization,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Channel,
+    Contact,
+    Household,
+    ImmutableRecordError,
+    RegionSetting,
+    ReporterKind,
+)
+from cases.notify import RecordingNotifier
+from tests.cases.conftest import PROVINCE, VILLAGE, VILLAGE3, World
+
+HEAD_ID = "430421199001013458"  # check digit valid (computed below in test_fixture_ids_are_valid)
+SPOUSE_ID = "430421199203041529"
+CHILD_ID = "430421201505060012"
+
+
+def test_fixture_ids_are_valid() -> None:
+    from cases.ids import check_id
+
+    for raw in (HEAD_ID, SPOUSE_ID, CHILD_ID):
+        assert check_id(raw, today=date(2026, 3, 2)).valid, raw
+
+
+def draft(**kw: object) -> ReportDraft:
+    base: dict[str, object] = dict(
+        channel=Channel.TELEGRAM,
+        reporter_kind=ReporterKind.SELF,
+        raw_text="我爸住院了，花了三万多",
+        risks=["01"],
+        head_name="张三",
+        id_number=HEAD_ID,
+        phone="13900001111",
+        household_size=4,
+        village_code=VILLAGE,
+        group_name="三组",
+    )
+    base.update(kw)
+    return ReportDraft(**base)  # type: ignore[arg-type]
+
+
+def contact(world: World, channel: Channel, external: str) -> Contact:
+    c = Contact(channel=channel, external_id=external, created_at=world.now)
+    world.db.add(c)
+    world.db.flush()
+    return c
+
+
+def test_new_report_opens_case_encrypts_and_assigns(world: World, notifier: RecordingNotifier) -> None:
+    db, vault = world.db, world.vault
+    tg = contact(world, Channel.TELEGRAM, "tg-1")
+    result = submit_report(
+        db=db, vault=vault, draft=draft(contact_id=tg.id), now=world.now, notifier=notifier
+    )
+    db.commit()
+    case, household = result.case, result.household
+    assert not result.joined_existing
+    assert case.status == CaseStatus.APPLIED and case.area_code == VILLAGE and case.risks == ["01"]
+    assert len(case.number) == 10 and case.number.startswith("SB")
+    assert set(case.number[2:]) <= set(intake.CROCKFORD)
+    # encrypted at rest, found by keyed hash
+    raw_row = db.execute(text("SELECT id_number_enc, phone_enc, id_hash FROM households")).one()
+    assert HEAD_ID not in str(raw_row) and "13900001111" not in str(raw_row)
+    assert vault.decrypt(household.id_number_enc or "") == HEAD_ID
+    assert intake.find_household_by_id_number(db=db, vault=vault, id_number=HEAD_ID.lower()) is household
+    # the head is a member; the self-reporting contact is linked
+    assert [(m.name, m.is_head) for m in household.members] == [("张三", True)]
+    assert db.get(Contact, tg.id).household_id == household.id  # type: ignore[union-attr]
+    # auto-assigned to the village cadre with the fewest open cases (tie -> lowest id)
+    assignment = intake.current_assignment(db, case)
+    assert assignment is not None and assignment.staff_id == world.cadre.id
+    assert ("household", household.id, "case_opened") in notifier.events()
+    assert ("staff", world.cadre.id, "case_assigned") in notifier.events()
+    params = [p for k, _, e, p in notifier.sent if e == "case_assigned"][0]
+    assert params["head_name_masked"] == "张*" and params["case_number"] == case.number
+    actions = [e.action for e in db.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id))]
+    assert actions == ["case_opened", "assigned"]
+    audits = [a.action for a in db.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert "case.open" in audits and "assignment.create" in audits
+    assert db.scalars(select(AuditEntry)).all()  # nothing sensitive reached the audit log:
+    for row in db.execute(text("SELECT detail FROM audit_log")).scalars():
+        assert HEAD_ID not in str(row) and "13900001111" not in str(row)
+
+
+def test_one_open_case_across_channels(world: World, notifier: RecordingNotifier) -> None:
+    db, vault = world.db, world.vault
+    first = submit_report(db=db, vault=vault, draft=draft(), now=world.now, notifier=notifier)
+    sms = submit_report(
+        db=db,
+        vault=vault,
+        now=world.now,
+        notifier=notifier,
+        draft=draft(
+            channel=Channel.SMS, raw_text="房子漏雨", risks=[], guarantees=["A23"], id_number=HEAD_ID.lower()
+        ),
+    )
+    hotline = submit_report(
+        db=db,
+        vault=vault,
+        now=world.now,
+        notifier=notifier,
+        draft=draft(
+            channel=Channel.HOTLINE,
+            reporter_kind=ReporterKind.HOTLINE,
+            raw_text="来电：张三家遭水灾",
+            risks=["04"],
+            disasters=["01"],
+            urgent=True,
+            head_name=None,
+            phone=None,
+        ),
+    )
+    db.commit()
+    assert sms.joined_existing and hotline.joined_existing
+    assert first.case.id == sms.case.id == hotline.case.id
+    case = db.get(Case, first.case.id)
+    assert case is not None and case.risks == ["01", "04"] and case.guarantees == ["A23"] and case.urgent
+    assert db.scalar(select(Household.id).where(Household.id != first.household.id)) is None
+    assert len(db.scalars(select(Case)).all()) == 1
+    assert ("staff", world.cadre.id, "case_report_joined") in notifier.events()
+
+
+def test_report_with_a_members_id_joins_the_household_case(world: World, notifier: RecordingNotifier) -> None:
+    db, vault = world.db, world.vault
+    first = submit_report(db=db, vault=vault, draft=draft(), now=world.now, notifier=notifier)
+    intake.add_member(
+        db=db, vault=vault, household=first.household, name="李梅", relation="配偶", id_number=SPOUSE_ID
+    )
+    proxy = submit_report(
+        db=db,
+        vault=vault,
+        now=world.now,
+        notifier=notifier,
+        draft=draft(
+            channel=Channel.WECHAT,
+            reporter_kind=ReporterKind.PROXY,
+            head_name="李梅",
+            id_number=SPOUSE_ID,
+            proxy_relation="邻居",
+            proxy_name="王大妈",
+            proxy_phone="13700002222",
+        ),
+    )
+    assert proxy.joined_existing and proxy.case.id == first.case.id
+    assert proxy.report.proxy_phone_enc and vault.decrypt(proxy.report.proxy_phone_enc) == "13700002222"
+
+
+def test_closed_case_lets_a_new_one_open(world: World, notifier: RecordingNotifier) -> None:
+    db, vault = world.db, world.vault
+    first = submit_report(db=db, vault=vault, draft=draft(), now=world.now, notifier=notifier)
+    first.case.status = CaseStatus.WITHDRAWN
+    db.flush()
+    again = submit_report(db=db, vault=vault, draft=draft(), now=world.now, notifier=notifier)
+    assert not again.joined_existing and again.case.id != first.case.id
+    assert again.household.id == first.household.id
+
+
+def test_proxy_contact_is_not_linked_and_new_household_without_id(
+    world: World, notifier: RecordingNotifier
+) -> None:
+    db, vault = world.db, world.vault
+    c = contact(world, Channel.SMS, "+8613700002222")
+    result = submit_report(
+        db=db,
+        vault=vault,
+        now=world.now,
+        notifier=notifier,
+        draft=draft(reporter_kind=ReporterKind.PROXY, id_number=None, head_name="刘老汉", contact_id=c.id),
+    )
+    assert result.household.id_hash is None
+    assert db.get(Contact, c.id).household_id is None  # type: ignore[union-attr]
+
+
+def test_self_contact_without_id_reuses_its_household(world: World, notifier: RecordingNotifier) -> None:
+    db, vault = world.db, world.vault
+    c = contact(world, Channel.TELEGRAM, "tg-9")
+    first = submit_report(db=db, vault=vault, draft=draft(contact_id=c.id), now=world.now, notifier=notifier)
+    second = submit_report(
+        db=db,
+        vault=vault,
+        now=world.now,
+        notifier=notifier,
+        draft=draft(contact_id=c.id, id_number=None, head_name=None, raw_text="还有"),
+    )
+    assert second.joined_existing and second.case.id == first.case.id
+
+
+def test_assignment_balances_and_missing_cadre(world: World, notifier: RecordingNotifier) -> None:
+    db, vault = world.db, world.vault
+    a = submit_report(db=db, vault=vault, draft=draft(), now=world.now, notifier=notifier)
+    b = submit_report(
+        db=db,
+        vault=vault,
+        now=world.now,
+        notifier=notifier,
+        draft=draft(id_number=SPOUSE_ID, head_name="李梅"),
+    )
+    first = intake.current_assignment(db, a.case)
+    second = intake.current_assignment(db, b.case)
+    assert first is not None and second is not None
+    assert {first.staff_id, second.staff_id} == {world.cadre.id, world.cadre2.id}
+    world.other_cadre.active = False
+    c = submit_report(
+        db=db,
+        vault=vault,
+        now=world.now,
+        notifier=notifier,
+        draft=draft(id_number=CHILD_ID, head_name="张小", village_code=VILLAGE3),
+    )
+    assert intake.current_assignment(db, c.case) is None
+    assert [e.action for e in c.case.events][-1] == "assignment_pending"
+
+
+@pytest.mark.parametrize(
+    ("kw", "reason"),
+    [
+        ({"id_number": "430421199001013451"}, "invalid_id_number"),
+        ({"village_code": "999999999999"}, "unknown_village"),
+        ({"village_code": None}, "village_required"),
+        ({"head_name": None}, "head_name_required"),
+    ],
+)
+def test_refused_reports(
+    world: World, notifier: RecordingNotifier, kw: dict[str, object], reason: str
+) -> None:
+    with pytest.raises(IntakeError) as err:
+        submit_report(db=world.db, vault=world.vault, draft=draft(**kw), now=world.now, notifier=notifier)
+    assert err.value.reason == reason
+
+
+def test_find_case_by_number_is_tolerant(world: World, notifier: RecordingNotifier) -> None:
+    case = submit_report(db=world.db, vault=world.vault, draft=draft(), now=world.now, notifier=notifier).case
+    sloppy = case.number.lower().replace("0", "o").replace("1", "l")
+    assert intake.find_case_by_number(db=world.db, number=sloppy) is case
+    assert intake.find_case_by_number(db=world.db, number=" " + case.number[2:] + " ") is case
+    assert intake.find_case_by_number(db=world.db, number="SBZZZZZZZZ") is None or case.number == "SBZZZZZZZZ"
+
+
+def _sign(world: World, case: Case, name: str, id_number: str | None, **kw: object) -> Authorization:
+    return sign_authorization(
+        db=world.db,
+        vault=world.vault,
+        case=case,
+        signer_name=name,
+        signer_id_number=id_number,
+        channel=Channel.TELEGRAM,
+        message_ref="m-1",
+        contact_id=None,
+        now=world.now,
+        text_version=annex1.CURRENT_VERSION,
+        **kw,
+    )  # type: ignore[arg-type]
+
+
+def test_signature_evidence_and_pending(world: World, notifier: RecordingNotifier) -> None:
+    db, vault = world.db, world.vault
+    case = submit_report(db=db, vault=vault, draft=draft(), now=world.now, notifier=notifier).case
+    assert pending_signatures(db=db, vault=vault, case=case) == ["张三"]
+    assert intake.status_summary(db, case, vault=vault).next_step == "sign_authorization"
+    auth = _sign(world, case, " 张 三", HEAD_ID)
+    db.commit()
+    assert auth.text_sha256 == annex1.sha256() and auth.text_version == annex1.CURRENT_VERSION
+    assert auth.signer_name == "张三" and vault.decrypt(auth.signer_id_enc or "") == HEAD_ID
+    assert auth.channel == Channel.TELEGRAM and auth.message_ref == "m-1" and auth.signed_at == world.now
+    assert pending_signatures(db=db, vault=vault, case=case) == []
+    assert _sign(world, case, "张三", HEAD_ID).id == auth.id  # a repeated "agree" adds no row
+    summary = intake.status_summary(db, case, vault=vault)
+    assert summary.next_step == "home_verification" and summary.cadre_name == "李四"
+    assert summary.cadre_phone_masked == "139****5678" and summary.steps_done == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "id_number", "reason"),
+    [
+        ("王二", HEAD_ID, "signer_not_in_household"),
+        ("张三", SPOUSE_ID, "signer_id_mismatch"),
+        ("张三", "430421199001013451", "invalid_id_number"),
+        ("张三", None, "signer_id_required"),
+    ],
+)
+def test_signature_refusals(
+    world: World, notifier: RecordingNotifier, name: str, id_number: str | None, reason: str
+) -> None:
+    case = submit_report(db=world.db, vault=world.vault, draft=draft(), now=world.now, notifier=notifier).case
+    with pytest.raises(IntakeError) as err:
+        _sign(world, case, name, id_number)
+    assert err.value.reason == reason
+
+
+def test_witnessed_signature_without_id_and_unknown_version(
+    world: World, notifier: RecordingNotifier
+) -> None:
+    case = submit_report(db=world.db, vault=world.vault, draft=draft(), now=world.now, notifier=notifier).case
+    auth = _sign(world, case, "张三", None, witnessed_by_staff_id=world.cadre.id)
+    assert auth.witnessed_by_staff_id == world.cadre.id
+    with pytest.raises(IntakeError) as err:
+        sign_authorization(
+            db=world.db,
+            vault=world.vault,
+            case=case,
+            signer_name="张三",
+            signer_id_number=HEAD_ID,
+            channel=Channel.SMS,
+            message_ref=None,
+            contact_id=None,
+            now=world.now,
+            text_version="v0",
+        )
+    assert err.value.reason == "unknown_text_version"
+
+
+def test_authorizations_are_immutable_and_withdrawal_is_a_new_record(
+    world: World, notifier: RecordingNotifier
+) -> None:
+    db, vault = world.db, world.vault
+    case = submit_report(db=db, vault=vault, draft=draft(), now=world.now, notifier=notifier).case
+    auth = _sign(world, case, "张三", HEAD_ID)
+    db.commit()
+    auth.signer_name = "李四"
+    with pytest.raises(ImmutableRecordError):
+        db.flush()
+    db.rollback()
+    db.delete(auth)
+    with pytest.raises(ImmutableRecordError):
+        db.flush()
+    db.rollback()
+    with pytest.raises(ImmutableRecordError):
+        db.execute(update(Authorization).values(signer_name="x"))
+    db.rollback()
+    with pytest.raises(ImmutableRecordError):
+        db.execute(delete(Authorization))
+    db.rollback()
+    auth = db.get(Authorization, auth.id)  # type: ignore[assignment]
+    assert auth is not None and auth.signer_name == "张三"
+    withdrawal = intake.withdraw_authorization(
+        db=db,
+        authorization=auth,
+        channel=Channel.SMS,
+        message_ref="s-9",
+        contact_id=None,
+        now=world.now,
+        note="不想申请了",
+    )
+    db.commit()
+    assert withdrawal.kind == "withdraw" and withdrawal.withdraws_id == auth.id
+    assert len(db.scalars(select(Authorization)).all()) == 2
+    assert pending_signatures(db=db, vault=vault, case=case) == ["张三"]
+    with pytest.raises(IntakeError):
+        intake.withdraw_authorization(
+            db=db, authorization=auth, channel=Channel.SMS, message_ref=None, contact_id=None, now=world.now
+        )
+
+
+def test_pending_signatures_for_every_adult_region(world: World, notifier: RecordingNotifier) -> None:
+    db, vault = world.db, world.vault
+    db.add(
+        RegionSetting(
+            area_code=PROVINCE, year=2026, income_line=7000, elimination_floor=5000, signers="all_adults"
+        )
+    )
+    result = submit_report(db=db, vault=vault, draft=draft(), now=world.now, notifier=notifier)
+    household, case = result.household, result.case
+    intake.add_member(
+        db=db, vault=vault, household=household, name="李梅", relation="配偶", id_number=SPOUSE_ID
+    )
+    intake.add_member(
+        db=db, vault=vault, household=household, name="张小", relation="子女", id_number=CHILD_ID
+    )
+    intake.add_member(
+        db=db, vault=vault, household=household, name="张奶奶", relation="母亲"
+    )  # birth unknown
+    assert pending_signatures(db=db, vault=vault, case=case) == ["张三", "李梅", "张奶奶"]
+    _sign(world, case, "李梅", SPOUSE_ID)
+    assert pending_signatures(db=db, vault=vault, case=case) == ["张三", "张奶奶"]
+    _sign(world, case, "张奶奶", None, witnessed_by_staff_id=world.cadre.id)
+    _sign(world, case, "张三", HEAD_ID)
+    assert pending_signatures(db=db, vault=vault, case=case) == []
+    # the child becomes an adult: on that day the setting asks for their signature too
+    assert pending_signatures(db=db, vault=vault, case=case, on=date(2033, 5, 6)) == ["张小"]
+    with pytest.raises(IntakeError):
+        _sign(world, case, "张小", HEAD_ID)
+
+
+def test_vault_key_matters_for_lookup(world: World, notifier: RecordingNotifier) -> None:
+    submit_report(db=world.db, vault=world.vault, draft=draft(), now=world.now, notifier=notifier)
+    other = Vault("a-different-secret-0123456789")
+    assert intake.find_household_by_id_number(db=world.db, vault=other, id_number=HEAD_ID) is None

@@ -1,0 +1,50 @@
+"""Working days with China's holidays and make-up workdays; weekends-only fallback with one warning."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+
+import pytest
+
+from cases import workdays
+from cases.clock import BEIJING
+
+
+def test_make_up_saturday_counts_and_spring_festival_does_not() -> None:
+    assert workdays.is_workday(date(2026, 2, 14))  # Saturday, make-up workday
+    assert not workdays.is_workday(date(2026, 2, 17))  # Spring Festival
+    assert workdays.add_workdays(date(2026, 2, 13), 1) == date(2026, 2, 14)
+    assert workdays.add_workdays(date(2026, 2, 14), 1) == date(2026, 2, 24)  # 16-23 off
+    assert workdays.add_workdays(date(2026, 2, 15), 0) == date(2026, 2, 24)
+    assert workdays.add_workdays(date(2026, 3, 2), 0) == date(2026, 3, 2)
+
+
+def test_count_over_national_day() -> None:
+    # Oct 1-7 off (3-4 weekend), 8 and 9 workdays, Saturday 10 a make-up workday
+    assert workdays.count_workdays(date(2026, 9, 30), date(2026, 10, 10)) == 3
+    assert workdays.count_workdays(date(2026, 10, 10), date(2026, 9, 30)) == 0
+
+
+def test_uncovered_year_falls_back_to_weekends_with_one_warning(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workdays, "_warned_years", set())
+    assert not workdays.covered(2027) and workdays.covered(2026)
+    with caplog.at_level(logging.WARNING, logger="cases.workdays"):
+        assert workdays.add_workdays(date(2026, 12, 31), 1) == date(2027, 1, 1)  # a Friday, by fallback
+        assert workdays.add_workdays(date(2027, 1, 1), 1) == date(2027, 1, 4)
+        assert workdays.count_workdays(date(2027, 1, 1), date(2027, 1, 11)) == 6
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "2027" in warnings[0].getMessage()
+
+
+def test_deadline_keeps_beijing_time() -> None:
+    now = datetime(2026, 3, 2, 10, 0, tzinfo=BEIJING)
+    assert workdays.workday_deadline(now, 1) == datetime(2026, 3, 3, 10, 0, tzinfo=BEIJING)
+    friday_evening = datetime(2026, 2, 13, 23, 30, tzinfo=BEIJING)
+    assert workdays.workday_deadline(friday_evening, 2).date() == date(2026, 2, 24)
+    with pytest.raises(ValueError):
+        workdays.workday_deadline(datetime(2026, 3, 2), 1)  # noqa: DTZ001
+    with pytest.raises(ValueError):
+        workdays.add_workdays(date(2026, 3, 2), -1)
