@@ -136,7 +136,7 @@ class Dispatcher:
         with self.sessions() as db:
             stop = outbox.blocked(db, channel=row.channel, to=row.to, contact_id=row.contact_id)
         if stop is not None:  # S6/T6: nothing goes to an opted-out or blocked contact
-            self._permanent(row, PermanentFailure(f"contact {stop.value}", fallback=True))
+            self._permanent(row, PermanentFailure(f"contact {stop}", fallback=True))
             return
         if row.extra.get("uncertain"):
             try:

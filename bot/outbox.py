@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
+from bot import smstext
 from cases.db import is_sqlite
 from cases.models import Channel, ChannelState, Contact, ContactStatus, Outbox, OutboxStatus
 
@@ -73,16 +74,24 @@ def backoff(
 def claim_due(
     db: Session, *, now: datetime, channels: Sequence[str], limit: int = 50, lease: timedelta = LEASE
 ) -> list[Claimed]:
-    """Claim due rows of `channels` (pending and due, or a lapsed lease after a crash); commits."""
+    """Claim due rows of `channels` (pending and due, or a lapsed lease after a crash); commits.
+    Only the oldest unsent row of an address is taken, so replies never overtake each other."""
     if not channels:
         return []
     due = or_(
         and_(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now),
         and_(Outbox.status == OutboxStatus.SENDING, Outbox.claimed_until < now),
     )
+    earlier = aliased(Outbox)
+    queue_head = ~exists().where(
+        earlier.channel == Outbox.channel,
+        earlier.to == Outbox.to,
+        earlier.id < Outbox.id,
+        earlier.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+    )
     query = (
         select(Outbox)
-        .where(due, Outbox.channel.in_(list(channels)))
+        .where(due, Outbox.channel.in_(list(channels)), queue_head)
         .order_by(Outbox.next_attempt_at, Outbox.id)
         .limit(limit)
     )
@@ -94,6 +103,8 @@ def claim_due(
         row.status = OutboxStatus.SENDING
         row.claimed_until = now + lease
         row.attempts = row.attempts + 1
+        if row.channel == Channel.SMS and row.segments is None:
+            row.segments = sum(smstext.segments(p) for p in smstext.split(row.body))
         claimed.append(row)
     db.commit()
     return [Claimed.of(r) for r in claimed]

@@ -55,14 +55,12 @@ def split(text: str, max_segments: int = MAX_SEGMENTS) -> list[str]:
     parts: list[str] = []
     current = ""
     for line in text.splitlines(keepends=True):
-        while units(line) > budget:
-            head, line = _cut(line, budget)
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(head)
-        if units(current + line) > budget:
-            parts.append(current)
+        if units(current + line) > budget and units(line) <= budget and current:
+            parts.append(current)  # a line that fits a part of its own is not broken
+            current = ""
+        while units(current + line) > budget:
+            head, line = _cut(line, budget - units(current))
+            parts.append(current + head)
             current = ""
         current += line
     if current:

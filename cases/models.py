@@ -591,7 +591,10 @@ class Outbox(Base):
     """A message to send, written in the same transaction as the state change; the dispatcher sends it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_address", "channel", "to"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[Channel] = mapped_column(_enum(Channel))
     to: Mapped[str] = mapped_column(String(128))  # channel address: chat id, openid, E.164 number

@@ -153,7 +153,7 @@ class RecordingTwilio(HttpClient):
                 if getattr(failure, "created", False):
                     self._store(body)
                 raise failure
-            if isinstance(failure, int) and failure >= 500:
+            if isinstance(failure, int) and 500 <= failure < 600:
                 self._store(body)  # the 5xx came after Twilio had accepted it: the case S9 guards
                 return TwilioResponse(failure, json.dumps({"code": 20500, "message": "Internal error",
                                                            "status": failure}))
