@@ -12,10 +12,13 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.smstext import with_choices
 from cases.clock import Clock
 from cases.models import InboundMessage as InboundRow
 from cases.models import InboundStatus, Outbox
 from conversations.messages import InboundMessage
+
+__all__ = ["BotContext", "Handled", "dead_letter", "pending_for", "with_choices"]
 
 log = logging.getLogger(__name__)
 
@@ -76,14 +79,14 @@ class BotContext:
         """Store the inbound message only (committed); (inbound id, duplicate)."""
         from conversations import service
 
-        result = service.record_inbound(db, msg, ctx=self.service_ctx, now=self.now())
-        return int(result.inbound_id), bool(result.duplicate)
+        inbound_id, duplicate = service.record_inbound(db, msg, ctx=self.service_ctx, now=self.now())
+        return int(inbound_id), bool(duplicate)
 
-    def process(self, db: Session, inbound_id: int) -> None:
+    def process(self, db: Session, inbound_id: int, message: InboundMessage | None = None) -> None:
         """Handle a stored inbound message (the dialogue step, replies to the outbox)."""
         from conversations import service
 
-        service.process_inbound(db, inbound_id, ctx=self.service_ctx, now=self.now())
+        service.process_inbound(db, inbound_id, ctx=self.service_ctx, now=self.now(), message=message)
 
 
 def dead_letter(ctx: BotContext, inbound_id: int, error: BaseException) -> None:

@@ -104,7 +104,12 @@ def claim_due(
         row.claimed_until = now + lease
         row.attempts = row.attempts + 1
         if row.channel == Channel.SMS and row.segments is None:
-            row.segments = sum(smstext.segments(p) for p in smstext.split(row.body))
+            row.segments = sum(
+                smstext.segments(p)
+                for p in smstext.split(
+                    smstext.with_choices(row.body, list((row.extra or {}).get("choices") or []))
+                )
+            )
         claimed.append(row)
     db.commit()
     return [Claimed.of(r) for r in claimed]

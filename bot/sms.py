@@ -26,7 +26,7 @@ from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot import outbox, smstext
-from bot.context import BotContext
+from bot.context import BotContext, with_choices
 from bot.dispatcher import PermanentFailure, RetryAfter, TransientFailure
 from bot.i18n import _
 from bot.outbox import Claimed
@@ -143,7 +143,7 @@ class TwilioSender:
         self.public_url = public_url.rstrip("/")
 
     def parts(self, row: Claimed) -> list[str]:
-        return smstext.split(row.body)
+        return smstext.split(with_choices(row.body, list(row.extra.get("choices") or [])))
 
     def rate_keys(self, row: Claimed) -> list[tuple[str, timedelta]]:
         return [(f"rate:sms:from:{self.from_number}", PER_NUMBER)]
@@ -311,14 +311,14 @@ def _handle(ctx: BotContext, msg: InboundMessage) -> list[str] | None:
         with ctx.sessions() as db:
             handled = ctx.handle(db, msg, inline=True)
             if handled.duplicate:  # S3: the same answer again
-                texts = [getattr(r, "text", str(r)) for r in handled.replies]
+                texts = [with_choices(r.text, list(r.choices)) for r in handled.replies]
                 return [p for text in texts for p in smstext.split(text)]
             if _opted_out(ctx, msg.user_key):
                 return []  # rows stay pending; the dispatcher fails them without sending (S6)
             rows = outbox.claim_inline(db, handled.outbox_ids, now=ctx.now())
             out: list[str] = []
             for row in rows:
-                parts = smstext.split(row.body)
+                parts = smstext.split(with_choices(row.body, list((row.extra or {}).get("choices") or [])))
                 row.segments = sum(smstext.segments(p) for p in parts)
                 out.extend(parts)
             db.commit()

@@ -8,6 +8,7 @@ Multilingual Plane (most emoji) take two UCS-2 code units.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 GSM7_BASIC = (
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -78,3 +79,10 @@ def _cut(line: str, budget: int) -> tuple[str, str]:
         if used > budget:
             return line[:i], line[i:]
     return line, ""
+
+
+def with_choices(body: str, choices: Sequence[str]) -> str:
+    """Numbered choices written under the text, for channels without keyboards (SMS, WeChat)."""
+    missing = [c for c in choices if c not in body]
+    lines = [c if c[:1].isdigit() else f"{i}. {c}" for i, c in enumerate(missing, 1)]
+    return "\n".join([body, *lines]) if lines else body

@@ -299,7 +299,7 @@ async def take_update(ctx: BotContext, bot: Bot, data: dict[str, Any]) -> None:
         inbound_id, duplicate = ctx.record(db, msg)
     if duplicate:
         return
-    await asyncio.to_thread(drain, ctx, msg.user_key)
+    await asyncio.to_thread(drain, ctx, msg.user_key, {inbound_id: msg})
 
 
 def _update_order(row: InboundRow) -> tuple[int, int]:
@@ -307,7 +307,7 @@ def _update_order(row: InboundRow) -> tuple[int, int]:
     return (int(head) if head.lstrip("-").isdigit() else 0, row.id)
 
 
-def drain(ctx: BotContext, user_key: str) -> None:
+def drain(ctx: BotContext, user_key: str, known: dict[int, InboundMessage] | None = None) -> None:
     """Handle this chat's stored, unhandled updates in update_id order (T3); each failure dead-lettered."""
     with ctx.sessions() as db:
         rows = list(
@@ -322,7 +322,7 @@ def drain(ctx: BotContext, user_key: str) -> None:
     for row in sorted(rows, key=_update_order):
         try:
             with ctx.sessions() as db:
-                ctx.process(db, row.id)
+                ctx.process(db, row.id, (known or {}).get(row.id))
         except Exception as exc:  # noqa: BLE001 - Telegram still gets its 200 (T4)
             log.exception("telegram update %s failed; dead-lettered", row.id)
             dead_letter(ctx, row.id, exc)

@@ -28,7 +28,7 @@ from wechatpy.exceptions import InvalidAppIdException
 from wechatpy.replies import TextReply
 
 from bot import outbox
-from bot.context import BotContext
+from bot.context import BotContext, with_choices
 from bot.dispatcher import PermanentFailure, TransientFailure
 from bot.i18n import _
 from bot.outbox import Claimed
@@ -178,13 +178,7 @@ def to_inbound(ctx: BotContext, msg: dict[str, Any]) -> InboundMessage | str | N
 
 def render_text(rows_bodies: list[tuple[str, list[str]]]) -> str:
     """Several replies become one passive text: numbered choices written out (no keyboards on WeChat)."""
-    out = []
-    for body, choices in rows_bodies:
-        lines = [body]
-        missing = [c for c in choices if c not in body]
-        lines += [c if c[:1].isdigit() else f"{i}. {c}" for i, c in enumerate(missing, 1)]
-        out.append("\n".join(lines))
-    return "\n\n".join(out)
+    return "\n\n".join(with_choices(body, choices) for body, choices in rows_bodies)
 
 
 def wechat_router(ctx: BotContext) -> APIRouter:

@@ -69,9 +69,16 @@ class RecordingTelegram(BaseRequest):
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         return [params for m, params in self.calls if m == method]
 
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         read_timeout: Any = None, write_timeout: Any = None, connect_timeout: Any = None,
-                         pool_timeout: Any = None) -> tuple[int, bytes]:
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         self.calls.append((api_method, params))
@@ -83,19 +90,39 @@ class RecordingTelegram(BaseRequest):
     def success(self, api_method: str, params: dict[str, Any]) -> dict[str, Any]:
         if api_method == "sendMessage":
             self.next_id += 1
-            return {"ok": True, "result": {"message_id": self.next_id, "date": 1_700_000_000,
-                                           "chat": {"id": int(params["chat_id"]), "type": "private"},
-                                           "text": params.get("text", "")}}
+            return {
+                "ok": True,
+                "result": {
+                    "message_id": self.next_id,
+                    "date": 1_700_000_000,
+                    "chat": {"id": int(params["chat_id"]), "type": "private"},
+                    "text": params.get("text", ""),
+                },
+            }
         if api_method == "getFile":
-            return {"ok": True, "result": {"file_id": params["file_id"], "file_unique_id": "u1",
-                                           "file_size": 1234, "file_path": "photos/file_1.jpg"}}
+            return {
+                "ok": True,
+                "result": {
+                    "file_id": params["file_id"],
+                    "file_unique_id": "u1",
+                    "file_size": 1234,
+                    "file_path": "photos/file_1.jpg",
+                },
+            }
         return {"ok": True, "result": True}
 
 
 class RefusingTelegram(RecordingTelegram):
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
-                         read_timeout: Any = None, write_timeout: Any = None, connect_timeout: Any = None,
-                         pool_timeout: Any = None) -> tuple[int, bytes]:
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
         raise RefusedNetwork(f"Telegram call to {url.rsplit('/', 1)[-1]} in a test that must not send")
 
 
@@ -140,10 +167,17 @@ class RecordingTwilio(HttpClient):
         self.created: list[dict[str, Any]] = []
         self.count = 0
 
-    def request(self, method: str, uri: str, params: dict[str, object] | None = None,
-                data: dict[str, object] | None = None, headers: dict[str, str] | None = None,
-                auth: tuple[str, str] | None = None, timeout: float | None = None,
-                allow_redirects: bool = False) -> TwilioResponse:
+    def request(
+        self,
+        method: str,
+        uri: str,
+        params: dict[str, object] | None = None,
+        data: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,
+        allow_redirects: bool = False,
+    ) -> TwilioResponse:
         self.requests.append((method, uri, dict(params or {}), dict(data or {})))
         path = urlparse(uri).path
         if method == "POST" and path.endswith("/Messages.json"):
@@ -155,8 +189,9 @@ class RecordingTwilio(HttpClient):
                 raise failure
             if isinstance(failure, int) and 500 <= failure < 600:
                 self._store(body)  # the 5xx came after Twilio had accepted it: the case S9 guards
-                return TwilioResponse(failure, json.dumps({"code": 20500, "message": "Internal error",
-                                                           "status": failure}))
+                return TwilioResponse(
+                    failure, json.dumps({"code": 20500, "message": "Internal error", "status": failure})
+                )
             if isinstance(failure, int):
                 code = failure
                 return TwilioResponse(400, json.dumps({"code": code, "message": "refused", "status": 400}))
@@ -164,15 +199,26 @@ class RecordingTwilio(HttpClient):
         if method == "GET" and path.endswith("/Messages.json"):
             q = {k: str(v) for k, v in (params or {}).items()}
             found = [m for m in self.created if m["to"] == q.get("To", m["to"])]
-            return TwilioResponse(200, json.dumps({"messages": found, "next_page_uri": None, "page": 0,
-                                                   "page_size": 50, "uri": path}))
+            return TwilioResponse(
+                200,
+                json.dumps(
+                    {"messages": found, "next_page_uri": None, "page": 0, "page_size": 50, "uri": path}
+                ),
+            )
         raise RefusedNetwork(f"unexpected Twilio call {method} {uri}")
 
     def _store(self, body: dict[str, str]) -> dict[str, Any]:
         self.count += 1
-        message = {"sid": f"SM{self.count:032d}", "to": body.get("To"), "from": body.get("From"),
-                   "body": body.get("Body"), "status": "queued", "date_created": None,
-                   "account_sid": TW_SID, "num_segments": "1"}
+        message = {
+            "sid": f"SM{self.count:032d}",
+            "to": body.get("To"),
+            "from": body.get("From"),
+            "body": body.get("Body"),
+            "status": "queued",
+            "date_created": None,
+            "account_sid": TW_SID,
+            "num_segments": "1",
+        }
         self.created.append(message)
         return message
 
@@ -197,12 +243,22 @@ def aes_key() -> str:
 @pytest.fixture
 def bot_settings(db_url: str, aes_key: str) -> Settings:
     return Settings(
-        environment="test", database_url=db_url, secret_key="test-secret-key-0123456789abcdef",
-        public_url=PUBLIC, run_dispatcher=False,
-        telegram_bot_token=TG_TOKEN, telegram_secret_token=TG_SECRET, telegram_api_url="http://telegram.test",
-        wechat_token=WX_TOKEN, wechat_app_id=WX_APPID, wechat_app_secret="wx-secret", wechat_aes_key=aes_key,
+        environment="test",
+        database_url=db_url,
+        secret_key="test-secret-key-0123456789abcdef",
+        public_url=PUBLIC,
+        run_dispatcher=False,
+        telegram_bot_token=TG_TOKEN,
+        telegram_secret_token=TG_SECRET,
+        telegram_api_url="http://telegram.test",
+        wechat_token=WX_TOKEN,
+        wechat_app_id=WX_APPID,
+        wechat_app_secret="wx-secret",
+        wechat_aes_key=aes_key,
         wechat_api_url="http://wechat.test",
-        twilio_account_sid=TW_SID, twilio_auth_token=TW_TOKEN, twilio_from=TW_FROM,
+        twilio_account_sid=TW_SID,
+        twilio_auth_token=TW_TOKEN,
+        twilio_from=TW_FROM,
     )
 
 
@@ -222,11 +278,24 @@ def tw() -> RecordingTwilio:
 
 
 @pytest.fixture
-def ctx(bot_settings: Settings, session_factory: sessionmaker[Session], clock: FrozenClock,
-        tg: RecordingTelegram, wx: RecordingWeChat, tw: RecordingTwilio) -> BotContext:
-    return BotContext(settings=bot_settings, sessions=session_factory, clock=clock,
-                      extras={"telegram_request": tg, "wechat_transport": httpx.MockTransport(wx),
-                              "twilio_http_client": tw})
+def ctx(
+    bot_settings: Settings,
+    session_factory: sessionmaker[Session],
+    clock: FrozenClock,
+    tg: RecordingTelegram,
+    wx: RecordingWeChat,
+    tw: RecordingTwilio,
+) -> BotContext:
+    return BotContext(
+        settings=bot_settings,
+        sessions=session_factory,
+        clock=clock,
+        extras={
+            "telegram_request": tg,
+            "wechat_transport": httpx.MockTransport(wx),
+            "twilio_http_client": tw,
+        },
+    )
 
 
 @pytest.fixture

@@ -44,10 +44,19 @@ def areas(db: Session) -> None:
     db.flush()
 
 
-def staff(db: Session, now: datetime, *, phone: str | None = "13912345678", username: str = "cadre1") -> Staff:
+def staff(
+    db: Session, now: datetime, *, phone: str | None = "13912345678", username: str = "cadre1"
+) -> Staff:
     areas(db)
-    row = Staff(username=username, name="李四", role=Role.CADRE, area_code=VILLAGE, created_at=now, active=True,
-                phone_enc=vault().encrypt(phone) if phone else None)
+    row = Staff(
+        username=username,
+        name="李四",
+        role=Role.CADRE,
+        area_code=VILLAGE,
+        created_at=now,
+        active=True,
+        phone_enc=vault().encrypt(phone) if phone else None,
+    )
     db.add(row)
     db.flush()
     return row
@@ -55,17 +64,35 @@ def staff(db: Session, now: datetime, *, phone: str | None = "13912345678", user
 
 def household(db: Session, now: datetime, *, phone: str | None = "13812345678") -> Household:
     areas(db)
-    row = Household(head_name="王五", village_code=VILLAGE, created_at=now,
-                    phone_enc=vault().encrypt(phone) if phone else None)
+    row = Household(
+        head_name="王五",
+        village_code=VILLAGE,
+        created_at=now,
+        phone_enc=vault().encrypt(phone) if phone else None,
+    )
     db.add(row)
     db.flush()
     return row
 
 
-def contact(db: Session, now: datetime, channel: Channel, external_id: str, *, staff_id: int | None = None,
-            household_id: int | None = None, status: ContactStatus = ContactStatus.ACTIVE) -> Contact:
-    row = Contact(channel=channel, external_id=external_id, staff_id=staff_id, household_id=household_id,
-                  status=status, created_at=now)
+def contact(
+    db: Session,
+    now: datetime,
+    channel: Channel,
+    external_id: str,
+    *,
+    staff_id: int | None = None,
+    household_id: int | None = None,
+    status: ContactStatus = ContactStatus.ACTIVE,
+) -> Contact:
+    row = Contact(
+        channel=channel,
+        external_id=external_id,
+        staff_id=staff_id,
+        household_id=household_id,
+        status=status,
+        created_at=now,
+    )
     db.add(row)
     db.flush()
     return row

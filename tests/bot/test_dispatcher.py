@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import outbox, runtime, smstext
@@ -33,8 +32,9 @@ def dispatcher(ctx: BotContext, *, fallback: bool = True) -> Dispatcher:
     return runtime.dispatcher(ctx, fallback=notifier.fallback if fallback else None)
 
 
-async def test_a_due_reply_is_sent_once_and_recorded(ctx: BotContext, db: Session, clock: FrozenClock,
-                                                      tg: RecordingTelegram) -> None:
+async def test_a_due_reply_is_sent_once_and_recorded(
+    ctx: BotContext, db: Session, clock: FrozenClock, tg: RecordingTelegram
+) -> None:
     rid = h.queue(db, clock(), "telegram", "4242", "您好", extra={"choices": ["申报困难", "查询进度"]})
     d = dispatcher(ctx)
     assert await d.run_once() == 1
@@ -48,9 +48,12 @@ async def test_a_due_reply_is_sent_once_and_recorded(ctx: BotContext, db: Sessio
 
 
 async def test_T6_bot_blocked_403_marks_contact_unreachable_and_is_not_retried(
-        ctx: BotContext, db: Session, clock: FrozenClock, tg: RecordingTelegram) -> None:
-    tg.script = lambda m, p: (403, {"ok": False, "error_code": 403,
-                                    "description": "Forbidden: bot was blocked by the user"})
+    ctx: BotContext, db: Session, clock: FrozenClock, tg: RecordingTelegram
+) -> None:
+    tg.script = lambda m, p: (
+        403,
+        {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"},
+    )
     c = h.contact(db, clock(), Channel.TELEGRAM, "777")
     rid = h.queue(db, clock(), "telegram", "777", contact_id=c.id)
     d = dispatcher(ctx)
@@ -67,9 +70,19 @@ async def test_T6_bot_blocked_403_marks_contact_unreachable_and_is_not_retried(
 
 
 async def test_T7_429_waits_retry_after_and_one_chat_gets_at_most_one_message_a_second(
-        ctx: BotContext, db: Session, clock: FrozenClock, tg: RecordingTelegram) -> None:
-    answers = [(429, {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 7",
-                      "parameters": {"retry_after": 7}})]
+    ctx: BotContext, db: Session, clock: FrozenClock, tg: RecordingTelegram
+) -> None:
+    answers = [
+        (
+            429,
+            {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 7",
+                "parameters": {"retry_after": 7},
+            },
+        )
+    ]
 
     def script(method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         return answers.pop(0) if answers else (200, tg.success(method, params))
@@ -103,7 +116,8 @@ async def test_T7_429_waits_retry_after_and_one_chat_gets_at_most_one_message_a_
 
 
 async def test_T7_rate_slots_live_in_the_database_shared_by_two_dispatchers(
-        ctx: BotContext, db: Session, clock: FrozenClock, tg: RecordingTelegram) -> None:
+    ctx: BotContext, db: Session, clock: FrozenClock, tg: RecordingTelegram
+) -> None:
     h.queue(db, clock(), "telegram", "60", "a")
     h.queue(db, clock(), "telegram", "60", "b")
     one, two = dispatcher(ctx), dispatcher(ctx)  # two processes' worth of dispatchers
@@ -113,7 +127,8 @@ async def test_T7_rate_slots_live_in_the_database_shared_by_two_dispatchers(
 
 
 async def test_T8_a_reply_over_4096_characters_is_split_and_resumes_after_a_crash(
-        ctx: BotContext, db: Session, clock: FrozenClock, tg: RecordingTelegram) -> None:
+    ctx: BotContext, db: Session, clock: FrozenClock, tg: RecordingTelegram
+) -> None:
     body = "\n".join(["这是一行很长的说明文字。" * 20] * 40)  # about 9,600 characters
     rid = h.queue(db, clock(), "telegram", "88", body)
     d = dispatcher(ctx)
@@ -128,7 +143,8 @@ async def test_T8_a_reply_over_4096_characters_is_split_and_resumes_after_a_cras
 
 
 async def test_W6_customer_service_window_closed_falls_back_to_sms_without_retry(
-        ctx: BotContext, db: Session, clock: FrozenClock, wx: RecordingWeChat, tw: RecordingTwilio) -> None:
+    ctx: BotContext, db: Session, clock: FrozenClock, wx: RecordingWeChat, tw: RecordingTwilio
+) -> None:
     wx.send_codes = [45015]
     hh = h.household(db, clock(), phone="13812345678")
     c = h.contact(db, clock(), Channel.WECHAT, "openid-1", household_id=hh.id)
@@ -141,11 +157,16 @@ async def test_W6_customer_service_window_closed_falls_back_to_sms_without_retry
     await d.run_once()
     assert len(wx.sends()) == 1  # never retried
     creates = tw.creates()
-    assert len(creates) == 1 and creates[0]["To"] == "+8613812345678" and creates[0]["Body"] == "您的案件有新进展"
+    assert (
+        len(creates) == 1
+        and creates[0]["To"] == "+8613812345678"
+        and creates[0]["Body"] == "您的案件有新进展"
+    )
 
 
-async def test_W6_quota_45047_is_not_retried(ctx: BotContext, db: Session, clock: FrozenClock,
-                                            wx: RecordingWeChat) -> None:
+async def test_W6_quota_45047_is_not_retried(
+    ctx: BotContext, db: Session, clock: FrozenClock, wx: RecordingWeChat
+) -> None:
     wx.send_codes = [45047]
     rid = h.queue(db, clock(), "wechat", "openid-2")
     d = dispatcher(ctx)
@@ -156,7 +177,8 @@ async def test_W6_quota_45047_is_not_retried(ctx: BotContext, db: Session, clock
 
 
 async def test_W10_invalid_access_token_is_refreshed_once_and_retried_once(
-        ctx: BotContext, db: Session, clock: FrozenClock, wx: RecordingWeChat) -> None:
+    ctx: BotContext, db: Session, clock: FrozenClock, wx: RecordingWeChat
+) -> None:
     wx.send_codes = [40001, 0, 42001, 42001]
     first = h.queue(db, clock(), "wechat", "openid-3", "一")
     d = dispatcher(ctx)
@@ -172,8 +194,9 @@ async def test_W10_invalid_access_token_is_refreshed_once_and_retried_once(
     assert h.row(db, second).next_attempt_at > clock()
 
 
-async def test_S6_nothing_is_sent_to_an_opted_out_number(ctx: BotContext, db: Session, clock: FrozenClock,
-                                                         tw: RecordingTwilio) -> None:
+async def test_S6_nothing_is_sent_to_an_opted_out_number(
+    ctx: BotContext, db: Session, clock: FrozenClock, tw: RecordingTwilio
+) -> None:
     c = h.contact(db, clock(), Channel.SMS, "+8613800000001", status=ContactStatus.OPTED_OUT)
     rid = h.queue(db, clock(), "sms", "+8613800000001", "提醒", contact_id=c.id)
     await dispatcher(ctx).run_once()
@@ -181,7 +204,8 @@ async def test_S6_nothing_is_sent_to_an_opted_out_number(ctx: BotContext, db: Se
 
 
 async def test_S6_twilio_21610_unsubscribed_marks_the_number_opted_out(
-        ctx: BotContext, db: Session, clock: FrozenClock, tw: RecordingTwilio) -> None:
+    ctx: BotContext, db: Session, clock: FrozenClock, tw: RecordingTwilio
+) -> None:
     tw.failures = [21610]
     c = h.contact(db, clock(), Channel.SMS, "+8613800000002")
     rid = h.queue(db, clock(), "sms", "+8613800000002", contact_id=c.id)
@@ -194,7 +218,8 @@ async def test_S6_twilio_21610_unsubscribed_marks_the_number_opted_out(
 
 
 async def test_S7_sms_rows_are_split_to_at_most_8_segments_without_urls_and_counted(
-        ctx: BotContext, db: Session, clock: FrozenClock, tw: RecordingTwilio) -> None:
+    ctx: BotContext, db: Session, clock: FrozenClock, tw: RecordingTwilio
+) -> None:
     body = "详情请看 https://example.org/x 。" + "请您保持电话畅通，村干部会尽快联系您。" * 40
     rid = h.queue(db, clock(), "sms", "+8613800000003", body)
     d = dispatcher(ctx)
@@ -222,7 +247,8 @@ def test_S7_segment_counting_ucs2_and_gsm7() -> None:
 
 
 async def test_S9_after_a_5xx_the_message_is_looked_up_and_not_sent_again(
-        ctx: BotContext, db: Session, clock: FrozenClock, tw: RecordingTwilio) -> None:
+    ctx: BotContext, db: Session, clock: FrozenClock, tw: RecordingTwilio
+) -> None:
     tw.failures = [500]
     rid = h.queue(db, clock(), "sms", "+8613800000004", "您的案件已受理")
     d = dispatcher(ctx)
@@ -238,7 +264,8 @@ async def test_S9_after_a_5xx_the_message_is_looked_up_and_not_sent_again(
 
 
 async def test_S9_a_timeout_with_nothing_at_twilio_is_sent_again(
-        ctx: BotContext, db: Session, clock: FrozenClock, tw: RecordingTwilio) -> None:
+    ctx: BotContext, db: Session, clock: FrozenClock, tw: RecordingTwilio
+) -> None:
     tw.failures = [OSError("read timeout")]
     rid = h.queue(db, clock(), "sms", "+8613800000005", "提醒一下")
     d = dispatcher(ctx)
@@ -250,7 +277,8 @@ async def test_S9_a_timeout_with_nothing_at_twilio_is_sent_again(
 
 
 async def test_S9_a_timeout_after_twilio_created_it_is_found_not_resent(
-        ctx: BotContext, db: Session, clock: FrozenClock, tw: RecordingTwilio) -> None:
+    ctx: BotContext, db: Session, clock: FrozenClock, tw: RecordingTwilio
+) -> None:
     tw.failures = [TimeoutAfterCreate("read timeout")]
     rid = h.queue(db, clock(), "sms", "+8613800000006", "提醒二")
     d = dispatcher(ctx)
@@ -261,8 +289,12 @@ async def test_S9_a_timeout_after_twilio_created_it_is_found_not_resent(
 
 
 async def test_G2_a_row_whose_provider_id_is_known_is_never_sent_again(
-        ctx: BotContext, session_factory: sessionmaker[Session], db: Session, clock: FrozenClock,
-        tg: RecordingTelegram) -> None:
+    ctx: BotContext,
+    session_factory: sessionmaker[Session],
+    db: Session,
+    clock: FrozenClock,
+    tg: RecordingTelegram,
+) -> None:
     rid = h.queue(db, clock(), "telegram", "99", "只发一次")
     # a worker claimed it, the provider accepted it, the id was recorded ... and the worker died
     with session_factory() as s:
@@ -278,8 +310,12 @@ async def test_G2_a_row_whose_provider_id_is_known_is_never_sent_again(
 
 
 async def test_G2_a_crash_before_recording_is_healed_by_the_twilio_status_callback(
-        ctx: BotContext, session_factory: sessionmaker[Session], db: Session, clock: FrozenClock,
-        tw: RecordingTwilio) -> None:
+    ctx: BotContext,
+    session_factory: sessionmaker[Session],
+    db: Session,
+    clock: FrozenClock,
+    tw: RecordingTwilio,
+) -> None:
     from bot.sms import StatusUpdate, apply_status
 
     rid = h.queue(db, clock(), "sms", "+8613800000007", "状态回调")
@@ -294,7 +330,8 @@ async def test_G2_a_crash_before_recording_is_healed_by_the_twilio_status_callba
 
 
 async def test_G3_retries_are_capped_then_dead_and_the_cadre_gets_an_sms(
-        ctx: BotContext, db: Session, clock: FrozenClock, tg: RecordingTelegram, tw: RecordingTwilio) -> None:
+    ctx: BotContext, db: Session, clock: FrozenClock, tg: RecordingTelegram, tw: RecordingTwilio
+) -> None:
     tg.script = lambda m, p: (502, {"ok": False, "error_code": 502, "description": "Bad Gateway"})
     cadre = h.staff(db, clock(), phone="13912345678")
     c = h.contact(db, clock(), Channel.TELEGRAM, "1001", staff_id=cadre.id)
@@ -319,20 +356,32 @@ async def test_G3_retries_are_capped_then_dead_and_the_cadre_gets_an_sms(
 
 
 async def test_refusing_fake_proves_web_rows_never_reach_a_provider(
-        bot_settings: Any, session_factory: sessionmaker[Session], db: Session, clock: FrozenClock) -> None:
-    ctx = BotContext(settings=bot_settings, sessions=session_factory, clock=clock,
-                     extras={"telegram_request": RefusingTelegram(),
-                             "wechat_transport": httpx.MockTransport(lambda r: (_ for _ in ()).throw(
-                                 AssertionError("network"))),
-                             "twilio_http_client": RecordingTwilio(failures=[AssertionError("network")])})
+    bot_settings: Any, session_factory: sessionmaker[Session], db: Session, clock: FrozenClock
+) -> None:
+    ctx = BotContext(
+        settings=bot_settings,
+        sessions=session_factory,
+        clock=clock,
+        extras={
+            "telegram_request": RefusingTelegram(),
+            "wechat_transport": httpx.MockTransport(
+                lambda r: (_ for _ in ()).throw(AssertionError("network"))
+            ),
+            "twilio_http_client": RecordingTwilio(failures=[AssertionError("network")]),
+        },
+    )
     rid = h.queue(db, clock(), "web", "browser-session-1")
     assert await runtime.dispatcher(ctx).run_once() == 0
     assert h.row(db, rid).status == OutboxStatus.PENDING  # the page takes web rows itself
 
 
 async def test_two_dispatchers_racing_claim_each_row_once(
-        ctx: BotContext, session_factory: sessionmaker[Session], db: Session, clock: FrozenClock,
-        postgres_only: None) -> None:
+    ctx: BotContext,
+    session_factory: sessionmaker[Session],
+    db: Session,
+    clock: FrozenClock,
+    postgres_only: None,
+) -> None:
     ids = [h.queue(db, clock(), "sms", f"+86138000001{i:02d}") for i in range(20)]
     a, b = session_factory(), session_factory()
     try:
