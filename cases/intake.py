@@ -303,7 +303,7 @@ def current_assignment(db: Session, case: Case) -> Assignment | None:
     )
 
 
-def _auto_assign(db: Session, case: Case, now: datetime, notifier: Notifier) -> Staff | None:
+def auto_assign(db: Session, case: Case, now: datetime, notifier: Notifier) -> Staff | None:
     cadre = pick_cadre(db, case.area_code)
     if cadre is None:
         add_event(
@@ -477,7 +477,7 @@ def submit_report(
         notifier.notify_household(
             db, household_id=household.id, event="case_opened", params={"case_number": case.number}
         )
-        _auto_assign(db, case, now, notifier)
+        auto_assign(db, case, now, notifier)
     db.flush()
     return IntakeResult(case=case, report=report, household=household, joined_existing=joined)
 

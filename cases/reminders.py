@@ -48,6 +48,7 @@ from cases.models import (
     Task,
     TaskStatus,
 )
+from cases.workdays import add_workdays, is_workday  # noqa: E402 - re-exported for callers
 
 log = logging.getLogger(__name__)
 
@@ -132,33 +133,6 @@ class ReminderPolicy:
 
 
 # --- working days ------------------------------------------------------------------------------
-
-
-def is_workday(day: date) -> bool:
-    """A Chinese working day (public holidays off, make-up Saturdays on); weekends only when the year's
-    calendar is not yet published (logged)."""
-    try:
-        import chinese_calendar
-
-        return bool(chinese_calendar.is_workday(day))
-    except (NotImplementedError, ImportError):
-        log.warning("no published holiday calendar for %s: counting weekends only", day.year)
-        return day.weekday() < 5
-
-
-def add_workdays(start: date, days: int) -> date:
-    """The date `days` working days after `start` (0 -> start itself if a working day, else the next)."""
-    current = start
-    if days <= 0:
-        while not is_workday(current):
-            current += timedelta(days=1)
-        return current
-    remaining = days
-    while remaining > 0:
-        current += timedelta(days=1)
-        if is_workday(current):
-            remaining -= 1
-    return current
 
 
 def last_workday_on_or_before(day: date) -> date:
