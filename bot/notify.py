@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 TEMPLATES: dict[str, str] = {
     "case_opened": N_(
         "Your report is received. Case number {case_number}. A village cadre will contact you "
-        "soon. Reply 0 for the menu."
+        "soon. Reply MENU for the menu."
     ),
     "case_assigned": N_(
         "{urgent}New case {case_number} in {village}: household {head_name_masked}. "
@@ -47,16 +47,16 @@ TEMPLATES: dict[str, str] = {
         "(assigned to {assignee})."
     ),
     "daily_digest": N_(
-        "Today: {count} open tasks, {overdue} overdue, {soon} due soon. Reply 0 for the list."
+        "Today: {count} open tasks, {overdue} overdue, {soon} due soon. Reply 待办 for the list."
     ),
 }
 TASK_TEMPLATE = N_("Reminder: {task_text} for case {case_number} in {village}, due {due}.")
-GENERIC = N_("Case {case_number}: there is news. Reply 0 for the menu.")
+GENERIC = N_("Case {case_number}: there is news. Reply MENU for the menu.")
 URGENT = N_("[Urgent] ")
 STATUS_TEXT: dict[str, str] = {
     "applied": N_("your application is received."),
     "verified": N_("the home visit is done; the village will review it."),
-    "public_notice": N_("the village review passed; the public notice runs until {notice_end}."),
+    "public_notice": N_("the village review passed; the public notice is running."),
     "township_review": N_("the township is reviewing it."),
     "county_review": N_("the county is reviewing it."),
     "monitored": N_("approved. Your household is now supported and followed up."),

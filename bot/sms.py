@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 CHANNEL = Channel.SMS.value
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "退订", "TD", "取消订阅"})
 START_WORDS = frozenset({"START", "UNSTOP", "YES", "开通", "恢复"})
-HELP_WORDS = frozenset({"HELP", "INFO", "帮助"})
+HELP_WORDS = frozenset({"HELP", "INFO"})  # 帮助 goes to the dialogue, which helps in context
 PER_NUMBER = timedelta(seconds=1)
 # Twilio message statuses in the order they can happen; a callback never moves a row backwards (S8)
 STATUS_RANK = {
@@ -264,13 +264,13 @@ def sms_router(ctx: BotContext, provider: SmsProvider | None = None) -> APIRoute
             return _reply(prov, [_("You will get no more messages from us. Reply START to come back.")])
         if word == "start":
             set_consent(ctx, phone, ContactStatus.ACTIVE)
-            return _reply(prov, [_("Welcome back. Reply 0 for the menu.")])
+            return _reply(prov, [_("Welcome back. Reply MENU for the menu.")])
         if word == "help":
             return _reply(
                 prov,
                 [
                     _(
-                        "Shenbao: report a hardship or check your case. Reply 0 for the menu, "
+                        "Shenbao: report a hardship or check your case. Reply MENU for the menu, "
                         "TD to stop. Hotline 12317."
                     )
                 ],

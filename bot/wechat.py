@@ -234,7 +234,7 @@ def wechat_router(ctx: BotContext) -> APIRouter:
         if inbound == "subscribe":
             text = _(
                 "Welcome to Shenbao (申报). If your family has met a hardship, tell us here. "
-                "Reply 0 for the menu."
+                "Reply MENU for the menu."
             )
         else:
             assert isinstance(inbound, InboundMessage)

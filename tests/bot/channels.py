@@ -54,8 +54,13 @@ def tg_update(name: str, **changes: Any) -> dict[str, Any]:
     return data
 
 
-def tg_post(client: TestClient, update: dict[str, Any] | bytes, *, secret: str | None = TG_SECRET,
-            content_type: str = "application/json") -> httpx.Response:
+def tg_post(
+    client: TestClient,
+    update: dict[str, Any] | bytes,
+    *,
+    secret: str | None = TG_SECRET,
+    content_type: str = "application/json",
+) -> httpx.Response:
     headers = {"Content-Type": content_type}
     if secret is not None:
         headers["X-Telegram-Bot-Api-Secret-Token"] = secret
@@ -64,10 +69,16 @@ def tg_post(client: TestClient, update: dict[str, Any] | bytes, *, secret: str |
 
 
 def tg_text(chat_id: int, update_id: int, text: str, message_id: int | None = None) -> dict[str, Any]:
-    return {"update_id": update_id, "message": {
-        "message_id": message_id or update_id, "date": 1772416800, "text": text,
-        "from": {"id": chat_id, "is_bot": False, "first_name": "建国"},
-        "chat": {"id": chat_id, "first_name": "建国", "type": "private"}}}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": message_id or update_id,
+            "date": 1772416800,
+            "text": text,
+            "from": {"id": chat_id, "is_bot": False, "first_name": "建国"},
+            "chat": {"id": chat_id, "first_name": "建国", "type": "private"},
+        },
+    }
 
 
 # --- WeChat ----------------------------------------------------------------------------------------
@@ -78,13 +89,22 @@ def wx_signature(*parts: str) -> str:
 
 
 def wx_text(openid: str, msg_id: int, text: str, create_time: int = 1772416800) -> bytes:
-    return (f"<xml><ToUserName><![CDATA[gh_shenbao0001]]></ToUserName><FromUserName><![CDATA[{openid}]]>"
-            f"</FromUserName><CreateTime>{create_time}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-            f"<Content><![CDATA[{text}]]></Content><MsgId>{msg_id}</MsgId></xml>").encode()
+    return (
+        f"<xml><ToUserName><![CDATA[gh_shenbao0001]]></ToUserName><FromUserName><![CDATA[{openid}]]>"
+        f"</FromUserName><CreateTime>{create_time}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content><![CDATA[{text}]]></Content><MsgId>{msg_id}</MsgId></xml>"
+    ).encode()
 
 
-def wx_post(client: TestClient, xml: bytes, *, aes_key: str | None = None, token: str = WX_TOKEN,
-            app_id: str = WX_APPID, bad_signature: bool = False) -> httpx.Response:
+def wx_post(
+    client: TestClient,
+    xml: bytes,
+    *,
+    aes_key: str | None = None,
+    token: str = WX_TOKEN,
+    app_id: str = WX_APPID,
+    bad_signature: bool = False,
+) -> httpx.Response:
     """POST as WeChat does: plaintext (signature) or safe mode (encrypt_type=aes, msg_signature)."""
     timestamp, nonce = "1772416800", secrets.token_hex(5)
     if aes_key is None:
@@ -92,16 +112,27 @@ def wx_post(client: TestClient, xml: bytes, *, aes_key: str | None = None, token
         if bad_signature:
             sig = "0" * 40
         query = {"signature": sig, "timestamp": timestamp, "nonce": nonce, "openid": "oFAKE"}
-        return client.post("/webhooks/wechat?" + urlencode(query), content=xml,
-                           headers={"Content-Type": "text/xml"})
+        return client.post(
+            "/webhooks/wechat?" + urlencode(query), content=xml, headers={"Content-Type": "text/xml"}
+        )
     crypto = WeChatCrypto(token, aes_key, app_id)
     sealed = xmltodict.parse(crypto.encrypt_message(xml.decode(), nonce, timestamp))["xml"]
     msg_signature = "0" * 40 if bad_signature else sealed["MsgSignature"]
-    body = (f"<xml><ToUserName><![CDATA[gh_shenbao0001]]></ToUserName>"
-            f"<Encrypt><![CDATA[{sealed['Encrypt']}]]></Encrypt></xml>").encode()
-    query = {"signature": wx_signature(WX_TOKEN, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
-             "encrypt_type": "aes", "msg_signature": msg_signature, "openid": "oFAKE"}
-    return client.post("/webhooks/wechat?" + urlencode(query), content=body, headers={"Content-Type": "text/xml"})
+    body = (
+        f"<xml><ToUserName><![CDATA[gh_shenbao0001]]></ToUserName>"
+        f"<Encrypt><![CDATA[{sealed['Encrypt']}]]></Encrypt></xml>"
+    ).encode()
+    query = {
+        "signature": wx_signature(WX_TOKEN, timestamp, nonce),
+        "timestamp": timestamp,
+        "nonce": nonce,
+        "encrypt_type": "aes",
+        "msg_signature": msg_signature,
+        "openid": "oFAKE",
+    }
+    return client.post(
+        "/webhooks/wechat?" + urlencode(query), content=body, headers={"Content-Type": "text/xml"}
+    )
 
 
 def wx_reply(response: httpx.Response, *, aes_key: str | None = None) -> dict[str, Any]:
@@ -130,11 +161,20 @@ def tw_sms(phone: str, sid: str, body: str) -> dict[str, str]:
     return tw_params(From=phone, MessageSid=sid, SmsMessageSid=sid, SmsSid=sid, Body=body)
 
 
-def tw_post(client: TestClient, params: dict[str, str], *, path: str = "/webhooks/twilio/sms",
-            signature: str | None = None, url: str | None = None, token: str = TW_TOKEN) -> httpx.Response:
+def tw_post(
+    client: TestClient,
+    params: dict[str, str],
+    *,
+    path: str = "/webhooks/twilio/sms",
+    signature: str | None = None,
+    url: str | None = None,
+    token: str = TW_TOKEN,
+) -> httpx.Response:
     """POST a form signed with twilio's own RequestValidator over the public URL (or `signature`)."""
     signed_url = url or (PUBLIC + path)
-    sig = signature if signature is not None else RequestValidator(token).compute_signature(signed_url, params)
+    sig = (
+        signature if signature is not None else RequestValidator(token).compute_signature(signed_url, params)
+    )
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     if sig:
         headers["X-Twilio-Signature"] = sig
@@ -143,4 +183,6 @@ def tw_post(client: TestClient, params: dict[str, str], *, path: str = "/webhook
 
 def twiml_messages(response: httpx.Response) -> list[str]:
     doc = xmltodict.parse(response.text, force_list=("Message",))
-    return [m if isinstance(m, str) else m.get("#text", "") for m in (doc["Response"] or {}).get("Message", [])]
+    return [
+        m if isinstance(m, str) else m.get("#text", "") for m in (doc["Response"] or {}).get("Message", [])
+    ]
