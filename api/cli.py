@@ -28,7 +28,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     migrate.upgrade(make_engine(settings.database_url))
     app = create_app(settings)
-    if settings.run_dispatcher:
+    if settings.run_dispatcher and hasattr(app.state, "channels"):
         from api.channels import dispatcher_for
         from bot.dispatcher import start_in_thread
 
