@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from api import errors
@@ -11,8 +13,10 @@ from cases.clock import Clock, system_clock
 from cases.db import make_engine, make_session_factory
 
 
-def create_app(settings: Settings, *, clock: Clock = system_clock) -> FastAPI:
-    """Build the app for `settings`; the schema must already be migrated (`shenbao serve` does it)."""
+def create_app(settings: Settings, *, clock: Clock = system_clock,
+               channel_extras: dict[str, Any] | None = None) -> FastAPI:
+    """Build the app for `settings`; the schema must already be migrated (`shenbao serve` does it).
+    `channel_extras` replaces the channels' HTTP clients (tests: recording fakes at the HTTP boundary)."""
     app = FastAPI(
         title="Shenbao 申报",
         description="Household self-reporting for dynamic monitoring against falling back into poverty.",
@@ -26,6 +30,10 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> FastAPI:
 
     errors.install(app)
     app.include_router(auth.router)
+
+    from api.channels import install_channels
+
+    install_channels(app, settings, clock=clock, extras=channel_extras)  # webhooks, simulator at /
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

@@ -35,31 +35,51 @@ def gazetteer_from_db(sessions: sessionmaker[Session]) -> Any:
     return nlu.Gazetteer.from_areas(rows) if rows else None
 
 
-def build_context(settings: Settings, *, sessions: sessionmaker[Session], clock: Clock,
-                  extras: dict[str, Any] | None = None, gazetteer: Any = None) -> BotContext:
+def build_context(
+    settings: Settings,
+    *,
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    extras: dict[str, Any] | None = None,
+    gazetteer: Any = None,
+) -> BotContext:
     """The channels' context: the dialogue service context with an Outbox notifier, on `sessions`."""
     from conversations.service import ServiceContext
 
     vault = Vault(settings.secret_key)
-    notifier = OutboxNotifier(decrypt=vault.decrypt, clock=clock, sms_enabled=bool(settings.twilio_auth_token),
-                              locale=settings.locale)
-    service_ctx = ServiceContext(vault=vault, gazetteer=gazetteer, notifier=notifier, locale=settings.locale,
-                                 dialogue_ttl=timedelta(minutes=settings.dialogue_ttl_minutes))
-    return BotContext(settings=settings, sessions=sessions, clock=clock, service_ctx=service_ctx,
-                      extras=dict(extras or {}))
+    notifier = OutboxNotifier(
+        decrypt=vault.decrypt,
+        clock=clock,
+        sms_enabled=bool(settings.twilio_auth_token),
+        locale=settings.locale,
+    )
+    service_ctx = ServiceContext(
+        vault=vault,
+        gazetteer=gazetteer,
+        notifier=notifier,
+        locale=settings.locale,
+        dialogue_ttl=timedelta(minutes=settings.dialogue_ttl_minutes),
+    )
+    return BotContext(
+        settings=settings, sessions=sessions, clock=clock, service_ctx=service_ctx, extras=dict(extras or {})
+    )
 
 
 def dispatcher_for(ctx: BotContext) -> Dispatcher:
     notifier = ctx.service_ctx.notifier
-    return runtime.dispatcher(ctx, fallback=notifier.fallback if isinstance(notifier, OutboxNotifier) else None)
+    return runtime.dispatcher(
+        ctx, fallback=notifier.fallback if isinstance(notifier, OutboxNotifier) else None
+    )
 
 
-def install_channels(app: FastAPI, settings: Settings, *, clock: Clock,
-                     extras: dict[str, Any] | None = None) -> BotContext:
+def install_channels(
+    app: FastAPI, settings: Settings, *, clock: Clock, extras: dict[str, Any] | None = None
+) -> BotContext:
     """Mount the configured channels on `app` (the dispatcher is started by `shenbao serve`, not the app)."""
     sessions: sessionmaker[Session] = app.state.sessions
-    ctx = build_context(settings, sessions=sessions, clock=clock, extras=extras,
-                        gazetteer=_safe_gazetteer(sessions))
+    ctx = build_context(
+        settings, sessions=sessions, clock=clock, extras=extras, gazetteer=_safe_gazetteer(sessions)
+    )
     app.state.channels = ctx
     app.state.channel_names = runtime.mount(app, ctx)
     from cases.notify import NullNotifier

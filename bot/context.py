@@ -17,6 +17,7 @@ from cases.clock import Clock
 from cases.models import InboundMessage as InboundRow
 from cases.models import InboundStatus, Outbox
 from conversations.messages import InboundMessage
+from conversations.service import handle_inbound, process_inbound, record_inbound
 
 __all__ = ["BotContext", "Handled", "dead_letter", "pending_for", "with_choices"]
 
@@ -70,23 +71,17 @@ class BotContext:
 
     def handle(self, db: Session, msg: InboundMessage, *, inline: bool = False) -> Handled:
         """Store, dedupe, advance the dialogue and write replies to the outbox, in one transaction."""
-        from conversations import service
-
-        result = service.handle_inbound(db, msg, ctx=self.service_ctx, now=self.now(), inline=inline)
+        result = handle_inbound(db, msg, ctx=self.service_ctx, now=self.now(), inline=inline)
         return Handled(result.inbound_id, result.duplicate, list(result.replies), list(result.outbox_ids))
 
     def record(self, db: Session, msg: InboundMessage) -> tuple[int, bool]:
         """Store the inbound message only (committed); (inbound id, duplicate)."""
-        from conversations import service
-
-        inbound_id, duplicate = service.record_inbound(db, msg, ctx=self.service_ctx, now=self.now())
+        inbound_id, duplicate = record_inbound(db, msg, ctx=self.service_ctx, now=self.now())
         return int(inbound_id), bool(duplicate)
 
     def process(self, db: Session, inbound_id: int, message: InboundMessage | None = None) -> None:
         """Handle a stored inbound message (the dialogue step, replies to the outbox)."""
-        from conversations import service
-
-        service.process_inbound(db, inbound_id, ctx=self.service_ctx, now=self.now(), message=message)
+        process_inbound(db, inbound_id, ctx=self.service_ctx, now=self.now(), message=message)
 
 
 def dead_letter(ctx: BotContext, inbound_id: int, error: BaseException) -> None:

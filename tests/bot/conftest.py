@@ -45,6 +45,7 @@ class RefusedNetwork(AssertionError):
 # --- Telegram: a PTB request object ---------------------------------------------------------
 
 
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 40 + b"\xff\xd9"
 TgHandler = Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]]]
 
 
@@ -55,6 +56,7 @@ class RecordingTelegram(BaseRequest):
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.script = script
         self.next_id = 100
+        self.file_bytes = JPEG
 
     async def initialize(self) -> None:
         return None
@@ -82,6 +84,9 @@ class RecordingTelegram(BaseRequest):
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         self.calls.append((api_method, params))
+        if "/file/bot" in url:  # a file download: the bytes themselves
+            self.calls[-1] = ("download", {"url": url})
+            return 200, self.file_bytes
         if self.script is not None:
             status, body = self.script(api_method, params)
             return status, json.dumps(body).encode()
