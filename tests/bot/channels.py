@@ -1,4 +1,4 @@
-"""Client-side helpers speaking each platform's real wire format: signed Telegram, WeChat and Twilio requests."""
+"""Client-side helpers speaking each platform's wire format: signed Telegram, WeChat and Twilio requests."""
 
 from __future__ import annotations
 

@@ -322,3 +322,6 @@ def _no_env_leak() -> Iterator[None]:
     before = {k for k in os.environ if k.startswith("SHENBAO_") and k != "SHENBAO_TEST_POSTGRES_URL"}
     yield
     assert before == {k for k in os.environ if k.startswith("SHENBAO_") and k != "SHENBAO_TEST_POSTGRES_URL"}
+
+
+from tests.bot.world import world  # noqa: E402, F401 - the county-behind-the-app fixture

@@ -9,7 +9,7 @@ from cases.models import Attachment as AttachmentRow
 from cases.models import Authorization, Contact, ContactStatus, InboundStatus, Outbox, OutboxStatus
 from cases.models import InboundMessage as InboundRow
 from tests.bot import channels as ch
-from tests.bot.world import DESCRIPTION, World, case_number, world  # noqa: F401 - fixture
+from tests.bot.world import DESCRIPTION, World, case_number
 from tests.conversations.conftest import ID_ZHANG
 
 CHAT = 5550001
