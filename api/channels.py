@@ -82,10 +82,6 @@ def install_channels(
     )
     app.state.channels = ctx
     app.state.channel_names = runtime.mount(app, ctx)
-    from cases.notify import NullNotifier
-
-    if isinstance(getattr(app.state, "notifier", None), NullNotifier) or not hasattr(app.state, "notifier"):
-        app.state.notifier = ctx.service_ctx.notifier  # staff actions notify through the outbox too
     return ctx
 
 
