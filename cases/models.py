@@ -527,6 +527,21 @@ class Task(Base):
     postponed_reason: Mapped[str | None] = mapped_column(Text)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))  # e.g. who asked for a callback
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # e.g. phone_enc, phone_masked, note
+
+
+class LookupAttempt(Base):
+    """A chat identity's case look-up (case number + ID last 4) or binding-code try; failures in a
+    window are throttled (G4, G7), shared by every process."""
+
+    __tablename__ = "lookup_attempts"
+    __table_args__ = (Index("ix_lookup_attempts_contact_kind_at", "contact_id", "kind", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # case | binding
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class ReminderLog(Base):
