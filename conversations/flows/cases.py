@@ -212,6 +212,11 @@ def render_status(turn: Turn, case: CaseView) -> None:
     turn.say("\n".join(lines))
 
 
+def still_to_sign(turn: Turn, names: list[str]) -> str:
+    return turn._("Still to sign: {names}. Each of them can sign the same way: send 签字 from their own "
+                  "phone.").format(names=turn._(", ").join(names))
+
+
 # --- sign later ----------------------------------------------------------------------------------------
 
 
@@ -254,6 +259,8 @@ def _signed(turn: Turn, command: SignAuthorization, result: Result) -> None:
         turn.say(turn._("Thank you, {name}: the authorization for case {number} is signed. "
                         "The cadre will go on with your case.").format(name=command.signer_name,
                                                                        number=command.case_number))
+        if result.case is not None and result.case.pending_signers_masked:
+            turn.say(still_to_sign(turn, result.case.pending_signers_masked))
         if not turn.data.get("linked"):
             turn.do(LinkContact(command.case_number))  # the flow ends once linked
         else:

@@ -10,6 +10,7 @@ from typing import Any
 from cases.ids import check_id, normalize_phone
 from conversations.commands import AddAttachment, Result, SignatureDraft, SubmitReport
 from conversations.flows import annex
+from conversations.flows.cases import still_to_sign
 from conversations.flows.common import (
     MAX_FAILS,
     NO_WORDS,
@@ -585,6 +586,8 @@ def _submitted(turn: Turn, command: SubmitReport, result: Result) -> None:
         lines.append(turn._("You did not sign. Your report is kept, but without the signed authorization "
                             "staff cannot check the family's information and the case cannot go on. "
                             "You can sign any time: reply 签字."))
+    if command.signature is not None and case.pending_signers_masked:
+        lines.append(still_to_sign(turn, case.pending_signers_masked))
     lines.append(_who_visits(turn, result))
     lines.append(turn._("What happens next: staff visit your home to check, the village reviews and "
                         "posts a 7-day public notice, then the township and the county decide. "

@@ -164,3 +164,56 @@ def test_a_failure_is_dead_lettered_with_an_apology(world: World) -> None:
     with world.factory() as db:
         again = handle_inbound(db, chat.message("你好", external_id="m1"), ctx=world.ctx, now=world.clock())
     assert again.duplicate and again.replies == chat.results[-1].replies
+
+
+def test_status_tells_the_notice_end_and_a_refusal_reason(world: World) -> None:
+    from datetime import date
+
+    chat = Chat(world)
+    number = signed_case(world, chat)
+    with world.factory() as db, db.begin():
+        case = db.scalar(select(Case).where(Case.number == number))
+        assert case is not None
+        case.status = CaseStatus.PUBLIC_NOTICE
+        case.notice_start, case.notice_end = date(2026, 3, 10), date(2026, 3, 17)
+    out = chat.send("查询")
+    assert "村里公示中" in out and "公示到：2026年3月17日" in out and "公示结束后，乡镇审核" in out
+    with world.factory() as db, db.begin():
+        case = db.scalar(select(Case).where(Case.number == number))
+        assert case is not None
+        case.status, case.refused_reason = CaseStatus.REFUSED, "家庭人均纯收入高于监测标准"
+    out = chat.send("查询")
+    assert "未通过" in out and "原因：家庭人均纯收入高于监测标准" in out and "申请复核" in out
+
+
+def test_every_adult_signs_where_the_region_requires_it(world: World) -> None:
+    from cases.intake import add_member
+    from cases.models import RegionSetting
+
+    with world.factory() as db, db.begin():
+        for row in db.scalars(select(RegionSetting)):
+            row.signers = "all_adults"
+    chat = Chat(world)
+    report_until_annex(chat)
+    out = chat.send("2")  # not now
+    number = case_number(out)
+    with world.factory() as db, db.begin():
+        case = db.scalar(select(Case).where(Case.number == number))
+        assert case is not None
+        add_member(db=db, vault=world.vault, household=case.household, name="王芳", relation="配偶",
+                   id_number="430421198801010015")
+    chat.send("签字")
+    chat.send("1")
+    out = chat.send("张三")
+    assert "已签字" in out and "还需要王*签字" in out
+    spouse = Chat(world, channel="sms", user_key="+8613700009999")
+    spouse.script("签字", number, ID_ZHANG[-4:], "同意")
+    assert "已签字" in spouse.send("王芳")
+    assert "已经签过字" in chat.send("签字")
+
+
+def test_binding_codes_are_throttled(world: World) -> None:
+    chat = Chat(world, user_key="guesser")
+    for code in range(100000, 100005):
+        assert "绑定码不对" in chat.send(f"绑定 {code}")
+    assert "尝试次数太多" in chat.send("绑定 100006")
