@@ -115,21 +115,34 @@ def test_withdraw(world: World) -> None:
 
 
 def test_staff_binding_routes_to_cadre_commands(world: World) -> None:
+    from conversations.binding import issue_code
+
     with world.factory() as db, db.begin():
-        db.add(BindingCode(staff_id=world.cadre_id, code_hash=world.vault.lookup_hash("482913"),
-                           expires_at=world.clock() + timedelta(minutes=10)))
+        stale = issue_code(db=db, vault=world.vault, staff_id=world.cadre_id, now=world.clock())
+        code = issue_code(db=db, vault=world.vault, staff_id=world.cadre_id, now=world.clock())
+    assert len(code) == 8 and code.isdigit()
     cadre = Chat(world, user_key="cadre-chat")
-    assert "绑定码不对" in cadre.send("绑定 111111")
-    out = cadre.send("绑定 482913")
+    assert "绑定码不对" in cadre.send(f"绑定 {stale}")  # a newer code replaced it
+    world.clock.advance(minutes=29)
+    out = cadre.send(f"绑定 {code}")
     assert "绑定成功" in out and "李桂英" in out
     with world.factory() as db:
         contact = db.scalar(select(Contact).where(Contact.external_id == "cadre-chat"))
         assert contact is not None and contact.staff_id == world.cadre_id
-        code = db.scalar(select(BindingCode))
-        assert code is not None and code.used_at is not None
+        used = db.scalars(select(BindingCode.used_at)).all()
+        assert len(used) == 2 and sum(u is not None for u in used) == 1
     assert "待办" in cadre.send("你好")  # the cadre command help, not the household menu
     other = Chat(world, user_key="other-chat")
-    assert "绑定码不对" in other.send("绑定 482913")  # one time only
+    assert "绑定码不对" in other.send(f"绑定 {code}")  # one time only
+
+
+def test_a_binding_code_expires(world: World) -> None:
+    from conversations.binding import issue_code
+
+    with world.factory() as db, db.begin():
+        code = issue_code(db=db, vault=world.vault, staff_id=world.cadre_id, now=world.clock())
+    world.clock.advance(minutes=31)
+    assert "绑定码不对" in Chat(world, user_key="late").send(f"绑定{code}")
 
 
 def test_record_then_process_and_inline_replies(world: World) -> None:
