@@ -40,8 +40,10 @@ def _import_areas(settings: Settings, args: argparse.Namespace) -> int:
     except ImportRefused as refused:
         return _report_refused(refused)
     levels = ", ".join(f"{n} {level}" for level, n in result.by_level.items())
-    print(f"areas: {result.inserted} added, {result.updated} updated, {result.unchanged} unchanged "
-          f"({levels}) in {time.perf_counter() - started:.1f} s")
+    print(
+        f"areas: {result.inserted} added, {result.updated} updated, {result.unchanged} unchanged "
+        f"({levels}) in {time.perf_counter() - started:.1f} s"
+    )
     return 0
 
 
@@ -65,14 +67,18 @@ def _import_staff(settings: Settings, args: argparse.Namespace) -> int:
 
 def _demo(settings: Settings, _args: argparse.Namespace) -> int:
     if settings.environment == "production":
-        print("shenbao demo refuses a production database (it creates accounts with a known password)",
-              file=sys.stderr)
+        print(
+            "shenbao demo refuses a production database (it creates accounts with a known password)",
+            file=sys.stderr,
+        )
         return 2
     engine = make_engine(settings.database_url)  # migrated already (`shenbao db upgrade`)
     with make_session_factory(engine)() as db, db.begin():
         result = demo.seed(db=db, now=system_clock())
-    print(f"demo county 衡阳县: {result.areas_added} areas, {result.staff_added} staff added"
-          + (", Hunan 2021 income line set" if result.setting_added else ""))
+    print(
+        f"demo county 衡阳县: {result.areas_added} areas, {result.staff_added} staff added"
+        + (", Hunan 2021 income line set" if result.setting_added else "")
+    )
     print(f"demo logins (password '{demo.DEMO_PASSWORD}'):")
     for person in result.logins:
         print(f"  {person.username:<8} {person.role.value:<9} {person.name}")
