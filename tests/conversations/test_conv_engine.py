@@ -159,3 +159,10 @@ def test_never_silence_never_a_crash(index: int, text: str) -> None:
     step = say(state, text)
     assert step.replies or step.commands
     assert all(r.text.strip() for r in step.replies)
+
+
+def test_a_case_number_alone_starts_a_status_look_up() -> None:
+    step = say(None, "SB7K2M9QXA")
+    assert "身份证号码的最后 4 位" in joined(step) and step.state["step"] == "ask_last4"
+    both = say(None, "sb7k2m9qxa 3457")
+    assert both.commands == [FindCase("SB7K2M9QXA", "3457", "status")]
