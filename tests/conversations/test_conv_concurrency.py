@@ -29,7 +29,7 @@ def race(world: World, calls: list[Callable[[], HandleResult]]) -> list[HandleRe
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=60)
+        t.join(timeout=300)
     for r in results:
         if isinstance(r, BaseException):
             raise r
