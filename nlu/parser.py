@@ -28,7 +28,7 @@ SHORT_CODES: dict[str, Intent] = {"cx": "status", "sb": "report", "qx": "cancel"
 # A relation word right after these is a place or an object, not the reporter (住在亲戚家, 借了亲戚两万).
 NOT_REPORTER = frozenset({"在", "到", "去", "住在", "借住在", "住到", "回", "从", "借", "借了", "向", "跟",
                           "和", "找", "问", "给", "靠", "欠", "欠了", "问了", "找了", "跟着"})
-WEAK = {"01w": ("01", ("05",)), "06w": ("06", ())}  # weak code -> (code, risks that explain it away)
+WEAK = {"01w": ("01", ("05",)), "06w": ("06", ()), "05w": ("05", ("04",))}  # weak code -> (code, risks that explain it away)
 
 
 @dataclass(slots=True)
@@ -167,8 +167,8 @@ class Parser:
                     if prev not in NOT_REPORTER:
                         relation = code
             del idx
-        for rkind, rcode, a, b in self.lexicon.combos:
-            hit = _combo(matches, a, b)
+        for rkind, rcode, a, b, mode in self.lexicon.combos:
+            hit = _combo(matches, a, b, mode)
             if hit is not None:
                 x, y = hit
                 # negated unless the only negator is the other part itself (没 + 工作 -> lost job)
@@ -242,15 +242,18 @@ def _mark_negated(toks: list[str], matches: list[Match]) -> None:
             last_neg = m
 
 
-def _combo(matches: list[Match], a: str, b: str) -> tuple[Match, Match] | None:
-    """The first pair of a part-a and a part-b match in one clause, close together, in either order."""
+def _combo(matches: list[Match], a: str, b: str, mode: str) -> tuple[Match, Match] | None:
+    """The first pair of a part-a and a part-b match: see the modes in lexicon.Lexicon.combos."""
     firsts = [m for m in matches if ("part", a) in m.entries]
     if not firsts:
         return None
     seconds = [m for m in matches if ("part", b) in m.entries]
     for x in firsts:
         for y in seconds:
-            if x is not y and x.clause == y.clause and abs(y.token - x.token) <= COMBO_REACH:
+            if x is y:
+                continue
+            if mode == "~" or (x.clause == y.clause and abs(y.token - x.token) <= COMBO_REACH and (
+                    mode == "+" or x.start < y.start)):
                 return (x, y) if x.start < y.start else (y, x)
     return None
 
