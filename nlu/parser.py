@@ -28,7 +28,8 @@ SHORT_CODES: dict[str, Intent] = {"cx": "status", "sb": "report", "qx": "cancel"
 # A relation word right after these is a place or an object, not the reporter (住在亲戚家, 借了亲戚两万).
 NOT_REPORTER = frozenset({"在", "到", "去", "住在", "借住在", "住到", "回", "从", "借", "借了", "向", "跟",
                           "和", "找", "问", "给", "靠", "欠", "欠了", "问了", "找了", "跟着"})
-WEAK = {"01w": ("01", ("05",)), "06w": ("06", ()), "05w": ("05", ("04",))}  # weak code -> (code, risks that explain it away)
+# weak code -> (code, risks that explain it away): care words, crop losses, fires
+WEAK = {"01w": ("01", ("05",)), "06w": ("06", ()), "05w": ("05", ("04",))}
 
 
 @dataclass(slots=True)
