@@ -167,6 +167,8 @@ def household_size(text: str) -> int | None:
     best: tuple[int, int] | None = None
     for rule in _SIZE_RULES:
         for m in rule.finditer(text):
+            if "不是" in (text[max(0, m.start() - 2):m.start()], text[max(0, m.start("n") - 2):m.start("n")]):
+                continue  # 不是五口人是六口人: the corrected figure follows
             v = numeral(m.group("n"))
             if v is not None and 1 <= v <= 30 and v == int(v):
                 if best is None or m.start("n") < best[0]:
