@@ -198,7 +198,9 @@ class Parser:
         if urgent:
             triggers["urgent"] = _unique([w for ws in urgent.values() for w in ws])
         has_content = bool(risks or found["guarantee"] or found["disaster"] or urgent)
-        intent = _intent(norm, intents, has_content, intent_chars)
+        opens_reply = any(m.start == len(masked) - len(masked.lstrip()) and len(m.word) >= 3 and any(
+            e in m.entries for e in (("intent", "consent"), ("intent", "decline"))) for m in matches[:1])
+        intent = _intent(norm, intents, has_content, intent_chars, opens_reply)
         if intents.get(intent):
             triggers["intent"] = _unique(intents[intent])
         cues = [(c.start(), c.end()) for c in self.money_cue.finditer(masked)] if self.money_cue else []
@@ -286,14 +288,16 @@ def _resolved_after(m: Match, code: str, resolved: list[tuple[Match, str]]) -> b
 _STRIP = re.compile(r"[\s,.!?;:，。！？；：、~…]+")
 
 
-def _intent(norm: str, intents: dict[str, list[str]], has_content: bool, intent_chars: int) -> Intent:
+def _intent(norm: str, intents: dict[str, list[str]], has_content: bool, intent_chars: int,
+            opens_reply: bool) -> Intent:
     bare = _STRIP.sub("", norm)
     if bare in SHORT_CODES:
         return SHORT_CODES[bare]
     if not bare and "?" in norm:
         return "help"
-    reply = bool(bare) and not has_content and intent_chars / len(bare) >= CONSENT_COVER
-    if "cancel" in intents:
+    reply = bool(bare) and not has_content and (
+        intent_chars / len(bare) >= CONSENT_COVER or (opens_reply and intent_chars / len(bare) >= 0.2))
+    if "cancel" in intents or ("cancelw" in intents and not has_content):
         return "cancel"
     if "human" in intents:
         return "human"
