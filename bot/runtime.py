@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI
 
 from bot import sms, telegram, wechat
@@ -33,8 +35,18 @@ def mount(app: FastAPI, ctx: BotContext) -> list[str]:
     return mounted
 
 
+QUIET_LOGGERS = ("httpx", "httpcore", "twilio.http_client", "telegram.ext", "telegram._bot")
+
+
+def quiet_http_loggers() -> None:
+    """HTTP client libraries log URLs and parameters at INFO: bot tokens, access tokens, phones (G6)."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def senders(ctx: BotContext) -> list[Sender]:
     """A Sender for every channel whose outbound settings are present (web rows are taken by the page)."""
+    quiet_http_loggers()
     out: list[Sender] = []
     if telegram_ready(ctx):
         out.append(telegram.TelegramSender(telegram.make_bot(ctx)))

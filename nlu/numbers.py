@@ -97,7 +97,7 @@ _APPROX = r"(?:多|来|余|几|左右|上下)?"
 # "三五百", "两三万", "五六千": two digits then a unit -> a range.
 _RANGE = re.compile(r"([一二两三四五六七八九])([二两三四五六七八九])([十百千万]+)")
 _AMOUNT = re.compile(
-    rf"(?P<num>{_NUM}(?:{_APPROX}[{NUM_CHARS}]+)?)(?P<approx>{_APPROX})"
+    rf"(?P<num>{_NUM}(?:{_APPROX}[十百千万亿]+)?)(?P<approx>{_APPROX})"
     r"\s*(?P<unit>块钱|块|元钱|元|圆|万元|千元|百元|毛钱|毛|角)?"
     rf"(?P<tail>(?:(?<=块)|(?<=元))[一二两三四五六七八九\d](?:毛|角))?"
 )
@@ -153,12 +153,13 @@ _SIZE_RULES = (
     re.compile(rf"{_N}口(?:人|之家)"),
     re.compile(rf"(?:一家|全家|家里|家中|屋里|我家|我们家|他家|她家|一户)(?:有|共|一共|总共|就|只有)?{_N}口"),
     # 家里3个人, 屋里就我跟孙子两个人, 家里只有我和老伴两个老人
-    re.compile(rf"(?:家|屋|户)[^,.!?;，。！？；]{{0,8}}?{_N}个人"),
-    re.compile(rf"(?:就|只有|只剩|就剩)[^,.!?;，。！？；]{{0,6}}?{_N}个(?:人|老人)"),
+    re.compile(rf"(?:家|屋|户)[^,.!?;，。！？；靠]{{0,8}}?{_N}个人"),
+    re.compile(rf"(?:就|只有|只剩|就剩)[^,.!?;，。！？；靠]{{0,6}}?{_N}个(?:人|老人)"),
 )
 _ALONE = re.compile(r"(?:^|[^\d一二两三四五六七八九十])一个人(?:住|过|生活|在家)|独居|孤身一人|"
                     r"(?:就|只)剩(?:下)?我一个|就我一个人|只有我一个")
-_COUPLE = re.compile(r"老两口|就我们两口子|两公婆")
+_COUPLE = re.compile(r"老两口|就我们两口子|两公婆|(?:就|只有|只剩)我(?:跟|和)"
+                     r"(?:老伴|老婆|老公|堂客|老倌子|孙子|孙女|儿子|女儿|崽|妈|爸|娘|老头|老太婆)(?![和跟、与及])")
 
 
 def household_size(text: str) -> int | None:
@@ -166,6 +167,8 @@ def household_size(text: str) -> int | None:
     best: tuple[int, int] | None = None
     for rule in _SIZE_RULES:
         for m in rule.finditer(text):
+            if "不是" in (text[max(0, m.start() - 2):m.start()], text[max(0, m.start("n") - 2):m.start("n")]):
+                continue  # 不是五口人是六口人: the corrected figure follows
             v = numeral(m.group("n"))
             if v is not None and 1 <= v <= 30 and v == int(v):
                 if best is None or m.start("n") < best[0]:
