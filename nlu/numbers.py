@@ -156,6 +156,9 @@ _SIZE_RULES = (
     re.compile(rf"(?:家|屋|户)[^,.!?;，。！？；靠]{{0,8}}?{_N}个人"),
     re.compile(rf"(?:就|只有|只剩|就剩)[^,.!?;，。！？；靠]{{0,6}}?{_N}个(?:人|老人)"),
 )
+# 只剩我和两个孙子 -> 3
+_WITH = re.compile(rf"(?:只剩|就剩|只有|就)(?:下)?我(?:和|跟|带着){_N}个"
+                   r"(?:孙子|孙女|孩子|小孩|伢子|崽|儿子|女儿|老人)")
 _ALONE = re.compile(r"(?:^|[^\d一二两三四五六七八九十])一个人(?:住|过|生活|在家)|独居|孤身一人|"
                     r"(?:就|只)剩(?:下)?我一个|就我一个人|只有我一个")
 _COUPLE = re.compile(r"老两口|就我们两口子|两公婆|(?:就|只有|只剩)我(?:跟|和)"
@@ -176,6 +179,11 @@ def household_size(text: str) -> int | None:
                 break
     if best is not None:
         return best[1]
+    w = _WITH.search(text)
+    if w is not None:
+        v = numeral(w.group("n"))
+        if v is not None and 1 <= v <= 20 and v == int(v):
+            return int(v) + 1
     if _ALONE.search(text):
         return 1
     if _COUPLE.search(text):

@@ -105,6 +105,11 @@ class Parser:
         if self.suffixes:
             out = self._suffix_matches(toks, starts, out)
         _mark_negated(toks, out)
+        for m in out:
+            who = text[m.negator_start + 2:m.negator_start + 3]
+            by_bushi = text.startswith("不是", m.negator_start)
+            if m.negated and by_bushi and who in PEOPLE and _CORRECTION.search(text, m.end):
+                m.negated = False  # 不是我生病，是我老婆: the illness stands, only the person changes
         return toks, out
 
     def _suffix_matches(self, toks: list[str], starts: dict[int, int], out: list[Match]) -> list[Match]:
@@ -180,6 +185,13 @@ class Parser:
                 # negated unless the only negator is the other part itself (没 + 工作 -> lost job)
                 neg = (x.negated and x.negator_start != y.start) or (y.negated and y.negator_start != x.start)
                 raise_code(rkind, rcode, y, x.word + "…" + y.word, neg)
+        for rx, pkind, pcode in self.lexicon.patterns:
+            pm = rx.search(masked)
+            if pm is not None:
+                if pkind == "risk" and pcode in WEAK:
+                    weak.setdefault(pcode, []).append(pm.group(0))
+                elif pkind in found:
+                    found[pkind].setdefault(pcode, []).append(pm.group(0))
         risks = found["risk"]
         for wcode, words in weak.items():
             code, explained_by = WEAK[wcode]
@@ -285,6 +297,8 @@ def _resolved_after(m: Match, code: str, resolved: list[tuple[Match, str]]) -> b
     return False
 
 
+PEOPLE = frozenset("我他她你")
+_CORRECTION = re.compile(r"[,，]\s*(?:而|就|只|其实)?是")
 _STRIP = re.compile(r"[\s,.!?;:，。！？；：、~…]+")
 
 
