@@ -28,7 +28,7 @@ SHORT_CODES: dict[str, Intent] = {"cx": "status", "sb": "report", "qx": "cancel"
 # A relation word right after these is a place or an object, not the reporter (住在亲戚家, 借了亲戚两万).
 NOT_REPORTER_AFTER = frozenset({"让", "叫", "说", "要", "告诉", "通知", "讲"})  # 组长让我来报: not a proxy
 NOT_REPORTER = frozenset({"在", "到", "去", "住在", "借住在", "住到", "回", "从", "借", "借了", "向", "跟",
-                          "和", "找", "问", "给", "靠", "欠", "欠了", "问了", "找了", "跟着"})
+                          "和", "找", "问", "给", "靠", "欠", "欠了", "问了", "找了", "跟着", "被"})
 # weak code -> (code, risks that explain it away): care words, crop losses, fires
 WEAK = {"01w": ("01", ("05",)), "06w": ("06", ()), "05w": ("05", ("04",))}
 
@@ -161,7 +161,7 @@ class Parser:
         for idx, m in enumerate(matches):
             for kind, code in m.entries:
                 if kind in found:
-                    if kind == "risk" and code in ("01", "01w") and _animal_before(matches, idx):
+                    if kind == "risk" and code in ("01", "01w", "05", "05w") and _animal_before(matches, idx):
                         continue  # 牛得了病死了: a sick animal, not a sick person
                     raise_code(kind, code, m, m.word, m.negated)
                 elif kind == "intent":
