@@ -92,7 +92,7 @@ def numeral(s: str) -> float | None:
     return float(out) if isinstance(out, int | float) else None
 
 
-_NUM = rf"(?:[\d{NUM_CHARS}]|\.(?=\d))+"  # one character class: linear, validated by numeral()
+_NUM = rf"(?:[\d{NUM_CHARS}]|\.(?=\d)|,(?=\d{{3}}))+"  # one character class: linear, validated by numeral()
 _APPROX = r"(?:多|来|余|几|左右|上下)?"
 # "三五百", "两三万", "五六千": two digits then a unit -> a range.
 _RANGE = re.compile(r"([一二两三四五六七八九])([二两三四五六七八九])([十百千万]+)")
@@ -136,7 +136,7 @@ def _values(raw: str) -> list[float]:
     """One value, or two for a range (三五百 -> 300, 500); approximate words give the stated base."""
     if len(raw) > 24:  # no amount is written that long; keeps odd input cheap
         return []
-    core = raw.replace("多", "").replace("来", "").replace("余", "").replace("几", "")
+    core = raw.replace(",", "").replace("多", "").replace("来", "").replace("余", "").replace("几", "")
     rng = _RANGE.fullmatch(core)
     if rng:
         lo, hi, units = DIGITS[rng.group(1)], DIGITS[rng.group(2)], rng.group(3)
