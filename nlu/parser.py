@@ -161,8 +161,12 @@ class Parser:
         for idx, m in enumerate(matches):
             for kind, code in m.entries:
                 if kind in found:
-                    if kind == "risk" and code in ("01", "01w", "05", "05w") and _animal_before(matches, idx):
-                        continue  # 牛得了病死了: a sick animal, not a sick person
+                    if kind == "risk" and code in ("01", "01w", "05", "05w"):
+                        beast = _animal_before(matches, idx)
+                        if beast == "crop" and code == "01" and not m.negated:
+                            raise_code("disaster", "04", m, m.word, False)  # 柑橘得了溃疡病: a crop disease
+                        if beast:
+                            continue  # 牛得了病死了: a sick animal, not a sick person
                     raise_code(kind, code, m, m.word, m.negated)
                 elif kind == "intent":
                     if code == "report" and _resolved_after(m, "*", resolved):
@@ -193,6 +197,11 @@ class Parser:
                 elif pkind in found:
                     found[pkind].setdefault(pcode, []).append(pm.group(0))
         risks = found["risk"]
+        amounts = numbers.amounts(masked, [(c.start(), c.end()) for c in self.money_cue.finditer(masked)]
+                                  if self.money_cue else [])
+        school = next((m for m in matches if ("part", "school") in m.entries and not m.negated), None)
+        if school is not None and amounts and "02" not in risks:
+            raise_code("risk", "02", school, school.word, False)  # 读大专，一年要三万多
         for wcode, words in weak.items():
             code, explained_by = WEAK[wcode]
             # care words count as illness unless an accident explains them; crop losses count as a failed
@@ -215,14 +224,13 @@ class Parser:
         intent = _intent(norm, intents, has_content, intent_chars, opens_reply)
         if intents.get(intent):
             triggers["intent"] = _unique(intents[intent])
-        cues = [(c.start(), c.end()) for c in self.money_cue.finditer(masked)] if self.money_cue else []
         return Parse(
             intent=intent,
             risks=sorted(risks),
             disasters=sorted(found["disaster"]),
             guarantees=sorted(found["guarantee"]),
             urgent=bool(urgent),
-            amounts=numbers.amounts(masked, cues),
+            amounts=amounts,
             household_size=numbers.household_size(masked),
             id_numbers=_unique(ids),
             invalid_id_numbers=_unique(bad_ids),
@@ -248,13 +256,15 @@ def _adds_kind(outer: tuple[tuple[str, str], ...], inner: tuple[tuple[str, str],
     return any(k == "urgent" and k not in have for k, _ in inner)
 
 
-def _animal_before(matches: list[Match], idx: int) -> bool:
+def _animal_before(matches: list[Match], idx: int) -> str:
+    """'livestock' or 'crop' when one is named just before an illness or injury word, else ''."""
     m = matches[idx]
     for p in matches[max(0, idx - 3):idx]:
-        if p.clause == m.clause and m.token - p.token <= 3 and any(
-                e in p.entries for e in (("part", "livestock"), ("part", "crop"))):
-            return True
-    return False
+        if p.clause == m.clause and m.token - p.token <= 4:
+            for kind in ("livestock", "crop"):
+                if ("part", kind) in p.entries:
+                    return kind
+    return ""
 
 
 def _mark_negated(toks: list[str], matches: list[Match]) -> None:
