@@ -92,7 +92,7 @@ def numeral(s: str) -> float | None:
     return float(out) if isinstance(out, int | float) else None
 
 
-_NUM = rf"(?:[\d{NUM_CHARS}]|\.(?=\d))+"  # one character class: linear, validated by numeral()
+_NUM = rf"(?:[\d{NUM_CHARS}]|\.(?=\d)|,(?=\d{{3}}))+"  # one character class: linear, validated by numeral()
 _APPROX = r"(?:多|来|余|几|左右|上下)?"
 # "三五百", "两三万", "五六千": two digits then a unit -> a range.
 _RANGE = re.compile(r"([一二两三四五六七八九])([二两三四五六七八九])([十百千万]+)")
@@ -136,7 +136,7 @@ def _values(raw: str) -> list[float]:
     """One value, or two for a range (三五百 -> 300, 500); approximate words give the stated base."""
     if len(raw) > 24:  # no amount is written that long; keeps odd input cheap
         return []
-    core = raw.replace("多", "").replace("来", "").replace("余", "").replace("几", "")
+    core = raw.replace(",", "").replace("多", "").replace("来", "").replace("余", "").replace("几", "")
     rng = _RANGE.fullmatch(core)
     if rng:
         lo, hi, units = DIGITS[rng.group(1)], DIGITS[rng.group(2)], rng.group(3)
@@ -154,8 +154,11 @@ _SIZE_RULES = (
     re.compile(rf"(?:一家|全家|家里|家中|屋里|我家|我们家|他家|她家|一户)(?:有|共|一共|总共|就|只有)?{_N}口"),
     # 家里3个人, 屋里就我跟孙子两个人, 家里只有我和老伴两个老人
     re.compile(rf"(?:家|屋|户)[^,.!?;，。！？；靠]{{0,8}}?{_N}个人"),
-    re.compile(rf"(?:就|只有|只剩|就剩)[^,.!?;，。！？；靠]{{0,6}}?{_N}个(?:人|老人)"),
+    re.compile(rf"(?:就|只有|只剩|就剩)[^,.!?;，。！？；靠]{{0,6}}?{_N}个(?:人|老人|老的)"),
 )
+# 只剩我和两个孙子 -> 3
+_WITH = re.compile(rf"(?:只剩|就剩|只有|就)(?:下)?我(?:和|跟|带着){_N}个"
+                   r"(?:孙子|孙女|孩子|小孩|伢子|崽|儿子|女儿|老人)")
 _ALONE = re.compile(r"(?:^|[^\d一二两三四五六七八九十])一个人(?:住|过|生活|在家)|独居|孤身一人|"
                     r"(?:就|只)剩(?:下)?我一个|就我一个人|只有我一个")
 _COUPLE = re.compile(r"老两口|就我们两口子|两公婆|(?:就|只有|只剩)我(?:跟|和)"
@@ -176,6 +179,11 @@ def household_size(text: str) -> int | None:
                 break
     if best is not None:
         return best[1]
+    w = _WITH.search(text)
+    if w is not None:
+        v = numeral(w.group("n"))
+        if v is not None and 1 <= v <= 20 and v == int(v):
+            return int(v) + 1
     if _ALONE.search(text):
         return 1
     if _COUPLE.search(text):

@@ -28,7 +28,7 @@ SHORT_CODES: dict[str, Intent] = {"cx": "status", "sb": "report", "qx": "cancel"
 # A relation word right after these is a place or an object, not the reporter (住在亲戚家, 借了亲戚两万).
 NOT_REPORTER_AFTER = frozenset({"让", "叫", "说", "要", "告诉", "通知", "讲"})  # 组长让我来报: not a proxy
 NOT_REPORTER = frozenset({"在", "到", "去", "住在", "借住在", "住到", "回", "从", "借", "借了", "向", "跟",
-                          "和", "找", "问", "给", "靠", "欠", "欠了", "问了", "找了", "跟着"})
+                          "和", "找", "问", "给", "靠", "欠", "欠了", "问了", "找了", "跟着", "被"})
 # weak code -> (code, risks that explain it away): care words, crop losses, fires
 WEAK = {"01w": ("01", ("05",)), "06w": ("06", ()), "05w": ("05", ("04",))}
 
@@ -105,6 +105,11 @@ class Parser:
         if self.suffixes:
             out = self._suffix_matches(toks, starts, out)
         _mark_negated(toks, out)
+        for m in out:
+            who = text[m.negator_start + 2:m.negator_start + 3]
+            by_bushi = text.startswith("不是", m.negator_start)
+            if m.negated and by_bushi and who in PEOPLE and _CORRECTION.search(text, m.end):
+                m.negated = False  # 不是我生病，是我老婆: the illness stands, only the person changes
         return toks, out
 
     def _suffix_matches(self, toks: list[str], starts: dict[int, int], out: list[Match]) -> list[Match]:
@@ -156,8 +161,12 @@ class Parser:
         for idx, m in enumerate(matches):
             for kind, code in m.entries:
                 if kind in found:
-                    if kind == "risk" and code in ("01", "01w") and _animal_before(matches, idx):
-                        continue  # 牛得了病死了: a sick animal, not a sick person
+                    if kind == "risk" and code in ("01", "01w", "05", "05w"):
+                        beast = _animal_before(matches, idx)
+                        if beast == "crop" and code == "01" and not m.negated:
+                            raise_code("disaster", "04", m, m.word, False)  # 柑橘得了溃疡病: a crop disease
+                        if beast:
+                            continue  # 牛得了病死了: a sick animal, not a sick person
                     raise_code(kind, code, m, m.word, m.negated)
                 elif kind == "intent":
                     if code == "report" and _resolved_after(m, "*", resolved):
@@ -180,7 +189,19 @@ class Parser:
                 # negated unless the only negator is the other part itself (没 + 工作 -> lost job)
                 neg = (x.negated and x.negator_start != y.start) or (y.negated and y.negator_start != x.start)
                 raise_code(rkind, rcode, y, x.word + "…" + y.word, neg)
+        for rx, pkind, pcode in self.lexicon.patterns:
+            pm = rx.search(masked)
+            if pm is not None:
+                if pkind == "risk" and pcode in WEAK:
+                    weak.setdefault(pcode, []).append(pm.group(0))
+                elif pkind in found:
+                    found[pkind].setdefault(pcode, []).append(pm.group(0))
         risks = found["risk"]
+        amounts = numbers.amounts(masked, [(c.start(), c.end()) for c in self.money_cue.finditer(masked)]
+                                  if self.money_cue else [])
+        school = next((m for m in matches if ("part", "school") in m.entries and not m.negated), None)
+        if school is not None and amounts and "02" not in risks:
+            raise_code("risk", "02", school, school.word, False)  # 读大专，一年要三万多
         for wcode, words in weak.items():
             code, explained_by = WEAK[wcode]
             # care words count as illness unless an accident explains them; crop losses count as a failed
@@ -203,14 +224,13 @@ class Parser:
         intent = _intent(norm, intents, has_content, intent_chars, opens_reply)
         if intents.get(intent):
             triggers["intent"] = _unique(intents[intent])
-        cues = [(c.start(), c.end()) for c in self.money_cue.finditer(masked)] if self.money_cue else []
         return Parse(
             intent=intent,
             risks=sorted(risks),
             disasters=sorted(found["disaster"]),
             guarantees=sorted(found["guarantee"]),
             urgent=bool(urgent),
-            amounts=numbers.amounts(masked, cues),
+            amounts=amounts,
             household_size=numbers.household_size(masked),
             id_numbers=_unique(ids),
             invalid_id_numbers=_unique(bad_ids),
@@ -236,13 +256,15 @@ def _adds_kind(outer: tuple[tuple[str, str], ...], inner: tuple[tuple[str, str],
     return any(k == "urgent" and k not in have for k, _ in inner)
 
 
-def _animal_before(matches: list[Match], idx: int) -> bool:
+def _animal_before(matches: list[Match], idx: int) -> str:
+    """'livestock' or 'crop' when one is named just before an illness or injury word, else ''."""
     m = matches[idx]
     for p in matches[max(0, idx - 3):idx]:
-        if p.clause == m.clause and m.token - p.token <= 3 and any(
-                e in p.entries for e in (("part", "livestock"), ("part", "crop"))):
-            return True
-    return False
+        if p.clause == m.clause and m.token - p.token <= 4:
+            for kind in ("livestock", "crop"):
+                if ("part", kind) in p.entries:
+                    return kind
+    return ""
 
 
 def _mark_negated(toks: list[str], matches: list[Match]) -> None:
@@ -285,6 +307,8 @@ def _resolved_after(m: Match, code: str, resolved: list[tuple[Match, str]]) -> b
     return False
 
 
+PEOPLE = frozenset("我他她你")
+_CORRECTION = re.compile(r"[,，]\s*(?:而|就|只|其实)?是")
 _STRIP = re.compile(r"[\s,.!?;:，。！？；：、~…]+")
 
 

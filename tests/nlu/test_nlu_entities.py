@@ -144,6 +144,8 @@ def test_an2cn_round_trip_through_the_fast_path() -> None:
     ("2023年5月住院10天", []),
     ("养了两百只鸭子", []),
     ("花了壹万贰仟元", [12000]),
+    ("医药费12,500元", [12500]),
+    ("我们家，3口人", []),
 ])
 def test_amounts(text: str, expected: list[float]) -> None:
     assert nlu.parse(text).amounts == pytest.approx(expected)
