@@ -13,7 +13,7 @@ SYSTEM = "system"
 
 
 def staff_label(staff: Staff) -> str:
-    return f"{staff.name} ({staff.role.value})"
+    return f"{staff.name} ({staff.role})"
 
 
 def add_event(
