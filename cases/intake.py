@@ -189,6 +189,23 @@ def head_member(household: Household) -> Member | None:
     return next((m for m in household.members if m.is_head), None)
 
 
+def ensure_head_member(db: Session, household: Household) -> Member:
+    """The head as a Member row (households imported or seeded without one get it from head_name)."""
+    head = head_member(household)
+    if head is None:
+        head = Member(
+            household=household,
+            name=_clean_name(household.head_name),
+            relation="户主",
+            is_head=True,
+            id_number_enc=household.id_number_enc,
+            id_hash=household.id_hash,
+        )
+        db.add(head)
+        db.flush()
+    return head
+
+
 def _household_for(
     db: Session, vault: Vault, draft: ReportDraft, id_normalized: str | None
 ) -> Household | None:
@@ -454,6 +471,8 @@ def submit_report(
             notifier.notify_staff(
                 db, staff_id=assignment.staff_id, event="case_report_joined", params=_case_params(db, case)
             )
+        else:  # no cadre was free when the case opened: try again now
+            auto_assign(db, case, now, notifier)
     else:
         add_event(
             db,
@@ -534,6 +553,7 @@ def sign_authorization(
         raise IntakeError("unknown_text_version", f"no annex 1 text version {text_version!r}") from None
     household = db.get(Household, case.household_id)
     assert household is not None
+    ensure_head_member(db, household)
     member = _signer_member(db, household, signer_name)
     id_enc: str | None = None
     id_hash: str | None = None
@@ -676,6 +696,7 @@ def required_signers(*, db: Session, case: Case, on: date | None = None) -> list
         signers = setting_for(db, case.area_code, year_of(case.opened_at)).signers
     except RegionSettingMissing:
         signers = "applicant"
+    ensure_head_member(db, household)
     members = sorted(household.members, key=lambda m: (not m.is_head, m.id))
     if signers != SIGNERS_ALL_ADULTS:
         return [m for m in members if m.is_head][:1]

@@ -402,3 +402,44 @@ def test_vault_key_matters_for_lookup(world: World, notifier: RecordingNotifier)
     submit_report(db=world.db, vault=world.vault, draft=draft(), now=world.now, notifier=notifier)
     other = Vault("a-different-secret-0123456789")
     assert intake.find_household_by_id_number(db=world.db, vault=other, id_number=HEAD_ID) is None
+
+
+def test_household_without_head_member_still_needs_the_signature(
+    world: World, notifier: RecordingNotifier
+) -> None:
+    """Households imported or seeded without Member rows must not skip annex 1."""
+    db, vault = world.db, world.vault
+    household = Household(head_name="陈五", village_code=VILLAGE, created_at=world.now)
+    db.add(household)
+    db.flush()
+    c = contact(world, Channel.TELEGRAM, "tg-chen")
+    c.household_id = household.id
+    case = submit_report(
+        db=db,
+        vault=vault,
+        now=world.now,
+        notifier=notifier,
+        draft=draft(contact_id=c.id, id_number=None, head_name=None),
+    ).case
+    assert case.household_id == household.id
+    assert pending_signatures(db=db, vault=vault, case=case) == ["陈五"]
+    _sign(world, case, "陈五", None, witnessed_by_staff_id=world.cadre.id)
+    assert pending_signatures(db=db, vault=vault, case=case) == []
+
+
+def test_joined_case_without_cadre_is_assigned_when_one_exists(
+    world: World, notifier: RecordingNotifier
+) -> None:
+    db, vault = world.db, world.vault
+    world.other_cadre.active = False
+    first = submit_report(
+        db=db, vault=vault, now=world.now, notifier=notifier, draft=draft(village_code=VILLAGE3)
+    )
+    assert intake.current_assignment(db, first.case) is None
+    world.other_cadre.active = True
+    again = submit_report(
+        db=db, vault=vault, now=world.now, notifier=notifier, draft=draft(channel=Channel.SMS)
+    )
+    assert again.joined_existing
+    assignment = intake.current_assignment(db, first.case)
+    assert assignment is not None and assignment.staff_id == world.other_cadre.id
