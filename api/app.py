@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from api import errors
@@ -14,12 +16,17 @@ from cases.notify import Notifier, NullNotifier
 
 
 def create_app(
-    settings: Settings, *, clock: Clock = system_clock, notifier: Notifier | None = None
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    notifier: Notifier | None = None,
+    channel_extras: dict[str, Any] | None = None,
 ) -> FastAPI:
     """Build the app for `settings`; the schema must already be migrated (`shenbao serve` does it).
 
-    `notifier` tells staff and households about case events (bot/notify.py writes Outbox rows); without
-    one, events are recorded on the case and in the audit log only.
+    `notifier` tells staff and households about case events; without one, bot/notify.py's Outbox notifier
+    (the one the dialogues use) does. `channel_extras` replaces the channels' HTTP clients (tests: recording
+    fakes at the HTTP boundary).
     """
     app = FastAPI(
         title="Shenbao 申报",
@@ -37,6 +44,12 @@ def create_app(
     errors.install(app)
     for module in (auth, cases, workflow, hotline, staff, audit, exports):
         app.include_router(module.router)
+
+    from api.channels import install_channels
+
+    channels = install_channels(app, settings, clock=clock, extras=channel_extras)  # webhooks, simulator at /
+    if notifier is None:
+        app.state.notifier = channels.service_ctx.notifier
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

@@ -27,7 +27,53 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from api.app import create_app
 
     migrate.upgrade(make_engine(settings.database_url))
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    app = create_app(settings)
+    if settings.run_dispatcher and hasattr(app.state, "channels"):
+        from api.channels import dispatcher_for
+        from bot.dispatcher import start_in_thread
+
+        start_in_thread(dispatcher_for(app.state.channels), interval=settings.dispatcher_interval_seconds)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from api.channels import run_worker
+
+    migrate.upgrade(make_engine(settings.database_url))
+    return run_worker(settings, clock=system_clock, once=args.once)
+
+
+def _chat(settings: Settings, _args: argparse.Namespace) -> int:
+    from api.channels import standalone
+    from bot.console import chat
+
+    migrate.upgrade(make_engine(settings.database_url))
+    with standalone(settings, clock=system_clock) as ctx:
+        return chat(ctx)
+
+
+def _telegram_polling(settings: Settings, _args: argparse.Namespace) -> int:
+    import asyncio
+
+    from api.channels import dispatcher_for, standalone
+    from bot import telegram
+
+    if not settings.telegram_bot_token:
+        print("SHENBAO_TELEGRAM_BOT_TOKEN is not set", file=sys.stderr)
+        return 2
+    migrate.upgrade(make_engine(settings.database_url))
+
+    async def both() -> None:
+        with standalone(settings, clock=system_clock) as ctx:
+            dispatcher = dispatcher_for(ctx)
+            await asyncio.gather(telegram.poll(ctx),
+                                 dispatcher.run_forever(interval=settings.dispatcher_interval_seconds))
+
+    try:
+        asyncio.run(both())
+    except KeyboardInterrupt:
+        pass
     return 0
 
 
@@ -101,6 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(func=_serve)
+    worker = sub.add_parser("worker", help="the outbox dispatcher alone (several may run side by side)")
+    worker.add_argument("--once", action="store_true", help="send one batch and exit")
+    worker.set_defaults(func=_worker)
+    sub.add_parser("chat", help="talk to the household dialogue in this terminal").set_defaults(func=_chat)
+    sub.add_parser("telegram-polling", help="Telegram by long polling (no public URL needed)").set_defaults(
+        func=_telegram_polling)
     db = sub.add_parser("db", help="database commands")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="run migrations").set_defaults(func=_db_upgrade)

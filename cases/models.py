@@ -606,7 +606,10 @@ class Outbox(Base):
     """A message to send, written in the same transaction as the state change; the dispatcher sends it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_address", "channel", "to"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[Channel] = mapped_column(_enum(Channel))
     to: Mapped[str] = mapped_column(String(128))  # channel address: chat id, openid, E.164 number
@@ -641,6 +644,17 @@ class AuditEntry(Base):
     entity_id: Mapped[str | None] = mapped_column(String(64))
     area_code: Mapped[str | None] = mapped_column(String(12), index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ChannelState(Base):
+    """Small shared state of the channel adapters, kept in the database so every process sees it:
+    send-rate slots (`until` = when the next send may go) and API access tokens (`value`)."""
+
+    __tablename__ = "channel_state"
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    value: Mapped[str | None] = mapped_column(Text)
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 # --- immutable evidence ------------------------------------------------------------------------

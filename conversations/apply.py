@@ -10,6 +10,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -59,6 +60,29 @@ ALLOWED_TYPES = {
               "audio/silk", "audio/speex"),
     "document": ("application/pdf", "image/jpeg", "image/png"),
 }
+
+
+TOLD_IN_DIALOGUE = frozenset({"case_opened"})  # household events the dialogue's own reply already tells
+
+
+@dataclass
+class SenderAwareNotifier:
+    """Passes notifications on, except a household event the sender is being told in the dialogue when
+    the sender is that household's only contact (no second "your report is received" message)."""
+
+    inner: Notifier
+    sender: Contact
+
+    def notify_staff(self, db: Session, *, staff_id: int, event: str, params: dict[str, Any]) -> None:
+        self.inner.notify_staff(db, staff_id=staff_id, event=event, params=params)
+
+    def notify_household(self, db: Session, *, household_id: int, event: str, params: dict[str, Any]) -> None:
+        if event in TOLD_IN_DIALOGUE and self.sender.household_id == household_id:
+            others = db.scalar(select(func.count()).select_from(Contact).where(
+                Contact.household_id == household_id, Contact.id != self.sender.id))
+            if not others:
+                return
+        self.inner.notify_household(db, household_id=household_id, event=event, params=params)
 
 
 @dataclass
@@ -144,7 +168,7 @@ class Applier:
             proxy_name=cmd.proxy_name, proxy_phone=cmd.proxy_phone, contact_id=self.contact.id,
         )
         done = intake.submit_report(db=self.db, vault=self.vault, draft=draft, now=self.now,
-                                    notifier=self.notifier)
+                                    notifier=SenderAwareNotifier(self.notifier, self.contact))
         case = done.case
         if cmd.attachment_ids:
             self.db.execute(update(Attachment).where(Attachment.id.in_(cmd.attachment_ids),

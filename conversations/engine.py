@@ -41,6 +41,7 @@ from nlu.types import Parse
 
 __all__ = ["Facts", "Step", "advance", "expire", "new_state", "resume"]
 
+_CASE_AT_IDLE = re.compile(r"^(?:SB|sb|Sb)\s?[0-9A-Za-z]{4}\s?[0-9A-Za-z]{4}(?:\s+\d{3}[\dXx])?$")
 _BIND = re.compile(r"^(?:绑定|bind|/bind)\s*(\d{6,8})$", re.IGNORECASE)
 
 KEYWORDS: list[tuple[tuple[str, ...], str]] = [
@@ -179,6 +180,9 @@ def _idle(turn: Turn) -> None:
     bind = _BIND.match(text)
     if bind:
         turn.do(BindStaff(code=bind.group(1)))
+        return
+    if _CASE_AT_IDLE.match(turn.raw.strip()):  # a case number alone: they want to know about it
+        case_flows.start_with_number(turn)
         return
     choice = number_choice(text) if len(text) <= 12 else None
     if choice is not None:

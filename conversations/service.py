@@ -99,7 +99,12 @@ class HandleResult:
 
 def handle_inbound(db: Session, msg: InboundMessage, *, ctx: ServiceContext, now: datetime,
                    inline: bool = False) -> HandleResult:
-    """Store, handle and answer one message in one transaction; a repeat answers as before."""
+    """Store, handle and answer one message in one transaction; a repeat answers as before.
+
+    `db` is a fresh session (a transaction already open on it is rolled back); the service commits.
+    A handling error is dead-lettered (the message kept, an apology queued); a database that stays
+    locked past SQLite's busy timeout raises OperationalError, so the adapter can answer with an
+    error and the platform retries (G1)."""
     _begin(db)
     inbound_id, duplicate = _store(db, msg, ctx, now)
     if duplicate:

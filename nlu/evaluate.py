@@ -38,8 +38,12 @@ def predicted(p: Parse, field: str) -> Any:
     return sorted(value) if isinstance(value, list) else value
 
 
+LIST_FIELDS = frozenset({"amounts", "id_numbers", "invalid_id_numbers", "phones"})
+
+
 def expected(row: dict[str, Any], field: str) -> Any:
-    value = row.get(field)
+    """The labelled value; a missing list field means none, a missing scalar means null."""
+    value = row.get(field, [] if field in LIST_FIELDS else None)
     if field == "amounts":
         return sorted(float(a) for a in value or [])
     if isinstance(value, list):

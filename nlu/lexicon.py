@@ -19,8 +19,9 @@ class Lexicon:
     entries: dict[str, tuple[tuple[str, str], ...]]
     max_len: int
     by_kind: dict[str, frozenset[str]] = field(default_factory=dict)
-    # (result kind, result code, first part, second part): 房子 + 塌了 -> guarantee A23
-    combos: tuple[tuple[str, str, str, str], ...] = ()
+    # (result kind, result code, part a, part b, mode): 房子 + 塌了 -> guarantee A23; mode is "+" (near, any
+    # order, one clause), ">" (near, a first, one clause) or "~" (anywhere in the message)
+    combos: tuple[tuple[str, str, str, str, str], ...] = ()
     # (token suffix, kind, code): a token ending in 病 that the lexicon does not know -> risk 01
     suffixes: tuple[tuple[str, str, str], ...] = ()
 
@@ -32,7 +33,7 @@ def load(path: Path = LEXICON) -> Lexicon:
     """Read the TSV (kind, code, space-separated words); comments start with #."""
     entries: dict[str, list[tuple[str, str]]] = defaultdict(list)
     by_kind: dict[str, set[str]] = defaultdict(set)
-    combos: list[tuple[str, str, str, str]] = []
+    combos: list[tuple[str, str, str, str, str]] = []
     suffixes: list[tuple[str, str, str]] = []
     with path.open(encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
@@ -50,8 +51,9 @@ def load(path: Path = LEXICON) -> Lexicon:
             if kind == "combo":
                 rkind, _, rcode = code.partition(":")
                 for pair in words.split():
-                    a, _, b = pair.partition("+")
-                    combos.append((rkind, rcode, a, b))
+                    mode = next((c for c in ">~+" if c in pair), "+")
+                    a, _, b = pair.partition(mode)
+                    combos.append((rkind, rcode, a, b, mode))
                 continue
             for word in words.split():
                 w = word.lower()

@@ -92,7 +92,7 @@ def numeral(s: str) -> float | None:
     return float(out) if isinstance(out, int | float) else None
 
 
-_NUM = rf"(?:\d+(?:\.\d+)?[{NUM_CHARS}]*|[{NUM_CHARS}]+)"
+_NUM = rf"(?:[\d{NUM_CHARS}]|\.(?=\d))+"  # one character class: linear, validated by numeral()
 _APPROX = r"(?:多|来|余|几|左右|上下)?"
 # "三五百", "两三万", "五六千": two digits then a unit -> a range.
 _RANGE = re.compile(r"([一二两三四五六七八九])([二两三四五六七八九])([十百千万]+)")
@@ -134,6 +134,8 @@ def amounts(text: str, cue_spans: list[tuple[int, int]]) -> list[float]:
 
 def _values(raw: str) -> list[float]:
     """One value, or two for a range (三五百 -> 300, 500); approximate words give the stated base."""
+    if len(raw) > 24:  # no amount is written that long; keeps odd input cheap
+        return []
     core = raw.replace("多", "").replace("来", "").replace("余", "").replace("几", "")
     rng = _RANGE.fullmatch(core)
     if rng:
@@ -156,7 +158,8 @@ _SIZE_RULES = (
 )
 _ALONE = re.compile(r"(?:^|[^\d一二两三四五六七八九十])一个人(?:住|过|生活|在家)|独居|孤身一人|"
                     r"(?:就|只)剩(?:下)?我一个|就我一个人|只有我一个")
-_COUPLE = re.compile(r"老两口|就我们两口子|两公婆")
+_COUPLE = re.compile(r"老两口|就我们两口子|两公婆|(?:就|只有|只剩)我(?:跟|和)"
+                     r"(?:老伴|老婆|老公|堂客|老倌子|孙子|孙女|儿子|女儿|崽|妈|爸|娘|老头|老太婆)(?![和跟、与及])")
 
 
 def household_size(text: str) -> int | None:
@@ -164,6 +167,8 @@ def household_size(text: str) -> int | None:
     best: tuple[int, int] | None = None
     for rule in _SIZE_RULES:
         for m in rule.finditer(text):
+            if "不是" in (text[max(0, m.start() - 2):m.start()], text[max(0, m.start("n") - 2):m.start("n")]):
+                continue  # 不是五口人是六口人: the corrected figure follows
             v = numeral(m.group("n"))
             if v is not None and 1 <= v <= 30 and v == int(v):
                 if best is None or m.start("n") < best[0]:

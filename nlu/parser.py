@@ -26,9 +26,11 @@ CONSENT_COVER = 0.4  # consent/decline words must cover this share of a reply
 SHORT_CODES: dict[str, Intent] = {"cx": "status", "sb": "report", "qx": "cancel", "rg": "human", "bz": "help",
                                   "y": "consent", "n": "decline", "查": "status", "报": "report"}
 # A relation word right after these is a place or an object, not the reporter (住在亲戚家, 借了亲戚两万).
+NOT_REPORTER_AFTER = frozenset({"让", "叫", "说", "要", "告诉", "通知", "讲"})  # 组长让我来报: not a proxy
 NOT_REPORTER = frozenset({"在", "到", "去", "住在", "借住在", "住到", "回", "从", "借", "借了", "向", "跟",
                           "和", "找", "问", "给", "靠", "欠", "欠了", "问了", "找了", "跟着"})
-WEAK = {"01w": ("01", ("05",)), "06w": ("06", ())}  # weak code -> (code, risks that explain it away)
+# weak code -> (code, risks that explain it away): care words, crop losses, fires
+WEAK = {"01w": ("01", ("05",)), "06w": ("06", ()), "05w": ("05", ("04",))}
 
 
 @dataclass(slots=True)
@@ -116,7 +118,7 @@ class Parser:
                 clause += 1
             elif len(t) > 1 and k not in covered and t not in self.blockers:
                 for suf, kind, code in self.suffixes:
-                    if t.endswith(suf):
+                    if t.endswith(suf) and len(t) > len(suf):
                         extra.append(Match(pos, pos + len(t), t, ((kind, code),), k, clause))
                         break
             pos += len(t)
@@ -154,8 +156,12 @@ class Parser:
         for idx, m in enumerate(matches):
             for kind, code in m.entries:
                 if kind in found:
+                    if kind == "risk" and code in ("01", "01w") and _animal_before(matches, idx):
+                        continue  # 牛得了病死了: a sick animal, not a sick person
                     raise_code(kind, code, m, m.word, m.negated)
                 elif kind == "intent":
+                    if code == "report" and _resolved_after(m, "*", resolved):
+                        continue
                     if m.negated and code == "consent":
                         intents.setdefault("decline", []).append(m.word)
                     elif not m.negated or code in ("decline", "cancel"):
@@ -164,11 +170,11 @@ class Parser:
                         intent_chars += len(m.word)
                 elif kind == "relation" and relation is None and not m.negated:
                     prev = toks[m.token - 1] if m.token > 0 else ""
-                    if prev not in NOT_REPORTER:
+                    nxt = toks[m.token + 1] if m.token + 1 < len(toks) else ""
+                    if prev not in NOT_REPORTER and nxt not in NOT_REPORTER_AFTER:
                         relation = code
-            del idx
-        for rkind, rcode, a, b in self.lexicon.combos:
-            hit = _combo(matches, a, b)
+        for rkind, rcode, a, b, mode in self.lexicon.combos:
+            hit = _combo(matches, a, b, mode)
             if hit is not None:
                 x, y = hit
                 # negated unless the only negator is the other part itself (没 + 工作 -> lost job)
@@ -228,6 +234,15 @@ def _adds_kind(outer: tuple[tuple[str, str], ...], inner: tuple[tuple[str, str],
     return any(k == "urgent" and k not in have for k, _ in inner)
 
 
+def _animal_before(matches: list[Match], idx: int) -> bool:
+    m = matches[idx]
+    for p in matches[max(0, idx - 3):idx]:
+        if p.clause == m.clause and m.token - p.token <= 3 and any(
+                e in p.entries for e in (("part", "livestock"), ("part", "crop"))):
+            return True
+    return False
+
+
 def _mark_negated(toks: list[str], matches: list[Match]) -> None:
     """A match is negated by a negator shortly before it in its clause, with no predicate break between."""
     last_neg: Match | None = None
@@ -242,15 +257,18 @@ def _mark_negated(toks: list[str], matches: list[Match]) -> None:
             last_neg = m
 
 
-def _combo(matches: list[Match], a: str, b: str) -> tuple[Match, Match] | None:
-    """The first pair of a part-a and a part-b match in one clause, close together, in either order."""
+def _combo(matches: list[Match], a: str, b: str, mode: str) -> tuple[Match, Match] | None:
+    """The first pair of a part-a and a part-b match: see the modes in lexicon.Lexicon.combos."""
     firsts = [m for m in matches if ("part", a) in m.entries]
     if not firsts:
         return None
     seconds = [m for m in matches if ("part", b) in m.entries]
     for x in firsts:
         for y in seconds:
-            if x is not y and x.clause == y.clause and abs(y.token - x.token) <= COMBO_REACH:
+            if x is y:
+                continue
+            if mode == "~" or (x.clause == y.clause and abs(y.token - x.token) <= COMBO_REACH and (
+                    mode == "+" or x.start < y.start)):
                 return (x, y) if x.start < y.start else (y, x)
     return None
 

@@ -91,6 +91,12 @@ def start(turn: Turn, purpose: str) -> None:
     goto(turn, "ask_case")
 
 
+def start_with_number(turn: Turn) -> None:
+    """A case number typed with nothing else: look it up for its status (the ID digits are asked next)."""
+    turn.state.update(flow="case", step="ask_case", data={"purpose": "status"}, history=[], fails={})
+    _case_number(turn)
+
+
 @F.prompt("ask_case")
 def _ask_case(turn: Turn) -> None:
     turn.say(turn._("Please type the case number (it starts with SB)."), ["0 " + turn._("Back")])

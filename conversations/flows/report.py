@@ -192,6 +192,37 @@ def _pick(turn: Turn) -> None:
     goto(turn, "confirm")
 
 
+DISASTERS: list[tuple[str, str]] = [
+    ("01", N_("Flood")),
+    ("02", N_("Landslide or other geological disaster")),
+    ("03", N_("Drought")),
+    ("04", N_("Pests")),
+    ("05", N_("Storm, hail, frost or other weather")),
+    ("06", N_("Earthquake")),
+    ("07", N_("Other (forest fire ...)")),
+]
+
+
+@F.prompt("disaster")
+def _ask_disaster(turn: Turn) -> None:
+    turn.say(turn._("What kind of disaster was it?"),
+             numbered([turn.t.gettext(label) for _c, label in DISASTERS]) + ["0 " + turn._("Back")])
+
+
+@F.on("disaster")
+def _disaster(turn: Turn) -> None:
+    choice = number_choice(turn.text)
+    codes = [c for c, _l in DISASTERS]
+    if turn.parse.disasters:
+        turn.data["disasters"] = sorted(set(turn.parse.disasters))
+    elif choice is not None and 1 <= choice <= len(DISASTERS):
+        turn.data["disasters"] = [codes[choice - 1]]
+    else:
+        turn.say(turn._("Please reply with a number from 1 to {n}.").format(n=len(DISASTERS)))
+        return
+    _after(turn, "disaster")
+
+
 # --- the reporter (proxy only) --------------------------------------------------------------------------
 
 
@@ -426,12 +457,13 @@ def _ask_phone(turn: Turn) -> None:
         turn.say(turn._("The household's mobile number? If they have none, reply 没有."),
                  ["0 " + turn._("Back")])
     else:
-        turn.say(turn._("A mobile number where the cadre can reach you?"), ["0 " + turn._("Back")])
+        turn.say(turn._("A mobile number where the cadre can reach you? If you have none, reply 没有."),
+                 ["0 " + turn._("Back")])
 
 
 @F.on("phone")
 def _phone_step(turn: Turn) -> None:
-    if turn.data.get("proxy") and turn.text in UNKNOWN_WORDS:
+    if turn.text in UNKNOWN_WORDS:
         turn.data["phone"] = None
         _after(turn, "phone")
         return
@@ -634,9 +666,9 @@ F.attachments = _attachments
 # --- shared helpers ---------------------------------------------------------------------------------
 
 
-ORDER_SELF = ["describe", "confirm", "name", "id", "size", "village", "group", "phone", "summary"]
-ORDER_PROXY = ["describe", "confirm", "relation", "proxy_name", "proxy_phone", "name", "id", "size",
-               "village", "group", "phone", "summary"]
+ORDER_SELF = ["describe", "confirm", "disaster", "name", "id", "size", "village", "group", "phone", "summary"]
+ORDER_PROXY = ["describe", "confirm", "disaster", "relation", "proxy_name", "proxy_phone", "name", "id",
+               "size", "village", "group", "phone", "summary"]
 
 
 def _after(turn: Turn, done: str) -> None:
@@ -660,6 +692,8 @@ def _skip(turn: Turn, step: str) -> bool:
     facts = turn.facts
     if step == "relation":
         return bool(d.get("relation"))
+    if step == "disaster":
+        return "04" not in d.get("risks", []) or bool(d.get("disasters"))
     if step == "proxy_phone" and facts.known_phone:
         d["proxy_phone"] = facts.known_phone
         return True

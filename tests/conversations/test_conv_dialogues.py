@@ -89,6 +89,8 @@ def test_self_report_signed(world: World) -> None:
         assert [r.body for r in rows] == [r.text for r in last.replies]
         assert {(r.channel, r.to, r.status) for r in rows} == {("telegram", "10001", "pending")}
     assert ("staff", world.cadre_id, "case_assigned") in world.notifier.events()
+    # the reporter is told in the dialogue; no second "report received" notification to the same chat
+    assert [e for e in world.notifier.events() if e[0] == "household"] == []
 
 
 def test_declined_then_signed_later(world: World) -> None:
@@ -131,6 +133,7 @@ def test_proxy_report_then_household_signs_from_own_phone(world: World) -> None:
     out = proxy.send("1")
     number = case_number(out)
     assert "户主本人签字" in out
+    assert [e[2] for e in world.notifier.events() if e[0] == "household"] == ["case_opened"]  # by SMS
     with world.factory() as db:
         case = db.scalar(select(Case).where(Case.number == number))
         assert case is not None and case.discovery == ReporterKind.PROXY

@@ -159,3 +159,29 @@ def test_never_silence_never_a_crash(index: int, text: str) -> None:
     step = say(state, text)
     assert step.replies or step.commands
     assert all(r.text.strip() for r in step.replies)
+
+
+def test_a_case_number_alone_starts_a_status_look_up() -> None:
+    step = say(None, "SB7K2M9QXA")
+    assert "身份证号码的最后 4 位" in joined(step) and step.state["step"] == "ask_last4"
+    both = say(None, "sb7k2m9qxa 3457")
+    assert both.commands == [FindCase("SB7K2M9QXA", "3457", "status")]
+
+
+def test_a_disaster_without_its_kind_is_asked_once() -> None:
+    step = say(None, "庄稼遭了灾", Parse(intent="report", risks=["04"]))
+    step = say(step.state, "1")
+    assert "是什么灾害" in joined(step) and "1 洪涝" in joined(step)
+    step = say(step.state, "2")
+    assert step.state["data"]["disasters"] == ["02"] and "姓名" in joined(step)
+    flood = Parse(intent="report", risks=["04"], disasters=["01"])
+    known = say(say(None, "房子被山洪冲了", flood).state, "1")
+    assert "姓名" in joined(known)  # the parser already said which: no question
+
+
+def test_the_phone_may_be_skipped() -> None:
+    state = walk()[-3]  # at the phone question
+    assert state["step"] == "phone"
+    step = say(state, "没有")
+    assert step.state["step"] == "summary" and step.state["data"]["phone"] is None
+    assert "电话：无" in joined(step)

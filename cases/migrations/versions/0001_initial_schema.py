@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 09:36:35.715343
+Create Date: 2026-11-23 10:01:44.722672
 """
 from collections.abc import Sequence
 
@@ -31,6 +31,13 @@ def upgrade() -> None:
     with op.batch_alter_table('areas', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_areas_parent_code'), ['parent_code'], unique=False)
 
+    op.create_table('channel_state',
+    sa.Column('key', sa.String(length=160), nullable=False),
+    sa.Column('value', sa.Text(), nullable=True),
+    sa.Column('until', cases.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', cases.models.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_channel_state'))
+    )
     op.create_table('dialogue_sessions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
@@ -411,6 +418,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('dedupe_key', name=op.f('uq_outbox_dedupe_key'))
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_address', ['channel', 'to'], unique=False)
         batch_op.create_index('ix_outbox_due', ['status', 'next_attempt_at'], unique=False)
 
     op.create_table('reports',
@@ -567,6 +575,7 @@ def downgrade() -> None:
     op.drop_table('reports')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_due')
+        batch_op.drop_index('ix_outbox_address')
 
     op.drop_table('outbox')
     with op.batch_alter_table('objections', schema=None) as batch_op:
@@ -643,6 +652,7 @@ def downgrade() -> None:
     op.drop_table('login_attempts')
     op.drop_table('inbound_messages')
     op.drop_table('dialogue_sessions')
+    op.drop_table('channel_state')
     with op.batch_alter_table('areas', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_areas_parent_code'))
 

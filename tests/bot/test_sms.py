@@ -1,0 +1,181 @@
+"""SMS through Twilio forms signed with twilio's RequestValidator; TwiML answers; consent (S3-S6, G1, G6)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from bot import smstext
+from cases.db import make_session_factory
+from cases.models import Contact, ContactStatus, Outbox, OutboxStatus
+from tests.bot import channels as ch
+from tests.bot.world import DESCRIPTION, World, case_number
+from tests.conversations.conftest import CADRE_PHONE, ID_ZHANG
+
+PHONE = "+8613912345678"
+
+
+def sms(world: World, client: object, sid: str, body: str, phone: str = PHONE, **extra: str) -> list[str]:
+    res = ch.tw_post(client, {**ch.tw_sms(phone, sid, body), **extra})  # type: ignore[arg-type]
+    assert res.status_code == 200, res.text
+    assert res.headers["content-type"].startswith("application/xml")
+    return ch.twiml_messages(res)
+
+
+def report(world: World, client: object, phone: str = PHONE, prefix: str = "SMa") -> list[list[str]]:
+    steps = [DESCRIPTION, "1", "张三", ID_ZHANG, "4口人", "西渡镇梅花村", "1", "3", "1"]
+    answers = [sms(world, client, f"{prefix}{i:032d}", t, phone) for i, t in enumerate(steps)]
+    while "同意" not in "\n".join(answers[-1]) or "全名" in "\n".join(answers[-1]):
+        answers.append(sms(world, client, f"{prefix}{len(answers):032d}", "继续", phone))
+        assert len(answers) < 20
+    answers.append(sms(world, client, f"{prefix}{len(answers):032d}", "同意", phone))
+    answers.append(sms(world, client, f"{prefix}{len(answers):032d}", "张三", phone))
+    return answers
+
+
+def test_S4_sms_whole_self_report_dialogue_answered_inline_as_twiml(world: World, db: Session) -> None:
+    with world.client() as client:
+        answers = report(world, client)
+    flat = ["\n".join(a) for a in answers]
+    assert "对吗" in flat[0] and "1 对" in flat[0]
+    assert not any("手机号" in a for a in flat)  # the phone is known on SMS
+    number = case_number(flat[-1])
+    assert world.case(number).household_id
+    for a in answers:
+        assert all(smstext.segments(m) <= 8 and "http" not in m for m in a)
+    db.expire_all()
+    replies = list(db.scalars(select(Outbox).where(Outbox.kind == "reply")))
+    assert replies and all(r.status == OutboxStatus.SENT and r.provider_status == "inline" for r in replies)
+    assert all(r.segments and r.segments >= 1 for r in replies)  # SMS is paid per segment: counted
+    assert world.tw.requests == []  # nothing went through the REST API for replies
+    # the cadre is told by SMS (no chat linked): through the dispatcher and Twilio's REST API
+    world.dispatch()
+    assert f"+86{CADRE_PHONE}" in [c["To"] for c in world.tw.creates()]
+
+
+def test_S3_the_same_message_sid_twice_one_record_the_same_reply(world: World, db: Session) -> None:
+    with world.client() as client:
+        first = sms(world, client, "SM" + "3" * 32, DESCRIPTION)
+        second = sms(world, client, "SM" + "3" * 32, DESCRIPTION)
+    assert first == second and first and ch.stored(db) == 1
+    db.expire_all()
+    assert len(list(db.scalars(select(Outbox)))) == 1
+
+
+@pytest.mark.parametrize("body", ["", "😀👍🙏", "我" * 1600, "a" * 1600])
+def test_S5_empty_body_emoji_and_1600_characters_are_handled(world: World, body: str) -> None:
+    with world.client() as client:
+        answer = sms(world, client, "SM" + "5" * 32, body)
+    assert answer and all(smstext.segments(m) <= 8 for m in answer)
+
+
+def test_S5_media_only_is_handled(world: World, db: Session) -> None:
+    with world.client() as client:
+        answer = sms(
+            world,
+            client,
+            "SM" + "6" * 32,
+            "",
+            NumMedia="1",
+            MediaContentType0="image/jpeg",
+            MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/AC/Messages/MM1/Media/ME1",
+        )
+    assert answer
+    db.expire_all()
+    from cases.models import InboundMessage as InboundRow
+
+    row = db.scalar(select(InboundRow))
+    assert row is not None and row.payload["attachments"][0]["kind"] == "photo"
+
+
+@pytest.mark.parametrize("stop", ["STOP", "退订", "TD", "td", "Stop"])
+def test_S6_stop_words_opt_out_start_comes_back_and_nothing_is_sent_meanwhile(
+    world: World, db: Session, stop: str
+) -> None:
+    with world.client() as client:
+        sms(world, client, "SM" + "1" * 32, "你好")
+        out = sms(world, client, "SM" + "2" * 32, stop)
+        assert "退订" in out[0]
+        db.expire_all()
+        contact = db.scalar(select(Contact).where(Contact.channel == "sms", Contact.external_id == PHONE))
+        assert contact is not None and contact.status == ContactStatus.OPTED_OUT
+        assert sms(world, client, "SM" + "3" * 32, "你好") == []  # kept, but not answered
+        notice = Outbox(
+            channel="sms",
+            to=PHONE,
+            contact_id=contact.id,
+            body="提醒",
+            kind="notification",
+            extra={},
+            status="pending",
+            attempts=0,
+            next_attempt_at=world.clock(),
+            created_at=world.clock(),
+        )
+        db.add(notice)
+        db.commit()
+        world.clock.advance(seconds=20)
+        world.dispatch()
+        assert world.tw.creates() == []
+        back = sms(world, client, "SM" + "4" * 32, "START")
+        assert "欢迎回来" in back[0]
+        db.expire_all()
+        assert db.get(Contact, contact.id).status == ContactStatus.ACTIVE  # type: ignore[union-attr]
+        helped = sms(world, client, "SM" + "5" * 32, "HELP")
+        assert "12317" in helped[0] and "TD" in helped[0]
+
+
+def test_status_query_from_a_stranger_reveals_nothing(world: World) -> None:
+    with world.client() as client:
+        number = case_number("\n".join(report(world, client)[-1]))
+        stranger = "+8613700000000"
+        out = "\n".join(sms(world, client, "SMs" + "0" * 31, "查询进度", stranger))
+        out += "\n".join(sms(world, client, "SMs" + "1" * 31, number, stranger))
+    assert "张三" not in out and "李桂英" not in out and "签字" not in out
+
+
+def test_G1_database_locked_beyond_the_busy_timeout_answers_an_error_so_twilio_retries(
+    world: World, db_url: str
+) -> None:
+    if not db_url.startswith("sqlite"):
+        pytest.skip("SQLite's write lock")
+    impatient = create_engine(db_url, connect_args={"timeout": 0.2})
+    world.ctx.sessions = make_session_factory(impatient)
+    blocker = create_engine(db_url).raw_connection()
+    blocker.cursor().execute("BEGIN EXCLUSIVE")
+    try:
+        with world.client() as client:
+            res = ch.tw_post(client, ch.tw_sms(PHONE, "SM" + "7" * 32, DESCRIPTION))
+        assert res.status_code == 503
+    finally:
+        blocker.rollback()
+        blocker.close()
+    with world.client() as client:  # Twilio's retry after the lock is gone
+        assert "对吗" in "\n".join(sms(world, client, "SM" + "7" * 32, DESCRIPTION))
+    impatient.dispose()
+
+
+def test_G6_no_full_id_or_phone_numbers_in_logs_or_urls(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with world.client() as client:
+        report(world, client)
+    world.dispatch()
+    logs = "\n".join(r.getMessage() for r in caplog.records)
+    for secret in (ID_ZHANG, "13912345678", CADRE_PHONE):
+        assert secret not in logs
+    urls = [uri for _m, uri, _p, _d in world.tw.requests]
+    assert urls and not any(CADRE_PHONE in u or "13912345678" in u for u in urls)
+    assert all("outbox=" in d.get("StatusCallback", "") for d in world.tw.creates())
+
+
+def test_G6_http_client_loggers_that_would_print_tokens_and_numbers_are_quieted(world: World) -> None:
+    from bot import runtime
+
+    runtime.senders(world.ctx)
+    for name in runtime.QUIET_LOGGERS:
+        assert not logging.getLogger(name).isEnabledFor(logging.INFO)
