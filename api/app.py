@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import audit, auth, cases, exports, hotline, staff
+from api.routes import audit, auth, cases, exports, hotline, staff, workflow
 from api.settings import Settings
 from cases.clock import Clock, system_clock
 from cases.crypto import Vault
@@ -42,7 +42,7 @@ def create_app(
     app.state.notifier = notifier or NullNotifier()
 
     errors.install(app)
-    for module in (auth, cases, hotline, staff, audit, exports):
+    for module in (auth, cases, workflow, hotline, staff, audit, exports):
         app.include_router(module.router)
 
     from api.channels import install_channels

@@ -11,6 +11,7 @@ from pathlib import Path
 from api.settings import Settings
 from cases import demo, migrate
 from cases.clock import system_clock
+from cases.crypto import Vault
 from cases.db import make_engine, make_session_factory
 from cases.importers import ImportRefused, import_areas, import_staff
 
@@ -67,8 +68,9 @@ def _telegram_polling(settings: Settings, _args: argparse.Namespace) -> int:
     async def both() -> None:
         with standalone(settings, clock=system_clock) as ctx:
             dispatcher = dispatcher_for(ctx)
-            await asyncio.gather(telegram.poll(ctx),
-                                 dispatcher.run_forever(interval=settings.dispatcher_interval_seconds))
+            await asyncio.gather(
+                telegram.poll(ctx), dispatcher.run_forever(interval=settings.dispatcher_interval_seconds)
+            )
 
     try:
         asyncio.run(both())
@@ -94,8 +96,6 @@ def _import_areas(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _import_staff(settings: Settings, args: argparse.Namespace) -> int:
-    from cases.crypto import Vault
-
     engine = make_engine(settings.database_url)
     try:
         with make_session_factory(engine)() as db, db.begin():
@@ -120,10 +120,11 @@ def _demo(settings: Settings, _args: argparse.Namespace) -> int:
         return 2
     engine = make_engine(settings.database_url)  # migrated already (`shenbao db upgrade`)
     with make_session_factory(engine)() as db, db.begin():
-        result = demo.seed(db=db, now=system_clock())
+        result = demo.seed(db=db, now=system_clock(), vault=Vault(settings.secret_key))
     print(
         f"demo county 衡阳县: {result.areas_added} areas, {result.staff_added} staff added"
         + (", Hunan 2021 income line set" if result.setting_added else "")
+        + (f", {result.cases_added} demo cases" if result.cases_added else "")
     )
     print(f"demo logins (password '{demo.DEMO_PASSWORD}'):")
     for person in result.logins:
@@ -152,7 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(func=_worker)
     sub.add_parser("chat", help="talk to the household dialogue in this terminal").set_defaults(func=_chat)
     sub.add_parser("telegram-polling", help="Telegram by long polling (no public URL needed)").set_defaults(
-        func=_telegram_polling)
+        func=_telegram_polling
+    )
     db = sub.add_parser("db", help="database commands")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="run migrations").set_defaults(func=_db_upgrade)

@@ -234,7 +234,7 @@ class MeasureIn(BaseModel):
 
 class AssignmentIn(BaseModel):
     staff_id: int
-    reason: str = Field(min_length=1, max_length=500, examples=["原联系人调岗"])
+    note: str | None = Field(default=None, max_length=500, examples=["原联系人调岗"])
 
 
 class RevealIn(BaseModel):
@@ -332,3 +332,91 @@ class AuditPage(BaseModel):
     total: int
     page: int
     page_size: int
+
+
+# --- workflow ------------------------------------------------------------------------------------
+
+WorkflowAction = Literal[
+    "village_review",
+    "conclude_notice",
+    "township_review",
+    "county_approve",
+    "refuse",
+    "withdraw",
+    "request_review",
+    "propose_elimination",
+]
+
+
+class ActionIn(BaseModel):
+    """A workflow step; `reason` for refuse, `category` for county_approve, `mode` for propose_elimination."""
+
+    note: str | None = Field(default=None, max_length=2000)
+    reason: str | None = Field(
+        default=None, max_length=2000, description="refuse: the reason the household is told"
+    )
+    category: int | None = Field(default=None, ge=1, le=3, description="county_approve: 1, 2 or 3")
+    mode: Literal["assistance", "natural"] | None = Field(default=None, description="propose_elimination")
+
+
+class VisitIn(BaseModel):
+    """入户核实: at least two verifiers and the annex 2 figures (yuan, for the 12-month income period)."""
+
+    verifier_ids: list[int] = Field(min_length=2, description="staff ids of the verification group (>= 2)")
+    visited_on: date
+    household_size: int = Field(ge=1, le=30)
+    a23_housing_unsafe: bool = False
+    a24_child_out_of_school: bool = False
+    a25_water_unsafe: bool = False
+    a26_no_medical_insurance: bool = False
+    a27_risks: list[str] = Field(default_factory=list)
+    a27a_disasters: list[str] = Field(default_factory=list)
+    a27_other: str | None = None
+    a28_wages: Decimal = Field(default=Decimal(0), ge=0)
+    a29_business_income: Decimal = Decimal(0)
+    a30_property_income: Decimal = Field(default=Decimal(0), ge=0)
+    a31_transfer_income: Decimal = Field(default=Decimal(0), ge=0)
+    a32_business_expenses: Decimal = Field(default=Decimal(0), ge=0)
+    a35_insurance_payouts: Decimal = Field(default=Decimal(0), ge=0)
+    a36_compliant_spending: Decimal = Field(default=Decimal(0), ge=0)
+    has_labour_capacity: bool | None = None
+    formerly_poor: bool | None = None
+    household_signed: bool = Field(default=False, description="annexes 4 and 5, at an elimination visit")
+    notes: str | None = Field(default=None, max_length=4000)
+    note: str | None = Field(default=None, max_length=2000, description="timeline note")
+
+
+class ObjectionIn(BaseModel):
+    raised_by: str = Field(min_length=1, max_length=128, examples=["村民（匿名）"])
+    content: str = Field(min_length=1, max_length=4000)
+    note: str | None = None
+
+
+class ResolveObjectionIn(BaseModel):
+    upheld: bool = Field(description="true: the objection holds and the step is refused")
+    resolution: str = Field(min_length=1, max_length=4000)
+    note: str | None = None
+
+
+class EvaluationIn(BaseModel):
+    result: str = Field(min_length=1, max_length=4000)
+    evaluated_on: date | None = None
+    note: str | None = None
+
+
+class EvaluationOut(BaseModel):
+    id: int
+    evaluated_on: date
+    staff_id: int | None
+    result: str
+    created_at: datetime
+
+
+class SignatureIn(BaseModel):
+    """Annex 1 signed on paper at a home visit, witnessed by the staff member recording it."""
+
+    signer_name: str = Field(min_length=1, max_length=64)
+    signer_id_number: str | None = Field(
+        default=None, max_length=32, description="checked against the member's"
+    )
+    message_ref: str | None = Field(default=None, max_length=128, description="e.g. the paper form's number")

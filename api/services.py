@@ -5,8 +5,7 @@ Each takes keyword arguments, flushes, and leaves the commit to the route (one t
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,7 +13,6 @@ from sqlalchemy.orm import Session
 from api.errors import ApiError, not_found
 from api.views import mask_text, member_of
 from cases import audit
-from cases.codes import MEASURES
 from cases.crypto import Vault
 from cases.events import add_event, staff_label
 from cases.ids import normalize_phone
@@ -23,84 +21,14 @@ from cases.models import (
     OPEN_STATUSES,
     AuditEntry,
     Case,
-    CaseStatus,
     Channel,
     HotlineCall,
     Household,
-    Measure,
     Report,
     ReporterKind,
     Staff,
 )
 from cases.notify import Notifier
-
-MEASURE_STATUSES = frozenset(
-    {
-        CaseStatus.MONITORED,
-        CaseStatus.ELIM_PROPOSED,
-        CaseStatus.ELIM_VERIFIED,
-        CaseStatus.ELIM_NOTICE,
-        CaseStatus.ELIM_TOWNSHIP,
-        CaseStatus.ELIM_COUNTY,
-    }
-)
-
-
-def add_measure(
-    *,
-    db: Session,
-    case: Case,
-    actor: Staff,
-    code: str,
-    sub_code: str | None,
-    description: str | None,
-    started_on: date | None,
-    amount: Decimal | None,
-    now: datetime,
-) -> Measure:
-    """Record an assistance measure (A39-A52 and a sub-code of that measure) on a monitored case."""
-    kind = MEASURES.get(code)
-    if kind is None:
-        raise ApiError(422, "unknown_measure", f"no measure {code} in annex 2 (A39-A52)")
-    if sub_code is not None and sub_code not in kind.sub_codes:
-        raise ApiError(422, "unknown_measure_sub_code", f"{code} has sub-codes {', '.join(kind.sub_codes)}")
-    if case.status not in MEASURE_STATUSES:
-        raise ApiError(409, "case_not_monitored", "measures are recorded for monitored households")
-    measure = Measure(
-        case_id=case.id,
-        code=code,
-        sub_code=sub_code,
-        description=description,
-        started_on=started_on,
-        amount=amount,
-        created_by_staff_id=actor.id,
-        created_at=now,
-    )
-    db.add(measure)
-    db.flush()
-    add_event(
-        db,
-        case,
-        action="measure_added",
-        now=now,
-        actor_label=staff_label(actor),
-        actor_staff_id=actor.id,
-        note=description,
-        data={"measure_id": measure.id, "code": code, "sub_code": sub_code},
-    )
-    audit.record(
-        db=db,
-        actor=audit.staff_actor(actor.id),
-        actor_staff_id=actor.id,
-        action="measure.create",
-        entity="case",
-        entity_id=case.id,
-        area_code=case.area_code,
-        detail={"measure_id": measure.id, "code": code, "sub_code": sub_code},
-        now=now,
-    )
-    case.updated_at = now
-    return measure
 
 
 def reveal(

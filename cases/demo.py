@@ -7,16 +7,25 @@ A county's real lists come in through `shenbao import areas|staff`; this is only
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cases import annex1
+from cases.clock import BEIJING
+from cases.crypto import Vault
+from cases.ids import check_digit
 from cases.importers import AreaRow, seed_areas
-from cases.models import AreaLevel, RegionSetting, Role, Staff
+from cases.intake import ReportDraft, sign_authorization, submit_report
+from cases.models import AreaLevel, Case, Channel, RegionSetting, ReporterKind, Role, Staff
+from cases.notify import NullNotifier
 from cases.passwords import hash_password
+from cases.visits import VisitInput, add_measure, record_home_visit
+from cases.workflow import conclude_notice, county_approve, township_review, village_review
 
 PROVINCE = "430000000000"
 COUNTY = "430421000000"
@@ -72,6 +81,7 @@ class DemoResult:
     staff_added: int
     setting_added: bool
     logins: list[DemoStaff]
+    cases_added: int = 0
 
 
 def seed_region_setting(db: Session) -> bool:
@@ -130,9 +140,221 @@ def seed_staff(db: Session, now: datetime) -> int:
     return added
 
 
-def seed(*, db: Session, now: datetime) -> DemoResult:
-    """Seed the demo county (idempotent); caller commits."""
+def _demo_id(first17: str) -> str:
+    return first17 + check_digit(first17)
+
+
+def _staff(db: Session, username: str) -> Staff:
+    return db.scalars(select(Staff).where(Staff.username == username)).one()
+
+
+def _report(db: Session, vault: Vault, now: datetime, **fields: Any) -> Case:
+    draft = ReportDraft(**fields)
+    return submit_report(db=db, vault=vault, draft=draft, now=now, notifier=NullNotifier()).case
+
+
+def _sign_and_visit(
+    db: Session,
+    vault: Vault,
+    case: Case,
+    name: str,
+    verifiers: tuple[str, str],
+    when: datetime,
+    **figures: Any,
+) -> None:
+    first = _staff(db, verifiers[0])
+    sign_authorization(
+        db=db,
+        vault=vault,
+        case=case,
+        signer_name=name,
+        signer_id_number=None,
+        channel=Channel.CONSOLE,
+        message_ref="demo",
+        contact_id=None,
+        now=when,
+        text_version=annex1.CURRENT_VERSION,
+        witnessed_by_staff_id=first.id,
+    )
+    visit = VisitInput(visited_on=when.astimezone(BEIJING).date(), **figures)
+    record_home_visit(
+        db=db,
+        case=case,
+        actor=first,
+        now=when,
+        note="入户核实",
+        notifier=NullNotifier(),
+        visit=visit,
+        verifier_ids=[first.id, _staff(db, verifiers[1]).id],
+    )
+
+
+def seed_cases(*, db: Session, vault: Vault, now: datetime) -> int:
+    """A few cases at different steps, walked through the real workflow (only when there are no cases)."""
+    if db.scalar(select(func.count()).select_from(Case)):
+        return 0
+    quiet = NullNotifier()
+    day = timedelta(days=1)
+    # 1. Just reported by SMS; annex 1 not yet signed.
+    _report(
+        db,
+        vault,
+        now - 2 * day,
+        channel=Channel.SMS,
+        reporter_kind=ReporterKind.SELF,
+        raw_text="我是梅花村的，老伴中风住院，医药费花了三万多，家里没钱了",
+        risks=["01"],
+        urgent=False,
+        head_name="张德明",
+        id_number=_demo_id("43042119580312401"),
+        phone="13907341001",
+        household_size=2,
+        village_code=MEIHUA,
+        group_name="第三村民小组",
+    )
+    # 2. Reported by a relative, signed and verified: waiting for the village review.
+    verified = _report(
+        db,
+        vault,
+        now - 9 * day,
+        channel=Channel.WECHAT,
+        reporter_kind=ReporterKind.PROXY,
+        raw_text="帮我叔叔报一下，他腿摔断了，干不了活",
+        risks=["05"],
+        proxy_relation="侄子",
+        proxy_name="李小军",
+        head_name="李春生",
+        id_number=_demo_id("43042119650720301"),
+        phone="13907341002",
+        household_size=3,
+        village_code=MEIHUA,
+        group_name="第五村民小组",
+    )
+    _sign_and_visit(
+        db,
+        vault,
+        verified,
+        "李春生",
+        ("cadre1", "cadre2"),
+        now - 6 * day,
+        household_size=3,
+        a27_risks=["05"],
+        a28_wages=Decimal("9000"),
+        a31_transfer_income=Decimal("3000"),
+        a36_compliant_spending=Decimal("4000"),
+        has_labour_capacity=True,
+    )
+    # 3. Flood in 中湖村: verified, reviewed, public notice running.
+    flood = _report(
+        db,
+        vault,
+        now - 6 * day,
+        channel=Channel.TELEGRAM,
+        reporter_kind=ReporterKind.SELF,
+        raw_text="昨晚发大水，房子塌了半边，猪也冲走了",
+        risks=["04"],
+        disasters=["01"],
+        guarantees=["A23"],
+        urgent=True,
+        head_name="刘桂英",
+        id_number=_demo_id("43042119700105402"),
+        phone="13907341003",
+        household_size=4,
+        village_code=ZHONGHU,
+    )
+    _sign_and_visit(
+        db,
+        vault,
+        flood,
+        "刘桂英",
+        ("cadre3", "zhonghu"),
+        now - 5 * day,
+        household_size=4,
+        a23_housing_unsafe=True,
+        a27_risks=["04"],
+        a27a_disasters=["01"],
+        a29_business_income=Decimal("6000"),
+        a31_transfer_income=Decimal("2000"),
+        has_labour_capacity=True,
+    )
+    village_review(
+        db=db,
+        case=flood,
+        actor=_staff(db, "zhonghu"),
+        now=now - 2 * day,
+        note="村民代表会议评议通过",
+        notifier=quiet,
+    )
+    # 4. Through every step: monitored, with a measure.
+    monitored = _report(
+        db,
+        vault,
+        now - 40 * day,
+        channel=Channel.HOTLINE,
+        reporter_kind=ReporterKind.HOTLINE,
+        raw_text="12317来电：儿子车祸去世，家里只剩老两口",
+        risks=["05", "08"],
+        head_name="赵永福",
+        id_number=_demo_id("43042119520909101"),
+        phone="13907341004",
+        household_size=2,
+        village_code=MEIHUA,
+        group_name="第一村民小组",
+    )
+    _sign_and_visit(
+        db,
+        vault,
+        monitored,
+        "赵永福",
+        ("cadre2", "meihua"),
+        now - 38 * day,
+        household_size=2,
+        a27_risks=["05", "08"],
+        a31_transfer_income=Decimal("7000"),
+        has_labour_capacity=False,
+    )
+    village_review(
+        db=db, case=monitored, actor=_staff(db, "meihua"), now=now - 35 * day, note=None, notifier=quiet
+    )
+    conclude_notice(
+        db=db,
+        case=monitored,
+        actor=_staff(db, "meihua"),
+        now=now - 27 * day,
+        note="公示无异议",
+        notifier=quiet,
+    )
+    township_review(
+        db=db, case=monitored, actor=_staff(db, "xidu"), now=now - 25 * day, note=None, notifier=quiet
+    )
+    county_approve(
+        db=db,
+        case=monitored,
+        actor=_staff(db, "county"),
+        now=now - 20 * day,
+        note=None,
+        notifier=quiet,
+        category=2,
+    )
+    add_measure(
+        db=db,
+        case=monitored,
+        actor=_staff(db, "cadre2"),
+        now=now - 19 * day,
+        code="A48",
+        sub_code="01",
+        description="纳入低保",
+    )
+    db.flush()
+    return 4
+
+
+def seed(*, db: Session, now: datetime, vault: Vault | None = None) -> DemoResult:
+    """Seed the demo county (idempotent; demo cases need a vault and no cases yet); caller commits."""
     areas = seed_areas(db=db, rows=AREAS)
     setting = seed_region_setting(db)
     staff = seed_staff(db, now)
-    return DemoResult(areas_added=areas, staff_added=staff, setting_added=setting, logins=STAFF)
+    cases = seed_cases(db=db, vault=vault, now=now) if vault is not None else 0
+    return DemoResult(
+        areas_added=areas, staff_added=staff, setting_added=setting, logins=STAFF, cases_added=cases
+    )

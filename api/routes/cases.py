@@ -11,6 +11,7 @@ from api import schemas, services, views
 from api.deps import CaseDep, CurrentStaff, NowDep, SessionDep, VaultDep, require_roles
 from api.errors import responses
 from api.scope import scope_filter, scope_prefix
+from cases import visits, workflow
 from cases.models import Assignment, Case, CaseStatus, Role, Staff
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
@@ -60,9 +61,11 @@ def list_cases(
 
 
 @router.get("/{number}", response_model=schemas.CaseDetail, responses=responses(401, 404))
-def get_case(case: CaseDep, staff: CurrentStaff, db: SessionDep, vault: VaultDep) -> schemas.CaseDetail:
+def get_case(
+    case: CaseDep, staff: CurrentStaff, db: SessionDep, vault: VaultDep, now: NowDep
+) -> schemas.CaseDetail:
     """One case: household (masked), timeline, reports, visits, measures, assignment, signatures."""
-    return views.case_detail(db, case, vault, allowed_actions=[])
+    return views.case_detail(db, case, vault, allowed_actions=workflow.allowed_actions(case, staff, now=now))
 
 
 @router.post(
@@ -72,10 +75,10 @@ def get_case(case: CaseDep, staff: CurrentStaff, db: SessionDep, vault: VaultDep
     responses=responses(401, 403, 404, 409, 422),
 )
 def add_measure(
-    body: schemas.MeasureIn, case: CaseDep, staff: FieldStaff, db: SessionDep, now: NowDep
+    body: schemas.MeasureIn, case: CaseDep, staff: CurrentStaff, db: SessionDep, now: NowDep
 ) -> schemas.MeasureOut:
     """Record an assistance measure (A39-A52) on a monitored household's case."""
-    measure = services.add_measure(db=db, case=case, actor=staff, now=now, **body.model_dump())
+    measure = visits.add_measure(db=db, case=case, actor=staff, now=now, **body.model_dump())
     db.commit()
     db.refresh(measure)
     return views.measure_out(measure)

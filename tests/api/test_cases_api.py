@@ -222,7 +222,7 @@ def test_measures(client: TestClient, auth: Auth, make_case: Callable[..., Case]
     headers = auth("cadre1")
     measure = {"code": "A40", "sub_code": "01", "description": "参加电工技能培训", "amount": "800"}
     refused = client.post(f"/api/cases/{applied.number}/measures", headers=headers, json=measure)
-    assert (refused.status_code, refused.json()["reason"]) == (409, "case_not_monitored")
+    assert (refused.status_code, refused.json()["reason"]) == (409, "illegal_step")
     created = client.post(f"/api/cases/{monitored.number}/measures", headers=headers, json=measure)
     assert created.status_code == 201
     assert created.json() | {"id": 0, "created_at": ""} == {
@@ -243,11 +243,11 @@ def test_measures(client: TestClient, auth: Auth, make_case: Callable[..., Case]
     unknown = client.post(
         f"/api/cases/{monitored.number}/measures", headers=headers, json={"code": "A40", "sub_code": "99"}
     )
-    assert (unknown.status_code, unknown.json()["reason"]) == (422, "unknown_measure_sub_code")
+    assert (unknown.status_code, unknown.json()["reason"]) == (409, "unknown_measure_sub_code")
     bad_code = client.post(f"/api/cases/{monitored.number}/measures", headers=headers, json={"code": "A99"})
     assert bad_code.status_code == 422
     hotline = client.post(f"/api/cases/{monitored.number}/measures", headers=auth("hotline"), json=measure)
-    assert hotline.status_code == 403
+    assert (hotline.status_code, hotline.json()["reason"]) == (409, "role_not_allowed")
 
 
 def test_unknown_route_is_json(client: TestClient) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from api.cli import main
 from api.settings import Settings
 from cases import demo
-from cases.models import Area, RegionSetting, Role, Staff
+from cases.models import Area, Case, RegionSetting, Role, Staff
 from cases.passwords import verify_password
 
 
@@ -18,8 +18,12 @@ def test_demo_is_idempotent(settings: Settings, db: Session, capsys: pytest.Capt
     first = capsys.readouterr().out
     assert f"{len(demo.AREAS)} areas, {len(demo.STAFF)} staff added" in first
     assert "cadre1" in first and demo.DEMO_PASSWORD in first
+    assert "4 demo cases" in first
     assert main(["demo"], settings) == 0
-    assert "0 areas, 0 staff added" in capsys.readouterr().out
+    second = capsys.readouterr().out
+    assert "0 areas, 0 staff added" in second and "demo cases" not in second
+    statuses = sorted(str(c.status) for c in db.scalars(select(Case)))
+    assert statuses == ["applied", "monitored", "public_notice", "verified"]
     assert db.scalar(select(func.count()).select_from(Area)) == len(demo.AREAS)
     assert {s.role for s in db.scalars(select(Staff))} == set(Role)
     setting = db.scalars(select(RegionSetting)).one()

@@ -1,0 +1,19 @@
+"""The README's settings table lists exactly the fields of Settings."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from api.settings import Settings
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_every_setting_is_in_the_readme_table() -> None:
+    rows = re.findall(r"^\| `([A-Z_0-9]+)` \|", README.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    documented = {name.lower() for name in rows}
+    assert len(rows) == len(documented), "a setting is listed twice"
+    fields = set(Settings.model_fields)
+    assert sorted(fields - documented) == [], "add these settings to the README table"
+    assert sorted(documented - fields) == [], "the README lists settings that no longer exist"
