@@ -102,7 +102,10 @@ class Gazetteer:
                 self.nodes[i] = Node(node.code, node.name, level, index[parent], node.suffix)
             stem = name[: len(name) - len(node.suffix)] if node.suffix else name
             self.stems.setdefault(stem, []).append(i)
-        self.prefixes = {s[:2] for s in self.stems if len(s) >= 2}
+        self.prefixes: dict[str, int] = {}  # first two characters -> longest stem starting so
+        for s in self.stems:
+            if len(s) >= 2 and len(s) > self.prefixes.get(s[:2], 0):
+                self.prefixes[s[:2]] = len(s)
         self.singles = {s for s in self.stems if len(s) == 1}
         self.max_len = max((len(s) for s in self.stems), default=0)
 
@@ -142,7 +145,8 @@ class Gazetteer:
         return out
 
     def _longest_at(self, text: str, i: int, context: list[int]) -> tuple[int, list[int]] | None:
-        for j in range(min(len(text), i + self.max_len), i, -1):
+        longest = max(self.prefixes.get(text[i:i + 2], 0), 1 if text[i] in self.singles else 0)
+        for j in range(min(len(text), i + longest), i, -1):
             cands = self.stems.get(text[i:j])
             if not cands:
                 continue

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 LEXICON = Path(__file__).parent / "data" / "lexicon.tsv"
 KINDS = frozenset({"risk", "disaster", "guarantee", "urgent", "intent", "negator", "resolved",
-                   "past", "money_cue", "blocker", "relation", "part", "combo", "suffix"})
+                   "past", "money_cue", "blocker", "relation", "part", "combo", "suffix", "pattern"})
 CONTENT = frozenset({"risk", "disaster", "guarantee", "urgent", "part"})
 
 
@@ -24,6 +25,8 @@ class Lexicon:
     combos: tuple[tuple[str, str, str, str, str], ...] = ()
     # (token suffix, kind, code): a token ending in 病 that the lexicon does not know -> risk 01
     suffixes: tuple[tuple[str, str, str], ...] = ()
+    # (compiled regex, kind, code) for split verbs the tokens cannot show (住了一个星期院)
+    patterns: tuple[tuple[re.Pattern[str], str, str], ...] = ()
 
     def words(self, kind: str) -> frozenset[str]:
         return self.by_kind.get(kind, frozenset())
@@ -35,6 +38,7 @@ def load(path: Path = LEXICON) -> Lexicon:
     by_kind: dict[str, set[str]] = defaultdict(set)
     combos: list[tuple[str, str, str, str, str]] = []
     suffixes: list[tuple[str, str, str]] = []
+    patterns: list[tuple[re.Pattern[str], str, str]] = []
     with path.open(encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             line = line.rstrip("\n")
@@ -44,6 +48,10 @@ def load(path: Path = LEXICON) -> Lexicon:
             if len(parts) != 3 or parts[0] not in KINDS:
                 raise ValueError(f"{path}:{n}: expected kind<TAB>code<TAB>words, got {line!r}")
             kind, code, words = parts
+            if kind == "pattern":
+                rkind, _, rcode = code.partition(":")
+                patterns.extend((re.compile(w), rkind, rcode) for w in words.split())
+                continue
             if kind == "suffix":
                 rkind, _, rcode = code.partition(":")
                 suffixes.extend((w, rkind, rcode) for w in words.split())
@@ -66,4 +74,5 @@ def load(path: Path = LEXICON) -> Lexicon:
         by_kind={k: frozenset(v) for k, v in by_kind.items()},
         combos=tuple(combos),
         suffixes=tuple(suffixes),
+        patterns=tuple(patterns),
     )

@@ -97,7 +97,7 @@ _APPROX = r"(?:多|来|余|几|左右|上下)?"
 # "三五百", "两三万", "五六千": two digits then a unit -> a range.
 _RANGE = re.compile(r"([一二两三四五六七八九])([二两三四五六七八九])([十百千万]+)")
 _AMOUNT = re.compile(
-    rf"(?P<num>{_NUM}(?:{_APPROX}[{NUM_CHARS}]+)?)(?P<approx>{_APPROX})"
+    rf"(?P<num>{_NUM}(?:{_APPROX}[十百千万亿]+)?)(?P<approx>{_APPROX})"
     r"\s*(?P<unit>块钱|块|元钱|元|圆|万元|千元|百元|毛钱|毛|角)?"
     rf"(?P<tail>(?:(?<=块)|(?<=元))[一二两三四五六七八九\d](?:毛|角))?"
 )
@@ -153,9 +153,12 @@ _SIZE_RULES = (
     re.compile(rf"{_N}口(?:人|之家)"),
     re.compile(rf"(?:一家|全家|家里|家中|屋里|我家|我们家|他家|她家|一户)(?:有|共|一共|总共|就|只有)?{_N}口"),
     # 家里3个人, 屋里就我跟孙子两个人, 家里只有我和老伴两个老人
-    re.compile(rf"(?:家|屋|户)[^,.!?;，。！？；]{{0,8}}?{_N}个人"),
-    re.compile(rf"(?:就|只有|只剩|就剩)[^,.!?;，。！？；]{{0,6}}?{_N}个(?:人|老人)"),
+    re.compile(rf"(?:家|屋|户)[^,.!?;，。！？；靠]{{0,8}}?{_N}个人"),
+    re.compile(rf"(?:就|只有|只剩|就剩)[^,.!?;，。！？；靠]{{0,6}}?{_N}个(?:人|老人)"),
 )
+# 只剩我和两个孙子 -> 3
+_WITH = re.compile(rf"(?:只剩|就剩|只有|就)(?:下)?我(?:和|跟|带着){_N}个"
+                   r"(?:孙子|孙女|孩子|小孩|伢子|崽|儿子|女儿|老人)")
 _ALONE = re.compile(r"(?:^|[^\d一二两三四五六七八九十])一个人(?:住|过|生活|在家)|独居|孤身一人|"
                     r"(?:就|只)剩(?:下)?我一个|就我一个人|只有我一个")
 _COUPLE = re.compile(r"老两口|就我们两口子|两公婆|(?:就|只有|只剩)我(?:跟|和)"
@@ -176,6 +179,11 @@ def household_size(text: str) -> int | None:
                 break
     if best is not None:
         return best[1]
+    w = _WITH.search(text)
+    if w is not None:
+        v = numeral(w.group("n"))
+        if v is not None and 1 <= v <= 20 and v == int(v):
+            return int(v) + 1
     if _ALONE.search(text):
         return 1
     if _COUPLE.search(text):

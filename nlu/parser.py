@@ -105,6 +105,11 @@ class Parser:
         if self.suffixes:
             out = self._suffix_matches(toks, starts, out)
         _mark_negated(toks, out)
+        for m in out:
+            who = text[m.negator_start + 2:m.negator_start + 3]
+            by_bushi = text.startswith("不是", m.negator_start)
+            if m.negated and by_bushi and who in PEOPLE and _CORRECTION.search(text, m.end):
+                m.negated = False  # 不是我生病，是我老婆: the illness stands, only the person changes
         return toks, out
 
     def _suffix_matches(self, toks: list[str], starts: dict[int, int], out: list[Match]) -> list[Match]:
@@ -180,6 +185,13 @@ class Parser:
                 # negated unless the only negator is the other part itself (没 + 工作 -> lost job)
                 neg = (x.negated and x.negator_start != y.start) or (y.negated and y.negator_start != x.start)
                 raise_code(rkind, rcode, y, x.word + "…" + y.word, neg)
+        for rx, pkind, pcode in self.lexicon.patterns:
+            pm = rx.search(masked)
+            if pm is not None:
+                if pkind == "risk" and pcode in WEAK:
+                    weak.setdefault(pcode, []).append(pm.group(0))
+                elif pkind in found:
+                    found[pkind].setdefault(pcode, []).append(pm.group(0))
         risks = found["risk"]
         for wcode, words in weak.items():
             code, explained_by = WEAK[wcode]
@@ -198,7 +210,9 @@ class Parser:
         if urgent:
             triggers["urgent"] = _unique([w for ws in urgent.values() for w in ws])
         has_content = bool(risks or found["guarantee"] or found["disaster"] or urgent)
-        intent = _intent(norm, intents, has_content, intent_chars)
+        opens_reply = any(m.start == len(masked) - len(masked.lstrip()) and len(m.word) >= 3 and any(
+            e in m.entries for e in (("intent", "consent"), ("intent", "decline"))) for m in matches[:1])
+        intent = _intent(norm, intents, has_content, intent_chars, opens_reply)
         if intents.get(intent):
             triggers["intent"] = _unique(intents[intent])
         cues = [(c.start(), c.end()) for c in self.money_cue.finditer(masked)] if self.money_cue else []
@@ -283,17 +297,21 @@ def _resolved_after(m: Match, code: str, resolved: list[tuple[Match, str]]) -> b
     return False
 
 
+PEOPLE = frozenset("我他她你")
+_CORRECTION = re.compile(r"[,，]\s*(?:而|就|只|其实)?是")
 _STRIP = re.compile(r"[\s,.!?;:，。！？；：、~…]+")
 
 
-def _intent(norm: str, intents: dict[str, list[str]], has_content: bool, intent_chars: int) -> Intent:
+def _intent(norm: str, intents: dict[str, list[str]], has_content: bool, intent_chars: int,
+            opens_reply: bool) -> Intent:
     bare = _STRIP.sub("", norm)
     if bare in SHORT_CODES:
         return SHORT_CODES[bare]
     if not bare and "?" in norm:
         return "help"
-    reply = bool(bare) and not has_content and intent_chars / len(bare) >= CONSENT_COVER
-    if "cancel" in intents:
+    reply = bool(bare) and not has_content and (
+        intent_chars / len(bare) >= CONSENT_COVER or (opens_reply and intent_chars / len(bare) >= 0.2))
+    if "cancel" in intents or ("cancelw" in intents and not has_content):
         return "cancel"
     if "human" in intents:
         return "human"
