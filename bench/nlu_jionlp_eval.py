@@ -61,14 +61,24 @@ def main() -> None:
         t_nlu += time.perf_counter() - t
         t = time.perf_counter()
         j_amounts = _jio_amounts(jio, text)
-        j_phones = sorted({_text(x).replace("-", "").replace(" ", "").removeprefix("+86")
-                           for x in jio.extract_phone_number(text)})
+        j_phones = sorted(
+            {
+                _text(x).replace("-", "").replace(" ", "").removeprefix("+86")
+                for x in jio.extract_phone_number(text)
+            }
+        )
         j_ids = sorted({_text(x).upper() for x in jio.extract_id_card(text)})
         t_jio += time.perf_counter() - t
-        gold = {"amounts": sorted(map(float, r["amounts"])), "phones": sorted(r["phones"]),
-                "id_numbers": sorted(r["id_numbers"])}
-        mine = {"amounts": sorted(map(float, p.amounts)), "phones": sorted(p.phones),
-                "id_numbers": sorted(p.id_numbers)}
+        gold = {
+            "amounts": sorted(map(float, r["amounts"])),
+            "phones": sorted(r["phones"]),
+            "id_numbers": sorted(r["id_numbers"]),
+        }
+        mine = {
+            "amounts": sorted(map(float, p.amounts)),
+            "phones": sorted(p.phones),
+            "id_numbers": sorted(p.id_numbers),
+        }
         theirs = {"amounts": j_amounts, "phones": j_phones, "id_numbers": j_ids}
         for k in score:
             score[k][0] += mine[k] == gold[k]
@@ -84,13 +94,15 @@ def main() -> None:
         "cold_import_s_jionlp": round(_cold("import jionlp"), 3),
         "cold_import_s_nlu_with_first_parse": round(_cold("import nlu; nlu.parse('花了三万五')"), 3),
         "cold_s_jionlp_first_location": round(
-            _cold("import jionlp; jionlp.parse_location('衡南县松江镇')"), 3),
+            _cold("import jionlp; jionlp.parse_location('衡南县松江镇')"), 3
+        ),
     }
     t = time.perf_counter()
     loc = jio.parse_location("湖南省衡阳市衡南县松江镇和平村", town_village=True)
     report["jionlp_parse_location_first_call_s"] = round(time.perf_counter() - t, 3)
-    report["jionlp_parse_location_example"] = {k: loc.get(k) for k in ("province", "city", "county", "town",
-                                                                       "village")}
+    report["jionlp_parse_location_example"] = {
+        k: loc.get(k) for k in ("province", "city", "county", "town", "village")
+    }
     import resource
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

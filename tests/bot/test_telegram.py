@@ -194,3 +194,32 @@ def test_replies_wait_for_the_dispatcher_and_are_sent_once(world: World, db: Ses
     rows = list(db.scalars(select(Outbox)))
     assert rows and all(r.status == OutboxStatus.SENT for r in rows)
     assert len(world.tg.sent()) == len(rows)
+
+
+def test_two_messages_of_one_chat_at_once_are_both_handled_one_at_a_time(world: World, db: Session) -> None:
+    import threading
+
+    from fastapi.testclient import TestClient
+
+    talk(world, [DESCRIPTION])
+    results: list[int] = []
+
+    def post(update_id: int, words: str) -> None:
+        with TestClient(world.app) as client:
+            results.append(ch.tg_post(client, ch.tg_text(CHAT, update_id, words)).status_code)
+
+    threads = [
+        threading.Thread(target=post, args=(1101, "1")),
+        threading.Thread(target=post, args=(1102, "张三")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [200, 200]
+    db.expire_all()
+    rows = list(db.scalars(select(InboundRow)))
+    assert len(rows) == 3 and all(r.status == InboundStatus.HANDLED for r in rows)
+    before = len(world.tg.sent())
+    world.dispatch()
+    assert len(world.tg.sent()) - before >= 2  # each got its answer; the session row serialised them
