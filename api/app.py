@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import errors
+from api.console import mount as mount_console
 from api.routes import auth
 from api.settings import Settings
 from cases.clock import Clock, system_clock
@@ -26,6 +27,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> FastAPI:
 
     errors.install(app)
     app.include_router(auth.router)
+    mount_console(app)  # the staff console at /console
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:
