@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from api import errors
 from api.console import mount as mount_console
-from api.routes import auth
+from api.routes import audit, auth, cases, exports, hotline, staff
 from api.settings import Settings
 from cases.clock import Clock, system_clock
+from cases.crypto import Vault
 from cases.db import make_engine, make_session_factory
+from cases.notify import Notifier, NullNotifier
 
 
-def create_app(settings: Settings, *, clock: Clock = system_clock) -> FastAPI:
-    """Build the app for `settings`; the schema must already be migrated (`shenbao serve` does it)."""
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock = system_clock,
+    notifier: Notifier | None = None,
+    channel_extras: dict[str, Any] | None = None,
+) -> FastAPI:
+    """Build the app for `settings`; the schema must already be migrated (`shenbao serve` does it).
+
+    `notifier` tells staff and households about case events; without one, bot/notify.py's Outbox notifier
+    (the one the dialogues use) does. `channel_extras` replaces the channels' HTTP clients (tests: recording
+    fakes at the HTTP boundary).
+    """
     app = FastAPI(
         title="Shenbao 申报",
         description="Household self-reporting for dynamic monitoring against falling back into poverty.",
@@ -24,9 +39,18 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = make_session_factory(engine)
     app.state.clock = clock
+    app.state.vault = Vault(settings.secret_key)
+    app.state.notifier = notifier or NullNotifier()
 
     errors.install(app)
-    app.include_router(auth.router)
+    for module in (auth, cases, hotline, staff, audit, exports):
+        app.include_router(module.router)
+
+    from api.channels import install_channels
+
+    channels = install_channels(app, settings, clock=clock, extras=channel_extras)  # webhooks, simulator at /
+    if notifier is None:
+        app.state.notifier = channels.service_ctx.notifier
     mount_console(app)  # the staff console at /console
 
     @app.get("/healthz", tags=["meta"])

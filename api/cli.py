@@ -27,7 +27,53 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from api.app import create_app
 
     migrate.upgrade(make_engine(settings.database_url))
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    app = create_app(settings)
+    if settings.run_dispatcher and hasattr(app.state, "channels"):
+        from api.channels import dispatcher_for
+        from bot.dispatcher import start_in_thread
+
+        start_in_thread(dispatcher_for(app.state.channels), interval=settings.dispatcher_interval_seconds)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from api.channels import run_worker
+
+    migrate.upgrade(make_engine(settings.database_url))
+    return run_worker(settings, clock=system_clock, once=args.once)
+
+
+def _chat(settings: Settings, _args: argparse.Namespace) -> int:
+    from api.channels import standalone
+    from bot.console import chat
+
+    migrate.upgrade(make_engine(settings.database_url))
+    with standalone(settings, clock=system_clock) as ctx:
+        return chat(ctx)
+
+
+def _telegram_polling(settings: Settings, _args: argparse.Namespace) -> int:
+    import asyncio
+
+    from api.channels import dispatcher_for, standalone
+    from bot import telegram
+
+    if not settings.telegram_bot_token:
+        print("SHENBAO_TELEGRAM_BOT_TOKEN is not set", file=sys.stderr)
+        return 2
+    migrate.upgrade(make_engine(settings.database_url))
+
+    async def both() -> None:
+        with standalone(settings, clock=system_clock) as ctx:
+            dispatcher = dispatcher_for(ctx)
+            await asyncio.gather(telegram.poll(ctx),
+                                 dispatcher.run_forever(interval=settings.dispatcher_interval_seconds))
+
+    try:
+        asyncio.run(both())
+    except KeyboardInterrupt:
+        pass
     return 0
 
 
@@ -40,8 +86,10 @@ def _import_areas(settings: Settings, args: argparse.Namespace) -> int:
     except ImportRefused as refused:
         return _report_refused(refused)
     levels = ", ".join(f"{n} {level}" for level, n in result.by_level.items())
-    print(f"areas: {result.inserted} added, {result.updated} updated, {result.unchanged} unchanged "
-          f"({levels}) in {time.perf_counter() - started:.1f} s")
+    print(
+        f"areas: {result.inserted} added, {result.updated} updated, {result.unchanged} unchanged "
+        f"({levels}) in {time.perf_counter() - started:.1f} s"
+    )
     return 0
 
 
@@ -65,14 +113,18 @@ def _import_staff(settings: Settings, args: argparse.Namespace) -> int:
 
 def _demo(settings: Settings, _args: argparse.Namespace) -> int:
     if settings.environment == "production":
-        print("shenbao demo refuses a production database (it creates accounts with a known password)",
-              file=sys.stderr)
+        print(
+            "shenbao demo refuses a production database (it creates accounts with a known password)",
+            file=sys.stderr,
+        )
         return 2
     engine = make_engine(settings.database_url)  # migrated already (`shenbao db upgrade`)
     with make_session_factory(engine)() as db, db.begin():
         result = demo.seed(db=db, now=system_clock())
-    print(f"demo county 衡阳县: {result.areas_added} areas, {result.staff_added} staff added"
-          + (", Hunan 2021 income line set" if result.setting_added else ""))
+    print(
+        f"demo county 衡阳县: {result.areas_added} areas, {result.staff_added} staff added"
+        + (", Hunan 2021 income line set" if result.setting_added else "")
+    )
     print(f"demo logins (password '{demo.DEMO_PASSWORD}'):")
     for person in result.logins:
         print(f"  {person.username:<8} {person.role.value:<9} {person.name}")
@@ -95,6 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(func=_serve)
+    worker = sub.add_parser("worker", help="the outbox dispatcher alone (several may run side by side)")
+    worker.add_argument("--once", action="store_true", help="send one batch and exit")
+    worker.set_defaults(func=_worker)
+    sub.add_parser("chat", help="talk to the household dialogue in this terminal").set_defaults(func=_chat)
+    sub.add_parser("telegram-polling", help="Telegram by long polling (no public URL needed)").set_defaults(
+        func=_telegram_polling)
     db = sub.add_parser("db", help="database commands")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="run migrations").set_defaults(func=_db_upgrade)

@@ -15,7 +15,10 @@ from api.auth import read_token
 from api.errors import ApiError, not_found
 from api.scope import in_scope
 from api.settings import Settings
+from cases.crypto import Vault
+from cases.intake import normalize_case_number
 from cases.models import Case, Role, Staff
+from cases.notify import Notifier
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
@@ -36,7 +39,19 @@ def get_now(request: Request) -> datetime:
     return now
 
 
+def get_vault(request: Request) -> Vault:
+    vault: Vault = request.app.state.vault
+    return vault
+
+
+def get_notifier(request: Request) -> Notifier:
+    notifier: Notifier = request.app.state.notifier
+    return notifier
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+VaultDep = Annotated[Vault, Depends(get_vault)]
+NotifierDep = Annotated[Notifier, Depends(get_notifier)]
 SessionDep = Annotated[Session, Depends(get_db)]
 NowDep = Annotated[datetime, Depends(get_now)]
 
@@ -68,7 +83,7 @@ def require_roles(*roles: Role) -> Callable[[Staff], Staff]:
 
 def load_case(number: str, staff: CurrentStaff, db: SessionDep) -> Case:
     """The case with this number inside the staff member's area; another area's case is 404, not 403."""
-    case = db.scalar(select(Case).where(Case.number == number.strip().upper()))
+    case = db.scalar(select(Case).where(Case.number == normalize_case_number(number)))
     if case is None or not in_scope(staff, case.area_code):
         raise not_found("case")
     return case

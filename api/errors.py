@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.schemas import ErrorOut
+from cases.errors import CaseError, IntakeError
 
 
 class ApiError(StarletteHTTPException):
@@ -41,6 +42,10 @@ def install(app: FastAPI) -> None:
             _body(reason, str(exc.detail)), status_code=exc.status_code, headers=getattr(exc, "headers", None)
         )
 
+    @app.exception_handler(CaseError)
+    async def domain_error(_request: Request, exc: CaseError) -> JSONResponse:
+        return JSONResponse(_body(exc.reason, exc.message), status_code=_domain_status(exc))
+
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
@@ -48,6 +53,11 @@ def install(app: FastAPI) -> None:
             jsonable_encoder(_body("invalid_request", "the request is not valid", errors=errors)),
             status_code=422,
         )
+
+
+def _domain_status(exc: CaseError) -> int:
+    """A refused workflow step is a conflict (409); input the domain cannot accept is 422."""
+    return 422 if isinstance(exc, IntakeError) else 409
 
 
 def _default_reason(status: int) -> str:
@@ -60,3 +70,8 @@ def _default_reason(status: int) -> str:
         409: "conflict",
         429: "too_many_requests",
     }.get(status, "error")
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error codes a route may answer (all with ErrorOut)."""
+    return {code: {"model": ErrorOut} for code in codes}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from cases.models import Role
+from cases.models import AuthorizationKind, CaseStatus, Channel, ReporterKind, Role
 
 
 class ErrorOut(BaseModel):
@@ -35,3 +37,298 @@ class StaffOut(BaseModel):
 class CreatedOut(BaseModel):
     id: int
     at: datetime
+
+
+# --- cases ---------------------------------------------------------------------------------------
+
+
+class StaffRef(BaseModel):
+    id: int
+    name: str
+    role: Role
+
+
+class CaseSummary(BaseModel):
+    number: str
+    status: CaseStatus
+    category: int | None = Field(description="1 脱贫不稳定户, 2 边缘易致贫户, 3 突发严重困难户")
+    urgent: bool
+    risks: list[str] = Field(description="A27 codes")
+    guarantees: list[str] = Field(description="A23-A26")
+    discovery: ReporterKind
+    village_code: str
+    village_name: str | None
+    head_name_masked: str
+    assigned_to: StaffRef | None
+    opened_at: datetime
+    updated_at: datetime
+
+
+class CasePage(BaseModel):
+    items: list[CaseSummary]
+    total: int
+    page: int
+    page_size: int
+
+
+class MemberOut(BaseModel):
+    id: int
+    name: str
+    relation: str | None
+    id_number_masked: str
+    is_head: bool
+
+
+class HouseholdOut(BaseModel):
+    id: int
+    head_name: str
+    id_number_masked: str
+    phone_masked: str
+    village_code: str | None
+    group_name: str | None = Field(description="村民小组")
+    address: str | None
+    size: int | None
+    formerly_poor: bool
+    has_labour_capacity: bool | None
+    members: list[MemberOut]
+
+
+class EventOut(BaseModel):
+    at: datetime
+    action: str
+    from_status: str | None
+    to_status: str | None
+    actor: str
+    actor_staff_id: int | None
+    note: str | None
+    data: dict[str, Any]
+
+
+class ReportOut(BaseModel):
+    id: int
+    created_at: datetime
+    channel: Channel
+    reporter_kind: ReporterKind
+    proxy_relation: str | None
+    proxy_name_masked: str
+    raw_text: str
+    parsed: dict[str, Any] = Field(description="what the parser understood (codes, amounts; IDs masked)")
+    risks: list[str]
+    disasters: list[str]
+    guarantees: list[str]
+    other_risk_text: str | None
+    urgent: bool
+
+
+class AuthorizationOut(BaseModel):
+    """The signed annex 1 kept as evidence (or a withdrawal of it)."""
+
+    id: int
+    kind: AuthorizationKind
+    withdraws_id: int | None
+    text_version: str
+    text_sha256: str
+    signer_name_masked: str
+    signer_id_masked: str
+    channel: Channel
+    message_ref: str | None
+    witnessed_by_staff_id: int | None
+    signed_at: datetime
+
+
+class VisitOut(BaseModel):
+    id: int
+    purpose: str
+    visited_on: date
+    recorded_at: datetime
+    verifiers: list[StaffRef]
+    household_size: int
+    a23_housing_unsafe: bool
+    a24_child_out_of_school: bool
+    a25_water_unsafe: bool
+    a26_no_medical_insurance: bool
+    a27_risks: list[str]
+    a27a_disasters: list[str]
+    a27_other: str | None
+    a28_wages: Decimal
+    a29_business_income: Decimal
+    a30_property_income: Decimal
+    a31_transfer_income: Decimal
+    a32_business_expenses: Decimal
+    a33_net_income: Decimal
+    a34_per_capita: Decimal
+    a35_insurance_payouts: Decimal
+    a36_compliant_spending: Decimal
+    a37_adjusted_income: Decimal
+    a38_adjusted_per_capita: Decimal
+    income_period_start: date | None
+    income_period_end: date | None
+    suggested_category: int | None
+    has_labour_capacity: bool | None
+    household_signed: bool
+    notes: str | None
+
+
+class MeasureOut(BaseModel):
+    id: int
+    code: str = Field(examples=["A39"])
+    name: str | None
+    sub_code: str | None
+    sub_name: str | None
+    description: str | None
+    started_on: date | None
+    amount: Decimal | None
+    created_by_staff_id: int | None
+    created_at: datetime
+
+
+class AssignmentOut(BaseModel):
+    id: int
+    staff: StaffRef
+    assigned_at: datetime
+    assigned_by_staff_id: int | None
+    acknowledged_at: datetime | None
+    ended_at: datetime | None
+    reason: str | None
+
+
+class ObjectionOut(BaseModel):
+    id: int
+    raised_at: datetime
+    raised_by: str
+    content: str
+    status: str
+    resolution: str | None
+    resolved_at: datetime | None
+    resolved_by_staff_id: int | None
+
+
+class CaseDetail(CaseSummary):
+    refused_reason: str | None
+    refused_at_status: str | None
+    notice_start: date | None
+    notice_end: date | None
+    elimination_mode: str | None
+    monitored_at: datetime | None
+    closed_at: datetime | None
+    household: HouseholdOut
+    timeline: list[EventOut]
+    reports: list[ReportOut]
+    visits: list[VisitOut]
+    measures: list[MeasureOut]
+    assignment: AssignmentOut | None
+    assignment_history: list[AssignmentOut]
+    pending_signatures: list[str] = Field(description="who must still sign annex 1 (names)")
+    authorizations: list[AuthorizationOut]
+    objections: list[ObjectionOut]
+    allowed_actions: list[str] = Field(default_factory=list)
+
+
+class MeasureIn(BaseModel):
+    code: str = Field(pattern=r"^A(39|4\d|5[0-2])$", examples=["A39"])
+    sub_code: str | None = Field(default=None, max_length=16, examples=["03"])
+    description: str | None = Field(default=None, max_length=2000)
+    started_on: date | None = None
+    amount: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+
+
+class AssignmentIn(BaseModel):
+    staff_id: int
+    reason: str = Field(min_length=1, max_length=500, examples=["原联系人调岗"])
+
+
+class RevealIn(BaseModel):
+    field: Literal["id_number", "phone"]
+    reason: str = Field(min_length=2, max_length=500, description="why the value is needed (audited)")
+    member_id: int | None = Field(default=None, description="a member's ID number instead of the head's")
+
+
+class RevealOut(BaseModel):
+    field: str
+    value: str = Field(description="the unmasked value; this view is in the audit log")
+    audit_id: int
+
+
+# --- hotline -------------------------------------------------------------------------------------
+
+
+class HotlineCallIn(BaseModel):
+    caller_phone: str | None = Field(default=None, max_length=32)
+    summary: str = Field(min_length=1, max_length=4000)
+    started_at: datetime | None = Field(default=None, description="defaults to now; timezone required")
+    duration_seconds: int | None = Field(default=None, ge=0)
+    village_code: str | None = Field(default=None, pattern=r"^\d{12}$")
+    callback_at: datetime | None = None
+
+
+class HotlineCallOut(BaseModel):
+    id: int
+    operator_staff_id: int
+    caller_phone_masked: str
+    started_at: datetime
+    duration_seconds: int | None
+    summary: str
+    parsed: dict[str, Any]
+    area_code: str | None
+    case_number: str | None
+    report_id: int | None
+    callback_at: datetime | None
+    callback_done_at: datetime | None
+
+
+class HotlineCallPage(BaseModel):
+    items: list[HotlineCallOut]
+    total: int
+    page: int
+    page_size: int
+
+
+class HotlineReportIn(BaseModel):
+    """Turn a call into a report (reporter_kind hotline): who the household is and what is wrong."""
+
+    head_name: str = Field(min_length=1, max_length=64)
+    id_number: str | None = Field(default=None, max_length=32)
+    phone: str | None = Field(default=None, max_length=32, description="defaults to the caller's number")
+    village_code: str = Field(pattern=r"^\d{12}$")
+    group_name: str | None = Field(default=None, max_length=64)
+    household_size: int | None = Field(default=None, ge=1, le=30)
+    risks: list[str] = Field(default_factory=list, description="A27 codes 01-09")
+    disasters: list[str] = Field(default_factory=list)
+    guarantees: list[str] = Field(default_factory=list)
+    other_risk_text: str | None = None
+    urgent: bool = False
+    raw_text: str | None = Field(default=None, description="defaults to the call summary")
+    proxy_relation: str | None = Field(default=None, max_length=32, description="when a relative called")
+    proxy_name: str | None = Field(default=None, max_length=64)
+
+
+class AttachCallIn(BaseModel):
+    case_number: str = Field(min_length=4, max_length=24)
+
+
+class IntakeOut(BaseModel):
+    case_number: str
+    joined_existing: bool
+    report_id: int
+
+
+# --- audit ---------------------------------------------------------------------------------------
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    actor_staff_id: int | None
+    action: str
+    entity: str
+    entity_id: str | None
+    area_code: str | None
+    detail: dict[str, Any]
+
+
+class AuditPage(BaseModel):
+    items: list[AuditOut]
+    total: int
+    page: int
+    page_size: int

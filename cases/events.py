@@ -7,13 +7,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cases.models import Case, CaseEvent, Role, Staff
+from cases.models import Case, CaseEvent, Staff
 
 SYSTEM = "system"
 
 
 def staff_label(staff: Staff) -> str:
-    return f"{staff.name} ({Role(staff.role).value})"
+    return f"{staff.name} ({staff.role})"
 
 
 def add_event(

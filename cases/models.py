@@ -540,6 +540,21 @@ class Task(Base):
     postponed_reason: Mapped[str | None] = mapped_column(Text)
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))  # e.g. who asked for a callback
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # e.g. phone_enc, phone_masked, note
+
+
+class LookupAttempt(Base):
+    """A chat identity's case look-up (case number + ID last 4) or binding-code try; failures in a
+    window are throttled (G4, G7), shared by every process."""
+
+    __tablename__ = "lookup_attempts"
+    __table_args__ = (Index("ix_lookup_attempts_contact_kind_at", "contact_id", "kind", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # case | binding
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class ReminderLog(Base):
@@ -604,7 +619,10 @@ class Outbox(Base):
     """A message to send, written in the same transaction as the state change; the dispatcher sends it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_address", "channel", "to"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[Channel] = mapped_column(_enum(Channel))
     to: Mapped[str] = mapped_column(String(128))  # channel address: chat id, openid, E.164 number
@@ -639,6 +657,17 @@ class AuditEntry(Base):
     entity_id: Mapped[str | None] = mapped_column(String(64))
     area_code: Mapped[str | None] = mapped_column(String(12), index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ChannelState(Base):
+    """Small shared state of the channel adapters, kept in the database so every process sees it:
+    send-rate slots (`until` = when the next send may go) and API access tokens (`value`)."""
+
+    __tablename__ = "channel_state"
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    value: Mapped[str | None] = mapped_column(Text)
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 # --- immutable evidence ------------------------------------------------------------------------

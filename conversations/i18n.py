@@ -24,6 +24,7 @@ import importlib.util
 import io
 import re
 import sys
+import tokenize
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -184,6 +185,30 @@ def extract(domain: str, method_map: Sequence[tuple[str, str]] = PYTHON_ONLY) ->
     return [Extracted(msgid=k, locations=tuple(v)) for k, v in found.items()]
 
 
+_CALL_IN_FSTRING = re.compile(r"""(?<!\w)(?:_|gettext|ngettext|N_)\(\s*[rbuRBU]?["']""")
+
+
+def hidden_in_fstrings(domain: str) -> list[str]:
+    """Marked strings inside f-strings: the extractor cannot see them, so they would stay untranslated."""
+    root = locales_dir(domain).parent
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if "locales" in path.parts:
+            continue
+        with path.open("rb") as fh:
+            try:
+                tokens = list(tokenize.tokenize(fh.readline))
+            except (tokenize.TokenError, SyntaxError):
+                continue
+        for tok in tokens:
+            if tok.type == tokenize.STRING and tok.string[:2].lower().lstrip("rb").startswith("f") \
+                    and _CALL_IN_FSTRING.search(tok.string):
+                where = f"{path.relative_to(root.parent)}:{tok.start[0]}"
+                found.append(f"{where}: a marked string inside an f-string is invisible to extraction; "
+                             "translate it outside the f-string")
+    return found
+
+
 def _fields(text: str) -> set[str]:
     return set(_FIELD.findall(text))
 
@@ -201,7 +226,7 @@ def missing_translations(
     catalog = read_catalog(domain, locale)
     if catalog is None:
         return [f"{po_path(domain, locale)}: no catalog"]
-    problems = []
+    problems = hidden_in_fstrings(domain)
     for item in extract(domain, method_map):
         where = "{}:{}".format(*item.locations[0])
         message = catalog.get(item.key)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 LEXICON = Path(__file__).parent / "data" / "lexicon.tsv"
 KINDS = frozenset({"risk", "disaster", "guarantee", "urgent", "intent", "negator", "resolved",
-                   "past", "money_cue", "blocker", "relation"})
+                   "past", "money_cue", "blocker", "relation", "part", "combo", "suffix"})
+CONTENT = frozenset({"risk", "disaster", "guarantee", "urgent", "part"})
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,10 @@ class Lexicon:
     entries: dict[str, tuple[tuple[str, str], ...]]
     max_len: int
     by_kind: dict[str, frozenset[str]] = field(default_factory=dict)
+    # (result kind, result code, first part, second part): 房子 + 塌了 -> guarantee A23
+    combos: tuple[tuple[str, str, str, str], ...] = ()
+    # (token suffix, kind, code): a token ending in 病 that the lexicon does not know -> risk 01
+    suffixes: tuple[tuple[str, str, str], ...] = ()
 
     def words(self, kind: str) -> frozenset[str]:
         return self.by_kind.get(kind, frozenset())
@@ -27,6 +32,8 @@ def load(path: Path = LEXICON) -> Lexicon:
     """Read the TSV (kind, code, space-separated words); comments start with #."""
     entries: dict[str, list[tuple[str, str]]] = defaultdict(list)
     by_kind: dict[str, set[str]] = defaultdict(set)
+    combos: list[tuple[str, str, str, str]] = []
+    suffixes: list[tuple[str, str, str]] = []
     with path.open(encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             line = line.rstrip("\n")
@@ -36,6 +43,16 @@ def load(path: Path = LEXICON) -> Lexicon:
             if len(parts) != 3 or parts[0] not in KINDS:
                 raise ValueError(f"{path}:{n}: expected kind<TAB>code<TAB>words, got {line!r}")
             kind, code, words = parts
+            if kind == "suffix":
+                rkind, _, rcode = code.partition(":")
+                suffixes.extend((w, rkind, rcode) for w in words.split())
+                continue
+            if kind == "combo":
+                rkind, _, rcode = code.partition(":")
+                for pair in words.split():
+                    a, _, b = pair.partition("+")
+                    combos.append((rkind, rcode, a, b))
+                continue
             for word in words.split():
                 w = word.lower()
                 if (kind, code) not in entries[w]:
@@ -45,4 +62,6 @@ def load(path: Path = LEXICON) -> Lexicon:
         entries={w: tuple(v) for w, v in entries.items()},
         max_len=max(len(w) for w in entries),
         by_kind={k: frozenset(v) for k, v in by_kind.items()},
+        combos=tuple(combos),
+        suffixes=tuple(suffixes),
     )

@@ -92,7 +92,7 @@ def numeral(s: str) -> float | None:
     return float(out) if isinstance(out, int | float) else None
 
 
-_NUM = rf"(?:\d+(?:\.\d+)?[{NUM_CHARS}]*|[{NUM_CHARS}]+)"
+_NUM = rf"(?:[\d{NUM_CHARS}]|\.(?=\d))+"  # one character class: linear, validated by numeral()
 _APPROX = r"(?:多|来|余|几|左右|上下)?"
 # "三五百", "两三万", "五六千": two digits then a unit -> a range.
 _RANGE = re.compile(r"([一二两三四五六七八九])([二两三四五六七八九])([十百千万]+)")
@@ -102,6 +102,7 @@ _AMOUNT = re.compile(
     rf"(?P<tail>(?:(?<=块)|(?<=元))[一二两三四五六七八九\d](?:毛|角))?"
 )
 BLOCKING_UNITS = tuple("岁口个年月日天号人次亩斤头只间层米里周级栋座户位名度楼组队克棵袋分秒点届批辆台本件")
+UNIT_SCALE = {"毛": 0.1, "毛钱": 0.1, "角": 0.1, "万元": 10_000.0, "千元": 1000.0, "百元": 100.0}
 MONEY_UNITS = ("块", "元", "圆", "万元", "千元", "百元", "毛", "角")
 
 
@@ -114,61 +115,66 @@ def amounts(text: str, cue_spans: list[tuple[int, int]]) -> list[float]:
         if not any(c.isdigit() or c in NUM_CHARS for c in raw) or (raw in ("一", "十") and not unit):
             continue
         after = text[m.end():m.end() + 2]
-        if not unit and after[:1] in BLOCKING_UNITS:
+        if not unit and (after[:1] in BLOCKING_UNITS or (after[:1] == "多" and after[1:2] in BLOCKING_UNITS)):
             continue
-        if not unit and after[:1] == "多" and after[1:2] in BLOCKING_UNITS:
+        values = _values(raw)
+        if not values:
             continue
-        has_big = any(c in raw for c in "万萬千kw")
-        near_cue = any(a <= m.start() and m.start() - b <= 6 for a, b in cue_spans)
-        if not unit and not (has_big and near_cue) and not (near_cue and _is_sizeable(raw)):
-            continue
-        core = raw.replace("多", "").replace("来", "").replace("余", "").replace("几", "")
-        rng = _RANGE.fullmatch(core)
-        if rng:
-            lo, hi, units = DIGITS[rng.group(1)], DIGITS[rng.group(2)], rng.group(3)
-            scale = numeral("一" + units)
-            if scale and lo < hi:
-                out.extend([lo * scale, hi * scale])
+        if not unit:
+            near_cue = any(a <= m.start() and m.start() - b <= 6 for a, b in cue_spans)
+            has_big = any(c in raw for c in "万萬千kw")
+            if not near_cue or not (has_big or max(values) >= 10):
                 continue
-        value = numeral(core)
-        if value is None or value <= 0:
-            continue
-        if unit in ("毛", "毛钱", "角"):
-            value /= 10
-        elif unit in ("万元",):
-            value *= 10_000
-        elif unit == "千元":
-            value *= 1000
-        elif unit == "百元":
-            value *= 100
+        scale = UNIT_SCALE.get(unit, 1.0)
         tail = m.group("tail")
-        if tail:
-            value += (DIGITS.get(tail[0]) or int(tail[0])) / 10
-        out.append(round(value, 2))
+        extra = (DIGITS.get(tail[0]) or int(tail[0])) / 10 if tail else 0.0
+        out.extend(round(v * scale + extra, 2) for v in values)
     return out
 
 
-def _is_sizeable(raw: str) -> bool:
-    """A bare numeral near a money word counts if it is at least 10 (not 一, 两 ...)."""
-    v = numeral(raw)
-    return v is not None and v >= 10
+def _values(raw: str) -> list[float]:
+    """One value, or two for a range (三五百 -> 300, 500); approximate words give the stated base."""
+    if len(raw) > 24:  # no amount is written that long; keeps odd input cheap
+        return []
+    core = raw.replace("多", "").replace("来", "").replace("余", "").replace("几", "")
+    rng = _RANGE.fullmatch(core)
+    if rng:
+        lo, hi, units = DIGITS[rng.group(1)], DIGITS[rng.group(2)], rng.group(3)
+        scale = numeral("一" + units)
+        if scale and lo < hi:
+            return [lo * scale, hi * scale]
+    value = numeral(core)
+    return [value] if value is not None and value > 0 else []
 
 
-_SIZE = re.compile(
-    rf"(?:一家|全家|家里|家中|屋里|我家|我们家|他家|她家|户里|家庭)?[^\d{NUM_CHARS}]{{0,3}}?"
-    rf"(?P<n>\d{{1,2}}|[{NUM_CHARS}]{{1,3}})\s*(?:口人|口之家|口|个人|人)"
+_N = rf"(?P<n>\d{{1,2}}|[{NUM_CHARS}]{{1,3}})"
+_SIZE_RULES = (
+    # 五口人, 一家七口, 五口之家: 口 after a number is specific enough
+    re.compile(rf"{_N}口(?:人|之家)"),
+    re.compile(rf"(?:一家|全家|家里|家中|屋里|我家|我们家|他家|她家|一户)(?:有|共|一共|总共|就|只有)?{_N}口"),
+    # 家里3个人, 屋里就我跟孙子两个人, 家里只有我和老伴两个老人
+    re.compile(rf"(?:家|屋|户)[^,.!?;，。！？；]{{0,8}}?{_N}个人"),
+    re.compile(rf"(?:就|只有|只剩|就剩)[^,.!?;，。！？；]{{0,6}}?{_N}个(?:人|老人)"),
 )
-_SIZE_CONTEXT = ("家", "屋", "户", "口")
+_ALONE = re.compile(r"(?:^|[^\d一二两三四五六七八九十])一个人(?:住|过|生活|在家)|独居|孤身一人|"
+                    r"(?:就|只)剩(?:下)?我一个|就我一个人|只有我一个")
+_COUPLE = re.compile(r"老两口|就我们两口子|两公婆")
 
 
 def household_size(text: str) -> int | None:
-    """家里五口人, 一家七口, 我们家4口人, 家里3个人; the first plausible one (1-30)."""
-    for m in _SIZE.finditer(text):
-        whole = m.group(0)
-        tail = text[m.end("n"):m.end()]
-        if "口" not in tail and not any(c in whole for c in ("家", "屋", "户")):
-            continue
-        v = numeral(m.group("n"))
-        if v is not None and 1 <= v <= 30 and v == int(v):
-            return int(v)
+    """家里五口人, 一家七口, 我们家4口人, 家里3个人, 一个人住 (1), 老两口 (2); the first plausible one."""
+    best: tuple[int, int] | None = None
+    for rule in _SIZE_RULES:
+        for m in rule.finditer(text):
+            v = numeral(m.group("n"))
+            if v is not None and 1 <= v <= 30 and v == int(v):
+                if best is None or m.start("n") < best[0]:
+                    best = (m.start("n"), int(v))
+                break
+    if best is not None:
+        return best[1]
+    if _ALONE.search(text):
+        return 1
+    if _COUPLE.search(text):
+        return 2
     return None

@@ -4,24 +4,31 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import jieba
 
 from nlu import idnum, numbers
 from nlu.gazetteer import Gazetteer
-from nlu.lexicon import Lexicon, load
+from nlu.lexicon import CONTENT, Lexicon, load
 from nlu.normalize import normalize
 from nlu.tokenizer import make_tokenizer
 from nlu.types import Intent, Parse
 
 CLAUSE_BREAK = frozenset(",.!?;:，。！？；：、\n\r\t ~…")
 TURN_WORDS = frozenset({"但是", "可是", "不过", "就是", "只是", "但", "可", "而且", "还有", "另外", "并且"})
+# Words that start a new predicate: a negator before them does not reach past them (没读完就辍学了).
+NEGATION_STOPS = frozenset({"就", "又", "还", "才", "也", "却", "然后", "后来", "结果", "所以", "现在", "但",
+                            "把", "被", "让", "说"})
 NEGATION_REACH = 3  # tokens between a negator and the word it negates
-SHORT_REPLY = 12  # characters; consent/decline words count only in replies this short
+COMBO_REACH = 6  # tokens between the two parts of a two-part rule
+CONSENT_COVER = 0.4  # consent/decline words must cover this share of a reply
 SHORT_CODES: dict[str, Intent] = {"cx": "status", "sb": "report", "qx": "cancel", "rg": "human", "bz": "help",
-                                  "y": "consent", "n": "decline"}
-CODE_KEY = {"risk": "A27-", "disaster": "A27a-", "guarantee": ""}
+                                  "y": "consent", "n": "decline", "查": "status", "报": "report"}
+# A relation word right after these is a place or an object, not the reporter (住在亲戚家, 借了亲戚两万).
+NOT_REPORTER = frozenset({"在", "到", "去", "住在", "借住在", "住到", "回", "从", "借", "借了", "向", "跟",
+                          "和", "找", "问", "给", "靠", "欠", "欠了", "问了", "找了", "跟着"})
+WEAK = {"01w": ("01", ("05",)), "06w": ("06", ())}  # weak code -> (code, risks that explain it away)
 
 
 @dataclass(slots=True)
@@ -32,6 +39,8 @@ class Match:
     entries: tuple[tuple[str, str], ...]
     token: int  # index of the first token
     clause: int
+    negated: bool = field(default=False)
+    negator_start: int = field(default=-1)
 
 
 class Parser:
@@ -41,22 +50,28 @@ class Parser:
         self.lexicon = lexicon or load()
         self.tokenizer = tokenizer or make_tokenizer(self.lexicon.entries)
         self.first_chars = frozenset(w[0] for w in self.lexicon.entries)
+        self.content = frozenset(w for w, es in self.lexicon.entries.items()
+                                 if any(k in CONTENT and k != "part" for k, _ in es))
+        cues = sorted(self.lexicon.words("money_cue"), key=len, reverse=True)
+        self.money_cue = re.compile("|".join(re.escape(c) for c in cues)) if cues else None
+        self.suffixes = self.lexicon.suffixes
+        self.blockers = self.lexicon.words("blocker")
 
     def tokens(self, text: str) -> list[str]:
-        return self.tokenizer.lcut(text)  # type: ignore[no-any-return]
+        return self.tokenizer.lcut(text, HMM=False)  # type: ignore[no-any-return]
 
     def match(self, text: str) -> tuple[list[str], list[Match]]:
         """Tokens and the lexicon words found, leftmost-longest, starting and ending on token edges."""
         toks = self.tokens(text)
         entries = self.lexicon.entries
-        # Matches start and end on token edges, or anywhere inside a token that is itself a lexicon
-        # phrase (生病住院 holds 住院了's start).
+        # Matches start and end on token edges, or inside a token that is itself a content phrase of
+        # the lexicon (生病住院 holds the start of 住院了).
         starts: dict[int, int] = {}
         ends: set[int] = set()
         pos = 0
         for k, t in enumerate(toks):
             starts[pos] = k
-            if len(t) > 1 and t in entries:
+            if len(t) > 1 and t in self.content:
                 for q in range(pos + 1, pos + len(t)):
                     starts[q] = k
                     ends.add(q)
@@ -78,70 +93,114 @@ class Parser:
                 continue
             for j in range(min(len(text), i + max_len), i, -1):
                 if j in ends and text[i:j] in entries:
-                    if not (out and out[-1].end >= j):  # inside a longer word (没有 in 没有医保)
-                        word = text[i:j]
-                        out.append(Match(i, j, word, entries[word], k, clause))
+                    word = text[i:j]
+                    es = entries[word]
+                    # Inside a longer word (没有 in 没有医保) only if it raises a kind of code the longer
+                    # word does not (住院 inside 生病住院 still means urgent).
+                    if not (out and out[-1].end >= j) or _adds_kind(out[-1].entries, es):
+                        out.append(Match(i, j, word, es, k, clause))
                     break
+        if self.suffixes:
+            out = self._suffix_matches(toks, starts, out)
+        _mark_negated(toks, out)
         return toks, out
+
+    def _suffix_matches(self, toks: list[str], starts: dict[int, int], out: list[Match]) -> list[Match]:
+        """Tokens the lexicon does not know but whose ending gives them away (尘肺病 -> illness)."""
+        covered = {m.token for m in out}
+        extra: list[Match] = []
+        pos = 0
+        clause = 0
+        for k, t in enumerate(toks):
+            if t in TURN_WORDS or (len(t) == 1 and t in CLAUSE_BREAK) or t.isspace():
+                clause += 1
+            elif len(t) > 1 and k not in covered and t not in self.blockers:
+                for suf, kind, code in self.suffixes:
+                    if t.endswith(suf):
+                        extra.append(Match(pos, pos + len(t), t, ((kind, code),), k, clause))
+                        break
+            pos += len(t)
+        if not extra:
+            return out
+        return sorted(out + extra, key=lambda m: m.start)
 
     def parse(self, text: str, gazetteer: Gazetteer | None = None) -> Parse:
         norm = normalize(text)
         ids, bad_ids, legacy, phones, masked = idnum.extract(norm)
         toks, matches = self.match(masked)
-        negators = [m for m in matches if _has(m, "negator")]
         pasts = [m for m in matches if _has(m, "past")]
         resolved = [(m, code) for m in matches for kind, code in m.entries if kind == "resolved"]
-
-        risks: dict[str, list[str]] = {}
-        guarantees: dict[str, list[str]] = {}
-        disasters: dict[str, list[str]] = {}
-        urgent: dict[str, list[str]] = {}
+        found: dict[str, dict[str, list[str]]] = {"risk": {}, "disaster": {}, "guarantee": {}, "urgent": {}}
+        weak: dict[str, list[str]] = {}
         intents: dict[str, list[str]] = {}
         relation: str | None = None
         negated: list[str] = []
-        cues: list[tuple[int, int]] = []
-        for m in matches:
-            neg = any(g.clause == m.clause and g.end <= m.start and m.token - g.token <= NEGATION_REACH
-                      for g in negators)
+        intent_chars = 0
+
+        def raise_code(kind: str, code: str, m: Match, word: str, neg: bool) -> None:
+            base = WEAK[code][0] if kind == "risk" and code in WEAK else code
+            if neg or _resolved_after(m, base if kind != "urgent" else "urgent", resolved):
+                negated.append(word)
+                return
+            if kind == "risk" and code in WEAK:
+                weak.setdefault(code, []).append(word)
+                return
+            if kind == "urgent" and any(p.clause == m.clause and p.start < m.start for p in pasts):
+                return
+            found[kind].setdefault(code, []).append(word)
+            if kind == "disaster":
+                found["risk"].setdefault("04", []).append(word)
+
+        for idx, m in enumerate(matches):
             for kind, code in m.entries:
-                if kind == "money_cue":
-                    cues.append((m.start, m.end))
-                elif kind in ("risk", "disaster", "guarantee"):
-                    if neg or _resolved_after(m, code, resolved):
-                        negated.append(m.word)
-                        continue
-                    table = {"risk": risks, "disaster": disasters, "guarantee": guarantees}[kind]
-                    table.setdefault(code, []).append(m.word)
-                    if kind == "disaster":
-                        risks.setdefault("04", []).append(m.word)
-                elif kind == "urgent":
-                    if neg or _resolved_after(m, "urgent", resolved) or _resolved_after(m, "*", resolved):
-                        negated.append(m.word)
-                        continue
-                    if any(p.clause == m.clause and p.start < m.start for p in pasts):
-                        continue
-                    urgent.setdefault(code, []).append(m.word)
+                if kind in found:
+                    raise_code(kind, code, m, m.word, m.negated)
                 elif kind == "intent":
-                    if neg and code == "consent":
+                    if m.negated and code == "consent":
                         intents.setdefault("decline", []).append(m.word)
-                    elif not neg:
+                    elif not m.negated or code in ("decline", "cancel"):
                         intents.setdefault(code, []).append(m.word)
-                elif kind == "relation" and relation is None and not neg:
-                    relation = code
+                    if code in ("consent", "decline"):
+                        intent_chars += len(m.word)
+                elif kind == "relation" and relation is None and not m.negated:
+                    prev = toks[m.token - 1] if m.token > 0 else ""
+                    if prev not in NOT_REPORTER:
+                        relation = code
+            del idx
+        for rkind, rcode, a, b in self.lexicon.combos:
+            hit = _combo(matches, a, b)
+            if hit is not None:
+                x, y = hit
+                # negated unless the only negator is the other part itself (没 + 工作 -> lost job)
+                neg = (x.negated and x.negator_start != y.start) or (y.negated and y.negator_start != x.start)
+                raise_code(rkind, rcode, y, x.word + "…" + y.word, neg)
+        risks = found["risk"]
+        for wcode, words in weak.items():
+            code, explained_by = WEAK[wcode]
+            # care words count as illness unless an accident explains them; crop losses count as a failed
+            # project unless a disaster explains them
+            if code in risks or any(e in risks for e in explained_by):
+                continue
+            if wcode == "06w" and found["disaster"]:
+                continue
+            risks[code] = words
         triggers: dict[str, list[str]] = {}
-        for prefix, table in (("A27-", risks), ("A27a-", disasters), ("", guarantees)):
+        for prefix, table in (("A27-", risks), ("A27a-", found["disaster"]), ("", found["guarantee"])):
             for code, words in table.items():
                 triggers[prefix + code] = _unique(words)
+        urgent = found["urgent"]
         if urgent:
             triggers["urgent"] = _unique([w for ws in urgent.values() for w in ws])
-        intent = _intent(norm, intents, bool(risks or guarantees or disasters))
+        has_content = bool(risks or found["guarantee"] or found["disaster"] or urgent)
+        intent = _intent(norm, intents, has_content, intent_chars)
         if intents.get(intent):
             triggers["intent"] = _unique(intents[intent])
+        cues = [(c.start(), c.end()) for c in self.money_cue.finditer(masked)] if self.money_cue else []
         return Parse(
             intent=intent,
             risks=sorted(risks),
-            disasters=sorted(disasters),
-            guarantees=sorted(guarantees),
+            disasters=sorted(found["disaster"]),
+            guarantees=sorted(found["guarantee"]),
             urgent=bool(urgent),
             amounts=numbers.amounts(masked, cues),
             household_size=numbers.household_size(masked),
@@ -161,6 +220,41 @@ def _has(m: Match, kind: str) -> bool:
     return any(k == kind for k, _ in m.entries)
 
 
+_CODE_KINDS = frozenset({"risk", "disaster", "guarantee", "urgent"})
+
+
+def _adds_kind(outer: tuple[tuple[str, str], ...], inner: tuple[tuple[str, str], ...]) -> bool:
+    have = {k for k, _ in outer}
+    return any(k == "urgent" and k not in have for k, _ in inner)
+
+
+def _mark_negated(toks: list[str], matches: list[Match]) -> None:
+    """A match is negated by a negator shortly before it in its clause, with no predicate break between."""
+    last_neg: Match | None = None
+    for m in matches:
+        if (last_neg is not None and last_neg.clause == m.clause and last_neg.end <= m.start
+                and m.token - last_neg.token <= NEGATION_REACH):
+            between = toks[last_neg.token + 1:m.token]
+            if not any(t in NEGATION_STOPS for t in between):
+                m.negated = True
+                m.negator_start = last_neg.start
+        if _has(m, "negator") and not any(k in _CODE_KINDS for k, _ in m.entries):
+            last_neg = m
+
+
+def _combo(matches: list[Match], a: str, b: str) -> tuple[Match, Match] | None:
+    """The first pair of a part-a and a part-b match in one clause, close together, in either order."""
+    firsts = [m for m in matches if ("part", a) in m.entries]
+    if not firsts:
+        return None
+    seconds = [m for m in matches if ("part", b) in m.entries]
+    for x in firsts:
+        for y in seconds:
+            if x is not y and x.clause == y.clause and abs(y.token - x.token) <= COMBO_REACH:
+                return (x, y) if x.start < y.start else (y, x)
+    return None
+
+
 def _resolved_after(m: Match, code: str, resolved: list[tuple[Match, str]]) -> bool:
     """A resolved-state word after the match: same code anywhere later, '*' only in the same clause."""
     for r, rcode in resolved:
@@ -174,25 +268,29 @@ def _resolved_after(m: Match, code: str, resolved: list[tuple[Match, str]]) -> b
 _STRIP = re.compile(r"[\s,.!?;:，。！？；：、~…]+")
 
 
-def _intent(norm: str, intents: dict[str, list[str]], has_codes: bool) -> Intent:
+def _intent(norm: str, intents: dict[str, list[str]], has_content: bool, intent_chars: int) -> Intent:
     bare = _STRIP.sub("", norm)
     if bare in SHORT_CODES:
         return SHORT_CODES[bare]
-    short = len(bare) <= SHORT_REPLY and not has_codes
+    if not bare and "?" in norm:
+        return "help"
+    reply = bool(bare) and not has_content and intent_chars / len(bare) >= CONSENT_COVER
     if "cancel" in intents:
         return "cancel"
     if "human" in intents:
         return "human"
-    if "status" in intents and not ("report" in intents and has_codes):
+    if "status" in intents and not ("report" in intents and has_content):
         return "status"
-    if short and "decline" in intents:
+    if reply and "decline" in intents:
         return "decline"
-    if short and "consent" in intents:
+    if reply and "consent" in intents:
         return "consent"
-    if has_codes or "report" in intents:
+    if has_content:
         return "report"
     if "help" in intents:
         return "help"
+    if "report" in intents:
+        return "report"
     if "greeting" in intents:
         return "greeting"
     return "other"

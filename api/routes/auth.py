@@ -8,17 +8,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.auth import LoginRefused, LoginThrottled, authenticate, issue_token
-from api.deps import CurrentStaff, NowDep, SessionDep, SettingsDep
-from api.errors import ApiError
-from api.schemas import ErrorOut, StaffOut, TokenOut
+from api.deps import CurrentStaff, NowDep, SessionDep, SettingsDep, VaultDep
+from api.errors import ApiError, responses
+from api.schemas import StaffOut, TokenOut
 from api.views import staff_out
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
-@router.post(
-    "/token", response_model=TokenOut, responses={401: {"model": ErrorOut}, 429: {"model": ErrorOut}}
-)
+@router.post("/token", response_model=TokenOut, responses=responses(401, 422, 429))
 def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     request: Request,
@@ -47,7 +45,7 @@ def token(
     return TokenOut(access_token=access, expires_in=lifetime)
 
 
-@router.get("/me", response_model=StaffOut, responses={401: {"model": ErrorOut}})
-def me(staff: CurrentStaff, db: SessionDep) -> StaffOut:
+@router.get("/me", response_model=StaffOut, responses=responses(401))
+def me(staff: CurrentStaff, db: SessionDep, vault: VaultDep) -> StaffOut:
     """The signed-in staff member."""
-    return staff_out(db, staff)
+    return staff_out(db, staff, vault)

@@ -11,8 +11,11 @@ from sqlalchemy.orm import Session
 
 from api.cli import main
 from api.settings import Settings
-from cases.importers import ImportRefused, import_areas
-from cases.models import Area, AreaLevel
+from cases.clock import FrozenClock
+from cases.crypto import Vault
+from cases.importers import ImportRefused, import_areas, import_staff
+from cases.models import Area, AreaLevel, Staff
+from cases.passwords import verify_password
 from tests.conftest import shared_data
 
 VILLAGES = """village_code,province,city_code,city,county_code,county,town_code,town,village
@@ -166,3 +169,102 @@ def test_all_hunan_villages(db: Session, capsys: pytest.CaptureFixture[str]) -> 
     assert count(db) == result.inserted
     hengyang = db.get(Area, "430421000000")
     assert hengyang is not None and hengyang.name == "衡阳县" and hengyang.level == AreaLevel.COUNTY
+
+
+# --- staff -------------------------------------------------------------------------------------
+
+STAFF = """username,name,role,area_code,phone,password
+zhao.q,赵强,cadre,430421100201,139 0734 5678,
+li.zz,李镇长,township,430421100,,a-long-password
+"""
+
+
+@pytest.fixture
+def vault(settings: Settings) -> Vault:
+    return Vault(settings.secret_key)
+
+
+@pytest.fixture
+def areas(db: Session, tmp_path: Path) -> Session:
+    import_areas(db=db, path=write(tmp_path, SIMPLE, "simple.csv"))
+    db.commit()
+    return db
+
+
+def staff_count(db: Session) -> int:
+    return db.scalar(select(func.count()).select_from(Staff)) or 0
+
+
+def test_staff_import_hashes_passwords_encrypts_phones(
+    areas: Session, tmp_path: Path, vault: Vault, clock: FrozenClock
+) -> None:
+    result = import_staff(db=areas, path=write(tmp_path, STAFF, "staff.csv"), vault=vault, now=clock())
+    areas.commit()
+    assert (result.inserted, result.updated) == (2, 0)
+    [(username, generated)] = result.generated_passwords
+    zhao = areas.scalars(select(Staff).where(Staff.username == "zhao.q")).one()
+    assert username == "zhao.q" and verify_password(generated, zhao.password_hash)
+    assert zhao.phone_enc is not None and vault.decrypt(zhao.phone_enc) == "13907345678"
+    assert zhao.phone_hash == vault.lookup_hash("13907345678") and "1390734" not in zhao.phone_enc
+    li = areas.scalars(select(Staff).where(Staff.username == "li.zz")).one()
+    assert li.area_code == "430421100000" and li.role == "township" and li.phone_enc is None
+    assert verify_password("a-long-password", li.password_hash)
+
+
+def test_staff_reimport_updates_without_new_passwords(
+    areas: Session, tmp_path: Path, vault: Vault, clock: FrozenClock
+) -> None:
+    import_staff(db=areas, path=write(tmp_path, STAFF, "staff.csv"), vault=vault, now=clock())
+    areas.commit()
+    moved = STAFF.replace("zhao.q,赵强,cadre,430421100201", "zhao.q,赵强,village,430421100201")
+    again = import_staff(db=areas, path=write(tmp_path, moved, "staff2.csv"), vault=vault, now=clock())
+    areas.commit()
+    assert (again.inserted, again.updated, again.generated_passwords) == (0, 2, [])
+    assert areas.scalars(select(Staff).where(Staff.username == "zhao.q")).one().role == "village"
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        (
+            "x,短名,cadre,430421100201,,",
+            "line 4: username must be 2-64 letters, digits, '_', '.' or '-', got 'x'",
+        ),
+        ("zhao.q,又一个,cadre,430421100201,,", "line 4: username 'zhao.q' repeats line 2"),
+        (
+            "wang,王,mayor,430421100201,,",
+            "line 4: role must be one of hotline, cadre, village, township, county, admin, got 'mayor'",
+        ),
+        ("wang,王,cadre,430421999201,,", "line 4: area 430421999201 is unknown: import areas first"),
+        ("wang,王,cadre,43042x,,", "line 4: area_code must be up to 12 digits, got '43042x'"),
+        ("wang,王,cadre,430421100201,12345,", "line 4: phone is not a mainland mobile number"),
+        ("wang,王,cadre,430421100201,,short", "line 4: password must have at least 8 characters"),
+        ("wang,,cadre,430421100201,,", "line 4: name must be 1-64 characters"),
+    ],
+)
+def test_a_bad_staff_file_imports_nothing(
+    areas: Session, tmp_path: Path, vault: Vault, clock: FrozenClock, row: str, expected: str
+) -> None:
+    path = write(tmp_path, STAFF + row + "\n", "staff.csv")
+    with pytest.raises(ImportRefused) as refused:
+        import_staff(db=areas, path=path, vault=vault, now=clock())
+    areas.rollback()
+    assert [str(e) for e in refused.value.errors] == [expected]
+    assert staff_count(areas) == 0
+
+
+def test_staff_header_is_checked(areas: Session, tmp_path: Path, vault: Vault, clock: FrozenClock) -> None:
+    with pytest.raises(ImportRefused, match="header must have username,name,role,area_code"):
+        import_staff(db=areas, path=write(tmp_path, "user,name\nx,y\n", "s.csv"), vault=vault, now=clock())
+
+
+def test_cli_import_staff_prints_generated_password_once(
+    settings: Settings, areas: Session, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import", "staff", str(write(tmp_path, STAFF, "staff.csv"))], settings) == 0
+    out = capsys.readouterr().out
+    assert (
+        "staff: 2 added, 0 updated" in out and "zhao.q\t" in out and "li.zz" not in out.split("shown once")[1]
+    )
+    assert main(["import", "staff", str(write(tmp_path, STAFF + "bad,,x,1,,\n", "bad.csv"))], settings) == 1
+    assert "line 4:" in capsys.readouterr().err

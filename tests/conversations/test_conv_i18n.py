@@ -96,6 +96,15 @@ def test_a_translation_that_drops_a_field_is_caught(tmp_path: Path, monkeypatch:
     assert i18n.translator(name, "zh_CN").gettext("Bye") == "Bye"  # fuzzy is not used
 
 
+def test_a_marked_string_in_an_f_string_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    name = "shenbao_demo_fstring"
+    code = 'def f(t, n):\n    return f"{n} {t.gettext(\'Go on\')}"\n'
+    _write_package(tmp_path, name, code, {"zh_CN": HEADER})
+    monkeypatch.syspath_prepend(str(tmp_path))
+    problems = i18n.missing_translations(name, "zh_CN")
+    assert len(problems) == 1 and "mod.py:2: a marked string inside an f-string" in problems[0]
+
+
 def test_update_catalogs_merges_new_msgids(demo_pkg: str) -> None:
     paths = i18n.update_catalogs(demo_pkg)
     assert [p.parent.parent.name for p in paths] == ["zh_CN", "en"]

@@ -18,7 +18,8 @@ def test_illness_amount_urgency() -> None:
     assert p.risks == ["01"]
     assert p.urgent is True
     assert p.amounts == [35000]
-    assert "住院了" in p.triggers["A27-01"]
+    assert p.triggers["A27-01"] == ["生病住院"]
+    assert any("住院" in w for w in p.triggers["urgent"])
 
 
 def test_negation_and_resolved_raise_nothing() -> None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 09:45:26.816286
+Create Date: 2026-11-23 10:15:55.722596
 """
 from collections.abc import Sequence
 
@@ -31,6 +31,13 @@ def upgrade() -> None:
     with op.batch_alter_table('areas', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_areas_parent_code'), ['parent_code'], unique=False)
 
+    op.create_table('channel_state',
+    sa.Column('key', sa.String(length=160), nullable=False),
+    sa.Column('value', sa.Text(), nullable=True),
+    sa.Column('until', cases.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', cases.models.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_channel_state'))
+    )
     op.create_table('dialogue_sessions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
@@ -354,6 +361,18 @@ def upgrade() -> None:
     with op.batch_alter_table('home_visits', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_home_visits_case_id'), ['case_id'], unique=False)
 
+    op.create_table('lookup_attempts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('contact_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('at', cases.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('succeeded', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_lookup_attempts_contact_id_contacts')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_lookup_attempts'))
+    )
+    with op.batch_alter_table('lookup_attempts', schema=None) as batch_op:
+        batch_op.create_index('ix_lookup_attempts_contact_kind_at', ['contact_id', 'kind', 'at'], unique=False)
+
     op.create_table('measures',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -414,6 +433,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('dedupe_key', name=op.f('uq_outbox_dedupe_key'))
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_address', ['channel', 'to'], unique=False)
         batch_op.create_index('ix_outbox_due', ['status', 'next_attempt_at'], unique=False)
 
     op.create_table('reports',
@@ -510,9 +530,12 @@ def upgrade() -> None:
     sa.Column('postponed_reason', sa.Text(), nullable=True),
     sa.Column('escalated_at', cases.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', cases.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('contact_id', sa.Integer(), nullable=True),
+    sa.Column('detail', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['area_code'], ['areas.code'], name=op.f('fk_tasks_area_code_areas')),
     sa.ForeignKeyConstraint(['assignee_staff_id'], ['staff.id'], name=op.f('fk_tasks_assignee_staff_id_staff')),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_tasks_case_id_cases')),
+    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_tasks_contact_id_contacts')),
     sa.ForeignKeyConstraint(['hotline_call_id'], ['hotline_calls.id'], name=op.f('fk_tasks_hotline_call_id_hotline_calls')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tasks')),
     sa.UniqueConstraint('case_id', 'kind', 'cycle', name=op.f('uq_tasks_case_id_kind_cycle'))
@@ -567,6 +590,7 @@ def downgrade() -> None:
     op.drop_table('reports')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_due')
+        batch_op.drop_index('ix_outbox_address')
 
     op.drop_table('outbox')
     with op.batch_alter_table('objections', schema=None) as batch_op:
@@ -577,6 +601,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_measures_case_id'))
 
     op.drop_table('measures')
+    with op.batch_alter_table('lookup_attempts', schema=None) as batch_op:
+        batch_op.drop_index('ix_lookup_attempts_contact_kind_at')
+
+    op.drop_table('lookup_attempts')
     with op.batch_alter_table('home_visits', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_home_visits_case_id'))
 
@@ -643,6 +671,7 @@ def downgrade() -> None:
     op.drop_table('login_attempts')
     op.drop_table('inbound_messages')
     op.drop_table('dialogue_sessions')
+    op.drop_table('channel_state')
     with op.batch_alter_table('areas', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_areas_parent_code'))
 

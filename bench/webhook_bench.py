@@ -1,0 +1,265 @@
+"""Webhook benchmark: many simulated households file full reports over the SMS and Telegram webhooks.
+
+Starts the server as `make run` does (`shenbao db upgrade`, `shenbao demo`, `shenbao serve`) on a temporary
+SQLite database (or `--database-url`), on loopback, with a loopback Bot API stub for the dispatcher's
+Telegram sends; then drives N households concurrently and prints messages/s and p50/p99 latency per channel,
+and the same load against a bare FastAPI form endpoint started the same way (the floor), with the ratio.
+
+    python bench/webhook_bench.py --households 200 --concurrency 32
+    python bench/webhook_bench.py --database-url postgresql+psycopg://shenbao@127.0.0.1:5433/shenbao_bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+from twilio.request_validator import RequestValidator
+
+ROOT = Path(__file__).resolve().parents[1]
+PUBLIC = "http://bench.shenbao.test"
+TW_TOKEN = "bench-twilio-auth-token-0123456789"
+TG_TOKEN = "123456:BENCH"
+TG_SECRET = "bench-secret-token"
+NAMES = ["张三", "李四", "王五", "赵六", "刘明", "陈红", "杨光", "黄河", "周平", "吴刚"]
+CASE = re.compile(r"SB[0-9A-Z]{8}")
+WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+CHECK = "10X98765432"
+
+
+def id_number(i: int) -> str:
+    """A valid GB 11643 number for household i (430421 + a birth date + sequence + check digit)."""
+    year = 1950 + i % 40
+    body = f"430421{year}{1 + i % 12:02d}{1 + i % 28:02d}{i % 1000:03d}"
+    return body + CHECK[sum(int(d) * w for d, w in zip(body, WEIGHTS, strict=True)) % 11]
+
+
+def answer(reply: str, hh: Household) -> str | None:
+    """What a household types next, reading the last reply like a person would; None when done."""
+    if CASE.search(reply) and ("已提交" in reply or "案件编号" in reply):
+        return None
+    rules = [("全名", hh.name), ("同意", "同意"), ("请核对", "1"), ("手机", hh.phone_local), ("村民小组", "3"),
+             ("吗", "1"), ("哪个村", "西渡镇梅花村"), ("几口人", "4口人"), ("身份证", hh.id_number),
+             ("姓名", hh.name), ("对吗", "1")]
+    for key, text in rules:
+        if key in reply:
+            return text
+    return "1"
+
+
+@dataclass
+class Household:
+    n: int
+    name: str
+    id_number: str
+    phone_local: str
+    latencies: list[float] = field(default_factory=list)
+    done: bool = False
+
+
+# --- the loopback Bot API stub (the dispatcher's Telegram sends end here) --------------------------
+
+
+class BotApiStub(BaseHTTPRequestHandler):
+    sent = 0
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        length = int(self.headers.get("content-length", "0"))
+        self.rfile.read(length)
+        BotApiStub.sent += 1
+        body = json.dumps({"ok": True, "result": {"message_id": BotApiStub.sent, "date": 0,
+                                                  "chat": {"id": 1, "type": "private"}, "text": ""}}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_up(url: str, proc: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up")
+
+
+# --- drivers ----------------------------------------------------------------------------------------
+
+
+async def sms_household(client: httpx.AsyncClient, base: str, hh: Household, limit: int) -> int:
+    validator = RequestValidator(TW_TOKEN)
+    phone = "+86" + hh.phone_local
+    text: str | None = "我老伴生病住院了，花了好多钱，房子也漏雨"
+    sent = 0
+    while text is not None and sent < limit:
+        sent += 1
+        params = {"MessageSid": f"SMb{hh.n:06d}{sent:04d}{'0' * 22}"[:34], "AccountSid": "AC" + "0" * 32,
+                  "From": phone, "To": "+15005550006", "Body": text, "NumMedia": "0"}
+        sig = validator.compute_signature(PUBLIC + "/webhooks/twilio/sms", params)
+        started = time.perf_counter()
+        res = await client.post(base + "/webhooks/twilio/sms", content=urlencode(params),
+                                headers={"Content-Type": "application/x-www-form-urlencoded",
+                                         "X-Twilio-Signature": sig})
+        hh.latencies.append(time.perf_counter() - started)
+        if res.status_code != 200:
+            raise RuntimeError(f"SMS webhook answered {res.status_code}")
+        replies = "\n".join(re.findall(r"<Message>(.*?)</Message>", res.text, re.S))
+        text = answer(replies, hh)
+    hh.done = text is None
+    return sent
+
+
+def telegram_script(hh: Household) -> list[str]:
+    return ["我老伴生病住院了，花了好多钱，房子也漏雨", "1", hh.name, hh.id_number, "4口人", "西渡镇梅花村", "1", "3",
+            hh.phone_local, "1", "同意", hh.name]
+
+
+async def telegram_household(client: httpx.AsyncClient, base: str, hh: Household, limit: int) -> int:
+    chat = 700000 + hh.n
+    sent = 0
+    for text in telegram_script(hh)[:limit]:
+        sent += 1
+        update = {"update_id": 900000000 + hh.n * 100 + sent,
+                  "message": {"message_id": sent, "date": 1772416800, "text": text,
+                              "from": {"id": chat, "is_bot": False, "first_name": "户"},
+                              "chat": {"id": chat, "first_name": "户", "type": "private"}}}
+        started = time.perf_counter()
+        res = await client.post(base + "/webhooks/telegram", content=json.dumps(update, ensure_ascii=False),
+                                headers={"Content-Type": "application/json",
+                                         "X-Telegram-Bot-Api-Secret-Token": TG_SECRET})
+        hh.latencies.append(time.perf_counter() - started)
+        if res.status_code != 200:
+            raise RuntimeError(f"Telegram webhook answered {res.status_code}")
+    return sent
+
+
+async def bare_household(client: httpx.AsyncClient, base: str, hh: Household, count: int) -> int:
+    for i in range(count):
+        started = time.perf_counter()
+        res = await client.post(base + "/bare", content=urlencode({"Body": f"消息{i}", "From": hh.phone_local}),
+                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+        hh.latencies.append(time.perf_counter() - started)
+        res.raise_for_status()
+    return count
+
+
+async def drive(kind: str, base: str, households: list[Household], concurrency: int, per: int) -> dict[str, float]:
+    gate = asyncio.Semaphore(concurrency)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        async def one(hh: Household) -> int:
+            async with gate:
+                if kind == "sms":
+                    return await sms_household(client, base, hh, per)
+                if kind == "telegram":
+                    return await telegram_household(client, base, hh, per)
+                return await bare_household(client, base, hh, per)
+
+        started = time.perf_counter()
+        counts = await asyncio.gather(*(one(hh) for hh in households))
+        wall = time.perf_counter() - started
+    lat = sorted(x for hh in households for x in hh.latencies)
+    total = sum(counts)
+    return {"messages": total, "seconds": wall, "rate": total / wall, "p50": 1000 * statistics.median(lat),
+            "p99": 1000 * lat[min(len(lat) - 1, int(len(lat) * 0.99))],
+            "completed": sum(1 for hh in households if hh.done)}
+
+
+def households(start: int, n: int) -> list[Household]:
+    return [Household(n=i, name=NAMES[i % len(NAMES)], id_number=id_number(i),
+                      phone_local=f"139{i:08d}") for i in range(start, start + n)]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--households", type=int, default=200, help="households per channel")
+    parser.add_argument("--concurrency", type=int, default=32, help="households talking at the same time")
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file in a temp folder")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="shenbao-bench-"))
+    db_url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
+    stub = ThreadingHTTPServer(("127.0.0.1", 0), BotApiStub)
+    threading.Thread(target=stub.serve_forever, daemon=True).start()
+    port = free_port()
+    env = {**os.environ, "SHENBAO_DATABASE_URL": db_url, "SHENBAO_PUBLIC_URL": PUBLIC,
+           "SHENBAO_TWILIO_AUTH_TOKEN": TW_TOKEN, "SHENBAO_TELEGRAM_BOT_TOKEN": TG_TOKEN,
+           "SHENBAO_TELEGRAM_SECRET_TOKEN": TG_SECRET,
+           "SHENBAO_TELEGRAM_API_URL": f"http://127.0.0.1:{stub.server_address[1]}",
+           "SHENBAO_SECRET_KEY": "bench-secret-key-0123456789abcdef", "PYTHONPATH": str(ROOT)}
+    shenbao = [sys.executable, "-m", "api.cli"]
+    for step in (["db", "upgrade"], ["demo"]):
+        subprocess.run([*shenbao, *step], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    server = subprocess.Popen([*shenbao, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    bare_port = free_port()
+    bare = subprocess.Popen([sys.executable, "-m", "uvicorn", "bench.bare_app:app", "--host", "127.0.0.1",
+                             "--port", str(bare_port), "--log-level", "warning"], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base, bare_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{bare_port}"
+        wait_up(base + "/healthz", server)
+        wait_up(bare_base + "/docs", bare)
+        n = args.households
+        print(f"database: {'SQLite (temp file)' if not args.database_url else 'given URL'}; "
+              f"{n} households per channel, {args.concurrency} at a time; one server process")
+        sms = asyncio.run(drive("sms", base, households(0, n), args.concurrency, 30))
+        tg = asyncio.run(drive("telegram", base, households(n, n), args.concurrency, 30))
+        per = max(1, round(sms["messages"] / n))
+        floor = asyncio.run(drive("bare", bare_base, households(0, n), args.concurrency, per))
+        print(f"{'':10} {'messages':>9} {'msg/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'done':>6}")
+        for label, r in (("sms", sms), ("telegram", tg), ("bare", floor)):
+            print(f"{label:10} {r['messages']:9.0f} {r['rate']:8.1f} {r['p50']:8.1f} {r['p99']:8.1f} "
+                  f"{r['completed'] if label == 'sms' else '-':>6}")
+        print(f"ratio bare/sms {floor['rate'] / sms['rate']:.1f}x, bare/telegram {floor['rate'] / tg['rate']:.1f}x; "
+              f"Bot API stub received {BotApiStub.sent} sends from the dispatcher")
+    finally:
+        for proc in (server, bare):
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        stub.shutdown()
+        if not args.keep:
+            import shutil
+
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    random.seed(7)
+    sys.exit(main())

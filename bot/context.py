@@ -1,0 +1,107 @@
+"""What every adapter is built with: the settings it reads, the database, the clock, and the hand-off
+to the dialogue service (conversations.service), plus a few helpers every adapter shares."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.smstext import with_choices
+from cases.clock import Clock
+from cases.models import InboundMessage as InboundRow
+from cases.models import InboundStatus, Outbox
+from conversations.messages import InboundMessage
+from conversations.service import handle_inbound, process_inbound, record_inbound
+
+__all__ = ["BotContext", "Handled", "dead_letter", "pending_for", "with_choices"]
+
+log = logging.getLogger(__name__)
+
+
+class BotSettings(Protocol):
+    """The part of api.settings.Settings the channels read (bot may not import api)."""
+
+    public_url: str
+    secret_key: str
+    telegram_bot_token: str | None
+    telegram_secret_token: str | None
+    telegram_api_url: str
+    wechat_token: str | None
+    wechat_app_id: str | None
+    wechat_app_secret: str | None
+    wechat_aes_key: str | None
+    wechat_api_url: str
+    twilio_account_sid: str | None
+    twilio_auth_token: str | None
+    twilio_from: str | None
+    web_simulator: bool
+    locale: str
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What an adapter needs back from the service."""
+
+    inbound_id: int | None
+    duplicate: bool
+    replies: Sequence[Any]
+    outbox_ids: Sequence[int]
+
+
+@dataclass
+class BotContext:
+    """Built once by api.app.create_app and handed to every router factory."""
+
+    settings: BotSettings
+    sessions: sessionmaker[Session]
+    clock: Clock
+    service_ctx: Any = None  # conversations.service.ServiceContext
+    extras: dict[str, Any] = field(default_factory=dict)  # test seams: HTTP clients / transports
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    # --- the hand-off to conversations.service (the pinned interface) ---------------------------
+
+    def handle(self, db: Session, msg: InboundMessage, *, inline: bool = False) -> Handled:
+        """Store, dedupe, advance the dialogue and write replies to the outbox, in one transaction."""
+        result = handle_inbound(db, msg, ctx=self.service_ctx, now=self.now(), inline=inline)
+        return Handled(result.inbound_id, result.duplicate, list(result.replies), list(result.outbox_ids))
+
+    def record(self, db: Session, msg: InboundMessage) -> tuple[int, bool]:
+        """Store the inbound message only (committed); (inbound id, duplicate)."""
+        inbound_id, duplicate = record_inbound(db, msg, ctx=self.service_ctx, now=self.now())
+        return int(inbound_id), bool(duplicate)
+
+    def process(self, db: Session, inbound_id: int, message: InboundMessage | None = None) -> None:
+        """Handle a stored inbound message (the dialogue step, replies to the outbox)."""
+        process_inbound(db, inbound_id, ctx=self.service_ctx, now=self.now(), message=message)
+
+
+def dead_letter(ctx: BotContext, inbound_id: int, error: BaseException) -> None:
+    """Mark a stored inbound message as failed (kept for staff; never thrown back at the platform)."""
+    with ctx.sessions() as db:
+        row = db.get(InboundRow, inbound_id)
+        if row is not None and row.status != InboundStatus.HANDLED:
+            row.status = InboundStatus.DEAD
+            row.error = f"{type(error).__name__}: {str(error)[:300]}"
+            db.commit()
+
+
+def pending_for(db: Session, *, channel: str, user_key: str) -> list[Outbox]:
+    """Rows still waiting for this address (for the web page that polls)."""
+    from cases.models import OutboxStatus
+
+    return list(
+        db.scalars(
+            select(Outbox)
+            .where(Outbox.channel == channel, Outbox.to == user_key, Outbox.status == OutboxStatus.PENDING)
+            .order_by(Outbox.id)
+        )
+    )

@@ -1,0 +1,318 @@
+"""The outbox in the database: claiming due rows, recording results, rate slots, inline answers.
+
+Everything here lives in the database so several `shenbao serve` / `shenbao worker` processes can
+share it: rows are claimed with `FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite serialises writers),
+a claim is a lease (`claimed_until`) that another worker takes over once it lapses, and send rates
+are slots in `channel_state` reserved by a conditional UPDATE.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, aliased
+
+from bot import smstext
+from cases.db import is_sqlite
+from cases.models import Channel, ChannelState, Contact, ContactStatus, Outbox, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)
+INLINE_GRACE = timedelta(seconds=15)
+BACKOFF_BASE_SECONDS = 5.0
+BACKOFF_CAP_SECONDS = 30 * 60.0
+MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A detached copy of a claimed row: what a sender needs, nothing bound to a session."""
+
+    id: int
+    channel: str
+    to: str
+    body: str
+    kind: str
+    contact_id: int | None
+    attempts: int
+    extra: dict[str, Any] = field(default_factory=dict)
+    provider_id: str | None = None
+    last_error: str | None = None
+    created_at: datetime | None = None
+
+    @classmethod
+    def of(cls, row: Outbox) -> Claimed:
+        return cls(
+            id=row.id,
+            channel=str(row.channel),
+            to=row.to,
+            body=row.body,
+            kind=row.kind,
+            contact_id=row.contact_id,
+            attempts=row.attempts,
+            extra=dict(row.extra or {}),
+            provider_id=row.provider_id,
+            last_error=row.last_error,
+            created_at=row.created_at,
+        )
+
+
+def backoff(
+    attempts: int, *, base: float = BACKOFF_BASE_SECONDS, cap: float = BACKOFF_CAP_SECONDS
+) -> timedelta:
+    """Exponential backoff after the `attempts`-th failed try: base, 2 base, 4 base ... capped."""
+    return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
+
+
+def claim_due(
+    db: Session, *, now: datetime, channels: Sequence[str], limit: int = 50, lease: timedelta = LEASE
+) -> list[Claimed]:
+    """Claim due rows of `channels` (pending and due, or a lapsed lease after a crash); commits.
+    Only the oldest unsent row of an address is taken, so replies never overtake each other."""
+    if not channels:
+        return []
+    due = or_(
+        and_(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now),
+        and_(Outbox.status == OutboxStatus.SENDING, Outbox.claimed_until < now),
+    )
+    earlier = aliased(Outbox)
+    queue_head = ~exists().where(
+        earlier.channel == Outbox.channel,
+        earlier.to == Outbox.to,
+        earlier.id < Outbox.id,
+        earlier.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+    )
+    query = (
+        select(Outbox)
+        .where(due, Outbox.channel.in_(list(channels)), queue_head)
+        .order_by(Outbox.next_attempt_at, Outbox.id)
+        .limit(limit)
+    )
+    if not is_sqlite(db):
+        query = query.with_for_update(skip_locked=True)
+    rows = list(db.scalars(query))
+    claimed = []
+    for row in rows:
+        row.status = OutboxStatus.SENDING
+        row.claimed_until = now + lease
+        row.attempts = row.attempts + 1
+        if row.channel == Channel.SMS and row.segments is None:
+            row.segments = sum(
+                smstext.segments(p)
+                for p in smstext.split(
+                    smstext.with_choices(row.body, list((row.extra or {}).get("choices") or []))
+                )
+            )
+        claimed.append(row)
+    db.commit()
+    return [Claimed.of(r) for r in claimed]
+
+
+def record_provider_id(
+    db: Session,
+    row_id: int,
+    provider_id: str,
+    *,
+    now: datetime,
+    parts_sent: int | None = None,
+    done: bool = True,
+) -> None:
+    """The first thing after a provider accepted a message: its id, committed (G2)."""
+    row = db.get(Outbox, row_id, with_for_update=not is_sqlite(db))
+    if row is None:
+        return
+    ids = list(row.extra.get("provider_ids", [])) if row.extra else []
+    ids.append(provider_id)
+    extra = dict(row.extra or {})
+    extra["provider_ids"] = ids
+    if parts_sent is not None:
+        extra["parts_sent"] = parts_sent
+    row.extra = extra
+    row.provider_id = row.provider_id or provider_id
+    if done:
+        row.status = OutboxStatus.SENT
+        row.sent_at = now
+        row.claimed_until = None
+        row.last_error = None
+    db.commit()
+
+
+def mark_sent(
+    db: Session, row_id: int, *, now: datetime, provider_id: str | None = None, note: str | None = None
+) -> None:
+    row = db.get(Outbox, row_id)
+    if row is None:
+        return
+    row.status = OutboxStatus.SENT
+    row.sent_at = now
+    row.claimed_until = None
+    if provider_id and not row.provider_id:
+        row.provider_id = provider_id
+    if note:
+        row.provider_status = note
+    db.commit()
+
+
+def release(
+    db: Session, row_id: int, *, until: datetime, count_attempt: bool = False, error: str | None = None
+) -> None:
+    """Give a claimed row back (rate slot busy, 429): pending again from `until`."""
+    row = db.get(Outbox, row_id)
+    if row is None:
+        return
+    row.status = OutboxStatus.PENDING
+    row.next_attempt_at = until
+    row.claimed_until = None
+    if not count_attempt:
+        row.attempts = max(0, row.attempts - 1)
+    if error:
+        row.last_error = error[:500]
+    db.commit()
+
+
+def retry_later(
+    db: Session,
+    row_id: int,
+    *,
+    now: datetime,
+    error: str,
+    max_attempts: int = MAX_ATTEMPTS,
+    uncertain: bool = False,
+) -> OutboxStatus:
+    """A transient failure: back off exponentially, or dead once the attempts are used up (G3)."""
+    row = db.get(Outbox, row_id)
+    if row is None:
+        return OutboxStatus.DEAD
+    row.last_error = error[:500]
+    row.claimed_until = None
+    extra = dict(row.extra or {})
+    if uncertain:
+        extra["uncertain"] = True  # the provider may have it: look it up before a resend (S9)
+    row.extra = extra
+    if row.attempts >= max_attempts:
+        row.status = OutboxStatus.DEAD
+    else:
+        row.status = OutboxStatus.PENDING
+        row.next_attempt_at = now + backoff(row.attempts)
+    db.commit()
+    return row.status
+
+
+def fail(db: Session, row_id: int, *, error: str, contact_status: ContactStatus | None = None) -> None:
+    """A permanent failure: not retried; the contact is marked (blocked -> unreachable, STOP -> opted out)."""
+    row = db.get(Outbox, row_id)
+    if row is None:
+        return
+    row.status = OutboxStatus.FAILED
+    row.last_error = error[:500]
+    row.claimed_until = None
+    if contact_status is not None:
+        set_contact_status(
+            db, channel=str(row.channel), address=row.to, contact_id=row.contact_id, status=contact_status
+        )
+    db.commit()
+
+
+def set_contact_status(
+    db: Session, *, channel: str, address: str, status: ContactStatus, contact_id: int | None = None
+) -> None:
+    """Mark the contact behind an address (flushes; the caller commits)."""
+    contact = db.get(Contact, contact_id) if contact_id else None
+    if contact is None:
+        contact = db.scalar(select(Contact).where(Contact.channel == channel, Contact.external_id == address))
+    if contact is not None:
+        contact.status = status
+
+
+def claim_inline(db: Session, ids: Iterable[int], *, now: datetime) -> list[Outbox]:
+    """Take rows written for an inline answer (TwiML, WeChat passive reply, web): pending -> sent only
+    if nobody else has; the caller answers with the bodies of the rows it got. Commits."""
+    got: list[int] = []
+    for row_id in ids:
+        result = db.execute(
+            update(Outbox)
+            .where(Outbox.id == row_id, Outbox.status == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.SENT, sent_at=now, provider_status="inline")
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            got.append(row_id)
+    db.commit()
+    if not got:
+        return []
+    rows = db.scalars(select(Outbox).where(Outbox.id.in_(got)).order_by(Outbox.id)).all()
+    return list(rows)
+
+
+def reserve_slot(db: Session, key: str, *, now: datetime, interval: timedelta) -> datetime | None:
+    """Reserve the next send on the rate key `key`: None when reserved (commits), else when it frees up."""
+    result = db.execute(
+        update(ChannelState)
+        .where(ChannelState.key == key, or_(ChannelState.until.is_(None), ChannelState.until <= now))
+        .values(until=now + interval, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 1:  # type: ignore[attr-defined]
+        db.commit()
+        return None
+    until = db.scalar(select(ChannelState.until).where(ChannelState.key == key))
+    if until is not None:
+        db.rollback()
+        return until
+    try:
+        db.add(ChannelState(key=key, until=now + interval, updated_at=now))
+        db.commit()
+        return None
+    except IntegrityError:  # another worker created it first: its slot
+        db.rollback()
+        return now + interval
+
+
+def add(
+    db: Session,
+    *,
+    channel: str,
+    to: str,
+    body: str,
+    now: datetime,
+    contact_id: int | None = None,
+    kind: str = "notification",
+    extra: dict[str, Any] | None = None,
+    dedupe_key: str | None = None,
+    segments: int | None = None,
+) -> Outbox:
+    """Write one outbox row (flushed; committed with the caller's transaction)."""
+    row = Outbox(
+        channel=Channel(channel),
+        to=to,
+        body=body,
+        contact_id=contact_id,
+        kind=kind,
+        extra=dict(extra or {}),
+        dedupe_key=dedupe_key,
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+        segments=segments,
+    )
+    db.add(row)
+    db.flush()
+    return row
+
+
+def blocked(db: Session, *, channel: str, to: str, contact_id: int | None) -> ContactStatus | None:
+    """The contact's status when it may not be sent to (opted out, unreachable), else None."""
+    contact = db.get(Contact, contact_id) if contact_id else None
+    if contact is None:
+        contact = db.scalar(select(Contact).where(Contact.channel == channel, Contact.external_id == to))
+    if contact is not None and contact.status != ContactStatus.ACTIVE:
+        return contact.status
+    return None

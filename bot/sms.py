@@ -1,0 +1,379 @@
+"""SMS behind a provider interface, Twilio first.
+
+Twilio cannot receive SMS from mainland China, so the route and the outbox speak to `SmsProvider`;
+a domestic provider (registered signature and templates) implements the same five methods.
+Inbound: signature checked against SHENBAO_PUBLIC_URL + path (S1), STOP/退订/TD and START handled at
+the edge (S6), the dialogue answered inline as TwiML (S4). Outbound: the REST API through the outbox,
+with a status callback that carries the outbox id (so a crash after the provider accepted a message
+still ends with its id recorded, G2) and a look-up before any resend after a 5xx or timeout (S9).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Protocol
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import select
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http import HttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot import outbox, smstext
+from bot.context import BotContext, with_choices
+from bot.dispatcher import PermanentFailure, RetryAfter, TransientFailure
+from bot.i18n import _
+from bot.outbox import Claimed
+from cases.models import Channel, Contact, ContactStatus, Outbox, OutboxStatus
+from conversations.messages import Attachment, InboundMessage
+
+log = logging.getLogger(__name__)
+
+CHANNEL = Channel.SMS.value
+STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "退订", "TD", "取消订阅"})
+START_WORDS = frozenset({"START", "UNSTOP", "YES", "开通", "恢复"})
+HELP_WORDS = frozenset({"HELP", "INFO"})  # 帮助 goes to the dialogue, which helps in context
+PER_NUMBER = timedelta(seconds=1)
+# Twilio message statuses in the order they can happen; a callback never moves a row backwards (S8)
+STATUS_RANK = {
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "failed": 4,
+    "undelivered": 4,
+    "delivered": 5,
+    "read": 6,
+    "canceled": 4,
+}
+PERMANENT_CODES = {21610: ContactStatus.OPTED_OUT, 21211: None, 21614: None, 21408: None, 21612: None}
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    provider_id: str
+    status: str
+    outbox_id: int | None
+    error_code: int | None
+    part: int = 0
+
+
+class SmsProvider(Protocol):
+    """What the SMS route and the outbox need from a provider."""
+
+    def verify(self, url: str, params: Mapping[str, str], headers: Mapping[str, str]) -> bool: ...
+
+    def parse_inbound(self, params: Mapping[str, str]) -> tuple[str, str, str, tuple[Attachment, ...]]:
+        """(from, message id, text, attachments); raises ValueError when malformed."""
+        ...
+
+    def parse_status(self, params: Mapping[str, str], query: Mapping[str, str]) -> StatusUpdate: ...
+
+    def render_reply(self, texts: list[str]) -> tuple[str, str]:
+        """(body, media type) answering the inbound request."""
+        ...
+
+
+class TwilioProvider:
+    def __init__(self, auth_token: str) -> None:
+        self.validator = RequestValidator(auth_token)
+
+    def verify(self, url: str, params: Mapping[str, str], headers: Mapping[str, str]) -> bool:
+        signature = headers.get("x-twilio-signature", "")
+        return bool(signature) and bool(self.validator.validate(url, dict(params), signature))
+
+    def parse_inbound(self, params: Mapping[str, str]) -> tuple[str, str, str, tuple[Attachment, ...]]:
+        sid, sender = params.get("MessageSid", ""), params.get("From", "")
+        if not sid or not sender:
+            raise ValueError("MessageSid and From are required")
+        try:
+            media = int(params.get("NumMedia", "0") or 0)
+        except ValueError as exc:
+            raise ValueError("NumMedia") from exc
+        attachments = tuple(
+            Attachment(
+                kind="photo" if params.get(f"MediaContentType{i}", "").startswith("image/") else "document",
+                content_type=params.get(f"MediaContentType{i}", "application/octet-stream"),
+                file_id=params.get(f"MediaUrl{i}"),
+            )
+            for i in range(min(media, 10))
+            if params.get(f"MediaUrl{i}")
+        )
+        return sender, sid, params.get("Body", ""), attachments
+
+    def parse_status(self, params: Mapping[str, str], query: Mapping[str, str]) -> StatusUpdate:
+        sid, status = params.get("MessageSid", ""), params.get("MessageStatus", "").lower()
+        if not sid or not status:
+            raise ValueError("MessageSid and MessageStatus are required")
+        outbox_id = int(query["outbox"]) if query.get("outbox", "").isdigit() else None
+        code = int(params["ErrorCode"]) if params.get("ErrorCode", "").isdigit() else None
+        part = int(query["part"]) if query.get("part", "").isdigit() else 0
+        return StatusUpdate(sid, status, outbox_id, code, part)
+
+    def render_reply(self, texts: list[str]) -> tuple[str, str]:
+        response = MessagingResponse()
+        for text in texts:
+            response.message(text)
+        return str(response), "application/xml"
+
+
+class TwilioSender:
+    """Outbox rows over Twilio's REST API; at most 8 segments a message, no URLs, 1/s per sending number."""
+
+    channel = CHANNEL
+
+    def __init__(
+        self,
+        *,
+        account_sid: str,
+        auth_token: str,
+        from_number: str,
+        public_url: str,
+        http_client: HttpClient | None = None,
+    ) -> None:
+        self.client = Client(account_sid, auth_token, http_client=http_client)
+        self.from_number = from_number
+        self.public_url = public_url.rstrip("/")
+
+    def parts(self, row: Claimed) -> list[str]:
+        return smstext.split(with_choices(row.body, list(row.extra.get("choices") or [])))
+
+    def rate_keys(self, row: Claimed) -> list[tuple[str, timedelta]]:
+        return [(f"rate:sms:from:{self.from_number}", PER_NUMBER)]
+
+    async def send(self, row: Claimed, text: str, index: int) -> str:
+        callback = f"{self.public_url}/webhooks/twilio/status?outbox={row.id}&part={index}"
+
+        def create() -> str:
+            message = self.client.messages.create(
+                to=row.to, from_=self.from_number, body=text, status_callback=callback
+            )
+            return str(message.sid)
+
+        try:
+            return await asyncio.to_thread(create)
+        except TwilioRestException as exc:
+            if exc.code in PERMANENT_CODES:
+                raise PermanentFailure(
+                    f"twilio {exc.code}", contact_status=PERMANENT_CODES[exc.code]
+                ) from exc
+            if exc.status == 429:
+                raise RetryAfter(1.0, "twilio 429") from exc
+            if exc.status >= 500:
+                raise TransientFailure(f"twilio {exc.status}", uncertain=True) from exc
+            raise PermanentFailure(f"twilio {exc.status} {exc.code}") from exc
+        except (TwilioException, OSError) as exc:  # timeouts and connection errors: it may have gone out
+            raise TransientFailure(f"twilio transport: {type(exc).__name__}", uncertain=True) from exc
+
+    async def lookup(self, row: Claimed) -> str | None:
+        """Find a message we may already have created (the REST create is not idempotent, S9)."""
+        parts = self.parts(row)
+        wanted = parts[int(row.extra.get("parts_sent", 0))] if parts else ""
+
+        def find() -> str | None:
+            for message in self.client.messages.list(to=row.to, from_=self.from_number, limit=20):
+                created = message.date_created
+                fresh = (
+                    row.created_at is None
+                    or created is None
+                    or created >= row.created_at - timedelta(minutes=5)
+                )
+                if message.body == wanted and fresh:
+                    return str(message.sid)
+            return None
+
+        try:
+            return await asyncio.to_thread(find)
+        except (TwilioException, OSError) as exc:
+            raise TransientFailure(f"twilio lookup: {type(exc).__name__}", uncertain=True) from exc
+
+
+def keyword(text: str) -> str | None:
+    word = text.strip().upper().rstrip("。.!！")
+    if word in STOP_WORDS:
+        return "stop"
+    if word in START_WORDS:
+        return "start"
+    if word in HELP_WORDS:
+        return "help"
+    return None
+
+
+def set_consent(ctx: BotContext, phone: str, status: ContactStatus) -> None:
+    """Opt a number out or back in: its contact row holds the state every sender checks (S6)."""
+    now = ctx.now()
+    with ctx.sessions() as db:
+        contact = db.scalar(select(Contact).where(Contact.channel == CHANNEL, Contact.external_id == phone))
+        if contact is None:
+            contact = Contact(channel=Channel.SMS, external_id=phone, created_at=now, status=status)
+            db.add(contact)
+        contact.status = status
+        contact.last_inbound_at = now
+        db.commit()
+
+
+def _opted_out(ctx: BotContext, phone: str) -> bool:
+    with ctx.sessions() as db:
+        status = db.scalar(
+            select(Contact.status).where(Contact.channel == CHANNEL, Contact.external_id == phone)
+        )
+    return status == ContactStatus.OPTED_OUT
+
+
+def public_url_of(ctx: BotContext, request: Request) -> str:
+    """The URL Twilio signed: the configured public base, our path, and the query string."""
+    url = ctx.settings.public_url.rstrip("/") + request.url.path
+    return url + (f"?{request.url.query}" if request.url.query else "")
+
+
+def sms_router(ctx: BotContext, provider: SmsProvider | None = None) -> APIRouter:
+    """`POST /webhooks/twilio/sms` (inbound, TwiML) and `POST /webhooks/twilio/status` (delivery)."""
+    router = APIRouter()
+    prov = provider or TwilioProvider(ctx.settings.twilio_auth_token or "")
+
+    async def form_of(request: Request) -> dict[str, str] | None:
+        if (
+            request.headers.get("content-type", "").split(";")[0].strip()
+            != "application/x-www-form-urlencoded"
+        ):
+            return None
+        form = await request.form()
+        return {k: v for k, v in form.items() if isinstance(v, str)}
+
+    @router.post("/webhooks/twilio/sms", include_in_schema=False)
+    async def inbound(request: Request) -> Response:
+        params = await form_of(request)
+        if params is None:
+            return Response(status_code=400)
+        if not prov.verify(public_url_of(ctx, request), params, request.headers):
+            return Response(status_code=403)
+        try:
+            phone, sid, text, attachments = prov.parse_inbound(params)
+        except ValueError:
+            return Response(status_code=400)
+        word = keyword(text)
+        if word == "stop":
+            set_consent(ctx, phone, ContactStatus.OPTED_OUT)
+            return _reply(prov, [_("You will get no more messages from us. Reply START to come back.")])
+        if word == "start":
+            set_consent(ctx, phone, ContactStatus.ACTIVE)
+            return _reply(prov, [_("Welcome back. Reply MENU for the menu.")])
+        if word == "help":
+            return _reply(
+                prov,
+                [
+                    _(
+                        "Shenbao: report a hardship or check your case. Reply MENU for the menu, "
+                        "TD to stop. Hotline 12317."
+                    )
+                ],
+            )
+        msg = InboundMessage(
+            channel=CHANNEL,
+            user_key=phone,
+            external_id=sid,
+            text=text,
+            received_at=ctx.now(),
+            attachments=attachments,
+        )
+        handled = await asyncio.to_thread(_handle, ctx, msg)
+        if handled is None:
+            return Response(status_code=503)  # G1: Twilio retries a failed webhook
+        return _reply(prov, [] if _opted_out(ctx, phone) else handled)
+
+    @router.post("/webhooks/twilio/status", include_in_schema=False)
+    async def status(request: Request) -> Response:
+        params = await form_of(request)
+        if params is None:
+            return Response(status_code=400)
+        if not prov.verify(public_url_of(ctx, request), params, request.headers):
+            return Response(status_code=403)
+        try:
+            update = prov.parse_status(params, request.query_params)
+        except ValueError:
+            return Response(status_code=400)
+        apply_status(ctx, update)
+        return Response(status_code=204)
+
+    return router
+
+
+def _handle(ctx: BotContext, msg: InboundMessage) -> list[str] | None:
+    """Hand off with inline replies; the texts to answer in TwiML (split to <= 8 segments each)."""
+    try:
+        with ctx.sessions() as db:
+            handled = ctx.handle(db, msg, inline=True)
+            if handled.duplicate:  # S3: the same answer again
+                texts = [with_choices(r.text, list(r.choices)) for r in handled.replies]
+                return [p for text in texts for p in smstext.split(text)]
+            if _opted_out(ctx, msg.user_key):
+                return []  # rows stay pending; the dispatcher fails them without sending (S6)
+            rows = outbox.claim_inline(db, handled.outbox_ids, now=ctx.now())
+            out: list[str] = []
+            for row in rows:
+                parts = smstext.split(with_choices(row.body, list((row.extra or {}).get("choices") or [])))
+                row.segments = sum(smstext.segments(p) for p in parts)
+                out.extend(parts)
+            db.commit()
+            return out
+    except Exception:  # noqa: BLE001 - "database is locked" or worse: an error so Twilio retries (G1)
+        log.exception("sms inbound could not be handled")
+        return None
+
+
+def _reply(provider: SmsProvider, texts: list[str]) -> Response:
+    body, media_type = provider.render_reply(texts)
+    return Response(content=body, media_type=media_type)
+
+
+def apply_status(ctx: BotContext, update: StatusUpdate) -> None:
+    """Record a delivery status; duplicates and late arrivals never move a row backwards (S8)."""
+    with ctx.sessions() as db:
+        row = db.scalar(select(Outbox).where(Outbox.provider_id == update.provider_id))
+        if row is None and update.outbox_id is not None:
+            row = db.get(Outbox, update.outbox_id)
+            if row is not None:  # G2: the provider has it although we never recorded its id
+                extra = dict(row.extra or {})
+                extra["provider_ids"] = [*extra.get("provider_ids", []), update.provider_id]
+                extra["parts_sent"] = max(int(extra.get("parts_sent", 0)), update.part + 1)
+                row.extra = extra
+                row.provider_id = row.provider_id or update.provider_id
+        if row is None:
+            return
+        rank = STATUS_RANK.get(update.status, -1)
+        if rank >= STATUS_RANK.get(row.provider_status or "", -1):
+            row.provider_status = update.status
+        if (
+            row.status in ("pending", "sending")
+            and rank >= STATUS_RANK["sent"]
+            and update.status not in ("failed", "undelivered", "canceled")
+        ):
+            row.status = OutboxStatus.SENT
+            row.sent_at = row.sent_at or ctx.now()
+            row.claimed_until = None
+        if update.error_code in PERMANENT_CODES and PERMANENT_CODES[update.error_code] is not None:
+            outbox.set_contact_status(
+                db, channel=CHANNEL, address=row.to, contact_id=row.contact_id, status=ContactStatus.OPTED_OUT
+            )
+        db.commit()
+
+
+def make_sender(ctx: BotContext) -> TwilioSender | None:
+    s = ctx.settings
+    if not (s.twilio_account_sid and s.twilio_auth_token and s.twilio_from):
+        return None
+    http: Any = ctx.extras.get("twilio_http_client")
+    return TwilioSender(
+        account_sid=s.twilio_account_sid,
+        auth_token=s.twilio_auth_token,
+        from_number=s.twilio_from,
+        public_url=s.public_url,
+        http_client=http,
+    )

@@ -1,0 +1,88 @@
+"""SMS text rules: GSM-7 or UCS-2 segment counting, at most 8 segments per message, no URLs.
+
+SMS is paid per segment. A message of GSM-7 characters fits 160 in one segment, 153 per part when
+concatenated; anything else (Chinese) is UCS-2: 70 in one, 67 per part. Characters outside the Basic
+Multilingual Plane (most emoji) take two UCS-2 code units.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+GSM7_BASIC = (
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENDED = "^{}\\[~]|€\f"
+_GSM7 = frozenset(GSM7_BASIC)
+_GSM7_EXT = frozenset(GSM7_EXTENDED)
+MAX_SEGMENTS = 8
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+
+
+def is_gsm7(text: str) -> bool:
+    return all(ch in _GSM7 or ch in _GSM7_EXT for ch in text)
+
+
+def units(text: str) -> int:
+    """Length in the encoding's units: septets for GSM-7 (extension chars count 2), UTF-16 units otherwise."""
+    if is_gsm7(text):
+        return sum(2 if ch in _GSM7_EXT else 1 for ch in text)
+    return len(text.encode("utf-16-le")) // 2
+
+
+def segments(text: str) -> int:
+    """How many SMS segments `text` costs (0 for an empty text)."""
+    n = units(text)
+    if n == 0:
+        return 0
+    single, part = (160, 153) if is_gsm7(text) else (70, 67)
+    return 1 if n <= single else -(-n // part)
+
+
+def strip_urls(text: str) -> str:
+    """SMS carries no links (carriers filter them and elderly users are told never to tap them)."""
+    return re.sub(r"[ \t]{2,}", " ", _URL.sub("", text)).strip()
+
+
+def split(text: str, max_segments: int = MAX_SEGMENTS) -> list[str]:
+    """Split a long text into messages of at most `max_segments` segments each, at line ends if possible."""
+    text = strip_urls(text)
+    if segments(text) <= max_segments:
+        return [text] if text else []
+    gsm = is_gsm7(text)
+    budget = (153 if gsm else 67) * max_segments - 8  # room for a "(1/3)" marker
+    parts: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        if units(current + line) > budget and units(line) <= budget and current:
+            parts.append(current)  # a line that fits a part of its own is not broken
+            current = ""
+        while units(current + line) > budget:
+            head, line = _cut(line, budget - units(current))
+            parts.append(current + head)
+            current = ""
+        current += line
+    if current:
+        parts.append(current)
+    parts = [p.strip() for p in parts if p.strip()]
+    total = len(parts)
+    return [f"({i}/{total}) {p}" for i, p in enumerate(parts, 1)]
+
+
+def _cut(line: str, budget: int) -> tuple[str, str]:
+    """The longest head of `line` within `budget` units, never splitting a surrogate pair."""
+    used = 0
+    for i, ch in enumerate(line):
+        used += units(ch)
+        if used > budget:
+            return line[:i], line[i:]
+    return line, ""
+
+
+def with_choices(body: str, choices: Sequence[str]) -> str:
+    """Numbered choices written under the text, for channels without keyboards (SMS, WeChat)."""
+    missing = [c for c in choices if c not in body]
+    lines = [c if c[:1].isdigit() else f"{i}. {c}" for i, c in enumerate(missing, 1)]
+    return "\n".join([body, *lines]) if lines else body

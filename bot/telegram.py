@@ -1,0 +1,398 @@
+"""Telegram: the webhook (secret token, Update JSON), the outbox Sender (PTB's Bot on a request object
+that tests replace at the HTTP boundary), and long polling for running without a public URL.
+
+Telegram is answered 200 once the update is stored; a failure while handling it is dead-lettered here,
+never thrown back (Telegram would re-deliver and block later updates of the bot).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import select
+from telegram import Bot, KeyboardButton, Message, ReplyKeyboardMarkup, Update
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
+from telegram.error import RetryAfter as TgRetryAfter
+from telegram.request import BaseRequest, HTTPXRequest
+
+from bot import outbox
+from bot.context import BotContext, dead_letter
+from bot.dispatcher import PermanentFailure, RetryAfter, TransientFailure
+from bot.outbox import Claimed
+from cases.models import Channel, ContactStatus, InboundStatus
+from cases.models import InboundMessage as InboundRow
+from conversations.messages import Attachment, InboundMessage
+
+log = logging.getLogger(__name__)
+
+CHANNEL = Channel.TELEGRAM.value
+MAX_TEXT = 4096  # UTF-16 code units per message
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+PER_CHAT = timedelta(seconds=1)
+OVERALL = timedelta(seconds=1 / 30)
+IMAGE_MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"RIFF", "image/webp"))
+
+
+def make_bot(ctx: BotContext, request: BaseRequest | None = None) -> Bot:
+    """PTB's Bot on SHENBAO_TELEGRAM_API_URL; `request` (or extras['telegram_request']) is the HTTP seam."""
+    token = ctx.settings.telegram_bot_token or ""
+    req = request or ctx.extras.get("telegram_request") or HTTPXRequest(connection_pool_size=16)
+    base = ctx.settings.telegram_api_url.rstrip("/")
+    return Bot(
+        token,
+        base_url=f"{base}/bot",
+        base_file_url=f"{base}/file/bot",
+        request=req,
+        get_updates_request=ctx.extras.get("telegram_request") or HTTPXRequest(read_timeout=40),
+    )
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split at line ends (else hard) so each part is at most `limit` UTF-16 units."""
+
+    def size(s: str) -> int:
+        return len(s.encode("utf-16-le")) // 2
+
+    if size(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while size(line) > limit:
+            cut = limit
+            while size(line[:cut]) > limit:
+                cut -= 1
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:cut])
+            line = line[cut:]
+        if size(current + line) > limit:
+            parts.append(current)
+            current = ""
+        current += line
+    if current:
+        parts.append(current)
+    return [p for p in parts if p]
+
+
+def keyboard(choices: list[str]) -> ReplyKeyboardMarkup | None:
+    """Numbered choices as a reply keyboard, one button a row (big targets for old eyes)."""
+    if not choices:
+        return None
+    rows = [[KeyboardButton(c if c[:1].isdigit() else f"{i}. {c}")] for i, c in enumerate(choices, 1)]
+    return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
+
+
+class TelegramSender:
+    """Sends outbox rows through the Bot API; 403 blocked -> unreachable, 429 -> retry_after honoured."""
+
+    channel = CHANNEL
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    def parts(self, row: Claimed) -> list[str]:
+        return split_text(row.body)
+
+    def rate_keys(self, row: Claimed) -> list[tuple[str, timedelta]]:
+        return [(f"rate:telegram:chat:{row.to}", PER_CHAT), ("rate:telegram:all", OVERALL)]
+
+    async def send(self, row: Claimed, text: str, index: int) -> str:
+        last = index == len(self.parts(row)) - 1
+        markup = keyboard(list(row.extra.get("choices") or [])) if last else None
+        try:
+            message = await self.bot.send_message(
+                chat_id=int(row.to) if row.to.lstrip("-").isdigit() else row.to,
+                text=text,
+                reply_markup=markup,
+            )
+        except Forbidden as exc:
+            raise PermanentFailure(
+                f"telegram 403: {exc.message}", contact_status=ContactStatus.UNREACHABLE
+            ) from exc
+        except TgRetryAfter as exc:
+            after = exc.retry_after
+            seconds = after.total_seconds() if isinstance(after, timedelta) else float(after)
+            raise RetryAfter(seconds, "telegram 429") from exc
+        except BadRequest as exc:
+            raise PermanentFailure(f"telegram 400: {exc.message}") from exc
+        except (TimedOut, NetworkError) as exc:
+            raise TransientFailure(f"telegram network: {exc.message}", uncertain=True) from exc
+        except TelegramError as exc:
+            raise TransientFailure(f"telegram: {exc.message}") from exc
+        return f"{message.chat_id}:{message.message_id}"
+
+    async def lookup(self, row: Claimed) -> str | None:
+        return None  # the Bot API cannot list sent messages; an uncertain send is sent again
+
+
+# --- inbound -----------------------------------------------------------------------------------
+
+
+def sniff_image(data: bytes) -> str | None:
+    for magic, content_type in IMAGE_MAGIC:
+        if data.startswith(magic) and (content_type != "image/webp" or data[8:12] == b"WEBP"):
+            return content_type
+    return None
+
+
+async def fetch_photo(bot: Bot, message: Message) -> Attachment:
+    """The largest PhotoSize, fetched whole and checked (an image, at most 10 MB); file_id kept either way."""
+    largest = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
+    base = Attachment(
+        kind="photo", content_type="image/jpeg", file_id=largest.file_id, size=largest.file_size
+    )
+    if largest.file_size and largest.file_size > MAX_PHOTO_BYTES:
+        return Attachment(
+            kind="photo",
+            content_type="image/jpeg",
+            file_id=largest.file_id,
+            size=largest.file_size,
+            meta={"rejected": "too large"},
+        )
+    try:
+        file = await bot.get_file(largest.file_id)
+        data = bytes(await file.download_as_bytearray())
+    except TelegramError as exc:
+        log.warning("telegram photo fetch failed: %s", type(exc).__name__)
+        return Attachment(
+            kind="photo",
+            content_type=base.content_type,
+            file_id=largest.file_id,
+            size=largest.file_size,
+            meta={"fetch_error": type(exc).__name__},
+        )
+    content_type = sniff_image(data)
+    if content_type is None or len(data) > MAX_PHOTO_BYTES:
+        return Attachment(
+            kind="photo",
+            content_type="application/octet-stream",
+            file_id=largest.file_id,
+            size=len(data),
+            meta={"rejected": "not an image" if content_type is None else "too large"},
+        )
+    return Attachment(
+        kind="photo",
+        content_type=content_type,
+        data=data,
+        file_id=largest.file_id,
+        size=len(data),
+        meta={"width": largest.width, "height": largest.height},
+    )
+
+
+def to_inbound(update: Update, ctx: BotContext) -> InboundMessage | None:
+    """The one InboundMessage of an update, or None for updates that carry nothing to answer."""
+    now = ctx.now()
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    user = update.effective_user
+    name = user.full_name if user else None
+    msg = update.message or update.edited_message
+    if update.callback_query is not None:
+        query = update.callback_query
+        ext = f"{update.update_id}:cb:{query.id}"
+        return InboundMessage(
+            channel=CHANNEL,
+            user_key=str(chat.id),
+            external_id=ext,
+            text=query.data or "",
+            received_at=now,
+            display_name=name,
+            raw={"kind": "callback_query"},
+        )
+    if msg is None:
+        return None
+    kind = "edited_message" if update.edited_message is not None else "message"
+    text = msg.text or msg.caption
+    attachments: list[Attachment] = []
+    if msg.photo:
+        attachments.append(
+            Attachment(
+                kind="photo",
+                content_type="image/jpeg",
+                file_id=max(msg.photo, key=lambda p: p.width * p.height).file_id,
+            )
+        )
+    if msg.voice:
+        attachments.append(
+            Attachment(
+                kind="voice",
+                content_type=msg.voice.mime_type or "audio/ogg",
+                file_id=msg.voice.file_id,
+                size=msg.voice.file_size,
+                meta={
+                    "duration": int(msg.voice.duration.total_seconds())
+                    if isinstance(msg.voice.duration, timedelta)
+                    else msg.voice.duration
+                },
+            )
+        )
+    if msg.location:
+        attachments.append(
+            Attachment(
+                kind="location",
+                content_type="application/geo",
+                meta={"lat": msg.location.latitude, "lon": msg.location.longitude},
+            )
+        )
+    if msg.contact and msg.contact.phone_number:
+        attachments.append(
+            Attachment(kind="contact", content_type="text/vcard", meta={"phone": msg.contact.phone_number})
+        )
+    return InboundMessage(
+        channel=CHANNEL,
+        user_key=str(chat.id),
+        external_id=f"{update.update_id}:{msg.message_id}",
+        text=text,
+        received_at=now,
+        attachments=tuple(attachments),
+        display_name=name,
+        raw={"kind": kind, "update_id": update.update_id},
+    )
+
+
+def kicked(update: Update) -> str | None:
+    """The chat id of a user who blocked the bot (my_chat_member -> kicked)."""
+    member = update.my_chat_member
+    if member is not None and member.new_chat_member.status == "kicked":
+        return str(member.chat.id)
+    return None
+
+
+async def take_update(ctx: BotContext, bot: Bot, data: dict[str, Any]) -> None:
+    """Store one Update and handle it (webhook and polling); failures after storing are dead-lettered."""
+    update = Update.de_json(data, bot)
+    blocked = kicked(update)
+    if blocked is not None:
+        with ctx.sessions() as db:
+            outbox.set_contact_status(db, channel=CHANNEL, address=blocked, status=ContactStatus.UNREACHABLE)
+            db.commit()
+        return
+    msg = to_inbound(update, ctx)
+    if msg is None:
+        return
+    if any(a.kind == "photo" for a in msg.attachments) and (update.message or update.edited_message):
+        source = update.message or update.edited_message
+        assert source is not None
+        photo = await fetch_photo(bot, source)
+        rest = tuple(a for a in msg.attachments if a.kind != "photo")
+        msg = InboundMessage(
+            channel=msg.channel,
+            user_key=msg.user_key,
+            external_id=msg.external_id,
+            text=msg.text,
+            received_at=msg.received_at,
+            attachments=(photo, *rest),
+            display_name=msg.display_name,
+            raw=msg.raw,
+        )
+    with ctx.sessions() as db:
+        inbound_id, duplicate = ctx.record(db, msg)
+    if duplicate:
+        return
+    await asyncio.to_thread(drain, ctx, msg.user_key, {inbound_id: msg})
+
+
+def _update_order(row: InboundRow) -> tuple[int, int]:
+    head = row.external_id.split(":", 1)[0]
+    return (int(head) if head.lstrip("-").isdigit() else 0, row.id)
+
+
+def drain(ctx: BotContext, user_key: str, known: dict[int, InboundMessage] | None = None) -> None:
+    """Handle this chat's stored, unhandled updates in update_id order (T3); each failure dead-lettered."""
+    with ctx.sessions() as db:
+        rows = list(
+            db.scalars(
+                select(InboundRow).where(
+                    InboundRow.channel == CHANNEL,
+                    InboundRow.user_key == user_key,
+                    InboundRow.status == InboundStatus.RECEIVED,
+                )
+            )
+        )
+    for row in sorted(rows, key=_update_order):
+        try:
+            with ctx.sessions() as db:
+                ctx.process(db, row.id, (known or {}).get(row.id))
+        except Exception as exc:  # noqa: BLE001 - Telegram still gets its 200 (T4)
+            log.exception("telegram update %s failed; dead-lettered", row.id)
+            dead_letter(ctx, row.id, exc)
+
+
+def telegram_router(ctx: BotContext) -> APIRouter:
+    """`POST /webhooks/telegram`: secret header (constant time), JSON Update, 200 once stored."""
+    router = APIRouter()
+    secret = (ctx.settings.telegram_secret_token or "").encode()
+    bot = make_bot(ctx)
+
+    @router.post("/webhooks/telegram", include_in_schema=False)
+    async def webhook(request: Request) -> Response:
+        given = request.headers.get("x-telegram-bot-api-secret-token", "").encode()
+        if not secret or not hmac.compare_digest(given, secret):
+            return Response(status_code=403)
+        if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+            return Response(status_code=400)
+        try:
+            data = json.loads(await request.body())
+            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+                raise ValueError("no update_id")
+            Update.de_json(dict(data), bot)
+        except (ValueError, TypeError, KeyError, TelegramError):
+            return Response(status_code=400)
+        try:
+            await take_update(ctx, bot, data)
+        except Exception:  # noqa: BLE001 - stored or not, never a 5xx loop with Telegram
+            log.exception("telegram update could not be taken")
+            return Response(status_code=500) if not _stored(ctx, data) else Response(status_code=200)
+        return Response(status_code=200)
+
+    return router
+
+
+def _stored(ctx: BotContext, data: dict[str, Any]) -> bool:
+    """Whether an update reached the database (then Telegram gets 200 whatever happened next)."""
+    prefix = f"{data.get('update_id')}:"
+    with ctx.sessions() as db:
+        return (
+            db.scalar(
+                select(InboundRow.id).where(
+                    InboundRow.channel == CHANNEL, InboundRow.external_id.like(prefix + "%")
+                )
+            )
+            is not None
+        )
+
+
+async def poll(ctx: BotContext, *, stop: asyncio.Event | None = None, wait: int = 30) -> None:
+    """`shenbao telegram-polling`: getUpdates in a loop (the webhook is removed first)."""
+    bot = make_bot(ctx)
+    await bot.initialize()
+    await bot.delete_webhook()
+    offset: int | None = None
+    while stop is None or not stop.is_set():
+        try:
+            updates = await bot.get_updates(
+                offset=offset,
+                timeout=wait,
+                allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"],
+            )
+        except TelegramError as exc:
+            log.warning("getUpdates failed: %s", exc)
+            await asyncio.sleep(3)
+            continue
+        for update in updates:
+            offset = update.update_id + 1
+            try:
+                await take_update(ctx, bot, update.to_dict())
+            except Exception:  # noqa: BLE001
+                log.exception("update %s failed", update.update_id)
+    await bot.shutdown()

@@ -1,0 +1,114 @@
+"""The browser simulator: `POST /webhooks/web` (JSON) and a phone-sized chat page at `/`, no account.
+
+The page keeps a random session id in localStorage (the user key) and a fresh id per message (the
+external id), so a resend after a network hiccup is recognised as the same message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from bot import outbox
+from bot.context import BotContext, pending_for
+from bot.i18n import _
+from cases.models import Channel, Outbox
+from conversations.messages import InboundMessage
+
+CHANNEL = Channel.WEB.value
+_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+PAGE = Path(__file__).parent / "static" / "simulator.html"
+
+
+def render_page(locale: str | None = None) -> str:
+    """The simulator page with its few words translated."""
+    words = {
+        "title": _("Shenbao hardship report", locale),
+        "subtitle": _("Try it here: no account needed", locale),
+        "placeholder": _("Type here, or tap a numbered choice", locale),
+        "send": _("Send", locale),
+        "retry": _("The network is busy. Please send again.", locale),
+        "hello": _("Hello", locale),
+    }
+    html = PAGE.read_text(encoding="utf-8")
+    for key, value in words.items():
+        html = html.replace(f"@@{key}@@", escape(value))
+    return html
+
+
+def _reply_json(rows: list[Outbox]) -> list[dict[str, Any]]:
+    return [{"text": r.body, "choices": list((r.extra or {}).get("choices") or [])} for r in rows]
+
+
+def web_router(ctx: BotContext) -> APIRouter:
+    """`GET /` (the page), `POST /webhooks/web` (one message), `GET /webhooks/web/poll` (notifications)."""
+    router = APIRouter()
+
+    @router.get("/", include_in_schema=False)
+    async def page() -> HTMLResponse:
+        return HTMLResponse(render_page(ctx.settings.locale))
+
+    @router.post("/webhooks/web", include_in_schema=False)
+    async def message(request: Request) -> Response:
+        try:
+            data = await request.json()
+        except ValueError:
+            return Response(status_code=400)
+        if not isinstance(data, dict):
+            return Response(status_code=400)
+        session, msg_id, text = data.get("session"), data.get("id"), data.get("text")
+        if not (
+            isinstance(session, str)
+            and _ID.match(session)
+            and isinstance(msg_id, str)
+            and _ID.match(msg_id)
+            and isinstance(text, str)
+            and len(text) <= 4000
+        ):
+            return Response(status_code=400)
+        msg = InboundMessage(
+            channel=CHANNEL, user_key=session, external_id=msg_id, text=text, received_at=ctx.now()
+        )
+        replies = await asyncio.to_thread(_handle, ctx, msg)
+        if replies is None:
+            return JSONResponse({"error": "busy, try again"}, status_code=503)
+        return JSONResponse({"replies": replies})
+
+    @router.get("/webhooks/web/poll", include_in_schema=False)
+    async def poll(session: str = "") -> Response:
+        if not _ID.match(session):
+            return Response(status_code=400)
+        return JSONResponse({"replies": await asyncio.to_thread(_pending, ctx, session)})
+
+    return router
+
+
+def _handle(ctx: BotContext, msg: InboundMessage) -> list[dict[str, Any]] | None:
+    try:
+        with ctx.sessions() as db:
+            handled = ctx.handle(db, msg, inline=True)
+            if handled.duplicate:
+                return [
+                    {"text": getattr(r, "text", str(r)), "choices": list(getattr(r, "choices", ()))}
+                    for r in handled.replies
+                ]
+            rows = outbox.claim_inline(db, handled.outbox_ids, now=ctx.now())
+            return _reply_json(rows) + _pending(ctx, msg.user_key)
+    except Exception:  # noqa: BLE001 - the page retries with the same message id
+        import logging
+
+        logging.getLogger(__name__).exception("web message could not be handled")
+        return None
+
+
+def _pending(ctx: BotContext, session: str) -> list[dict[str, Any]]:
+    """Notifications waiting for this browser (case opened, status changed ...), taken inline."""
+    with ctx.sessions() as db:
+        ids = [r.id for r in pending_for(db, channel=CHANNEL, user_key=session)]
+        return _reply_json(outbox.claim_inline(db, ids, now=ctx.now())) if ids else []

@@ -1,0 +1,198 @@
+"""Export monitored households with the annex 2 codes, to CSV or XLSX, for entry into the national system.
+
+Columns follow annex 2 (Hunan opinions 附件2 and the 指标解释 of 附件6): A3 category, A23-A26 (是/否),
+A27/A27a codes, A28-A38 income figures of the latest home visit, A39-A52 measures as sub-codes.
+ID and phone numbers are masked unless the caller asks for them unmasked (and audits that).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from openpyxl import Workbook
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
+
+from cases.clock import BEIJING
+from cases.codes import MEASURES
+from cases.crypto import Vault, mask_id, mask_phone
+from cases.models import Area, Case, CaseStatus, HomeVisit, Household, Measure
+
+EXPORT_STATUSES = (
+    CaseStatus.MONITORED,
+    CaseStatus.ELIM_PROPOSED,
+    CaseStatus.ELIM_VERIFIED,
+    CaseStatus.ELIM_NOTICE,
+    CaseStatus.ELIM_TOWNSHIP,
+    CaseStatus.ELIM_COUNTY,
+)
+CATEGORY_NAMES = {1: "脱贫不稳定户", 2: "边缘易致贫户", 3: "突发严重困难户"}
+INCOME_FIELDS = (
+    ("A28 工资性收入", "a28_wages"),
+    ("A29 生产经营性收入", "a29_business_income"),
+    ("A30 财产性收入", "a30_property_income"),
+    ("A31 转移性收入", "a31_transfer_income"),
+    ("A32 生产经营性支出", "a32_business_expenses"),
+    ("A33 家庭纯收入", "a33_net_income"),
+    ("A34 家庭人均纯收入", "a34_per_capita"),
+    ("A35 理赔收入", "a35_insurance_payouts"),
+    ("A36 合规自付支出", "a36_compliant_spending"),
+    ("A37 纳入监测对象的收入参考范围", "a37_adjusted_income"),
+    ("A38 纳入监测对象的人均收入参考范围", "a38_adjusted_per_capita"),
+)
+GUARANTEE_FIELDS = (
+    ("A23 住房安全问题", "a23_housing_unsafe"),
+    ("A24 适龄儿童少年失学辍学", "a24_child_out_of_school"),
+    ("A25 饮水安全问题", "a25_water_unsafe"),
+    ("A26 未参加基本医疗保险", "a26_no_medical_insurance"),
+)
+HEADER: tuple[str, ...] = (
+    "编号",
+    "县",
+    "乡镇",
+    "村",
+    "村民小组",
+    "户主姓名",
+    "身份证号码",
+    "联系电话",
+    "家庭人口数",
+    "A3 监测对象类型",
+    "A4 脱贫户",
+    "纳入监测时间",
+    "状态",
+    *(name for name, _ in GUARANTEE_FIELDS),
+    "A27 风险类型",
+    "A27 其他（文字备注）",
+    "A27a 因自然灾害",
+    *(name for name, _ in INCOME_FIELDS),
+    *(f"{code} {m.name}" for code, m in sorted(MEASURES.items())),
+)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    header: tuple[str, ...]
+    rows: list[list[str | int | Decimal | None]]
+
+
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else ("是" if value else "否")
+
+
+def monitored_rows(
+    *, db: Session, vault: Vault, where: ColumnElement[bool] | None = None, unmasked: bool = False
+) -> ExportResult:
+    """One row per monitored household (cases in EXPORT_STATUSES), filtered by `where` on Case."""
+    query = select(Case).where(Case.status.in_([str(s) for s in EXPORT_STATUSES]))
+    if where is not None:
+        query = query.where(where)
+    cases = list(db.scalars(query.order_by(Case.area_code, Case.id)))
+    ids = [c.id for c in cases]
+    households = {
+        h.id: h
+        for h in db.scalars(select(Household).where(Household.id.in_({c.household_id for c in cases})))
+    }
+    visits: dict[int, HomeVisit] = {}
+    for found in db.scalars(select(HomeVisit).where(HomeVisit.case_id.in_(ids)).order_by(HomeVisit.id)):
+        visits[found.case_id] = found  # the latest visit wins
+    measures: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for m in db.scalars(select(Measure).where(Measure.case_id.in_(ids)).order_by(Measure.id)):
+        measures[m.case_id][m.code].append(m.sub_code or "01")
+    names = _ancestor_names(db, {c.area_code for c in cases})
+    rows: list[list[str | int | Decimal | None]] = []
+    for case in cases:
+        household = households[case.household_id]
+        visit = visits.get(case.id)
+        county, town, village = names.get(case.area_code, ("", "", ""))
+        id_number = vault.decrypt(household.id_number_enc) if household.id_number_enc else None
+        phone = vault.decrypt(household.phone_enc) if household.phone_enc else None
+        row: list[str | int | Decimal | None] = [
+            case.number,
+            county,
+            town,
+            village,
+            household.group_name or "",
+            household.head_name,
+            (id_number or "") if unmasked else mask_id(id_number),
+            (phone or "") if unmasked else mask_phone(phone),
+            visit.household_size if visit else household.size,
+            CATEGORY_NAMES.get(case.category or 0, ""),
+            _yes_no(household.formerly_poor),
+            case.monitored_at.astimezone(BEIJING).date().isoformat() if case.monitored_at else "",
+            str(case.status),
+        ]
+        row += [_yes_no(getattr(visit, attr)) if visit else "" for _, attr in GUARANTEE_FIELDS]
+        row += [
+            ",".join(visit.a27_risks if visit else case.risks),
+            (visit.a27_other or "") if visit else "",
+            ",".join(visit.a27a_disasters) if visit else "",
+        ]
+        row += [getattr(visit, attr) if visit else None for _, attr in INCOME_FIELDS]
+        row += [",".join(sorted(set(measures[case.id].get(code, [])))) for code in sorted(MEASURES)]
+        rows.append(row)
+    return ExportResult(HEADER, rows)
+
+
+def _ancestor_names(db: Session, village_codes: Iterable[str]) -> dict[str, tuple[str, str, str]]:
+    """(county, township, village) names for each village code."""
+    villages = list(db.scalars(select(Area).where(Area.code.in_(set(village_codes)))))
+    parents = {
+        a.code: a
+        for a in db.scalars(
+            select(Area).where(Area.code.in_({v.parent_code for v in villages if v.parent_code}))
+        )
+    }
+    grand = {
+        a.code: a
+        for a in db.scalars(
+            select(Area).where(Area.code.in_({t.parent_code for t in parents.values() if t.parent_code}))
+        )
+    }
+    out: dict[str, tuple[str, str, str]] = {}
+    for v in villages:
+        town = parents.get(v.parent_code or "")
+        county = grand.get(town.parent_code or "") if town else None
+        out[v.code] = (county.name if county else "", town.name if town else "", v.name)
+    return out
+
+
+def _cell(value: str | int | Decimal | None) -> str:
+    return "" if value is None else str(value)
+
+
+def to_csv(result: ExportResult) -> bytes:
+    """UTF-8 with BOM so that spreadsheet programs open the Chinese header correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(result.header)
+    writer.writerows([_cell(v) for v in row] for row in result.rows)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(result: ExportResult) -> bytes:
+    """One sheet; ID and phone numbers as text (never as numbers that lose digits)."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "监测对象"
+    sheet.append(list(result.header))
+    for row in result.rows:
+        sheet.append(
+            [v if isinstance(v, (int, Decimal)) and not isinstance(v, bool) else _cell(v) for v in row]
+        )
+    for column in ("G", "H"):
+        for cell in sheet[column]:
+            cell.number_format = "@"
+    sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def header_index(name: str, header: Sequence[str] = HEADER) -> int:
+    return list(header).index(name)

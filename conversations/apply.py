@@ -1,0 +1,338 @@
+"""Applying the engine's commands through `cases`, inside the service's transaction (flush, never commit).
+
+Each command runs in a savepoint: a refusal by the case store (IntakeError) rolls back only that
+command and comes back to the engine as `Result(ok=False, reason=...)`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from cases import audit, intake
+from cases.crypto import Vault, mask_name, mask_phone
+from cases.errors import CaseError
+from cases.events import add_event
+from cases.models import (
+    OPEN_STATUSES,
+    Attachment,
+    BindingCode,
+    Case,
+    CaseStatus,
+    Channel,
+    Contact,
+    Household,
+    LookupAttempt,
+    Report,
+    ReporterKind,
+    Staff,
+    Task,
+    TaskStatus,
+)
+from cases.notify import Notifier
+from conversations.commands import (
+    AddAttachment,
+    AddSupplement,
+    BindStaff,
+    CaseView,
+    Command,
+    DeclineSignature,
+    FindCase,
+    LinkContact,
+    QueryStatus,
+    RequestCallback,
+    Result,
+    SignAuthorization,
+    SubmitReport,
+    Withdraw,
+)
+from conversations.messages import InboundMessage
+
+ALLOWED_TYPES = {
+    "photo": ("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif", "image/gif"),
+    "voice": ("audio/ogg", "audio/amr", "audio/mpeg", "audio/mp4", "audio/aac", "audio/wav", "audio/x-wav",
+              "audio/silk", "audio/speex"),
+    "document": ("application/pdf", "image/jpeg", "image/png"),
+}
+
+
+TOLD_IN_DIALOGUE = frozenset({"case_opened"})  # household events the dialogue's own reply already tells
+
+
+@dataclass
+class SenderAwareNotifier:
+    """Passes notifications on, except a household event the sender is being told in the dialogue when
+    the sender is that household's only contact (no second "your report is received" message)."""
+
+    inner: Notifier
+    sender: Contact
+
+    def notify_staff(self, db: Session, *, staff_id: int, event: str, params: dict[str, Any]) -> None:
+        self.inner.notify_staff(db, staff_id=staff_id, event=event, params=params)
+
+    def notify_household(self, db: Session, *, household_id: int, event: str, params: dict[str, Any]) -> None:
+        if event in TOLD_IN_DIALOGUE and self.sender.household_id == household_id:
+            others = db.scalar(select(func.count()).select_from(Contact).where(
+                Contact.household_id == household_id, Contact.id != self.sender.id))
+            if not others:
+                return
+        self.inner.notify_household(db, household_id=household_id, event=event, params=params)
+
+
+@dataclass
+class Applier:
+    """Everything a command needs: the transaction, the contact and the message it came with."""
+
+    db: Session
+    vault: Vault
+    notifier: Notifier
+    contact: Contact
+    message: InboundMessage
+    now: datetime
+    lookup_limit: int = 5
+    lookup_window: timedelta = timedelta(hours=1)
+    max_attachment_bytes: int = 20 * 1024 * 1024
+    callback_due: timedelta = timedelta(days=1)
+
+    @property
+    def channel(self) -> Channel:
+        return Channel(self.message.channel)
+
+    @property
+    def actor(self) -> str:
+        return f"household via {self.message.channel}"
+
+    def __call__(self, command: Command) -> Result:
+        handler = getattr(self, "_" + type(command).__name__)
+        try:
+            with self.db.begin_nested():
+                result: Result = handler(command)
+                return result
+        except CaseError as exc:
+            return Result(ok=False, reason=exc.reason)
+
+    # --- helpers ---------------------------------------------------------------------------------
+
+    def view(self, case: Case) -> CaseView:
+        s = intake.status_summary(self.db, case, vault=self.vault)
+        household = self.db.get(Household, case.household_id)
+        return CaseView(
+            number=s.case_number, status=s.status, steps_done=s.steps_done, next_step=s.next_step,
+            opened_on=s.opened_on, updated_on=s.updated_on, notice_start=s.notice_start,
+            notice_end=s.notice_end, open_objections=s.open_objections, cadre_name=s.cadre_name,
+            cadre_phone_masked=s.cadre_phone_masked,
+            pending_signers_masked=list(s.pending_signers_masked), refused_reason=s.refused_reason,
+            head_name_masked=mask_name(household.head_name if household else None),
+        )
+
+    def case(self, number: str) -> Case:
+        case = intake.find_case_by_number(db=self.db, number=number)
+        if case is None:
+            raise CaseError("not_found")
+        return case
+
+    def throttled(self, kind: str) -> int | None:
+        """Minutes to wait when this contact failed too often lately, else None."""
+        since = self.now - self.lookup_window
+        failures = self.db.execute(
+            select(func.count(), func.min(LookupAttempt.at)).where(
+                LookupAttempt.contact_id == self.contact.id, LookupAttempt.kind == kind,
+                LookupAttempt.succeeded.is_(False), LookupAttempt.at > since)
+        ).one()
+        if int(failures[0]) < self.lookup_limit:
+            return None
+        oldest: datetime = failures[1]
+        wait = oldest + self.lookup_window - self.now
+        return max(1, math.ceil(wait.total_seconds() / 60))
+
+    def attempt(self, kind: str, succeeded: bool) -> None:
+        self.db.add(LookupAttempt(contact_id=self.contact.id, kind=kind, at=self.now, succeeded=succeeded))
+        self.db.flush()
+
+    # --- commands --------------------------------------------------------------------------------
+
+    def _SubmitReport(self, cmd: SubmitReport) -> Result:  # noqa: N802 - named after the command
+        draft = intake.ReportDraft(
+            channel=self.channel, reporter_kind=ReporterKind(cmd.reporter_kind), raw_text=cmd.raw_text,
+            risks=cmd.risks, disasters=cmd.disasters, guarantees=cmd.guarantees,
+            other_risk_text=cmd.other_risk_text, urgent=cmd.urgent, parsed=cmd.parsed,
+            head_name=cmd.head_name,
+            id_number=cmd.id_number, phone=cmd.phone, household_size=cmd.household_size,
+            village_code=cmd.village_code, group_name=cmd.group_name, proxy_relation=cmd.proxy_relation,
+            proxy_name=cmd.proxy_name, proxy_phone=cmd.proxy_phone, contact_id=self.contact.id,
+        )
+        done = intake.submit_report(db=self.db, vault=self.vault, draft=draft, now=self.now,
+                                    notifier=SenderAwareNotifier(self.notifier, self.contact))
+        case = done.case
+        if cmd.attachment_ids:
+            self.db.execute(update(Attachment).where(Attachment.id.in_(cmd.attachment_ids),
+                                                     Attachment.case_id.is_(None))
+                            .values(case_id=case.id, report_id=done.report.id))
+        if cmd.signature is not None:
+            intake.sign_authorization(
+                db=self.db, vault=self.vault, case=case, signer_name=cmd.signature.signer_name,
+                signer_id_number=cmd.id_number, channel=self.channel, message_ref=self.message.external_id,
+                contact_id=self.contact.id, now=self.now, text_version=cmd.signature.text_version)
+        elif cmd.declined:
+            self._decline(case)
+        self.db.flush()
+        return Result(ok=True, case=self.view(case), joined_existing=done.joined_existing)
+
+    def _decline(self, case: Case) -> None:
+        add_event(self.db, case, action="signature_declined", now=self.now, actor_label=self.actor)
+        audit.record(db=self.db, actor=f"household:{self.message.channel}", action="authorization.decline",
+                     entity="case", entity_id=case.id, area_code=case.area_code,
+                     detail={"contact_id": self.contact.id}, now=self.now)
+
+    def _SignAuthorization(self, cmd: SignAuthorization) -> Result:  # noqa: N802
+        case = self.case(cmd.case_number)
+        proxy_report = self.db.scalar(select(Report.id).where(
+            Report.case_id == case.id, Report.contact_id == self.contact.id,
+            Report.reporter_kind == ReporterKind.PROXY).limit(1))
+        if proxy_report is not None and self.contact.household_id != case.household_id:
+            return Result(ok=False, reason="proxy_contact")
+        household = self.db.get(Household, case.household_id)
+        assert household is not None
+        name = "".join(cmd.signer_name.split())
+        member = next((m for m in household.members if m.name == name), None)
+        if member is None:
+            return Result(ok=False, reason="name_mismatch")
+        id_enc = member.id_number_enc or (household.id_number_enc if member.is_head else None)
+        intake.sign_authorization(
+            db=self.db, vault=self.vault, case=case, signer_name=name,
+            signer_id_number=self.vault.decrypt(id_enc) if id_enc else None, channel=self.channel,
+            message_ref=self.message.external_id, contact_id=self.contact.id, now=self.now,
+            text_version=cmd.text_version)
+        return Result(ok=True, case=self.view(case))
+
+    def _DeclineSignature(self, cmd: DeclineSignature) -> Result:  # noqa: N802
+        self._decline(self.case(cmd.case_number))
+        return Result(ok=True)
+
+    def _FindCase(self, cmd: FindCase) -> Result:  # noqa: N802
+        wait = self.throttled("case")
+        if wait is not None:
+            return Result(ok=False, reason="rate_limited", retry_after_minutes=wait)
+        case = intake.find_case_by_number(db=self.db, number=cmd.case_number)
+        household = self.db.get(Household, case.household_id) if case is not None else None
+        id_enc = household.id_number_enc if household is not None else None
+        id_number = self.vault.decrypt(id_enc) if id_enc else ""
+        matched = case is not None and len(id_number) >= 4 and id_number[-4:].upper() == cmd.id_last4.upper()
+        self.attempt("case", matched)
+        if not matched or case is None:
+            return Result(ok=False, reason="not_found")
+        audit.record(db=self.db, actor=f"household:{self.message.channel}", action="case.lookup",
+                     entity="case", entity_id=case.id, area_code=case.area_code,
+                     detail={"contact_id": self.contact.id, "purpose": cmd.purpose}, now=self.now)
+        return Result(ok=True, case=self.view(case))
+
+    def _QueryStatus(self, cmd: QueryStatus) -> Result:  # noqa: N802
+        case = self.case(cmd.case_number)
+        if self.contact.household_id != case.household_id:
+            return Result(ok=False, reason="not_linked")
+        return Result(ok=True, case=self.view(case))
+
+    def _Withdraw(self, cmd: Withdraw) -> Result:  # noqa: N802
+        case = self.case(cmd.case_number)
+        if case.status not in OPEN_STATUSES:
+            return Result(ok=False, reason="not_open")
+        before = str(case.status)
+        case.status = CaseStatus.WITHDRAWN
+        case.closed_at = case.updated_at = self.now
+        add_event(self.db, case, action="withdrawn", now=self.now, actor_label=self.actor,
+                  from_status=before, to_status=CaseStatus.WITHDRAWN.value, note=cmd.reason)
+        audit.record(db=self.db, actor=f"household:{self.message.channel}", action="case.withdraw",
+                     entity="case", entity_id=case.id, area_code=case.area_code,
+                     detail={"from": before, "contact_id": self.contact.id}, now=self.now)
+        assignment = intake.current_assignment(self.db, case)
+        if assignment is not None:
+            self.notifier.notify_staff(self.db, staff_id=assignment.staff_id, event="case_withdrawn",
+                                       params={"case_number": case.number})
+        self.db.flush()
+        return Result(ok=True)
+
+    def _AddSupplement(self, cmd: AddSupplement) -> Result:  # noqa: N802
+        case = self.case(cmd.case_number)
+        if case.status not in OPEN_STATUSES:
+            return Result(ok=False, reason="not_open")
+        add_event(self.db, case, action="supplement", now=self.now, actor_label=self.actor,
+                  note=cmd.text[:4000], data={"message_ref": self.message.external_id})
+        case.updated_at = self.now
+        return Result(ok=True)
+
+    def _AddAttachment(self, cmd: AddAttachment) -> Result:  # noqa: N802
+        att = self.message.attachments[cmd.index]
+        kind = att.kind
+        content_type = att.content_type.split(";")[0].strip().lower()
+        if content_type not in ALLOWED_TYPES.get(kind, ()):
+            return Result(ok=False, reason="bad_type")
+        size = len(att.data) if att.data is not None else (att.size or 0)
+        if size > self.max_attachment_bytes:
+            return Result(ok=False, reason="too_large")
+        case_id = None
+        if cmd.case_number is not None:
+            case = self.case(cmd.case_number)
+            if case.status not in OPEN_STATUSES:
+                return Result(ok=False, reason="not_open")
+            case_id = case.id
+            case.updated_at = self.now
+        row = Attachment(
+            case_id=case_id, kind=kind, content_type=content_type, size=size,
+            sha256=hashlib.sha256(att.data).hexdigest() if att.data is not None else "",
+            data=att.data, channel_file_id=att.file_id, needs_listening=kind == "voice", created_at=self.now)
+        self.db.add(row)
+        self.db.flush()
+        return Result(ok=True, attachment_id=row.id, data={"needs_listening": kind == "voice"})
+
+    def _RequestCallback(self, cmd: RequestCallback) -> Result:  # noqa: N802
+        case_id = area = None
+        if cmd.case_number:
+            case = self.case(cmd.case_number)
+            case_id, area = case.id, case.area_code
+        task = Task(
+            case_id=case_id, kind="callback", cycle=f"cb{self.contact.id}-{int(self.now.timestamp())}",
+            area_code=area, due_at=self.now + self.callback_due, status=TaskStatus.OPEN, created_at=self.now,
+            contact_id=self.contact.id,
+            detail={"phone_enc": self.vault.encrypt_optional(cmd.phone),
+                    "phone_masked": mask_phone(cmd.phone), "note": cmd.note[:500],
+                    "channel": self.message.channel},
+        )
+        self.db.add(task)
+        self.db.flush()
+        audit.record(db=self.db, actor=f"household:{self.message.channel}", action="callback.request",
+                     entity="task", entity_id=task.id, area_code=area,
+                     detail={"contact_id": self.contact.id}, now=self.now)
+        return Result(ok=True, data={"task_id": task.id})
+
+    def _LinkContact(self, cmd: LinkContact) -> Result:  # noqa: N802
+        case = self.case(cmd.case_number)
+        intake.link_contact_to_household(db=self.db, contact_id=self.contact.id,
+                                         household_id=case.household_id, now=self.now)
+        return Result(ok=True)
+
+    def _BindStaff(self, cmd: BindStaff) -> Result:  # noqa: N802
+        wait = self.throttled("binding")
+        if wait is not None:
+            return Result(ok=False, reason="rate_limited", retry_after_minutes=wait)
+        code = self.db.scalar(select(BindingCode).where(
+            BindingCode.code_hash == self.vault.lookup_hash(cmd.code), BindingCode.used_at.is_(None),
+            BindingCode.expires_at > self.now).with_for_update())
+        self.attempt("binding", code is not None)
+        if code is None:
+            return Result(ok=False, reason="not_found")
+        staff = self.db.get(Staff, code.staff_id)
+        if staff is None or not staff.active:
+            return Result(ok=False, reason="not_found")
+        code.used_at = self.now
+        self.contact.staff_id = staff.id
+        self.contact.household_id = None
+        audit.record(db=self.db, actor=f"staff:{staff.id}", action="contact.bind", entity="contact",
+                     entity_id=self.contact.id, area_code=staff.area_code,
+                     detail={"channel": self.message.channel}, now=self.now, actor_staff_id=staff.id)
+        return Result(ok=True, data={"name": staff.name})

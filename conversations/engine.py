@@ -1,0 +1,245 @@
+"""The dialogue engine: (state, inbound, Parse, facts) -> (new state, replies, commands). No I/O.
+
+State is a plain JSON-serialisable dict kept per (channel, user_key) by the service:
+`{"v": 1, "flow": str|None, "step": str|None, "data": {...}, "history": [steps], "fails": {...},
+"paused": {...}|None}`. Commands are applied by the service, which hands each result back through
+`resume`, so a flow can go on with what the case store answered (a case number, a refusal).
+Every call ends with at least one reply: never silence, never a dead end.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any, NamedTuple
+
+from conversations.commands import BindStaff, Command, Result
+from conversations.flows import cases as case_flows
+from conversations.flows import human, report
+from conversations.flows.common import (
+    BACK_WORDS,
+    CANCEL_WORDS,
+    FLOWS,
+    HELP_WORDS,
+    HUMAN_WORDS,
+    MENU_WORDS,
+    STATE_VERSION,
+    Facts,
+    Turn,
+    back,
+    end_flow,
+    matches,
+    normalize,
+    number_choice,
+    pause_flow,
+    reprompt,
+    resume_paused,
+)
+from conversations.flows.menu import MENU, RESUME_CHOICE, show_menu
+from conversations.messages import InboundMessage, Reply
+from nlu.types import Parse
+
+__all__ = ["Facts", "Step", "advance", "expire", "new_state", "resume"]
+
+_CASE_AT_IDLE = re.compile(r"^(?:SB|sb|Sb)\s?[0-9A-Za-z]{4}\s?[0-9A-Za-z]{4}(?:\s+\d{3}[\dXx])?$")
+_BIND = re.compile(r"^(?:绑定|bind|/bind)\s*(\d{6,8})$", re.IGNORECASE)
+
+KEYWORDS: list[tuple[tuple[str, ...], str]] = [
+    (("代报", "代为申报", "替别人", "帮别人", "代申报"), "proxy"),
+    (("查询", "查进度", "进度", "状态", "查一下", "结果"), "status"),
+    (("补充", "补材料", "上传", "发照片"), "supplement"),
+    (("签字", "签名", "补签", "授权"), "sign"),
+    (("撤回", "撤销", "不申报了"), "withdraw"),
+    (("申报", "报困难", "我要报"), "report"),
+]
+
+
+class Step(NamedTuple):
+    """What one engine call gives back."""
+
+    state: dict[str, Any]
+    replies: list[Reply]
+    commands: list[Command]
+
+
+def new_state() -> dict[str, Any]:
+    return {"v": STATE_VERSION, "flow": None, "step": None, "data": {}, "history": [], "fails": {}}
+
+
+def _turn(state: dict[str, Any] | None, facts: Facts, parse: Parse, inbound: InboundMessage | None) -> Turn:
+    current = copy.deepcopy(state) if state else new_state()
+    if current.get("v") != STATE_VERSION:
+        current = new_state()
+    return Turn(state=current, facts=facts, parse=parse, inbound=inbound)
+
+
+def _finish(turn: Turn) -> Step:
+    if not turn.replies and not turn.commands:  # never silence
+        turn.say(turn._("Sorry, I did not understand that."))
+        show_menu(turn)
+    return Step(turn.state, turn.replies, turn.commands)
+
+
+def advance(state: dict[str, Any] | None, inbound: InboundMessage, parse: Parse, facts: Facts) -> Step:
+    """One inbound message: the next state, the replies to send and the commands to apply."""
+    turn = _turn(state, facts, parse, inbound)
+    if turn.flow is not None:
+        turn.state.pop("expired", None)
+    if turn.flow is not None and turn.step is not None and turn.flow in FLOWS:
+        if not _navigate(turn):
+            if not turn.raw.strip() and not turn.attachments() and not _location(turn):
+                turn.say(turn._("I can read words, photos and voice messages."))
+                reprompt(turn)
+            else:
+                flow = FLOWS[turn.flow]
+                if not (turn.attachments() and flow.attachments is not None and flow.attachments(turn)):
+                    flow.steps[turn.step](turn)
+    else:
+        turn.state.update(flow=None, step=None)
+        _idle(turn)
+    return _finish(turn)
+
+
+def resume(state: dict[str, Any], command: Command, result: Result, facts: Facts) -> Step:
+    """Go on after the service applied `command` and got `result`."""
+    turn = _turn(state, facts, Parse(), None)
+    handler = FLOWS[turn.flow].results.get(type(command)) if turn.flow in FLOWS else None
+    if handler is not None:
+        handler(turn, command, result)
+    elif isinstance(command, BindStaff):
+        _bound(turn, result)
+    elif not result.ok:
+        turn.say(turn._("Sorry, that did not work. Please try again later, or reply 7 to talk to a person."))
+        show_menu(turn)
+    return Step(turn.state, turn.replies, turn.commands)
+
+
+def expire(state: dict[str, Any] | None, facts: Facts) -> Step:
+    """The dialogue waited too long: set the unfinished flow aside with a gentle note."""
+    turn = _turn(state, facts, Parse(), None)
+    if turn.flow is None:
+        return Step(turn.state, [], [])
+    pause_flow(turn)
+    turn.state["expired"] = True
+    turn.say(turn._("We had not heard from you for a while, so we paused where you were. "
+                    "Nothing you sent is lost. Reply 9 to go on, or choose below."))
+    return Step(turn.state, turn.replies, turn.commands)
+
+
+# --- navigation that works at every step ---------------------------------------------------------------
+
+
+def _navigate(turn: Turn) -> bool:
+    text = turn.raw
+    if matches(text, BACK_WORDS):
+        if not back(turn):
+            pause_flow(turn)
+            show_menu(turn)
+        return True
+    if matches(text, MENU_WORDS):
+        pause_flow(turn)
+        show_menu(turn)
+        return True
+    if matches(text, CANCEL_WORDS):
+        end_flow(turn)
+        turn.state.pop("paused", None)
+        turn.say(turn._("All right, cancelled."))
+        show_menu(turn)
+        return True
+    if matches(text, HUMAN_WORDS) and turn.flow != "human":
+        pause_flow(turn)
+        human.start(turn)
+        return True
+    if matches(text, HELP_WORDS):
+        turn.say(turn._("Answer the question below. Reply 0 to go back a step, \"菜单\" for the menu, "
+                        "or \"人工\" to talk to a person."))
+        reprompt(turn)
+        return True
+    return False
+
+
+def _location(turn: Turn) -> bool:
+    return turn.inbound is not None and any(a.kind == "location" for a in turn.inbound.attachments)
+
+
+def _start(turn: Turn, action: str) -> None:
+    if action == "report":
+        report.start(turn, proxy=False)
+    elif action == "proxy":
+        report.start(turn, proxy=True)
+    elif action == "human":
+        human.start(turn)
+    else:
+        case_flows.start(turn, action)
+
+
+def _idle(turn: Turn) -> None:
+    """No flow under way: a menu number, a keyword, a binding code, or free text read by the parser."""
+    text = normalize(turn.raw)
+    parse = turn.parse
+    bind = _BIND.match(text)
+    if bind:
+        turn.do(BindStaff(code=bind.group(1)))
+        return
+    if _CASE_AT_IDLE.match(turn.raw.strip()):  # a case number alone: they want to know about it
+        case_flows.start_with_number(turn)
+        return
+    choice = number_choice(text) if len(text) <= 12 else None
+    if choice is not None:
+        if 1 <= choice <= len(MENU):
+            _start(turn, MENU[choice - 1][0])
+            return
+        if choice == RESUME_CHOICE and resume_paused(turn):
+            return
+        show_menu(turn, turn._("Please reply with one of the numbers below."))
+        return
+    if matches(text, HUMAN_WORDS) or parse.intent == "human":
+        human.start(turn)
+        return
+    if matches(text, MENU_WORDS) or matches(text, HELP_WORDS) or parse.intent == "help":
+        show_menu(turn)
+        return
+    if len(text) <= 12:
+        for words, action in KEYWORDS:
+            if any(w in text for w in words):
+                _start(turn, action)
+                return
+    if matches(text, CANCEL_WORDS) or parse.intent == "cancel":
+        turn.state.pop("paused", None)
+        turn.say(turn._("All right. Write to us any time."))
+        show_menu(turn)
+        return
+    if not text and turn.attachments():
+        turn.say(turn._("Thank you. To add this to your report, choose 4 and send it again."))
+        show_menu(turn)
+        return
+    if parse.intent == "status":
+        case_flows.start(turn, "status")
+        return
+    if parse.intent == "consent" and turn.facts.linked_case_unsigned:
+        case_flows.start(turn, "sign")
+        return
+    if parse.risks or parse.guarantees or parse.disasters or parse.intent == "report":
+        report.start(turn, proxy=parse.relation is not None, description=turn.raw if len(text) > 4 else None)
+        return
+    if turn.state.pop("expired", False):
+        show_menu(turn)  # the gentle note was said: just the choices, no "not understood"
+        return
+    if parse.intent == "greeting" or not text:
+        show_menu(turn, turn._("Hello! This is the hardship report service. "
+                               "Tell us what happened, or reply with a number."))
+        return
+    turn.say(turn._("Sorry, I did not understand that. You can tell us in your own words what difficulty "
+                    "your family has, or choose a number."))
+    show_menu(turn)
+
+
+def _bound(turn: Turn, result: Result) -> None:
+    if result.ok:
+        turn.say(turn._("Done: this chat is now linked to your staff account ({name}). "
+                        "Reminders will come here.").format(name=result.data.get("name", "")))
+    elif result.reason == "rate_limited":
+        turn.say(turn._("Too many tries. Please wait {minutes} minutes and try again.").format(
+            minutes=result.retry_after_minutes or 60))
+    else:
+        turn.say(turn._("That binding code is not valid or has expired. Ask for a new code in the console."))

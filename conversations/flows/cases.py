@@ -1,0 +1,389 @@
+"""Flows about an existing case: status, sign later, supplement, withdraw.
+
+A contact linked to the household goes straight on; anyone else first gives the case number and the
+last four characters of the household head's ID (FindCase, rate-limited by the service; a wrong pair
+reveals nothing, G4/G7).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from conversations.commands import (
+    AddAttachment,
+    AddSupplement,
+    CaseView,
+    DeclineSignature,
+    FindCase,
+    LinkContact,
+    QueryStatus,
+    Result,
+    SignAuthorization,
+    Withdraw,
+)
+from conversations.flows import annex
+from conversations.flows.common import (
+    DONE_WORDS,
+    MAX_FAILS,
+    NO_WORDS,
+    YES_WORDS,
+    Turn,
+    end_flow,
+    flow,
+    goto,
+    matches,
+    number_choice,
+    numbered,
+)
+from conversations.flows.menu import show_menu
+from conversations.i18n import N_
+
+F = flow("case")
+_CASE = re.compile(r"(?:SB)?([0-9A-Z]{8})(?![0-9A-Z])")
+_LAST4 = re.compile(r"(?<![0-9A-Z])(\d{3}[\dX])(?![0-9A-Z])")
+
+STATUS_WORDS: dict[str, str] = {
+    "applied": N_("Application received"),
+    "verified": N_("Home visit done; waiting for the village review"),
+    "public_notice": N_("Public notice in the village"),
+    "township_review": N_("Township review"),
+    "county_review": N_("County approval"),
+    "monitored": N_("Approved: the household is monitored and helped"),
+    "refused": N_("Not approved"),
+    "withdrawn": N_("Withdrawn"),
+    "elim_proposed": N_("Review to end monitoring (risk removed)"),
+    "elim_verified": N_("Review to end monitoring (risk removed)"),
+    "elim_notice": N_("Review to end monitoring: public notice"),
+    "elim_township": N_("Review to end monitoring: township"),
+    "elim_county": N_("Review to end monitoring: county"),
+    "eliminated": N_("Risk removed; monitoring ended"),
+}
+NEXT_WORDS: dict[str, str] = {
+    "sign_authorization": N_("The household head signs the authorization: reply 签字."),
+    "home_verification": N_("Two staff visit the home to check."),
+    "village_review": N_("The village reviews the case, then posts a 7-day public notice."),
+    "public_notice": N_("When the notice ends, the township reviews."),
+    "objection_investigation": N_("Someone raised a question during the notice; staff are looking into it."),
+    "township_review": N_("After the township, the county decides."),
+    "county_review": N_("The county decides soon."),
+    "assistance": N_("Your contact cadre helps and checks in with you every quarter."),
+    "may_request_review": N_("If you disagree, you can ask for a review: reply 人工."),
+    "none": N_("Nothing more to do. Write to us again if things get hard."),
+}
+ELIMINATION_NEXT = N_("Staff check whether the risk is gone.")
+
+
+def start(turn: Turn, purpose: str) -> None:
+    """purpose: status | sign | supplement | withdraw."""
+    turn.state.update(flow="case", step=None, data={"purpose": purpose}, history=[], fails={})
+    facts = turn.facts
+    if facts.linked_case and (purpose == "status" or facts.linked_case_open):
+        if purpose == "sign" and not facts.linked_case_unsigned:
+            turn.say(turn._("Your case {number} is already signed. Nothing more to sign.")
+                     .format(number=facts.linked_case))
+            end_flow(turn)
+            show_menu(turn)
+            return
+        turn.data.update(case=facts.linked_case, linked=True)
+        _found(turn)
+        return
+    goto(turn, "ask_case")
+
+
+def start_with_number(turn: Turn) -> None:
+    """A case number typed with nothing else: look it up for its status (the ID digits are asked next)."""
+    turn.state.update(flow="case", step="ask_case", data={"purpose": "status"}, history=[], fails={})
+    _case_number(turn)
+
+
+@F.prompt("ask_case")
+def _ask_case(turn: Turn) -> None:
+    turn.say(turn._("Please type the case number (it starts with SB)."), ["0 " + turn._("Back")])
+
+
+@F.on("ask_case")
+def _case_number(turn: Turn) -> None:
+    raw = unicodedata.normalize("NFKC", turn.raw).upper().replace("-", "")
+    m = _CASE.search(raw)
+    if not m:  # typed with spaces inside: SB 46BE J4JN
+        raw = raw.replace(" ", "")
+        m = _CASE.search(raw)
+    if not m:
+        count = turn.fail()
+        text = turn._("A case number is SB followed by 8 letters and digits, for example SB7K2M9QXA.")
+        if count >= MAX_FAILS:
+            text += "\n" + turn._("No case number? Reply 人工 and staff will help.")
+        turn.say(text, ["0 " + turn._("Back")])
+        return
+    turn.data["number"] = "SB" + m.group(1)
+    rest = raw[m.end():]
+    last4 = _LAST4.search(rest)
+    if last4:
+        turn.do(FindCase(turn.data["number"], last4.group(1), turn.data["purpose"]))
+        return
+    goto(turn, "ask_last4")
+
+
+@F.prompt("ask_last4")
+def _ask_last4(turn: Turn) -> None:
+    turn.say(turn._("Now the last 4 digits of the household head's ID number."), ["0 " + turn._("Back")])
+
+
+@F.on("ask_last4")
+def _last4(turn: Turn) -> None:
+    raw = unicodedata.normalize("NFKC", turn.raw).upper().replace(" ", "")
+    m = _LAST4.search(raw)
+    if not m or len(raw) > 6:
+        turn.say(turn._("Please type just the last 4 digits, for example 3457 (or 123X)."),
+                 ["0 " + turn._("Back")])
+        return
+    turn.do(FindCase(turn.data["number"], m.group(1), turn.data["purpose"]))
+
+
+@F.result(FindCase)
+def _find_result(turn: Turn, command: FindCase, result: Result) -> None:
+    if result.ok and result.case is not None:
+        turn.data["case"] = result.case.number
+        _found(turn, result.case)
+        return
+    if result.reason == "rate_limited":
+        turn.say(turn._("Too many tries. For your safety, please wait {minutes} minutes, "
+                        "or reply 人工 to talk to a person.").format(
+                            minutes=result.retry_after_minutes or 60))
+        end_flow(turn)
+        return
+    turn.say(turn._("We could not find a case with that number and those ID digits. Please check both."))
+    turn.state["history"] = []
+    goto(turn, "ask_case", remember=False)
+
+
+def _found(turn: Turn, case: CaseView | None = None) -> None:
+    purpose = turn.data["purpose"]
+    number = turn.data["case"]
+    if purpose == "status":
+        if case is not None:
+            render_status(turn, case)
+            end_flow(turn)
+        else:
+            turn.do(QueryStatus(number))
+    elif purpose == "sign":
+        if case is not None and not case.pending_signers_masked:
+            turn.say(turn._("Case {number} has all the signatures it needs.").format(number=number))
+            end_flow(turn)
+            show_menu(turn)
+            return
+        goto(turn, "annex")
+    elif purpose == "supplement":
+        if case is not None and case.status in ("refused", "withdrawn", "eliminated"):
+            turn.say(turn._("Case {number} is closed; nothing can be added. To report again, choose 1.")
+                     .format(number=number))
+            end_flow(turn)
+            show_menu(turn)
+            return
+        goto(turn, "collect")
+    else:
+        goto(turn, "confirm_withdraw")
+
+
+@F.result(QueryStatus)
+def _status_result(turn: Turn, command: QueryStatus, result: Result) -> None:
+    if result.ok and result.case is not None:
+        render_status(turn, result.case)
+    else:
+        turn.say(turn._("We could not find your case just now. Please try again later."))
+    end_flow(turn)
+
+
+def render_status(turn: Turn, case: CaseView) -> None:
+    """The case in plain words: where it is, since when, who to call, what comes next."""
+    t = turn.t
+    lines = [turn._("Case {number}").format(number=case.number),
+             turn._("Now: {status} (updated {date})").format(
+                 status=t.gettext(STATUS_WORDS.get(case.status, case.status)),
+                 date=t.format_date(case.updated_on)),
+             turn._("Reported on {date}").format(date=t.format_date(case.opened_on))]
+    if case.notice_end is not None and case.status in ("public_notice", "elim_notice"):
+        lines.append(turn._("Public notice until {date}").format(date=t.format_date(case.notice_end)))
+    if case.refused_reason and case.status == "refused":
+        lines.append(turn._("Reason: {reason}").format(reason=case.refused_reason))
+    if case.pending_signers_masked:
+        names = turn._(", ").join(case.pending_signers_masked)
+        lines.append(turn._("Still to sign: {names}").format(names=names))
+    if case.cadre_name:
+        lines.append(turn._("Contact cadre: {name} {phone}").format(name=case.cadre_name,
+                                                                     phone=case.cadre_phone_masked or ""))
+    following = NEXT_WORDS.get(case.next_step, ELIMINATION_NEXT)
+    lines.append(turn._("Next: {next}").format(next=t.gettext(following)))
+    turn.say("\n".join(lines))
+
+
+def still_to_sign(turn: Turn, names: list[str]) -> str:
+    return turn._("Still to sign: {names}. Each of them can sign the same way: send 签字 from their own "
+                  "phone.").format(names=turn._(", ").join(names))
+
+
+# --- sign later ----------------------------------------------------------------------------------------
+
+
+@F.prompt("annex")
+def _ask_annex(turn: Turn) -> None:
+    annex.show(turn)
+
+
+@F.on("annex")
+def _annex(turn: Turn) -> None:
+    answer = annex.consent_answer(turn)
+    if answer == "yes":
+        goto(turn, "sign_name")
+    elif answer == "no":
+        turn.do(DeclineSignature(turn.data["case"]))
+    elif answer == "again":
+        annex.show(turn)
+    else:
+        turn.say(turn._("Please reply 1 (同意, I agree) or 2 (不同意, I do not agree)."))
+
+
+@F.prompt("sign_name")
+def _ask_sign_name(turn: Turn) -> None:
+    turn.say(turn._("To sign, type the full name of the person signing, as on the ID card."),
+             ["0 " + turn._("Back")])
+
+
+@F.on("sign_name")
+def _sign_name(turn: Turn) -> None:
+    name = "".join(unicodedata.normalize("NFKC", turn.raw).split()).strip("。.")
+    if not 2 <= len(name) <= 20:
+        turn.say(turn._("Please type the full name, for example: 张三."), ["0 " + turn._("Back")])
+        return
+    turn.do(SignAuthorization(turn.data["case"], name, turn.facts.annex_version))
+
+
+@F.result(SignAuthorization)
+def _signed(turn: Turn, command: SignAuthorization, result: Result) -> None:
+    if result.ok:
+        turn.say(turn._("Thank you, {name}: the authorization for case {number} is signed. "
+                        "The cadre will go on with your case.").format(name=command.signer_name,
+                                                                       number=command.case_number))
+        if result.case is not None and result.case.pending_signers_masked:
+            turn.say(still_to_sign(turn, result.case.pending_signers_masked))
+        if not turn.data.get("linked"):
+            turn.do(LinkContact(command.case_number))  # the flow ends once linked
+        else:
+            end_flow(turn, keep={"case": command.case_number})
+        return
+    if result.reason == "name_mismatch":
+        count = turn.fail()
+        text = turn._("That name is not one of this household's members. Please type it exactly as on "
+                      "the ID card.")
+        if count >= MAX_FAILS:
+            text += "\n" + turn._("You can also sign when staff visit your home.")
+        turn.say(text, ["0 " + turn._("Back")])
+        return
+    if result.reason == "proxy_contact":
+        turn.say(turn._("The household has to sign from its own phone, or when staff visit. "
+                        "The person who reported for them cannot sign for them."))
+    else:
+        turn.say(turn._("Sorry, the signature could not be recorded. Staff can take it at the home visit."))
+    end_flow(turn)
+    show_menu(turn)
+
+
+@F.result(LinkContact)
+def _linked(turn: Turn, command: LinkContact, result: Result) -> None:
+    if result.ok:
+        turn.say(turn._("From now on we will send news about the case to this chat."))
+    end_flow(turn, keep={"case": command.case_number})
+
+
+@F.result(DeclineSignature)
+def _declined(turn: Turn, command: DeclineSignature, result: Result) -> None:
+    turn.say(turn._("All right, nothing was signed. Without the signature the case cannot go on. "
+                    "You can sign later: reply 签字, or sign when staff visit."))
+    end_flow(turn)
+
+
+# --- supplement ----------------------------------------------------------------------------------------
+
+
+@F.prompt("collect")
+def _ask_collect(turn: Turn) -> None:
+    turn.say(turn._("Send words, photos (ID card, hospital bills) or voice messages for case {number}. "
+                    "Send as many as you like; reply 好了 when you are done.").format(
+                        number=turn.data["case"]),
+             numbered([turn._("Done")]) + ["0 " + turn._("Back")])
+
+
+@F.on("collect")
+def _collect(turn: Turn) -> None:
+    if matches(turn.text, DONE_WORDS) or number_choice(turn.text) == 1 and len(turn.text) <= 3:
+        count = int(turn.data.get("added", 0))
+        turn.say(turn.t.ngettext("Thank you. {n} item was added to case {number}; the cadre will see it.",
+                                 "Thank you. {n} items were added to case {number}; the cadre will see them.",
+                                 count).format(n=count, number=turn.data["case"]))
+        end_flow(turn, keep={"case": turn.data["case"]})
+        return
+    turn.do(AddSupplement(turn.data["case"], turn.raw.strip()))
+
+
+def _collect_attachments(turn: Turn) -> bool:
+    if turn.step != "collect":
+        turn.say(turn._("To add photos, first finish this step, or choose 4 in the menu."))
+        return not turn.text
+    for index in turn.attachments():
+        turn.do(AddAttachment(case_number=turn.data["case"], index=index))
+    if turn.text and not matches(turn.text, DONE_WORDS):
+        turn.do(AddSupplement(turn.data["case"], turn.raw.strip()))
+    return True
+
+
+F.attachments = _collect_attachments
+
+
+@F.result(AddSupplement)
+@F.result(AddAttachment)
+def _added(turn: Turn, command: AddSupplement | AddAttachment, result: Result) -> None:
+    if result.ok:
+        turn.data["added"] = int(turn.data.get("added", 0)) + 1
+        if result.data.get("needs_listening"):
+            turn.say(turn._("Voice message kept; a person will listen to it. More? Reply 好了 when done."))
+        else:
+            turn.say(turn._("Received. More? Reply 好了 when you are done."))
+    else:
+        turn.say(annex.attachment_refusal(turn, result))
+
+
+# --- withdraw ----------------------------------------------------------------------------------------------
+
+
+@F.prompt("confirm_withdraw")
+def _ask_withdraw(turn: Turn) -> None:
+    turn.say(turn._("Withdraw case {number}? If you still have difficulties later, you can report again.")
+             .format(number=turn.data["case"]),
+             numbered([turn._("Yes, withdraw it"), turn._("No, keep it")]))
+
+
+@F.on("confirm_withdraw")
+def _withdraw(turn: Turn) -> None:
+    choice = number_choice(turn.text)
+    if choice == 1 or matches(turn.text, YES_WORDS):
+        turn.do(Withdraw(turn.data["case"], reason=None))
+    elif choice == 2 or matches(turn.text, NO_WORDS):
+        turn.say(turn._("Good, the case stays open."))
+        end_flow(turn)
+        show_menu(turn)
+    else:
+        turn.say(turn._("Please reply 1 or 2."))
+
+
+@F.result(Withdraw)
+def _withdrawn(turn: Turn, command: Withdraw, result: Result) -> None:
+    if result.ok:
+        turn.say(turn._("Case {number} is withdrawn. Write to us any time if you need help.")
+                 .format(number=command.case_number))
+    elif result.reason == "not_open":
+        turn.say(turn._("Case {number} is already closed, so it cannot be withdrawn.")
+                 .format(number=command.case_number))
+    else:
+        turn.say(turn._("Sorry, the case could not be withdrawn just now. Please try again later."))
+    end_flow(turn)

@@ -1,0 +1,256 @@
+"""What every flow shares: the Turn (one engine step in progress), facts, input readers, navigation."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from conversations.commands import Command
+from conversations.i18n import Translator, translator
+from conversations.messages import InboundMessage, Reply
+from nlu.types import Parse
+
+DOMAIN = "conversations"
+STATE_VERSION = 1
+MAX_FAILS = 3  # after this many misunderstood answers at one step, offer a person
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+              "八": 8, "九": 9, "十": 10}
+_LEADING_NUMBER = re.compile(r"^\s*(\d{1,3})(?!\d)")
+
+BACK_WORDS = frozenset({"0", "返回", "上一步", "back", "/back"})
+MENU_WORDS = frozenset({"菜单", "主菜单", "目录", "menu", "/menu", "/start", "start", "开始"})
+CANCEL_WORDS = frozenset({"取消", "退出", "不办了", "算了", "cancel", "/cancel"})
+HUMAN_WORDS = frozenset({"人工", "转人工", "人工服务", "客服", "找人", "打电话", "/human"})
+HELP_WORDS = frozenset({"帮助", "?", "？", "help", "/help", "怎么办", "不会"})
+DONE_WORDS = frozenset({"好了", "完了", "发完了", "完成", "没有了", "没了", "结束", "done"})
+YES_WORDS = frozenset({"同意", "我同意", "同意签字", "是", "是的", "对", "对的", "好", "好的", "可以", "确定",
+                       "确认", "yes", "y", "ok"})
+NO_WORDS = frozenset({"不同意", "不", "不是", "不对", "不要", "不签", "否", "no", "n"})
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the service knows about this contact, read before the engine runs (the engine does no I/O)."""
+
+    channel: str
+    now: datetime
+    locale: str = "zh_CN"
+    known_phone: str | None = None  # the sender's number on SMS
+    linked_case: str | None = None  # the latest case of the household this identity is linked to
+    linked_case_open: bool = False
+    linked_case_unsigned: bool = False
+    annex_version: str = ""
+    annex_text: str = ""
+    hotline: str = "12317"
+
+    @property
+    def sms(self) -> bool:
+        return self.channel == "sms"
+
+
+@dataclass
+class Turn:
+    """One engine step in progress: the state being changed, the replies and commands collected."""
+
+    state: dict[str, Any]
+    facts: Facts
+    parse: Parse
+    inbound: InboundMessage | None = None
+    replies: list[Reply] = field(default_factory=list)
+    commands: list[Command] = field(default_factory=list)
+
+    @property
+    def t(self) -> Translator:
+        return translator(DOMAIN, self.facts.locale)
+
+    def _(self, message: str) -> str:
+        return self.t.gettext(message)
+
+    @property
+    def raw(self) -> str:
+        return (self.inbound.text or "") if self.inbound is not None else ""
+
+    @property
+    def text(self) -> str:
+        """The message text folded (full-width to half-width), trimmed, lower-cased for ASCII."""
+        return normalize(self.raw)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        data: dict[str, Any] = self.state.setdefault("data", {})
+        return data
+
+    @property
+    def flow(self) -> str | None:
+        return self.state.get("flow")
+
+    @property
+    def step(self) -> str | None:
+        return self.state.get("step")
+
+    def say(self, text: str, choices: tuple[str, ...] | list[str] = ()) -> None:
+        self.replies.append(Reply(text=text, choices=tuple(choices)))
+
+    def do(self, command: Command) -> None:
+        self.commands.append(command)
+
+    def fail(self) -> int:
+        """Count one misunderstood answer at the current step; returns the count so far."""
+        fails: dict[str, int] = self.state.setdefault("fails", {})
+        key = f"{self.flow}.{self.step}"
+        fails[key] = fails.get(key, 0) + 1
+        return fails[key]
+
+    def attachments(self) -> list[int]:
+        """Indexes of the inbound message's photo, voice and document attachments."""
+        if self.inbound is None:
+            return []
+        return [i for i, a in enumerate(self.inbound.attachments) if a.kind in ("photo", "voice", "document")]
+
+
+def normalize(text: str) -> str:
+    value = unicodedata.normalize("NFKC", text).strip()
+    value = value.strip("。.!！,，")
+    return value.lower() if value.isascii() else value
+
+
+def number_choice(text: str) -> int | None:
+    """'2', '２', '2 不对', '二' -> 2; anything else None."""
+    value = normalize(text)
+    m = _LEADING_NUMBER.match(value)
+    if m:
+        return int(m.group(1))
+    if len(value) == 1 and value in _CN_DIGITS:
+        return _CN_DIGITS[value]
+    return None
+
+
+def small_number(text: str) -> int | None:
+    """A household size written as digits or Chinese numerals: '4', '4口人', '四口', '十二个人'."""
+    value = normalize(text)
+    m = re.search(r"\d{1,3}", value)
+    if m:
+        return int(m.group(0))
+    chars = [c for c in value if c in _CN_DIGITS]
+    if not chars:
+        return None
+    run = "".join(chars[:3])
+    if run == "十":
+        return 10
+    if run.startswith("十"):
+        return 10 + _CN_DIGITS[run[1]]
+    if len(run) >= 2 and run[1] == "十":
+        return _CN_DIGITS[run[0]] * 10 + (_CN_DIGITS[run[2]] if len(run) > 2 else 0)
+    return _CN_DIGITS[run[0]]
+
+
+def matches(text: str, words: frozenset[str]) -> bool:
+    return normalize(text) in words
+
+
+def numbered(options: list[str]) -> list[str]:
+    """['对', '不对'] -> ['1 对', '2 不对']."""
+    return [f"{i} {label}" for i, label in enumerate(options, start=1)]
+
+
+Handler = Callable[[Turn], None]
+
+
+ResultHandler = Callable[[Turn, Any, Any], None]  # (turn, command, result)
+
+
+@dataclass
+class Flow:
+    """A dialogue flow: a prompt and an answer handler per step, and handlers for command results."""
+
+    name: str
+    prompts: dict[str, Handler] = field(default_factory=dict)
+    steps: dict[str, Handler] = field(default_factory=dict)
+    results: dict[type, ResultHandler] = field(default_factory=dict)
+    attachments: Callable[[Turn], bool] | None = None  # takes a message's attachments; True = done
+
+    def prompt(self, step: str) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            self.prompts[step] = fn
+            return fn
+        return register
+
+    def on(self, step: str) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            self.steps[step] = fn
+            return fn
+        return register
+
+    def result(self, command_type: type) -> Callable[[ResultHandler], ResultHandler]:
+        def register(fn: ResultHandler) -> ResultHandler:
+            self.results[command_type] = fn
+            return fn
+        return register
+
+
+FLOWS: dict[str, Flow] = {}
+
+
+def flow(name: str) -> Flow:
+    FLOWS[name] = Flow(name)
+    return FLOWS[name]
+
+
+def goto(turn: Turn, step: str, *, flow_name: str | None = None, remember: bool = True) -> None:
+    """Move to `step` (of `flow_name`, default the current flow) and ask its question."""
+    name = flow_name or turn.flow
+    assert name is not None
+    if name != turn.flow:
+        turn.state.update(flow=name, step=None, data={}, history=[], fails={})
+    history: list[str] = turn.state.setdefault("history", [])
+    if remember and turn.step is not None and turn.step != step:
+        history.append(turn.step)
+    turn.state["step"] = step
+    FLOWS[name].prompts[step](turn)
+
+
+def reprompt(turn: Turn) -> None:
+    """Ask the current step's question again."""
+    if turn.flow is None or turn.step is None:
+        return
+    FLOWS[turn.flow].prompts[turn.step](turn)
+
+
+def back(turn: Turn) -> bool:
+    """Go one step back within the flow; False when there is nowhere to go back to."""
+    history: list[str] = turn.state.get("history") or []
+    if not history or turn.flow is None:
+        return False
+    step = history.pop()
+    turn.state["step"] = step
+    FLOWS[turn.flow].prompts[step](turn)
+    return True
+
+
+def end_flow(turn: Turn, *, keep: dict[str, Any] | None = None) -> None:
+    """Leave the flow (state back to the menu); `keep` stays in data for the next flow (e.g. the case)."""
+    turn.state.update(flow=None, step=None, data=dict(keep or {}), history=[], fails={})
+
+
+def pause_flow(turn: Turn) -> None:
+    """Set the unfinished flow aside (menu, a person, an expiry) so '9' can take it up again."""
+    if turn.flow is not None and turn.flow not in ("menu", "human"):
+        turn.state["paused"] = {k: turn.state.get(k) for k in ("flow", "step", "data", "history")}
+        turn.state["paused_at"] = turn.facts.now.isoformat()
+    end_flow(turn)
+
+
+def resume_paused(turn: Turn) -> bool:
+    paused = turn.state.pop("paused", None)
+    turn.state.pop("paused_at", None)
+    if not paused:
+        return False
+    turn.state.update(flow=paused["flow"], step=paused["step"], data=paused["data"] or {},
+                      history=paused["history"] or [], fails={})
+    reprompt(turn)
+    return True

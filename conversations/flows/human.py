@@ -1,0 +1,54 @@
+"""Hand-off to a person: a callback task for the 12317 hotline team."""
+
+from __future__ import annotations
+
+import re
+
+from cases.ids import normalize_phone
+from conversations.commands import RequestCallback, Result
+from conversations.flows.common import Turn, end_flow, flow, goto
+from conversations.flows.menu import show_menu
+
+F = flow("human")
+_MOBILE = re.compile(r"^(1[3-9]\d{9}|0\d{9,11})$")
+
+
+def start(turn: Turn) -> None:
+    """Ask for a number to call back (already known on SMS), then file the callback."""
+    note = turn.raw.strip()[:500]
+    turn.state.update(flow="human", step=None, data={"note": note}, history=[], fails={})
+    if turn.facts.known_phone:
+        turn.do(RequestCallback(phone=turn.facts.known_phone, note=note))
+        return
+    goto(turn, "phone")
+
+
+@F.prompt("phone")
+def _ask_phone(turn: Turn) -> None:
+    turn.say(turn._("Staff of the {hotline} hotline will call you. Which number should they call?")
+             .format(hotline=turn.facts.hotline), ["0 " + turn._("Back")])
+
+
+@F.on("phone")
+def _phone(turn: Turn) -> None:
+    candidates = [*turn.parse.phones, turn.raw]
+    for candidate in candidates:
+        phone = normalize_phone(candidate)
+        if phone and _MOBILE.match(phone):
+            turn.do(RequestCallback(phone=phone, note=turn.data.get("note", "")))
+            return
+    turn.say(turn._("Please type a phone number, for example 13912345678."), ["0 " + turn._("Back")])
+
+
+@F.result(RequestCallback)
+def _requested(turn: Turn, command: RequestCallback, result: Result) -> None:
+    end_flow(turn)
+    if result.ok:
+        turn.say(turn._("Done. Staff of the {hotline} hotline will call you back on a working day. "
+                        "You can also call {hotline} yourself.").format(hotline=turn.facts.hotline))
+    else:
+        turn.say(turn._("Sorry, we could not pass this on just now. Please call {hotline}.")
+                 .format(hotline=turn.facts.hotline))
+    if turn.state.get("paused"):
+        turn.say(turn._("Reply 9 to go on where you stopped."))
+    show_menu(turn)

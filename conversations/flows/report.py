@@ -1,0 +1,695 @@
+"""Self-report and proxy report: what happened -> confirm -> details -> annex 1 -> sign or decline."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict
+from typing import Any
+
+from cases.ids import check_id, normalize_phone
+from conversations.commands import AddAttachment, Result, SignatureDraft, SubmitReport
+from conversations.flows import annex
+from conversations.flows.cases import still_to_sign
+from conversations.flows.common import (
+    MAX_FAILS,
+    NO_WORDS,
+    YES_WORDS,
+    Turn,
+    end_flow,
+    flow,
+    goto,
+    matches,
+    number_choice,
+    numbered,
+    reprompt,
+    small_number,
+)
+from conversations.i18n import N_
+from nlu.types import Place
+
+F = flow("report")
+
+# Annex 1 items ②-⑭ in order: (kind, code, label); the user picks them by position 1-13.
+ITEMS: list[tuple[str, str, str]] = [
+    ("g", "A23", N_("Housing safety")),
+    ("g", "A24", N_("A child out of school")),
+    ("g", "A25", N_("Drinking water safety")),
+    ("g", "A26", N_("No basic medical insurance")),
+    ("r", "01", N_("Illness")),
+    ("r", "02", N_("School costs")),
+    ("r", "03", N_("Disability")),
+    ("r", "04", N_("Natural disaster")),
+    ("r", "05", N_("Accident")),
+    ("r", "06", N_("Failed farming or business")),
+    ("r", "07", N_("Unstable work")),
+    ("r", "08", N_("Lack of labour")),
+    ("r", "09", N_("Other")),
+]
+RELATIONS: list[tuple[str, str]] = [
+    ("child", N_("Son or daughter")),
+    ("relative", N_("Other relative")),
+    ("neighbour", N_("Neighbour")),
+    ("cadre", N_("Village cadre")),
+    ("other", N_("Other")),
+]
+EDITABLE = ["name", "id", "size", "village", "group", "phone", "confirm"]
+EDIT_LABELS = [N_("Name"), N_("ID number"), N_("Household size"), N_("Village"), N_("Village group"),
+               N_("Phone"), N_("Difficulties")]
+UNKNOWN_WORDS = frozenset({"不知道", "不清楚", "不记得", "没有", "无", "不晓得", "晓不得"})
+_NAME = re.compile(r"^[\u3400-\u9fff·•A-Za-z ]{2,20}$")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+
+
+def start(turn: Turn, *, proxy: bool, description: str | None = None) -> None:
+    """Begin a report; free text that already describes the difficulty skips the first question."""
+    turn.state.pop("paused", None)
+    turn.state.update(flow="report", step=None, data={"proxy": proxy}, history=[], fails={})
+    if description:
+        turn.state["step"] = "describe"
+        _take_description(turn, description)
+    else:
+        goto(turn, "describe")
+
+
+def relation_code(word: str) -> str | None:
+    """The parser's relation word as a RELATIONS code; None when it says too little ('他人')."""
+    if word in ("邻居",):
+        return "neighbour"
+    if word in ("村干部",):
+        return "cadre"
+    if word in ("子女", "儿子", "女儿"):
+        return "child"
+    if word in ("朋友",):
+        return "other"
+    if word in ("他人",):
+        return None
+    return "relative"
+
+
+def labels(turn: Turn, data: dict[str, Any]) -> str:
+    codes = {("g", g) for g in data.get("guarantees", [])} | {("r", r) for r in data.get("risks", [])}
+    ordered = [i for i in ITEMS if i[0] == "r"] + [i for i in ITEMS if i[0] == "g"]  # risks first
+    names = [turn.t.gettext(label) for kind, code, label in ordered if (kind, code) in codes]
+    return turn._(", ").join(names)
+
+
+# --- what happened ---------------------------------------------------------------------------------
+
+
+@F.prompt("describe")
+def _ask_describe(turn: Turn) -> None:
+    if turn.data.get("proxy"):
+        turn.say(turn._("What difficulty does that family have? Tell us in a sentence or two."),
+                 ["0 " + turn._("Back")])
+    else:
+        turn.say(turn._("What difficulty does your family have? Tell us in a sentence or two, "
+                        "for example: my husband is in hospital and it cost a lot."), ["0 " + turn._("Back")])
+
+
+@F.on("describe")
+def _describe(turn: Turn) -> None:
+    if len(turn.text) < 2:
+        turn.say(turn._("Please tell us a little more in words."))
+        return
+    _take_description(turn, turn.raw)
+
+
+def _take_description(turn: Turn, text: str) -> None:
+    p = turn.parse
+    data = turn.data
+    previous = data.get("text", "")
+    data["text"] = f"{previous}\n{text}".strip() if previous else text.strip()
+    data["risks"] = sorted(set(data.get("risks", [])) | set(p.risks))
+    data["guarantees"] = sorted(set(data.get("guarantees", [])) | set(p.guarantees))
+    data["disasters"] = sorted(set(data.get("disasters", [])) | set(p.disasters))
+    data["urgent"] = bool(data.get("urgent")) or p.urgent
+    data["parsed"] = _contract(p)
+    if p.relation and not data.get("relation") and data.get("proxy"):
+        data["relation"] = relation_code(p.relation)
+    if p.household_size and not data.get("size"):
+        data["size"] = p.household_size
+    if not data["risks"] and not data["guarantees"]:
+        data["risks"] = ["09"]
+    if "09" in data["risks"]:
+        data["other"] = data["text"][:500]
+    goto(turn, "confirm")
+
+
+def _contract(p: Any) -> dict[str, Any]:
+    try:
+        return dict(p.contract())
+    except Exception:  # noqa: BLE001 - a parse from an older parser still has the fields
+        return {k: v for k, v in asdict(p).items() if k in ("intent", "risks", "disasters", "guarantees")}
+
+
+@F.prompt("confirm")
+def _ask_confirm(turn: Turn) -> None:
+    text = turn._("You said: {labels}. Is that right?").format(labels=labels(turn, turn.data))
+    if turn.data.get("urgent"):
+        text += "\n" + turn._("This sounds urgent: we will ask the cadre to contact you first.")
+    turn.say(text, numbered([turn._("Yes, that is right"), turn._("No, let me say it again"),
+                             turn._("Choose from a list")]) + ["0 " + turn._("Back")])
+
+
+@F.on("confirm")
+def _confirm(turn: Turn) -> None:
+    choice = number_choice(turn.text)
+    if choice == 1 or matches(turn.text, YES_WORDS):
+        _after(turn, "confirm")
+    elif choice == 2 or matches(turn.text, NO_WORDS):
+        for key in ("text", "risks", "guarantees", "disasters", "other"):
+            turn.data.pop(key, None)
+        goto(turn, "describe")
+    elif choice == 3:
+        goto(turn, "pick")
+    elif len(turn.text) > 3 and choice is None:
+        _take_description(turn, turn.raw)  # more words: read them and confirm again
+    else:
+        turn.say(turn._("Please reply 1, 2 or 3."))
+
+
+@F.prompt("pick")
+def _ask_pick(turn: Turn) -> None:
+    options = numbered([turn.t.gettext(label) for _k, _c, label in ITEMS])
+    turn.say(turn._("Which of these apply? Reply with the numbers, for example: 5 1"), options
+             + ["0 " + turn._("Back")])
+
+
+@F.on("pick")
+def _pick(turn: Turn) -> None:
+    picked = sorted({int(n) for n in re.findall(r"\d+", turn.text) if 1 <= int(n) <= len(ITEMS)})
+    if not picked:
+        turn.say(turn._("Please reply with numbers from the list, for example: 5 1"))
+        return
+    chosen = [ITEMS[n - 1] for n in picked]
+    turn.data["guarantees"] = [c for k, c, _l in chosen if k == "g"]
+    turn.data["risks"] = [c for k, c, _l in chosen if k == "r"]
+    if "09" in turn.data["risks"]:
+        turn.data["other"] = turn.data.get("text", "")[:500] or None
+    else:
+        turn.data.pop("other", None)
+    goto(turn, "confirm")
+
+
+# --- the reporter (proxy only) --------------------------------------------------------------------------
+
+
+@F.prompt("relation")
+def _ask_relation(turn: Turn) -> None:
+    turn.say(turn._("How are you related to that family?"),
+             numbered([turn.t.gettext(label) for _c, label in RELATIONS]) + ["0 " + turn._("Back")])
+
+
+@F.on("relation")
+def _relation(turn: Turn) -> None:
+    choice = number_choice(turn.text)
+    if choice is None or not 1 <= choice <= len(RELATIONS):
+        turn.say(turn._("Please reply with a number from 1 to {n}.").format(n=len(RELATIONS)))
+        return
+    turn.data["relation"] = RELATIONS[choice - 1][0]
+    _after(turn, "relation")
+
+
+@F.prompt("proxy_name")
+def _ask_proxy_name(turn: Turn) -> None:
+    turn.say(turn._("What is your own name?"), ["0 " + turn._("Back")])
+
+
+@F.on("proxy_name")
+def _proxy_name(turn: Turn) -> None:
+    name = _clean_name(turn.raw)
+    if name is None:
+        _bad(turn, turn._("Please write your name in characters, for example: 李四."))
+        return
+    turn.data["proxy_name"] = name
+    _after(turn, "proxy_name")
+
+
+@F.prompt("proxy_phone")
+def _ask_proxy_phone(turn: Turn) -> None:
+    turn.say(turn._("Your mobile number, so staff can reach you?"), ["0 " + turn._("Back")])
+
+
+@F.on("proxy_phone")
+def _proxy_phone(turn: Turn) -> None:
+    phone = _phone(turn)
+    if phone is None:
+        _bad(turn, turn._("That does not look like a mobile number. It has 11 digits and starts with 1."))
+        return
+    turn.data["proxy_phone"] = phone
+    _after(turn, "proxy_phone")
+
+
+# --- the household ------------------------------------------------------------------------------------
+
+
+@F.prompt("name")
+def _ask_name(turn: Turn) -> None:
+    if turn.data.get("proxy"):
+        text = turn._("What is the full name of that family's head, as on the ID card?")
+    else:
+        text = turn._("What is your full name, as on your ID card?")
+    turn.say(text, ["0 " + turn._("Back")])
+
+
+@F.on("name")
+def _name(turn: Turn) -> None:
+    name = _clean_name(turn.raw)
+    if name is None:
+        _bad(turn, turn._("Please write the name in characters, for example: 张三."))
+        return
+    turn.data["name"] = name
+    _after(turn, "name")
+
+
+@F.prompt("id")
+def _ask_id(turn: Turn) -> None:
+    text = turn._("Please type the 18-digit ID card number of {name}.").format(name=turn.data.get("name", ""))
+    turn.say(text, ["0 " + turn._("Back")])
+
+
+ID_REASONS = {
+    "length": N_("An ID number has 18 characters; you sent {n}. Please check and type it again."),
+    "checksum": N_("The last character does not fit this number, so one digit may be wrong. "
+                   "Please check the card and type it again."),
+    "birth_date": N_("The birth date inside the number is not a real date. Please check and type it again."),
+    "future_birth_date": N_("The birth date inside the number is in the future. Please check it again."),
+}
+
+
+@F.on("id")
+def _id(turn: Turn) -> None:
+    candidates = list(turn.parse.id_numbers)
+    raw = candidates[0] if candidates else turn.raw
+    check = check_id(raw, today=turn.facts.now.date())
+    if check.valid and check.normalized:
+        turn.data["id"] = check.normalized
+        _after(turn, "id")
+        return
+    digits = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", turn.raw))
+    reason = ID_REASONS.get(check.reason or "", N_("That does not look like an ID number. "
+                                                    "Please type the 18 characters on the card."))
+    _bad(turn, turn.t.gettext(reason).format(n=len(digits)))
+
+
+@F.prompt("size")
+def _ask_size(turn: Turn) -> None:
+    turn.say(turn._("How many people live in the household? Reply with a number, for example: 4"),
+             ["0 " + turn._("Back")])
+
+
+@F.on("size")
+def _size(turn: Turn) -> None:
+    size = turn.parse.household_size or small_number(turn.text)
+    if size is None or not 1 <= size <= 30:
+        _bad(turn, turn._("Please reply with the number of people, for example: 4"))
+        return
+    turn.data["size"] = size
+    _after(turn, "size")
+
+
+@F.prompt("village")
+def _ask_village(turn: Turn) -> None:
+    township = turn.data.get("township")
+    if township:
+        turn.say(turn._("Which village in {township}?").format(township=township["name"]),
+                 ["0 " + turn._("Back")])
+        return
+    turn.say(turn._("Which village is the home in? Write the township and the village, "
+                    "for example: 黄土铺镇长冲村"), ["0 " + turn._("Back")])
+
+
+@F.on("village")
+def _village(turn: Turn) -> None:
+    place = turn.parse.place
+    township = turn.data.get("township")
+    candidates = place if isinstance(place, list) else ([place] if place is not None else [])
+    villages = [p for p in candidates if p.level == "village" and p.village_code]
+    if township:
+        inside = [p for p in villages if p.township_code == township["code"]]
+        villages = inside or villages
+    if len(villages) == 1:
+        _set_village(turn, villages[0])
+        goto(turn, "village_ok")
+        return
+    if len(villages) > 1:
+        turn.data["candidates"] = [_place_dict(p) for p in villages[:8]]
+        goto(turn, "village_pick")
+        return
+    towns = [p for p in candidates if p.level == "township" and p.township_code]
+    if len(towns) == 1:
+        turn.data["township"] = {"code": towns[0].township_code, "name": towns[0].township or towns[0].name}
+        goto(turn, "village", remember=False)
+        return
+    _bad(turn, turn._("I could not find that village. Please write the township and the village, "
+                      "for example: 黄土铺镇长冲村"))
+
+
+def _place_dict(p: Place) -> dict[str, Any]:
+    return {"code": p.village_code or p.code, "label": _place_label(p)}
+
+
+def _place_label(p: Place) -> str:
+    return "".join(x for x in (p.county, p.township, p.village or p.name) if x)
+
+
+def _set_village(turn: Turn, p: Place) -> None:
+    code = (p.village_code or p.code).ljust(12, "0")
+    turn.data["village"] = {"code": code, "label": _place_label(p)}
+
+
+@F.prompt("village_pick")
+def _ask_village_pick(turn: Turn) -> None:
+    options = numbered([c["label"] for c in turn.data.get("candidates", [])])
+    turn.say(turn._("There are several villages with that name. Which one?"),
+             options + ["0 " + turn._("None of these")])
+
+
+@F.on("village_pick")
+def _village_pick(turn: Turn) -> None:
+    candidates = turn.data.get("candidates", [])
+    choice = number_choice(turn.text)
+    if choice is None or not 1 <= choice <= len(candidates):
+        turn.say(turn._("Please reply with a number from 1 to {n}.").format(n=len(candidates)))
+        return
+    picked = candidates[choice - 1]
+    turn.data["village"] = {"code": str(picked["code"]).ljust(12, "0"), "label": picked["label"]}
+    turn.data.pop("township", None)
+    _after(turn, "village")
+
+
+@F.prompt("village_ok")
+def _ask_village_ok(turn: Turn) -> None:
+    turn.say(turn._("Is it {village}?").format(village=turn.data["village"]["label"]),
+             numbered([turn._("Yes"), turn._("No")]))
+
+
+@F.on("village_ok")
+def _village_ok(turn: Turn) -> None:
+    choice = number_choice(turn.text)
+    if choice == 1 or matches(turn.text, YES_WORDS):
+        turn.data.pop("township", None)
+        _after(turn, "village")
+    elif choice == 2 or matches(turn.text, NO_WORDS):
+        turn.data.pop("village", None)
+        turn.data.pop("township", None)
+        goto(turn, "village", remember=False)
+    else:
+        turn.say(turn._("Please reply 1 or 2."))
+
+
+@F.prompt("group")
+def _ask_group(turn: Turn) -> None:
+    turn.say(turn._("Which village group (村民小组) is it? For example: 3组. "
+                    "If you are not sure, reply 不清楚."), ["0 " + turn._("Back")])
+
+
+@F.on("group")
+def _group(turn: Turn) -> None:
+    text = turn.text
+    if not text:
+        turn.say(turn._("Please write the group, for example: 3组."))
+        return
+    if text in UNKNOWN_WORDS:
+        turn.data["group"] = None
+    else:
+        number = small_number(text) if len(text) <= 6 else None
+        turn.data["group"] = f"{number}组" if number is not None and not re.search(r"[组队社]", text) \
+            else text[:60]
+    _after(turn, "group")
+
+
+@F.prompt("phone")
+def _ask_phone(turn: Turn) -> None:
+    if turn.data.get("proxy"):
+        turn.say(turn._("The household's mobile number? If they have none, reply 没有."),
+                 ["0 " + turn._("Back")])
+    else:
+        turn.say(turn._("A mobile number where the cadre can reach you?"), ["0 " + turn._("Back")])
+
+
+@F.on("phone")
+def _phone_step(turn: Turn) -> None:
+    if turn.data.get("proxy") and turn.text in UNKNOWN_WORDS:
+        turn.data["phone"] = None
+        _after(turn, "phone")
+        return
+    phone = _phone(turn)
+    if phone is None:
+        _bad(turn, turn._("That does not look like a mobile number. It has 11 digits and starts with 1."))
+        return
+    turn.data["phone"] = phone
+    _after(turn, "phone")
+
+
+# --- check, then sign ------------------------------------------------------------------------------
+
+
+@F.prompt("summary")
+def _ask_summary(turn: Turn) -> None:
+    d = turn.data
+    from cases.crypto import mask_id, mask_phone
+
+    lines = [turn._("Please check:"),
+             turn._("Name: {name}").format(name=d.get("name", "")),
+             turn._("ID number: {id}").format(id=mask_id(d.get("id"))),
+             turn._("People in the household: {n}").format(n=d.get("size", "")),
+             turn._("Address: {village} {group}").format(village=d.get("village", {}).get("label", ""),
+                                                          group=d.get("group") or ""),
+             turn._("Phone: {phone}").format(phone=mask_phone(d.get("phone")) or turn._("none")),
+             turn._("Difficulties: {labels}").format(labels=labels(turn, d))]
+    if d.get("proxy"):
+        lines.append(turn._("Reported by: {name}").format(name=d.get("proxy_name", "")))
+    turn.say("\n".join(lines), numbered([turn._("All correct"), turn._("Something is wrong")])
+             + ["0 " + turn._("Back")])
+
+
+@F.on("summary")
+def _summary(turn: Turn) -> None:
+    choice = number_choice(turn.text)
+    if choice == 1 or matches(turn.text, YES_WORDS):
+        turn.data.pop("editing", None)
+        if turn.data.get("proxy"):
+            turn.do(_draft(turn, signature=None))
+        else:
+            goto(turn, "annex")
+    elif choice == 2 or matches(turn.text, NO_WORDS):
+        goto(turn, "edit")
+    else:
+        turn.say(turn._("Please reply 1 or 2."))
+
+
+@F.prompt("edit")
+def _ask_edit(turn: Turn) -> None:
+    turn.say(turn._("What should be changed?"), numbered([turn.t.gettext(x) for x in EDIT_LABELS])
+             + ["0 " + turn._("Back")])
+
+
+@F.on("edit")
+def _edit(turn: Turn) -> None:
+    choice = number_choice(turn.text)
+    if choice is None or not 1 <= choice <= len(EDITABLE):
+        turn.say(turn._("Please reply with a number from 1 to {n}.").format(n=len(EDITABLE)))
+        return
+    turn.data["editing"] = True
+    step = EDITABLE[choice - 1]
+    if step == "village":
+        turn.data.pop("township", None)
+    goto(turn, step)
+
+
+@F.prompt("annex")
+def _ask_annex(turn: Turn) -> None:
+    annex.show(turn)
+
+
+@F.on("annex")
+def _annex(turn: Turn) -> None:
+    answer = annex.consent_answer(turn)
+    if answer == "yes":
+        goto(turn, "sign_name")
+    elif answer == "no":
+        turn.do(_draft(turn, signature=None, declined=True))
+    elif answer == "again":
+        annex.show(turn)
+    else:
+        turn.say(turn._("Please reply 1 (同意, I agree) or 2 (不同意, I do not agree)."))
+
+
+@F.prompt("sign_name")
+def _ask_sign_name(turn: Turn) -> None:
+    turn.say(turn._("To sign, type your full name again."), ["0 " + turn._("Back")])
+
+
+@F.on("sign_name")
+def _sign_name(turn: Turn) -> None:
+    typed = _clean_name(turn.raw)
+    if typed is None or typed != turn.data.get("name"):
+        _bad(turn, turn._("That is not the same as the name you gave before ({name}). "
+                          "Please type it exactly, or reply 0 to go back.").format(
+                              name=turn.data.get("name")))
+        return
+    turn.do(_draft(turn, signature=SignatureDraft(signer_name=typed, text_version=turn.facts.annex_version)))
+
+
+def _draft(turn: Turn, *, signature: SignatureDraft | None, declined: bool = False) -> SubmitReport:
+    d = turn.data
+    proxy = bool(d.get("proxy"))
+    return SubmitReport(
+        reporter_kind="proxy" if proxy else "self",
+        raw_text=d.get("text", ""),
+        parsed=d.get("parsed", {}),
+        risks=list(d.get("risks", [])),
+        disasters=list(d.get("disasters", [])),
+        guarantees=list(d.get("guarantees", [])),
+        other_risk_text=d.get("other"),
+        urgent=bool(d.get("urgent")),
+        head_name=d["name"],
+        id_number=d["id"],
+        household_size=int(d["size"]),
+        village_code=d["village"]["code"],
+        group_name=d.get("group"),
+        phone=d.get("phone"),
+        proxy_relation=d.get("relation") if proxy else None,
+        proxy_name=d.get("proxy_name") if proxy else None,
+        proxy_phone=d.get("proxy_phone") if proxy else None,
+        attachment_ids=list(d.get("attachments", [])),
+        signature=signature,
+        declined=declined,
+    )
+
+
+@F.result(SubmitReport)
+def _submitted(turn: Turn, command: SubmitReport, result: Result) -> None:
+    if not result.ok or result.case is None:
+        turn.say(turn._("Sorry, we could not save the report just now. Your answers are kept: "
+                        "reply 1 to try again, or 人工 to talk to a person."))
+        turn.state["step"] = "summary"
+        return
+    case = result.case
+    lines = []
+    if result.joined_existing:
+        lines.append(turn._("Your household already has a case, {number}. We added this report to it.")
+                     .format(number=case.number))
+    else:
+        lines.append(turn._("Your report is in. Case number: {number}. Please keep it.").format(
+            number=case.number))
+    if command.reporter_kind == "proxy":
+        lines.append(turn._("The head of that household still has to sign the authorization. They can "
+                            "send 签字 from their own phone, with the case number and the last 4 digits "
+                            "of their ID, or sign when staff visit."))
+    elif command.signature is not None:
+        lines.append(turn._("Thank you, {name}: you have signed the application and authorization.")
+                     .format(name=command.signature.signer_name))
+    else:
+        lines.append(turn._("You did not sign. Your report is kept, but without the signed authorization "
+                            "staff cannot check the family's information and the case cannot go on. "
+                            "You can sign any time: reply 签字."))
+    if command.signature is not None and case.pending_signers_masked:
+        lines.append(still_to_sign(turn, case.pending_signers_masked))
+    lines.append(_who_visits(turn, result))
+    lines.append(turn._("What happens next: staff visit your home to check, the village reviews and "
+                        "posts a 7-day public notice, then the township and the county decide. "
+                        "Reply 查询 to see your case."))
+    turn.say("\n".join(x for x in lines if x))
+    end_flow(turn, keep={"case": case.number})
+
+
+def _who_visits(turn: Turn, result: Result) -> str:
+    case = result.case
+    assert case is not None
+    if case.cadre_name:
+        return turn._("Your contact cadre is {name} ({phone}); they will contact you and visit with "
+                      "a colleague.").format(name=case.cadre_name, phone=case.cadre_phone_masked or "-")
+    return turn._("A contact cadre will be assigned within one working day and will contact you.")
+
+
+@F.result(AddAttachment)
+def _attachment_kept(turn: Turn, command: AddAttachment, result: Result) -> None:
+    if result.ok and result.attachment_id is not None:
+        turn.data.setdefault("attachments", []).append(result.attachment_id)
+        turn.say(turn._("Received. It will go to the cadre with your report."))
+    else:
+        turn.say(annex.attachment_refusal(turn, result))
+    waiting = int(turn.data.pop("reprompt_after", 0)) - 1
+    if waiting > 0:
+        turn.data["reprompt_after"] = waiting
+    elif waiting == 0:
+        reprompt(turn)  # a photo alone answers nothing: ask the question again
+
+
+def _attachments(turn: Turn) -> bool:
+    for index in turn.attachments():
+        turn.do(AddAttachment(case_number=None, index=index))
+    if turn.text:
+        return False  # the words are still an answer to the current question
+    turn.data["reprompt_after"] = len(turn.attachments())
+    return True
+
+
+F.attachments = _attachments
+
+
+# --- shared helpers ---------------------------------------------------------------------------------
+
+
+ORDER_SELF = ["describe", "confirm", "name", "id", "size", "village", "group", "phone", "summary"]
+ORDER_PROXY = ["describe", "confirm", "relation", "proxy_name", "proxy_phone", "name", "id", "size",
+               "village", "group", "phone", "summary"]
+
+
+def _after(turn: Turn, done: str) -> None:
+    """Go to the next unanswered step (or back to the summary after an edit)."""
+    d = turn.data
+    if d.get("editing") and done not in ("describe",):
+        goto(turn, "summary")
+        return
+    order = ORDER_PROXY if d.get("proxy") else ORDER_SELF
+    position = order.index(done) if done in order else 0
+    for step in order[position + 1 :]:
+        if _skip(turn, step):
+            continue
+        goto(turn, step)
+        return
+    goto(turn, "summary")
+
+
+def _skip(turn: Turn, step: str) -> bool:
+    d = turn.data
+    facts = turn.facts
+    if step == "relation":
+        return bool(d.get("relation"))
+    if step == "proxy_phone" and facts.known_phone:
+        d["proxy_phone"] = facts.known_phone
+        return True
+    if step == "phone" and not d.get("proxy") and facts.known_phone:
+        d["phone"] = facts.known_phone
+        return True
+    if step == "size":
+        return bool(d.get("size"))
+    return False
+
+
+def _bad(turn: Turn, message: str) -> None:
+    """A friendly re-ask; after a few misses, offer a person as well."""
+    count = turn.fail()
+    if count >= MAX_FAILS:
+        message += "\n" + turn._("If it is hard to type, reply 人工 and staff will call you.")
+    turn.say(message, ["0 " + turn._("Back")])
+
+
+def _clean_name(raw: str) -> str | None:
+    value = "".join(unicodedata.normalize("NFKC", raw).split())
+    value = value.strip("。.，,!！")
+    if not _NAME.match(value) or len(value) > 20:
+        return None
+    return value
+
+
+def _phone(turn: Turn) -> str | None:
+    for candidate in [*turn.parse.phones, turn.raw]:
+        phone = normalize_phone(candidate)
+        if phone and _MOBILE.match(phone):
+            return phone
+    return None

@@ -1,0 +1,441 @@
+"""The dialogue service: store the inbound message, lock the contact, run the engine, apply the commands,
+write the replies to the Outbox, commit once (design.md "A message's path", step 2).
+
+- Idempotent on (channel, user_key, external_id): the unique constraint of `inbound_messages`; a repeat
+  replays the stored replies and changes nothing.
+- One message of a contact at a time, on any number of workers: the DialogueSession row is locked
+  (SELECT ... FOR UPDATE on PostgreSQL; on SQLite the transaction begins IMMEDIATE, which serialises
+  writers).
+- The state lives in the database (encrypted: it holds ID and phone numbers while a report is being
+  filled in), so a dialogue survives a restart and may continue on another worker; after `ctx.dialogue_ttl`
+  without a message it is set aside with a gentle note and can be taken up again.
+- The inbound text is stored encrypted too (it may be an ID number); nothing a person typed is lost.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from cases import annex1
+from cases.crypto import Vault
+from cases.ids import normalize_phone
+from cases.intake import pending_signatures
+from cases.models import (
+    OPEN_STATUSES,
+    Base,
+    Case,
+    Channel,
+    Contact,
+    DialogueSession,
+    InboundStatus,
+    Outbox,
+    OutboxStatus,
+)
+from cases.models import (
+    InboundMessage as InboundRow,
+)
+from cases.notify import Notifier, NullNotifier
+from conversations import engine
+from conversations.apply import Applier
+from conversations.commands import Command
+from conversations.flows import cadre
+from conversations.flows.common import Facts
+from conversations.i18n import translator
+from conversations.messages import Attachment, InboundMessage, Reply
+from nlu.types import Parse
+
+log = logging.getLogger(__name__)
+MAX_COMMANDS = 20  # per message: commands may lead to more commands, never endlessly
+INLINE_GRACE = timedelta(seconds=15)
+
+Parser = Callable[[str, Any], Parse]
+
+
+def _default_parser(text: str, gazetteer: Any) -> Parse:
+    import nlu
+
+    parse: Parse = nlu.parse(text, gazetteer)
+    return parse
+
+
+@dataclass
+class ServiceContext:
+    """What the service needs besides the transaction; built once by the composition root (api)."""
+
+    vault: Vault
+    gazetteer: Any = None  # nlu.Gazetteer of the county's villages
+    notifier: Notifier = field(default_factory=NullNotifier)
+    locale: str = "zh_CN"
+    dialogue_ttl: timedelta = timedelta(hours=24)
+    paused_ttl: timedelta = timedelta(days=7)  # an unfinished flow set aside is forgotten after this
+    parser: Parser = _default_parser
+    lookup_limit: int = 5  # failed case look-ups / binding codes per contact per window (G7)
+    lookup_window: timedelta = timedelta(hours=1)
+    max_attachment_bytes: int = 20 * 1024 * 1024
+    hotline: str = "12317"
+    annex_version: str = annex1.CURRENT_VERSION
+
+
+@dataclass(frozen=True)
+class HandleResult:
+    inbound_id: int
+    duplicate: bool
+    replies: list[Reply]
+    outbox_ids: list[int]
+
+
+# --- the three entry points ---------------------------------------------------------------------------
+
+
+def handle_inbound(db: Session, msg: InboundMessage, *, ctx: ServiceContext, now: datetime,
+                   inline: bool = False) -> HandleResult:
+    """Store, handle and answer one message in one transaction; a repeat answers as before.
+
+    `db` is a fresh session (a transaction already open on it is rolled back); the service commits.
+    A handling error is dead-lettered (the message kept, an apology queued); a database that stays
+    locked past SQLite's busy timeout raises OperationalError, so the adapter can answer with an
+    error and the platform retries (G1)."""
+    _begin(db)
+    inbound_id, duplicate = _store(db, msg, ctx, now)
+    if duplicate:
+        db.rollback()
+        return _replay_or_process(db, inbound_id, msg, ctx=ctx, now=now, inline=inline)
+    try:
+        result = _process(db, inbound_id, msg, ctx=ctx, now=now, inline=inline, fresh=True)
+        db.commit()
+        return result
+    except Exception as exc:
+        db.rollback()
+        log.exception("inbound handling failed (%s/%s)", msg.channel, type(exc).__name__)
+        return _dead_letter(db, msg, ctx=ctx, now=now, error=exc, inline=inline)
+
+
+def record_inbound(db: Session, msg: InboundMessage, *, ctx: ServiceContext,
+                   now: datetime) -> tuple[int, bool]:
+    """Store the message and commit (Telegram is answered 200 once this returns); (inbound_id, duplicate)."""
+    _begin(db)
+    inbound_id, duplicate = _store(db, msg, ctx, now)
+    db.commit()
+    return inbound_id, duplicate
+
+
+def process_inbound(db: Session, inbound_id: int, *, ctx: ServiceContext, now: datetime,
+                    inline: bool = False, message: InboundMessage | None = None) -> HandleResult:
+    """Handle a stored message (once: a handled one replays its replies). `message` gives the attachments'
+    bytes when the caller still has them; otherwise they are rebuilt from the stored payload."""
+    row = db.get(InboundRow, inbound_id)
+    if row is None:
+        raise LookupError(f"no inbound message {inbound_id}")
+    msg = message or _rebuild(row, ctx)
+    db.rollback()
+    return _replay_or_process(db, inbound_id, msg, ctx=ctx, now=now, inline=inline)
+
+
+def _replay_or_process(db: Session, inbound_id: int, msg: InboundMessage, *, ctx: ServiceContext,
+                       now: datetime, inline: bool) -> HandleResult:
+    _begin(db)
+    try:
+        result = _process(db, inbound_id, msg, ctx=ctx, now=now, inline=inline)
+        db.commit()
+        return result
+    except Exception as exc:
+        db.rollback()
+        log.exception("inbound handling failed (%s/%s)", msg.channel, type(exc).__name__)
+        return _dead_letter(db, msg, ctx=ctx, now=now, error=exc, inline=inline, inbound_id=inbound_id)
+
+
+# --- storage, locking --------------------------------------------------------------------------------
+
+
+def _begin(db: Session) -> None:
+    """SQLite: take the write lock first (BEGIN IMMEDIATE), so the read-then-write below cannot fail
+    half-way and contacts are served one at a time. PostgreSQL: the session row lock does that."""
+    if db.in_transaction():
+        db.rollback()
+    conn = db.connection()
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.driver_connection
+        if raw is not None and not raw.in_transaction:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _store(db: Session, msg: InboundMessage, ctx: ServiceContext, now: datetime) -> tuple[int, bool]:
+    """Insert the message unless (channel, user_key, external_id) is stored already: (id, duplicate).
+    INSERT ... ON CONFLICT DO NOTHING: a concurrent twin waits for the first to commit, then finds it."""
+    values = dict(
+        channel=Channel(msg.channel), user_key=msg.user_key, external_id=msg.external_id,
+        received_at=msg.received_at, text=ctx.vault.encrypt(msg.text) if msg.text is not None else None,
+        payload=_payload(msg), status=InboundStatus.RECEIVED, replies=[],
+    )
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = (insert(_INBOUND).values(**values)
+            .on_conflict_do_nothing(index_elements=["channel", "user_key", "external_id"])
+            .returning(_INBOUND.c.id))
+    new_id = db.execute(stmt).scalar()
+    if new_id is not None:
+        return int(new_id), False
+    found = db.scalar(select(InboundRow.id).where(
+        InboundRow.channel == Channel(msg.channel), InboundRow.user_key == msg.user_key,
+        InboundRow.external_id == msg.external_id))
+    assert found is not None
+    return found, True
+
+
+def _payload(msg: InboundMessage) -> dict[str, Any]:
+    """What is kept besides the text: attachment metadata (bytes go to Attachment rows), raw extras."""
+    return {
+        "text_encrypted": msg.text is not None,
+        "display_name": msg.display_name,
+        "attachments": [{"kind": a.kind, "content_type": a.content_type, "file_id": a.file_id,
+                         "size": a.size if a.size is not None else (len(a.data) if a.data else None),
+                         "meta": a.meta} for a in msg.attachments],
+        "raw": msg.raw,
+    }
+
+
+def _rebuild(row: InboundRow, ctx: ServiceContext) -> InboundMessage:
+    text = ctx.vault.decrypt(row.text) if row.text is not None else None
+    payload = row.payload or {}
+    attachments = tuple(
+        Attachment(kind=a["kind"], content_type=a["content_type"], file_id=a.get("file_id"),
+                   size=a.get("size"), meta=a.get("meta") or {})
+        for a in payload.get("attachments", []))
+    return InboundMessage(channel=str(row.channel), user_key=row.user_key, external_id=row.external_id,
+                          text=text, received_at=row.received_at, attachments=attachments,
+                          display_name=payload.get("display_name"), raw=payload.get("raw") or {})
+
+
+@dataclass
+class _SessionRow:
+    id: int
+    state: dict[str, Any]
+    expires_at: datetime | None
+
+
+_SESSIONS = Base.metadata.tables[DialogueSession.__tablename__]
+_INBOUND = Base.metadata.tables[InboundRow.__tablename__]
+_OUTBOX = Base.metadata.tables[Outbox.__tablename__]
+
+
+def _lock_session(db: Session, msg: InboundMessage, now: datetime) -> _SessionRow:
+    """The contact's session row, locked until commit (created on first contact)."""
+    query = (select(DialogueSession.id, DialogueSession.state, DialogueSession.expires_at)
+             .where(DialogueSession.channel == Channel(msg.channel), DialogueSession.user_key == msg.user_key)
+             .with_for_update())
+    row = db.execute(query).first()
+    if row is None:
+        insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+        # a concurrent first message of the same contact waits here for the other to commit
+        db.execute(insert(_SESSIONS).values(channel=Channel(msg.channel), user_key=msg.user_key, state={},
+                                            updated_at=now, expires_at=None)
+                   .on_conflict_do_nothing(index_elements=["channel", "user_key"]))
+        row = db.execute(query).first()
+    assert row is not None
+    return _SessionRow(id=row[0], state=row[1] or {}, expires_at=row[2])
+
+
+def _contact(db: Session, msg: InboundMessage, now: datetime) -> Contact:
+    contact = db.scalar(select(Contact).where(Contact.channel == Channel(msg.channel),
+                                              Contact.external_id == msg.user_key))
+    if contact is None:
+        contact = Contact(channel=Channel(msg.channel), external_id=msg.user_key,
+                          display_name=msg.display_name, created_at=now)
+        db.add(contact)
+        db.flush()
+    contact.last_inbound_at = now  # flushed with the rest
+    return contact
+
+
+def _load_state(row: _SessionRow | DialogueSession, vault: Vault) -> dict[str, Any]:
+    stored = row.state or {}
+    if "enc" in stored:
+        state: dict[str, Any] = json.loads(vault.decrypt(stored["enc"]))
+        return state
+    return dict(stored)
+
+
+def _save_state(db: Session, row: _SessionRow, state: dict[str, Any], vault: Vault, now: datetime,
+                ttl: timedelta) -> None:
+    db.execute(update(_SESSIONS).where(_SESSIONS.c.id == row.id).values(
+        state={"enc": vault.encrypt(json.dumps(state, ensure_ascii=False, sort_keys=True))},
+        updated_at=now, expires_at=now + ttl if state.get("flow") else None))
+
+
+# --- the handling itself -------------------------------------------------------------------------------
+
+
+def _process(db: Session, inbound_id: int, msg: InboundMessage, *, ctx: ServiceContext, now: datetime,
+             inline: bool, fresh: bool = False) -> HandleResult:
+    session_row = _lock_session(db, msg, now)
+    if not fresh:
+        status = db.scalar(select(InboundRow.status).where(InboundRow.id == inbound_id))
+        if status != InboundStatus.RECEIVED:  # handled meanwhile (a retry raced the original)
+            row = db.get(InboundRow, inbound_id, populate_existing=True)
+            assert row is not None
+            return _replay(db, row)
+    contact = _contact(db, msg, now)
+    state = _load_state(session_row, ctx.vault)
+    _forget_old_pause(state, now, ctx.paused_ttl)
+    replies: list[Reply] = []
+    facts = _facts(db, ctx, contact, msg, now, links=False)
+    if (session_row.expires_at is not None and now >= session_row.expires_at and state.get("flow")):
+        expired = engine.expire(state, facts)
+        state, replies = expired.state, list(expired.replies)
+    if not state.get("flow"):  # the household's case matters only when no flow is under way
+        facts = _facts(db, ctx, contact, msg, now, links=True)
+    parse = ctx.parser(_text_for_parser(msg), ctx.gazetteer)
+
+    if contact.staff_id is not None:
+        response = cadre.current()(cadre.CadreRequest(
+            db=db, staff_id=contact.staff_id, contact_id=contact.id, message=msg, parse=parse, state=state,
+            now=now, vault=ctx.vault, notifier=ctx.notifier, locale=ctx.locale))
+        state, replies = response.state, replies + list(response.replies)
+    else:
+        step = engine.advance(state, msg, parse, facts)
+        state, replies = step.state, replies + list(step.replies)
+        state, more = _apply_all(db, ctx, contact, msg, now, state, list(step.commands), facts)
+        replies += more
+    if not replies:  # never silence (e.g. a cadre handler that had nothing to say)
+        t = translator("conversations", ctx.locale)
+        replies = [Reply(t.gettext("Sorry, I did not understand that."))]
+
+    _save_state(db, session_row, state, ctx.vault, now, ctx.dialogue_ttl)
+    outbox_ids = _write_outbox(db, msg, contact, inbound_id, replies, now, inline)
+    db.execute(update(_INBOUND).where(_INBOUND.c.id == inbound_id).values(
+        status=InboundStatus.HANDLED, replies=[_reply_json(r) for r in replies], handled_at=now))
+    return HandleResult(inbound_id=inbound_id, duplicate=False, replies=replies, outbox_ids=outbox_ids)
+
+
+def _forget_old_pause(state: dict[str, Any], now: datetime, ttl: timedelta) -> None:
+    paused_at = state.get("paused_at")
+    if paused_at and now - datetime.fromisoformat(paused_at) > ttl:
+        state.pop("paused", None)
+        state.pop("paused_at", None)
+
+
+def _text_for_parser(msg: InboundMessage) -> str:
+    """The text, or a shared location's label (a WeChat location is offered as the village)."""
+    if msg.text:
+        return msg.text
+    for a in msg.attachments:
+        if a.kind == "location":
+            return str(a.meta.get("label") or a.meta.get("address") or "")
+    return ""
+
+
+def _apply_all(db: Session, ctx: ServiceContext, contact: Contact, msg: InboundMessage, now: datetime,
+               state: dict[str, Any], commands: list[Command],
+               facts: Facts) -> tuple[dict[str, Any], list[Reply]]:
+    applier = Applier(db=db, vault=ctx.vault, notifier=ctx.notifier, contact=contact, message=msg, now=now,
+                      lookup_limit=ctx.lookup_limit, lookup_window=ctx.lookup_window,
+                      max_attachment_bytes=ctx.max_attachment_bytes)
+    replies: list[Reply] = []
+    applied = 0
+    while commands and applied < MAX_COMMANDS:
+        command = commands.pop(0)
+        applied += 1
+        result = applier(command)
+        step = engine.resume(state, command, result, facts)
+        state = step.state
+        replies += step.replies
+        commands += step.commands
+    return state, replies
+
+
+def _facts(db: Session, ctx: ServiceContext, contact: Contact, msg: InboundMessage, now: datetime, *,
+           links: bool) -> Facts:
+    linked = linked_open = unsigned = False
+    number: str | None = None
+    if links and contact.household_id is not None:
+        case = db.scalar(select(Case).where(Case.household_id == contact.household_id)
+                         .order_by(Case.opened_at.desc(), Case.id.desc()).limit(1))
+        if case is not None:
+            linked = True
+            number = case.number
+            linked_open = case.status in OPEN_STATUSES
+            unsigned = linked_open and bool(pending_signatures(db=db, vault=ctx.vault, case=case))
+    known_phone = normalize_phone(msg.user_key) if msg.channel == Channel.SMS.value else None
+    return Facts(channel=msg.channel, now=now, locale=ctx.locale, known_phone=known_phone,
+                 linked_case=number if linked else None, linked_case_open=linked_open,
+                 linked_case_unsigned=unsigned, annex_version=ctx.annex_version,
+                 annex_text=annex1.text(ctx.annex_version), hotline=ctx.hotline)
+
+
+# --- answers -------------------------------------------------------------------------------------------
+
+
+def _reply_json(reply: Reply) -> dict[str, Any]:
+    return {"text": reply.text, "choices": list(reply.choices)}
+
+
+def _write_outbox(db: Session, msg: InboundMessage, contact: Contact, inbound_id: int, replies: list[Reply],
+                  now: datetime, inline: bool) -> list[int]:
+    """One pending Outbox row per reply (in order), in the caller's transaction."""
+    if not replies:
+        return []
+    rows = []
+    for i, reply in enumerate(replies):
+        extra: dict[str, Any] = {"choices": list(reply.choices)}
+        if inline:
+            extra["inline"] = True
+        rows.append(dict(
+            channel=Channel(msg.channel), to=msg.user_key, contact_id=contact.id, kind="reply",
+            body=reply.text, extra=extra, dedupe_key=f"in{inbound_id}:{i}", inbound_id=inbound_id,
+            status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now + INLINE_GRACE if inline else now,
+            created_at=now))
+    ids = db.execute(_OUTBOX.insert().returning(_OUTBOX.c.id, sort_by_parameter_order=True), rows).scalars()
+    return [int(i) for i in ids]
+
+
+def _replay(db: Session, inbound: InboundRow) -> HandleResult:
+    replies = [Reply(text=r["text"], choices=tuple(r.get("choices", ()))) for r in inbound.replies or []]
+    ids = list(db.scalars(select(Outbox.id).where(Outbox.inbound_id == inbound.id).order_by(Outbox.id)))
+    return HandleResult(inbound_id=inbound.id, duplicate=True, replies=replies, outbox_ids=ids)
+
+
+def _dead_letter(db: Session, msg: InboundMessage, *, ctx: ServiceContext, now: datetime, error: Exception,
+                 inline: bool, inbound_id: int | None = None) -> HandleResult:
+    """Handling failed: keep the message (dead), apologise, and let staff see it. Never silence."""
+    _begin(db)
+    if inbound_id is None:
+        inbound_id, duplicate = _store(db, msg, ctx, now)
+        if duplicate:
+            row = db.get(InboundRow, inbound_id, populate_existing=True)
+            if row is not None and row.status == InboundStatus.HANDLED:
+                result = _replay(db, row)
+                db.rollback()
+                return result
+    row = db.get(InboundRow, inbound_id, populate_existing=True)
+    assert row is not None
+    t = translator("conversations", ctx.locale)
+    replies = [Reply(t.gettext("Sorry, something went wrong on our side. Your message is kept and staff "
+                               "will look at it. You can also call {hotline}.").format(hotline=ctx.hotline))]
+    contact = _contact(db, msg, now)
+    row.status = InboundStatus.DEAD
+    row.error = type(error).__name__  # no message text: it could carry personal data
+    row.replies = [_reply_json(r) for r in replies]
+    row.handled_at = now
+    ids = _write_outbox(db, msg, contact, inbound_id, replies, now, inline)
+    db.commit()
+    return HandleResult(inbound_id=inbound_id, duplicate=False, replies=replies, outbox_ids=ids)
+
+
+def state_of(db: Session, channel: str, user_key: str, vault: Vault) -> dict[str, Any]:
+    """The decrypted dialogue state of a contact (for tests, the simulator and support)."""
+    row = db.scalar(select(DialogueSession).where(DialogueSession.channel == Channel(channel),
+                                                  DialogueSession.user_key == user_key))
+    return _load_state(row, vault) if row is not None else {}
+
+
+__all__ = ["HandleResult", "ServiceContext", "handle_inbound", "process_inbound", "record_inbound",
+           "state_of"]

@@ -1,0 +1,236 @@
+"""Hotline calls, the audit log and the monitored-household export over REST."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cases import demo
+from cases.clock import FrozenClock
+from cases.export import HEADER, header_index
+from cases.models import AuditEntry, Case, CaseStatus, HomeVisit, Measure, Report, VisitVerifier
+from tests.api.conftest import make_id
+
+Headers = dict[str, str]
+Auth = Callable[[str], Headers]
+CALL = {
+    "caller_phone": "139 0734 9999",
+    "summary": "梅花村张大爷来电：老伴住院，花了四万多",
+    "duration_seconds": 240,
+}
+
+
+def log(client: TestClient, headers: Headers, **extra: object) -> dict[str, object]:
+    response = client.post("/api/hotline/calls", headers=headers, json=CALL | extra)
+    assert response.status_code == 201, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+def test_log_and_list_calls(client: TestClient, auth: Auth) -> None:
+    call = log(client, auth("hotline"))
+    assert call["caller_phone_masked"] == "139****9999" and call["case_number"] is None
+    listed = client.get("/api/hotline/calls", headers=auth("hotline")).json()
+    assert [c["id"] for c in listed["items"]] == [call["id"]]
+    assert "13907349999" not in str(listed)
+    assert client.get("/api/hotline/calls", headers=auth("cadre1")).status_code == 403
+
+
+def test_call_becomes_a_report_and_a_second_call_joins_the_case(
+    client: TestClient, auth: Auth, seeded: Session
+) -> None:
+    headers = auth("hotline")
+    report = {
+        "head_name": "张大山",
+        "id_number": make_id("43042119500101123"),
+        "village_code": demo.MEIHUA,
+        "household_size": 2,
+        "risks": ["01"],
+        "urgent": True,
+    }
+    first = log(client, headers)
+    made = client.post(f"/api/hotline/calls/{first['id']}/report", headers=headers, json=report)
+    assert made.status_code == 201, made.text
+    assert made.json()["joined_existing"] is False
+    number = made.json()["case_number"]
+    case = seeded.scalars(select(Case).where(Case.number == number)).one()
+    assert case.discovery == "hotline" and case.urgent
+    again = client.post(f"/api/hotline/calls/{first['id']}/report", headers=headers, json=report)
+    assert (again.status_code, again.json()["reason"]) == (409, "call_already_reported")
+    second = log(client, headers, summary="张大山儿子来电补充：还有一个孩子辍学")
+    joined = client.post(
+        f"/api/hotline/calls/{second['id']}/report",
+        headers=headers,
+        json=report | {"proxy_relation": "儿子", "risks": ["02"]},
+    )
+    assert joined.json() == {
+        "case_number": number,
+        "joined_existing": True,
+        "report_id": joined.json()["report_id"],
+    }
+    detail = client.get(f"/api/cases/{number}", headers=auth("cadre1")).json()
+    assert [r["reporter_kind"] for r in detail["reports"]] == ["hotline", "hotline"]
+    assert detail["risks"] == ["01", "02"]
+    assert client.get(f"/api/hotline/calls/{first['id']}", headers=headers).json()["case_number"] == number
+
+
+def test_attach_call_to_an_existing_case(
+    client: TestClient, auth: Auth, make_case: Callable[..., Case], seeded: Session
+) -> None:
+    case = make_case(demo.MEIHUA)
+    call = log(client, auth("hotline"))
+    attached = client.post(
+        f"/api/hotline/calls/{call['id']}/attach",
+        headers=auth("hotline"),
+        json={"case_number": case.number.lower()},
+    )
+    assert attached.status_code == 200 and attached.json()["case_number"] == case.number
+    report = seeded.get(Report, attached.json()["report_id"])
+    assert report is not None and report.case_id == case.id and report.reporter_kind == "hotline"
+    timeline = client.get(f"/api/cases/{case.number}", headers=auth("meihua")).json()["timeline"]
+    assert timeline[-1]["action"] == "report_joined"
+
+
+def test_hotline_refusals(client: TestClient, auth: Auth, make_case: Callable[..., Case]) -> None:
+    other = make_case(demo.ZHONGHU)
+    xidu = auth("xidu")  # a township may log calls too, but only about its own area
+    call = log(client, xidu)
+    hidden = client.post(
+        f"/api/hotline/calls/{call['id']}/attach", headers=xidu, json={"case_number": other.number}
+    )
+    assert (hidden.status_code, hidden.json()["reason"]) == (404, "case_not_found")
+    foreign = client.post(
+        f"/api/hotline/calls/{call['id']}/report",
+        headers=xidu,
+        json={"head_name": "李四", "village_code": demo.ZHONGHU},
+    )
+    assert (foreign.status_code, foreign.json()["reason"]) == (422, "unknown_village")
+    assert client.get(f"/api/hotline/calls/{call['id']}", headers=auth("sanhu")).status_code == 404
+    bad_phone = client.post("/api/hotline/calls", headers=xidu, json=CALL | {"caller_phone": "12"})
+    assert (bad_phone.status_code, bad_phone.json()["reason"]) == (422, "invalid_phone")
+    bad_id = client.post(
+        f"/api/hotline/calls/{call['id']}/report",
+        headers=xidu,
+        json={"head_name": "李四", "village_code": demo.MEIHUA, "id_number": "430421195001011230"},
+    )
+    assert bad_id.status_code == 422 and bad_id.json()["reason"] == "invalid_id_number"
+
+
+def test_callback_done(client: TestClient, auth: Auth, clock: FrozenClock) -> None:
+    call = log(client, auth("hotline"), callback_at="2026-03-03T09:00:00+08:00")
+    done = client.post(f"/api/hotline/calls/{call['id']}/callback-done", headers=auth("hotline")).json()
+    assert done["callback_done_at"] is not None
+
+
+def test_audit_log_for_county_and_admin_only(
+    client: TestClient, auth: Auth, make_case: Callable[..., Case]
+) -> None:
+    meihua, zhonghu = make_case(demo.MEIHUA), make_case(demo.ZHONGHU)
+    client.post(
+        f"/api/cases/{meihua.number}/reveal",
+        headers=auth("cadre1"),
+        json={"field": "phone", "reason": "联系"},
+    )
+    page = client.get("/api/audit", headers=auth("county"), params={"action": "reveal."}).json()
+    assert [(e["action"], e["entity"]) for e in page["items"]] == [("reveal.phone", "household")]
+    opened = client.get("/api/audit", headers=auth("admin"), params={"action": "case.open"}).json()
+    assert opened["total"] == 2 and {e["area_code"] for e in opened["items"]} == {demo.MEIHUA, demo.ZHONGHU}
+    for username in ("cadre1", "meihua", "xidu", "hotline"):
+        response = client.get("/api/audit", headers=auth(username))
+        assert (response.status_code, response.json()["reason"]) == (403, "role_not_allowed")
+    assert zhonghu.number
+
+
+def monitored_case(make_case: Callable[..., Case], seeded: Session, clock: FrozenClock) -> Case:
+    case = make_case(demo.MEIHUA, status=CaseStatus.MONITORED, head_name="王五")
+    case.category = 2
+    case.monitored_at = clock()
+    visit = HomeVisit(
+        case_id=case.id,
+        visited_on=clock().date(),
+        recorded_at=clock(),
+        household_size=4,
+        a23_housing_unsafe=True,
+        a27_risks=["01"],
+        a28_wages=20000,
+        a29_business_income=3000,
+        a30_property_income=0,
+        a31_transfer_income=1000,
+        a32_business_expenses=2000,
+        a33_net_income=22000,
+        a34_per_capita=5500,
+        a35_insurance_payouts=0,
+        a36_compliant_spending=4000,
+        a37_adjusted_income=18000,
+        a38_adjusted_per_capita=4500,
+    )
+    seeded.add(visit)
+    seeded.flush()
+    seeded.add_all([VisitVerifier(visit_id=visit.id, staff_id=s) for s in (6, 7)])
+    seeded.add(Measure(case_id=case.id, code="A45", sub_code="03", created_at=clock()))
+    seeded.commit()
+    return case
+
+
+def test_export_csv_and_xlsx(
+    client: TestClient, auth: Auth, make_case: Callable[..., Case], seeded: Session, clock: FrozenClock
+) -> None:
+    case = monitored_case(make_case, seeded, clock)
+    make_case(demo.MEIHUA)  # applied, not monitored: not exported
+    response = client.get("/api/exports/monitored.csv", headers=auth("xidu"))
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0] == list(HEADER) and len(rows) == 2
+    row = rows[1]
+    assert row[0] == case.number and row[1:4] == ["衡阳县", "西渡镇", "梅花村委会"]
+    assert row[header_index("A3 监测对象类型")] == "边缘易致贫户"
+    assert row[header_index("A23 住房安全问题")] == "是" and row[header_index("A27 风险类型")] == "01"
+    assert row[header_index("A38 纳入监测对象的人均收入参考范围")] == "4500.00"
+    assert row[header_index("A45 健康帮扶")] == "03"
+    assert "*" in row[header_index("身份证号码")] and row[header_index("联系电话")].startswith("139****")
+    xlsx = client.get("/api/exports/monitored.xlsx", headers=auth("county"), params={"unmasked": "true"})
+    assert xlsx.status_code == 200
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None
+    values = [[c.value for c in r] for r in sheet.iter_rows()]
+    assert values[0][0] == "编号" and len(values) == 2
+    id_cell = values[1][header_index("身份证号码")]
+    assert isinstance(id_cell, str) and len(id_cell) == 18 and "*" not in id_cell
+    exports = seeded.scalars(select(AuditEntry).where(AuditEntry.action == "export.monitored")).all()
+    assert [(e.detail["format"], e.detail["unmasked"], e.detail["rows"]) for e in exports] == [
+        ("csv", False, 1),
+        ("xlsx", True, 1),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("username", "params", "status"),
+    [
+        ("cadre1", {}, 403),
+        ("hotline", {}, 403),
+        ("xidu", {"unmasked": "true"}, 403),
+        ("sanhu", {}, 200),
+    ],
+)
+def test_export_refusals_and_scope(
+    client: TestClient,
+    auth: Auth,
+    make_case: Callable[..., Case],
+    seeded: Session,
+    clock: FrozenClock,
+    username: str,
+    params: dict[str, str],
+    status: int,
+) -> None:
+    monitored_case(make_case, seeded, clock)
+    response = client.get("/api/exports/monitored.csv", headers=auth(username), params=params)
+    assert response.status_code == status
+    if status == 200:  # another township's export does not contain this household
+        assert len(list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))) == 1

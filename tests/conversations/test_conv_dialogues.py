@@ -1,0 +1,324 @@
+"""Whole dialogues through conversations.service.handle_inbound, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from cases import annex1
+from cases.intake import pending_signatures
+from cases.models import (
+    Authorization,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Contact,
+    DialogueSession,
+    Household,
+    InboundMessage,
+    Outbox,
+    Report,
+    ReporterKind,
+)
+from conversations.service import state_of
+
+from .conftest import CADRE_PHONE, ID_LI, ID_WANG, ID_ZHANG, MEIHUA, MEIHUA2, Chat, World
+
+DESCRIPTION = "我老伴生病住院了，花了好多钱，房子也漏雨"
+CASE_NUMBER = re.compile(r"SB[0-9A-Z]{8}")
+
+
+def report_until_annex(chat: Chat, *, id_number: str = ID_ZHANG, name: str = "张三") -> str:
+    """A self-report from the first words to the annex 1 question."""
+    out = chat.send(DESCRIPTION)
+    assert "您说的是：因病、住房安全，对吗？" in out
+    assert "1 对" in out and "0 返回" in out
+    steps = [("1", "姓名"), (name, "身份证号码"), (id_number, "几口人"), ("4口人", "哪个村"),
+             ("西渡镇梅花村", "是衡阳县西渡镇梅花村吗"), ("1", "村民小组"), ("3", None)]
+    for text, expect in steps:
+        out = chat.send(text)
+        if expect:
+            assert expect in out, (text, out)
+    if chat.channel != "sms":
+        assert "手机号" in out
+        out = chat.send("139 1234 5678")
+    assert "请核对" in out and "430421********" in out and "3组" in out
+    out = chat.send("1")
+    assert annex1.text() in out or chat.channel == "sms"
+    assert "同意" in out
+    return out
+
+
+def case_number(text: str) -> str:
+    m = CASE_NUMBER.search(text)
+    assert m, text
+    return m.group(0)
+
+
+def test_self_report_signed(world: World) -> None:
+    chat = Chat(world)
+    report_until_annex(chat)
+    out = chat.send("同意")
+    assert "全名" in out
+    out = chat.send("张 三")  # spaces typed by accident still match
+    number = case_number(out)
+    assert "申报已提交" in out and "已签字" in out
+    assert "李桂英" in out and "139****0001" in out and CADRE_PHONE not in out
+    assert "公示 7 天" in out
+
+    with world.factory() as db:
+        case = db.scalar(select(Case).where(Case.number == number))
+        assert case is not None and case.status == CaseStatus.APPLIED and case.area_code == MEIHUA
+        assert case.risks == ["01"] and case.guarantees == ["A23"] and case.urgent
+        auth = db.scalar(select(Authorization).where(Authorization.case_id == case.id))
+        assert auth is not None and auth.signer_name == "张三" and auth.channel == "telegram"
+        assert auth.text_version == annex1.CURRENT_VERSION and auth.text_sha256 == annex1.sha256()
+        assert pending_signatures(db=db, vault=world.vault, case=case) == []
+        household = db.get(Household, case.household_id)
+        assert household is not None and household.size == 4 and household.group_name == "3组"
+        assert world.vault.decrypt(household.phone_enc or "") == "13912345678"
+        contact = db.scalar(select(Contact).where(Contact.external_id == "10001"))
+        assert contact is not None and contact.household_id == household.id
+        report = db.scalar(select(Report).where(Report.case_id == case.id))
+        assert report is not None and report.reporter_kind == ReporterKind.SELF
+        assert DESCRIPTION in report.raw_text
+        # every reply went to the outbox, in order, addressed to the sender
+        last = chat.results[-1]
+        rows = db.scalars(select(Outbox).where(Outbox.id.in_(last.outbox_ids)).order_by(Outbox.id)).all()
+        assert [r.body for r in rows] == [r.text for r in last.replies]
+        assert {(r.channel, r.to, r.status) for r in rows} == {("telegram", "10001", "pending")}
+    assert ("staff", world.cadre_id, "case_assigned") in world.notifier.events()
+    # the reporter is told in the dialogue; no second "report received" notification to the same chat
+    assert [e for e in world.notifier.events() if e[0] == "household"] == []
+
+
+def test_declined_then_signed_later(world: World) -> None:
+    chat = Chat(world)
+    report_until_annex(chat)
+    out = chat.send("2")
+    number = case_number(out)
+    assert "没有签字" in out and "签字" in out
+    with world.factory() as db:
+        case = db.scalar(select(Case).where(Case.number == number))
+        assert case is not None
+        assert pending_signatures(db=db, vault=world.vault, case=case) == ["张三"]
+        assert db.scalar(select(CaseEvent.id).where(CaseEvent.case_id == case.id,
+                                                    CaseEvent.action == "signature_declined"))
+    out = chat.send("签字")  # linked contact: no case number needed
+    assert annex1.text() in out
+    out = chat.send("1")
+    out = chat.send("李四")
+    assert "不是这户的家庭成员" in out
+    out = chat.send("张三")
+    assert "已签字" in out and number in out
+    with world.factory() as db:
+        case = db.scalar(select(Case).where(Case.number == number))
+        assert case is not None and pending_signatures(db=db, vault=world.vault, case=case) == []
+    assert "已经签过字" in chat.send("签字")
+
+
+def test_proxy_report_then_household_signs_from_own_phone(world: World) -> None:
+    proxy = Chat(world, user_key="20002")
+    out = proxy.send("2")
+    assert "那户人家遇到了什么困难" in out
+    out = proxy.send("邻居家的房子被洪水冲垮了")
+    assert "您说的是" in out
+    for text, expect in [("1", "您的姓名"), ("王五", "您的手机号"), ("13800002222", "户主叫什么"),
+                         ("李四", "身份证"), (ID_LI.lower(), "几口人"), ("三", "哪个村"), ("和平村", "是"),
+                         ("1", "村民小组"), ("不清楚", "户主的手机号"), ("没有", "请核对")]:
+        out = proxy.send(text)
+        assert expect in out, (text, out)
+    assert "代报人：王五" in out
+    out = proxy.send("1")
+    number = case_number(out)
+    assert "户主本人签字" in out
+    assert [e[2] for e in world.notifier.events() if e[0] == "household"] == ["case_opened"]  # by SMS
+    with world.factory() as db:
+        case = db.scalar(select(Case).where(Case.number == number))
+        assert case is not None and case.discovery == ReporterKind.PROXY
+        report = db.scalar(select(Report).where(Report.case_id == case.id))
+        assert report is not None and report.proxy_relation == "neighbour"  # read from "邻居家"
+        assert report.proxy_name == "王五"
+        household = db.get(Household, case.household_id)
+        assert household is not None and world.vault.decrypt(household.id_number_enc or "") == ID_LI
+        proxy_contact = db.scalar(select(Contact).where(Contact.external_id == "20002"))
+        assert proxy_contact is not None
+        assert proxy_contact.household_id is None  # a proxy is not the household
+        assert pending_signatures(db=db, vault=world.vault, case=case) == ["李四"]
+
+    # the proxy cannot sign for them
+    proxy.send("签字")
+    proxy.send(number)
+    proxy.send(ID_LI[-4:])
+    proxy.send("1")
+    assert "代为申报的人不能代签" in proxy.send("李四")
+
+    household = Chat(world, channel="sms", user_key="+8613900003333")
+    assert "案件号" in household.send("签字")
+    out = household.send(number.lower())
+    assert "后 4 位" in out
+    out = household.send(ID_LI[-4:].lower())
+    assert "(1/" in out and "同意" in out  # annex 1 in numbered parts on SMS
+    parts = [r.text for r in household.results[-1].replies if r.text.startswith("(")]
+    assert len(parts) >= 2 and all(len(p) <= 270 for p in parts)
+    body = "\n".join(re.sub(r"^\(\d+/\d+\) ", "", p) for p in parts)
+    assert body.replace("\n", "") == annex1.text().replace("\n", "")
+    household.send("同意")
+    out = household.send("李四")
+    assert "已签字" in out and "以后案件的消息会发到这里" in out
+    with world.factory() as db:
+        case = db.scalar(select(Case).where(Case.number == number))
+        assert case is not None and pending_signatures(db=db, vault=world.vault, case=case) == []
+        auth = db.scalar(select(Authorization).where(Authorization.case_id == case.id))
+        assert auth is not None and auth.channel == "sms"
+        contact = db.scalar(select(Contact).where(Contact.external_id == "+8613900003333"))
+        assert contact is not None and contact.household_id == case.household_id
+
+
+def test_bad_id_numbers_are_re_asked_kindly(world: World) -> None:
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "张三")
+    out = chat.send(ID_ZHANG[:-1] + "5")  # wrong check digit
+    assert "最后一位对不上" in out and "0 返回" in out
+    out = chat.send(ID_ZHANG[:17])
+    assert "18 位，您输入了 17 位" in out
+    out = chat.send("430421195002301234")  # 30 February
+    assert "出生日期不对" in out or "最后一位" in out
+    out = chat.send("我不知道")
+    assert "人工" in out  # after a few misses a person is offered, never a dead end
+    out = chat.send(ID_LI.lower())  # lower-case x is fine
+    assert "几口人" in out
+    assert state_of_data(world, chat)["id"] == ID_LI
+
+
+def state_of_data(world: World, chat: Chat) -> dict[str, object]:
+    with world.factory() as db:
+        data: dict[str, object] = state_of(db, chat.channel, chat.user_key, world.vault).get("data", {})
+        return data
+
+
+def test_ambiguous_village_offers_numbered_candidates(world: World) -> None:
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "赵六", ID_WANG, "5")
+    out = chat.send("梅花村")
+    assert "叫这个名字的村有几个" in out
+    assert "1 衡阳县西渡镇梅花村" in out and "2 衡阳县台源镇梅花村" in out and "0 都不是" in out
+    out = chat.send("5")
+    assert "1 到 2" in out
+    out = chat.send("2")
+    assert "村民小组" in out
+    assert state_of_data(world, chat)["village"] == {"code": MEIHUA2, "label": "衡阳县台源镇梅花村"}
+    assert "叫这个名字的村有几个" in chat.send("0")  # one step back: the candidates again
+    assert "哪个村" in chat.send("0")  # "0 都不是": the village question
+
+
+def test_status_for_a_stranger_and_for_the_household(world: World) -> None:
+    chat = Chat(world)
+    report_until_annex(chat)
+    chat.send("1")
+    number = case_number(chat.send("张三"))
+
+    linked = chat.send("查询")
+    assert number in linked and "已提交申请" in linked and "李桂英 139****0001" in linked
+    assert "两名工作人员上门核实" in linked and "2026年3月2日" in linked
+
+    stranger = Chat(world, user_key="30003")
+    stranger.send("查询")
+    stranger.send(number)
+    wrong = stranger.send("0000")
+    stranger.send("SB00000000")
+    nonexistent = stranger.send(ID_ZHANG[-4:])
+    assert "没有查到" in wrong and "没有查到" in nonexistent  # the same answer: nothing revealed (G4)
+    assert "李桂英" not in wrong + nonexistent
+
+    out = stranger.send(f"{number} {ID_ZHANG[-4:]}")  # number and digits in one message
+    assert "李桂英" in out and "已提交申请" in out
+
+
+def test_repeated_failed_lookups_are_throttled(world: World) -> None:
+    chat = Chat(world)
+    report_until_annex(chat)
+    number = case_number(chat.send("2"))
+    stranger = Chat(world, user_key="40004")
+    stranger.send("3")
+    for _ in range(5):
+        assert "没有查到" in stranger.send(f"{number} 9999")
+    out = stranger.send(f"{number} {ID_ZHANG[-4:]}")  # right now, but too many tries (G7)
+    assert "尝试次数太多" in out and "60 分钟" in out
+    world.clock.advance(minutes=61)
+    stranger.send("3")
+    assert "已提交申请" in stranger.send(f"{number} {ID_ZHANG[-4:]}")
+
+
+def test_restart_mid_dialogue_continues(world: World) -> None:
+    from cases.db import make_engine, make_session_factory
+    from conversations.service import ServiceContext
+
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "张三")
+    # a new process: new engine, new session factory, new context, same database
+    engine2 = make_engine(world.db_url)
+    try:
+        world.factory = make_session_factory(engine2)
+        chat.ctx = ServiceContext(vault=world.ctx.vault, gazetteer=world.ctx.gazetteer)
+        out = chat.send(ID_ZHANG)
+        assert "几口人" in out
+    finally:
+        engine2.dispose()
+
+
+def test_expired_dialogue_gets_a_gentle_note_and_can_go_on(world: World) -> None:
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "张三")
+    world.clock.advance(hours=25)
+    out = chat.send(ID_ZHANG)
+    assert "好久没有回复" in out and "没看懂" not in out
+    assert "9 接着办" in out and "1 申报困难" in out  # the menu, with '9 go on'
+    out = chat.send("9")
+    assert "身份证号码" in out
+    assert "几口人" in chat.send(ID_ZHANG)
+
+
+def test_a_paused_report_is_forgotten_after_a_week(world: World) -> None:
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "张三")
+    assert "9 接着办" in chat.send("菜单")
+    world.clock.advance(days=8)
+    out = chat.send("9")
+    assert "请回复下面的一个数字" in out and "9 接着办" not in out
+
+
+def test_a_shared_location_answers_the_village_question(world: World) -> None:
+    from conversations.messages import Attachment
+
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "张三", ID_ZHANG, "4")
+    where = Attachment(kind="location", content_type="application/vnd.location",
+                       meta={"lat": 26.9, "lon": 112.4, "label": "湖南省衡阳市衡阳县西渡镇梅花村"})
+    assert "是衡阳县西渡镇梅花村吗" in chat.send(None, (where,))
+
+
+def test_the_same_message_twice_is_handled_once(world: World) -> None:
+    chat = Chat(world)
+    first = chat.send_message(chat.message(DESCRIPTION, external_id="upd-1"))
+    again = chat.send_message(chat.message(DESCRIPTION, external_id="upd-1"))
+    assert not first.duplicate and again.duplicate
+    assert again.replies == first.replies and again.outbox_ids == first.outbox_ids
+    with world.factory() as db:
+        assert db.scalar(select(func.count()).select_from(InboundMessage)) == 1
+        assert db.scalar(select(func.count()).select_from(Outbox)) == len(first.replies)
+    assert "姓名" in chat.send("1")  # the state moved once: the next answer is the confirmation
+
+
+def test_secrets_are_not_stored_in_clear(world: World) -> None:
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "张三", ID_ZHANG)
+    with world.factory() as db:
+        row = db.scalar(select(DialogueSession))
+        assert row is not None and ID_ZHANG not in str(row.state)
+        texts = db.scalars(select(InboundMessage.text)).all()
+        assert all(ID_ZHANG not in (t or "") for t in texts)
+        replies = db.scalars(select(InboundMessage.replies)).all()
+        assert ID_ZHANG not in str(replies)
+    assert state_of_data(world, chat)["id"] == ID_ZHANG

@@ -1,0 +1,168 @@
+"""The pure engine against hand-built nlu.Parse objects: no database, no parser."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cases import annex1
+from cases.clock import BEIJING
+from conversations import engine
+from conversations.commands import CaseView, FindCase, Result, SubmitReport
+from conversations.flows.annex import sms_parts
+from conversations.flows.common import Facts, small_number
+from conversations.messages import InboundMessage
+from nlu.types import Parse, Place
+
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=BEIJING)
+FACTS = Facts(channel="telegram", now=NOW, annex_version=annex1.CURRENT_VERSION, annex_text=annex1.text())
+SMS = Facts(channel="sms", now=NOW, known_phone="13900001111", annex_version=annex1.CURRENT_VERSION,
+            annex_text=annex1.text())
+VILLAGE = Place(code="430421100201", level="village", name="梅花村", county="衡阳县", township="西渡镇",
+                township_code="430421100000", village="梅花村", village_code="430421100201")
+
+
+def msg(text: str | None) -> InboundMessage:
+    return InboundMessage(channel="telegram", user_key="1", external_id="x", text=text, received_at=NOW)
+
+
+def say(state: dict[str, Any] | None, text: str, parse: Parse | None = None,
+        facts: Facts = FACTS) -> engine.Step:
+    step = engine.advance(state, msg(text), parse or Parse(), facts)
+    json.dumps(step.state)  # the state is always plain JSON
+    return step
+
+
+def joined(step: engine.Step) -> str:
+    return "\n".join([r.text for r in step.replies] + [c for r in step.replies for c in r.choices])
+
+
+SCRIPT: list[tuple[str, Parse]] = [
+    ("我老伴住院了，房子也漏雨", Parse(intent="report", risks=["01"], guarantees=["A23"])),
+    ("1", Parse()),
+    ("张三", Parse()),
+    ("430421195003021234", Parse(id_numbers=["430421195003021234"])),
+    ("4口人", Parse(household_size=4)),
+    ("西渡镇梅花村", Parse(place=VILLAGE)),
+    ("1", Parse()),
+    ("3组", Parse()),
+    ("13912345678", Parse(phones=["13912345678"])),
+    ("1", Parse()),
+]
+
+
+def walk(facts: Facts = FACTS) -> list[dict[str, Any]]:
+    """Every state along a self-report, from nothing to the annex question."""
+    states: list[dict[str, Any]] = [engine.new_state()]
+    state: dict[str, Any] | None = None
+    for text, parse in SCRIPT:
+        if facts.sms and text == "13912345678":
+            continue
+        step = say(state, text, parse, facts)
+        state = step.state
+        states.append(state)
+    return states
+
+
+def test_readback_in_plain_words_with_numbered_choices() -> None:
+    step = say(None, SCRIPT[0][0], SCRIPT[0][1])
+    assert step.replies[0].text.startswith("您说的是：因病、住房安全，对吗？")
+    assert step.replies[0].choices == ("1 对", "2 不对，我重新说", "3 从列表里选", "0 返回")
+    assert step.commands == []
+    picked = say(say(step.state, "3").state, "5 2 99")
+    assert "您说的是：因病、孩子失学辍学，对吗？" in joined(picked)
+
+
+def test_the_en_catalog_speaks_english() -> None:
+    en = Facts(channel="web", now=NOW, locale="en", annex_version=annex1.CURRENT_VERSION,
+               annex_text=annex1.text())
+    step = say(None, SCRIPT[0][0], SCRIPT[0][1], facts=en)
+    assert step.replies[0].text.startswith("You said: Illness, Housing safety. Is that right?")
+    assert step.replies[0].choices[0] == "1 Yes, that is right"
+
+
+def test_a_full_report_yields_one_submit_command_and_a_case_number_reply() -> None:
+    state = walk()[-1]
+    assert state["step"] == "annex"
+    signed = say(say(state, "同意").state, "张三")
+    assert len(signed.commands) == 1 and isinstance(signed.commands[0], SubmitReport)
+    cmd = signed.commands[0]
+    got = (cmd.head_name, cmd.id_number, cmd.household_size, cmd.village_code, cmd.group_name, cmd.phone)
+    assert got == ("张三", "430421195003021234", 4, "430421100201", "3组", "13912345678")
+    assert cmd.signature is not None and cmd.signature.text_version == annex1.CURRENT_VERSION
+    view = CaseView(number="SB7K2M9QXA", status="applied", steps_done=1, next_step="home_verification",
+                    opened_on=date(2026, 3, 2), updated_on=date(2026, 3, 2), cadre_name="李桂英",
+                    cadre_phone_masked="139****0001")
+    done = engine.resume(signed.state, cmd, Result(ok=True, case=view), FACTS)
+    text = joined(done)
+    assert "SB7K2M9QXA" in text and "李桂英（139****0001）" in text
+    assert done.state["flow"] is None and done.state["data"] == {"case": "SB7K2M9QXA"}
+    failed = engine.resume(signed.state, cmd, Result(ok=False, reason="unknown_village"), FACTS)
+    assert "都保存着" in joined(failed) and failed.state["step"] == "summary"
+
+
+def test_the_phone_is_not_asked_on_sms() -> None:
+    states = walk(SMS)
+    assert states[-1]["step"] == "annex"
+    assert states[-1]["data"]["phone"] == "13900001111"
+    parts = say(states[-2], "1", facts=SMS)  # the summary accepted: the annex in parts
+    numbered = [r.text for r in parts.replies if r.text.startswith("(")]
+    assert len(numbered) >= 2 and numbered[0].startswith(f"(1/{len(numbered)}) ")
+
+
+def test_back_and_menu_work_at_every_step() -> None:
+    for state in walk()[1:]:
+        back = say(state, "0")
+        assert back.replies and back.replies[-1].choices, state["step"]
+        menu = say(state, "菜单")
+        assert "1 申报困难" in joined(menu)
+        assert menu.state["flow"] is None and menu.state["paused"]["step"] == state["step"]
+        resumed = say(menu.state, "9")
+        assert resumed.state["step"] == state["step"] and resumed.state["data"] == state["data"]
+
+
+def test_a_stranger_gives_case_number_and_id_digits() -> None:
+    step = say(None, "查询", Parse(intent="status"))
+    assert "案件号" in joined(step)
+    step = say(step.state, "sb7k2m9qxa 123x")
+    assert step.commands == [FindCase("SB7K2M9QXA", "123X", "status")]
+
+
+def test_an_unknown_message_gets_an_answer_and_the_menu() -> None:
+    step = say(None, "今天天气怎么样")
+    assert "没看懂" in joined(step) and "1 申报困难" in joined(step)
+    empty = say(None, "")
+    assert "1 申报困难" in joined(empty)
+
+
+def test_sms_parts_keep_every_character_and_stay_short() -> None:
+    parts = sms_parts(annex1.text())
+    assert all(len(p) <= 260 for p in parts)
+    assert "".join(parts).replace("\n", "") == annex1.text().replace("\n", "")
+
+
+def test_household_sizes_in_words() -> None:
+    assert [small_number(x) for x in ("4", "四口人", "两个", "十二", "二十一", "十", "没有")] == [
+        4, 4, 2, 12, 21, 10, None]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(index=st.integers(min_value=0, max_value=len(SCRIPT)), text=st.text(max_size=40))
+def test_never_silence_never_a_crash(index: int, text: str) -> None:
+    """Whatever arrives at whatever step: at least one reply or a command whose result will answer."""
+    states = walk()
+    state = states[min(index, len(states) - 1)]
+    step = say(state, text)
+    assert step.replies or step.commands
+    assert all(r.text.strip() for r in step.replies)
+
+
+def test_a_case_number_alone_starts_a_status_look_up() -> None:
+    step = say(None, "SB7K2M9QXA")
+    assert "身份证号码的最后 4 位" in joined(step) and step.state["step"] == "ask_last4"
+    both = say(None, "sb7k2m9qxa 3457")
+    assert both.commands == [FindCase("SB7K2M9QXA", "3457", "status")]
