@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from api import errors
+from api.console import mount as mount_console
 from api.routes import audit, auth, cases, exports, hotline, staff, workflow
 from api.settings import Settings
 from cases.clock import Clock, system_clock
@@ -50,6 +51,7 @@ def create_app(
     channels = install_channels(app, settings, clock=clock, extras=channel_extras)  # webhooks, simulator at /
     if notifier is None:
         app.state.notifier = channels.service_ctx.notifier
+    mount_console(app)  # the staff console at /console
 
     @app.get("/healthz", tags=["meta"])
     def healthz() -> dict[str, str]:

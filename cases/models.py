@@ -218,6 +218,19 @@ class LoginAttempt(Base):
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+
+class ConsoleSession(Base):
+    """A staff console login: the cookie holds a random token, the row its SHA-256 and the CSRF token."""
+
+    __tablename__ = "console_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
 # --- households and contacts -------------------------------------------------------------------
 
 

@@ -35,8 +35,12 @@ def seeded(db: Session, clock: FrozenClock) -> Session:
 
 
 @pytest.fixture
-def app(settings: Settings, clock: FrozenClock, seeded: Session, notifier: RecordingNotifier) -> FastAPI:
-    return create_app(settings, clock=clock, notifier=notifier)
+def app(
+    settings: Settings, clock: FrozenClock, seeded: Session, notifier: RecordingNotifier
+) -> Iterator[FastAPI]:
+    application = create_app(settings, clock=clock, notifier=notifier)
+    yield application
+    application.state.engine.dispose()  # no pooled connections left behind on the shared PostgreSQL
 
 
 @pytest.fixture

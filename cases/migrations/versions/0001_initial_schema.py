@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 10:01:44.722672
+Create Date: 2026-11-23 10:15:55.722596
 """
 from collections.abc import Sequence
 
@@ -192,6 +192,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_cases_area_code'), ['area_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_household_id'), ['household_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_status'), ['status'], unique=False)
+
+    op.create_table('console_sessions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('staff_id', sa.Integer(), nullable=False),
+    sa.Column('csrf_token', sa.String(length=64), nullable=False),
+    sa.Column('created_at', cases.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', cases.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', cases.models.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['staff_id'], ['staff.id'], name=op.f('fk_console_sessions_staff_id_staff')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_console_sessions')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_console_sessions_token_hash'))
+    )
+    with op.batch_alter_table('console_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_console_sessions_staff_id'), ['staff_id'], unique=False)
 
     op.create_table('contacts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -622,6 +637,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_contacts_household_id'))
 
     op.drop_table('contacts')
+    with op.batch_alter_table('console_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_console_sessions_staff_id'))
+
+    op.drop_table('console_sessions')
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cases_status'))
         batch_op.drop_index(batch_op.f('ix_cases_household_id'))

@@ -1,0 +1,513 @@
+"""The 12317 hotline desk: log a call, let the parser pre-fill the report, find the household or case
+(masked), turn the call into a report on the caller's behalf or add it to an existing case, schedule a
+callback, and list the calls."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from api.console import auth as ca
+from api.console.auth import FormDep, ViewerDep
+from api.console.pages import load_case, notifier_of, redirect, vault_of
+from api.console.render import page, t_
+from api.deps import NowDep, SessionDep
+from api.scope import in_scope, scope_filter
+from cases import audit, reminders
+from cases.clock import BEIJING
+from cases.codes import RISKS
+from cases.crypto import Vault, mask_id, mask_name, mask_phone
+from cases.errors import CaseError
+from cases.ids import check_id, normalize_phone
+from cases.intake import ReportDraft, pending_signatures, submit_report
+from cases.models import (
+    OPEN_STATUSES,
+    Area,
+    AreaLevel,
+    Case,
+    CaseEvent,
+    Channel,
+    HotlineCall,
+    Household,
+    Report,
+    ReporterKind,
+    Role,
+    Task,
+    TaskStatus,
+)
+
+router = APIRouter(prefix="/hotline")
+HOTLINE_ROLES = (Role.HOTLINE, Role.COUNTY, Role.TOWNSHIP)
+MAX_RESULTS = 20
+
+
+def _villages(db: Session, viewer: ca.Viewer) -> list[Area]:
+    return list(
+        db.scalars(
+            select(Area)
+            .where(Area.level == AreaLevel.VILLAGE, scope_filter(viewer.staff, Area.code))
+            .order_by(Area.code)
+        )
+    )
+
+
+def _gazetteer(db: Session, viewer: ca.Viewer) -> Any:
+    import nlu
+
+    rows = db.execute(select(Area.code, Area.name, Area.level, Area.parent_code)).all()
+    return nlu.Gazetteer.from_areas((c, n, str(lv), p) for c, n, lv, p in rows)
+
+
+def mask_text(text: str, ids: list[str], phones: list[str]) -> str:
+    """The summary as stored: ID and phone numbers the parser found are masked."""
+    for value in ids:
+        text = text.replace(value, mask_id(value)).replace(value.lower(), mask_id(value))
+    for value in phones:
+        text = text.replace(value, mask_phone(value))
+    return text
+
+
+def prefill(parsed: dict[str, Any]) -> dict[str, Any]:
+    """Report form defaults from a parse: risks, amounts, size, ID, phone, village code."""
+    place = parsed.get("place")
+    village = place.get("village_code") if isinstance(place, dict) else None
+    return {
+        "risks": list(parsed.get("risks") or []),
+        "amounts": list(parsed.get("amounts") or []),
+        "household_size": parsed.get("household_size") or "",
+        "id_number": (parsed.get("id_numbers") or [""])[0],
+        "phone": (parsed.get("phones") or [""])[0],
+        "village_code": str(village).ljust(12, "0") if village else "",
+        "urgent": bool(parsed.get("urgent")),
+    }
+
+
+def _parse_started(raw: str, now: datetime) -> datetime:
+    if not raw:
+        return now
+    try:
+        return datetime.fromisoformat(raw).replace(tzinfo=BEIJING)
+    except ValueError as exc:
+        raise CaseError("bad_date", "the call time is not a date and time") from exc
+
+
+def _duration(raw: str) -> int | None:
+    """'5:30' or '330' -> seconds."""
+    raw = raw.strip()
+    if m := re.fullmatch(r"(\d{1,3}):(\d{2})", raw):
+        return int(m.group(1)) * 60 + int(m.group(2))
+    return int(raw) if raw.isdigit() else None
+
+
+@router.get("", response_class=HTMLResponse)
+def desk(
+    request: Request,
+    viewer: ViewerDep,
+    db: SessionDep,
+    now: NowDep,
+    q: str = "",
+    open_only: str = "",
+    day: str = "",
+) -> Response:
+    ca.require(viewer, *HOTLINE_ROLES)
+    query = select(HotlineCall).where(
+        or_(
+            scope_filter(viewer.staff, HotlineCall.area_code),
+            HotlineCall.operator_staff_id == viewer.staff.id,
+        )
+    )
+    if q:
+        query = query.where(HotlineCall.summary.contains(q, autoescape=True))
+    if open_only:
+        query = query.where(HotlineCall.callback_at.is_not(None), HotlineCall.callback_done_at.is_(None))
+    if day:
+        try:
+            start = datetime.combine(date.fromisoformat(day), datetime.min.time(), tzinfo=BEIJING)
+            query = query.where(
+                HotlineCall.started_at >= start, HotlineCall.started_at < start + timedelta(days=1)
+            )
+        except ValueError:
+            pass
+    calls = db.scalars(query.order_by(HotlineCall.started_at.desc()).limit(100)).all()
+    return page(
+        request,
+        "hotline.html",
+        viewer,
+        calls=calls,
+        q=q,
+        open_only=open_only,
+        day=day,
+        case_number=lambda cid: _number(db, cid),
+        now_local=now.astimezone(BEIJING).strftime("%Y-%m-%dT%H:%M"),
+    )
+
+
+@router.post("/calls", response_class=HTMLResponse)
+def log_call(request: Request, viewer: ViewerDep, form: FormDep, db: SessionDep, now: NowDep) -> Response:
+    ca.require(viewer, *HOTLINE_ROLES)
+    ca.check_csrf(viewer, form)
+    import nlu
+
+    vault = vault_of(request)
+    summary = str(form.get("summary") or "").strip()
+    if not summary:
+        return redirect("/console/hotline?error=summary")
+    parse = nlu.parse(summary, _gazetteer(db, viewer))
+    parsed = asdict(parse)
+    phone = normalize_phone(str(form.get("caller_phone") or ""))
+    call = HotlineCall(
+        operator_staff_id=viewer.staff.id,
+        caller_phone_enc=vault.encrypt(phone) if phone else None,
+        caller_phone_hash=vault.lookup_hash(phone) if phone else None,
+        started_at=_parse_started(str(form.get("started_at") or ""), now),
+        duration_seconds=_duration(str(form.get("duration") or "")),
+        summary=mask_text(summary, parse.id_numbers, parse.phones),
+        parsed=_stored_parse(parsed, vault),
+        area_code=viewer.staff.area_code,
+    )
+    fill = prefill(parsed)
+    if not fill["phone"] and phone:
+        fill["phone"] = phone
+    db.add(call)
+    db.flush()
+    audit.record(
+        db=db,
+        actor=audit.staff_actor(viewer.staff.id),
+        action="hotline.log",
+        entity="hotline_call",
+        entity_id=call.id,
+        area_code=call.area_code,
+        detail={},
+        now=now,
+        actor_staff_id=viewer.staff.id,
+    )
+    db.commit()
+    return call_view(
+        request, db, viewer, call, now, fill=fill, results=_search(db, vault, viewer, phone or "")
+    )
+
+
+def _number(db: Session, case_id: int | None) -> str:
+    case = db.get(Case, case_id) if case_id else None
+    return case.number if case else ""
+
+
+def _stored_parse(parsed: dict[str, Any], vault: Vault) -> dict[str, Any]:
+    """The parse as stored with the call: ID and phone numbers encrypted, never in plain JSON."""
+    out = dict(parsed)
+    out["id_numbers"] = [vault.encrypt(x) for x in parsed.get("id_numbers") or []]
+    out["phones"] = [vault.encrypt(x) for x in parsed.get("phones") or []]
+    out["invalid_id_numbers"] = []
+    out["encrypted"] = True
+    return out
+
+
+def _restored(parsed: dict[str, Any], vault: Vault) -> dict[str, Any]:
+    out = dict(parsed)
+    if parsed.get("encrypted"):
+        out["id_numbers"] = [vault.decrypt(x) for x in parsed.get("id_numbers") or []]
+        out["phones"] = [vault.decrypt(x) for x in parsed.get("phones") or []]
+    return out
+
+
+def _load_call(db: Session, viewer: ca.Viewer, call_id: int) -> HotlineCall | None:
+    call = db.get(HotlineCall, call_id)
+    if call is None:
+        return None
+    if call.operator_staff_id != viewer.staff.id and not in_scope(viewer.staff, call.area_code):
+        return None
+    return call
+
+
+def call_view(
+    request: Request,
+    db: Session,
+    viewer: ca.Viewer,
+    call: HotlineCall,
+    now: datetime,
+    *,
+    fill: dict[str, Any] | None = None,
+    results: list[dict[str, Any]] | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    vault = vault_of(request)
+    case = db.get(Case, call.case_id) if call.case_id else None
+    pending = pending_signatures(db=db, vault=vault, case=case) if case is not None else []
+    fill = fill or prefill(_restored(call.parsed, vault))
+    caller = mask_phone(vault.decrypt(call.caller_phone_enc)) if call.caller_phone_enc else ""
+    return page(
+        request,
+        "call.html",
+        viewer,
+        status_code=status_code,
+        call=call,
+        case=case,
+        pending=pending,
+        fill=fill,
+        results=results,
+        error=error,
+        villages=_villages(db, viewer),
+        risks=RISKS,
+        caller=caller,
+        masked_id=mask_id(fill["id_number"]) if fill.get("id_number") else "",
+        parsed=call.parsed,
+        now=now,
+    )
+
+
+@router.get("/calls/{call_id}", response_class=HTMLResponse)
+def show_call(
+    request: Request, call_id: int, viewer: ViewerDep, db: SessionDep, now: NowDep, q: str = ""
+) -> Response:
+    ca.require(viewer, *HOTLINE_ROLES)
+    call = _load_call(db, viewer, call_id)
+    if call is None:
+        return page(request, "not_found.html", viewer, status_code=404)
+    results = _search(db, vault_of(request), viewer, q) if q else None
+    return call_view(request, db, viewer, call, now, results=results)
+
+
+def _search(db: Session, vault: Vault, viewer: ca.Viewer, q: str) -> list[dict[str, Any]]:
+    """Households in the viewer's area by phone, ID number or name; every result masked."""
+    q = q.strip()
+    if not q:
+        return []
+    conditions = [Household.head_name.contains(q, autoescape=True)]
+    check = check_id(q)
+    if check.valid and check.normalized:
+        conditions.append(Household.id_hash == vault.lookup_hash(check.normalized))
+    phone = normalize_phone(q)
+    if phone:
+        conditions.append(Household.phone_hash == vault.lookup_hash(phone))
+    rows = db.scalars(
+        select(Household)
+        .where(or_(*conditions), scope_filter(viewer.staff, Household.village_code))
+        .limit(MAX_RESULTS)
+    ).all()
+    out = []
+    for h in rows:
+        case = db.scalar(
+            select(Case)
+            .where(Case.household_id == h.id, Case.status.in_(list(OPEN_STATUSES)))
+            .order_by(Case.id.desc())
+            .limit(1)
+        )
+        village = db.get(Area, h.village_code) if h.village_code else None
+        out.append(
+            {
+                "name": mask_name(h.head_name),
+                "phone": mask_phone(vault.decrypt(h.phone_enc)) if h.phone_enc else "",
+                "id": mask_id(vault.decrypt(h.id_number_enc)) if h.id_number_enc else "",
+                "village": village.name if village else "",
+                "case": case,
+            }
+        )
+    return out
+
+
+@router.post("/calls/{call_id}/report", response_class=HTMLResponse)
+def call_to_report(
+    request: Request, call_id: int, viewer: ViewerDep, form: FormDep, db: SessionDep, now: NowDep
+) -> Response:
+    """Turn the call into a report on the caller's behalf (reporter: hotline); signatures stay pending."""
+    ca.require(viewer, *HOTLINE_ROLES)
+    ca.check_csrf(viewer, form)
+    call = _load_call(db, viewer, call_id)
+    if call is None:
+        return page(request, "not_found.html", viewer, status_code=404)
+    village = str(form.get("village_code") or "") or None
+    size = str(form.get("household_size") or "")
+    fill: dict[str, Any] = {
+        "risks": list(form.get("risks[]", [])),
+        "amounts": [],
+        "household_size": size,
+        "id_number": str(form.get("id_number") or ""),
+        "phone": str(form.get("phone") or ""),
+        "village_code": village or "",
+        "urgent": "urgent" in form,
+    }
+    if village is None or not in_scope(viewer.staff, village):
+        return call_view(
+            request,
+            db,
+            viewer,
+            call,
+            now,
+            fill=fill,
+            status_code=422,
+            error=t_(request).gettext("Choose the household's village."),
+        )
+    draft = ReportDraft(
+        channel=Channel.HOTLINE,
+        reporter_kind=ReporterKind.HOTLINE,
+        raw_text=call.summary,
+        risks=[r for r in fill["risks"] if r in RISKS],
+        urgent=bool(fill["urgent"]),
+        parsed={k: v for k, v in call.parsed.items() if k not in ("id_numbers", "phones")},
+        head_name=str(form.get("head_name") or "").strip() or None,
+        id_number=fill["id_number"] or None,
+        phone=fill["phone"] or None,
+        household_size=int(size) if size.isdigit() else None,
+        village_code=village,
+        address=str(form.get("address") or "") or None,
+    )
+    try:
+        result = submit_report(
+            db=db, vault=vault_of(request), draft=draft, now=now, notifier=notifier_of(request)
+        )
+    except CaseError as error:
+        db.rollback()
+        call = _load_call(db, viewer, call_id)
+        assert call is not None
+        message = t_(request).gettext("Not saved: {reason}").format(reason=error.message)
+        return call_view(request, db, viewer, call, now, fill=fill, error=message, status_code=422)
+    call.case_id, call.report_id, call.household_id = result.case.id, result.report.id, result.household.id
+    call.area_code = result.case.area_code
+    reminders.sync_case_tasks(db, result.case, now)
+    audit.record(
+        db=db,
+        actor=audit.staff_actor(viewer.staff.id),
+        action="hotline.report",
+        entity="hotline_call",
+        entity_id=call.id,
+        area_code=call.area_code,
+        detail={"case_id": result.case.id, "joined": result.joined_existing},
+        now=now,
+        actor_staff_id=viewer.staff.id,
+    )
+    db.commit()
+    return redirect(f"/console/hotline/calls/{call.id}")
+
+
+@router.post("/calls/{call_id}/attach", response_class=HTMLResponse)
+def attach_to_case(
+    request: Request, call_id: int, viewer: ViewerDep, form: FormDep, db: SessionDep, now: NowDep
+) -> Response:
+    """Add the call to an existing case as a further report (the case's timeline shows it)."""
+    ca.require(viewer, *HOTLINE_ROLES)
+    ca.check_csrf(viewer, form)
+    call = _load_call(db, viewer, call_id)
+    if call is None:
+        return page(request, "not_found.html", viewer, status_code=404)
+    case = load_case(db, viewer, str(form.get("case_number") or ""))
+    if case is None:
+        return call_view(
+            request,
+            db,
+            viewer,
+            call,
+            now,
+            status_code=404,
+            error=t_(request).gettext("No such case in your area."),
+        )
+    report = Report(
+        case_id=case.id,
+        household_id=case.household_id,
+        channel=Channel.HOTLINE,
+        reporter_kind=ReporterKind.HOTLINE,
+        raw_text=call.summary,
+        parsed={k: v for k, v in call.parsed.items() if k not in ("id_numbers", "phones")},
+        risks=[r for r in call.parsed.get("risks") or [] if r in RISKS],
+        created_at=now,
+    )
+    db.add(report)
+    db.flush()
+    db.add(
+        CaseEvent(
+            case_id=case.id,
+            at=now,
+            action="report_added",
+            actor_staff_id=viewer.staff.id,
+            actor_label=f"{viewer.staff.name} (hotline)",
+            note=None,
+            data={"report_id": report.id},
+        )
+    )
+    call.case_id, call.report_id, call.household_id = case.id, report.id, case.household_id
+    audit.record(
+        db=db,
+        actor=audit.staff_actor(viewer.staff.id),
+        action="hotline.attach",
+        entity="hotline_call",
+        entity_id=call.id,
+        area_code=case.area_code,
+        detail={"case_id": case.id},
+        now=now,
+        actor_staff_id=viewer.staff.id,
+    )
+    db.commit()
+    return redirect(f"/console/hotline/calls/{call.id}")
+
+
+@router.post("/calls/{call_id}/callback", response_class=HTMLResponse)
+def schedule_callback(
+    request: Request, call_id: int, viewer: ViewerDep, form: FormDep, db: SessionDep, now: NowDep
+) -> Response:
+    """Schedule a callback: a task for the operator, due at the chosen time."""
+    ca.require(viewer, *HOTLINE_ROLES)
+    ca.check_csrf(viewer, form)
+    call = _load_call(db, viewer, call_id)
+    if call is None:
+        return page(request, "not_found.html", viewer, status_code=404)
+    try:
+        when = _parse_started(str(form.get("callback_at") or ""), now)
+    except CaseError:
+        return call_view(
+            request,
+            db,
+            viewer,
+            call,
+            now,
+            status_code=422,
+            error=t_(request).gettext("Give the callback date and time."),
+        )
+    call.callback_at = when
+    task = db.scalar(
+        select(Task).where(
+            Task.hotline_call_id == call.id, Task.kind == "callback", Task.status == TaskStatus.OPEN
+        )
+    )
+    if task is None:
+        db.add(
+            Task(
+                case_id=call.case_id,
+                hotline_call_id=call.id,
+                kind="callback",
+                cycle=f"call{call.id}",
+                assignee_staff_id=viewer.staff.id,
+                area_code=call.area_code,
+                due_at=when,
+                status=TaskStatus.OPEN,
+                created_at=now,
+            )
+        )
+    else:
+        task.due_at = when
+    db.commit()
+    return redirect(f"/console/hotline/calls/{call.id}")
+
+
+@router.post("/calls/{call_id}/callback/done", response_class=HTMLResponse)
+def callback_done(
+    request: Request, call_id: int, viewer: ViewerDep, form: FormDep, db: SessionDep, now: NowDep
+) -> Response:
+    ca.require(viewer, *HOTLINE_ROLES)
+    ca.check_csrf(viewer, form)
+    call = _load_call(db, viewer, call_id)
+    if call is None:
+        return page(request, "not_found.html", viewer, status_code=404)
+    call.callback_done_at = now
+    for task in db.scalars(
+        select(Task).where(Task.hotline_call_id == call.id, Task.status == TaskStatus.OPEN)
+    ):
+        task.status, task.done_at = TaskStatus.DONE, now
+    db.commit()
+    return redirect(f"/console/hotline/calls/{call.id}")
