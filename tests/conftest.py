@@ -1,4 +1,4 @@
-"""Shared fixtures: every database test runs on SQLite, and on PostgreSQL when SHENBAO_TEST_POSTGRES_URL is set."""
+"""Shared fixtures: database tests run on SQLite, and on PostgreSQL when SHENBAO_TEST_POSTGRES_URL is set."""
 
 from __future__ import annotations
 
