@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -35,6 +36,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    "--lang=zh-CN",  # date and time inputs in Chinese order
 ]
 PINNED = datetime(2026, 3, 2, 10, 0, tzinfo=BEIJING)  # Monday: a plain working day, as in tests/conftest.py
 PHONE = {"width": 390, "height": 844}
@@ -134,7 +136,11 @@ class Offline:
 
 
 def new_context(
-    browser: Browser, live: Live, viewport: dict[str, int] = DESKTOP, scale: float = 1
+    browser: Browser,
+    live: Live,
+    viewport: dict[str, int] = DESKTOP,
+    scale: float = 1,
+    storage_state: Any = None,
 ) -> tuple[BrowserContext, Offline]:
     """A fresh browser profile (one person's device) that refuses requests off the live server."""
     context = browser.new_context(
@@ -142,6 +148,7 @@ def new_context(
         device_scale_factor=scale,
         locale="zh-CN",
         timezone_id="Asia/Shanghai",
+        storage_state=storage_state,
     )
     guard = Offline(live.url)
     context.route("**/*", guard)

@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import select
@@ -29,17 +30,19 @@ CALL = "西渡镇梅花村张建国来电，身份证430421197303153457，老伴
 class Shot:
     name: str
     username: str | None
-    path: str  # "" for the page the steps leave open
+    path: str
     phone: bool
     full_page: bool = False
+    log_call: bool = False  # save a call first: the shot shows the report form the parser filled in
 
 
+HOTLINE = "/console/hotline"
 SHOTS: list[Shot] = [
     Shot("login-phone.png", None, "/console/login", phone=True),
-    Shot("hotline-call-desktop.png", "hotline", "", phone=False, full_page=True),
-    Shot("hotline-call-phone.png", "hotline", "", phone=True),
-    Shot("tasks-phone.png", "cadre1", "/console/tasks", phone=True),
-    Shot("tasks-desktop.png", "cadre1", "/console/tasks", phone=False),
+    Shot("hotline-call-desktop.png", "hotline", HOTLINE, phone=False, full_page=True, log_call=True),
+    Shot("hotline-call-phone.png", "hotline", HOTLINE, phone=True, log_call=True),
+    Shot("tasks-phone.png", "meihua", "/console/tasks", phone=True),
+    Shot("tasks-desktop.png", "meihua", "/console/tasks", phone=False),
     Shot("case-desktop.png", "meihua", "/console/cases/{monitored}", phone=False, full_page=True),
     Shot("case-phone.png", "meihua", "/console/cases/{monitored}", phone=True),
     Shot("dashboard-desktop.png", "county", "/console/dashboard", phone=False, full_page=True),
@@ -58,7 +61,8 @@ def _log_call(page: Page) -> None:
 
 def _monitored_case(server: live.Live) -> str:
     with server.app.state.sessions() as db:
-        return db.scalars(select(Case.number).where(Case.status == CaseStatus.MONITORED)).one()
+        number: str = db.scalars(select(Case.number).where(Case.status == CaseStatus.MONITORED)).one()
+        return number
 
 
 def take(out: Path, browser: Browser) -> list[Path]:
@@ -74,15 +78,19 @@ def take(out: Path, browser: Browser) -> list[Path]:
         live.seed_demo(settings, clock())
         with live.serve(settings, clock) as server:
             monitored = _monitored_case(server)
+            signed_in: dict[str, Any] = {}  # username -> cookies of a session (one sign-in per person)
             for shot in SHOTS:
                 viewport = live.PHONE if shot.phone else live.DESKTOP
-                context, guard = live.new_context(browser, server, viewport, scale=2 if shot.phone else 1)
+                state = signed_in.get(shot.username or "")
+                context, guard = live.new_context(
+                    browser, server, viewport, scale=2 if shot.phone else 1, storage_state=state
+                )
                 page = context.new_page()
-                if shot.username:
+                if shot.username and state is None:
                     live.login(page, server, shot.username)
-                if shot.path:
-                    page.goto(server.url + shot.path.format(monitored=monitored))
-                else:
+                    signed_in[shot.username] = context.storage_state()
+                page.goto(server.url + shot.path.format(monitored=monitored))
+                if shot.log_call:
                     _log_call(page)
                 target = out / shot.name
                 page.screenshot(path=str(target), full_page=shot.full_page, animations="disabled")

@@ -145,8 +145,9 @@ def test_a_hotline_call_goes_all_the_way_to_monitored(open_as: OpenAs, server: l
     township = open_as("xidu")
     assert township.url.endswith("/console/dashboard")
     township.goto(f"{server.url}/console/tasks")
-    expect(township.locator("#my-tasks li.task", has_text=number)).to_contain_text("2026-03-16")  # 5 working days
-    township.locator("#my-tasks li.task", has_text=number).locator("a").click()
+    task = township.locator("#my-tasks li.task", has_text=number)
+    expect(task).to_contain_text("2026-03-16")  # due in 5 working days
+    task.locator("a").click()
     act(township, "township_review", "县级审定")
 
     county = open_as("county")
