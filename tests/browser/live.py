@@ -36,7 +36,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-    "--lang=zh-CN",  # date and time inputs in Chinese order
 ]
 PINNED = datetime(2026, 3, 2, 10, 0, tzinfo=BEIJING)  # Monday: a plain working day, as in tests/conftest.py
 PHONE = {"width": 390, "height": 844}

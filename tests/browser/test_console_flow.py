@@ -89,7 +89,7 @@ def cadre_visits(page: Page, server: live.Live, number: str, other_verifier: str
         visit.locator(f"input[name={field}]").fill(value)
     visit.locator("select[name=has_labour_capacity]").select_option("yes")
     live.submit_action(page, "record_home_visit")
-    expect(page.locator("p.error[role=alert]")).to_contain_text("未办理")
+    expect(page.locator("p.error[role=alert]")).to_contain_text("未办理：入户核实至少需要两名不同的工作人员")
     expect(page.locator("#case-status")).to_have_text("已申请")
     live.open_action(page, "record_home_visit")
     visit = page.locator("#action-record_home_visit")
@@ -161,6 +161,9 @@ def test_a_hotline_call_goes_all_the_way_to_monitored(open_as: OpenAs, server: l
     expect(timeline.filter(has_text="已纳入监测")).to_have_count(1)
     expect(timeline.filter(has_text="公示中")).to_have_count(1)
     expect(timeline.filter(has_text="村民代表会议评议通过")).to_have_count(1)
+    expect(timeline.filter(has_text="案件受理")).to_contain_text("12317 热线（电话）")
+    expect(timeline.filter(has_text="登记入户核实")).to_contain_text("（帮扶联系人）")
+    assert "_" not in county.locator("#timeline").inner_text()  # no raw event codes shown to people
 
     with server.app.state.sessions() as db:
         case = db.scalars(select(Case).where(Case.number == number)).one()
