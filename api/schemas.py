@@ -18,6 +18,17 @@ class ErrorOut(BaseModel):
     message: str = Field(examples=["no such case in your area"])
 
 
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(examples=[["body", "verifier_ids"]])
+    msg: str
+
+
+class ValidationErrorOut(ErrorOut):
+    """An invalid request (reason `invalid_request`) with the fields at fault."""
+
+    errors: list[FieldError]
+
+
 class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"
