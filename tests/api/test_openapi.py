@@ -1,4 +1,4 @@
-"""OpenAPI at /docs describes every REST route with its response schemas; every error is JSON with a reason."""
+"""OpenAPI at /docs describes every REST route with its response models; every error is JSON with a reason."""
 
 from __future__ import annotations
 

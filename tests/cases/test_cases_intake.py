@@ -22,6 +22,7 @@ from cases.models import (
     Household,
     ImmutableRecordError,
     RegionSetting,
+    Report,
     ReporterKind,
 )
 from cases.notify import RecordingNotifier
@@ -127,11 +128,48 @@ def test_one_open_case_across_channels(world: World, notifier: RecordingNotifier
             phone=None,
         ),
     )
+    screening = submit_report(
+        db=db,
+        vault=vault,
+        now=world.now,
+        notifier=notifier,
+        draft=draft(
+            channel=Channel.CONSOLE,
+            reporter_kind=ReporterKind.CADRE,
+            raw_text="走访排查：儿子务工收入不稳",
+            risks=["07"],
+            phone=None,
+        ),
+    )
+    alert = submit_report(
+        db=db,
+        vault=vault,
+        now=world.now,
+        notifier=notifier,
+        draft=draft(
+            channel=Channel.CONSOLE,
+            reporter_kind=ReporterKind.DEPARTMENT,
+            raw_text="医保部门预警：大额医疗费用",
+            risks=["01"],
+            head_name=None,
+            phone=None,
+        ),
+    )
     db.commit()
-    assert sms.joined_existing and hotline.joined_existing
-    assert first.case.id == sms.case.id == hotline.case.id
+    assert all(r.joined_existing for r in (sms, hotline, screening, alert))
+    assert first.case.id == sms.case.id == hotline.case.id == screening.case.id == alert.case.id
     case = db.get(Case, first.case.id)
-    assert case is not None and case.risks == ["01", "04"] and case.guarantees == ["A23"] and case.urgent
+    assert case is not None and case.risks == ["01", "04", "07"]
+    assert case.guarantees == ["A23"] and case.urgent
+    assert case.discovery == ReporterKind.SELF  # how it was first found
+    reports = db.scalars(select(Report).where(Report.case_id == case.id).order_by(Report.id))
+    assert [r.reporter_kind for r in reports] == [
+        ReporterKind.SELF,
+        ReporterKind.SELF,
+        ReporterKind.HOTLINE,
+        ReporterKind.CADRE,
+        ReporterKind.DEPARTMENT,
+    ]
     assert db.scalar(select(Household.id).where(Household.id != first.household.id)) is None
     assert len(db.scalars(select(Case)).all()) == 1
     assert ("staff", world.cadre.id, "case_report_joined") in notifier.events()
