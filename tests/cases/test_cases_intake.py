@@ -481,3 +481,35 @@ def test_joined_case_without_cadre_is_assigned_when_one_exists(
     assert again.joined_existing
     assignment = intake.current_assignment(db, first.case)
     assert assignment is not None and assignment.staff_id == world.other_cadre.id
+
+
+def test_proxy_report_for_an_ill_person_shows_the_pending_signature(
+    world: World, notifier: RecordingNotifier
+) -> None:
+    """A neighbour reports for a bedridden man: the case opens, but the household's own signature is pending;
+    the proxy cannot sign for him, a cadre can witness his signature at home."""
+    db, vault = world.db, world.vault
+    result = submit_report(
+        db=db,
+        vault=vault,
+        now=world.now,
+        notifier=notifier,
+        draft=draft(
+            channel=Channel.WECHAT,
+            reporter_kind=ReporterKind.PROXY,
+            raw_text="隔壁张三中风瘫在床上，我帮他报一下",
+            proxy_relation="邻居",
+            proxy_name="王大妈",
+            proxy_phone="13700002222",
+            phone=None,
+        ),
+    )
+    case = result.case
+    assert result.report.proxy_relation == "邻居" and result.report.reporter_kind == ReporterKind.PROXY
+    assert pending_signatures(db=db, vault=vault, case=case) == ["张三"]
+    assert intake.status_summary(db, case, vault=vault).next_step == "sign_authorization"
+    with pytest.raises(IntakeError) as err:
+        _sign(world, case, "王大妈", None)
+    assert err.value.reason == "signer_not_in_household"
+    _sign(world, case, "张三", None, witnessed_by_staff_id=world.cadre.id)
+    assert pending_signatures(db=db, vault=vault, case=case) == []
