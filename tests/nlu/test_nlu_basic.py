@@ -63,3 +63,15 @@ def test_a_call_from_someone_else_is_not_a_request_for_a_person() -> None:
     assert nlu.parse("打电话给我，我不会打字").intent == "human"
     assert nlu.parse("不签，我再想想").intent == "decline"
     assert nlu.parse("这个是干么子的").intent == "help"
+
+
+def test_the_parser_owns_its_tokenizer_and_leaves_jiebas_global_one_alone() -> None:
+    import jieba
+
+    from nlu.parser import default_parser
+
+    nlu.parse("屋里冇得劳力，堂客生病住院了")
+    tokenizer = default_parser().tokenizer
+    assert tokenizer is not jieba.dt and isinstance(tokenizer, jieba.Tokenizer)
+    assert "冇得劳力" in tokenizer.FREQ  # a domain word of the lexicon
+    assert "冇得劳力" not in jieba.dt.FREQ  # never added to the process-wide tokenizer
