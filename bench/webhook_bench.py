@@ -29,6 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlencode
 
+import aiohttp
 import httpx
 from twilio.request_validator import RequestValidator
 
@@ -136,7 +137,7 @@ def wait_up(url: str, proc: subprocess.Popen[bytes], seconds: float = 60) -> Non
 # --- drivers ----------------------------------------------------------------------------------------
 
 
-async def sms_household(client: httpx.AsyncClient, base: str, hh: Household, limit: int) -> int:
+async def sms_household(client: aiohttp.ClientSession, base: str, hh: Household, limit: int) -> int:
     validator = RequestValidator(TW_TOKEN)
     phone = "+86" + hh.phone_local
     text: str | None = "我老伴生病住院了，花了好多钱，房子也漏雨"
@@ -153,15 +154,16 @@ async def sms_household(client: httpx.AsyncClient, base: str, hh: Household, lim
         }
         sig = validator.compute_signature(PUBLIC + "/webhooks/twilio/sms", params)
         started = time.perf_counter()
-        res = await client.post(
+        async with client.post(
             base + "/webhooks/twilio/sms",
-            content=urlencode(params),
+            data=urlencode(params),
             headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": sig},
-        )
+        ) as res:
+            body = await res.text()
         hh.latencies.append(time.perf_counter() - started)
-        if res.status_code != 200:
-            raise RuntimeError(f"SMS webhook answered {res.status_code}")
-        replies = "\n".join(re.findall(r"<Message>(.*?)</Message>", res.text, re.S))
+        if res.status != 200:
+            raise RuntimeError(f"SMS webhook answered {res.status}")
+        replies = "\n".join(re.findall(r"<Message>(.*?)</Message>", body, re.S))
         text = answer(replies, hh)
     hh.done = text is None
     return sent
@@ -184,7 +186,7 @@ def telegram_script(hh: Household) -> list[str]:
     ]
 
 
-async def telegram_household(client: httpx.AsyncClient, base: str, hh: Household, limit: int) -> int:
+async def telegram_household(client: aiohttp.ClientSession, base: str, hh: Household, limit: int) -> int:
     chat = 700000 + hh.n
     sent = 0
     for text in telegram_script(hh)[:limit]:
@@ -200,27 +202,29 @@ async def telegram_household(client: httpx.AsyncClient, base: str, hh: Household
             },
         }
         started = time.perf_counter()
-        res = await client.post(
+        async with client.post(
             base + "/webhooks/telegram",
-            content=json.dumps(update, ensure_ascii=False),
+            data=json.dumps(update, ensure_ascii=False).encode(),
             headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TG_SECRET},
-        )
+        ) as res:
+            await res.read()
         hh.latencies.append(time.perf_counter() - started)
-        if res.status_code != 200:
-            raise RuntimeError(f"Telegram webhook answered {res.status_code}")
+        if res.status != 200:
+            raise RuntimeError(f"Telegram webhook answered {res.status}")
     return sent
 
 
-async def bare_household(client: httpx.AsyncClient, base: str, hh: Household, count: int) -> int:
+async def bare_household(client: aiohttp.ClientSession, base: str, hh: Household, count: int) -> int:
     for i in range(count):
         started = time.perf_counter()
-        res = await client.post(
+        async with client.post(
             base + "/bare",
-            content=urlencode({"Body": f"消息{i}", "From": hh.phone_local}),
+            data=urlencode({"Body": f"消息{i}", "From": hh.phone_local}),
             headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
+        ) as res:
+            await res.read()
+            res.raise_for_status()
         hh.latencies.append(time.perf_counter() - started)
-        res.raise_for_status()
     return count
 
 
@@ -228,8 +232,9 @@ async def drive(
     kind: str, base: str, households: list[Household], concurrency: int, per: int
 ) -> dict[str, float]:
     gate = asyncio.Semaphore(concurrency)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
 
         async def one(hh: Household) -> int:
             async with gate:

@@ -9,18 +9,18 @@ are slots in `channel_state` reserved by a conditional UPDATE.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from bot import smstext
 from cases.db import is_sqlite
-from cases.models import Channel, ChannelState, Contact, ContactStatus, Outbox, OutboxStatus
+from cases.models import Base, Channel, ChannelState, Contact, ContactStatus, Outbox, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -231,24 +231,48 @@ def set_contact_status(
         contact.status = status
 
 
-def claim_inline(db: Session, ids: Iterable[int], *, now: datetime) -> list[Outbox]:
+@dataclass(frozen=True)
+class InlineRow:
+    """A reply row taken for an inline answer."""
+
+    id: int
+    body: str
+    extra: dict[str, Any] | None
+
+
+_OUTBOX = Base.metadata.tables[Outbox.__tablename__]
+_CLAIM_INLINE = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _OUTBOX.c.status == OutboxStatus.PENDING)
+    .values(status=OutboxStatus.SENT, sent_at=bindparam("now"), provider_status="inline")
+    .returning(_OUTBOX.c.id, _OUTBOX.c.body, _OUTBOX.c.extra)
+)
+_SET_SEGMENTS = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("row_id")).values(segments=bindparam("n"))
+
+
+def claim_inline(
+    db: Session,
+    ids: Iterable[int],
+    *,
+    now: datetime,
+    segments: Callable[[InlineRow], int] | None = None,
+) -> list[InlineRow]:
     """Take rows written for an inline answer (TwiML, WeChat passive reply, web): pending -> sent only
-    if nobody else has; the caller answers with the bodies of the rows it got. Commits."""
-    got: list[int] = []
-    for row_id in ids:
-        result = db.execute(
-            update(Outbox)
-            .where(Outbox.id == row_id, Outbox.status == OutboxStatus.PENDING)
-            .values(status=OutboxStatus.SENT, sent_at=now, provider_status="inline")
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            got.append(row_id)
-    db.commit()
-    if not got:
+    if nobody else has, in one statement; the caller answers with the bodies of the rows it got, in order.
+    `segments` counts what a row costs (SMS) and is stored with it. Commits."""
+    wanted = list(ids)
+    if not wanted:
         return []
-    rows = db.scalars(select(Outbox).where(Outbox.id.in_(got)).order_by(Outbox.id)).all()
-    return list(rows)
+    conn = db.connection()
+    got = [
+        InlineRow(id=int(r[0]), body=str(r[1]), extra=r[2])
+        for r in conn.execute(_CLAIM_INLINE, {"ids": wanted, "now": now})
+    ]
+    got.sort(key=lambda r: r.id)
+    if segments is not None and got:
+        conn.execute(_SET_SEGMENTS, [{"row_id": r.id, "n": segments(r)} for r in got])
+    db.commit()
+    return got
 
 
 def reserve_slot(db: Session, key: str, *, now: datetime, interval: timedelta) -> datetime | None:

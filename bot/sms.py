@@ -18,7 +18,8 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http import HttpClient
 from twilio.request_validator import RequestValidator
@@ -219,12 +220,13 @@ def set_consent(ctx: BotContext, phone: str, status: ContactStatus) -> None:
         db.commit()
 
 
-def _opted_out(ctx: BotContext, phone: str) -> bool:
-    with ctx.sessions() as db:
-        status = db.scalar(
-            select(Contact.status).where(Contact.channel == CHANNEL, Contact.external_id == phone)
-        )
-    return status == ContactStatus.OPTED_OUT
+_STATUS_OF = select(Contact.status).where(
+    Contact.channel == Channel.SMS, Contact.external_id == bindparam("phone")
+)
+
+
+def _opted_out(db: Session, phone: str) -> bool:
+    return db.connection().execute(_STATUS_OF, {"phone": phone}).scalar() == ContactStatus.OPTED_OUT
 
 
 def public_url_of(ctx: BotContext, request: Request) -> str:
@@ -286,7 +288,7 @@ def sms_router(ctx: BotContext, provider: SmsProvider | None = None) -> APIRoute
         handled = await asyncio.to_thread(_handle, ctx, msg)
         if handled is None:
             return Response(status_code=503)  # G1: Twilio retries a failed webhook
-        return _reply(prov, [] if _opted_out(ctx, phone) else handled)
+        return _reply(prov, handled)
 
     @router.post("/webhooks/twilio/status", include_in_schema=False)
     async def status(request: Request) -> Response:
@@ -310,22 +312,24 @@ def _handle(ctx: BotContext, msg: InboundMessage) -> list[str] | None:
     try:
         with ctx.sessions() as db:
             handled = ctx.handle(db, msg, inline=True)
+            if _opted_out(db, msg.user_key):
+                return []  # rows stay pending; the dispatcher fails them without sending (S6)
             if handled.duplicate:  # S3: the same answer again
                 texts = [with_choices(r.text, list(r.choices)) for r in handled.replies]
                 return [p for text in texts for p in smstext.split(text)]
-            if _opted_out(ctx, msg.user_key):
-                return []  # rows stay pending; the dispatcher fails them without sending (S6)
-            rows = outbox.claim_inline(db, handled.outbox_ids, now=ctx.now())
-            out: list[str] = []
-            for row in rows:
-                parts = smstext.split(with_choices(row.body, list((row.extra or {}).get("choices") or [])))
-                row.segments = sum(smstext.segments(p) for p in parts)
-                out.extend(parts)
-            db.commit()
-            return out
+            rows = outbox.claim_inline(db, handled.outbox_ids, now=ctx.now(), segments=_segments)
+            return [p for row in rows for p in _parts(row)]
     except Exception:  # noqa: BLE001 - "database is locked" or worse: an error so Twilio retries (G1)
         log.exception("sms inbound could not be handled")
         return None
+
+
+def _parts(row: outbox.InlineRow) -> list[str]:
+    return smstext.split(with_choices(row.body, list((row.extra or {}).get("choices") or [])))
+
+
+def _segments(row: outbox.InlineRow) -> int:
+    return sum(smstext.segments(p) for p in _parts(row))
 
 
 def _reply(provider: SmsProvider, texts: list[str]) -> Response:

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from bot import outbox
 from bot.context import BotContext, pending_for
 from bot.i18n import _
-from cases.models import Channel, Outbox
+from cases.models import Channel
 from conversations.messages import InboundMessage
 
 CHANNEL = Channel.WEB.value
@@ -42,7 +42,7 @@ def render_page(locale: str | None = None) -> str:
     return html
 
 
-def _reply_json(rows: list[Outbox]) -> list[dict[str, Any]]:
+def _reply_json(rows: list[outbox.InlineRow]) -> list[dict[str, Any]]:
     return [{"text": r.body, "choices": list((r.extra or {}).get("choices") or [])} for r in rows]
 
 

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from cases import annex1
 from cases.crypto import Vault
@@ -169,26 +170,55 @@ def _begin(db: Session) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+_INBOUND = Base.metadata.tables[InboundRow.__tablename__]
+_SESSIONS = Base.metadata.tables[DialogueSession.__tablename__]
+_OUTBOX = Base.metadata.tables[Outbox.__tablename__]
+_CONTACTS = Base.metadata.tables[Contact.__tablename__]
+
+# The hot path's statements, built once (building a statement costs more than running it on SQLite).
+_STORE = {
+    name: insert(_INBOUND)
+    .on_conflict_do_nothing(index_elements=["channel", "user_key", "external_id"])
+    .returning(_INBOUND.c.id)
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+_FIND_INBOUND = select(_INBOUND.c.id).where(
+    _INBOUND.c.channel == bindparam("channel"), _INBOUND.c.user_key == bindparam("user_key"),
+    _INBOUND.c.external_id == bindparam("external_id"))
+_SESSION_OF = (select(_SESSIONS.c.id, _SESSIONS.c.state, _SESSIONS.c.expires_at)
+               .where(_SESSIONS.c.channel == bindparam("channel"),
+                      _SESSIONS.c.user_key == bindparam("user_key"))
+               .with_for_update())
+_NEW_SESSION = {
+    name: insert(_SESSIONS).on_conflict_do_nothing(index_elements=["channel", "user_key"])
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+_SAVE_STATE = update(_SESSIONS).where(_SESSIONS.c.id == bindparam("row_id")).values(
+    state=bindparam("state"), updated_at=bindparam("now"), expires_at=bindparam("expires"))
+_CONTACT_OF = select(Contact).where(Contact.channel == bindparam("channel"),
+                                    Contact.external_id == bindparam("user_key"))
+_TOUCH_CONTACT = update(_CONTACTS).where(_CONTACTS.c.id == bindparam("row_id")).values(
+    last_inbound_at=bindparam("now"))
+_HANDLED = update(_INBOUND).where(_INBOUND.c.id == bindparam("row_id")).values(
+    status=InboundStatus.HANDLED, replies=bindparam("replies"), handled_at=bindparam("now"))
+
+
 def _store(db: Session, msg: InboundMessage, ctx: ServiceContext, now: datetime) -> tuple[int, bool]:
     """Insert the message unless (channel, user_key, external_id) is stored already: (id, duplicate).
     INSERT ... ON CONFLICT DO NOTHING: a concurrent twin waits for the first to commit, then finds it."""
-    values = dict(
-        channel=Channel(msg.channel), user_key=msg.user_key, external_id=msg.external_id,
-        received_at=msg.received_at, text=ctx.vault.encrypt(msg.text) if msg.text is not None else None,
+    conn = db.connection()
+    key: dict[str, Any] = {"channel": Channel(msg.channel), "user_key": msg.user_key,
+                           "external_id": msg.external_id}
+    values: dict[str, Any] = dict(
+        key, received_at=msg.received_at, text=ctx.vault.encrypt(msg.text) if msg.text is not None else None,
         payload=_payload(msg), status=InboundStatus.RECEIVED, replies=[],
     )
-    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = (insert(_INBOUND).values(**values)
-            .on_conflict_do_nothing(index_elements=["channel", "user_key", "external_id"])
-            .returning(_INBOUND.c.id))
-    new_id = db.execute(stmt).scalar()
+    new_id = conn.execute(_STORE[conn.dialect.name], values).scalar()
     if new_id is not None:
         return int(new_id), False
-    found = db.scalar(select(InboundRow.id).where(
-        InboundRow.channel == Channel(msg.channel), InboundRow.user_key == msg.user_key,
-        InboundRow.external_id == msg.external_id))
+    found = conn.execute(_FIND_INBOUND, key).scalar()
     assert found is not None
-    return found, True
+    return int(found), True
 
 
 def _payload(msg: InboundMessage) -> dict[str, Any]:
@@ -222,37 +252,29 @@ class _SessionRow:
     expires_at: datetime | None
 
 
-_SESSIONS = Base.metadata.tables[DialogueSession.__tablename__]
-_INBOUND = Base.metadata.tables[InboundRow.__tablename__]
-_OUTBOX = Base.metadata.tables[Outbox.__tablename__]
-
-
 def _lock_session(db: Session, msg: InboundMessage, now: datetime) -> _SessionRow:
     """The contact's session row, locked until commit (created on first contact)."""
-    query = (select(DialogueSession.id, DialogueSession.state, DialogueSession.expires_at)
-             .where(DialogueSession.channel == Channel(msg.channel), DialogueSession.user_key == msg.user_key)
-             .with_for_update())
-    row = db.execute(query).first()
+    conn = db.connection()
+    key: dict[str, Any] = {"channel": Channel(msg.channel), "user_key": msg.user_key}
+    row = conn.execute(_SESSION_OF, key).first()
     if row is None:
-        insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
         # a concurrent first message of the same contact waits here for the other to commit
-        db.execute(insert(_SESSIONS).values(channel=Channel(msg.channel), user_key=msg.user_key, state={},
-                                            updated_at=now, expires_at=None)
-                   .on_conflict_do_nothing(index_elements=["channel", "user_key"]))
-        row = db.execute(query).first()
+        conn.execute(_NEW_SESSION[conn.dialect.name], dict(key, state={}, updated_at=now, expires_at=None))
+        row = conn.execute(_SESSION_OF, key).first()
     assert row is not None
     return _SessionRow(id=row[0], state=row[1] or {}, expires_at=row[2])
 
 
 def _contact(db: Session, msg: InboundMessage, now: datetime) -> Contact:
-    contact = db.scalar(select(Contact).where(Contact.channel == Channel(msg.channel),
-                                              Contact.external_id == msg.user_key))
+    contact = db.scalar(_CONTACT_OF, {"channel": Channel(msg.channel), "user_key": msg.user_key})
     if contact is None:
         contact = Contact(channel=Channel(msg.channel), external_id=msg.user_key,
-                          display_name=msg.display_name, created_at=now)
+                          display_name=msg.display_name, created_at=now, last_inbound_at=now)
         db.add(contact)
         db.flush()
-    contact.last_inbound_at = now  # flushed with the rest
+        return contact
+    db.connection().execute(_TOUCH_CONTACT, {"row_id": contact.id, "now": now})
+    set_committed_value(contact, "last_inbound_at", now)  # what the row holds now; nothing left to flush
     return contact
 
 
@@ -266,9 +288,9 @@ def _load_state(row: _SessionRow | DialogueSession, vault: Vault) -> dict[str, A
 
 def _save_state(db: Session, row: _SessionRow, state: dict[str, Any], vault: Vault, now: datetime,
                 ttl: timedelta) -> None:
-    db.execute(update(_SESSIONS).where(_SESSIONS.c.id == row.id).values(
-        state={"enc": vault.encrypt(json.dumps(state, ensure_ascii=False, sort_keys=True))},
-        updated_at=now, expires_at=now + ttl if state.get("flow") else None))
+    db.connection().execute(_SAVE_STATE, {
+        "row_id": row.id, "now": now, "expires": now + ttl if state.get("flow") else None,
+        "state": {"enc": vault.encrypt(json.dumps(state, ensure_ascii=False, sort_keys=True))}})
 
 
 # --- the handling itself -------------------------------------------------------------------------------
@@ -311,8 +333,8 @@ def _process(db: Session, inbound_id: int, msg: InboundMessage, *, ctx: ServiceC
 
     _save_state(db, session_row, state, ctx.vault, now, ctx.dialogue_ttl)
     outbox_ids = _write_outbox(db, msg, contact, inbound_id, replies, now, inline)
-    db.execute(update(_INBOUND).where(_INBOUND.c.id == inbound_id).values(
-        status=InboundStatus.HANDLED, replies=[_reply_json(r) for r in replies], handled_at=now))
+    db.connection().execute(_HANDLED, {"row_id": inbound_id, "now": now,
+                                       "replies": [_reply_json(r) for r in replies]})
     return HandleResult(inbound_id=inbound_id, duplicate=False, replies=replies, outbox_ids=outbox_ids)
 
 
@@ -393,7 +415,8 @@ def _write_outbox(db: Session, msg: InboundMessage, contact: Contact, inbound_id
             body=reply.text, extra=extra, dedupe_key=f"in{inbound_id}:{i}", inbound_id=inbound_id,
             status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now + INLINE_GRACE if inline else now,
             created_at=now))
-    ids = db.execute(_OUTBOX.insert().returning(_OUTBOX.c.id, sort_by_parameter_order=True), rows).scalars()
+    ids = db.connection().execute(_OUTBOX.insert().returning(_OUTBOX.c.id, sort_by_parameter_order=True),
+                                  rows).scalars()
     return [int(i) for i in ids]
 
 
