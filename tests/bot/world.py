@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -40,6 +41,7 @@ class World:
     tw: RecordingTwilio
     cadre_id: int
     vault: Vault
+    apps: list[FastAPI] = field(default_factory=list)  # every app started, disposed at teardown
 
     def client(self) -> TestClient:
         return TestClient(self.app, base_url="http://testserver")
@@ -61,6 +63,7 @@ class World:
     def restart(self) -> World:
         """A new process on the same database: a fresh app, nothing kept in memory."""
         app = make_app(self.ctx.settings, self.clock, self.tg, self.wx, self.tw)  # type: ignore[arg-type]
+        self.apps.append(app)
         return World(
             app=app,
             ctx=app.state.channels,
@@ -71,6 +74,7 @@ class World:
             tw=self.tw,
             cadre_id=self.cadre_id,
             vault=self.vault,
+            apps=self.apps,
         )
 
 
@@ -93,12 +97,12 @@ def world(
     tg: RecordingTelegram,
     wx: RecordingWeChat,
     tw: RecordingTwilio,
-) -> World:
+) -> Iterator[World]:
     vault = Vault(SECRET)
     with session_factory() as db, db.begin():
         cadre_id = build_county(db, clock(), vault)
     app = make_app(bot_settings, clock, tg, wx, tw)
-    return World(
+    w = World(
         app=app,
         ctx=app.state.channels,
         clock=clock,
@@ -108,7 +112,11 @@ def world(
         tw=tw,
         cadre_id=cadre_id,
         vault=vault,
+        apps=[app],
     )
+    yield w
+    for started in w.apps:  # no pooled connections left behind on the shared PostgreSQL
+        started.state.engine.dispose()
 
 
 def case_number(text: str) -> str:
