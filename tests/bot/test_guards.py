@@ -167,3 +167,67 @@ def test_G7_repeated_binding_codes_in_chat_are_throttled(world: World, db: Sessi
     contact = db.scalar(select(Contact).where(Contact.external_id == str(STRANGER)))
     assert contact is not None and contact.staff_id is None  # the right code, but too late
     assert db.scalar(select(Case.id).limit(1)) is None
+
+
+# --- G3 ------------------------------------------------------------------------------------------------
+
+
+def test_G3_a_dead_assignment_message_is_visible_to_staff_and_the_cadre_is_texted_instead(
+    world: World, db: Session
+) -> None:
+    from typing import Any
+
+    from api.auth import issue_token
+    from bot import outbox
+    from cases.models import Channel, Outbox, OutboxStatus, Role, Staff
+    from tests.bot import helpers as h
+    from tests.conversations.conftest import CADRE_PHONE, COUNTY, TAIYUAN
+
+    cadre_chat = 7770001
+    with world.sessions() as s, s.begin():
+        h.contact(s, world.clock(), Channel.TELEGRAM, str(cadre_chat), staff_id=world.cadre_id)
+        county = Staff(
+            username="county1", name="周九", role=Role.COUNTY, area_code=COUNTY, created_at=world.clock()
+        )
+        elsewhere = Staff(
+            username="town-taiyuan",
+            name="钱七",
+            role=Role.TOWNSHIP,
+            area_code=TAIYUAN,
+            created_at=world.clock(),
+        )
+        s.add_all([county, elsewhere])
+    ok_script = world.tg.success
+
+    def script(method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if str(params.get("chat_id")) == str(cadre_chat):
+            return 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+        return 200, ok_script(method, params)
+
+    world.tg.script = script
+    number = reported(world)
+    for _ in range(outbox.MAX_ATTEMPTS + 2):  # retried with backoff until the cap
+        world.clock.advance(seconds=outbox.BACKOFF_CAP_SECONDS + 1)
+        world.dispatch(rounds=2)
+    db.expire_all()
+    dead = db.scalar(select(Outbox).where(Outbox.to == str(cadre_chat)))
+    assert dead is not None and dead.status == OutboxStatus.DEAD and dead.attempts == outbox.MAX_ATTEMPTS
+    assert len([p for p in world.tg.sent() if p["chat_id"] == cadre_chat]) == outbox.MAX_ATTEMPTS
+    texted = [d for d in world.tw.creates() if d["To"] == "+86" + CADRE_PHONE]
+    assert len(texted) == 1 and number in texted[0]["Body"]  # told another way, once
+
+    def failed(staff: Staff) -> list[dict[str, Any]]:
+        token, _ = issue_token(staff=staff, settings=world.ctx.settings, now=world.clock())  # type: ignore[arg-type]
+        with world.client() as client:
+            res = client.get("/api/deliveries/failed", headers={"Authorization": f"Bearer {token}"})
+        assert res.status_code == 200, res.text
+        return list(res.json())
+
+    with world.sessions() as s:
+        county_staff = s.scalars(select(Staff).where(Staff.username == "county1")).one()
+        other = s.scalars(select(Staff).where(Staff.username == "town-taiyuan")).one()
+    (item,) = [m for m in failed(county_staff) if m["id"] == dead.id]
+    assert item["status"] == "dead" and item["recipient"] == "staff" and item["staff_id"] == world.cadre_id
+    assert item["event"] == "case_assigned" and item["fallback_status"] == "sent"
+    assert str(cadre_chat) not in str(item)  # the address is masked
+    assert failed(other) == []  # another township does not see this village's messages
