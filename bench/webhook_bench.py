@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -137,7 +138,9 @@ def wait_up(url: str, proc: subprocess.Popen[bytes], seconds: float = 60) -> Non
 # --- drivers ----------------------------------------------------------------------------------------
 
 
-async def sms_household(client: aiohttp.ClientSession, base: str, hh: Household, limit: int) -> int:
+async def sms_household(
+    client: aiohttp.ClientSession, base: str, hh: Household, pace: Pace, limit: int
+) -> int:
     validator = RequestValidator(TW_TOKEN)
     phone = "+86" + hh.phone_local
     text: str | None = "我老伴生病住院了，花了好多钱，房子也漏雨"
@@ -153,7 +156,7 @@ async def sms_household(client: aiohttp.ClientSession, base: str, hh: Household,
             "NumMedia": "0",
         }
         sig = validator.compute_signature(PUBLIC + "/webhooks/twilio/sms", params)
-        started = time.perf_counter()
+        started = await pace()
         async with client.post(
             base + "/webhooks/twilio/sms",
             data=urlencode(params),
@@ -186,7 +189,9 @@ def telegram_script(hh: Household) -> list[str]:
     ]
 
 
-async def telegram_household(client: aiohttp.ClientSession, base: str, hh: Household, limit: int) -> int:
+async def telegram_household(
+    client: aiohttp.ClientSession, base: str, hh: Household, pace: Pace, limit: int
+) -> int:
     chat = 700000 + hh.n
     sent = 0
     for text in telegram_script(hh)[:limit]:
@@ -201,7 +206,7 @@ async def telegram_household(client: aiohttp.ClientSession, base: str, hh: House
                 "chat": {"id": chat, "first_name": "户", "type": "private"},
             },
         }
-        started = time.perf_counter()
+        started = await pace()
         async with client.post(
             base + "/webhooks/telegram",
             data=json.dumps(update, ensure_ascii=False).encode(),
@@ -214,9 +219,11 @@ async def telegram_household(client: aiohttp.ClientSession, base: str, hh: House
     return sent
 
 
-async def bare_household(client: aiohttp.ClientSession, base: str, hh: Household, count: int) -> int:
+async def bare_household(
+    client: aiohttp.ClientSession, base: str, hh: Household, pace: Pace, count: int
+) -> int:
     for i in range(count):
-        started = time.perf_counter()
+        started = await pace()
         async with client.post(
             base + "/bare",
             data=urlencode({"Body": f"消息{i}", "From": hh.phone_local}),
@@ -228,10 +235,46 @@ async def bare_household(client: aiohttp.ClientSession, base: str, hh: Household
     return count
 
 
+Pace = Callable[[], Awaitable[float]]
+
+
+def pacer(rate: float | None) -> Pace:
+    """When each message is due: now (saturation), or on a fixed schedule of `rate` messages a second
+    (latency is then counted from the scheduled moment, so a server falling behind shows it: no
+    coordinated omission)."""
+    if rate is None:
+
+        async def now() -> float:
+            return time.perf_counter()
+
+        return now
+    start: float | None = None
+    issued = 0
+
+    async def scheduled() -> float:
+        nonlocal start, issued
+        if start is None:
+            start = time.perf_counter()
+        due = start + issued / rate
+        issued += 1
+        wait = due - time.perf_counter()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        return due
+
+    return scheduled
+
+
 async def drive(
-    kind: str, base: str, households: list[Household], concurrency: int, per: int
+    kind: str,
+    base: str,
+    households: list[Household],
+    concurrency: int,
+    per: int,
+    rate: float | None = None,
 ) -> dict[str, float]:
     gate = asyncio.Semaphore(concurrency)
+    pace = pacer(rate)
     connector = aiohttp.TCPConnector(limit=concurrency)
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
@@ -239,10 +282,10 @@ async def drive(
         async def one(hh: Household) -> int:
             async with gate:
                 if kind == "sms":
-                    return await sms_household(client, base, hh, per)
+                    return await sms_household(client, base, hh, pace, per)
                 if kind == "telegram":
-                    return await telegram_household(client, base, hh, per)
-                return await bare_household(client, base, hh, per)
+                    return await telegram_household(client, base, hh, pace, per)
+                return await bare_household(client, base, hh, pace, per)
 
         started = time.perf_counter()
         counts = await asyncio.gather(*(one(hh) for hh in households))
@@ -283,6 +326,9 @@ def main() -> int:
     )
     parser.add_argument("--households", type=int, default=200, help="households per channel")
     parser.add_argument("--concurrency", type=int, default=32, help="households talking at the same time")
+    parser.add_argument(
+        "--rate", type=float, default=500, help="messages a second for the paced runs (0: saturation only)"
+    )
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file in a temp folder")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument(
@@ -354,19 +400,34 @@ def main() -> int:
             f"database: {'SQLite (temp file)' if not args.database_url else 'given URL'}; "
             f"{n} households per channel, {args.concurrency} at a time; one server process"
         )
-        sms = asyncio.run(drive("sms", base, households(0, n), args.concurrency, 30))
-        tg = asyncio.run(drive("telegram", base, households(n, n), args.concurrency, 30))
+        c, rate = args.concurrency, args.rate
+        runs: list[tuple[str, dict[str, float]]] = []
+        sms = asyncio.run(drive("sms", base, households(0, n), c, 30))
+        tg = asyncio.run(drive("telegram", base, households(n, n), c, 30))
         per = max(1, round(sms["messages"] / n))
-        floor = asyncio.run(drive("bare", bare_base, households(0, n), args.concurrency, per))
-        print(f"{'':10} {'messages':>9} {'msg/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'done':>6}")
-        for label, r in (("sms", sms), ("telegram", tg), ("bare", floor)):
+        floor = asyncio.run(drive("bare", bare_base, households(0, n), c, per))
+        runs += [("sms", sms), ("telegram", tg), ("bare", floor)]
+        if rate > 0:
+            runs += [
+                (f"sms @{rate:g}/s", asyncio.run(drive("sms", base, households(2 * n, n), c, 30, rate))),
+                (
+                    f"telegram @{rate:g}/s",
+                    asyncio.run(drive("telegram", base, households(3 * n, n), c, 30, rate)),
+                ),
+                (f"bare @{rate:g}/s", asyncio.run(drive("bare", bare_base, households(0, n), c, per, rate))),
+            ]
+        print("saturation: as fast as the server answers; @R/s: sent on a fixed schedule, latency from the")
+        print("scheduled moment. Telegram is answered once the update is stored; replies leave through the")
+        print("outbox at Telegram's rate limits.")
+        print(f"{'':18} {'messages':>9} {'msg/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'done':>6}")
+        for label, r in runs:
             print(
-                f"{label:10} {r['messages']:9.0f} {r['rate']:8.1f} {r['p50']:8.1f} {r['p99']:8.1f} "
-                f"{r['completed'] if label == 'sms' else '-':>6}"
+                f"{label:18} {r['messages']:9.0f} {r['rate']:8.1f} {r['p50']:8.1f} {r['p99']:8.1f} "
+                f"{r['completed'] if label.startswith('sms') else '-':>6}"
             )
         print(f"reports filed: {filed(db_url)}")
         print(
-            f"ratio bare/sms {floor['rate'] / sms['rate']:.1f}x, "
+            f"saturation ratio bare/sms {floor['rate'] / sms['rate']:.1f}x, "
             f"bare/telegram {floor['rate'] / tg['rate']:.1f}x; "
             f"Bot API stub received {BotApiStub.sent} sends from the dispatcher"
         )

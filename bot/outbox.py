@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from bot import smstext
-from cases.db import is_sqlite
+from cases.db import is_sqlite, writer_turn
 from cases.models import Base, Channel, ChannelState, Contact, ContactStatus, Outbox, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -263,15 +263,16 @@ def claim_inline(
     wanted = list(ids)
     if not wanted:
         return []
-    conn = db.connection()
-    got = [
-        InlineRow(id=int(r[0]), body=str(r[1]), extra=r[2])
-        for r in conn.execute(_CLAIM_INLINE, {"ids": wanted, "now": now})
-    ]
-    got.sort(key=lambda r: r.id)
-    if segments is not None and got:
-        conn.execute(_SET_SEGMENTS, [{"row_id": r.id, "n": segments(r)} for r in got])
-    db.commit()
+    with writer_turn(db):
+        conn = db.connection()
+        got = [
+            InlineRow(id=int(r[0]), body=str(r[1]), extra=r[2])
+            for r in conn.execute(_CLAIM_INLINE, {"ids": wanted, "now": now})
+        ]
+        got.sort(key=lambda r: r.id)
+        if segments is not None and got:
+            conn.execute(_SET_SEGMENTS, [{"row_id": r.id, "n": segments(r)} for r in got])
+        db.commit()
     return got
 
 

@@ -273,9 +273,7 @@ async def take_update(ctx: BotContext, bot: Bot, data: dict[str, Any]) -> None:
     update = Update.de_json(data, bot)
     blocked = kicked(update)
     if blocked is not None:
-        with ctx.sessions() as db:
-            outbox.set_contact_status(db, channel=CHANNEL, address=blocked, status=ContactStatus.UNREACHABLE)
-            db.commit()
+        await asyncio.to_thread(_mark_blocked, ctx, blocked)
         return
     msg = to_inbound(update, ctx)
     if msg is None:
@@ -295,11 +293,21 @@ async def take_update(ctx: BotContext, bot: Bot, data: dict[str, Any]) -> None:
             display_name=msg.display_name,
             raw=msg.raw,
         )
-    with ctx.sessions() as db:
-        inbound_id, duplicate = ctx.record(db, msg)
+    inbound_id, duplicate = await asyncio.to_thread(_record, ctx, msg)  # off the event loop: it may wait
     if duplicate:
         return
     await asyncio.to_thread(drain, ctx, msg.user_key, {inbound_id: msg})
+
+
+def _mark_blocked(ctx: BotContext, chat_id: str) -> None:
+    with ctx.sessions() as db:
+        outbox.set_contact_status(db, channel=CHANNEL, address=chat_id, status=ContactStatus.UNREACHABLE)
+        db.commit()
+
+
+def _record(ctx: BotContext, msg: InboundMessage) -> tuple[int, bool]:
+    with ctx.sessions() as db:
+        return ctx.record(db, msg)
 
 
 def _update_order(row: InboundRow) -> tuple[int, int]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -52,3 +54,23 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on error."""
     with factory() as db, db.begin():
         yield db
+
+
+_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_WRITERS_GUARD = threading.Lock()
+
+
+def writer_turn(engine_or_session: Engine | Session) -> AbstractContextManager[Any]:
+    """SQLite has one writer: threads of this process queue on a lock instead of polling the database's
+    busy timeout (which sleeps up to 100 ms a try); other processes still meet the busy timeout.
+    PostgreSQL: nothing to do (row locks)."""
+    bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
+    if bind.dialect.name != "sqlite":
+        return nullcontext()
+    if not isinstance(bind, Engine):
+        bind = bind.engine
+    with _WRITERS_GUARD:
+        lock = _WRITERS.get(bind)
+        if lock is None:
+            lock = _WRITERS[bind] = threading.Lock()
+    return lock

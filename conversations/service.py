@@ -29,6 +29,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from cases import annex1
 from cases.crypto import Vault
+from cases.db import writer_turn
 from cases.ids import normalize_phone
 from cases.intake import pending_signatures
 from cases.models import (
@@ -106,6 +107,12 @@ def handle_inbound(db: Session, msg: InboundMessage, *, ctx: ServiceContext, now
     A handling error is dead-lettered (the message kept, an apology queued); a database that stays
     locked past SQLite's busy timeout raises OperationalError, so the adapter can answer with an
     error and the platform retries (G1)."""
+    with writer_turn(db):
+        return _handle_inbound(db, msg, ctx=ctx, now=now, inline=inline)
+
+
+def _handle_inbound(db: Session, msg: InboundMessage, *, ctx: ServiceContext, now: datetime,
+                    inline: bool) -> HandleResult:
     _begin(db)
     inbound_id, duplicate = _store(db, msg, ctx, now)
     if duplicate:
@@ -124,9 +131,10 @@ def handle_inbound(db: Session, msg: InboundMessage, *, ctx: ServiceContext, now
 def record_inbound(db: Session, msg: InboundMessage, *, ctx: ServiceContext,
                    now: datetime) -> tuple[int, bool]:
     """Store the message and commit (Telegram is answered 200 once this returns); (inbound_id, duplicate)."""
-    _begin(db)
-    inbound_id, duplicate = _store(db, msg, ctx, now)
-    db.commit()
+    with writer_turn(db):
+        _begin(db)
+        inbound_id, duplicate = _store(db, msg, ctx, now)
+        db.commit()
     return inbound_id, duplicate
 
 
@@ -139,7 +147,8 @@ def process_inbound(db: Session, inbound_id: int, *, ctx: ServiceContext, now: d
         raise LookupError(f"no inbound message {inbound_id}")
     msg = message or _rebuild(row, ctx)
     db.rollback()
-    return _replay_or_process(db, inbound_id, msg, ctx=ctx, now=now, inline=inline)
+    with writer_turn(db):
+        return _replay_or_process(db, inbound_id, msg, ctx=ctx, now=now, inline=inline)
 
 
 def _replay_or_process(db: Session, inbound_id: int, msg: InboundMessage, *, ctx: ServiceContext,
