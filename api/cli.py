@@ -87,6 +87,9 @@ def _import_areas(settings: Settings, args: argparse.Namespace) -> int:
             result = import_areas(db=db, path=Path(args.file))
     except ImportRefused as refused:
         return _report_refused(refused)
+    except OSError as exc:
+        print(f"nothing imported: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     levels = ", ".join(f"{n} {level}" for level, n in result.by_level.items())
     print(
         f"areas: {result.inserted} added, {result.updated} updated, {result.unchanged} unchanged "
@@ -103,6 +106,9 @@ def _import_staff(settings: Settings, args: argparse.Namespace) -> int:
             result = import_staff(db=db, path=Path(args.file), vault=vault, now=system_clock())
     except ImportRefused as refused:
         return _report_refused(refused)
+    except OSError as exc:
+        print(f"nothing imported: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     print(f"staff: {result.inserted} added, {result.updated} updated")
     if result.generated_passwords:
         print("generated passwords (shown once; hand them over privately):")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,8 +11,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.schemas import ErrorOut
+from api.schemas import ErrorOut, ValidationErrorOut
 from cases.errors import CaseError, IntakeError
+
+log = logging.getLogger(__name__)
 
 
 class ApiError(StarletteHTTPException):
@@ -54,6 +57,35 @@ def install(app: FastAPI) -> None:
             status_code=422,
         )
 
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled %s", type(exc).__name__)  # the traceback is logged by the server
+        return JSONResponse(_body("internal_error", "something went wrong on our side"), status_code=500)
+
+    _document_validation_errors(app)
+
+
+def _document_validation_errors(app: FastAPI) -> None:
+    """Make OpenAPI describe the 422 body we send (ValidationErrorOut), not FastAPI's default."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = generate()  # cached by FastAPI; the changes below are idempotent
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        ours = ValidationErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(ours.pop("$defs", {}))
+        components[ValidationErrorOut.__name__] = ours
+        ref = {"$ref": f"#/components/schemas/{ValidationErrorOut.__name__}"}
+        for operation in (op for item in schema.get("paths", {}).values() for op in item.values()):
+            invalid = operation.get("responses", {}).get("422")
+            if invalid is not None:
+                invalid["content"] = {"application/json": {"schema": ref}}
+        for default in ("HTTPValidationError", "ValidationError"):
+            components.pop(default, None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
 
 def _domain_status(exc: CaseError) -> int:
     """A refused workflow step is a conflict (409); input the domain cannot accept is 422."""
@@ -74,4 +106,4 @@ def _default_reason(status: int) -> str:
 
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for the error codes a route may answer (all with ErrorOut)."""
-    return {code: {"model": ErrorOut} for code in codes}
+    return {code: {"model": ValidationErrorOut if code == 422 else ErrorOut} for code in codes}

@@ -18,6 +18,17 @@ class ErrorOut(BaseModel):
     message: str = Field(examples=["no such case in your area"])
 
 
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(examples=[["body", "verifier_ids"]])
+    msg: str
+
+
+class ValidationErrorOut(ErrorOut):
+    """An invalid request (reason `invalid_request`) with the fields at fault."""
+
+    errors: list[FieldError]
+
+
 class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"
@@ -300,6 +311,27 @@ class HotlineReportIn(BaseModel):
     raw_text: str | None = Field(default=None, description="defaults to the call summary")
     proxy_relation: str | None = Field(default=None, max_length=32, description="when a relative called")
     proxy_name: str | None = Field(default=None, max_length=64)
+
+
+class StaffReportIn(BaseModel):
+    """A report found by cadre screening (干部走访排查) or raised by a department alert (部门筛查预警)."""
+
+    reporter_kind: Literal["cadre", "department"]
+    department: str | None = Field(
+        default=None, max_length=64, description="department alert: who raised it", examples=["县医保局"]
+    )
+    raw_text: str = Field(min_length=1, max_length=4000, description="what was found")
+    head_name: str = Field(min_length=1, max_length=64)
+    id_number: str | None = Field(default=None, max_length=32)
+    phone: str | None = Field(default=None, max_length=32)
+    village_code: str = Field(pattern=r"^\d{12}$")
+    group_name: str | None = Field(default=None, max_length=64)
+    household_size: int | None = Field(default=None, ge=1, le=30)
+    risks: list[str] = Field(default_factory=list, description="A27 codes 01-09")
+    disasters: list[str] = Field(default_factory=list, description="A27a codes 01-07")
+    guarantees: list[str] = Field(default_factory=list, description="A23-A26")
+    other_risk_text: str | None = None
+    urgent: bool = False
 
 
 class AttachCallIn(BaseModel):

@@ -71,7 +71,8 @@ def area_names(db: Session, codes: Iterable[str]) -> dict[str, str]:
     wanted = set(codes)
     if not wanted:
         return {}
-    return dict(db.execute(select(Area.code, Area.name).where(Area.code.in_(wanted))).tuples().all())
+    rows = db.execute(select(Area.code, Area.name).where(Area.code.in_(wanted)))
+    return {code: name for code, name in rows}
 
 
 def staff_ref(staff: Staff) -> schemas.StaffRef:
@@ -99,7 +100,7 @@ def current_assignees(db: Session, case_ids: list[int]) -> dict[int, Staff]:
         .join(Staff, Staff.id == Assignment.staff_id)
         .where(Assignment.case_id.in_(case_ids), Assignment.ended_at.is_(None))
         .order_by(Assignment.id)
-    ).tuples()
+    )
     return {case_id: staff for case_id, staff in rows}
 
 

@@ -7,6 +7,7 @@ errors name their line numbers (the header is line 1). Re-importing the same fil
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -118,9 +119,25 @@ def normalize_mobile(raw: str) -> str | None:
     return digits if MOBILE.match(digits) else None
 
 
+def _text(path: Path) -> str:
+    """The file's text: UTF-8 (with or without Excel's BOM), else GB18030, the superset of the GBK that
+    Excel's plain "CSV" writes on Chinese Windows; anything else is refused with the line it fails on."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as not_utf8:
+        try:
+            return data.decode("gb18030")
+        except UnicodeDecodeError:
+            line = data[: not_utf8.start].count(b"\n") + 1
+            raise ImportRefused(
+                [RowError(line, "the file is neither UTF-8 nor GBK/GB18030 text: save it as CSV UTF-8")]
+            ) from None
+
+
 def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, row) for each non-empty data row; values stripped."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    with io.StringIO(_text(path), newline="") as handle:
         reader = csv.DictReader(handle)
         for row in reader:
             if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
@@ -132,7 +149,7 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
 
 
 def _header(path: Path) -> set[str]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    with io.StringIO(_text(path), newline="") as handle:
         first = next(csv.reader(handle), [])
     return {c.strip() for c in first}
 

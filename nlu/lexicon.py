@@ -9,7 +9,7 @@ from pathlib import Path
 
 LEXICON = Path(__file__).parent / "data" / "lexicon.tsv"
 KINDS = frozenset({"risk", "disaster", "guarantee", "urgent", "intent", "negator", "resolved",
-                   "past", "money_cue", "blocker", "relation", "part", "combo", "suffix", "pattern"})
+                   "past", "habit", "money_cue", "blocker", "relation", "part", "combo", "suffix", "pattern"})
 CONTENT = frozenset({"risk", "disaster", "guarantee", "urgent", "part"})
 
 

@@ -136,6 +136,7 @@ class Parser:
         ids, bad_ids, legacy, phones, masked = idnum.extract(norm)
         toks, matches = self.match(masked)
         pasts = [m for m in matches if _has(m, "past")]
+        habits, weather = _first_end_by_clause(matches, "habit"), _first_end_by_clause(matches, "disaster")
         resolved = [(m, code) for m in matches for kind, code in m.entries if kind == "resolved"]
         found: dict[str, dict[str, list[str]]] = {"risk": {}, "disaster": {}, "guarantee": {}, "urgent": {}}
         weak: dict[str, list[str]] = {}
@@ -153,6 +154,8 @@ class Parser:
                 weak.setdefault(code, []).append(word)
                 return
             if kind == "urgent" and any(p.clause == m.clause and p.start < m.start for p in pasts):
+                return
+            if kind == "urgent" and _habitual(toks, habits, weather, m):
                 return
             found[kind].setdefault(code, []).append(word)
             if kind == "disaster":
@@ -265,6 +268,23 @@ def _animal_before(matches: list[Match], idx: int) -> str:
                 if ("part", kind) in p.entries:
                     return kind
     return ""
+
+
+def _first_end_by_clause(matches: list[Match], kind: str) -> dict[int, int]:
+    """For each clause, where the first match of `kind` in it ends."""
+    out: dict[int, int] = {}
+    for p in matches:
+        if p.clause not in out and _has(p, kind):
+            out[p.clause] = p.end
+    return out
+
+
+def _habitual(toks: list[str], habits: dict[int, int], weather: dict[int, int], m: Match) -> bool:
+    """What happens each time, not now: a habit word earlier in the clause (一到冬天就住院, 每年都要住院),
+    or weather, then 就, then the hardship (天干就没水吃)."""
+    if habits.get(m.clause, m.start + 1) <= m.start:
+        return True
+    return m.token > 0 and toks[m.token - 1] == "就" and weather.get(m.clause, m.start + 1) <= m.start
 
 
 def _mark_negated(toks: list[str], matches: list[Match]) -> None:

@@ -1,4 +1,5 @@
-"""Cases: list and detail within the staff member's area, measures, and audited reveals."""
+"""Cases: staff reports (cadre screening, department alerts), list and detail within the staff member's area,
+measures, and audited reveals."""
 
 from __future__ import annotations
 
@@ -8,15 +9,25 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy import String, cast, exists, func, select
 
 from api import schemas, services, views
-from api.deps import CaseDep, CurrentStaff, NowDep, SessionDep, VaultDep, require_roles
-from api.errors import responses
-from api.scope import scope_filter, scope_prefix
-from cases import visits, workflow
-from cases.models import Assignment, Case, CaseStatus, Role, Staff
+from api.deps import CaseDep, CurrentStaff, NotifierDep, NowDep, SessionDep, VaultDep, require_roles
+from api.errors import ApiError, responses
+from api.scope import in_scope, scope_filter, scope_prefix
+from cases import audit, visits, workflow
+from cases.intake import ReportDraft, submit_report
+from cases.models import Area, Assignment, Case, CaseStatus, Channel, ReporterKind, Role, Staff
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
 FIELD_STAFF = (Role.CADRE, Role.VILLAGE, Role.TOWNSHIP, Role.COUNTY, Role.ADMIN)
 FieldStaff = Annotated[Staff, Depends(require_roles(*FIELD_STAFF))]
+# 干部走访排查 is done by township, village-stationed and village cadres; 部门筛查预警 arrives at the county
+# (or township) and is verified on the ground.
+REPORTERS = {
+    "cadre": frozenset({Role.CADRE, Role.VILLAGE, Role.TOWNSHIP, Role.COUNTY}),
+    "department": frozenset({Role.TOWNSHIP, Role.COUNTY, Role.ADMIN}),
+}
+ReportingStaff = Annotated[
+    Staff, Depends(require_roles(Role.CADRE, Role.VILLAGE, Role.TOWNSHIP, Role.COUNTY, Role.ADMIN))
+]
 
 
 @router.get("", response_model=schemas.CasePage, responses=responses(401, 404))
@@ -57,6 +68,56 @@ def list_cases(
     ).all()
     return schemas.CasePage(
         items=views.case_summaries(db, list(rows)), total=total, page=page, page_size=page_size
+    )
+
+
+@router.post("", response_model=schemas.IntakeOut, status_code=201, responses=responses(401, 403, 422))
+def report_by_staff(
+    body: schemas.StaffReportIn,
+    staff: ReportingStaff,
+    db: SessionDep,
+    vault: VaultDep,
+    notifier: NotifierDep,
+    now: NowDep,
+) -> schemas.IntakeOut:
+    """A household found by cadre screening or a department alert: it opens a case, or joins the household's
+    open case (matched on the ID number, whatever channel opened it). The household still signs annex 1."""
+    if Role(staff.role) not in REPORTERS[body.reporter_kind]:
+        raise ApiError(403, "role_not_allowed", f"a {body.reporter_kind} report is not filed by {staff.role}")
+    if db.get(Area, body.village_code) is None or not in_scope(staff, body.village_code):
+        raise ApiError(422, "unknown_village", "the village is not a known area of yours")
+    draft = ReportDraft(
+        channel=Channel.CONSOLE,
+        reporter_kind=ReporterKind(body.reporter_kind),
+        raw_text=body.raw_text,
+        risks=body.risks,
+        disasters=body.disasters,
+        guarantees=body.guarantees,
+        other_risk_text=body.other_risk_text,
+        urgent=body.urgent,
+        parsed={"reported_by_staff_id": staff.id, "department": body.department},
+        head_name=body.head_name,
+        id_number=body.id_number,
+        phone=body.phone,
+        household_size=body.household_size,
+        village_code=body.village_code,
+        group_name=body.group_name,
+    )
+    result = submit_report(db=db, vault=vault, draft=draft, now=now, notifier=notifier)
+    audit.record(
+        db=db,
+        actor=audit.staff_actor(staff.id),
+        actor_staff_id=staff.id,
+        action=f"report.{body.reporter_kind}",
+        entity="case",
+        entity_id=result.case.id,
+        area_code=result.case.area_code,
+        detail={"case": result.case.number, "joined": result.joined_existing, "report_id": result.report.id},
+        now=now,
+    )
+    db.commit()
+    return schemas.IntakeOut(
+        case_number=result.case.number, joined_existing=result.joined_existing, report_id=result.report.id
     )
 
 

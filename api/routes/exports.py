@@ -23,7 +23,13 @@ MEDIA = {
 
 @router.get(
     "/monitored.{fmt}",
-    responses=responses(401, 403, 422) | {200: {"content": {m: {} for m in MEDIA.values()}}},
+    responses=responses(401, 403, 422)
+    | {
+        200: {
+            "description": "the file (CSV with a BOM for Excel, or XLSX)",
+            "content": {m: {"schema": {"type": "string", "format": "binary"}} for m in MEDIA.values()},
+        }
+    },
     response_class=Response,
 )
 def export_monitored(

@@ -203,6 +203,13 @@ def test_export_csv_and_xlsx(
     assert values[0][0] == "编号" and len(values) == 2
     id_cell = values[1][header_index("身份证号码")]
     assert isinstance(id_cell, str) and len(id_cell) == 18 and "*" not in id_cell
+    xlsx_row = values[1]
+    assert [str(c) for c in values[0]] == list(HEADER)
+    assert xlsx_row[header_index("A3 监测对象类型")] == "边缘易致贫户"
+    assert xlsx_row[header_index("A23 住房安全问题")] == "是"
+    assert xlsx_row[header_index("A27 风险类型")] == "01"
+    assert float(xlsx_row[header_index("A38 纳入监测对象的人均收入参考范围")]) == 4500.0
+    assert xlsx_row[header_index("A45 健康帮扶")] == "03"
     exports = seeded.scalars(select(AuditEntry).where(AuditEntry.action == "export.monitored")).all()
     assert [(e.detail["format"], e.detail["unmasked"], e.detail["rows"]) for e in exports] == [
         ("csv", False, 1),

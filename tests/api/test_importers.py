@@ -152,6 +152,46 @@ def test_cli_reports_lines_and_imports_nothing(
     assert count(db) == 8
 
 
+def test_excel_encodings_bom_and_gbk(db: Session, tmp_path: Path) -> None:
+    """Excel writes "CSV UTF-8" with a BOM, and plain "CSV" in GBK on Chinese Windows: both import."""
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(VILLAGES.encode("utf-8-sig"))
+    assert import_areas(db=db, path=bom).inserted == 8
+    db.rollback()
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes(VILLAGES.replace("\n", "\r\n").encode("gbk"))
+    assert import_areas(db=db, path=gbk).inserted == 8
+    db.commit()
+    assert db.get(Area, "430421101000").name == "三湖镇"  # type: ignore[union-attr]
+
+
+def test_undecodable_file_names_its_line_and_imports_nothing(db: Session, tmp_path: Path) -> None:
+    path = tmp_path / "broken.csv"
+    lines = VILLAGES.encode("utf-8").split(b"\n")
+    lines[2] = lines[2].replace("杉桥".encode(), b"\xff\xfe")  # neither UTF-8 nor GB18030
+    path.write_bytes(b"\n".join(lines))
+    with pytest.raises(ImportRefused) as refused:
+        import_areas(db=db, path=path)
+    assert [e.line for e in refused.value.errors] == [3]
+    assert "UTF-8" in str(refused.value.errors[0])
+    assert count(db) == 0
+
+
+def test_every_bad_row_is_reported(db: Session, tmp_path: Path) -> None:
+    bad = SIMPLE + "430421100202,杉桥村,hamlet,430421100\n430421100203,,village,430421100\n"
+    with pytest.raises(ImportRefused) as refused:
+        import_areas(db=db, path=write(tmp_path, bad))
+    assert [e.line for e in refused.value.errors] == [7, 8]
+    assert count(db) == 0
+
+
+def test_cli_missing_file(settings: Settings, db: Session, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["import", "areas", "/nonexistent/areas.csv"], settings) == 1
+    assert main(["import", "staff", "/nonexistent/staff.csv"], settings) == 1
+    err = capsys.readouterr().err
+    assert err.count("nothing imported: cannot read /nonexistent/") == 2
+
+
 def test_all_hunan_villages(db: Session, capsys: pytest.CaptureFixture[str]) -> None:
     """The real list: 29,534 villages with their townships, counties, cities and the province."""
     path = shared_data("hunan-villages.csv")
@@ -268,3 +308,8 @@ def test_cli_import_staff_prints_generated_password_once(
     )
     assert main(["import", "staff", str(write(tmp_path, STAFF + "bad,,x,1,,\n", "bad.csv"))], settings) == 1
     assert "line 4:" in capsys.readouterr().err
+    changed = STAFF.replace("赵强", "赵大强") + "bad,,x,1,,\n"  # a good change beside a bad row
+    assert main(["import", "staff", str(write(tmp_path, changed, "bad2.csv"))], settings) == 1
+    areas.expire_all()
+    assert staff_count(areas) == 2
+    assert areas.scalars(select(Staff).where(Staff.username == "zhao.q")).one().name == "赵强"

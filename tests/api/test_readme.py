@@ -17,3 +17,22 @@ def test_every_setting_is_in_the_readme_table() -> None:
     fields = set(Settings.model_fields)
     assert sorted(fields - documented) == [], "add these settings to the README table"
     assert sorted(documented - fields) == [], "the README lists settings that no longer exist"
+
+
+def test_the_readme_defaults_are_the_code_defaults() -> None:
+    """`unset` means None; a default in backticks is the field's default as one would type it."""
+    table = README.read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `([A-Z_0-9]+)` \| ([^|]+) \|", table, flags=re.MULTILINE)
+    checked = 0
+    for name, shown in rows:
+        field = Settings.model_fields[name.lower()]
+        if field.default_factory is not None or shown.strip() == "a placeholder":
+            continue
+        default = field.default
+        if shown.strip() == "unset":
+            assert default is None, name
+        else:
+            typed = str(default).lower() if isinstance(default, bool) else str(default)
+            assert shown.strip() == f"`{typed}`", (name, shown, default)
+        checked += 1
+    assert checked >= 20

@@ -98,14 +98,9 @@ def test_identification_from_visit_to_monitored(
     assert resolved.status_code == 200 and resolved.json()["status"] == "dismissed"
     assert act(client, village, case, "conclude_notice").json()["status"] == "township_review"
     assert act(client, xidu, case, "township_review").json()["status"] == "county_review"
-    no_category = act(client, county, case, "county_approve")
-    assert no_category.status_code in (200, 409)
-    if no_category.status_code == 409:  # no suggested category from the visit: the county picks one
-        assert no_category.json()["reason"] == "category_required"
-        approved = act(client, county, case, "county_approve", category=2).json()
-    else:
-        approved = no_category.json()
-    assert approved["status"] == "monitored" and approved["category"] in (1, 2, 3)
+    approved = act(client, county, case, "county_approve").json()
+    # the category the visit suggested: A34 = 14,000 / 4 = 3,500, within 6,500, not formerly poor -> 2
+    assert approved["status"] == "monitored" and approved["category"] == 2
     actions = [e["action"] for e in approved["timeline"]]
     for step in ("village_reviewed", "objection_raised", "township_reviewed", "county_approved"):
         assert step in actions, actions
@@ -120,6 +115,11 @@ def test_identification_from_visit_to_monitored(
         f"/api/cases/{case.number}/evaluations", headers=cadre, json={"result": "医疗救助到位，收入稳定"}
     )
     assert evaluation.status_code == 201 and evaluation.json()["result"] == "医疗救助到位，收入稳定"
+    no_mode = act(client, village, case, "propose_elimination")
+    assert (no_mode.status_code, no_mode.json()["reason"]) == (422, "mode_required")
+    too_poor = act(client, village, case, "propose_elimination", mode="assistance")
+    assert (too_poor.status_code, too_poor.json()["reason"]) == (409, "below_elimination_floor")  # 3,500
+    assert client.get(f"/api/cases/{case.number}", headers=village).json()["status"] == "monitored"
 
 
 def test_refusals_are_409_with_reasons(
@@ -140,10 +140,7 @@ def test_refusals_are_409_with_reasons(
     )
     assert (outsider.status_code, outsider.json()["reason"]) == (409, "verifier_out_of_area")
     wrong_role = act(client, auth("county"), case, "village_review")
-    assert wrong_role.status_code == 409 and wrong_role.json()["reason"] in (
-        "illegal_step",
-        "role_not_allowed",
-    )
+    assert (wrong_role.status_code, wrong_role.json()["reason"]) == (409, "illegal_step")  # not verified yet
     unknown = act(client, auth("meihua"), case, "teleport")
     assert unknown.status_code == 422 and unknown.json()["reason"] == "invalid_request"
     no_reason = act(client, auth("meihua"), case, "refuse")

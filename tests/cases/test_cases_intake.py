@@ -22,6 +22,7 @@ from cases.models import (
     Household,
     ImmutableRecordError,
     RegionSetting,
+    Report,
     ReporterKind,
 )
 from cases.notify import RecordingNotifier
@@ -127,11 +128,48 @@ def test_one_open_case_across_channels(world: World, notifier: RecordingNotifier
             phone=None,
         ),
     )
+    screening = submit_report(
+        db=db,
+        vault=vault,
+        now=world.now,
+        notifier=notifier,
+        draft=draft(
+            channel=Channel.CONSOLE,
+            reporter_kind=ReporterKind.CADRE,
+            raw_text="走访排查：儿子务工收入不稳",
+            risks=["07"],
+            phone=None,
+        ),
+    )
+    alert = submit_report(
+        db=db,
+        vault=vault,
+        now=world.now,
+        notifier=notifier,
+        draft=draft(
+            channel=Channel.CONSOLE,
+            reporter_kind=ReporterKind.DEPARTMENT,
+            raw_text="医保部门预警：大额医疗费用",
+            risks=["01"],
+            head_name=None,
+            phone=None,
+        ),
+    )
     db.commit()
-    assert sms.joined_existing and hotline.joined_existing
-    assert first.case.id == sms.case.id == hotline.case.id
+    assert all(r.joined_existing for r in (sms, hotline, screening, alert))
+    assert first.case.id == sms.case.id == hotline.case.id == screening.case.id == alert.case.id
     case = db.get(Case, first.case.id)
-    assert case is not None and case.risks == ["01", "04"] and case.guarantees == ["A23"] and case.urgent
+    assert case is not None and case.risks == ["01", "04", "07"]
+    assert case.guarantees == ["A23"] and case.urgent
+    assert case.discovery == ReporterKind.SELF  # how it was first found
+    reports = db.scalars(select(Report).where(Report.case_id == case.id).order_by(Report.id))
+    assert [r.reporter_kind for r in reports] == [
+        ReporterKind.SELF,
+        ReporterKind.SELF,
+        ReporterKind.HOTLINE,
+        ReporterKind.CADRE,
+        ReporterKind.DEPARTMENT,
+    ]
     assert db.scalar(select(Household.id).where(Household.id != first.household.id)) is None
     assert len(db.scalars(select(Case)).all()) == 1
     assert ("staff", world.cadre.id, "case_report_joined") in notifier.events()
@@ -443,3 +481,35 @@ def test_joined_case_without_cadre_is_assigned_when_one_exists(
     assert again.joined_existing
     assignment = intake.current_assignment(db, first.case)
     assert assignment is not None and assignment.staff_id == world.other_cadre.id
+
+
+def test_proxy_report_for_an_ill_person_shows_the_pending_signature(
+    world: World, notifier: RecordingNotifier
+) -> None:
+    """A neighbour reports for a bedridden man: the case opens, but the household's own signature is pending;
+    the proxy cannot sign for him, a cadre can witness his signature at home."""
+    db, vault = world.db, world.vault
+    result = submit_report(
+        db=db,
+        vault=vault,
+        now=world.now,
+        notifier=notifier,
+        draft=draft(
+            channel=Channel.WECHAT,
+            reporter_kind=ReporterKind.PROXY,
+            raw_text="隔壁张三中风瘫在床上，我帮他报一下",
+            proxy_relation="邻居",
+            proxy_name="王大妈",
+            proxy_phone="13700002222",
+            phone=None,
+        ),
+    )
+    case = result.case
+    assert result.report.proxy_relation == "邻居" and result.report.reporter_kind == ReporterKind.PROXY
+    assert pending_signatures(db=db, vault=vault, case=case) == ["张三"]
+    assert intake.status_summary(db, case, vault=vault).next_step == "sign_authorization"
+    with pytest.raises(IntakeError) as err:
+        _sign(world, case, "王大妈", None)
+    assert err.value.reason == "signer_not_in_household"
+    _sign(world, case, "张三", None, witnessed_by_staff_id=world.cadre.id)
+    assert pending_signatures(db=db, vault=vault, case=case) == []

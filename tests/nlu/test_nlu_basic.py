@@ -41,3 +41,37 @@ def test_short_codes() -> None:
     assert nlu.parse("sb").intent == "report"
     assert nlu.parse("TD").intent == "other"  # unsubscribe belongs to the SMS adapter
     assert nlu.parse("取消申报").intent == "cancel"
+
+
+def test_recurring_hardship_is_not_urgent_but_current_hardship_is() -> None:
+    for text in ("吃的是山上的泉水，天干就没水吃", "老人有老慢支，一到冬天就住院", "每年都要住院好几次"):
+        assert nlu.parse(text).urgent is False, text
+    for text in ("屋里自来水管坏了，一个多礼拜冇得水吃", "老伴现在在医院抢救", "发大水，屋里没饭吃了"):
+        assert nlu.parse(text).urgent is True, text
+
+
+def test_words_between_the_parts_of_a_phrase() -> None:
+    assert nlu.parse("屋里冇得别的劳力").risks == ["08"]
+    assert nlu.parse("家里没有其他劳动力").risks == ["08"]
+    assert nlu.parse("有劳力，就是没活干").risks == ["07"]
+    assert nlu.parse("奶奶身体也不好").risks == ["01"]
+    assert nlu.parse("我崽十六岁，不肯去学堂").guarantees == ["A24"]
+
+
+def test_a_call_from_someone_else_is_not_a_request_for_a_person() -> None:
+    assert nlu.parse("被人骗了八万块，天天有人打电话催债").intent == "report"
+    assert nlu.parse("打电话给我，我不会打字").intent == "human"
+    assert nlu.parse("不签，我再想想").intent == "decline"
+    assert nlu.parse("这个是干么子的").intent == "help"
+
+
+def test_the_parser_owns_its_tokenizer_and_leaves_jiebas_global_one_alone() -> None:
+    import jieba
+
+    from nlu.parser import default_parser
+
+    nlu.parse("屋里冇得劳力，堂客生病住院了")
+    tokenizer = default_parser().tokenizer
+    assert tokenizer is not jieba.dt and isinstance(tokenizer, jieba.Tokenizer)
+    assert "冇得劳力" in tokenizer.FREQ  # a domain word of the lexicon
+    assert "冇得劳力" not in jieba.dt.FREQ  # never added to the process-wide tokenizer

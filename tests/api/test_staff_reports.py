@@ -1,0 +1,86 @@
+"""Cadre screening and department alerts over REST: one household, one open case, whatever the channel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cases import demo
+from cases.models import AuditEntry, Case, Report, ReporterKind
+from tests.api.conftest import make_id
+
+Auth = Callable[[str], dict[str, str]]
+HEAD_ID = make_id("43042119580303002")
+WRONG_CHECK_DIGIT = HEAD_ID[:-1] + ("0" if HEAD_ID[-1] != "0" else "1")
+
+
+def body(**kw: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "reporter_kind": "cadre",
+        "raw_text": "走访发现：户主中风卧床，儿子外出务工收入不稳",
+        "head_name": "刘德明",
+        "id_number": HEAD_ID,
+        "village_code": demo.MEIHUA,
+        "household_size": 3,
+        "risks": ["01", "07"],
+    }
+    base.update(kw)
+    return base
+
+
+def test_screening_opens_a_case_that_every_later_channel_joins(
+    client: TestClient, auth: Auth, seeded: Session, make_case: Callable[..., Case]
+) -> None:
+    found = client.post("/api/cases", json=body(), headers=auth("cadre1"))
+    assert found.status_code == 201, found.text
+    opened = found.json()
+    assert opened["joined_existing"] is False
+    detail = client.get(f"/api/cases/{opened['case_number']}", headers=auth("cadre1")).json()
+    assert detail["discovery"] == "cadre" and detail["pending_signatures"] == ["刘德明"]
+    alert = client.post(
+        "/api/cases",
+        json=body(reporter_kind="department", department="县医保局", raw_text="大额医疗费用", risks=["01"]),
+        headers=auth("county"),
+    )
+    assert alert.status_code == 201 and alert.json()["case_number"] == opened["case_number"]
+    assert alert.json()["joined_existing"] is True
+    sms = make_case(head_name="刘德明", id_number=HEAD_ID.lower(), risks=["04"])  # the household by SMS
+    assert sms.number == opened["case_number"]
+    case = seeded.scalars(select(Case).where(Case.number == opened["case_number"])).one()
+    kinds = [r.reporter_kind for r in seeded.scalars(select(Report).where(Report.case_id == case.id))]
+    assert kinds == [ReporterKind.CADRE, ReporterKind.DEPARTMENT, ReporterKind.SELF]
+    assert sorted(case.risks) == ["01", "04", "07"]
+    assert len(seeded.scalars(select(Case)).all()) == 1
+    actions = [a.action for a in seeded.scalars(select(AuditEntry).where(AuditEntry.entity == "case"))]
+    assert "report.cadre" in actions and "report.department" in actions
+
+
+@pytest.mark.parametrize(
+    ("username", "kw", "status", "reason"),
+    [
+        ("hotline", {}, 403, "role_not_allowed"),  # the hotline files calls, not screenings
+        ("cadre1", {"reporter_kind": "department"}, 403, "role_not_allowed"),
+        ("cadre3", {}, 422, "unknown_village"),  # another village
+        ("cadre1", {"village_code": "430421100999"}, 422, "unknown_village"),
+        ("cadre1", {"id_number": WRONG_CHECK_DIGIT}, 422, "invalid_id_number"),
+        ("cadre1", {"reporter_kind": "self"}, 422, "invalid_request"),
+        ("cadre1", {"raw_text": ""}, 422, "invalid_request"),
+    ],
+)
+def test_staff_report_refusals(
+    client: TestClient,
+    auth: Auth,
+    seeded: Session,
+    username: str,
+    kw: dict[str, Any],
+    status: int,
+    reason: str,
+) -> None:
+    response = client.post("/api/cases", json=body(**kw), headers=auth(username))
+    assert (response.status_code, response.json()["reason"]) == (status, reason)
+    assert seeded.scalars(select(Case)).all() == []
