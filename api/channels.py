@@ -80,9 +80,13 @@ def dispatcher_for(ctx: BotContext) -> Dispatcher:
 
 
 def reminder_policy(settings: Settings) -> reminders.ReminderPolicy:
-    """SMS quiet hours and the digest hour (Beijing time) from Settings."""
+    """SMS quiet hours, the digest hour (Beijing time) and the escalation margin where no region
+    setting gives one, from Settings."""
     return reminders.ReminderPolicy.from_strings(
-        settings.sms_quiet_start, settings.sms_quiet_end, digest_at=time.fromisoformat(settings.digest_at)
+        settings.sms_quiet_start,
+        settings.sms_quiet_end,
+        digest_at=time.fromisoformat(settings.digest_at),
+        fallback_escalation_margin_days=settings.escalation_margin_days,
     )
 
 

@@ -16,12 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
+from api.auth import issue_token
 from api.channels import dispatcher_for
 from api.settings import Settings
 from bot.context import BotContext
 from cases.clock import FrozenClock
 from cases.crypto import Vault
-from cases.models import Case
+from cases.models import Case, Role, Staff
 from tests.bot.conftest import RecordingTelegram, RecordingTwilio, RecordingWeChat
 from tests.conversations.conftest import build_county
 
@@ -59,6 +60,19 @@ class World:
             case = db.scalar(select(Case).where(Case.number == number))
             assert case is not None
             return case
+
+    def staff_headers(self, username: str, role: Role, area_code: str) -> dict[str, str]:
+        """A staff member (created if new) and a bearer header for the REST API."""
+        with self.sessions() as db, db.begin():
+            staff = db.scalar(select(Staff).where(Staff.username == username))
+            if staff is None:
+                staff = Staff(
+                    username=username, name=username, role=role, area_code=area_code, created_at=self.clock()
+                )
+                db.add(staff)
+                db.flush()
+            token, _ = issue_token(staff=staff, settings=self.ctx.settings, now=self.clock())  # type: ignore[arg-type]
+        return {"Authorization": f"Bearer {token}"}
 
     def restart(self) -> World:
         """A new process on the same database: a fresh app, nothing kept in memory."""
