@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.console import mount as mount_console
-from api.routes import audit, auth, cases, exports, hotline, staff, workflow
+from api.routes import audit, auth, cases, deliveries, exports, hotline, staff, workflow
 from api.settings import Settings
 from cases.clock import Clock, system_clock
 from cases.crypto import Vault
@@ -43,7 +43,7 @@ def create_app(
     app.state.notifier = notifier or NullNotifier()
 
     errors.install(app)
-    for module in (auth, cases, workflow, hotline, staff, audit, exports):
+    for module in (auth, cases, workflow, hotline, staff, audit, exports, deliveries):
         app.include_router(module.router)
 
     from api.channels import install_channels

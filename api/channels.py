@@ -1,13 +1,16 @@
 """Wiring of the chat channels into the app: the dialogue service context, the Outbox notifier, the
-webhook routers of every configured channel, and the in-process outbox dispatcher of `shenbao serve`."""
+webhook routers of every configured channel, and the background jobs (outbox dispatcher and cadre
+reminders) of `shenbao worker` and of the in-process thread of `shenbao serve`."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -19,6 +22,7 @@ from bot import runtime
 from bot.context import BotContext
 from bot.dispatcher import Dispatcher
 from bot.notify import OutboxNotifier
+from cases import reminders
 from cases.clock import Clock
 from cases.crypto import Vault
 from cases.models import Area
@@ -52,6 +56,9 @@ def build_context(
         clock=clock,
         sms_enabled=bool(settings.twilio_auth_token),
         locale=settings.locale,
+        staff_sms_quiet=(
+            time.fromisoformat(settings.sms_quiet_start), time.fromisoformat(settings.sms_quiet_end)
+        ),
     )
     service_ctx = ServiceContext(
         vault=vault,
@@ -69,6 +76,70 @@ def dispatcher_for(ctx: BotContext) -> Dispatcher:
     notifier = ctx.service_ctx.notifier
     return runtime.dispatcher(
         ctx, fallback=notifier.fallback if isinstance(notifier, OutboxNotifier) else None
+    )
+
+
+def reminder_policy(settings: Settings) -> reminders.ReminderPolicy:
+    """SMS quiet hours, the digest hour (Beijing time) and the escalation margin where no region
+    setting gives one, from Settings."""
+    return reminders.ReminderPolicy.from_strings(
+        settings.sms_quiet_start,
+        settings.sms_quiet_end,
+        digest_at=time.fromisoformat(settings.digest_at),
+        fallback_escalation_margin_days=settings.escalation_margin_days,
+    )
+
+
+@dataclass
+class Jobs:
+    """The background work of `shenbao worker` (and of `serve`'s thread): cadre reminders and digests
+    (cases.reminders, idempotent, so several workers may run them) every `reminder_every`, and the
+    outbox dispatcher that sends what they and the dialogues wrote."""
+
+    ctx: BotContext
+    dispatcher: Dispatcher
+    policy: reminders.ReminderPolicy
+    reminder_every: timedelta = timedelta(minutes=1)
+    last_reminders: datetime | None = None
+
+    def run_reminders(self) -> reminders.RunReport | None:
+        """One reminders tick (tasks synced; due, overdue, escalation and digest messages written)."""
+        now = self.ctx.clock()
+        if self.last_reminders is not None and now - self.last_reminders < self.reminder_every:
+            return None
+        self.last_reminders = now
+        report = reminders.tick(self.ctx.sessions, self.ctx.clock, self.ctx.service_ctx.notifier, self.policy)
+        if report.sent or report.deferred_sms:
+            log.info("reminders written: %s (SMS held for quiet hours: %d)", report.sent, report.deferred_sms)
+        return report
+
+    async def run_once(self) -> int:
+        """Reminders when due, then one dispatcher batch; the number of outbox rows claimed."""
+        try:
+            self.run_reminders()
+        except Exception:  # noqa: BLE001 - keep sending what is queued even if the reminder run failed
+            log.exception("reminders run failed")
+        return await self.dispatcher.run_once()
+
+    async def run_forever(self, *, interval: float = 1.0, stop: threading.Event | None = None) -> None:
+        """Work until `stop` is set; sleeps `interval` seconds when nothing was sent."""
+        while stop is None or not stop.is_set():
+            try:
+                claimed = await self.run_once()
+            except Exception:  # noqa: BLE001 - keep the loop alive (database briefly away ...)
+                log.exception("worker round failed")
+                claimed = 0
+            if not claimed:
+                await asyncio.sleep(interval)
+
+
+def jobs_for(ctx: BotContext) -> Jobs:
+    settings: Settings = ctx.settings  # type: ignore[assignment]
+    return Jobs(
+        ctx=ctx,
+        dispatcher=dispatcher_for(ctx),
+        policy=reminder_policy(settings),
+        reminder_every=timedelta(seconds=settings.reminder_interval_seconds),
     )
 
 
@@ -107,14 +178,15 @@ def standalone(settings: Settings, *, clock: Clock) -> Iterator[BotContext]:
 
 
 def run_worker(settings: Settings, *, clock: Clock, once: bool = False) -> int:
-    """`shenbao worker`: the outbox dispatcher alone (several may run side by side)."""
+    """`shenbao worker`: reminders and the outbox dispatcher, without the web app (several may run)."""
     with standalone(settings, clock=clock) as ctx:
-        dispatcher = dispatcher_for(ctx)
+        jobs = jobs_for(ctx)
         if once:
-            return asyncio.run(dispatcher.run_once())
-        log.info("outbox worker started for %s", [s.channel for s in dispatcher.senders])
+            asyncio.run(jobs.run_once())
+            return 0
+        log.info("worker started: reminders, outbox for %s", [s.channel for s in jobs.dispatcher.senders])
         try:
-            asyncio.run(dispatcher.run_forever(interval=settings.dispatcher_interval_seconds))
+            asyncio.run(jobs.run_forever(interval=settings.dispatcher_interval_seconds))
         except KeyboardInterrupt:
             pass
     return 0

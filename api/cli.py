@@ -30,10 +30,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     migrate.upgrade(make_engine(settings.database_url))
     app = create_app(settings)
     if settings.run_dispatcher and hasattr(app.state, "channels"):
-        from api.channels import dispatcher_for
+        from api.channels import jobs_for
         from bot.dispatcher import start_in_thread
 
-        start_in_thread(dispatcher_for(app.state.channels), interval=settings.dispatcher_interval_seconds)
+        start_in_thread(jobs_for(app.state.channels), interval=settings.dispatcher_interval_seconds)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
 
@@ -57,7 +57,7 @@ def _chat(settings: Settings, _args: argparse.Namespace) -> int:
 def _telegram_polling(settings: Settings, _args: argparse.Namespace) -> int:
     import asyncio
 
-    from api.channels import dispatcher_for, standalone
+    from api.channels import jobs_for, standalone
     from bot import telegram
 
     if not settings.telegram_bot_token:
@@ -67,9 +67,9 @@ def _telegram_polling(settings: Settings, _args: argparse.Namespace) -> int:
 
     async def both() -> None:
         with standalone(settings, clock=system_clock) as ctx:
-            dispatcher = dispatcher_for(ctx)
+            jobs = jobs_for(ctx)
             await asyncio.gather(
-                telegram.poll(ctx), dispatcher.run_forever(interval=settings.dispatcher_interval_seconds)
+                telegram.poll(ctx), jobs.run_forever(interval=settings.dispatcher_interval_seconds)
             )
 
     try:
@@ -154,8 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(func=_serve)
-    worker = sub.add_parser("worker", help="the outbox dispatcher alone (several may run side by side)")
-    worker.add_argument("--once", action="store_true", help="send one batch and exit")
+    worker = sub.add_parser(
+        "worker", help="reminders and the outbox dispatcher alone (several may run side by side)"
+    )
+    worker.add_argument("--once", action="store_true", help="run the reminders, send one batch and exit")
     worker.set_defaults(func=_worker)
     sub.add_parser("chat", help="talk to the household dialogue in this terminal").set_defaults(func=_chat)
     sub.add_parser("telegram-polling", help="Telegram by long polling (no public URL needed)").set_defaults(

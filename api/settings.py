@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     sms_quiet_start: str = "21:00"
     sms_quiet_end: str = "08:00"
     escalation_margin_days: int = 2
+    digest_at: str = "08:00"  # the cadres' daily digest, Beijing time
+    reminder_interval_seconds: float = 300.0  # how often `worker` / `serve` run the reminder rules
     dispatcher_interval_seconds: float = 1.0
     run_dispatcher: bool = True
 

@@ -216,8 +216,12 @@ class Dispatcher:
                 await asyncio.sleep(interval)
 
 
-def start_in_thread(dispatcher: Dispatcher, *, interval: float) -> tuple[threading.Thread, threading.Event]:
-    """Run the dispatcher in a daemon thread with its own event loop (used by `shenbao serve`)."""
+class Runner(Protocol):
+    async def run_forever(self, *, interval: float = 1.0, stop: threading.Event | None = None) -> None: ...
+
+
+def start_in_thread(dispatcher: Runner, *, interval: float) -> tuple[threading.Thread, threading.Event]:
+    """Run the dispatcher (or api.channels.Jobs) in a daemon thread with its own event loop (`serve`)."""
     stop = threading.Event()
     thread = threading.Thread(
         target=lambda: asyncio.run(dispatcher.run_forever(interval=interval, stop=stop)),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from bot.i18n import tr
 from bot.outbox import Claimed
 from cases.clock import Clock
 from cases.models import Channel, Contact, ContactStatus, Household, Outbox, Staff
+from cases.reminders import ReminderPolicy, in_quiet_hours
 from conversations.i18n import N_
 
 log = logging.getLogger(__name__)
@@ -72,8 +73,19 @@ TASK_TEXT: dict[str, str] = {
     "township": N_("township review"),
     "county": N_("county review"),
     "evaluation": N_("quarterly evaluation"),
+    "evaluate": N_("quarterly evaluation"),
+    "village_review": N_("village review"),
+    "elim_verify": N_("elimination home visit"),
+    "elim_review": N_("elimination village review"),
+    "elim_notice_end": N_("close the elimination notice"),
+    "elim_township": N_("elimination township review"),
+    "elim_county": N_("elimination county review"),
     "callback": N_("call the household back"),
 }
+DIGEST_LINE = N_("{mark} #{task_id} {task_text} · case {case_number} · {village} · due {due}")
+DIGEST_MORE = N_("… and {more} more.")
+DIGEST_MARKS = {"overdue": "🔴", "soon": "🟠"}
+DIGEST_MAX_LINES = 10
 
 
 class _Blank(dict[str, Any]):
@@ -107,7 +119,28 @@ def render(event: str, params: Mapping[str, Any], locale: str | None = None) -> 
         template = TASK_TEMPLATE
     else:
         template = GENERIC
-    return t.gettext(template).format_map(values)
+    text = t.gettext(template).format_map(values)
+    if event == "daily_digest":
+        text += _digest_lines(params, locale)
+    return text
+
+
+def _digest_lines(params: Mapping[str, Any], locale: str | None) -> str:
+    """The digest's tasks, most pressing first, coloured like the console (red overdue, orange soon)."""
+    t = tr(locale)
+    tasks = [x for x in params.get("tasks") or [] if isinstance(x, Mapping) and x.get("task_id")]
+    lines = []
+    for task in tasks[:DIGEST_MAX_LINES]:
+        values = _Blank(task)
+        values["mark"] = DIGEST_MARKS.get(str(task.get("urgency")), "⚪")
+        kind = str(task.get("task_kind") or "")
+        values["task_text"] = t.gettext(TASK_TEXT[kind]) if kind in TASK_TEXT else kind
+        due = task.get("due_at")
+        values["due"] = t.format_date(datetime.fromisoformat(due)) if isinstance(due, str) else ""
+        lines.append(t.gettext(DIGEST_LINE).format_map(values))
+    if len(tasks) > DIGEST_MAX_LINES:
+        lines.append(t.gettext(DIGEST_MORE).format(more=len(tasks) - DIGEST_MAX_LINES))
+    return "".join("\n" + line for line in lines)
 
 
 def e164(phone: str) -> str:
@@ -128,6 +161,13 @@ class OutboxNotifier:
     clock: Clock | None = None
     sms_enabled: bool = True
     locale: str | None = None
+    staff_sms_quiet: tuple[time, time] | None = None  # no texts to staff then (Beijing); held till it ends
+
+    def _quiet_until(self, now: datetime) -> datetime | None:
+        if self.staff_sms_quiet is None:
+            return None
+        start, end = self.staff_sms_quiet
+        return in_quiet_hours(now, ReminderPolicy(quiet_start=start, quiet_end=end))
 
     def _now(self, db: Session) -> datetime:
         if self.clock is None:
@@ -141,7 +181,7 @@ class OutboxNotifier:
         if staff is None or not staff.active:
             return
         contacts = list(db.scalars(select(Contact).where(Contact.staff_id == staff_id)))
-        self._write(db, contacts, staff.phone_enc, event, params, kind=_kind(event))
+        self._write(db, contacts, staff.phone_enc, event, params, kind=_kind(event), staff=True)
 
     def notify_household(self, db: Session, *, household_id: int, event: str, params: dict[str, Any]) -> None:
         household = db.get(Household, household_id)
@@ -159,13 +199,15 @@ class OutboxNotifier:
         params: dict[str, Any],
         *,
         kind: str,
+        staff: bool = False,
     ) -> None:
         now = self._now(db)
+        hold_sms_until = self._quiet_until(now) if staff else None
         body = render(event, params, self.locale)
         active = [c for c in contacts if c.status == ContactStatus.ACTIVE]
         extra = {"event": event}
         for contact in active:
-            outbox.add(
+            row = outbox.add(
                 db,
                 channel=str(contact.channel),
                 to=contact.external_id,
@@ -176,13 +218,15 @@ class OutboxNotifier:
                 extra=extra,
                 segments=_segments(str(contact.channel), body),
             )
+            if hold_sms_until is not None and contact.channel == Channel.SMS:
+                row.next_attempt_at = hold_sms_until
         reachable = [c for c in active if c.channel != Channel.WEB and c.channel != Channel.CONSOLE]
         if reachable or not self.sms_enabled:
             return
         opted_out = any(c.channel == Channel.SMS and c.status == ContactStatus.OPTED_OUT for c in contacts)
         phone = self._phone(phone_enc)
         if phone and not opted_out:
-            outbox.add(
+            row = outbox.add(
                 db,
                 channel="sms",
                 to=phone,
@@ -192,6 +236,8 @@ class OutboxNotifier:
                 extra=extra,
                 segments=_segments("sms", body),
             )
+            if hold_sms_until is not None:
+                row.next_attempt_at = hold_sms_until
 
     def _phone(self, phone_enc: str | None) -> str | None:
         if not phone_enc or self.decrypt is None:
@@ -226,7 +272,7 @@ class OutboxNotifier:
         key = f"fallback:{row.id}"
         if phone is None or db.scalar(select(Outbox.id).where(Outbox.dedupe_key == key)) is not None:
             return
-        outbox.add(
+        sms = outbox.add(
             db,
             channel="sms",
             to=phone,
@@ -237,6 +283,9 @@ class OutboxNotifier:
             dedupe_key=key,
             segments=_segments("sms", row.body),
         )
+        hold_until = self._quiet_until(now) if isinstance(owner, Staff) else None
+        if hold_until is not None:
+            sms.next_attempt_at = hold_until
 
 
 def _segments(channel: str, body: str) -> int | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -37,6 +38,7 @@ from conversations.messages import Attachment, InboundMessage
 log = logging.getLogger(__name__)
 
 CHANNEL = Channel.SMS.value
+DEADLINE_SECONDS = 10.0  # Twilio gives up at 15 s (error 11200) and does not retry; answer well inside
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "退订", "TD", "取消订阅"})
 START_WORDS = frozenset({"START", "UNSTOP", "YES", "开通", "恢复"})
 HELP_WORDS = frozenset({"HELP", "INFO"})  # 帮助 goes to the dialogue, which helps in context
@@ -285,7 +287,14 @@ def sms_router(ctx: BotContext, provider: SmsProvider | None = None) -> APIRoute
             received_at=ctx.now(),
             attachments=attachments,
         )
-        handled = await asyncio.to_thread(_handle, ctx, msg)
+        late = threading.Event()
+        work = asyncio.ensure_future(asyncio.to_thread(_handle, ctx, msg, late))
+        try:
+            handled = await asyncio.wait_for(asyncio.shield(work), timeout=DEADLINE_SECONDS)
+        except TimeoutError:  # S4: an empty answer in time; the dispatcher sends the replies by REST
+            late.set()
+            log.warning("sms inbound slower than %.0f s: replies go out through the outbox", DEADLINE_SECONDS)
+            return _reply(prov, [])
         if handled is None:
             return Response(status_code=503)  # G1: Twilio retries a failed webhook
         return _reply(prov, handled)
@@ -307,11 +316,14 @@ def sms_router(ctx: BotContext, provider: SmsProvider | None = None) -> APIRoute
     return router
 
 
-def _handle(ctx: BotContext, msg: InboundMessage) -> list[str] | None:
-    """Hand off with inline replies; the texts to answer in TwiML (split to <= 8 segments each)."""
+def _handle(ctx: BotContext, msg: InboundMessage, late: threading.Event | None = None) -> list[str] | None:
+    """Hand off with inline replies; the texts to answer in TwiML (split to <= 8 segments each). When
+    `late` is set the answer has gone already: the rows are left to the dispatcher."""
     try:
         with ctx.sessions() as db:
             handled = ctx.handle(db, msg, inline=True)
+            if late is not None and late.is_set():
+                return []
             if _opted_out(db, msg.user_key):
                 return []  # rows stay pending; the dispatcher fails them without sending (S6)
             if handled.duplicate:  # S3: the same answer again

@@ -164,6 +164,7 @@ def to_inbound(ctx: BotContext, msg: dict[str, Any]) -> InboundMessage | str | N
             ),
         )
     else:
+        log.info("wechat message of unknown type %r ignored", kind[:32])  # W7: logged, answered success
         return None
     return InboundMessage(
         channel=CHANNEL,

@@ -125,6 +125,7 @@ class ReminderPolicy:
     workday_end: time = time(18, 0)
     due_soon: timedelta = timedelta(hours=24)
     escalation_margin_days: int | None = None  # overrides the region setting when given
+    fallback_escalation_margin_days: int = DEFAULT_DAYS["escalation_margin_days"]  # no region setting
 
     @classmethod
     def from_strings(cls, quiet_start: str, quiet_end: str, **kwargs: Any) -> ReminderPolicy:
@@ -174,15 +175,18 @@ def _ancestors(db: Session, code: str) -> list[Area]:
     return chain
 
 
-def region_days(db: Session, area_code: str, year: int) -> dict[str, int]:
-    """The deadline settings for an area and year: nearest ancestor's row for the year or an earlier one."""
+def region_days(
+    db: Session, area_code: str, year: int, defaults: dict[str, int] | None = None
+) -> dict[str, int]:
+    """The deadline settings for an area and year: nearest ancestor's row for the year or an earlier one;
+    `defaults` (over DEFAULT_DAYS) when no row covers the area."""
     chain = [a.code for a in _ancestors(db, area_code)] or [area_code]
     rank = {c: i for i, c in enumerate(chain)}
     rows = db.scalars(
         select(RegionSetting).where(RegionSetting.area_code.in_(chain), RegionSetting.year <= year)
     ).all()
     if not rows:
-        return dict(DEFAULT_DAYS)
+        return DEFAULT_DAYS | (defaults or {})
     row = min(rows, key=lambda r: (-r.year, rank[r.area_code]))
     return {k: int(getattr(row, k) if getattr(row, k) is not None else v) for k, v in DEFAULT_DAYS.items()}
 
@@ -576,7 +580,9 @@ def run_reminders(db: Session, now: datetime, notifier: Notifier,
 def _maybe_escalate(db: Session, task: Task, now: datetime, policy: ReminderPolicy, sender: _Sender) -> None:
     margin = policy.escalation_margin_days
     if margin is None:
-        margin = region_days(db, task.area_code or "", local_date(now).year)["escalation_margin_days"]
+        fallback = {"escalation_margin_days": policy.fallback_escalation_margin_days}
+        days = region_days(db, task.area_code or "", local_date(now).year, fallback)
+        margin = days["escalation_margin_days"]
     if now < task.due_at + timedelta(days=margin):
         return
     target = escalation_target(db, task)

@@ -95,6 +95,16 @@ def _check_verifiers(db: Session, case: Case, verifier_ids: Sequence[int]) -> li
     return staff
 
 
+def require_authorization(db: Session, case: Case) -> None:
+    """Annex 1 authorizes the checks of deposits, vehicles, housing, business and payroll (G8): no home
+    visit recording income and assets, and no county cross-check, without it signed and not withdrawn."""
+    if pending_signatures(db=db, vault=None, case=case):
+        raise WorkflowError(
+            "signature_pending", "annex 1 (the authorization to check income and assets) is not signed "
+            "by everyone who must sign, or was withdrawn"
+        )
+
+
 def latest_visit(db: Session, case: Case, purpose: str | None = None) -> HomeVisit | None:
     query = select(HomeVisit).where(HomeVisit.case_id == case.id)
     if purpose is not None:
@@ -123,8 +133,7 @@ def record_home_visit(
     household = db.get(Household, case.household_id)
     assert household is not None
     elimination = current == CaseStatus.ELIM_PROPOSED
-    if not elimination and pending_signatures(db=db, vault=None, case=case):
-        raise WorkflowError("signature_pending", "annex 1 is not signed by everyone who must sign")
+    require_authorization(db, case)  # the elimination visit checks income and assets too
     figures = income.IncomeFigures(
         visit.household_size,
         visit.a28_wages,

@@ -27,7 +27,7 @@ from cases.assignments import assign, reassign_all
 from cases.clock import BEIJING
 from cases.codes import CATEGORIES, ELIMINATION_MODES
 from cases.errors import WorkflowError
-from cases.intake import auto_assign, current_assignment, open_case_for_household, pending_signatures
+from cases.intake import auto_assign, current_assignment, open_case_for_household
 from cases.models import OPEN_STATUSES, Case, CaseStatus, Household, Objection, Role, Staff
 from cases.notify import Notifier
 from cases.regions import RegionSettingMissing, setting_for
@@ -47,7 +47,14 @@ from cases.steps import (
     require_status,
     status_of,
 )
-from cases.visits import VisitInput, add_measure, latest_visit, record_evaluation, record_home_visit
+from cases.visits import (
+    VisitInput,
+    add_measure,
+    latest_visit,
+    record_evaluation,
+    record_home_visit,
+    require_authorization,
+)
 
 __all__ = [
     "WorkflowError",
@@ -146,6 +153,7 @@ def _guard_township(db: Session, case: Case, actor: Staff, today: date) -> None:
 def _guard_county(db: Session, case: Case, actor: Staff, today: date) -> None:
     require_status(case, (CaseStatus.COUNTY_REVIEW, CaseStatus.ELIM_COUNTY), "county approval")
     require_staff(db, case, actor, COUNTY_ROLES, "county approval")
+    require_authorization(db, case)  # 县级比对审定 cross-checks the family's assets with departments
 
 
 def _guard_refuse(db: Session, case: Case, actor: Staff, today: date) -> None:
@@ -188,10 +196,9 @@ def _guard_propose(db: Session, case: Case, actor: Staff, today: date) -> None:
 
 
 def _guard_visit(db: Session, case: Case, actor: Staff, today: date) -> None:
-    current = require_status(case, (CaseStatus.APPLIED, CaseStatus.ELIM_PROPOSED), "home verification")
+    require_status(case, (CaseStatus.APPLIED, CaseStatus.ELIM_PROPOSED), "home verification")
     require_staff(db, case, actor, VERIFIER_ROLES, "home verification")
-    if current == CaseStatus.APPLIED and pending_signatures(db=db, vault=None, case=case):
-        raise WorkflowError("signature_pending", "annex 1 is not signed by everyone who must sign")
+    require_authorization(db, case)
 
 
 def _guard_assign(db: Session, case: Case, actor: Staff, today: date) -> None:

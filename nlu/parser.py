@@ -199,6 +199,8 @@ class Parser:
                     weak.setdefault(pcode, []).append(pm.group(0))
                 elif pkind in found:
                     found[pkind].setdefault(pcode, []).append(pm.group(0))
+                    if pkind == "disaster":
+                        found["risk"].setdefault("04", []).append(pm.group(0))
         risks = found["risk"]
         amounts = numbers.amounts(masked, [(c.start(), c.end()) for c in self.money_cue.finditer(masked)]
                                   if self.money_cue else [])

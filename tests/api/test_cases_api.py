@@ -253,3 +253,22 @@ def test_measures(client: TestClient, auth: Auth, make_case: Callable[..., Case]
 def test_unknown_route_is_json(client: TestClient) -> None:
     response = client.get("/api/nothing-here")
     assert response.status_code == 404 and response.json()["reason"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("username", "expected"),
+    [
+        ("cadre3", {"zhonghu", "cadre3"}),
+        ("meihua", {"meihua", "cadre1", "cadre2"}),
+        ("xidu", {"xidu", "meihua", "cadre1", "cadre2"}),
+        ("county", {s.username for s in demo.STAFF} - {"admin"}),
+    ],
+)
+def test_staff_list_is_scoped_and_masked(
+    client: TestClient, auth: Auth, username: str, expected: set[str]
+) -> None:
+    listed = client.get("/api/staff", headers=auth(username)).json()
+    assert {s["username"] for s in listed} == expected
+    assert all(s["phone"] is None or "****" in s["phone"] for s in listed)
+    cadres = client.get("/api/staff", headers=auth(username), params={"role": "cadre"}).json()
+    assert {s["role"] for s in cadres} <= {"cadre"} and {s["username"] for s in cadres} <= expected

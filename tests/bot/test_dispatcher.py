@@ -176,6 +176,21 @@ async def test_W6_quota_45047_is_not_retried(
     assert len(wx.sends()) == 1 and h.row(db, rid).status == OutboxStatus.FAILED
 
 
+async def test_W6_quota_45047_falls_back_to_sms_to_the_phone_on_file(
+    ctx: BotContext, db: Session, clock: FrozenClock, wx: RecordingWeChat, tw: RecordingTwilio
+) -> None:
+    wx.send_codes = [45047]
+    cadre = h.staff(db, clock(), phone="13912345678")
+    c = h.contact(db, clock(), Channel.WECHAT, "openid-cadre", staff_id=cadre.id)
+    rid = h.queue(db, clock(), "wechat", "openid-cadre", "梅花村新案件", contact_id=c.id)
+    d = dispatcher(ctx)
+    for _ in range(3):
+        await d.run_once()
+        clock.advance(minutes=10)
+    assert len(wx.sends()) == 1 and h.row(db, rid).status == OutboxStatus.FAILED
+    assert [(x["To"], x["Body"]) for x in tw.creates()] == [("+8613912345678", "梅花村新案件")]
+
+
 async def test_W10_invalid_access_token_is_refreshed_once_and_retried_once(
     ctx: BotContext, db: Session, clock: FrozenClock, wx: RecordingWeChat
 ) -> None:

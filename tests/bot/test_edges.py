@@ -4,9 +4,11 @@ nothing stored either way (T1, T9, W1, W2, W3, W7, W8, S1, S2, S8)."""
 from __future__ import annotations
 
 import hashlib
+import logging
 
 import pytest
 from sqlalchemy.orm import Session
+from twilio.request_validator import RequestValidator
 
 from bot.context import BotContext
 from bot.sms import StatusUpdate, apply_status
@@ -14,7 +16,8 @@ from cases.clock import FrozenClock
 from cases.models import OutboxStatus
 from tests.bot import channels as ch
 from tests.bot import helpers as h
-from tests.bot.conftest import PUBLIC, TG_SECRET, WX_TOKEN, random_aes_key
+from tests.bot.conftest import PUBLIC, TG_SECRET, TW_TOKEN, WX_TOKEN, random_aes_key
+from tests.bot.world import World
 
 
 @pytest.mark.parametrize(
@@ -109,10 +112,13 @@ def test_W3_wrong_appid_after_decryption_is_rejected(ctx: BotContext, db: Sessio
 def test_W7_malformed_xml_missing_or_unknown_msgtype_is_answered_success(
     ctx: BotContext, db: Session, aes_key: str, name: str, mode: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="bot.wechat")
     with ch.client_for(ctx) as client:
         res = ch.wx_post(client, ch.fixture(name), aes_key=aes_key if mode == "aes" else None)
     assert res.status_code == 200 and res.text == "success" and ch.stored(db) == 0
     assert "{" not in res.text
+    logged = [r for r in caplog.records if r.name == "bot.wechat" and r.levelno >= logging.INFO]
+    assert logged, "a malformed or unknown WeChat message is logged"
 
 
 @pytest.mark.parametrize("mode", ["plain", "aes"])
@@ -161,6 +167,21 @@ def test_S1_malformed_form_is_400_after_the_signature(ctx: BotContext, db: Sessi
         res = ch.tw_post(client, params)
         json_body = client.post("/webhooks/twilio/sms", json={"Body": "x"})
     assert res.status_code == 400 and json_body.status_code == 400 and ch.stored(db) == 0
+
+
+def test_S2_unknown_extra_form_fields_through_the_webhook_are_accepted(world: World, db: Session) -> None:
+    params = ch.tw_params(
+        AddOns='{"status":"successful"}', MessagingServiceSid="MG" + "1" * 32, SomethingNew2031="yes"
+    )
+    with world.client() as client:
+        res = ch.tw_post(client, params)  # signed over every field, the unknown ones included
+        dropped = ch.tw_post(
+            client,
+            {k: v for k, v in params.items() if k != "SomethingNew2031"},
+            signature=RequestValidator(TW_TOKEN).compute_signature(PUBLIC + "/webhooks/twilio/sms", params),
+        )
+    assert res.status_code == 200 and ch.twiml_messages(res) and ch.stored(db) == 1
+    assert dropped.status_code == 403  # a field removed after signing breaks the signature
 
 
 def test_S2_unknown_extra_form_fields_are_signed_too_and_still_valid(ctx: BotContext) -> None:

@@ -84,3 +84,28 @@ def test_reminders_render_the_due_date_through_babel_and_unknown_events_stay_rea
 def test_every_bot_string_is_translated() -> None:
     assert missing_translations("bot", "zh_CN") == []
     assert missing_translations("bot", "en", require_text=False) == []
+
+
+def test_staff_texts_are_held_during_the_sms_quiet_hours_chat_and_households_are_not(
+    db: Session, clock: FrozenClock
+) -> None:
+    from datetime import datetime, time
+
+    from cases.clock import BEIJING, FrozenClock
+
+    night = FrozenClock(datetime(2026, 3, 2, 23, 15, tzinfo=BEIJING))
+    quiet = OutboxNotifier(decrypt=h.vault().decrypt, clock=night, staff_sms_quiet=(time(21), time(8)))
+    cadre = h.staff(db, night())
+    h.contact(db, night(), Channel.TELEGRAM, "3001", staff_id=cadre.id)
+    h.contact(db, night(), Channel.SMS, "+8613912345678", staff_id=cadre.id)
+    hh = h.household(db, night(), phone="13812345678")
+    params = {"case_number": "SB12345678", "village": "梅花村", "head_name_masked": "王*"}
+    quiet.notify_staff(db, staff_id=cadre.id, event="case_assigned", params=params)
+    quiet.notify_household(db, household_id=hh.id, event="case_opened", params=params)
+    db.commit()
+    due = {(r.channel, r.to): r.next_attempt_at for r in h.rows(db)}
+    assert due == {
+        ("telegram", "3001"): night(),
+        ("sms", "+8613912345678"): datetime(2026, 3, 3, 8, 0, tzinfo=BEIJING),  # the cadre: held till 08:00
+        ("sms", "+8613812345678"): night(),  # the household is answered at once
+    }

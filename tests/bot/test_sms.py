@@ -142,6 +142,12 @@ def test_G1_database_locked_beyond_the_busy_timeout_answers_an_error_so_twilio_r
 ) -> None:
     if not db_url.startswith("sqlite"):
         pytest.skip("SQLite's write lock")
+    from cases.db import make_engine
+
+    ours = make_engine(db_url)  # the app's own engine waits for a lock before giving up
+    with ours.connect() as conn:
+        assert int(conn.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0) >= 1000
+    ours.dispose()
     impatient = create_engine(db_url, connect_args={"timeout": 0.2})
     world.ctx.sessions = make_session_factory(impatient)
     blocker = create_engine(db_url).raw_connection()
@@ -162,11 +168,13 @@ def test_G6_no_full_id_or_phone_numbers_in_logs_or_urls(
     world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    bank = "6222021234567890123"
     with world.client() as client:
         report(world, client)
+        sms(world, client, "SMg" + "6" * 31, f"我的银行卡号 {bank}，身份证 {ID_ZHANG}")
     world.dispatch()
     logs = "\n".join(r.getMessage() for r in caplog.records)
-    for secret in (ID_ZHANG, "13912345678", CADRE_PHONE):
+    for secret in (ID_ZHANG, "13912345678", CADRE_PHONE, bank):
         assert secret not in logs
     urls = [uri for _m, uri, _p, _d in world.tw.requests]
     assert urls and not any(CADRE_PHONE in u or "13912345678" in u for u in urls)
@@ -179,3 +187,43 @@ def test_G6_http_client_loggers_that_would_print_tokens_and_numbers_are_quieted(
     runtime.senders(world.ctx)
     for name in runtime.QUIET_LOGGERS:
         assert not logging.getLogger(name).isEnabledFor(logging.INFO)
+
+
+def test_S4_slow_handling_answers_empty_twiml_in_time_and_the_reply_goes_out_by_rest(
+    world: World, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    from bot import sms as sms_adapter
+    from cases.models import InboundMessage as InboundRow
+
+    monkeypatch.setattr(sms_adapter, "DEADLINE_SECONDS", 0.3)
+    with world.client() as client:  # the contact exists and has a session row
+        sms(world, client, "SM" + "8" * 32, "你好")
+    engine = world.app.state.engine
+    raw = engine.raw_connection()  # another worker holding this contact's lock for a while
+    if engine.dialect.name == "sqlite":
+        raw.cursor().execute("BEGIN IMMEDIATE")
+    else:
+        raw.cursor().execute("SELECT id FROM dialogue_sessions FOR UPDATE")
+    release = threading.Timer(1.0, raw.rollback)
+    release.start()
+    try:
+        with world.client() as client:
+            answer = sms(world, client, "SM" + "9" * 32, DESCRIPTION)
+        assert answer == []  # an empty <Response/>, in time
+    finally:
+        release.join()
+        raw.close()
+    for _ in range(100):  # the handler finishes once the lock is gone
+        db.expire_all()
+        row = db.scalar(select(InboundRow).where(InboundRow.external_id == "SM" + "9" * 32))
+        if row is not None and row.status == "handled":
+            break
+        time.sleep(0.05)
+    assert world.tw.creates() == []
+    world.clock.advance(seconds=16)  # past the inline grace: the dispatcher sends it through the REST API
+    world.dispatch()
+    sent = [c for c in world.tw.creates() if c["To"] == PHONE]
+    assert len(sent) == 1 and "对吗" in sent[0]["Body"]

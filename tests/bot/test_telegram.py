@@ -6,11 +6,11 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from cases.models import Attachment as AttachmentRow
-from cases.models import Authorization, Contact, ContactStatus, InboundStatus, Outbox, OutboxStatus
+from cases.models import Authorization, Contact, ContactStatus, InboundStatus, Outbox, OutboxStatus, Role
 from cases.models import InboundMessage as InboundRow
 from tests.bot import channels as ch
 from tests.bot.world import DESCRIPTION, World, case_number
-from tests.conversations.conftest import ID_ZHANG
+from tests.conversations.conftest import COUNTY, ID_ZHANG
 
 CHAT = 5550001
 
@@ -125,6 +125,11 @@ def test_T4_handling_fails_after_the_update_is_stored_still_200_and_dead_lettere
         db.expire_all()
         row = db.scalar(select(InboundRow))
         assert row is not None and row.status == InboundStatus.DEAD and row.error
+        with world.client() as client:  # staff see the dead letter to follow it up
+            listed = client.get(
+                "/api/deliveries/failed", headers=world.staff_headers("county1", Role.COUNTY, COUNTY)
+            ).json()
+        assert [(m["direction"], m["id"], m["status"]) for m in listed] == [("inbound", row.id, "dead")]
     finally:
         db.rollback()
         db.execute(

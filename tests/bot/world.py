@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -15,12 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
+from api.auth import issue_token
 from api.channels import dispatcher_for
 from api.settings import Settings
 from bot.context import BotContext
 from cases.clock import FrozenClock
 from cases.crypto import Vault
-from cases.models import Case
+from cases.models import Case, Role, Staff
 from tests.bot.conftest import RecordingTelegram, RecordingTwilio, RecordingWeChat
 from tests.conversations.conftest import build_county
 
@@ -40,6 +42,7 @@ class World:
     tw: RecordingTwilio
     cadre_id: int
     vault: Vault
+    apps: list[FastAPI] = field(default_factory=list)  # every app started, disposed at teardown
 
     def client(self) -> TestClient:
         return TestClient(self.app, base_url="http://testserver")
@@ -58,9 +61,23 @@ class World:
             assert case is not None
             return case
 
+    def staff_headers(self, username: str, role: Role, area_code: str) -> dict[str, str]:
+        """A staff member (created if new) and a bearer header for the REST API."""
+        with self.sessions() as db, db.begin():
+            staff = db.scalar(select(Staff).where(Staff.username == username))
+            if staff is None:
+                staff = Staff(
+                    username=username, name=username, role=role, area_code=area_code, created_at=self.clock()
+                )
+                db.add(staff)
+                db.flush()
+            token, _ = issue_token(staff=staff, settings=self.ctx.settings, now=self.clock())  # type: ignore[arg-type]
+        return {"Authorization": f"Bearer {token}"}
+
     def restart(self) -> World:
         """A new process on the same database: a fresh app, nothing kept in memory."""
         app = make_app(self.ctx.settings, self.clock, self.tg, self.wx, self.tw)  # type: ignore[arg-type]
+        self.apps.append(app)
         return World(
             app=app,
             ctx=app.state.channels,
@@ -71,6 +88,7 @@ class World:
             tw=self.tw,
             cadre_id=self.cadre_id,
             vault=self.vault,
+            apps=self.apps,
         )
 
 
@@ -93,12 +111,12 @@ def world(
     tg: RecordingTelegram,
     wx: RecordingWeChat,
     tw: RecordingTwilio,
-) -> World:
+) -> Iterator[World]:
     vault = Vault(SECRET)
     with session_factory() as db, db.begin():
         cadre_id = build_county(db, clock(), vault)
     app = make_app(bot_settings, clock, tg, wx, tw)
-    return World(
+    w = World(
         app=app,
         ctx=app.state.channels,
         clock=clock,
@@ -108,7 +126,11 @@ def world(
         tw=tw,
         cadre_id=cadre_id,
         vault=vault,
+        apps=[app],
     )
+    yield w
+    for started in w.apps:  # no pooled connections left behind on the shared PostgreSQL
+        started.state.engine.dispose()
 
 
 def case_number(text: str) -> str:

@@ -242,3 +242,45 @@ def test_category_follows_the_regions_line_for_the_visit_year(
         verifier_ids=[world.cadre.id, world.village_staff.id],
     )
     assert visit.suggested_category == category
+
+
+@pytest.mark.parametrize("change", ["labour", "floor"])
+def test_county_rechecks_the_elimination_rules_at_approval(
+    world: World, notifier: RecordingNotifier, clock: FrozenClock, change: str
+) -> None:
+    """Between the elimination visit and the county's approval the household lost its labour capacity, or
+    the region raised its floor above the household's 6,000 per capita: the county cannot approve."""
+    from cases.models import Household
+
+    db = world.db
+    case = open_case(world, notifier)
+    to_monitored(world, case, notifier, clock)
+    propose(world, case, notifier, clock)
+    elim_verify(world, case, notifier, clock)  # 6,000 per capita, labour capacity
+    workflow.village_review(
+        db=db, case=case, actor=world.village_staff, now=clock(), note=None, notifier=notifier
+    )
+    clock.advance(days=7)
+    workflow.conclude_notice(
+        db=db, case=case, actor=world.village_staff, now=clock(), note=None, notifier=notifier
+    )
+    workflow.township_review(
+        db=db, case=case, actor=world.township, now=clock(), note=None, notifier=notifier
+    )
+    if change == "labour":
+        household = db.get(Household, case.household_id)
+        assert household is not None
+        household.has_labour_capacity = False
+    else:
+        db.add(
+            RegionSetting(
+                area_code=COUNTY, year=clock().year, income_line=D("7000"), elimination_floor=D("6500")
+            )
+        )
+        db.flush()
+    with pytest.raises(WorkflowError) as err:
+        workflow.county_approve(
+            db=db, case=case, actor=world.county, now=clock(), note=None, notifier=notifier
+        )
+    assert err.value.reason == {"labour": "no_labour_capacity", "floor": "below_elimination_floor"}[change]
+    assert case.status == CaseStatus.ELIM_COUNTY

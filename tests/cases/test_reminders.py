@@ -264,6 +264,18 @@ def test_escalation_margin_from_policy(db: Session) -> None:
     assert len(logs(db, "escalation")) == 1
 
 
+def test_escalation_margin_from_settings_where_no_region_setting_gives_one(db: Session) -> None:
+    now = bj(2026, 3, 2, 9)
+    w = build_world(db, now, setting=False)
+    w.assignment.acknowledged_at = now
+    db.commit()
+    late = bj(2026, 3, 12, 18, 30)  # the verify task is overdue by one day
+    run(db, late, policy=r.ReminderPolicy(fallback_escalation_margin_days=3))
+    assert logs(db, "escalation") == []
+    run(db, late, policy=r.ReminderPolicy(fallback_escalation_margin_days=1))
+    assert len(logs(db, "escalation")) == 1
+
+
 def test_postponed_task_gets_reminded_again_for_its_new_date(db: Session) -> None:
     now = bj(2026, 3, 2, 9)
     w = build_world(db, now)

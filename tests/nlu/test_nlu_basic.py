@@ -75,3 +75,9 @@ def test_the_parser_owns_its_tokenizer_and_leaves_jiebas_global_one_alone() -> N
     assert tokenizer is not jieba.dt and isinstance(tokenizer, jieba.Tokenizer)
     assert "冇得劳力" in tokenizer.FREQ  # a domain word of the lexicon
     assert "冇得劳力" not in jieba.dt.FREQ  # never added to the process-wide tokenizer
+
+
+def test_a_disaster_found_by_a_pattern_is_also_risk_04() -> None:
+    p = nlu.parse("两个多月没下一滴雨，稻子都枯了")
+    assert (p.disasters, p.risks) == (["03"], ["04"])
+    assert nlu.parse("我细伢子脑子不太灵光，学校不收").risks == ["03"]

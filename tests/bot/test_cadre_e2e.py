@@ -1,0 +1,145 @@
+"""Issue 5, done when: a cadre linked over Telegram receives the assignment and the digest, answers 完成,
+and the task closes. Real Update JSON and signed Twilio forms in, the recording fake Bot API and Twilio
+client out, the worker's own job loop (api.channels.Jobs, as `shenbao worker` runs it), a pinned clock."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.channels import jobs_for, run_worker
+from api.settings import Settings
+from cases.clock import BEIJING
+from cases.models import AuditEntry, Contact, Outbox, OutboxStatus, Task, TaskStatus
+from conversations import binding
+from tests.bot import channels as ch
+from tests.bot.test_telegram import full_report, talk
+from tests.bot.world import World, case_number
+from tests.conversations.conftest import CADRE_PHONE
+
+CADRE_CHAT, HOUSEHOLD_CHAT = 7770001, 5550001
+CADRE_SMS = "+86" + CADRE_PHONE
+
+
+def at(world: World, when: datetime) -> None:
+    """Move the pinned clock forward to `when` (Beijing time)."""
+    delta = when - world.clock()
+    assert delta.total_seconds() >= 0, (when, world.clock())
+    world.clock.advance(seconds=delta.total_seconds())
+
+
+def worker_round(world: World, rounds: int = 6) -> None:
+    """What `shenbao worker` does in a loop: the reminder rules when due, then dispatcher batches."""
+    for _ in range(rounds):
+        asyncio.run(jobs_for(world.ctx).run_once())
+        world.clock.advance(seconds=1.1)
+
+
+def cadre_chat(world: World) -> list[str]:
+    return [p["text"] for p in world.tg.sent() if p["chat_id"] == CADRE_CHAT]
+
+
+def texts_to_cadre_phone(world: World) -> list[str]:
+    return [d["Body"] for d in world.tw.creates() if d["To"] == CADRE_SMS]
+
+
+def bind(world: World, db: Session) -> None:
+    """Codes issued as the console's binding page issues them; redeemed from Telegram and from SMS."""
+    with world.sessions() as s, s.begin():
+        code = binding.issue_code(db=s, vault=world.vault, staff_id=world.cadre_id, now=world.clock())
+    answer = talk(world, [f"绑定 {code}"], start=9000, chat=CADRE_CHAT)[0]
+    assert "李桂英" in answer, answer
+    with world.sessions() as s, s.begin():
+        code = binding.issue_code(db=s, vault=world.vault, staff_id=world.cadre_id, now=world.clock())
+    with world.client() as client:
+        res = ch.tw_post(client, ch.tw_sms(CADRE_SMS, "SM" + "b" * 32, f"绑定 {code}"))
+    assert res.status_code == 200 and "李桂英" in "".join(ch.twiml_messages(res))
+    db.expire_all()
+    linked = {
+        (str(c.channel), c.external_id)
+        for c in db.scalars(select(Contact).where(Contact.staff_id == world.cadre_id))
+    }
+    assert linked == {("telegram", str(CADRE_CHAT)), ("sms", CADRE_SMS)}
+
+
+def test_a_cadre_linked_over_telegram_gets_the_assignment_and_digest_answers_done_and_the_task_closes(
+    world: World, db: Session
+) -> None:
+    bind(world, db)
+
+    # Monday 21:30, inside the SMS quiet hours: a household in the cadre's village reports and signs
+    at(world, datetime(2026, 3, 2, 21, 30, tzinfo=BEIJING))
+    number = case_number(talk(world, full_report(), start=100, chat=HOUSEHOLD_CHAT)[-1])
+    assigned = [t for t in cadre_chat(world) if number in t]
+    assert len(assigned) == 1 and "梅花村新案件" in assigned[0] and "张*" in assigned[0]
+    assert "张三" not in assigned[0]  # masked
+
+    worker_round(world)  # the reminder rules run: tasks, the due-soon reminder, Monday's digest
+    digest = [t for t in cadre_chat(world) if t.startswith("今天：")]
+    assert len(digest) == 1, cadre_chat(world)
+    tasks = dict(
+        (kind, int(task_id)) for task_id, kind in re.findall(r"#(\d+) (\S+) · 案件 " + number, digest[0])
+    )
+    assert set(tasks) == {"确认新案件", "入户核实"}, digest[0]
+    assert "🟠" in digest[0]  # the acknowledgement is due tomorrow 18:00: orange
+    assert texts_to_cadre_phone(world) == []  # quiet hours: no texts to the cadre at night ...
+    db.expire_all()
+    held = list(
+        db.scalars(select(Outbox).where(Outbox.to == CADRE_SMS, Outbox.status == OutboxStatus.PENDING))
+    )
+    tuesday_8 = datetime(2026, 3, 3, 8, 0, tzinfo=BEIJING)
+    assert len(held) >= 2 and all(r.next_attempt_at == tuesday_8 for r in held)  # ... held, not dropped
+
+    at(world, datetime(2026, 3, 3, 7, 59, tzinfo=BEIJING))
+    worker_round(world)
+    assert texts_to_cadre_phone(world) == []
+    at(world, tuesday_8)
+    worker_round(world, rounds=10)
+    sms = texts_to_cadre_phone(world)
+    assert any(number in t and "梅花村新案件" in t for t in sms)  # the held assignment, in the morning
+    assert sum(t.startswith("今天：") for t in sms) == 2  # Monday's held digest and Tuesday's
+    assert sum(t.startswith("今天：") for t in cadre_chat(world)) == 2  # Tuesday's digest in Telegram too
+
+    # the cadre answers over the Telegram webhook
+    verify = tasks["入户核实"]
+    before = len(cadre_chat(world))
+    answer = talk(world, [f"完成 {verify} 已入户"], start=9100, chat=CADRE_CHAT)[0]
+    assert answer == f"已办结：任务 #{verify}（入户核实）。剩余待办 1 项。"
+    assert len(cadre_chat(world)) == before + 1
+    db.expire_all()
+    task = db.get(Task, verify)
+    assert task is not None and task.status == TaskStatus.DONE and task.done_note == "已入户"
+    assert task.done_at is not None and task.done_at.astimezone(BEIJING).date().isoformat() == "2026-03-03"
+    audit = db.scalar(select(AuditEntry).where(AuditEntry.action == "task.complete"))
+    assert audit is not None and audit.actor_staff_id == world.cadre_id
+
+    # the rules run again: the closed task stays closed and no second digest goes out today
+    worker_round(world)
+    db.expire_all()
+    assert db.get(Task, verify).status == TaskStatus.DONE  # type: ignore[union-attr]
+    assert sum(t.startswith("今天：") for t in cadre_chat(world)) == 2
+    assert db.scalar(select(Task.id).where(Task.kind == "verify", Task.status == TaskStatus.OPEN)) is None
+
+
+def test_shenbao_worker_once_runs_the_reminder_rules_as_well_as_the_outbox(
+    world: World, db: Session, settings: Settings
+) -> None:
+    """`shenbao worker --once` on the same database (no channel configured in that process)."""
+    bind(world, db)
+    number = case_number(talk(world, full_report(), start=100, chat=HOUSEHOLD_CHAT)[-1])
+    db.expire_all()
+    assert db.scalar(select(Task.id).limit(1)) is None  # no rules have run yet
+    assert run_worker(settings, clock=world.clock, once=True) == 0
+    db.expire_all()
+    kinds = set(db.scalars(select(Task.kind).where(Task.assignee_staff_id == world.cadre_id)))
+    assert kinds == {"acknowledge", "verify"}
+    digest = db.scalar(
+        select(Outbox).where(
+            Outbox.to == str(CADRE_CHAT), Outbox.kind == "reminder", Outbox.body.startswith("今天：")
+        )
+    )
+    assert digest is not None and number in digest.body and digest.status == OutboxStatus.PENDING
