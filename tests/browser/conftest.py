@@ -20,8 +20,8 @@ def browser() -> Iterator[Browser]:
     """One headless Chromium per test module."""
     if live.chromium_path() is None:
         pytest.skip(
-            f"no Chromium binary at {live.DEFAULT_CHROMIUM} (or $SHENBAO_TEST_CHROMIUM): "
-            "apt-get install chromium fonts-wqy-microhei (.ci/run does)"
+            f"no Chromium binary at {live.chromium_wanted()} ($SHENBAO_TEST_CHROMIUM, default "
+            f"{live.DEFAULT_CHROMIUM}): apt-get install chromium fonts-wqy-microhei (.ci/run does)"
         )
     with sync_playwright() as playwright:
         chromium = live.launch(playwright)

@@ -44,16 +44,21 @@ SECRET = "test-secret-key-0123456789abcdef"
 START_TIMEOUT_S = 30.0
 
 
+def chromium_wanted() -> str:
+    """The Chromium to drive: $SHENBAO_TEST_CHROMIUM (set by .ci/run) or Debian's."""
+    return os.environ.get("SHENBAO_TEST_CHROMIUM") or DEFAULT_CHROMIUM
+
+
 def chromium_path() -> str | None:
-    """The Chromium to drive: $SHENBAO_TEST_CHROMIUM (set by .ci/run) or Debian's; None when absent."""
-    path = os.environ.get("SHENBAO_TEST_CHROMIUM") or DEFAULT_CHROMIUM
+    """The wanted Chromium when it is an executable file; None when absent."""
+    path = chromium_wanted()
     return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
 
 
 def launch(playwright: Playwright) -> Browser:
     path = chromium_path()
     if path is None:
-        raise RuntimeError(f"no Chromium at {os.environ.get('SHENBAO_TEST_CHROMIUM') or DEFAULT_CHROMIUM}")
+        raise RuntimeError(f"no Chromium at {chromium_wanted()}")
     return playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
 
 

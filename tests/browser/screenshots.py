@@ -106,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("out", nargs="?", type=Path, default=DOCS, help=f"folder for the PNGs ({DOCS})")
     args = parser.parse_args(argv)
     if live.chromium_path() is None:
-        print(f"no Chromium at {live.DEFAULT_CHROMIUM} ($SHENBAO_TEST_CHROMIUM)", file=sys.stderr)
+        print(f"no Chromium at {live.chromium_wanted()} (set $SHENBAO_TEST_CHROMIUM)", file=sys.stderr)
         return 2
     with sync_playwright() as playwright:
         browser = live.launch(playwright)
