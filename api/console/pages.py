@@ -3,7 +3,6 @@ the dashboard, and the chat binding code."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -30,7 +29,6 @@ from cases.models import (
     Area,
     Assignment,
     Authorization,
-    BindingCode,
     Case,
     CaseEvent,
     CaseStatus,
@@ -47,6 +45,7 @@ from cases.models import (
     TaskStatus,
 )
 from cases.notify import Notifier, NullNotifier
+from conversations import binding
 
 router = APIRouter()
 BINDING_MINUTES = 30
@@ -629,20 +628,10 @@ def binding_page(request: Request, viewer: ViewerDep) -> Response:
 def binding_code(request: Request, viewer: ViewerDep, form: FormDep, db: SessionDep, now: NowDep) -> Response:
     """A fresh one-time code (shown once; stored as a keyed hash) to type in the chat: 绑定 123456."""
     ca.check_csrf(viewer, form)
-    vault = vault_of(request)
-    code = f"{secrets.randbelow(10**8):08d}"
-    expires = now + timedelta(minutes=BINDING_MINUTES)
-    db.add(BindingCode(staff_id=viewer.staff.id, code_hash=vault.lookup_hash(code), expires_at=expires))
-    audit.record(
-        db=db,
-        actor=audit.staff_actor(viewer.staff.id),
-        action="binding.create",
-        entity="staff",
-        entity_id=viewer.staff.id,
-        area_code=viewer.staff.area_code,
-        detail={},
-        now=now,
-        actor_staff_id=viewer.staff.id,
-    )
+    ttl = timedelta(minutes=BINDING_MINUTES)
+    # the chat redeems codes through conversations.binding: issue them there too (earlier unused codes
+    # of this account expire, codes are unique, the issue is audited)
+    code = binding.issue_code(db=db, vault=vault_of(request), staff_id=viewer.staff.id, now=now, ttl=ttl)
+    expires = now + ttl
     db.commit()
     return page(request, "binding.html", viewer, code=code, expires=expires)
