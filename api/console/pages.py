@@ -17,6 +17,7 @@ from api.console import auth as ca
 from api.console.auth import FormDep, ViewerDep
 from api.console.render import page, t_
 from api.deps import NowDep, SessionDep, SettingsDep
+from api.routes.deliveries import FOLLOW_UP_ROLES, collect_failed
 from api.scope import in_scope, scope_filter
 from cases import annex1, audit, reminders, workflow
 from cases.clock import BEIJING
@@ -614,6 +615,16 @@ def dashboard(request: Request, viewer: ViewerDep, db: SessionDep, now: NowDep) 
         chart=chart,
         statuses=[s.value for s in CaseStatus],
     )
+
+
+# --- messages that did not get through ----------------------------------------------------------
+
+
+@router.get("/deliveries", response_class=HTMLResponse)
+def deliveries_page(request: Request, viewer: ViewerDep, db: SessionDep) -> Response:
+    """Undelivered and unhandled messages of the viewer's area, to follow up by phone (G3, T4)."""
+    ca.require(viewer, *FOLLOW_UP_ROLES)
+    return page(request, "deliveries.html", viewer, messages=collect_failed(db, viewer.staff))
 
 
 # --- chat binding ------------------------------------------------------------------------------
