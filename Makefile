@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck clean install dev
+.PHONY: run test lint typecheck clean install dev screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+screenshots: $(VENV)/.installed-dev  # docs/screenshots from the demo county, with Debian's Chromium
+	$(BIN)/python -m tests.browser.screenshots docs/screenshots
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -20,7 +20,7 @@ from cases.clock import BEIJING
 from cases.crypto import Vault
 from cases.ids import check_digit
 from cases.importers import AreaRow, seed_areas
-from cases.intake import ReportDraft, sign_authorization, submit_report
+from cases.intake import ReportDraft, current_assignment, sign_authorization, submit_report
 from cases.models import AreaLevel, Case, Channel, RegionSetting, ReporterKind, Role, Staff
 from cases.notify import NullNotifier
 from cases.passwords import hash_password
@@ -163,6 +163,9 @@ def _sign_and_visit(
     **figures: Any,
 ) -> None:
     first = _staff(db, verifiers[0])
+    assignment = current_assignment(db, case)
+    if assignment is not None and assignment.acknowledged_at is None:
+        assignment.acknowledged_at = when  # the village took the case up: no "acknowledge" left open
     sign_authorization(
         db=db,
         vault=vault,
@@ -195,11 +198,11 @@ def seed_cases(*, db: Session, vault: Vault, now: datetime) -> int:
         return 0
     quiet = NullNotifier()
     day = timedelta(days=1)
-    # 1. Just reported by SMS; annex 1 not yet signed.
+    # 1. Reported by SMS last Friday; annex 1 not yet signed, the cadre has not acknowledged it yet.
     _report(
         db,
         vault,
-        now - 2 * day,
+        now - 3 * day,
         channel=Channel.SMS,
         reporter_kind=ReporterKind.SELF,
         raw_text="我是梅花村的，老伴中风住院，医药费花了三万多，家里没钱了",

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from api.console import auth as ca
 from api.console.auth import FormDep, ViewerDep
+from api.console.labels import reason
 from api.console.pages import load_case, notifier_of, redirect, vault_of
 from api.console.render import page, t_
 from api.deps import NowDep, SessionDep
@@ -367,7 +368,8 @@ def call_to_report(
         db.rollback()
         call = _load_call(db, viewer, call_id)
         assert call is not None
-        message = t_(request).gettext("Not saved: {reason}").format(reason=error.message)
+        t = t_(request)
+        message = t.gettext("Not saved: {reason}").format(reason=reason(t, error.reason, error.message))
         return call_view(request, db, viewer, call, now, fill=fill, error=message, status_code=422)
     call.case_id, call.report_id, call.household_id = result.case.id, result.report.id, result.household.id
     call.area_code = result.case.area_code

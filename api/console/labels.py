@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from conversations.i18n import N_, Translator
 
 STATUS_LABELS: dict[str, str] = {
@@ -61,6 +63,123 @@ ROLE_LABELS: dict[str, str] = {
     "admin": N_("Administrator"),
 }
 
+EVENT_LABELS: dict[str, str] = {
+    "case_opened": N_("Case opened"),
+    "report_joined": N_("Further report joined"),
+    "report_added": N_("Hotline call added"),
+    "assigned": N_("Contact cadre assigned"),
+    "assignment_pending": N_("No contact cadre free"),
+    "reassigned": N_("Contact cadre changed"),
+    "authorization_signed": N_("Annex 1 signed"),
+    "authorization_withdrawn": N_("Authorization withdrawn"),
+    "signature_declined": N_("Signature declined"),
+    "supplement": N_("Supplement received"),
+    "home_verified": N_("Home visit recorded"),
+    "village_reviewed": N_("Village review passed"),
+    "objection_raised": N_("Objection raised"),
+    "objection_resolved": N_("Objection resolved"),
+    "notice_concluded": N_("Public notice concluded"),
+    "township_reviewed": N_("Township review passed"),
+    "county_approved": N_("County approved"),
+    "refused": N_("Refused"),
+    "withdrawn": N_("Withdrawn"),
+    "review_requested": N_("Review requested (复核)"),
+    "elimination_proposed": N_("Risk elimination proposed"),
+    "elimination_refused": N_("Risk elimination refused"),
+    "measure_added": N_("Assistance measure added"),
+    "evaluation_recorded": N_("Evaluation recorded"),
+}
+CHANNEL_LABELS: dict[str, str] = {
+    "telegram": N_("Telegram"),
+    "wechat": N_("WeChat"),
+    "sms": N_("SMS"),
+    "web": N_("web"),
+    "hotline": N_("telephone"),
+    "console": N_("console"),
+    "unknown": N_("unknown channel"),
+}
+REPORTER_LABELS: dict[str, str] = {
+    "self": N_("the household"),
+    "household": N_("the household"),
+    "proxy": N_("a relative or neighbour"),
+    "hotline": N_("12317 hotline"),
+    "cadre": N_("a cadre"),
+    "department": N_("a department"),
+}
+OTHER_LABELS: dict[str, str] = {
+    "sign": N_("signed"),
+    "withdraw": N_("withdrawn"),
+    "identification": N_("identification"),
+    "elimination": N_("risk elimination"),
+    "open": N_("open"),
+    "upheld": N_("upheld"),
+    "dismissed": N_("dismissed"),
+    "system": N_("system"),
+}
+REASON_LABELS: dict[str, str] = {
+    "action_not_allowed": N_("this step is not open to you at this stage"),
+    "unknown_action": N_("unknown step"),
+    "bad_date": N_("a date is not valid"),
+    "bad_number": N_("a number is missing or not valid"),
+    "visit_in_future": N_("the visit date is in the future"),
+    "too_few_verifiers": N_("home verification needs at least two different staff"),
+    "unknown_verifier": N_("a verifier is not an active staff member"),
+    "verifier_out_of_area": N_("a verifier works outside the case's area"),
+    "signature_pending": N_("annex 1 is not signed by everyone who must sign"),
+    "signer_id_required": N_("give the signer's ID number"),
+    "signer_id_mismatch": N_("the ID number does not match this household member's"),
+    "invalid_id_number": N_("the ID number is not valid"),
+    "id_number_belongs_to_another_household": N_("this ID number is another household's head"),
+    "head_name_required": N_("give the name of the head of household"),
+    "village_required": N_("choose the household's village"),
+    "unknown_village": N_("the village is not known"),
+    "case_closed": N_("the case is closed"),
+    "bad_income_figures": N_("the income figures do not add up"),
+    "notice_running": N_("the public notice is still running"),
+    "objection_open": N_("an objection must be investigated and resolved first"),
+    "objection_content_required": N_("write down the objection"),
+    "objection_closed": N_("this objection is already resolved"),
+    "unknown_objection": N_("no such objection on this case"),
+    "no_open_objection": N_("there is no open objection"),
+    "resolution_required": N_("say what the investigation found"),
+    "reason_required": N_("give the reason the household is told"),
+    "category_required": N_("choose the category"),
+    "illegal_step": N_("this step is not possible at the case's current stage"),
+    "role_not_allowed": N_("this step is taken by another role"),
+    "out_of_area": N_("the case is outside your area"),
+    "inactive_staff": N_("this staff account is inactive"),
+    "household_has_open_case": N_("the household already has an open case"),
+    "no_labour_capacity": N_("a household without labour capacity stays monitored"),
+    "below_elimination_floor": N_("per-capita net income is below the elimination floor"),
+    "elimination_visit_missing": N_("no elimination home visit on record"),
+    "household_signature_missing": N_("the household must sign annexes 4 and 5"),
+    "no_region_setting": N_("the region's rules for this year are missing"),
+    "evaluation_result_required": N_("an evaluation needs its result"),
+    "unknown_measure": N_("not an A39–A52 assistance measure"),
+    "unknown_measure_sub_code": N_("this measure has no such sub-code"),
+    "already_assigned": N_("this staff member is already the case's contact"),
+    "assignee_out_of_area": N_("the new contact works outside the case's area"),
+    "not_assignable": N_("only an active cadre, village or township staff member can be the contact"),
+    "no_cadre_available": N_("no other active cadre in this village"),
+}
+_VIA = re.compile(r"^(?P<who>[a-z]+) via (?P<channel>[a-z]+)$")
+_STAFF = re.compile(r"^(?P<name>.+) \((?P<role>[a-z]+)\)$")
+
 
 def label(t: Translator, table: dict[str, str], key: str) -> str:
     return t.gettext(table[key]) if key in table else key
+
+
+def actor(t: Translator, text: str) -> str:
+    """A timeline's stored actor label ("王五 (cadre)", "self via sms", "system") in the reader's words."""
+    if m := _VIA.match(text):
+        who, channel = label(t, REPORTER_LABELS, m["who"]), label(t, CHANNEL_LABELS, m["channel"])
+        return t.gettext("{who} by {channel}").format(who=who, channel=channel)
+    if m := _STAFF.match(text):
+        return t.gettext("{name} ({role})").format(name=m["name"], role=label(t, ROLE_LABELS, m["role"]))
+    return label(t, OTHER_LABELS, text)
+
+
+def reason(t: Translator, code: str, message: str) -> str:
+    """A refused step's reason in the reader's words (the domain's English message when not catalogued)."""
+    return t.gettext(REASON_LABELS[code]) if code in REASON_LABELS else message

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from api.auth import LoginRefused, LoginThrottled, authenticate
 from api.console import auth as ca
 from api.console.auth import FormDep, ViewerDep
+from api.console.labels import reason
 from api.console.render import page, t_
 from api.deps import NowDep, SessionDep, SettingsDep
 from api.routes.deliveries import FOLLOW_UP_ROLES, collect_failed
@@ -527,7 +528,7 @@ def case_action(
         case = load_case(db, viewer, number)
         assert case is not None
         t = t_(request)
-        message = t.gettext("Not done: {reason}").format(reason=error.message)
+        message = t.gettext("Not done: {reason}").format(reason=reason(t, error.reason, error.message))
         return page(
             request,
             "case.html",
@@ -567,7 +568,7 @@ def bar_chart(series: list[tuple[date, int]], width: int = 600, height: int = 18
     step = width / max(len(series), 1)
     bars = []
     for i, (day, n) in enumerate(series):
-        h = round((height - 30) * n / top)
+        h = round((height - 40) * n / top)  # room above the tallest bar for its count
         bars.append(
             {
                 "x": round(i * step + 4),

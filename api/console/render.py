@@ -12,7 +12,18 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.console.auth import Viewer
-from api.console.labels import ACTION_LABELS, ROLE_LABELS, STATUS_LABELS, TASK_LABELS, label
+from api.console.labels import (
+    ACTION_LABELS,
+    CHANNEL_LABELS,
+    EVENT_LABELS,
+    OTHER_LABELS,
+    REPORTER_LABELS,
+    ROLE_LABELS,
+    STATUS_LABELS,
+    TASK_LABELS,
+    actor,
+    label,
+)
 from cases import reminders
 from conversations.i18n import Translator, translator
 
@@ -49,6 +60,11 @@ def _environment(t: Translator) -> Environment:
         task_label=lambda k: label(t, TASK_LABELS, str(k)),
         action_label=lambda a: label(t, ACTION_LABELS, str(a)),
         role_label=lambda r: label(t, ROLE_LABELS, str(r)),
+        event_label=lambda e: label(t, EVENT_LABELS, str(e)),
+        channel_label=lambda c: label(t, CHANNEL_LABELS, str(c)),
+        reporter_label=lambda k: label(t, REPORTER_LABELS, str(k)),
+        word=lambda w: label(t, OTHER_LABELS, str(w)),
+        actor=lambda a: actor(t, str(a)),
         urgency=reminders.urgency,
         colour=reminders.colour,
     )
