@@ -3,7 +3,6 @@ the dashboard, and the chat binding code."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -19,6 +18,7 @@ from api.console.auth import FormDep, ViewerDep
 from api.console.labels import reason
 from api.console.render import page, t_
 from api.deps import NowDep, SessionDep, SettingsDep
+from api.routes.deliveries import FOLLOW_UP_ROLES, collect_failed
 from api.scope import in_scope, scope_filter
 from cases import annex1, audit, reminders, workflow
 from cases.clock import BEIJING
@@ -31,7 +31,6 @@ from cases.models import (
     Area,
     Assignment,
     Authorization,
-    BindingCode,
     Case,
     CaseEvent,
     CaseStatus,
@@ -48,6 +47,7 @@ from cases.models import (
     TaskStatus,
 )
 from cases.notify import Notifier, NullNotifier
+from conversations import binding
 
 router = APIRouter()
 BINDING_MINUTES = 30
@@ -618,6 +618,16 @@ def dashboard(request: Request, viewer: ViewerDep, db: SessionDep, now: NowDep) 
     )
 
 
+# --- messages that did not get through ----------------------------------------------------------
+
+
+@router.get("/deliveries", response_class=HTMLResponse)
+def deliveries_page(request: Request, viewer: ViewerDep, db: SessionDep) -> Response:
+    """Undelivered and unhandled messages of the viewer's area, to follow up by phone (G3, T4)."""
+    ca.require(viewer, *FOLLOW_UP_ROLES)
+    return page(request, "deliveries.html", viewer, messages=collect_failed(db, viewer.staff))
+
+
 # --- chat binding ------------------------------------------------------------------------------
 
 
@@ -630,20 +640,10 @@ def binding_page(request: Request, viewer: ViewerDep) -> Response:
 def binding_code(request: Request, viewer: ViewerDep, form: FormDep, db: SessionDep, now: NowDep) -> Response:
     """A fresh one-time code (shown once; stored as a keyed hash) to type in the chat: 绑定 123456."""
     ca.check_csrf(viewer, form)
-    vault = vault_of(request)
-    code = f"{secrets.randbelow(10**8):08d}"
-    expires = now + timedelta(minutes=BINDING_MINUTES)
-    db.add(BindingCode(staff_id=viewer.staff.id, code_hash=vault.lookup_hash(code), expires_at=expires))
-    audit.record(
-        db=db,
-        actor=audit.staff_actor(viewer.staff.id),
-        action="binding.create",
-        entity="staff",
-        entity_id=viewer.staff.id,
-        area_code=viewer.staff.area_code,
-        detail={},
-        now=now,
-        actor_staff_id=viewer.staff.id,
-    )
+    ttl = timedelta(minutes=BINDING_MINUTES)
+    # the chat redeems codes through conversations.binding: issue them there too (earlier unused codes
+    # of this account expire, codes are unique, the issue is audited)
+    code = binding.issue_code(db=db, vault=vault_of(request), staff_id=viewer.staff.id, now=now, ttl=ttl)
+    expires = now + ttl
     db.commit()
     return page(request, "binding.html", viewer, code=code, expires=expires)

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from api.deps import SessionDep, require_roles
 from api.errors import responses
@@ -56,7 +57,7 @@ def mask_address(channel: str, address: str) -> str:
     return address[:3] + "…" + address[-2:] if len(address) > 6 else "…"
 
 
-def _whose(db: SessionDep, contact_id: int | None) -> tuple[str, int | None, str | None]:
+def _whose(db: Session, contact_id: int | None) -> tuple[str, int | None, str | None]:
     contact = db.get(Contact, contact_id) if contact_id else None
     if contact is not None and contact.staff_id is not None:
         staff = db.get(Staff, contact.staff_id)
@@ -76,6 +77,11 @@ def failed_messages(
     staff: FollowUpStaff, db: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 100
 ) -> list[FailedMessage]:
     """Outbound messages dead or failed, and inbound messages whose handling failed, newest first."""
+    return collect_failed(db, staff, limit)
+
+
+def collect_failed(db: Session, staff: Staff, limit: int = 100) -> list[FailedMessage]:
+    """The failed messages `staff` may see (also the console's page), newest first."""
     out: list[FailedMessage] = []
     rows = db.scalars(
         select(Outbox)

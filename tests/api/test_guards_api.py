@@ -157,3 +157,56 @@ def test_G8_the_elimination_visit_and_the_county_cross_check_need_the_authorizat
     done = client.post(f"/api/cases/{monitored.number}/visits", headers=auth("cadre1"), json=elim_visit)
     assert done.status_code == 201, done.text
     assert status_of(seeded, monitored) == "elim_verified"
+
+
+# --- G3: what could not be delivered is visible to staff ------------------------------------------------
+
+
+def test_G3_undelivered_messages_are_listed_for_hotline_staff_in_the_console_and_the_api(
+    app: FastAPI, make_case: Callable[..., Case], seeded: Session, clock: FrozenClock, auth: Auth
+) -> None:
+    from cases.models import Contact, ContactStatus, Household, Outbox, OutboxStatus
+    from tests.api.test_console import login
+
+    case = make_case(demo.MEIHUA, head_name="张三")
+    household = seeded.get(Household, case.household_id)
+    assert household is not None
+    contact = Contact(
+        channel=Channel.TELEGRAM,
+        external_id="5550001234",
+        household_id=household.id,
+        status=ContactStatus.ACTIVE,
+        created_at=clock(),
+    )
+    seeded.add(contact)
+    seeded.flush()
+    dead = Outbox(
+        channel=Channel.TELEGRAM,
+        to="5550001234",
+        contact_id=contact.id,
+        kind="notification",
+        body="您的案件有新进展",
+        extra={"event": "case_status_changed"},
+        status=OutboxStatus.DEAD,
+        attempts=8,
+        next_attempt_at=clock(),
+        created_at=clock(),
+        last_error="telegram 502",
+    )
+    seeded.add(dead)
+    seeded.commit()
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as web:
+        login(web, "hotline")
+        listed = web.get("/console/deliveries")
+        assert listed.status_code == 200 and "未送达" in listed.text
+        assert "case_status_changed" in listed.text and "telegram 502" in listed.text
+        assert "5550001234" not in listed.text  # the address is masked
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as web:
+        login(web, "cadre1")
+        assert web.get("/console/deliveries").status_code == 403  # for the follow-up desks only
+    with TestClient(app) as client:
+        api = client.get("/api/deliveries/failed", headers=auth("hotline")).json()
+        assert [(m["id"], m["recipient"], m["area_code"]) for m in api] == [
+            (dead.id, "household", demo.MEIHUA)
+        ]
+        assert client.get("/api/deliveries/failed", headers=auth("cadre1")).status_code == 403

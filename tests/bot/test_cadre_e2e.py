@@ -8,13 +8,15 @@ import asyncio
 import re
 from datetime import datetime
 
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.channels import jobs_for, run_worker
 from api.settings import Settings
 from cases.clock import BEIJING
-from cases.models import AuditEntry, Contact, Outbox, OutboxStatus, Task, TaskStatus
+from cases.models import AuditEntry, Contact, Outbox, OutboxStatus, Staff, Task, TaskStatus
+from cases.passwords import hash_password
 from conversations import binding
 from tests.bot import channels as ch
 from tests.bot.test_telegram import full_report, talk
@@ -23,6 +25,7 @@ from tests.conversations.conftest import CADRE_PHONE
 
 CADRE_CHAT, HOUSEHOLD_CHAT = 7770001, 5550001
 CADRE_SMS = "+86" + CADRE_PHONE
+PASSWORD = "cadre-password-2026"
 
 
 def at(world: World, when: datetime) -> None:
@@ -47,13 +50,32 @@ def texts_to_cadre_phone(world: World) -> list[str]:
     return [d["Body"] for d in world.tw.creates() if d["To"] == CADRE_SMS]
 
 
+def console_code(world: World) -> str:
+    """The cadre signs in to the staff console and asks for a binding code, as on the binding page."""
+    with world.sessions() as s, s.begin():
+        cadre = s.get(Staff, world.cadre_id)
+        assert cadre is not None
+        cadre.password_hash = hash_password(PASSWORD)
+    with TestClient(world.app, base_url="https://testserver", follow_redirects=False) as web:
+        form = web.get("/console/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert csrf is not None
+        login = {"username": "cadre-meihua", "password": PASSWORD, "csrf": csrf.group(1)}
+        assert web.post("/console/login", data=login).status_code == 303
+        page = web.get("/console/binding")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf is not None
+        shown = web.post("/console/binding", data={"csrf": csrf.group(1)})
+    code = re.search(r'id="binding-code">(\d{8})<', shown.text)
+    assert code is not None, shown.text
+    return code.group(1)
+
+
 def bind(world: World, db: Session) -> None:
-    """Codes issued as the console's binding page issues them; redeemed from Telegram and from SMS."""
-    with world.sessions() as s, s.begin():
-        code = binding.issue_code(db=s, vault=world.vault, staff_id=world.cadre_id, now=world.clock())
-    answer = talk(world, [f"绑定 {code}"], start=9000, chat=CADRE_CHAT)[0]
+    """Codes from the console's binding page, redeemed from Telegram and from SMS."""
+    answer = talk(world, [f"绑定 {console_code(world)}"], start=9000, chat=CADRE_CHAT)[0]
     assert "李桂英" in answer, answer
-    with world.sessions() as s, s.begin():
+    with world.sessions() as s, s.begin():  # the same code service the chat redeems against
         code = binding.issue_code(db=s, vault=world.vault, staff_id=world.cadre_id, now=world.clock())
     with world.client() as client:
         res = ch.tw_post(client, ch.tw_sms(CADRE_SMS, "SM" + "b" * 32, f"绑定 {code}"))

@@ -117,6 +117,9 @@ def test_G5_a_bad_check_digit_or_impossible_date_is_re_asked_and_lower_case_x_is
     assert household.id_hash == world.vault.lookup_hash(ID_LI)
     found = intake.find_household_by_id_number(db=db, vault=world.vault, id_number=ID_LI.lower())
     assert found is not None and found.id == household.id
+    # the last four with a lower-case x also open the case's status from another phone
+    status = talk(world, ["查询", f"{number} {ID_LI[-4:].lower()}"], start=1100, chat=STRANGER)[1]
+    assert number in status and "已提交申请" in status
 
 
 def test_G5_over_sms_the_same_re_ask_and_normalisation(world: World, db: Session) -> None:
