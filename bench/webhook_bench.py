@@ -116,6 +116,15 @@ class BotApiStub(BaseHTTPRequestHandler):
         return None
 
 
+class QuietServer(ThreadingHTTPServer):
+    """The stub; a server shut down mid-send (the run is over) is not an error worth a traceback."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        return None
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -340,7 +349,7 @@ def main() -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="shenbao-bench-"))
     db_url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
-    stub = ThreadingHTTPServer(("127.0.0.1", 0), BotApiStub)
+    stub = QuietServer(("127.0.0.1", 0), BotApiStub)
     threading.Thread(target=stub.serve_forever, daemon=True).start()
     port = free_port()
     env = {

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from telegram import Bot, KeyboardButton, Message, ReplyKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
 from telegram.error import RetryAfter as TgRetryAfter
@@ -310,7 +310,14 @@ def _record(ctx: BotContext, msg: InboundMessage) -> tuple[int, bool]:
         return ctx.record(db, msg)
 
 
-def _update_order(row: InboundRow) -> tuple[int, int]:
+_UNHANDLED = select(InboundRow.id, InboundRow.external_id).where(
+    InboundRow.channel == CHANNEL,
+    InboundRow.user_key == bindparam("user_key"),
+    InboundRow.status == InboundStatus.RECEIVED,
+)
+
+
+def _update_order(row: Row[int, str]) -> tuple[int, int]:
     head = row.external_id.split(":", 1)[0]
     return (int(head) if head.lstrip("-").isdigit() else 0, row.id)
 
@@ -318,15 +325,7 @@ def _update_order(row: InboundRow) -> tuple[int, int]:
 def drain(ctx: BotContext, user_key: str, known: dict[int, InboundMessage] | None = None) -> None:
     """Handle this chat's stored, unhandled updates in update_id order (T3); each failure dead-lettered."""
     with ctx.sessions() as db:
-        rows = list(
-            db.scalars(
-                select(InboundRow).where(
-                    InboundRow.channel == CHANNEL,
-                    InboundRow.user_key == user_key,
-                    InboundRow.status == InboundStatus.RECEIVED,
-                )
-            )
-        )
+        rows = db.execute(_UNHANDLED, {"user_key": user_key}).all()
     for row in sorted(rows, key=_update_order):
         try:
             with ctx.sessions() as db:

@@ -142,11 +142,13 @@ def process_inbound(db: Session, inbound_id: int, *, ctx: ServiceContext, now: d
                     inline: bool = False, message: InboundMessage | None = None) -> HandleResult:
     """Handle a stored message (once: a handled one replays its replies). `message` gives the attachments'
     bytes when the caller still has them; otherwise they are rebuilt from the stored payload."""
-    row = db.get(InboundRow, inbound_id)
-    if row is None:
-        raise LookupError(f"no inbound message {inbound_id}")
-    msg = message or _rebuild(row, ctx)
-    db.rollback()
+    if message is None:  # rebuilt from the stored row (its status is checked under the lock below)
+        row = db.get(InboundRow, inbound_id)
+        if row is None:
+            raise LookupError(f"no inbound message {inbound_id}")
+        message = _rebuild(row, ctx)
+        db.rollback()
+    msg = message
     with writer_turn(db):
         return _replay_or_process(db, inbound_id, msg, ctx=ctx, now=now, inline=inline)
 
@@ -310,6 +312,8 @@ def _process(db: Session, inbound_id: int, msg: InboundMessage, *, ctx: ServiceC
     session_row = _lock_session(db, msg, now)
     if not fresh:
         status = db.scalar(select(InboundRow.status).where(InboundRow.id == inbound_id))
+        if status is None:
+            raise LookupError(f"no inbound message {inbound_id}")
         if status != InboundStatus.RECEIVED:  # handled meanwhile (a retry raced the original)
             row = db.get(InboundRow, inbound_id, populate_existing=True)
             assert row is not None

@@ -265,14 +265,26 @@ def call_view(
 
 
 @router.get("/calls/{call_id}", response_class=HTMLResponse)
-def show_call(
-    request: Request, call_id: int, viewer: ViewerDep, db: SessionDep, now: NowDep, q: str = ""
-) -> Response:
+def show_call(request: Request, call_id: int, viewer: ViewerDep, db: SessionDep, now: NowDep) -> Response:
     ca.require(viewer, *HOTLINE_ROLES)
     call = _load_call(db, viewer, call_id)
     if call is None:
         return page(request, "not_found.html", viewer, status_code=404)
-    results = _search(db, vault_of(request), viewer, q) if q else None
+    return call_view(request, db, viewer, call, now)
+
+
+@router.post("/calls/{call_id}/search", response_class=HTMLResponse)
+def search_for_call(
+    request: Request, call_id: int, viewer: ViewerDep, form: FormDep, db: SessionDep, now: NowDep
+) -> Response:
+    """Find the caller's household: a POST, so phone and ID numbers stay out of URLs and access logs (G6)."""
+    ca.require(viewer, *HOTLINE_ROLES)
+    ca.check_csrf(viewer, form)
+    call = _load_call(db, viewer, call_id)
+    if call is None:
+        return page(request, "not_found.html", viewer, status_code=404)
+    q = str(form.get("q") or "")
+    results = _search(db, vault_of(request), viewer, q) if q.strip() else None
     return call_view(request, db, viewer, call, now, results=results)
 
 

@@ -161,10 +161,16 @@ def test_hotline_call_becomes_a_report_with_signature_pending(
     log_call(web, csrf, "张建国又打来电话，问进展", phone="13800001111")
     call2 = seeded.scalars(select(HotlineCall).order_by(HotlineCall.id.desc())).first()
     assert call2 is not None and call2.id != call.id
-    found = web.get(f"/console/hotline/calls/{call2.id}", params={"q": "13912345678"}).text
+    search = f"/console/hotline/calls/{call2.id}/search"
+    found = web.post(search, data={"q": "13912345678", "csrf": csrf}).text
     results = found.split('id="results"')[1]
     assert "张**" in results and "139****5678" in results and "430421********3457" in results
     assert "13912345678" not in results and VALID_ID not in results and case.number in results
+    # the number typed went in the form body, never into a URL (G6); without the CSRF token: refused
+    plain = web.get(f"/console/hotline/calls/{call2.id}", params={"q": "13912345678"}).text
+    assert 'id="results"' not in plain
+    refused = web.post(search, data={"q": "13912345678"})
+    assert refused.status_code in (400, 403) and 'id="results"' not in refused.text
 
 
 def test_another_village_cannot_open_the_case(web: TestClient, seeded: Session, clock: FrozenClock) -> None:
