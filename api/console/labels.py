@@ -162,6 +162,28 @@ REASON_LABELS: dict[str, str] = {
     "not_assignable": N_("only an active cadre, village or township staff member can be the contact"),
     "no_cadre_available": N_("no other active cadre in this village"),
 }
+NOTICE_LABELS: dict[str, str] = {  # what a notification in the outbox was about (bot.notify events)
+    "case_opened": N_("report received"),
+    "case_assigned": N_("new case assigned"),
+    "case_unassigned": N_("case moved to another cadre"),
+    "case_report_joined": N_("new report on a case"),
+    "case_status_changed": N_("case progress"),
+    "case_withdrawn": N_("case withdrawn"),
+    "authorization_withdrawn": N_("authorization withdrawn"),
+    "objection_raised": N_("objection raised"),
+    "review_requested": N_("review requested"),
+    "tasks_moved_away": N_("tasks handed over"),
+    "tasks_moved_in": N_("tasks taken over"),
+    "task_escalated": N_("overdue task escalated"),
+    "daily_digest": N_("daily digest"),
+}
+DELIVERY_LABELS: dict[str, str] = {  # outbox statuses
+    "pending": N_("waiting to be sent"),
+    "sending": N_("sending"),
+    "sent": N_("sent"),
+    "failed": N_("failed"),
+    "dead": N_("failed after retries"),
+}
 _VIA = re.compile(r"^(?P<who>[a-z]+) via (?P<channel>[a-z]+)$")
 _STAFF = re.compile(r"^(?P<name>.+) \((?P<role>[a-z]+)\)$")
 
@@ -183,3 +205,12 @@ def actor(t: Translator, text: str) -> str:
 def reason(t: Translator, code: str, message: str) -> str:
     """A refused step's reason in the reader's words (the domain's English message when not catalogued)."""
     return t.gettext(REASON_LABELS[code]) if code in REASON_LABELS else message
+
+
+def notice(t: Translator, event: str | None) -> str:
+    """What an outbox message was about: a notification's event, a task reminder, or a dialogue reply."""
+    if not event:
+        return t.gettext("reply in a dialogue")
+    if event.startswith("task_") and event[5:] in TASK_LABELS:
+        return t.gettext("reminder: {task}").format(task=t.gettext(TASK_LABELS[event[5:]]))
+    return label(t, NOTICE_LABELS, event)

@@ -15,6 +15,7 @@ from api.console.auth import Viewer
 from api.console.labels import (
     ACTION_LABELS,
     CHANNEL_LABELS,
+    DELIVERY_LABELS,
     EVENT_LABELS,
     OTHER_LABELS,
     REPORTER_LABELS,
@@ -23,6 +24,7 @@ from api.console.labels import (
     TASK_LABELS,
     actor,
     label,
+    notice,
 )
 from cases import reminders
 from conversations.i18n import Translator, translator
@@ -64,6 +66,8 @@ def _environment(t: Translator) -> Environment:
         channel_label=lambda c: label(t, CHANNEL_LABELS, str(c)),
         reporter_label=lambda k: label(t, REPORTER_LABELS, str(k)),
         word=lambda w: label(t, OTHER_LABELS, str(w)),
+        notice_label=lambda e: notice(t, e),
+        delivery_label=lambda s: label(t, DELIVERY_LABELS, str(s)),
         actor=lambda a: actor(t, str(a)),
         urgency=reminders.urgency,
         colour=reminders.colour,

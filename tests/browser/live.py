@@ -37,6 +37,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+UI_LOCALE = "zh-CN"
 PINNED = datetime(2026, 3, 2, 10, 0, tzinfo=BEIJING)  # Monday: a plain working day, as in tests/conftest.py
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -59,7 +60,15 @@ def launch(playwright: Playwright) -> Browser:
     path = chromium_path()
     if path is None:
         raise RuntimeError(f"no Chromium at {chromium_wanted()}")
-    return playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
+    return playwright.chromium.launch(
+        executable_path=path, headless=True, args=[*CHROMIUM_ARGS, f"--lang={UI_LOCALE}"], env=chromium_env()
+    )
+
+
+def chromium_env() -> dict[str, str]:
+    """The browser's own language is Chinese, so date and time inputs read 年/月/日 as a user's would: on
+    Linux Chromium takes it from $LANGUAGE (with Debian's chromium-l10n installed), elsewhere from --lang."""
+    return {**os.environ, "LANGUAGE": UI_LOCALE.replace("-", "_") + ":zh"}
 
 
 def live_settings(database_url: str) -> Settings:
@@ -150,7 +159,7 @@ def new_context(
     context = browser.new_context(
         viewport={"width": viewport["width"], "height": viewport["height"]},
         device_scale_factor=scale,
-        locale="zh-CN",
+        locale=UI_LOCALE,
         timezone_id="Asia/Shanghai",
         storage_state=storage_state,
     )

@@ -10,6 +10,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,18 @@ from sqlalchemy import select
 from cases import migrate
 from cases.clock import FrozenClock
 from cases.db import make_engine
-from cases.models import Case, CaseStatus
+from cases.models import (
+    Case,
+    CaseStatus,
+    Channel,
+    Contact,
+    Household,
+    InboundMessage,
+    InboundStatus,
+    Outbox,
+    OutboxStatus,
+    Staff,
+)
 from tests.browser import live
 
 DOCS = live.repo_root() / "docs" / "screenshots"
@@ -47,6 +59,8 @@ SHOTS: list[Shot] = [
     Shot("case-phone.png", "meihua", "/console/cases/{monitored}", phone=True),
     Shot("dashboard-desktop.png", "county", "/console/dashboard", phone=False, full_page=True),
     Shot("dashboard-phone.png", "county", "/console/dashboard", phone=True, full_page=True),
+    Shot("deliveries-desktop.png", "hotline", "/console/deliveries", phone=False),
+    Shot("deliveries-phone.png", "hotline", "/console/deliveries", phone=True, full_page=True),
 ]
 
 
@@ -65,6 +79,40 @@ def _monitored_case(server: live.Live) -> str:
         return number
 
 
+def _failed_deliveries(server: live.Live) -> None:
+    """What the 未送达 page is for: a cadre's Telegram reminder that died (told by SMS instead), a WeChat
+    answer past the 48-hour window, and a message whose handling failed (demo rows, masked on the page)."""
+    now = server.clock()
+    with server.app.state.sessions() as db, db.begin():
+        cadre = db.scalars(select(Staff).where(Staff.username == "cadre1")).one()
+        household = db.scalars(select(Household).order_by(Household.id)).first()
+        assert household is not None
+        tg = Contact(channel=Channel.TELEGRAM, external_id="7005551234", staff_id=cadre.id, created_at=now)
+        wx = Contact(channel=Channel.WECHAT, external_id="oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
+                     household_id=household.id, created_at=now)
+        db.add_all([tg, wx])
+        db.flush()
+
+        def row(contact: Contact, status: OutboxStatus, minutes: int, **kw: Any) -> Outbox:
+            at = now - timedelta(minutes=minutes)
+            item = Outbox(channel=contact.channel, to=contact.external_id, contact_id=contact.id,
+                          status=status, next_attempt_at=now, created_at=at, **kw)
+            db.add(item)
+            db.flush()
+            return item
+
+        dead = row(tg, OutboxStatus.DEAD, 95, kind="reminder", body="提醒：入户核实", attempts=8,
+                   extra={"event": "task_verify"}, last_error="telegram 502 Bad Gateway")
+        db.add(Outbox(channel=Channel.SMS, to="+8613907340001", kind="reminder", body="提醒：入户核实",
+                      dedupe_key=f"fallback:{dead.id}", status=OutboxStatus.SENT, next_attempt_at=now,
+                      created_at=now - timedelta(minutes=90), sent_at=now - timedelta(minutes=90)))
+        row(wx, OutboxStatus.FAILED, 40, kind="reply", body="您的案件有新进展", attempts=1,
+            last_error="45015 response out of time limit")
+        db.add(InboundMessage(channel=Channel.WECHAT, user_key=wx.external_id, external_id="24567890123",
+                              received_at=now - timedelta(minutes=20), text=None, status=InboundStatus.DEAD,
+                              error="OperationalError", handled_at=now - timedelta(minutes=20)))
+
+
 def take(out: Path, browser: Browser) -> list[Path]:
     """Serve the demo, visit each page as its user, and write the PNGs into `out`."""
     out.mkdir(parents=True, exist_ok=True)
@@ -78,6 +126,7 @@ def take(out: Path, browser: Browser) -> list[Path]:
         live.seed_demo(settings, clock())
         with live.serve(settings, clock) as server:
             monitored = _monitored_case(server)
+            _failed_deliveries(server)
             signed_in: dict[str, Any] = {}  # username -> cookies of a session (one sign-in per person)
             for shot in SHOTS:
                 viewport = live.PHONE if shot.phone else live.DESKTOP
