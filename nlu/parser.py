@@ -30,7 +30,9 @@ NOT_REPORTER_AFTER = frozenset({"让", "叫", "说", "要", "告诉", "通知", 
 NOT_REPORTER = frozenset({"在", "到", "去", "住在", "借住在", "住到", "回", "从", "借", "借了", "向", "跟",
                           "和", "找", "问", "给", "靠", "欠", "欠了", "问了", "找了", "跟着", "被"})
 # weak code -> (code, risks that explain it away): care words, crop losses, fires
-WEAK = {"01w": ("01", ("05",)), "06w": ("06", ()), "05w": ("05", ("04",))}
+WEAK = {"01w": ("01", ("05",)), "06w": ("06", ()), "05w": ("05", ("04",)), "06c": ("06", ("05",))}
+# A negated resolved state is the hardship itself (没找到工作, 还没上学了, 井里没有水了, 房子没修好).
+FLIP = {"07": "risk", "A23": "guarantee", "A24": "guarantee", "A25": "guarantee", "A26": "guarantee"}
 
 
 @dataclass(slots=True)
@@ -137,7 +139,10 @@ class Parser:
         toks, matches = self.match(masked)
         pasts = [m for m in matches if _has(m, "past")]
         habits, weather = _first_end_by_clause(matches, "habit"), _first_end_by_clause(matches, "disaster")
-        resolved = [(m, code) for m in matches for kind, code in m.entries if kind == "resolved"]
+        resolved = [(m, code) for m in matches if not m.negated
+                    for kind, code in m.entries if kind == "resolved"]
+        # a debt or spending word keeps an illness or injury raised after it is over (but not urgent)
+        kept = self.lexicon.debt_keeps if any(_has(m, "debt") and not m.negated for m in matches) else _NONE
         found: dict[str, dict[str, list[str]]] = {"risk": {}, "disaster": {}, "guarantee": {}, "urgent": {}}
         weak: dict[str, list[str]] = {}
         intents: dict[str, list[str]] = {}
@@ -147,7 +152,8 @@ class Parser:
 
         def raise_code(kind: str, code: str, m: Match, word: str, neg: bool) -> None:
             base = WEAK[code][0] if kind == "risk" and code in WEAK else code
-            if neg or _resolved_after(m, base if kind != "urgent" else "urgent", resolved):
+            over = base not in kept and _resolved_after(m, base if kind != "urgent" else "urgent", resolved)
+            if neg or over:
                 negated.append(word)
                 return
             if kind == "risk" and code in WEAK:
@@ -180,12 +186,18 @@ class Parser:
                         intents.setdefault(code, []).append(m.word)
                     if code in ("consent", "decline"):
                         intent_chars += len(m.word)
+                elif kind == "resolved" and m.negated and code in FLIP:
+                    raise_code(FLIP[code], code, m, m.word, False)
                 elif kind == "relation" and relation is None and not m.negated:
                     prev = toks[m.token - 1] if m.token > 0 else ""
                     nxt = toks[m.token + 1] if m.token + 1 < len(toks) else ""
                     if prev not in NOT_REPORTER and nxt not in NOT_REPORTER_AFTER:
                         relation = code
-        for rkind, rcode, a, b, mode in self.lexicon.combos:
+        present = {c for m in matches if not m.negated for k, c in m.entries if k == "part"}
+        for (rkind, rcode, a, b, mode), (needs, bars) in zip(self.lexicon.combos, self.lexicon.conditions,
+                                                              strict=True):
+            if not present.issuperset(needs) or not present.isdisjoint(bars):
+                continue
             hit = _combo(matches, a, b, mode)
             if hit is not None:
                 x, y = hit
@@ -224,7 +236,8 @@ class Parser:
         if urgent:
             triggers["urgent"] = _unique([w for ws in urgent.values() for w in ws])
         has_content = bool(risks or found["guarantee"] or found["disaster"] or urgent)
-        opens_reply = any(m.start == len(masked) - len(masked.lstrip()) and len(m.word) >= 3 and any(
+        opens_reply = any(m.start == len(masked) - len(masked.lstrip()) and (
+            len(m.word) >= 3 or masked[m.end:m.end + 1] in CLAUSE_BREAK) and any(
             e in m.entries for e in (("intent", "consent"), ("intent", "decline"))) for m in matches[:1])
         intent = _intent(norm, intents, has_content, intent_chars, opens_reply)
         if intents.get(intent):
@@ -253,6 +266,7 @@ def _has(m: Match, kind: str) -> bool:
     return any(k == kind for k, _ in m.entries)
 
 
+_NONE: frozenset[str] = frozenset()
 _CODE_KINDS = frozenset({"risk", "disaster", "guarantee", "urgent"})
 
 
