@@ -106,9 +106,12 @@ UNIT_SCALE = {"毛": 0.1, "毛钱": 0.1, "角": 0.1, "万元": 10_000.0, "千元
 MONEY_UNITS = ("块", "元", "圆", "万元", "千元", "百元", "毛", "角")
 
 
+_ABOUT_ONE = re.compile(r"(?<![\d一二两三四五六七八九十])([万千])把(?:块|元)")  # 万把块钱: about ten thousand
+
+
 def amounts(text: str, cue_spans: list[tuple[int, int]]) -> list[float]:
     """Money amounts in yuan: a numeral with a money unit, or one with 万/千 near a money word."""
-    out: list[float] = []
+    out: list[float] = [float(BIG.get(m.group(1)) or SMALL[m.group(1)]) for m in _ABOUT_ONE.finditer(text)]
     for m in _AMOUNT.finditer(text):
         raw = m.group("num")
         unit = m.group("unit") or ""
@@ -156,6 +159,9 @@ _SIZE_RULES = (
     # 家里3个人, 屋里就我跟孙子两个人, 家里只有我和老伴两个老人
     re.compile(rf"(?:家|屋|户)[^,.!?;，。！？；靠]{{0,8}}?{_N}个人"),
     re.compile(rf"(?:就|只有|只剩|就剩)[^,.!?;，。！？；靠]{{0,6}}?{_N}个(?:人|老人|老的)"),
+    # a cadre's note: 该户2人, 全户共5口; 家里有老人孩子共6人
+    re.compile(rf"(?:该户|此户|全户|本户|户内|户籍)(?:共|有|共有|人口)?{_N}(?:人|口)"),
+    re.compile(rf"(?:家|户)[^,.!?;，。！？；]{{0,8}}?(?:共|一共|总共|共计|合计){_N}个?(?:人|口)(?![民工])"),
 )
 # 只剩我和两个孙子 -> 3
 _WITH = re.compile(rf"(?:只剩|就剩|只有|就)(?:下)?我(?:和|跟|带着){_N}个"
@@ -169,14 +175,14 @@ _HEADS = (
     (rf"我(?:和|跟){_SPOUSE}|我们两口子|我们夫妻(?:俩|两个)?|(?:^|我们)老两口|两公婆", 2),
     (r"我一个人|剩(?:个|下一个|下)(?:堂客|女人|男人|老人|娘|我)|我(?=和|跟)", 1),
 )
-_BRING = rf"(?:还)?(?:带着?|和|跟|还有|养着?|拉扯着?|守着)(?P<m>{_COUNT})个[^，。,.!?！？；;]{{0,2}}?{_KIN}"
+_BRING = rf"(?:还)?(?:带着?|和|跟|还有|养着?|拉扯着?|守着)(?P<m>{_COUNT})个[^，。,.!?！？；;]{{0,4}}?{_KIN}"
 _COMPOSE = tuple((re.compile(rf"(?:{head})[^。.!?！？；;]{{0,8}}?{_BRING}"), base) for head, base in _HEADS)
 _FOLLOW = re.compile(rf"{_N}个{_KIN}(?:跟着|跟|靠)(?P<h>我和{_SPOUSE}|我们两口子|我们老两口|我们两个|我)")
 _COUNTED = re.compile(rf"(?:^|[^\d一二两三四五六七八九十]){_N}个人(?:过|生活|住|相依为命|过日子)|"
                       rf"(?P<old>[一二两三四五六七八九\d])个老的[和跟，,、]?(?P<young>[一二两三四五六七八九\d])个小的")
 _ALONE = re.compile(r"(?:^|[^\d一二两三四五六七八九十])一个人(?:住|过|生活|在家)|独居|孤身一人|"
                     r"(?:就|只)剩(?:下)?我一个|就我一个人|只有我一个")
-_COUPLE = re.compile(r"老两口|(?:^|就|我们|我家|屋里|家里)两口子|两公婆|(?:就|只有|只剩)我(?:跟|和)"
+_COUPLE = re.compile(r"老两口|(?:^|就|就我们|屋里|家里)两口子|两公婆|(?:就|只有|只剩)我(?:跟|和)"
                      r"(?:老伴|老婆|老公|堂客|老倌子|孙子|孙女|儿子|女儿|崽|妈|爸|娘|老头|老太婆)(?![和跟、与及])")
 
 

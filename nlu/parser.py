@@ -22,15 +22,19 @@ NEGATION_STOPS = frozenset({"就", "又", "还", "才", "也", "却", "然后", 
                             "把", "被", "让", "说"})
 NEGATION_REACH = 3  # tokens between a negator and the word it negates
 COMBO_REACH = 6  # tokens between the two parts of a two-part rule
+SCHOOL_COST_REACH = 12  # characters from a school word to the money word that makes it a schooling cost
 CONSENT_COVER = 0.4  # consent/decline words must cover this share of a reply
 SHORT_CODES: dict[str, Intent] = {"cx": "status", "sb": "report", "qx": "cancel", "rg": "human", "bz": "help",
-                                  "y": "consent", "n": "decline", "查": "status", "报": "report"}
+                                  "y": "consent", "n": "decline", "查": "status", "报": "report",
+                                  "早": "greeting"}
 # A relation word right after these is a place or an object, not the reporter (住在亲戚家, 借了亲戚两万).
 NOT_REPORTER_AFTER = frozenset({"让", "叫", "说", "要", "告诉", "通知", "讲"})  # 组长让我来报: not a proxy
 NOT_REPORTER = frozenset({"在", "到", "去", "住在", "借住在", "住到", "回", "从", "借", "借了", "向", "跟",
+                          "借住", "寄住", "住", "暂住", "搬到", "搬去", "躲到", "躲在", "睡在",
                           "和", "找", "问", "给", "靠", "欠", "欠了", "问了", "找了", "跟着", "被"})
 # weak code -> (code, risks that explain it away): care words, crop losses, fires
-WEAK = {"01w": ("01", ("05",)), "06w": ("06", ()), "05w": ("05", ("04",)), "06c": ("06", ("05",))}
+WEAK = {"01w": ("01", ("05",)), "06w": ("06", ()), "05w": ("05", ("04",)), "06c": ("06", ("05",)),
+        "08w": ("08", ("07",))}
 # A negated resolved state is the hardship itself (没找到工作, 还没上学了, 井里没有水了, 房子没修好).
 FLIP = {"07": "risk", "A23": "guarantee", "A24": "guarantee", "A25": "guarantee", "A26": "guarantee"}
 
@@ -161,8 +165,8 @@ class Parser:
                 return
             if kind == "urgent" and any(p.clause == m.clause and p.start < m.start for p in pasts):
                 return
-            if kind == "urgent" and _habitual(toks, habits, weather, m):
-                return
+            if kind == "urgent" and (_habitual(toks, habits, weather, m) or _COUNTED.match(masked, m.end)):
+                return  # 一到冬天就住院, 今年住院两次: what recurs, not what is happening now
             found[kind].setdefault(code, []).append(word)
             if kind == "disaster":
                 found["risk"].setdefault("04", []).append(word)
@@ -216,8 +220,10 @@ class Parser:
         risks = found["risk"]
         amounts = numbers.amounts(masked, [(c.start(), c.end()) for c in self.money_cue.finditer(masked)]
                                   if self.money_cue else [])
-        school = next((m for m in matches if ("part", "school") in m.entries and not m.negated), None)
-        if school is not None and amounts and "02" not in risks:
+        cues = [c.start() for c in self.money_cue.finditer(masked)] if self.money_cue and amounts else []
+        school = next((m for m in matches if ("part", "school") in m.entries and not m.negated
+                       and any(m.start < c <= m.end + SCHOOL_COST_REACH for c in cues)), None)
+        if school is not None and "02" not in risks:
             raise_code("risk", "02", school, school.word, False)  # 读大专，一年要三万多
         for wcode, words in weak.items():
             code, explained_by = WEAK[wcode]
@@ -344,6 +350,7 @@ def _resolved_after(m: Match, code: str, resolved: list[tuple[Match, str]]) -> b
 
 
 PEOPLE = frozenset("我他她你")
+_COUNTED = re.compile(r"[一二两三四五六七八九十几好\d]{1,3}(?:次|回|趟)")
 _CORRECTION = re.compile(r"[,，]\s*(?:而|就|只|其实)?是")
 _STRIP = re.compile(r"[\s,.!?;:，。！？；：、~…]+")
 
