@@ -282,8 +282,13 @@ def _adds_kind(outer: tuple[tuple[str, str], ...], inner: tuple[tuple[str, str],
 
 
 def _animal_before(matches: list[Match], idx: int) -> str:
-    """'livestock' or 'crop' when one is named just before an illness or injury word, else ''."""
+    """'livestock' or 'crop' when one is named just before an illness or injury word, or 'livestock' when
+    the illness is followed at once by death in a message about livestock (养了五百只羊，得了病死了一半)."""
     m = matches[idx]
+    nxt = matches[idx + 1] if idx + 1 < len(matches) else None
+    if nxt is not None and nxt.start == m.end and ("part", "died") in nxt.entries and any(
+            ("part", "livestock") in p.entries for p in matches):
+        return "livestock"
     for p in matches[max(0, idx - 3):idx]:
         if p.clause == m.clause and m.token - p.token <= 4:
             for kind in ("livestock", "crop"):

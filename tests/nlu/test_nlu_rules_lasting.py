@@ -175,3 +175,31 @@ def test_combo_conditions_are_read_from_the_table(tmp_path: Path) -> None:
     assert parser.parse("我在店里洗碗，店关了").risks == ["07"]
     assert parser.parse("我开的店关了，我在里面洗碗").risks == []
     assert parser.parse("店关了").risks == []
+
+
+@pytest.mark.parametrize("text, risks", [
+    ("老公因为肝癌晚期上个礼拜走了", ["01", "08"]),
+    ("她家男的去年工地出事死了", ["05", "08"]),
+    ("儿子去医院看病走了", ["01"]),
+    ("我一个人在外面打工养他们", ["08"]),
+    ("老伴瘫痪八年了，我天天伺候，出不了门", ["03", "08"]),
+    ("去年养了五百只羊，得了病死了一半", ["06"]),
+    ("羊死了，老伴又生病了", ["01", "06"]),
+    ("牛栏被泥石流冲垮了，牛也压死了", ["04", "06"]),
+    ("厂里的活越来越少，一个月只能做十几天", ["07"]),
+    ("我老公在外面欠了赌债跑了", ["09"]),
+])
+def test_third_batch_rules(text: str, risks: list[str]) -> None:
+    assert nlu.parse(text).risks == risks
+
+
+def test_third_batch_guarantees_and_intents() -> None:
+    assert nlu.parse("合作医疗去年忘记交了").guarantees == ["A26"]
+    assert nlu.parse("今年雨水少，水库都见底了").disasters == ["03"]
+    assert codes("他屋顶塌了个洞") == ([], ["A23"], False)
+    assert codes("房子塌了") == ([], ["A23"], True)
+    assert codes("房子还没修，一下雨还是漏") == ([], ["A23"], False)
+    assert codes("房子修了，不漏了") == ([], [], False)
+    assert nlu.parse("这个要交钱吗").intent == "help"
+    assert nlu.parse("给我打个电话吧，打字太慢了").intent == "human"
+    assert nlu.parse("我帮我老表问一下，他家的牛被雷打死了").relation == "表亲"
