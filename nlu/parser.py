@@ -146,7 +146,18 @@ class Parser:
         resolved = [(m, code) for m in matches if not m.negated
                     for kind, code in m.entries if kind == "resolved"]
         # a debt or spending word keeps an illness or injury raised after it is over (but not urgent)
-        kept = self.lexicon.debt_keeps if any(_has(m, "debt") and not m.negated for m in matches) else _NONE
+        by_part: dict[str, list[Match]] = {}
+        present: set[str] = set()  # parts seen un-negated, for combo conditions
+        debt = False
+        for m in matches:
+            for k, c in m.entries:
+                if k == "part":
+                    by_part.setdefault(c, []).append(m)
+                    if not m.negated:
+                        present.add(c)
+                elif k == "debt" and not m.negated:
+                    debt = True
+        kept = self.lexicon.debt_keeps if debt else _NONE
         found: dict[str, dict[str, list[str]]] = {"risk": {}, "disaster": {}, "guarantee": {}, "urgent": {}}
         weak: dict[str, list[str]] = {}
         intents: dict[str, list[str]] = {}
@@ -197,12 +208,11 @@ class Parser:
                     nxt = toks[m.token + 1] if m.token + 1 < len(toks) else ""
                     if prev not in NOT_REPORTER and nxt not in NOT_REPORTER_AFTER:
                         relation = code
-        present = {c for m in matches if not m.negated for k, c in m.entries if k == "part"}
         for (rkind, rcode, a, b, mode), (needs, bars) in zip(self.lexicon.combos, self.lexicon.conditions,
                                                               strict=True):
             if not present.issuperset(needs) or not present.isdisjoint(bars):
                 continue
-            hit = _combo(matches, a, b, mode)
+            hit = _combo(by_part, a, b, mode)
             if hit is not None:
                 x, y = hit
                 # negated unless the only negator is the other part itself (没 + 工作 -> lost job)
@@ -328,12 +338,12 @@ def _mark_negated(toks: list[str], matches: list[Match]) -> None:
             last_neg = m
 
 
-def _combo(matches: list[Match], a: str, b: str, mode: str) -> tuple[Match, Match] | None:
+def _combo(by_part: dict[str, list[Match]], a: str, b: str, mode: str) -> tuple[Match, Match] | None:
     """The first pair of a part-a and a part-b match: see the modes in lexicon.Lexicon.combos."""
-    firsts = [m for m in matches if ("part", a) in m.entries]
-    if not firsts:
+    firsts = by_part.get(a)
+    seconds = by_part.get(b)
+    if not firsts or not seconds:
         return None
-    seconds = [m for m in matches if ("part", b) in m.entries]
     for x in firsts:
         for y in seconds:
             if x is y:
