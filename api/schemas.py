@@ -145,6 +145,10 @@ class AuthorizationOut(BaseModel):
     message_ref: str | None
     witnessed_by_staff_id: int | None
     signed_at: datetime
+    withdrawn_by_id: int | None = Field(
+        default=None, description="for a signature: the id of the record withdrawing it, if withdrawn"
+    )
+    withdrawn_at: datetime | None = Field(default=None, description="for a signature: when it was withdrawn")
 
 
 class VisitOut(BaseModel):

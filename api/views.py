@@ -179,7 +179,10 @@ def report_out(report: Report) -> schemas.ReportOut:
     )
 
 
-def authorization_out(auth: Authorization, vault: Vault) -> schemas.AuthorizationOut:
+def authorization_out(
+    auth: Authorization, vault: Vault, withdrawal: Authorization | None = None
+) -> schemas.AuthorizationOut:
+    """A signature or withdrawal as evidence; a signature carries its withdrawal when there is one."""
     return schemas.AuthorizationOut(
         id=auth.id,
         kind=auth.kind,
@@ -192,6 +195,8 @@ def authorization_out(auth: Authorization, vault: Vault) -> schemas.Authorizatio
         message_ref=auth.message_ref,
         witnessed_by_staff_id=auth.witnessed_by_staff_id,
         signed_at=auth.signed_at,
+        withdrawn_by_id=withdrawal.id if withdrawal is not None else None,
+        withdrawn_at=withdrawal.signed_at if withdrawal is not None else None,
     )
 
 
@@ -261,6 +266,8 @@ def case_detail(db: Session, case: Case, vault: Vault, *, allowed_actions: list[
         return list(db.scalars(select(model).where(model.case_id == case.id).order_by(order)))
 
     assignments = rows(Assignment, Assignment.id)
+    auths: list[Authorization] = rows(Authorization, Authorization.id)
+    withdrawals = {a.withdraws_id: a for a in auths if a.withdraws_id is not None}
     current = next((a for a in reversed(assignments) if a.ended_at is None), None)
     return schemas.CaseDetail(
         **summary.model_dump(),
@@ -279,7 +286,7 @@ def case_detail(db: Session, case: Case, vault: Vault, *, allowed_actions: list[
         assignment=assignment_out(db, current) if current else None,
         assignment_history=[assignment_out(db, a) for a in assignments],
         pending_signatures=pending_signatures(db=db, vault=vault, case=case),
-        authorizations=[authorization_out(a, vault) for a in rows(Authorization, Authorization.id)],
+        authorizations=[authorization_out(a, vault, withdrawals.get(a.id)) for a in auths],
         objections=[objection_out(o) for o in rows(Objection, Objection.id)],
         allowed_actions=allowed_actions,
     )

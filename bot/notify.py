@@ -37,6 +37,10 @@ TEMPLATES: dict[str, str] = {
     "case_report_joined": N_("Case {case_number} in {village} has a new report from the household."),
     "case_status_changed": N_("Your case {case_number}: {status_text}"),
     "case_withdrawn": N_("Case {case_number} was withdrawn by the household."),
+    "authorization_withdrawn": N_(
+        "The household withdrew its authorization (annex 1) on case {case_number} in {village}. "
+        "Do not check its information; the case waits for a new signature."
+    ),
     "objection_raised": N_(
         "An objection was raised on case {case_number} during the public notice. Please look into it."
     ),

@@ -685,6 +685,75 @@ def withdraw_authorization(
     return record
 
 
+def consent_to_withdraw(*, db: Session, case: Case, contact_id: int) -> list[Authorization]:
+    """The signatures this identity may withdraw on the case: those given from it, else the head's (a
+    linked identity speaks for the head). Refused unless it is the household's own linked identity."""
+    contact = db.get(Contact, contact_id)
+    if contact is None or contact.staff_id is not None or contact.household_id != case.household_id:
+        raise IntakeError("not_linked", "only the household's own linked identity can withdraw its consent")
+    if case.status not in OPEN_STATUSES:
+        raise IntakeError("case_closed", "the case is closed")
+    active = active_signatures(db=db, case=case)
+    targets = [a for a in active if a.contact_id == contact_id]
+    if not targets:
+        household = db.get(Household, case.household_id)
+        head = head_member(household) if household is not None else None
+        targets = [a for a in active if head is not None and a.member_id == head.id]
+    if not targets:
+        raise IntakeError("nothing_signed", "no signature on this case that this identity can withdraw")
+    return targets
+
+
+def withdraw_household_consent(
+    *,
+    db: Session,
+    case: Case,
+    contact_id: int,
+    channel: Channel,
+    message_ref: str | None,
+    now: datetime,
+    notifier: Notifier,
+) -> list[Authorization]:
+    """The household, from its own linked identity, withdraws its annex 1 consent on an open case: each
+    signature of `consent_to_withdraw` gets a new WITHDRAW record, the contact cadre is told, and the case
+    waits for a new signature."""
+    targets = consent_to_withdraw(db=db, case=case, contact_id=contact_id)
+    records = [
+        withdraw_authorization(
+            db=db, authorization=a, channel=channel, message_ref=message_ref, contact_id=contact_id, now=now
+        )
+        for a in targets
+    ]
+    case.updated_at = now
+    assignment = current_assignment(db, case)
+    if assignment is not None:
+        notifier.notify_staff(
+            db, staff_id=assignment.staff_id, event="authorization_withdrawn", params=_case_params(db, case)
+        )
+    return records
+
+
+def has_withdrawal(*, db: Session, case: Case) -> bool:
+    """Whether a signature on this case was ever withdrawn."""
+    return (
+        db.scalar(
+            select(Authorization.id)
+            .where(Authorization.case_id == case.id, Authorization.kind == AuthorizationKind.WITHDRAW)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def signature_gaps(*, db: Session, vault: Vault | None, case: Case) -> list[str]:
+    """Who must still sign, where it matters now: on an applied case, or an open one whose consent was
+    withdrawn (later steps were signed once; a withdrawal makes the signature pending again)."""
+    status = case.status
+    if status == CaseStatus.APPLIED or (status in OPEN_STATUSES and has_withdrawal(db=db, case=case)):
+        return pending_signatures(db=db, vault=vault, case=case)
+    return []
+
+
 def required_signers(*, db: Session, case: Case, on: date | None = None) -> list[Member]:
     """Who must sign annex 1: the head alone, or every adult member (regional setting `signers`)."""
     from cases.regions import SIGNERS_ALL_ADULTS, RegionSettingMissing, setting_for, year_of
@@ -770,9 +839,9 @@ def status_summary(db: Session, case: Case, *, vault: Vault | None = None) -> St
     """The household-facing summary of a case (the cadre's phone needs `vault` to be shown masked)."""
 
     status = CaseStatus(case.status)
-    pending = pending_signatures(db=db, vault=vault, case=case) if status == CaseStatus.APPLIED else []
+    pending = signature_gaps(db=db, vault=vault, case=case)
     next_step = _NEXT[status]
-    if status == CaseStatus.APPLIED and pending:
+    if pending:
         next_step = "sign_authorization"
     objections = int(
         db.scalar(
@@ -799,7 +868,7 @@ def status_summary(db: Session, case: Case, *, vault: Vault | None = None) -> St
     return StatusSummary(
         case_number=case.number,
         status=status.value,
-        steps_done=_STEPS_DONE.get(status, 0) - (1 if pending else 0),
+        steps_done=_STEPS_DONE.get(status, 0) - (1 if pending and status == CaseStatus.APPLIED else 0),
         next_step=next_step,
         opened_on=case.opened_at.astimezone(BEIJING).date(),
         updated_on=case.updated_at.astimezone(BEIJING).date(),

@@ -41,6 +41,7 @@ from conversations.commands import (
     AddSupplement,
     BindStaff,
     CaseView,
+    CheckConsent,
     Command,
     DeclineSignature,
     FindCase,
@@ -51,6 +52,7 @@ from conversations.commands import (
     SignAuthorization,
     SubmitReport,
     Withdraw,
+    WithdrawConsent,
 )
 from conversations.messages import InboundMessage
 
@@ -256,6 +258,18 @@ class Applier:
                                        params={"case_number": case.number})
         self.db.flush()
         return Result(ok=True)
+
+    def _CheckConsent(self, cmd: CheckConsent) -> Result:  # noqa: N802
+        signatures = intake.consent_to_withdraw(db=self.db, case=self.case(cmd.case_number),
+                                                contact_id=self.contact.id)
+        return Result(ok=True, data={"signers": [mask_name(a.signer_name) for a in signatures]})
+
+    def _WithdrawConsent(self, cmd: WithdrawConsent) -> Result:  # noqa: N802
+        case = self.case(cmd.case_number)
+        intake.withdraw_household_consent(db=self.db, case=case, contact_id=self.contact.id,
+                                          channel=self.channel, message_ref=self.message.external_id,
+                                          now=self.now, notifier=self.notifier)
+        return Result(ok=True, case=self.view(case))
 
     def _AddSupplement(self, cmd: AddSupplement) -> Result:  # noqa: N802
         case = self.case(cmd.case_number)

@@ -84,6 +84,20 @@ class Withdraw:
 
 
 @dataclass(frozen=True)
+class CheckConsent:
+    """Which signatures on the case this identity may withdraw (nothing is changed)."""
+
+    case_number: str
+
+
+@dataclass(frozen=True)
+class WithdrawConsent:
+    """Withdraw the household's signed annex 1 on the case (a new record; the signature stays)."""
+
+    case_number: str
+
+
+@dataclass(frozen=True)
 class AddSupplement:
     """A text added to an open case."""
 
@@ -123,7 +137,8 @@ class BindStaff:
 
 
 Command = (SubmitReport | SignAuthorization | DeclineSignature | FindCase | QueryStatus | Withdraw
-           | AddSupplement | AddAttachment | RequestCallback | LinkContact | BindStaff)
+           | AddSupplement | AddAttachment | RequestCallback | LinkContact | BindStaff | CheckConsent
+           | WithdrawConsent)
 
 
 # --- results --------------------------------------------------------------------------------------

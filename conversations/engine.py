@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from conversations.commands import BindStaff, Command, Result
 from conversations.flows import cases as case_flows
-from conversations.flows import human, report
+from conversations.flows import consent, human, report
 from conversations.flows.common import (
     BACK_WORDS,
     CANCEL_WORDS,
@@ -45,6 +45,8 @@ _CASE_AT_IDLE = re.compile(r"^(?:SB|sb|Sb)\s?[0-9A-Za-z]{4}\s?[0-9A-Za-z]{4}(?:\
 _BIND = re.compile(r"^(?:绑定|bind|/bind)\s*(\d{6,8})$", re.IGNORECASE)
 
 KEYWORDS: list[tuple[tuple[str, ...], str]] = [
+    (("撤回授权", "撤销授权", "取消授权", "收回授权", "撤回签字", "撤销签字", "取消签字", "撤回同意"),
+     "withdraw_consent"),
     (("代报", "代为申报", "替别人", "帮别人", "代申报"), "proxy"),
     (("查询", "查进度", "进度", "状态", "查一下", "结果"), "status"),
     (("补充", "补材料", "上传", "发照片"), "supplement"),
@@ -169,6 +171,8 @@ def _start(turn: Turn, action: str) -> None:
         report.start(turn, proxy=True)
     elif action == "human":
         human.start(turn)
+    elif action == "withdraw_consent":
+        consent.start(turn)
     else:
         case_flows.start(turn, action)
 

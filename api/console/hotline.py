@@ -5,11 +5,11 @@ callback, and list the calls."""
 from __future__ import annotations
 
 import re
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -47,6 +47,8 @@ from cases.models import (
 router = APIRouter(prefix="/hotline")
 HOTLINE_ROLES = (Role.HOTLINE, Role.COUNTY, Role.TOWNSHIP)
 MAX_RESULTS = 20
+CALLS_PER_PAGE = 50
+_DIALLED = re.compile(r"[\d\s+\-]{5,20}")
 
 
 def _villages(db: Session, viewer: ca.Viewer) -> list[Area]:
@@ -107,44 +109,89 @@ def _duration(raw: str) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
+@dataclass(frozen=True)
+class CallFilter:
+    """What the calls list is filtered by, and which page of it is shown."""
+
+    q: str = ""
+    open_only: bool = False
+    day: str = ""
+    page: int = 1
+
+
 @router.get("", response_class=HTMLResponse)
 def desk(
     request: Request,
     viewer: ViewerDep,
     db: SessionDep,
     now: NowDep,
-    q: str = "",
     open_only: str = "",
     day: str = "",
+    page_no: Annotated[str, Query(alias="page")] = "1",
 ) -> Response:
+    """The desk and its call list; words and numbers are filtered only by the POST below (G6)."""
     ca.require(viewer, *HOTLINE_ROLES)
+    wanted = CallFilter(open_only=bool(open_only), day=day, page=_page(page_no))
+    return _desk(request, db, viewer, now, wanted)
+
+
+@router.post("", response_class=HTMLResponse)
+def filter_calls(request: Request, viewer: ViewerDep, form: FormDep, db: SessionDep, now: NowDep) -> Response:
+    """Filter the calls by words of the summary or the caller's number: a CSRF-checked POST, so the
+    words and numbers stay out of URLs and access logs (G6); the pages of the result are POSTs too."""
+    ca.require(viewer, *HOTLINE_ROLES)
+    ca.check_csrf(viewer, form)
+    wanted = CallFilter(
+        q=str(form.get("q") or "").strip()[:100],
+        open_only=bool(form.get("open_only")),
+        day=str(form.get("day") or ""),
+        page=_page(str(form.get("page") or "")),
+    )
+    return _desk(request, db, viewer, now, wanted)
+
+
+def _page(raw: str) -> int:
+    return max(1, min(int(raw), 10_000)) if raw.strip().isdigit() else 1
+
+
+def _desk(request: Request, db: Session, viewer: ca.Viewer, now: datetime, wanted: CallFilter) -> Response:
     query = select(HotlineCall).where(
         or_(
             scope_filter(viewer.staff, HotlineCall.area_code),
             HotlineCall.operator_staff_id == viewer.staff.id,
         )
     )
-    if q:
-        query = query.where(HotlineCall.summary.contains(q, autoescape=True))
-    if open_only:
+    if wanted.q:
+        words = HotlineCall.summary.contains(wanted.q, autoescape=True)
+        phone = normalize_phone(wanted.q) if _DIALLED.fullmatch(wanted.q) else None
+        if phone:  # summaries keep numbers masked: a caller's number is matched on its keyed hash
+            words = or_(words, HotlineCall.caller_phone_hash == vault_of(request).lookup_hash(phone))
+        query = query.where(words)
+    if wanted.open_only:
         query = query.where(HotlineCall.callback_at.is_not(None), HotlineCall.callback_done_at.is_(None))
-    if day:
+    if wanted.day:
         try:
-            start = datetime.combine(date.fromisoformat(day), datetime.min.time(), tzinfo=BEIJING)
+            start = datetime.combine(date.fromisoformat(wanted.day), datetime.min.time(), tzinfo=BEIJING)
             query = query.where(
                 HotlineCall.started_at >= start, HotlineCall.started_at < start + timedelta(days=1)
             )
         except ValueError:
             pass
-    calls = db.scalars(query.order_by(HotlineCall.started_at.desc()).limit(100)).all()
+    rows = db.scalars(
+        query.order_by(HotlineCall.started_at.desc(), HotlineCall.id.desc())
+        .offset((wanted.page - 1) * CALLS_PER_PAGE)
+        .limit(CALLS_PER_PAGE + 1)
+    ).all()
     return page(
         request,
         "hotline.html",
         viewer,
-        calls=calls,
-        q=q,
-        open_only=open_only,
-        day=day,
+        calls=rows[:CALLS_PER_PAGE],
+        q=wanted.q,
+        open_only=wanted.open_only,
+        day=wanted.day,
+        page_no=wanted.page,
+        has_next=len(rows) > CALLS_PER_PAGE,
         case_number=lambda cid: _number(db, cid),
         now_local=now.astimezone(BEIJING).strftime("%Y-%m-%dT%H:%M"),
     )

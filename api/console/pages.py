@@ -25,12 +25,13 @@ from cases.clock import BEIJING
 from cases.codes import CATEGORIES, DISASTERS, ELIMINATION_MODES, GUARANTEES, MEASURES, RISKS
 from cases.crypto import Vault, mask_name
 from cases.errors import CaseError
-from cases.intake import pending_signatures, sign_authorization
+from cases.intake import sign_authorization, signature_gaps
 from cases.models import (
     OPEN_STATUSES,
     Area,
     Assignment,
     Authorization,
+    AuthorizationKind,
     Case,
     CaseEvent,
     CaseStatus,
@@ -289,9 +290,10 @@ SIGN_AT_VISIT = "sign_at_visit"
 
 
 def console_actions(db: Session, case: Case, staff: Staff, now: datetime, pending: list[str]) -> list[str]:
-    """The workflow's allowed steps, plus witnessing annex 1 at the visit while a signature is pending."""
+    """The workflow's allowed steps, plus witnessing annex 1 at the visit while a signature is pending
+    (on an applied case, or again on an open case whose signature was withdrawn)."""
     actions = workflow.allowed_actions(case, staff, now=now)
-    if pending and case.status == CaseStatus.APPLIED and staff.role in VERIFIER_ROLES:
+    if pending and staff.role in VERIFIER_ROLES:
         actions.insert(0, SIGN_AT_VISIT)
     return actions
 
@@ -315,11 +317,7 @@ def case_context(
         select(Objection).where(Objection.case_id == case.id).order_by(Objection.id)
     ).all()
     tasks = db.scalars(select(Task).where(Task.case_id == case.id).order_by(Task.due_at)).all()
-    pending = (
-        pending_signatures(db=db, vault=vault_of(request), case=case)
-        if case.status == CaseStatus.APPLIED
-        else []
-    )
+    pending = signature_gaps(db=db, vault=vault_of(request), case=case)
     verifiers = db.scalars(
         select(Staff)
         .where(
@@ -345,6 +343,7 @@ def case_context(
         "events": events,
         "reports": reports,
         "auths": auths,
+        "withdrawals": {a.withdraws_id: a for a in auths if a.kind == AuthorizationKind.WITHDRAW},
         "visits": visits,
         "measures": measures,
         "evaluations": evaluations,
@@ -515,9 +514,7 @@ def case_action(
     action = str(form.get("action") or "")
     try:
         vault = vault_of(request)
-        pending = (
-            pending_signatures(db=db, vault=vault, case=case) if case.status == CaseStatus.APPLIED else []
-        )
+        pending = signature_gaps(db=db, vault=vault, case=case)
         if action not in console_actions(db, case, viewer.staff, now, pending):
             raise CaseError("action_not_allowed", action)
         run_action(db, case, viewer, action, form, now, notifier_of(request), vault)

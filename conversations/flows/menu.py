@@ -14,6 +14,7 @@ MENU: list[tuple[str, str]] = [
     ("sign", N_("Sign the authorization")),
     ("withdraw", N_("Withdraw my report")),
     ("human", N_("Talk to a person")),
+    ("withdraw_consent", N_("Withdraw my authorization")),  # 8: added last, so 7 stays "a person"
 ]
 RESUME_CHOICE = 9
 

@@ -4,6 +4,7 @@ nothing stored either way (T1, T9, W1, W2, W3, W7, W8, S1, S2, S8)."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 
 import pytest
@@ -32,13 +33,40 @@ def test_T1_missing_or_wrong_secret_token_is_403_and_nothing_stored(
     assert res.status_code == status and ch.stored(db) == 0
 
 
-def test_T1_the_secret_is_compared_in_constant_time() -> None:
-    import inspect
+def _one_byte_off(secret: str, at: int) -> str:
+    return secret[:at] + ("0" if secret[at] != "0" else "1") + secret[at + 1 :]
 
-    from bot import telegram
 
-    source = inspect.getsource(telegram.telegram_router)
-    assert "hmac.compare_digest" in source and "== secret" not in source
+@pytest.mark.parametrize(
+    ("sent", "accepted"),
+    [
+        (TG_SECRET, True),
+        (_one_byte_off(TG_SECRET, 0), False),  # the same length, one byte off at the start
+        (_one_byte_off(TG_SECRET, len(TG_SECRET) - 1), False),  # ... and at the end
+        (TG_SECRET + "0", False),  # one byte longer
+        (TG_SECRET[:-1], False),  # one byte shorter
+    ],
+)
+def test_T1_the_secret_is_compared_in_constant_time(
+    world: World, db: Session, monkeypatch: pytest.MonkeyPatch, sent: str, accepted: bool
+) -> None:
+    """Every webhook call compares the header with the secret through hmac.compare_digest (spied on, the
+    library's own function still deciding), and a token one byte off or one byte longer or shorter fails."""
+    calls: list[tuple[bytes, bytes, bool]] = []
+    real = hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        outcome = real(a, b)
+        calls.append((a, b, outcome))
+        return outcome
+
+    monkeypatch.setattr(hmac, "compare_digest", spy)
+    with world.client() as client:
+        res = ch.tg_post(client, ch.tg_update("telegram_text.json"), secret=sent)
+    assert (res.status_code == 200) is accepted and res.status_code in (200, 403)
+    assert ch.stored(db) == (1 if accepted else 0)
+    secret_checks = [c for c in calls if TG_SECRET.encode() in (c[0], c[1])]
+    assert secret_checks == [(sent.encode(), TG_SECRET.encode(), accepted)]
 
 
 @pytest.mark.parametrize(
