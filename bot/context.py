@@ -17,7 +17,7 @@ from cases.clock import Clock
 from cases.models import InboundMessage as InboundRow
 from cases.models import InboundStatus, Outbox
 from conversations.messages import InboundMessage
-from conversations.service import handle_inbound, process_inbound, record_inbound
+from conversations.service import InlineAnswer, handle_inbound, process_inbound, record_inbound
 
 __all__ = ["BotContext", "Handled", "dead_letter", "pending_for", "with_choices"]
 
@@ -52,6 +52,7 @@ class Handled:
     duplicate: bool
     replies: Sequence[Any]
     outbox_ids: Sequence[int]
+    answered_inline: bool = False
 
 
 @dataclass
@@ -69,10 +70,18 @@ class BotContext:
 
     # --- the hand-off to conversations.service (the pinned interface) ---------------------------
 
-    def handle(self, db: Session, msg: InboundMessage, *, inline: bool = False) -> Handled:
+    def handle(
+        self, db: Session, msg: InboundMessage, *, inline: bool = False, answer: InlineAnswer | None = None
+    ) -> Handled:
         """Store, dedupe, advance the dialogue and write replies to the outbox, in one transaction."""
-        result = handle_inbound(db, msg, ctx=self.service_ctx, now=self.now(), inline=inline)
-        return Handled(result.inbound_id, result.duplicate, list(result.replies), list(result.outbox_ids))
+        result = handle_inbound(db, msg, ctx=self.service_ctx, now=self.now(), inline=inline, answer=answer)
+        return Handled(
+            result.inbound_id,
+            result.duplicate,
+            list(result.replies),
+            list(result.outbox_ids),
+            result.answered_inline,
+        )
 
     def record(self, db: Session, msg: InboundMessage) -> tuple[int, bool]:
         """Store the inbound message only (committed); (inbound id, duplicate)."""

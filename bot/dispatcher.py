@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import outbox
 from bot.outbox import Claimed
 from cases.clock import Clock
+from cases.db import writer_turn
 from cases.models import ContactStatus, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -93,6 +95,12 @@ class Dispatcher:
     concurrency: int = 8
     max_attempts: int = outbox.MAX_ATTEMPTS
 
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        """A session whose writes wait for the process's SQLite writer turn (no busy-timeout sleeps)."""
+        with self.sessions() as db, writer_turn(db):
+            yield db
+
     def _sender(self, channel: str) -> Sender:
         for s in self.senders:
             if s.channel == channel:
@@ -102,7 +110,7 @@ class Dispatcher:
     async def run_once(self) -> int:
         """Claim one batch of due rows and work through it; returns how many rows were claimed."""
         now = self.clock()
-        with self.sessions() as db:
+        with self._writing() as db:
             rows = outbox.claim_due(db, now=now, channels=[s.channel for s in self.senders], limit=self.batch)
         if not rows:
             return 0
@@ -130,7 +138,7 @@ class Dispatcher:
         parts = sender.parts(row)
         done = int(row.extra.get("parts_sent", 0))
         if row.provider_id and done >= len(parts):
-            with self.sessions() as db:
+            with self._writing() as db:
                 outbox.mark_sent(db, row.id, now=now, note="recovered")
             return
         with self.sessions() as db:
@@ -145,21 +153,20 @@ class Dispatcher:
                 self._transient(row, TransientFailure(f"lookup failed: {exc}", uncertain=True))
                 return
             if found:
-                with self.sessions() as db:
+                with self._writing() as db:
                     outbox.record_provider_id(db, row.id, found, now=self.clock(), parts_sent=len(parts))
                 return
         for index in range(done, len(parts)):
             now = self.clock()
-            with self.sessions() as db:
-                for key, interval in sender.rate_keys(row):
-                    busy_until = outbox.reserve_slot(db, key, now=now, interval=interval)
-                    if busy_until is not None:
-                        outbox.release(db, row.id, until=busy_until)
-                        return
+            with self._writing() as db:
+                busy_until = outbox.reserve_slots(db, sender.rate_keys(row), now=now)
+                if busy_until is not None:
+                    outbox.release(db, row.id, until=busy_until)
+                    return
             try:
                 provider_id = await sender.send(row, parts[index], index)
             except RetryAfter as exc:
-                with self.sessions() as db:
+                with self._writing() as db:
                     outbox.release(
                         db, row.id, until=self.clock() + timedelta(seconds=exc.seconds), error=str(exc)
                     )
@@ -175,21 +182,21 @@ class Dispatcher:
                 self._transient(row, TransientFailure(f"{type(exc).__name__}", uncertain=True))
                 return
             last = index == len(parts) - 1
-            with self.sessions() as db:
+            with self._writing() as db:
                 outbox.record_provider_id(
                     db, row.id, provider_id, now=self.clock(), parts_sent=index + 1, done=last
                 )
 
     def _permanent(self, row: Claimed, exc: PermanentFailure) -> None:
         log.info("outbox %s failed permanently: %s", row.id, exc)
-        with self.sessions() as db:
+        with self._writing() as db:
             outbox.fail(db, row.id, error=str(exc), contact_status=exc.contact_status)
             if exc.fallback and self.fallback is not None:
                 self.fallback(db, row, str(exc), self.clock())
                 db.commit()
 
     def _transient(self, row: Claimed, exc: TransientFailure) -> None:
-        with self.sessions() as db:
+        with self._writing() as db:
             status = outbox.retry_later(
                 db,
                 row.id,

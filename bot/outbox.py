@@ -276,28 +276,33 @@ def claim_inline(
     return got
 
 
-def reserve_slot(db: Session, key: str, *, now: datetime, interval: timedelta) -> datetime | None:
-    """Reserve the next send on the rate key `key`: None when reserved (commits), else when it frees up."""
-    result = db.execute(
-        update(ChannelState)
-        .where(ChannelState.key == key, or_(ChannelState.until.is_(None), ChannelState.until <= now))
-        .values(until=now + interval, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount == 1:  # type: ignore[attr-defined]
-        db.commit()
-        return None
-    until = db.scalar(select(ChannelState.until).where(ChannelState.key == key))
-    if until is not None:
+def reserve_slots(db: Session, keys: Sequence[tuple[str, timedelta]], *, now: datetime) -> datetime | None:
+    """Reserve the next send on every rate key (key, interval) at once, or none of them: None when all are
+    reserved (committed together), else the moment the busiest one frees up (nothing taken)."""
+    busy: list[datetime] = []
+    for key, interval in keys:
+        taken = db.execute(
+            update(ChannelState)
+            .where(ChannelState.key == key, or_(ChannelState.until.is_(None), ChannelState.until <= now))
+            .values(until=now + interval, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount == 1:  # type: ignore[attr-defined]
+            continue
+        until = db.scalar(select(ChannelState.until).where(ChannelState.key == key))
+        if until is not None:
+            busy.append(until)
+            continue
+        try:
+            with db.begin_nested():
+                db.add(ChannelState(key=key, until=now + interval, updated_at=now))
+        except IntegrityError:  # another worker created it first: its slot
+            busy.append(now + interval)
+    if busy:
         db.rollback()
-        return until
-    try:
-        db.add(ChannelState(key=key, until=now + interval, updated_at=now))
-        db.commit()
-        return None
-    except IntegrityError:  # another worker created it first: its slot
-        db.rollback()
-        return now + interval
+        return max(busy)
+    db.commit()
+    return None
 
 
 def add(

@@ -19,8 +19,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http import HttpClient
 from twilio.request_validator import RequestValidator
@@ -33,7 +32,8 @@ from bot.dispatcher import PermanentFailure, RetryAfter, TransientFailure
 from bot.i18n import _
 from bot.outbox import Claimed
 from cases.models import Channel, Contact, ContactStatus, Outbox, OutboxStatus
-from conversations.messages import Attachment, InboundMessage
+from conversations.messages import Attachment, InboundMessage, Reply
+from conversations.service import InlineAnswer
 
 log = logging.getLogger(__name__)
 
@@ -222,15 +222,6 @@ def set_consent(ctx: BotContext, phone: str, status: ContactStatus) -> None:
         db.commit()
 
 
-_STATUS_OF = select(Contact.status).where(
-    Contact.channel == Channel.SMS, Contact.external_id == bindparam("phone")
-)
-
-
-def _opted_out(db: Session, phone: str) -> bool:
-    return db.connection().execute(_STATUS_OF, {"phone": phone}).scalar() == ContactStatus.OPTED_OUT
-
-
 def public_url_of(ctx: BotContext, request: Request) -> str:
     """The URL Twilio signed: the configured public base, our path, and the query string."""
     url = ctx.settings.public_url.rstrip("/") + request.url.path
@@ -287,14 +278,17 @@ def sms_router(ctx: BotContext, provider: SmsProvider | None = None) -> APIRoute
             received_at=ctx.now(),
             attachments=attachments,
         )
-        late = threading.Event()
-        work = asyncio.ensure_future(asyncio.to_thread(_handle, ctx, msg, late))
+        deadline = Deadline()
+        work = asyncio.ensure_future(asyncio.to_thread(_handle, ctx, msg, deadline))
         try:
             handled = await asyncio.wait_for(asyncio.shield(work), timeout=DEADLINE_SECONDS)
-        except TimeoutError:  # S4: an empty answer in time; the dispatcher sends the replies by REST
-            late.set()
-            log.warning("sms inbound slower than %.0f s: replies go out through the outbox", DEADLINE_SECONDS)
-            return _reply(prov, [])
+        except TimeoutError:
+            if deadline.expire():  # S4: an empty answer in time; the dispatcher sends the replies by REST
+                log.warning(
+                    "sms inbound slower than %.0f s: replies go out through the outbox", DEADLINE_SECONDS
+                )
+                return _reply(prov, [])
+            handled = await work  # the replies were just written as answered here: answer with them
         if handled is None:
             return Response(status_code=503)  # G1: Twilio retries a failed webhook
         return _reply(prov, handled)
@@ -316,32 +310,53 @@ def sms_router(ctx: BotContext, provider: SmsProvider | None = None) -> APIRoute
     return router
 
 
-def _handle(ctx: BotContext, msg: InboundMessage, late: threading.Event | None = None) -> list[str] | None:
-    """Hand off with inline replies; the texts to answer in TwiML (split to <= 8 segments each). When
-    `late` is set the answer has gone already: the rows are left to the dispatcher."""
+class Deadline:
+    """Who was first at the webhook's deadline: the handler writing its replies as answered inline, or
+    the route giving up and answering empty (then the rows stay pending for the dispatcher). Decided once,
+    under a lock, so a reply is never both marked answered and left out of the response."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._outcome: str | None = None
+
+    def claim(self) -> bool:
+        """The handler: answer inline, unless the route gave up already."""
+        with self._lock:
+            self._outcome = self._outcome or "inline"
+            return self._outcome == "inline"
+
+    def expire(self) -> bool:
+        """The route: give up on an inline answer, unless the handler claimed it already."""
+        with self._lock:
+            self._outcome = self._outcome or "late"
+            return self._outcome == "late"
+
+
+def _handle(ctx: BotContext, msg: InboundMessage, deadline: Deadline | None = None) -> list[str] | None:
+    """Hand off and answer in TwiML: the replies are written as sent in the handling transaction (one
+    writer turn, one commit) unless the contact opted out (S6) or the route gave up waiting (S4); then
+    the rows stay pending for the dispatcher. The texts come back split to <= 8 segments each."""
+    answer = InlineAnswer(in_time=(deadline or Deadline()).claim, segments=_segments)
     try:
         with ctx.sessions() as db:
-            handled = ctx.handle(db, msg, inline=True)
-            if late is not None and late.is_set():
-                return []
-            if _opted_out(db, msg.user_key):
-                return []  # rows stay pending; the dispatcher fails them without sending (S6)
-            if handled.duplicate:  # S3: the same answer again
-                texts = [with_choices(r.text, list(r.choices)) for r in handled.replies]
-                return [p for text in texts for p in smstext.split(text)]
-            rows = outbox.claim_inline(db, handled.outbox_ids, now=ctx.now(), segments=_segments)
-            return [p for row in rows for p in _parts(row)]
+            handled = ctx.handle(db, msg, answer=answer)
     except Exception:  # noqa: BLE001 - "database is locked" or worse: an error so Twilio retries (G1)
         log.exception("sms inbound could not be handled")
         return None
+    if handled.duplicate:  # S3: the same answer again
+        texts = [with_choices(r.text, list(r.choices)) for r in handled.replies]
+        return [p for text in texts for p in smstext.split(text)]
+    if not handled.answered_inline:
+        return []
+    return [p for reply in handled.replies for p in _parts(reply)]
 
 
-def _parts(row: outbox.InlineRow) -> list[str]:
-    return smstext.split(with_choices(row.body, list((row.extra or {}).get("choices") or [])))
+def _parts(reply: Reply) -> list[str]:
+    return smstext.split(with_choices(reply.text, list(reply.choices)))
 
 
-def _segments(row: outbox.InlineRow) -> int:
-    return sum(smstext.segments(p) for p in _parts(row))
+def _segments(reply: Reply) -> int:
+    return sum(smstext.segments(p) for p in _parts(reply))
 
 
 def _reply(provider: SmsProvider, texts: list[str]) -> Response:

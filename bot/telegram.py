@@ -293,10 +293,15 @@ async def take_update(ctx: BotContext, bot: Bot, data: dict[str, Any]) -> None:
             display_name=msg.display_name,
             raw=msg.raw,
         )
-    inbound_id, duplicate = await asyncio.to_thread(_record, ctx, msg)  # off the event loop: it may wait
-    if duplicate:
-        return
-    await asyncio.to_thread(drain, ctx, msg.user_key, {inbound_id: msg})
+    await asyncio.to_thread(_record_and_drain, ctx, msg)  # off the event loop: it may wait
+
+
+def _record_and_drain(ctx: BotContext, msg: InboundMessage) -> None:
+    """Store the update (committed: from here on it is never lost), then handle this chat's stored
+    updates; one trip to a worker thread for both."""
+    inbound_id, duplicate = _record(ctx, msg)
+    if not duplicate:
+        drain(ctx, msg.user_key, {inbound_id: msg})
 
 
 def _mark_blocked(ctx: BotContext, chat_id: str) -> None:

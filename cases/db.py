@@ -56,14 +56,14 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield db
 
 
-_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
 _WRITERS_GUARD = threading.Lock()
 
 
 def writer_turn(engine_or_session: Engine | Session) -> AbstractContextManager[Any]:
     """SQLite has one writer: threads of this process queue on a lock instead of polling the database's
     busy timeout (which sleeps up to 100 ms a try); other processes still meet the busy timeout.
-    PostgreSQL: nothing to do (row locks)."""
+    Reentrant, so a writer may call code that takes its turn again. PostgreSQL: nothing to do (row locks)."""
     bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
     if bind.dialect.name != "sqlite":
         return nullcontext()
@@ -72,5 +72,5 @@ def writer_turn(engine_or_session: Engine | Session) -> AbstractContextManager[A
     with _WRITERS_GUARD:
         lock = _WRITERS.get(bind)
         if lock is None:
-            lock = _WRITERS[bind] = threading.Lock()
+            lock = _WRITERS[bind] = threading.RLock()
     return lock

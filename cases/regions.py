@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, bindparam, literal, select
+from sqlalchemy.orm import Session, aliased
 
 from cases.clock import BEIJING
 from cases.models import Area, AreaLevel, RegionSetting
@@ -27,18 +28,33 @@ class RegionSettingMissing(LookupError):
     """No setting for this area (or any ancestor) in this or any earlier year."""
 
 
+def _chain_query() -> Select[Any]:
+    """The area and its ancestors in one recursive query, nearest first (depth-capped against cycles)."""
+    start = select(Area.code, Area.parent_code, literal(0).label("depth")).where(
+        Area.code == bindparam("code")
+    )
+    chain = start.cte("chain", recursive=True)
+    parent = aliased(Area)
+    chain = chain.union_all(
+        select(parent.code, parent.parent_code, chain.c.depth + 1).where(
+            parent.code == chain.c.parent_code, chain.c.depth < MAX_DEPTH
+        )
+    )
+    return select(Area).join(chain, Area.code == chain.c.code).order_by(chain.c.depth)
+
+
+MAX_DEPTH = 16  # province/city/county/township/village is 5; a corrupt parent cycle stops here
+_CHAIN = _chain_query()
+
+
 def ancestors(db: Session, area_code: str) -> list[Area]:
     """The area itself, then its parent, up to the root (nearest first)."""
     chain: list[Area] = []
-    code: str | None = area_code
-    seen: set[str] = set()
-    while code is not None and code not in seen:
-        seen.add(code)
-        area = db.get(Area, code)
-        if area is None:
+    area: Area
+    for area in db.scalars(_CHAIN, {"code": area_code}):
+        if area in chain:  # a parent cycle in bad data
             break
         chain.append(area)
-        code = area.parent_code
     return chain
 
 

@@ -48,6 +48,7 @@ from cases.models import (
     Task,
     TaskStatus,
 )
+from cases.regions import ancestors
 from cases.workdays import add_workdays, is_workday  # noqa: E402 - re-exported for callers
 
 log = logging.getLogger(__name__)
@@ -58,14 +59,17 @@ class Notifier(Protocol):
 
     def notify_staff(self, db: Session, *, staff_id: int, event: str, params: dict[str, Any]) -> None: ...
 
-MONITORED_STATUSES = frozenset({
-    CaseStatus.MONITORED,
-    CaseStatus.ELIM_PROPOSED,
-    CaseStatus.ELIM_VERIFIED,
-    CaseStatus.ELIM_NOTICE,
-    CaseStatus.ELIM_TOWNSHIP,
-    CaseStatus.ELIM_COUNTY,
-})
+
+MONITORED_STATUSES = frozenset(
+    {
+        CaseStatus.MONITORED,
+        CaseStatus.ELIM_PROPOSED,
+        CaseStatus.ELIM_VERIFIED,
+        CaseStatus.ELIM_NOTICE,
+        CaseStatus.ELIM_TOWNSHIP,
+        CaseStatus.ELIM_COUNTY,
+    }
+)
 CLOSED_STATUSES = frozenset({CaseStatus.REFUSED, CaseStatus.WITHDRAWN, CaseStatus.ELIMINATED})
 
 # Task kinds and who does them ("cadre" = the case's contact cadre).
@@ -129,8 +133,9 @@ class ReminderPolicy:
 
     @classmethod
     def from_strings(cls, quiet_start: str, quiet_end: str, **kwargs: Any) -> ReminderPolicy:
-        return cls(quiet_start=time.fromisoformat(quiet_start), quiet_end=time.fromisoformat(quiet_end),
-                   **kwargs)
+        return cls(
+            quiet_start=time.fromisoformat(quiet_start), quiet_end=time.fromisoformat(quiet_end), **kwargs
+        )
 
 
 # --- working days ------------------------------------------------------------------------------
@@ -161,26 +166,12 @@ def quarter_of(day: date) -> tuple[str, date, date]:
 # --- settings and people -----------------------------------------------------------------------
 
 
-def _ancestors(db: Session, code: str) -> list[Area]:
-    chain: list[Area] = []
-    seen: set[str] = set()
-    current: str | None = code
-    while current is not None and current not in seen:
-        seen.add(current)
-        area = db.get(Area, current)
-        if area is None:
-            break
-        chain.append(area)
-        current = area.parent_code
-    return chain
-
-
 def region_days(
     db: Session, area_code: str, year: int, defaults: dict[str, int] | None = None
 ) -> dict[str, int]:
     """The deadline settings for an area and year: nearest ancestor's row for the year or an earlier one;
     `defaults` (over DEFAULT_DAYS) when no row covers the area."""
-    chain = [a.code for a in _ancestors(db, area_code)] or [area_code]
+    chain = [a.code for a in ancestors(db, area_code)] or [area_code]
     rank = {c: i for i, c in enumerate(chain)}
     rows = db.scalars(
         select(RegionSetting).where(RegionSetting.area_code.in_(chain), RegionSetting.year <= year)
@@ -192,7 +183,7 @@ def region_days(
 
 
 def _area_at_level(db: Session, code: str, level: AreaLevel) -> str | None:
-    return next((a.code for a in _ancestors(db, code) if a.level == level), None)
+    return next((a.code for a in ancestors(db, code) if a.level == level), None)
 
 
 def staff_for_role(db: Session, case_area: str, role: str) -> Staff | None:
@@ -280,27 +271,29 @@ def wanted_tasks(db: Session, case: Case, now: datetime, policy: ReminderPolicy)
     )
     if assignment is not None and assignment.acknowledged_at is None:
         due = add_workdays(local_date(assignment.assigned_at), days["ack_days"])
-        out.append(Wanted(ACKNOWLEDGE, f"a{assignment.id}", at_local(due, policy.workday_end),
-                          assignment.staff_id))
+        out.append(
+            Wanted(ACKNOWLEDGE, f"a{assignment.id}", at_local(due, policy.workday_end), assignment.staff_id)
+        )
     for rule in STEP_RULES:
         if rule.status != case.status:
             continue
         entered, cycle = _entered(db, case)
         if rule.after_notice_end:
-            notice_end = case.notice_end or (
-                local_date(entered) + timedelta(days=days["notice_days"] - 1))
+            notice_end = case.notice_end or (local_date(entered) + timedelta(days=days["notice_days"] - 1))
             due_day = add_workdays(notice_end, days[rule.setting])
         else:
             due_day = add_workdays(local_date(entered), days[rule.setting])
-        out.append(Wanted(rule.kind, cycle, at_local(due_day, policy.workday_end),
-                          _assignee(db, case, rule.role)))
+        out.append(
+            Wanted(rule.kind, cycle, at_local(due_day, policy.workday_end), _assignee(db, case, rule.role))
+        )
     if case.status in MONITORED_STATUSES and case.monitored_at is not None:
         label, _first, last = quarter_of(local_date(now))
         # A household monitored in the last fortnight of a quarter is first evaluated the next quarter.
         if local_date(case.monitored_at) <= last - timedelta(days=14):
             due_day = last_workday_on_or_before(last)
-            out.append(Wanted(EVALUATE, label, at_local(due_day, policy.workday_end),
-                              current_cadre_id(db, case.id)))
+            out.append(
+                Wanted(EVALUATE, label, at_local(due_day, policy.workday_end), current_cadre_id(db, case.id))
+            )
     return out
 
 
@@ -308,11 +301,18 @@ def _condition_met(db: Session, case: Case, task: Task) -> bool:
     """Whether an open task's work is done although the case still calls for its kind."""
     if task.kind == EVALUATE:
         _label, first, last = quarter_of(date(int(task.cycle[:4]), 3 * int(task.cycle[-1]) - 2, 1))
-        return db.scalar(
-            select(func.count()).select_from(Evaluation).where(
-                Evaluation.case_id == case.id, Evaluation.evaluated_on >= first,
-                Evaluation.evaluated_on <= last)
-        ) != 0
+        return (
+            db.scalar(
+                select(func.count())
+                .select_from(Evaluation)
+                .where(
+                    Evaluation.case_id == case.id,
+                    Evaluation.evaluated_on >= first,
+                    Evaluation.evaluated_on <= last,
+                )
+            )
+            != 0
+        )
     return False
 
 
@@ -340,27 +340,45 @@ def sync_case_tasks(
                 task.status = TaskStatus.CANCELLED  # the assignment ended: the new cadre acknowledges anew
         elif _condition_met(db, case, task):
             task.status, task.done_at = TaskStatus.DONE, now
-        elif task.kind in CADRE_KINDS and task.kind != ACKNOWLEDGE and cadre is not None \
-                and task.assignee_staff_id != cadre:
+        elif (
+            task.kind in CADRE_KINDS
+            and task.kind != ACKNOWLEDGE
+            and cadre is not None
+            and task.assignee_staff_id != cadre
+        ):
             task.assignee_staff_id = cadre
     for key, w in wanted.items():
         if key in existing:
             continue
-        task = Task(case_id=case.id, kind=w.kind, cycle=w.cycle, assignee_staff_id=w.assignee_staff_id,
-                    area_code=case.area_code, due_at=w.due_at, status=TaskStatus.OPEN, created_at=now)
+        task = Task(
+            case_id=case.id,
+            kind=w.kind,
+            cycle=w.cycle,
+            assignee_staff_id=w.assignee_staff_id,
+            area_code=case.area_code,
+            due_at=w.due_at,
+            status=TaskStatus.OPEN,
+            created_at=now,
+        )
         if _condition_met(db, case, task):
             task.status, task.done_at = TaskStatus.DONE, now
         db.add(task)
     db.flush()
-    return list(db.scalars(select(Task).where(Task.case_id == case.id, Task.status == TaskStatus.OPEN)
-                           .order_by(Task.due_at, Task.id)))
+    return list(
+        db.scalars(
+            select(Task)
+            .where(Task.case_id == case.id, Task.status == TaskStatus.OPEN)
+            .order_by(Task.due_at, Task.id)
+        )
+    )
 
 
 def sync_all(db: Session, now: datetime, policy: ReminderPolicy | None = None) -> int:
     """Run the rules over every open case (and close the tasks of cases closed since). Returns cases seen."""
     ids = set(db.scalars(select(Case.id).where(Case.status.in_(list(OPEN_STATUSES)))))
-    ids |= set(db.scalars(select(Task.case_id).where(Task.status == TaskStatus.OPEN,
-                                                     Task.case_id.is_not(None))))
+    ids |= set(
+        db.scalars(select(Task.case_id).where(Task.status == TaskStatus.OPEN, Task.case_id.is_not(None)))
+    )
     for case_id in sorted(ids):
         case = db.get(Case, case_id)
         if case is not None:
@@ -393,9 +411,13 @@ def colour(task: Task, now: datetime, policy: ReminderPolicy | None = None) -> s
 
 def open_tasks_for(db: Session, staff_id: int) -> list[Task]:
     """A staff member's open tasks, most pressing first."""
-    return list(db.scalars(
-        select(Task).where(Task.assignee_staff_id == staff_id, Task.status == TaskStatus.OPEN)
-        .order_by(Task.due_at, Task.id)))
+    return list(
+        db.scalars(
+            select(Task)
+            .where(Task.assignee_staff_id == staff_id, Task.status == TaskStatus.OPEN)
+            .order_by(Task.due_at, Task.id)
+        )
+    )
 
 
 # --- cadre actions -----------------------------------------------------------------------------
@@ -420,16 +442,30 @@ def complete_task(db: Session, *, task_id: int, staff_id: int, note: str, now: d
     task = _own_open_task(db, task_id, staff_id)
     note = note.strip()
     if task.kind == ACKNOWLEDGE and task.case_id is not None:
-        assignment = db.scalar(select(Assignment).where(
-            Assignment.case_id == task.case_id, Assignment.staff_id == staff_id,
-            Assignment.ended_at.is_(None)).order_by(Assignment.id.desc()).limit(1))
+        assignment = db.scalar(
+            select(Assignment)
+            .where(
+                Assignment.case_id == task.case_id,
+                Assignment.staff_id == staff_id,
+                Assignment.ended_at.is_(None),
+            )
+            .order_by(Assignment.id.desc())
+            .limit(1)
+        )
         if assignment is not None and assignment.acknowledged_at is None:
             assignment.acknowledged_at = now
     if task.kind == EVALUATE and task.case_id is not None:
         if not note:
             raise TaskError("note_required")
-        db.add(Evaluation(case_id=task.case_id, evaluated_on=local_date(now), staff_id=staff_id,
-                          result=note, created_at=now))
+        db.add(
+            Evaluation(
+                case_id=task.case_id,
+                evaluated_on=local_date(now),
+                staff_id=staff_id,
+                result=note,
+                created_at=now,
+            )
+        )
     task.status, task.done_at, task.done_note = TaskStatus.DONE, now, note or None
     db.flush()
     return task
@@ -454,11 +490,19 @@ def postpone_task(db: Session, *, task_id: int, staff_id: int, days: int, reason
     return task
 
 
-def reassign_tasks(db: Session, *, case_id: int, from_staff_id: int, to_staff_id: int, now: datetime,
-                   notifier: Notifier) -> list[Task]:
+def reassign_tasks(
+    db: Session, *, case_id: int, from_staff_id: int, to_staff_id: int, now: datetime, notifier: Notifier
+) -> list[Task]:
     """Move a case's open tasks from one cadre to another and tell both (a reassigned case)."""
-    tasks = list(db.scalars(select(Task).where(
-        Task.case_id == case_id, Task.assignee_staff_id == from_staff_id, Task.status == TaskStatus.OPEN)))
+    tasks = list(
+        db.scalars(
+            select(Task).where(
+                Task.case_id == case_id,
+                Task.assignee_staff_id == from_staff_id,
+                Task.status == TaskStatus.OPEN,
+            )
+        )
+    )
     for task in tasks:
         if task.kind == ACKNOWLEDGE:  # acknowledging belongs to the ended assignment
             task.status, task.done_at = TaskStatus.CANCELLED, now
@@ -515,26 +559,46 @@ class RunReport:
 
 
 class _Sender:
-    def __init__(self, db: Session, now: datetime, notifier: Notifier, policy: ReminderPolicy,
-                 report: RunReport) -> None:
+    def __init__(
+        self, db: Session, now: datetime, notifier: Notifier, policy: ReminderPolicy, report: RunReport
+    ) -> None:
         self.db, self.now, self.notifier, self.policy, self.report = db, now, notifier, policy, report
         self.quiet_until = in_quiet_hours(now, policy)
 
-    def send(self, *, task_id: int | None, staff_id: int, kind: str, due_at: datetime, event: str,
-             params: dict[str, Any]) -> bool:
+    def send(
+        self,
+        *,
+        task_id: int | None,
+        staff_id: int,
+        kind: str,
+        due_at: datetime,
+        event: str,
+        params: dict[str, Any],
+    ) -> bool:
         """Log and notify once per (task, kind, due_at, staff); False when it was already sent."""
         db = self.db
-        already = db.scalar(select(ReminderLog.id).where(
-            ReminderLog.task_id.is_(None) if task_id is None else ReminderLog.task_id == task_id,
-            ReminderLog.kind == kind, ReminderLog.due_at == due_at, ReminderLog.staff_id == staff_id))
+        already = db.scalar(
+            select(ReminderLog.id).where(
+                ReminderLog.task_id.is_(None) if task_id is None else ReminderLog.task_id == task_id,
+                ReminderLog.kind == kind,
+                ReminderLog.due_at == due_at,
+                ReminderLog.staff_id == staff_id,
+            )
+        )
         if already is not None:
             return False
         key = f"{kind}:{task_id or '-'}:{staff_id}:{due_at.astimezone(BEIJING).isoformat()}"
         before = db.scalar(select(func.max(Outbox.id))) or 0
         try:
             with db.begin_nested():
-                entry = ReminderLog(task_id=task_id, staff_id=staff_id, kind=kind, due_at=due_at,
-                                    dedupe_key=key, created_at=self.now)
+                entry = ReminderLog(
+                    task_id=task_id,
+                    staff_id=staff_id,
+                    kind=kind,
+                    due_at=due_at,
+                    dedupe_key=key,
+                    created_at=self.now,
+                )
                 db.add(entry)
                 db.flush()
         except IntegrityError:
@@ -546,30 +610,41 @@ class _Sender:
             entry.outbox_id = rows[0].id
         if self.quiet_until is not None:
             for row in rows:
-                if row.channel == Channel.SMS and row.status == OutboxStatus.PENDING \
-                        and row.next_attempt_at < self.quiet_until:
+                if (
+                    row.channel == Channel.SMS
+                    and row.status == OutboxStatus.PENDING
+                    and row.next_attempt_at < self.quiet_until
+                ):
                     row.next_attempt_at = self.quiet_until
                     self.report.deferred_sms += 1
         self.report.count(kind)
         return True
 
 
-def run_reminders(db: Session, now: datetime, notifier: Notifier,
-                  policy: ReminderPolicy | None = None) -> RunReport:
+def run_reminders(
+    db: Session, now: datetime, notifier: Notifier, policy: ReminderPolicy | None = None
+) -> RunReport:
     """Sync every case's tasks, then send due-soon, overdue, escalation and daily digest reminders,
     each once; commits once at the end."""
     policy = policy or ReminderPolicy()
     report = RunReport()
     report.cases = sync_all(db, now, policy)
     sender = _Sender(db, now, notifier, policy, report)
-    tasks = list(db.scalars(
-        select(Task).where(Task.status == TaskStatus.OPEN).order_by(Task.due_at, Task.id)))
+    tasks = list(
+        db.scalars(select(Task).where(Task.status == TaskStatus.OPEN).order_by(Task.due_at, Task.id))
+    )
     for task in tasks:
         level = urgency(task, now, policy)
         if task.assignee_staff_id is not None and level != OK:
             kind = "overdue" if level == OVERDUE else "due"
-            sender.send(task_id=task.id, staff_id=task.assignee_staff_id, kind=kind, due_at=task.due_at,
-                        event=f"task_{kind}", params=task_params(db, task, now, policy))
+            sender.send(
+                task_id=task.id,
+                staff_id=task.assignee_staff_id,
+                kind=kind,
+                due_at=task.due_at,
+                event=f"task_{kind}",
+                params=task_params(db, task, now, policy),
+            )
         if level == OVERDUE:
             _maybe_escalate(db, task, now, policy, sender)
     _digests(db, now, policy, sender)
@@ -592,8 +667,14 @@ def _maybe_escalate(db: Session, task: Task, now: datetime, policy: ReminderPoli
     assignee = db.get(Staff, task.assignee_staff_id) if task.assignee_staff_id else None
     params["assignee"] = assignee.name if assignee else ""
     params["days_overdue"] = (local_date(now) - local_date(task.due_at)).days
-    if sender.send(task_id=task.id, staff_id=target.id, kind="escalation", due_at=task.due_at,
-                   event="task_escalated", params=params):
+    if sender.send(
+        task_id=task.id,
+        staff_id=target.id,
+        kind="escalation",
+        due_at=task.due_at,
+        event="task_escalated",
+        params=params,
+    ):
         task.escalated_at = now
 
 
@@ -607,8 +688,17 @@ def _digests(db: Session, now: datetime, policy: ReminderPolicy, sender: _Sender
     if local.time().replace(tzinfo=None) < policy.digest_at:
         return
     slot = at_local(local.date(), policy.digest_at)
-    staff_ids = sorted({sid for sid in db.scalars(select(Task.assignee_staff_id).where(
-        Task.status == TaskStatus.OPEN, Task.assignee_staff_id.is_not(None))) if sid is not None})
+    staff_ids = sorted(
+        {
+            sid
+            for sid in db.scalars(
+                select(Task.assignee_staff_id).where(
+                    Task.status == TaskStatus.OPEN, Task.assignee_staff_id.is_not(None)
+                )
+            )
+            if sid is not None
+        }
+    )
     for staff_id in staff_ids:
         lines = digest_lines(db, staff_id, now, policy)
         params = {
@@ -617,8 +707,9 @@ def _digests(db: Session, now: datetime, policy: ReminderPolicy, sender: _Sender
             "overdue": sum(1 for x in lines if x["urgency"] == OVERDUE),
             "soon": sum(1 for x in lines if x["urgency"] == SOON),
         }
-        sender.send(task_id=None, staff_id=staff_id, kind="digest", due_at=slot, event="daily_digest",
-                    params=params)
+        sender.send(
+            task_id=None, staff_id=staff_id, kind="digest", due_at=slot, event="daily_digest", params=params
+        )
 
 
 def tick(
@@ -638,6 +729,18 @@ def summarize(tasks: Iterable[Task], now: datetime, policy: ReminderPolicy | Non
 
 
 __all__: Sequence[str] = (
-    "ReminderPolicy", "run_reminders", "sync_case_tasks", "sync_all", "urgency", "colour", "complete_task",
-    "postpone_task", "reassign_tasks", "add_workdays", "is_workday", "quarter_of", "tick", "TaskError",
+    "ReminderPolicy",
+    "run_reminders",
+    "sync_case_tasks",
+    "sync_all",
+    "urgency",
+    "colour",
+    "complete_task",
+    "postpone_task",
+    "reassign_tasks",
+    "add_workdays",
+    "is_workday",
+    "quarter_of",
+    "tick",
+    "TaskError",
 )

@@ -38,6 +38,7 @@ from cases.models import (
     Case,
     Channel,
     Contact,
+    ContactStatus,
     DialogueSession,
     InboundStatus,
     Outbox,
@@ -59,6 +60,7 @@ from nlu.types import Parse
 log = logging.getLogger(__name__)
 MAX_COMMANDS = 20  # per message: commands may lead to more commands, never endlessly
 INLINE_GRACE = timedelta(seconds=15)
+TOUCH_EVERY = timedelta(minutes=1)  # how fresh a contact's last_inbound_at is kept
 
 Parser = Callable[[str, Any], Parse]
 
@@ -89,18 +91,30 @@ class ServiceContext:
 
 
 @dataclass(frozen=True)
+class InlineAnswer:
+    """The adapter answers in the webhook's own response (TwiML): the reply rows are written as sent in the
+    handling transaction itself, unless the contact may not be written to (S6: they stay pending and the
+    dispatcher fails them) or `in_time()` says the platform's deadline has passed (S4: the dispatcher
+    sends them). `segments` is what one reply costs (SMS), stored with its row."""
+
+    in_time: Callable[[], bool] = lambda: True
+    segments: Callable[[Reply], int] | None = None
+
+
+@dataclass(frozen=True)
 class HandleResult:
     inbound_id: int
     duplicate: bool
     replies: list[Reply]
     outbox_ids: list[int]
+    answered_inline: bool = False  # the replies were written as sent: the adapter must answer with them
 
 
 # --- the three entry points ---------------------------------------------------------------------------
 
 
 def handle_inbound(db: Session, msg: InboundMessage, *, ctx: ServiceContext, now: datetime,
-                   inline: bool = False) -> HandleResult:
+                   inline: bool = False, answer: InlineAnswer | None = None) -> HandleResult:
     """Store, handle and answer one message in one transaction; a repeat answers as before.
 
     `db` is a fresh session (a transaction already open on it is rolled back); the service commits.
@@ -108,18 +122,18 @@ def handle_inbound(db: Session, msg: InboundMessage, *, ctx: ServiceContext, now
     locked past SQLite's busy timeout raises OperationalError, so the adapter can answer with an
     error and the platform retries (G1)."""
     with writer_turn(db):
-        return _handle_inbound(db, msg, ctx=ctx, now=now, inline=inline)
+        return _handle_inbound(db, msg, ctx=ctx, now=now, inline=inline or answer is not None, answer=answer)
 
 
 def _handle_inbound(db: Session, msg: InboundMessage, *, ctx: ServiceContext, now: datetime,
-                    inline: bool) -> HandleResult:
+                    inline: bool, answer: InlineAnswer | None) -> HandleResult:
     _begin(db)
     inbound_id, duplicate = _store(db, msg, ctx, now)
     if duplicate:
         db.rollback()
         return _replay_or_process(db, inbound_id, msg, ctx=ctx, now=now, inline=inline)
     try:
-        result = _process(db, inbound_id, msg, ctx=ctx, now=now, inline=inline, fresh=True)
+        result = _process(db, inbound_id, msg, ctx=ctx, now=now, inline=inline, fresh=True, answer=answer)
         db.commit()
         return result
     except Exception as exc:
@@ -210,6 +224,8 @@ _CONTACT_OF = select(Contact).where(Contact.channel == bindparam("channel"),
                                     Contact.external_id == bindparam("user_key"))
 _TOUCH_CONTACT = update(_CONTACTS).where(_CONTACTS.c.id == bindparam("row_id")).values(
     last_inbound_at=bindparam("now"))
+_ADD_REPLY = _OUTBOX.insert().returning(_OUTBOX.c.id)
+_ADD_REPLIES = _OUTBOX.insert().returning(_OUTBOX.c.id, sort_by_parameter_order=True)
 _HANDLED = update(_INBOUND).where(_INBOUND.c.id == bindparam("row_id")).values(
     status=InboundStatus.HANDLED, replies=bindparam("replies"), handled_at=bindparam("now"))
 
@@ -284,8 +300,10 @@ def _contact(db: Session, msg: InboundMessage, now: datetime) -> Contact:
         db.add(contact)
         db.flush()
         return contact
-    db.connection().execute(_TOUCH_CONTACT, {"row_id": contact.id, "now": now})
-    set_committed_value(contact, "last_inbound_at", now)  # what the row holds now; nothing left to flush
+    last = contact.last_inbound_at
+    if last is None or not now - TOUCH_EVERY < last <= now:  # to the minute: one write, not one a message
+        db.connection().execute(_TOUCH_CONTACT, {"row_id": contact.id, "now": now})
+        set_committed_value(contact, "last_inbound_at", now)  # what the row holds now; nothing to flush
     return contact
 
 
@@ -308,7 +326,7 @@ def _save_state(db: Session, row: _SessionRow, state: dict[str, Any], vault: Vau
 
 
 def _process(db: Session, inbound_id: int, msg: InboundMessage, *, ctx: ServiceContext, now: datetime,
-             inline: bool, fresh: bool = False) -> HandleResult:
+             inline: bool, fresh: bool = False, answer: InlineAnswer | None = None) -> HandleResult:
     session_row = _lock_session(db, msg, now)
     if not fresh:
         status = db.scalar(select(InboundRow.status).where(InboundRow.id == inbound_id))
@@ -345,10 +363,16 @@ def _process(db: Session, inbound_id: int, msg: InboundMessage, *, ctx: ServiceC
         replies = [Reply(t.gettext("Sorry, I did not understand that."))]
 
     _save_state(db, session_row, state, ctx.vault, now, ctx.dialogue_ttl)
-    outbox_ids = _write_outbox(db, msg, contact, inbound_id, replies, now, inline)
+    sent = (answer is not None and contact.status not in _SILENCED and answer.in_time())
+    outbox_ids = _write_outbox(db, msg, contact, inbound_id, replies, now, inline,
+                               answer=answer if sent else None)
     db.connection().execute(_HANDLED, {"row_id": inbound_id, "now": now,
                                        "replies": [_reply_json(r) for r in replies]})
-    return HandleResult(inbound_id=inbound_id, duplicate=False, replies=replies, outbox_ids=outbox_ids)
+    return HandleResult(inbound_id=inbound_id, duplicate=False, replies=replies, outbox_ids=outbox_ids,
+                        answered_inline=sent)
+
+
+_SILENCED = (ContactStatus.OPTED_OUT, ContactStatus.UNREACHABLE)
 
 
 def _forget_old_pause(state: dict[str, Any], now: datetime, ttl: timedelta) -> None:
@@ -414,8 +438,9 @@ def _reply_json(reply: Reply) -> dict[str, Any]:
 
 
 def _write_outbox(db: Session, msg: InboundMessage, contact: Contact, inbound_id: int, replies: list[Reply],
-                  now: datetime, inline: bool) -> list[int]:
-    """One pending Outbox row per reply (in order), in the caller's transaction."""
+                  now: datetime, inline: bool, answer: InlineAnswer | None = None) -> list[int]:
+    """One Outbox row per reply (in order), in the caller's transaction: pending, or sent when `answer`
+    says the webhook's response carries them."""
     if not replies:
         return []
     rows = []
@@ -427,10 +452,14 @@ def _write_outbox(db: Session, msg: InboundMessage, contact: Contact, inbound_id
             channel=Channel(msg.channel), to=msg.user_key, contact_id=contact.id, kind="reply",
             body=reply.text, extra=extra, dedupe_key=f"in{inbound_id}:{i}", inbound_id=inbound_id,
             status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now + INLINE_GRACE if inline else now,
-            created_at=now))
-    ids = db.connection().execute(_OUTBOX.insert().returning(_OUTBOX.c.id, sort_by_parameter_order=True),
-                                  rows).scalars()
-    return [int(i) for i in ids]
+            created_at=now, sent_at=None, provider_status=None, segments=None))
+        if answer is not None:
+            rows[-1].update(status=OutboxStatus.SENT, sent_at=now, provider_status="inline",
+                            segments=answer.segments(reply) if answer.segments is not None else None)
+    conn = db.connection()
+    if len(rows) == 1:
+        return [int(conn.execute(_ADD_REPLY, rows[0]).scalar_one())]
+    return [int(i) for i in conn.execute(_ADD_REPLIES, rows).scalars()]
 
 
 def _replay(db: Session, inbound: InboundRow) -> HandleResult:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 LEXICON = Path(__file__).parent / "data" / "lexicon.tsv"
 KINDS = frozenset({"risk", "disaster", "guarantee", "urgent", "intent", "negator", "resolved",
-                   "past", "habit", "money_cue", "blocker", "relation", "part", "combo", "suffix", "pattern"})
+                   "past", "habit", "money_cue", "blocker", "relation", "part", "combo", "suffix", "pattern",
+                   "debt"})
 CONTENT = frozenset({"risk", "disaster", "guarantee", "urgent", "part"})
 
 
@@ -23,6 +24,10 @@ class Lexicon:
     # (result kind, result code, part a, part b, mode): 房子 + 塌了 -> guarantee A23; mode is "+" (near, any
     # order, one clause), ">" (near, a first, one clause) or "~" (anywhere in the message)
     combos: tuple[tuple[str, str, str, str, str], ...] = ()
+    # per combo (same order): parts that must occur in the message (&part) and parts that must not (!part)
+    conditions: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
+    # codes that a debt word keeps raised although the illness or injury itself is over
+    debt_keeps: frozenset[str] = frozenset()
     # (token suffix, kind, code): a token ending in 病 that the lexicon does not know -> risk 01
     suffixes: tuple[tuple[str, str, str], ...] = ()
     # (compiled regex, kind, code) for split verbs the tokens cannot show (住了一个星期院)
@@ -37,6 +42,8 @@ def load(path: Path = LEXICON) -> Lexicon:
     entries: dict[str, list[tuple[str, str]]] = defaultdict(list)
     by_kind: dict[str, set[str]] = defaultdict(set)
     combos: list[tuple[str, str, str, str, str]] = []
+    conditions: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+    debt_keeps: set[str] = set()
     suffixes: list[tuple[str, str, str]] = []
     patterns: list[tuple[re.Pattern[str], str, str]] = []
     with path.open(encoding="utf-8") as f:
@@ -58,11 +65,16 @@ def load(path: Path = LEXICON) -> Lexicon:
                 continue
             if kind == "combo":
                 rkind, _, rcode = code.partition(":")
-                for pair in words.split():
+                for rule in words.split():
+                    pair, *conds = re.split(r"(?=[&!])", rule)
                     mode = next((c for c in ">~+" if c in pair), "+")
                     a, _, b = pair.partition(mode)
                     combos.append((rkind, rcode, a, b, mode))
+                    conditions.append((tuple(c[1:] for c in conds if c[0] == "&"),
+                                       tuple(c[1:] for c in conds if c[0] == "!")))
                 continue
+            if kind == "debt":
+                debt_keeps.update(code.split(","))
             for word in words.split():
                 w = word.lower()
                 if (kind, code) not in entries[w]:
@@ -73,6 +85,8 @@ def load(path: Path = LEXICON) -> Lexicon:
         max_len=max(len(w) for w in entries),
         by_kind={k: frozenset(v) for k, v in by_kind.items()},
         combos=tuple(combos),
+        conditions=tuple(conditions),
+        debt_keeps=frozenset(debt_keeps),
         suffixes=tuple(suffixes),
         patterns=tuple(patterns),
     )

@@ -106,9 +106,12 @@ UNIT_SCALE = {"毛": 0.1, "毛钱": 0.1, "角": 0.1, "万元": 10_000.0, "千元
 MONEY_UNITS = ("块", "元", "圆", "万元", "千元", "百元", "毛", "角")
 
 
+_ABOUT_ONE = re.compile(r"(?<![\d一二两三四五六七八九十])([万千])把(?:块|元)")  # 万把块钱: about ten thousand
+
+
 def amounts(text: str, cue_spans: list[tuple[int, int]]) -> list[float]:
     """Money amounts in yuan: a numeral with a money unit, or one with 万/千 near a money word."""
-    out: list[float] = []
+    out: list[float] = [float(BIG.get(m.group(1)) or SMALL[m.group(1)]) for m in _ABOUT_ONE.finditer(text)]
     for m in _AMOUNT.finditer(text):
         raw = m.group("num")
         unit = m.group("unit") or ""
@@ -147,7 +150,8 @@ def _values(raw: str) -> list[float]:
     return [value] if value is not None and value > 0 else []
 
 
-_N = rf"(?P<n>\d{{1,2}}|[{NUM_CHARS}]{{1,3}})"
+_COUNT = rf"\d{{1,2}}|[{NUM_CHARS}]{{1,3}}"
+_N = rf"(?P<n>{_COUNT})"
 _SIZE_RULES = (
     # 五口人, 一家七口, 五口之家: 口 after a number is specific enough
     re.compile(rf"{_N}口(?:人|之家)"),
@@ -155,13 +159,30 @@ _SIZE_RULES = (
     # 家里3个人, 屋里就我跟孙子两个人, 家里只有我和老伴两个老人
     re.compile(rf"(?:家|屋|户)[^,.!?;，。！？；靠]{{0,8}}?{_N}个人"),
     re.compile(rf"(?:就|只有|只剩|就剩)[^,.!?;，。！？；靠]{{0,6}}?{_N}个(?:人|老人|老的)"),
+    # a cadre's note: 该户2人, 全户共5口; 家里有老人孩子共6人
+    re.compile(rf"(?:该户|此户|全户|本户|户内|户籍)(?:共|有|共有|人口)?{_N}(?:人|口)"),
+    re.compile(rf"(?:家|户)[^,.!?;，。！？；]{{0,8}}?(?:共|一共|总共|共计|合计){_N}个?(?:人|口)(?![民工])"),
 )
 # 只剩我和两个孙子 -> 3
 _WITH = re.compile(rf"(?:只剩|就剩|只有|就)(?:下)?我(?:和|跟|带着){_N}个"
                    r"(?:孙子|孙女|孩子|小孩|伢子|崽|儿子|女儿|老人)")
+# Who lives together, counted: 我一个人带两个孙子 (3), 我和老伴带着三个孙子 (5), 剩个堂客带两个伢子 (3),
+# 两个孙子跟着我和老伴 (4). A head (who speaks) plus the people brought along.
+_SPOUSE = "(?:老伴|老婆|老公|堂客|老倌子|男人|女人|媳妇|爱人|老头子?|老太婆)"
+_KIN = ("(?:孙子|孙女|外孙女?|孙儿|孩子|小孩|伢子|细伢子|崽|儿子|女儿|娃|娃娃|老人|老娘|老母亲|"
+        "老父亲|妈|爸|娘|弟弟|妹妹|侄子|侄女)")
+_HEADS = (
+    (rf"我(?:和|跟){_SPOUSE}|我们两口子|我们夫妻(?:俩|两个)?|(?:^|我们)老两口|两公婆", 2),
+    (r"我一个人|剩(?:个|下一个|下)(?:堂客|女人|男人|老人|娘|我)|我(?=和|跟)", 1),
+)
+_BRING = rf"(?:还)?(?:带着?|和|跟|还有|养着?|拉扯着?|守着)(?P<m>{_COUNT})个[^，。,.!?！？；;]{{0,4}}?{_KIN}"
+_COMPOSE = tuple((re.compile(rf"(?:{head})[^。.!?！？；;]{{0,8}}?{_BRING}"), base) for head, base in _HEADS)
+_FOLLOW = re.compile(rf"{_N}个{_KIN}(?:跟着|跟|靠)(?P<h>我和{_SPOUSE}|我们两口子|我们老两口|我们两个|我)")
+_COUNTED = re.compile(rf"(?:^|[^\d一二两三四五六七八九十]){_N}个人(?:过|生活|住|相依为命|过日子)|"
+                      rf"(?P<old>[一二两三四五六七八九\d])个老的[和跟，,、]?(?P<young>[一二两三四五六七八九\d])个小的")
 _ALONE = re.compile(r"(?:^|[^\d一二两三四五六七八九十])一个人(?:住|过|生活|在家)|独居|孤身一人|"
                     r"(?:就|只)剩(?:下)?我一个|就我一个人|只有我一个")
-_COUPLE = re.compile(r"老两口|就我们两口子|两公婆|(?:就|只有|只剩)我(?:跟|和)"
+_COUPLE = re.compile(r"老两口|(?:^|就|就我们|屋里|家里)两口子|两公婆|(?:就|只有|只剩)我(?:跟|和)"
                      r"(?:老伴|老婆|老公|堂客|老倌子|孙子|孙女|儿子|女儿|崽|妈|爸|娘|老头|老太婆)(?![和跟、与及])")
 
 
@@ -179,6 +200,9 @@ def household_size(text: str) -> int | None:
                 break
     if best is not None:
         return best[1]
+    composed = _composed(text)
+    if composed is not None:
+        return composed
     w = _WITH.search(text)
     if w is not None:
         v = numeral(w.group("n"))
@@ -188,4 +212,27 @@ def household_size(text: str) -> int | None:
         return 1
     if _COUPLE.search(text):
         return 2
+    return None
+
+
+def _count(raw: str) -> int | None:
+    v = numeral(raw)
+    return int(v) if v is not None and 1 <= v <= 20 and v == int(v) else None
+
+
+def _composed(text: str) -> int | None:
+    """A household told by who lives with whom: the speaker (and spouse) plus the people named."""
+    for rule, base in _COMPOSE:
+        m = rule.search(text)
+        if m is not None and (n := _count(m.group("m"))) is not None:
+            return base + n
+    f = _FOLLOW.search(text)
+    if f is not None and (n := _count(f.group("n"))) is not None:
+        return n + (1 if f.group("h") == "我" else 2)
+    c = _COUNTED.search(text)
+    if c is not None:
+        if c.group("old"):
+            old, young = _count(c.group("old")), _count(c.group("young"))
+            return old + young if old and young else None
+        return _count(c.group("n"))
     return None

@@ -22,15 +22,21 @@ NEGATION_STOPS = frozenset({"就", "又", "还", "才", "也", "却", "然后", 
                             "把", "被", "让", "说"})
 NEGATION_REACH = 3  # tokens between a negator and the word it negates
 COMBO_REACH = 6  # tokens between the two parts of a two-part rule
+SCHOOL_COST_REACH = 12  # characters from a school word to the money word that makes it a schooling cost
 CONSENT_COVER = 0.4  # consent/decline words must cover this share of a reply
 SHORT_CODES: dict[str, Intent] = {"cx": "status", "sb": "report", "qx": "cancel", "rg": "human", "bz": "help",
-                                  "y": "consent", "n": "decline", "查": "status", "报": "report"}
+                                  "y": "consent", "n": "decline", "查": "status", "报": "report",
+                                  "早": "greeting"}
 # A relation word right after these is a place or an object, not the reporter (住在亲戚家, 借了亲戚两万).
 NOT_REPORTER_AFTER = frozenset({"让", "叫", "说", "要", "告诉", "通知", "讲"})  # 组长让我来报: not a proxy
 NOT_REPORTER = frozenset({"在", "到", "去", "住在", "借住在", "住到", "回", "从", "借", "借了", "向", "跟",
+                          "借住", "寄住", "住", "暂住", "搬到", "搬去", "躲到", "躲在", "睡在",
                           "和", "找", "问", "给", "靠", "欠", "欠了", "问了", "找了", "跟着", "被"})
 # weak code -> (code, risks that explain it away): care words, crop losses, fires
-WEAK = {"01w": ("01", ("05",)), "06w": ("06", ()), "05w": ("05", ("04",))}
+WEAK = {"01w": ("01", ("05",)), "06w": ("06", ()), "05w": ("05", ("04",)), "06c": ("06", ("05",)),
+        "08w": ("08", ("07",))}
+# A negated resolved state is the hardship itself (没找到工作, 还没上学了, 井里没有水了, 房子没修好).
+FLIP = {"07": "risk", "A23": "guarantee", "A24": "guarantee", "A25": "guarantee", "A26": "guarantee"}
 
 
 @dataclass(slots=True)
@@ -137,7 +143,21 @@ class Parser:
         toks, matches = self.match(masked)
         pasts = [m for m in matches if _has(m, "past")]
         habits, weather = _first_end_by_clause(matches, "habit"), _first_end_by_clause(matches, "disaster")
-        resolved = [(m, code) for m in matches for kind, code in m.entries if kind == "resolved"]
+        resolved = [(m, code) for m in matches if not m.negated
+                    for kind, code in m.entries if kind == "resolved"]
+        # a debt or spending word keeps an illness or injury raised after it is over (but not urgent)
+        by_part: dict[str, list[Match]] = {}
+        present: set[str] = set()  # parts seen un-negated, for combo conditions
+        debt = False
+        for m in matches:
+            for k, c in m.entries:
+                if k == "part":
+                    by_part.setdefault(c, []).append(m)
+                    if not m.negated:
+                        present.add(c)
+                elif k == "debt" and not m.negated:
+                    debt = True
+        kept = self.lexicon.debt_keeps if debt else _NONE
         found: dict[str, dict[str, list[str]]] = {"risk": {}, "disaster": {}, "guarantee": {}, "urgent": {}}
         weak: dict[str, list[str]] = {}
         intents: dict[str, list[str]] = {}
@@ -147,7 +167,8 @@ class Parser:
 
         def raise_code(kind: str, code: str, m: Match, word: str, neg: bool) -> None:
             base = WEAK[code][0] if kind == "risk" and code in WEAK else code
-            if neg or _resolved_after(m, base if kind != "urgent" else "urgent", resolved):
+            over = base not in kept and _resolved_after(m, base if kind != "urgent" else "urgent", resolved)
+            if neg or over:
                 negated.append(word)
                 return
             if kind == "risk" and code in WEAK:
@@ -155,8 +176,8 @@ class Parser:
                 return
             if kind == "urgent" and any(p.clause == m.clause and p.start < m.start for p in pasts):
                 return
-            if kind == "urgent" and _habitual(toks, habits, weather, m):
-                return
+            if kind == "urgent" and (_habitual(toks, habits, weather, m) or _COUNTED.match(masked, m.end)):
+                return  # 一到冬天就住院, 今年住院两次: what recurs, not what is happening now
             found[kind].setdefault(code, []).append(word)
             if kind == "disaster":
                 found["risk"].setdefault("04", []).append(word)
@@ -180,13 +201,18 @@ class Parser:
                         intents.setdefault(code, []).append(m.word)
                     if code in ("consent", "decline"):
                         intent_chars += len(m.word)
+                elif kind == "resolved" and m.negated and code in FLIP:
+                    raise_code(FLIP[code], code, m, m.word, False)
                 elif kind == "relation" and relation is None and not m.negated:
                     prev = toks[m.token - 1] if m.token > 0 else ""
                     nxt = toks[m.token + 1] if m.token + 1 < len(toks) else ""
                     if prev not in NOT_REPORTER and nxt not in NOT_REPORTER_AFTER:
                         relation = code
-        for rkind, rcode, a, b, mode in self.lexicon.combos:
-            hit = _combo(matches, a, b, mode)
+        for (rkind, rcode, a, b, mode), (needs, bars) in zip(self.lexicon.combos, self.lexicon.conditions,
+                                                              strict=True):
+            if not present.issuperset(needs) or not present.isdisjoint(bars):
+                continue
+            hit = _combo(by_part, a, b, mode)
             if hit is not None:
                 x, y = hit
                 # negated unless the only negator is the other part itself (没 + 工作 -> lost job)
@@ -204,8 +230,10 @@ class Parser:
         risks = found["risk"]
         amounts = numbers.amounts(masked, [(c.start(), c.end()) for c in self.money_cue.finditer(masked)]
                                   if self.money_cue else [])
-        school = next((m for m in matches if ("part", "school") in m.entries and not m.negated), None)
-        if school is not None and amounts and "02" not in risks:
+        cues = [c.start() for c in self.money_cue.finditer(masked)] if self.money_cue and amounts else []
+        school = next((m for m in matches if ("part", "school") in m.entries and not m.negated
+                       and any(m.start < c <= m.end + SCHOOL_COST_REACH for c in cues)), None)
+        if school is not None and "02" not in risks:
             raise_code("risk", "02", school, school.word, False)  # 读大专，一年要三万多
         for wcode, words in weak.items():
             code, explained_by = WEAK[wcode]
@@ -224,7 +252,8 @@ class Parser:
         if urgent:
             triggers["urgent"] = _unique([w for ws in urgent.values() for w in ws])
         has_content = bool(risks or found["guarantee"] or found["disaster"] or urgent)
-        opens_reply = any(m.start == len(masked) - len(masked.lstrip()) and len(m.word) >= 3 and any(
+        opens_reply = any(m.start == len(masked) - len(masked.lstrip()) and (
+            len(m.word) >= 3 or masked[m.end:m.end + 1] in CLAUSE_BREAK) and any(
             e in m.entries for e in (("intent", "consent"), ("intent", "decline"))) for m in matches[:1])
         intent = _intent(norm, intents, has_content, intent_chars, opens_reply)
         if intents.get(intent):
@@ -253,6 +282,7 @@ def _has(m: Match, kind: str) -> bool:
     return any(k == kind for k, _ in m.entries)
 
 
+_NONE: frozenset[str] = frozenset()
 _CODE_KINDS = frozenset({"risk", "disaster", "guarantee", "urgent"})
 
 
@@ -262,8 +292,13 @@ def _adds_kind(outer: tuple[tuple[str, str], ...], inner: tuple[tuple[str, str],
 
 
 def _animal_before(matches: list[Match], idx: int) -> str:
-    """'livestock' or 'crop' when one is named just before an illness or injury word, else ''."""
+    """'livestock' or 'crop' when one is named just before an illness or injury word, or 'livestock' when
+    the illness is followed at once by death in a message about livestock (养了五百只羊，得了病死了一半)."""
     m = matches[idx]
+    nxt = matches[idx + 1] if idx + 1 < len(matches) else None
+    if nxt is not None and nxt.start == m.end and ("part", "died") in nxt.entries and any(
+            ("part", "livestock") in p.entries for p in matches):
+        return "livestock"
     for p in matches[max(0, idx - 3):idx]:
         if p.clause == m.clause and m.token - p.token <= 4:
             for kind in ("livestock", "crop"):
@@ -303,12 +338,12 @@ def _mark_negated(toks: list[str], matches: list[Match]) -> None:
             last_neg = m
 
 
-def _combo(matches: list[Match], a: str, b: str, mode: str) -> tuple[Match, Match] | None:
+def _combo(by_part: dict[str, list[Match]], a: str, b: str, mode: str) -> tuple[Match, Match] | None:
     """The first pair of a part-a and a part-b match: see the modes in lexicon.Lexicon.combos."""
-    firsts = [m for m in matches if ("part", a) in m.entries]
-    if not firsts:
+    firsts = by_part.get(a)
+    seconds = by_part.get(b)
+    if not firsts or not seconds:
         return None
-    seconds = [m for m in matches if ("part", b) in m.entries]
     for x in firsts:
         for y in seconds:
             if x is y:
@@ -330,6 +365,7 @@ def _resolved_after(m: Match, code: str, resolved: list[tuple[Match, str]]) -> b
 
 
 PEOPLE = frozenset("我他她你")
+_COUNTED = re.compile(r"[一二两三四五六七八九十几好\d]{1,3}(?:次|回|趟)")
 _CORRECTION = re.compile(r"[,，]\s*(?:而|就|只|其实)?是")
 _STRIP = re.compile(r"[\s,.!?;:，。！？；：、~…]+")
 

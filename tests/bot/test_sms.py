@@ -227,3 +227,15 @@ def test_S4_slow_handling_answers_empty_twiml_in_time_and_the_reply_goes_out_by_
     world.dispatch()
     sent = [c for c in world.tw.creates() if c["To"] == PHONE]
     assert len(sent) == 1 and "对吗" in sent[0]["Body"]
+
+
+def test_S4_the_deadline_is_decided_once_between_the_handler_and_the_route() -> None:
+    from bot.sms import Deadline
+
+    first_handler = Deadline()
+    assert first_handler.claim() is True  # replies written as answered inline ...
+    assert first_handler.expire() is False  # ... so the route waits for them instead of answering empty
+    first_route = Deadline()
+    assert first_route.expire() is True  # the route answered empty ...
+    assert first_route.claim() is False  # ... so the rows stay pending for the dispatcher
+    assert first_route.claim() is False and first_route.expire() is True

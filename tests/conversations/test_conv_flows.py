@@ -230,3 +230,22 @@ def test_binding_codes_are_throttled(world: World) -> None:
     for code in range(100000, 100005):
         assert "绑定码不对" in chat.send(f"绑定 {code}")
     assert "尝试次数太多" in chat.send("绑定 100006")
+
+
+def test_a_contacts_last_message_time_is_kept_to_the_minute(world: World) -> None:
+    chat = Chat(world)
+    first = world.clock()
+    chat.send("你好")
+
+    def last_inbound() -> object:
+        with world.factory() as db:
+            contact = db.scalar(select(Contact).where(Contact.external_id == chat.user_key))
+            assert contact is not None
+            return contact.last_inbound_at
+
+    world.clock.advance(seconds=30)
+    chat.send("1")
+    assert last_inbound() == first  # within the minute: not written again
+    world.clock.advance(seconds=31)
+    chat.send("2")
+    assert last_inbound() == world.clock()

@@ -13,7 +13,7 @@ def test_contract_keys_exactly() -> None:
 
 
 def test_illness_amount_urgency() -> None:
-    p = nlu.parse("我家老倌子上个月生病住院了，花了三万五，屋里冇得钱了")
+    p = nlu.parse("我家老倌子前天生病住院了，花了三万五，屋里冇得钱了")
     assert p.intent == "report"
     assert p.risks == ["01"]
     assert p.urgent is True
