@@ -7,6 +7,8 @@ external id), so a resend after a network hiccup is recognised as the same messa
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import re
 from html import escape
 from pathlib import Path
@@ -19,10 +21,12 @@ from bot import outbox
 from bot.context import BotContext, pending_for
 from bot.i18n import _
 from cases.models import Channel
-from conversations.messages import InboundMessage
+from conversations.messages import Attachment, InboundMessage
 
 CHANNEL = Channel.WEB.value
 _ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_TYPE = re.compile(r"^[a-z]+/[a-z0-9.+-]{1,64}$")
+MAX_FILE_BYTES = 10 * 1024 * 1024  # a phone photo at full resolution; larger ones are refused (400)
 PAGE = Path(__file__).parent / "static" / "simulator.html"
 
 
@@ -35,11 +39,35 @@ def render_page(locale: str | None = None) -> str:
         "send": _("Send", locale),
         "retry": _("The network is busy. Please send again.", locale),
         "hello": _("Hello", locale),
+        "photo": _("Send a photo", locale),
+        "photo_sent": _("[photo]", locale),
+        "too_large": _("This file is too large (more than 10 MB).", locale),
     }
     html = PAGE.read_text(encoding="utf-8")
     for key, value in words.items():
         html = html.replace(f"@@{key}@@", escape(value))
     return html
+
+
+def read_file(value: Any) -> Attachment | None:
+    """A photo (or voice note, or PDF) picked in the page: {"content_type", "data" (base64)}; None if
+    malformed or larger than MAX_FILE_BYTES. The dialogue checks the type it accepts and keeps the bytes."""
+    if not isinstance(value, dict):
+        return None
+    content_type, data = value.get("content_type"), value.get("data")
+    if not (isinstance(content_type, str) and _TYPE.match(content_type) and isinstance(data, str)):
+        return None
+    if len(data) > MAX_FILE_BYTES * 4 // 3 + 4:
+        return None
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if not raw or len(raw) > MAX_FILE_BYTES:
+        return None
+    major = content_type.split("/")[0]
+    kind = "photo" if major == "image" else "voice" if major == "audio" else "document"
+    return Attachment(kind=kind, content_type=content_type, data=raw, size=len(raw))
 
 
 def _reply_json(rows: list[outbox.InlineRow]) -> list[dict[str, Any]]:
@@ -72,8 +100,15 @@ def web_router(ctx: BotContext) -> APIRouter:
             and len(text) <= 4000
         ):
             return Response(status_code=400)
+        attachments: tuple[Attachment, ...] = ()
+        if data.get("file") is not None:
+            attachment = read_file(data["file"])
+            if attachment is None:
+                return Response(status_code=400)
+            attachments = (attachment,)
         msg = InboundMessage(
-            channel=CHANNEL, user_key=session, external_id=msg_id, text=text, received_at=ctx.now()
+            channel=CHANNEL, user_key=session, external_id=msg_id, text=text or None, received_at=ctx.now(),
+            attachments=attachments,
         )
         replies = await asyncio.to_thread(_handle, ctx, msg)
         if replies is None:
