@@ -242,6 +242,8 @@ class Applier:
 
     def _Withdraw(self, cmd: Withdraw) -> Result:  # noqa: N802
         case = self.case(cmd.case_number)
+        if self.contact.household_id != case.household_id:  # only the household's own linked identity
+            return Result(ok=False, reason="not_linked")
         if case.status not in OPEN_STATUSES:
             return Result(ok=False, reason="not_open")
         before = str(case.status)

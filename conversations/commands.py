@@ -32,7 +32,7 @@ class SubmitReport:
     other_risk_text: str | None
     urgent: bool
     head_name: str
-    id_number: str
+    id_number: str | None  # None: a proxy who does not know it (taken at the home visit)
     household_size: int
     village_code: str
     group_name: str | None

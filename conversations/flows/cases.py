@@ -41,6 +41,7 @@ from conversations.i18n import N_
 
 F = flow("case")
 _CASE = re.compile(r"(?:SB)?([0-9A-Z]{8})(?![0-9A-Z])")
+_CASE_AND_LAST4 = re.compile(r"^(?:SB)?([0-9A-Z]{8})(?=(?:\d{3}[\dX])?$)")
 _LAST4 = re.compile(r"(?<![0-9A-Z])(\d{3}[\dX])(?![0-9A-Z])")
 
 STATUS_WORDS: dict[str, str] = {
@@ -88,6 +89,17 @@ def start(turn: Turn, purpose: str) -> None:
         turn.data.update(case=facts.linked_case, linked=True)
         _found(turn)
         return
+    if purpose == "withdraw":  # never on a case number and 4 ID digits: others may know those (G4)
+        if facts.linked_case:
+            turn.say(turn._("Case {number} is already closed, so it cannot be withdrawn.")
+                     .format(number=facts.linked_case))
+        else:
+            turn.say(turn._("Only the phone or chat the household reported or signed from can withdraw its "
+                            "report. Please send 撤回 from there, or tell your contact cadre, or call "
+                            "{hotline}.").format(hotline=facts.hotline))
+        end_flow(turn)
+        show_menu(turn)
+        return
     goto(turn, "ask_case")
 
 
@@ -106,9 +118,9 @@ def _ask_case(turn: Turn) -> None:
 def _case_number(turn: Turn) -> None:
     raw = unicodedata.normalize("NFKC", turn.raw).upper().replace("-", "")
     m = _CASE.search(raw)
-    if not m:  # typed with spaces inside: SB 46BE J4JN
+    if not m:  # typed with spaces inside: SB 46BE J4JN, perhaps with the last 4 after it
         raw = raw.replace(" ", "")
-        m = _CASE.search(raw)
+        m = _CASE_AND_LAST4.match(raw) or _CASE.search(raw)
     if not m:
         count = turn.fail()
         text = turn._("A case number is SB followed by 8 letters and digits, for example SB7K2M9QXA.")
@@ -211,8 +223,9 @@ def render_status(turn: Turn, case: CaseView) -> None:
         names = turn._(", ").join(case.pending_signers_masked)
         lines.append(turn._("Still to sign: {names}").format(names=names))
     if case.cadre_name:
-        lines.append(turn._("Contact cadre: {name} {phone}").format(name=case.cadre_name,
-                                                                     phone=case.cadre_phone_masked or ""))
+        cadre = turn._("Contact cadre: {name} {phone}").format(name=case.cadre_name,
+                                                                phone=case.cadre_phone_masked or "")
+        lines.append(cadre.strip())
     following = NEXT_WORDS.get(case.next_step, ELIMINATION_NEXT)
     lines.append(turn._("Next: {next}").format(next=t.gettext(following)))
     turn.say("\n".join(lines))
@@ -384,6 +397,10 @@ def _withdrawn(turn: Turn, command: Withdraw, result: Result) -> None:
     elif result.reason == "not_open":
         turn.say(turn._("Case {number} is already closed, so it cannot be withdrawn.")
                  .format(number=command.case_number))
+    elif result.reason == "not_linked":
+        turn.say(turn._("Only the phone or chat the household reported or signed from can withdraw its "
+                        "report. Please send 撤回 from there, or tell your contact cadre, or call "
+                        "{hotline}.").format(hotline=turn.facts.hotline))
     else:
         turn.say(turn._("Sorry, the case could not be withdrawn just now. Please try again later."))
     end_flow(turn)

@@ -6,11 +6,12 @@ import re
 
 from cases.ids import normalize_phone
 from conversations.commands import RequestCallback, Result
-from conversations.flows.common import Turn, end_flow, flow, goto
+from conversations.flows.common import NO_WORDS, Turn, end_flow, flow, goto, matches
 from conversations.flows.menu import show_menu
 
 F = flow("human")
 _MOBILE = re.compile(r"^(1[3-9]\d{9}|0\d{9,11})$")
+_NO_PHONE = re.compile(r"^(没有|没|无)(电话|手机|号码)?|不方便|不用打")
 
 
 def start(turn: Turn) -> None:
@@ -37,7 +38,17 @@ def _phone(turn: Turn) -> None:
         if phone and _MOBILE.match(phone):
             turn.do(RequestCallback(phone=phone, note=turn.data.get("note", "")))
             return
-    turn.say(turn._("Please type a phone number, for example 13912345678."), ["0 " + turn._("Back")])
+    if _NO_PHONE.search(turn.text) or matches(turn.text, NO_WORDS):
+        end_flow(turn)  # no number to call back: say how else to reach a person, never ask again and again
+        turn.say(turn._("Without a phone number staff cannot call you back. You can call {hotline} from any "
+                        "phone, or ask at your village committee. You can also go on here: choose below.")
+                 .format(hotline=turn.facts.hotline))
+        if turn.state.get("paused"):
+            turn.say(turn._("Reply 9 to go on where you stopped."))
+        show_menu(turn)
+        return
+    turn.say(turn._("Please type a phone number, for example 13912345678. No phone? Reply 没有."),
+             ["0 " + turn._("Back")])
 
 
 @F.result(RequestCallback)

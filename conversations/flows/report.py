@@ -297,7 +297,12 @@ def _name(turn: Turn) -> None:
 @F.prompt("id")
 def _ask_id(turn: Turn) -> None:
     text = turn._("Please type the 18-digit ID card number of {name}.").format(name=turn.data.get("name", ""))
+    if turn.data.get("proxy"):
+        text += "\n" + turn._("Do not know it? Reply 不知道: staff check it when they visit.")
     turn.say(text, ["0 " + turn._("Back")])
+
+
+_ID_UNKNOWN = ("不知道", "不清楚", "不记得", "记不得", "忘了", "不晓得", "晓不得", "没有", "unknown")
 
 
 ID_REASONS = {
@@ -318,8 +323,20 @@ def _id(turn: Turn) -> None:
         turn.data["id"] = check.normalized
         _after(turn, "id")
         return
+    if any(word in turn.text for word in _ID_UNKNOWN) and not re.search(r"\d{6}", turn.text):
+        if turn.data.get("proxy"):  # a neighbour rarely knows it: the visit records it
+            turn.data["id"] = None
+            _after(turn, "id")
+        else:
+            _bad(turn, turn._("The ID number is needed to apply. Please look at the ID card or the household "
+                              "register (户口本). No card at hand? Reply 人工 and staff will call you."))
+        return
     digits = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", turn.raw))
-    reason = ID_REASONS.get(check.reason or "", N_("That does not look like an ID number. "
+    if not re.search(r"\d", digits):  # words, not a number: "you sent 3 characters" would puzzle
+        check_reason = None
+    else:
+        check_reason = check.reason
+    reason = ID_REASONS.get(check_reason or "", N_("That does not look like an ID number. "
                                                     "Please type the 18 characters on the card."))
     _bad(turn, turn.t.gettext(reason).format(n=len(digits)))
 
@@ -485,7 +502,8 @@ def _ask_summary(turn: Turn) -> None:
 
     lines = [turn._("Please check:"),
              turn._("Name: {name}").format(name=d.get("name", "")),
-             turn._("ID number: {id}").format(id=mask_id(d.get("id"))),
+             turn._("ID number: {id}").format(
+                 id=mask_id(d.get("id")) or turn._("not known (staff check it at the visit)")),
              turn._("People in the household: {n}").format(n=d.get("size", "")),
              turn._("Address: {village} {group}").format(village=d.get("village", {}).get("label", ""),
                                                           group=d.get("group") or ""),
@@ -578,7 +596,7 @@ def _draft(turn: Turn, *, signature: SignatureDraft | None, declined: bool = Fal
         other_risk_text=d.get("other"),
         urgent=bool(d.get("urgent")),
         head_name=d["name"],
-        id_number=d["id"],
+        id_number=d.get("id"),
         household_size=int(d["size"]),
         village_code=d["village"]["code"],
         group_name=d.get("group"),
@@ -592,8 +610,19 @@ def _draft(turn: Turn, *, signature: SignatureDraft | None, declined: bool = Fal
     )
 
 
+_NAME_ID_CLASH = frozenset({"signer_not_in_household", "signer_id_mismatch",
+                            "id_number_belongs_to_another_household"})
+
+
 @F.result(SubmitReport)
 def _submitted(turn: Turn, command: SubmitReport, result: Result) -> None:
+    if not result.ok and result.reason in _NAME_ID_CLASH:  # trying again would fail again: say why
+        turn.say(turn._("This ID number is already registered for a household under another name, so the "
+                        "name and the ID number do not fit together. Please check both: reply 2 to change "
+                        "them, or 人工 to talk to a person."))
+        turn.state["step"] = "summary"
+        _ask_summary(turn)
+        return
     if not result.ok or result.case is None:
         turn.say(turn._("Sorry, we could not save the report just now. Your answers are kept: "
                         "reply 1 to try again, or 人工 to talk to a person."))
@@ -607,7 +636,10 @@ def _submitted(turn: Turn, command: SubmitReport, result: Result) -> None:
     else:
         lines.append(turn._("Your report is in. Case number: {number}. Please keep it.").format(
             number=case.number))
-    if command.reporter_kind == "proxy":
+    if command.reporter_kind == "proxy" and command.id_number is None:
+        lines.append(turn._("The head of that household still has to sign the authorization; staff take "
+                            "the signature and the ID number when they visit."))
+    elif command.reporter_kind == "proxy":
         lines.append(turn._("The head of that household still has to sign the authorization. They can "
                             "send 签字 from their own phone, with the case number and the last 4 digits "
                             "of their ID, or sign when staff visit."))
@@ -631,9 +663,12 @@ def _submitted(turn: Turn, command: SubmitReport, result: Result) -> None:
 def _who_visits(turn: Turn, result: Result) -> str:
     case = result.case
     assert case is not None
-    if case.cadre_name:
+    if case.cadre_name and case.cadre_phone_masked:
         return turn._("Your contact cadre is {name} ({phone}); they will contact you and visit with "
-                      "a colleague.").format(name=case.cadre_name, phone=case.cadre_phone_masked or "-")
+                      "a colleague.").format(name=case.cadre_name, phone=case.cadre_phone_masked)
+    if case.cadre_name:  # no phone on file: no empty brackets
+        return turn._("Your contact cadre is {name}; they will contact you and visit with a "
+                      "colleague.").format(name=case.cadre_name)
     return turn._("A contact cadre will be assigned within one working day and will contact you.")
 
 
