@@ -33,6 +33,8 @@ def _jio_amounts(jio: Any, text: str) -> list[float]:
         num = detail.get("num")
         values = num if isinstance(num, list) else [num]
         for v in values:
+            if v is None:
+                continue
             try:
                 out.append(float(v))
             except (TypeError, ValueError):

@@ -268,9 +268,8 @@ def kicked(update: Update) -> str | None:
     return None
 
 
-async def take_update(ctx: BotContext, bot: Bot, data: dict[str, Any]) -> None:
+async def take_update(ctx: BotContext, bot: Bot, update: Update) -> None:
     """Store one Update and handle it (webhook and polling); failures after storing are dead-lettered."""
-    update = Update.de_json(data, bot)
     blocked = kicked(update)
     if blocked is not None:
         await asyncio.to_thread(_mark_blocked, ctx, blocked)
@@ -357,11 +356,11 @@ def telegram_router(ctx: BotContext) -> APIRouter:
             data = json.loads(await request.body())
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 raise ValueError("no update_id")
-            Update.de_json(dict(data), bot)
+            update = Update.de_json(dict(data), bot)
         except (ValueError, TypeError, KeyError, TelegramError):
             return Response(status_code=400)
         try:
-            await take_update(ctx, bot, data)
+            await take_update(ctx, bot, update)
         except Exception:  # noqa: BLE001 - stored or not, never a 5xx loop with Telegram
             log.exception("telegram update could not be taken")
             return Response(status_code=500) if not _stored(ctx, data) else Response(status_code=200)
@@ -404,7 +403,7 @@ async def poll(ctx: BotContext, *, stop: asyncio.Event | None = None, wait: int 
         for update in updates:
             offset = update.update_id + 1
             try:
-                await take_update(ctx, bot, update.to_dict())
+                await take_update(ctx, bot, update)
             except Exception:  # noqa: BLE001
                 log.exception("update %s failed", update.update_id)
     await bot.shutdown()
