@@ -141,10 +141,8 @@ class Dispatcher:
             with self._writing() as db:
                 outbox.mark_sent(db, row.id, now=now, note="recovered")
             return
-        with self.sessions() as db:
-            stop = outbox.blocked(db, channel=row.channel, to=row.to, contact_id=row.contact_id)
-        if stop is not None:  # S6/T6: nothing goes to an opted-out or blocked contact
-            self._permanent(row, PermanentFailure(f"contact {stop}", fallback=True))
+        if row.blocked is not None:  # S6/T6: nothing goes to an opted-out or blocked contact
+            self._permanent(row, PermanentFailure(f"contact {row.blocked}", fallback=True))
             return
         if row.extra.get("uncertain"):
             try:

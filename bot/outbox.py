@@ -46,9 +46,10 @@ class Claimed:
     provider_id: str | None = None
     last_error: str | None = None
     created_at: datetime | None = None
+    blocked: ContactStatus | None = None  # the contact's status at claim time when it may not be sent to
 
     @classmethod
-    def of(cls, row: Outbox) -> Claimed:
+    def of(cls, row: Outbox, blocked: ContactStatus | None = None) -> Claimed:
         return cls(
             id=row.id,
             channel=str(row.channel),
@@ -61,6 +62,7 @@ class Claimed:
             provider_id=row.provider_id,
             last_error=row.last_error,
             created_at=row.created_at,
+            blocked=blocked,
         )
 
 
@@ -111,8 +113,31 @@ def claim_due(
                 )
             )
         claimed.append(row)
+    stops = _blocked_of(db, claimed)
     db.commit()
-    return [Claimed.of(r) for r in claimed]
+    return [Claimed.of(r, stops.get(r.id)) for r in claimed]
+
+
+def _blocked_of(db: Session, rows: Sequence[Outbox]) -> dict[int, ContactStatus]:
+    """For each row whose contact (by id, else by channel and address) may not be written to: its status.
+    One query for the batch."""
+    if not rows:
+        return {}
+    ids = {r.contact_id for r in rows if r.contact_id}
+    addresses = {r.to for r in rows}
+    found = db.execute(
+        select(Contact.id, Contact.channel, Contact.external_id, Contact.status).where(
+            or_(Contact.id.in_(ids), Contact.external_id.in_(addresses))
+        )
+    ).all()
+    by_id = {c.id: c.status for c in found}
+    by_address = {(str(c.channel), c.external_id): c.status for c in found}
+    stops: dict[int, ContactStatus] = {}
+    for r in rows:
+        status = by_id.get(r.contact_id) if r.contact_id in by_id else by_address.get((str(r.channel), r.to))
+        if status is not None and status != ContactStatus.ACTIVE:
+            stops[r.id] = ContactStatus(status)
+    return stops
 
 
 def record_provider_id(
@@ -336,13 +361,3 @@ def add(
     db.add(row)
     db.flush()
     return row
-
-
-def blocked(db: Session, *, channel: str, to: str, contact_id: int | None) -> ContactStatus | None:
-    """The contact's status when it may not be sent to (opted out, unreachable), else None."""
-    contact = db.get(Contact, contact_id) if contact_id else None
-    if contact is None:
-        contact = db.scalar(select(Contact).where(Contact.channel == channel, Contact.external_id == to))
-    if contact is not None and contact.status != ContactStatus.ACTIVE:
-        return contact.status
-    return None

@@ -21,16 +21,9 @@ from sqlalchemy.orm import Session
 from cases.clock import BEIJING
 from cases.codes import MEASURES
 from cases.crypto import Vault, mask_id, mask_phone
-from cases.models import Area, Case, CaseStatus, HomeVisit, Household, Measure
+from cases.models import MONITORED_STATUSES, Area, Case, HomeVisit, Household, Measure
 
-EXPORT_STATUSES = (
-    CaseStatus.MONITORED,
-    CaseStatus.ELIM_PROPOSED,
-    CaseStatus.ELIM_VERIFIED,
-    CaseStatus.ELIM_NOTICE,
-    CaseStatus.ELIM_TOWNSHIP,
-    CaseStatus.ELIM_COUNTY,
-)
+EXPORT_STATUSES = MONITORED_STATUSES
 CATEGORY_NAMES = {1: "脱贫不稳定户", 2: "边缘易致贫户", 3: "突发严重困难户"}
 INCOME_FIELDS = (
     ("A28 工资性收入", "a28_wages"),

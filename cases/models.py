@@ -125,6 +125,14 @@ class CaseStatus(enum.StrEnum):
 OPEN_STATUSES = frozenset(
     s for s in CaseStatus if s not in (CaseStatus.REFUSED, CaseStatus.WITHDRAWN, CaseStatus.ELIMINATED)
 )
+MONITORED_STATUSES = (  # a monitored household, also while its risk elimination is under way (in order)
+    CaseStatus.MONITORED,
+    CaseStatus.ELIM_PROPOSED,
+    CaseStatus.ELIM_VERIFIED,
+    CaseStatus.ELIM_NOTICE,
+    CaseStatus.ELIM_TOWNSHIP,
+    CaseStatus.ELIM_COUNTY,
+)
 
 
 class AuthorizationKind(enum.StrEnum):
@@ -218,7 +226,6 @@ class LoginAttempt(Base):
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-
 class ConsoleSession(Base):
     """A staff console login: the cookie holds a random token, the row its SHA-256 and the CSRF token."""
 
@@ -230,6 +237,7 @@ class ConsoleSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
 
 # --- households and contacts -------------------------------------------------------------------
 

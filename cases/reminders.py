@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from cases.clock import BEIJING
 from cases.models import (
+    MONITORED_STATUSES,
     OPEN_STATUSES,
     Area,
     AreaLevel,
@@ -60,16 +61,6 @@ class Notifier(Protocol):
     def notify_staff(self, db: Session, *, staff_id: int, event: str, params: dict[str, Any]) -> None: ...
 
 
-MONITORED_STATUSES = frozenset(
-    {
-        CaseStatus.MONITORED,
-        CaseStatus.ELIM_PROPOSED,
-        CaseStatus.ELIM_VERIFIED,
-        CaseStatus.ELIM_NOTICE,
-        CaseStatus.ELIM_TOWNSHIP,
-        CaseStatus.ELIM_COUNTY,
-    }
-)
 CLOSED_STATUSES = frozenset({CaseStatus.REFUSED, CaseStatus.WITHDRAWN, CaseStatus.ELIMINATED})
 
 # Task kinds and who does them ("cadre" = the case's contact cadre).

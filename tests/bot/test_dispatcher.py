@@ -419,3 +419,30 @@ def test_claimed_is_a_plain_copy(db: Session, clock: FrozenClock) -> None:
     got = outbox.claim_due(db, now=clock(), channels=["sms"])
     assert isinstance(got[0], Claimed) and got[0].id == rid and got[0].extra == {"a": 1}
     assert json.dumps(got[0].extra)
+
+
+async def test_S6_T6_one_batch_sends_only_to_contacts_that_may_be_written_to(
+    ctx: BotContext, db: Session, clock: FrozenClock, tg: RecordingTelegram
+) -> None:
+    blocked = h.contact(db, clock(), Channel.TELEGRAM, "801")
+    outbox.set_contact_status(db, channel="telegram", address="801", status=ContactStatus.UNREACHABLE)
+    h.contact(db, clock(), Channel.TELEGRAM, "802")
+    outbox.set_contact_status(db, channel="telegram", address="802", status=ContactStatus.OPTED_OUT)
+    active = h.contact(db, clock(), Channel.TELEGRAM, "803")
+    db.commit()
+    by_id = h.queue(db, clock(), "telegram", "801", "a", contact_id=blocked.id)
+    by_address = h.queue(db, clock(), "telegram", "802", "b")  # no contact id: found by its address
+    fine = h.queue(db, clock(), "telegram", "803", "c", contact_id=active.id)
+    unknown = h.queue(db, clock(), "telegram", "804", "d")  # nobody on file: sent
+    d = dispatcher(ctx)
+    assert await d.run_once() == 4
+    for _ in range(3):  # the frozen clock moves on past Telegram's overall rate slot
+        clock.advance(seconds=1)
+        await d.run_once()
+    assert sorted(s["chat_id"] for s in tg.sent()) == [803, 804]
+    assert [h.row(db, r).status for r in (by_id, by_address, fine, unknown)] == [
+        OutboxStatus.FAILED,
+        OutboxStatus.FAILED,
+        OutboxStatus.SENT,
+        OutboxStatus.SENT,
+    ]
