@@ -653,9 +653,14 @@ def _submitted(turn: Turn, command: SubmitReport, result: Result) -> None:
     if command.signature is not None and case.pending_signers_masked:
         lines.append(still_to_sign(turn, case.pending_signers_masked))
     lines.append(_who_visits(turn, result))
-    lines.append(turn._("What happens next: staff visit your home to check, the village reviews and "
-                        "posts a 7-day public notice, then the township and the county decide. "
-                        "Reply 查询 to see your case."))
+    if command.reporter_kind == "proxy" and command.id_number is None:  # no ID digits to look it up with
+        lines.append(turn._("What happens next: staff visit the household to check, the village reviews and "
+                            "posts a 7-day public notice, then the township and the county decide. The "
+                            "household and its contact cadre can tell you how it goes."))
+    else:
+        lines.append(turn._("What happens next: staff visit your home to check, the village reviews and "
+                            "posts a 7-day public notice, then the township and the county decide. "
+                            "Reply 查询 to see your case."))
     turn.say("\n".join(x for x in lines if x))
     end_flow(turn, keep={"case": case.number})
 

@@ -26,6 +26,7 @@ def test_a_proxy_who_does_not_know_the_id_number_can_still_report(world: World) 
     out = proxy.send("1")
     number = case_number(out)
     assert "上门时" in out and "身份证后 4 位" not in out  # no promise of a way it cannot take
+    assert "回复“查询”" not in out and "联系干部" in out  # nor of a status look-up without the ID digits
     with world.factory() as db:
         case = db.scalar(select(Case).where(Case.number == number))
         assert case is not None and case.status == CaseStatus.APPLIED
