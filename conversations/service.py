@@ -139,7 +139,7 @@ def _handle_inbound(db: Session, msg: InboundMessage, *, ctx: ServiceContext, no
     except Exception as exc:
         db.rollback()
         log.exception("inbound handling failed (%s/%s)", msg.channel, type(exc).__name__)
-        return _dead_letter(db, msg, ctx=ctx, now=now, error=exc, inline=inline)
+        return _dead_letter(db, msg, ctx=ctx, now=now, error=exc, inline=inline, answer=answer)
 
 
 def record_inbound(db: Session, msg: InboundMessage, *, ctx: ServiceContext,
@@ -363,7 +363,7 @@ def _process(db: Session, inbound_id: int, msg: InboundMessage, *, ctx: ServiceC
         replies = [Reply(t.gettext("Sorry, I did not understand that."))]
 
     _save_state(db, session_row, state, ctx.vault, now, ctx.dialogue_ttl)
-    sent = (answer is not None and contact.status not in _SILENCED and answer.in_time())
+    sent = _answers_inline(answer, contact)
     outbox_ids = _write_outbox(db, msg, contact, inbound_id, replies, now, inline,
                                answer=answer if sent else None)
     db.connection().execute(_HANDLED, {"row_id": inbound_id, "now": now,
@@ -373,6 +373,11 @@ def _process(db: Session, inbound_id: int, msg: InboundMessage, *, ctx: ServiceC
 
 
 _SILENCED = (ContactStatus.OPTED_OUT, ContactStatus.UNREACHABLE)
+
+
+def _answers_inline(answer: InlineAnswer | None, contact: Contact) -> bool:
+    """Whether the replies go in the webhook's own response (and are written as sent)."""
+    return answer is not None and contact.status not in _SILENCED and answer.in_time()
 
 
 def _forget_old_pause(state: dict[str, Any], now: datetime, ttl: timedelta) -> None:
@@ -469,7 +474,8 @@ def _replay(db: Session, inbound: InboundRow) -> HandleResult:
 
 
 def _dead_letter(db: Session, msg: InboundMessage, *, ctx: ServiceContext, now: datetime, error: Exception,
-                 inline: bool, inbound_id: int | None = None) -> HandleResult:
+                 inline: bool, inbound_id: int | None = None,
+                 answer: InlineAnswer | None = None) -> HandleResult:
     """Handling failed: keep the message (dead), apologise, and let staff see it. Never silence."""
     _begin(db)
     if inbound_id is None:
@@ -490,9 +496,11 @@ def _dead_letter(db: Session, msg: InboundMessage, *, ctx: ServiceContext, now: 
     row.error = type(error).__name__  # no message text: it could carry personal data
     row.replies = [_reply_json(r) for r in replies]
     row.handled_at = now
-    ids = _write_outbox(db, msg, contact, inbound_id, replies, now, inline)
+    sent = _answers_inline(answer, contact)
+    ids = _write_outbox(db, msg, contact, inbound_id, replies, now, inline, answer=answer if sent else None)
     db.commit()
-    return HandleResult(inbound_id=inbound_id, duplicate=False, replies=replies, outbox_ids=ids)
+    return HandleResult(inbound_id=inbound_id, duplicate=False, replies=replies, outbox_ids=ids,
+                        answered_inline=sent)
 
 
 def state_of(db: Session, channel: str, user_key: str, vault: Vault) -> dict[str, Any]:

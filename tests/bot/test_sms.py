@@ -239,3 +239,23 @@ def test_S4_the_deadline_is_decided_once_between_the_handler_and_the_route() -> 
     assert first_route.expire() is True  # the route answered empty ...
     assert first_route.claim() is False  # ... so the rows stay pending for the dispatcher
     assert first_route.claim() is False and first_route.expire() is True
+
+
+def test_G1_a_message_whose_handling_fails_gets_the_apology_in_the_twiml_and_is_kept(
+    world: World, db: Session
+) -> None:
+    import dataclasses
+
+    from cases.models import InboundMessage as InboundRow
+
+    world.ctx.service_ctx = dataclasses.replace(world.ctx.service_ctx, annex_version="no-such-version")
+    with world.client() as client:
+        answer = sms(world, client, "SM" + "6" * 32, "你好")
+    assert len(answer) == 1 and "12317" in answer[0]  # never silence
+    db.expire_all()
+    row = db.scalar(select(InboundRow))
+    assert row is not None and row.status == "dead"  # kept for staff
+    (reply,) = db.scalars(select(Outbox).where(Outbox.kind == "reply")).all()
+    assert reply.status == OutboxStatus.SENT and reply.provider_status == "inline" and reply.segments
+    world.dispatch()
+    assert world.tw.creates() == []  # answered once, in the TwiML
