@@ -61,17 +61,17 @@ class DemoStaff:
     area_code: str
 
 
-STAFF: list[DemoStaff] = [
+STAFF: list[DemoStaff] = [  # names as households and colleagues read them; the role is its own field
     DemoStaff("admin", "系统管理员", Role.ADMIN, PROVINCE),
-    DemoStaff("county", "县乡村振兴局 刘局", Role.COUNTY, COUNTY),
-    DemoStaff("hotline", "12317 热线 周敏", Role.HOTLINE, COUNTY),
-    DemoStaff("xidu", "西渡镇 李镇长", Role.TOWNSHIP, XIDU),
-    DemoStaff("meihua", "梅花村 王书记", Role.VILLAGE, MEIHUA),
-    DemoStaff("cadre1", "帮扶联系人 赵强", Role.CADRE, MEIHUA),
-    DemoStaff("cadre2", "帮扶联系人 陈芳", Role.CADRE, MEIHUA),
-    DemoStaff("sanhu", "三湖镇 孙镇长", Role.TOWNSHIP, SANHU),
-    DemoStaff("zhonghu", "中湖村 吴主任", Role.VILLAGE, ZHONGHU),
-    DemoStaff("cadre3", "帮扶联系人 郑伟", Role.CADRE, ZHONGHU),
+    DemoStaff("county", "刘建华", Role.COUNTY, COUNTY),
+    DemoStaff("hotline", "周敏", Role.HOTLINE, COUNTY),
+    DemoStaff("xidu", "李卫东", Role.TOWNSHIP, XIDU),
+    DemoStaff("meihua", "王桂兰", Role.VILLAGE, MEIHUA),
+    DemoStaff("cadre1", "赵强", Role.CADRE, MEIHUA),
+    DemoStaff("cadre2", "陈芳", Role.CADRE, MEIHUA),
+    DemoStaff("sanhu", "孙立新", Role.TOWNSHIP, SANHU),
+    DemoStaff("zhonghu", "吴秀英", Role.VILLAGE, ZHONGHU),
+    DemoStaff("cadre3", "郑伟", Role.CADRE, ZHONGHU),
 ]
 
 

@@ -35,7 +35,7 @@ def test_password_flow_gives_a_token_that_works(client: TestClient, settings: Se
     assert me.json() | {"id": 0} == {
         "id": 0,
         "username": "cadre1",
-        "name": "帮扶联系人 赵强",
+        "name": "赵强",
         "role": "cadre",
         "area_code": demo.MEIHUA,
         "area_name": "梅花村委会",

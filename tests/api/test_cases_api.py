@@ -137,7 +137,7 @@ def test_detail_is_masked_and_complete(
     [report] = body["reports"]
     assert "4304211960" not in report["raw_text"] and "身份证430421" in report["raw_text"]
     assert report["channel"] == "sms" and report["risks"] == ["01"]
-    assert body["assignment"]["staff"]["name"] in ("帮扶联系人 赵强", "帮扶联系人 陈芳")
+    assert body["assignment"]["staff"]["name"] in ("赵强", "陈芳")
     assert body["pending_signatures"] == ["张三"] and body["authorizations"] == []
     text = str(body)
     for secret in ("13907340001", "0101001"):
