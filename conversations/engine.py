@@ -122,9 +122,7 @@ def expire(state: dict[str, Any] | None, facts: Facts) -> Step:
     if turn.flow is None:
         return Step(turn.state, [], [])
     pause_flow(turn)
-    turn.state["expired"] = True
-    turn.say(turn._("We had not heard from you for a while, so we paused where you were. "
-                    "Nothing you sent is lost. Reply 9 to go on, or choose below."))
+    turn.state["expired"] = True  # the note comes with the answer to the message that found it expired
     return Step(turn.state, turn.replies, turn.commands)
 
 
@@ -181,6 +179,10 @@ def _idle(turn: Turn) -> None:
     """No flow under way: a menu number, a keyword, a binding code, or free text read by the parser."""
     text = normalize(turn.raw)
     parse = turn.parse
+    expired = bool(turn.state.pop("expired", False))
+    if expired:
+        turn.say(turn._("We had not heard from you for a while, so we paused where you were. "
+                        "Nothing you sent is lost."))
     bind = _BIND.match(text)
     if bind:
         turn.do(BindStaff(code=bind.group(1)))
@@ -226,8 +228,9 @@ def _idle(turn: Turn) -> None:
     if parse.risks or parse.guarantees or parse.disasters or parse.intent == "report":
         report.start(turn, proxy=parse.relation is not None, description=turn.raw if len(text) > 4 else None)
         return
-    if turn.state.pop("expired", False):
-        show_menu(turn)  # the gentle note was said: just the choices, no "not understood"
+    if expired:  # not a new request: most likely the answer to where they were
+        if not _go_on(turn):
+            show_menu(turn)  # the gentle note was said: just the choices, no "not understood"
         return
     if parse.intent == "greeting" or not text:
         show_menu(turn, turn._("Hello! This is the hardship report service. "
@@ -236,6 +239,22 @@ def _idle(turn: Turn) -> None:
     turn.say(turn._("Sorry, I did not understand that. You can tell us in your own words what difficulty "
                     "your family has, or choose a number."))
     show_menu(turn)
+
+
+def _go_on(turn: Turn) -> bool:
+    """Take the paused flow up again with this message as the answer to its question (after an expiry)."""
+    paused = turn.state.get("paused") or {}
+    if paused.get("flow") not in FLOWS or paused.get("step") not in FLOWS[paused["flow"]].steps:
+        return False
+    if not turn.raw.strip():
+        return False
+    turn.state.pop("paused", None)
+    turn.state.pop("paused_at", None)
+    turn.state.update(flow=paused["flow"], step=paused["step"], data=paused.get("data") or {},
+                      history=paused.get("history") or [], fails={})
+    turn.say(turn._("Let us go on where you were."))
+    FLOWS[paused["flow"]].steps[paused["step"]](turn)
+    return True
 
 
 def _bound(turn: Turn, result: Result) -> None:

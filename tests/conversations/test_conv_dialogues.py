@@ -268,16 +268,32 @@ def test_restart_mid_dialogue_continues(world: World) -> None:
         engine2.dispose()
 
 
-def test_expired_dialogue_gets_a_gentle_note_and_can_go_on(world: World) -> None:
+def test_expired_dialogue_gets_a_gentle_note_and_the_answer_typed_then_is_not_lost(world: World) -> None:
     chat = Chat(world)
     chat.script(DESCRIPTION, "1", "张三")
     world.clock.advance(hours=25)
-    out = chat.send(ID_ZHANG)
+    out = chat.send(ID_ZHANG)  # the answer to the question asked a day ago
     assert "好久没有回复" in out and "没看懂" not in out
-    assert "9 接着办" in out and "1 申报困难" in out  # the menu, with '9 go on'
-    out = chat.send("9")
-    assert "身份证号码" in out
+    assert "接着刚才的办" in out and "几口人" in out  # taken as that answer, not typed again
+    assert "哪个村" in chat.send("4口人")  # and the report goes on from there
+
+
+def test_an_expired_dialogue_and_a_menu_number_shows_the_menu_and_9_goes_on(world: World) -> None:
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "张三")
+    world.clock.advance(hours=25)
+    out = chat.send("0")  # a bare number after a day is not taken as an answer
+    assert "好久没有回复" in out and "9 接着办" in out and "1 申报困难" in out
+    assert "身份证号码" in chat.send("9")
     assert "几口人" in chat.send(ID_ZHANG)
+
+
+def test_an_expired_dialogue_and_a_new_report_starts_the_new_one_and_keeps_the_old_aside(world: World) -> None:
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "张三")
+    world.clock.advance(hours=25)
+    out = chat.send("我家房子被大水冲垮了")
+    assert "好久没有回复" in out and "对吗" in out  # the new description is read back
 
 
 def test_a_paused_report_is_forgotten_after_a_week(world: World) -> None:
