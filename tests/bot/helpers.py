@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from bot import outbox
@@ -124,3 +127,20 @@ def contact_status(db: Session, contact_id: int) -> ContactStatus:
     got = db.get(Contact, contact_id)
     assert got is not None
     return got.status
+
+
+@contextmanager
+def contact_locked(engine: Engine, seconds: float = 1.0) -> Iterator[None]:
+    """Another worker holds the contacts' dialogue locks (SQLite: the write lock) for `seconds` from now."""
+    raw = engine.raw_connection()
+    if engine.dialect.name == "sqlite":
+        raw.cursor().execute("BEGIN IMMEDIATE")
+    else:
+        raw.cursor().execute("SELECT id FROM dialogue_sessions FOR UPDATE")
+    release = threading.Timer(seconds, raw.rollback)
+    release.start()
+    try:
+        yield
+    finally:
+        release.join()
+        raw.close()

@@ -12,6 +12,7 @@ from bot import smstext
 from cases.db import make_session_factory
 from cases.models import Contact, ContactStatus, Outbox, OutboxStatus
 from tests.bot import channels as ch
+from tests.bot import helpers as h
 from tests.bot.world import DESCRIPTION, World, case_number
 from tests.conversations.conftest import CADRE_PHONE, ID_ZHANG
 
@@ -192,7 +193,6 @@ def test_G6_http_client_loggers_that_would_print_tokens_and_numbers_are_quieted(
 def test_S4_slow_handling_answers_empty_twiml_in_time_and_the_reply_goes_out_by_rest(
     world: World, db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import threading
     import time
 
     from bot import sms as sms_adapter
@@ -201,21 +201,9 @@ def test_S4_slow_handling_answers_empty_twiml_in_time_and_the_reply_goes_out_by_
     monkeypatch.setattr(sms_adapter, "DEADLINE_SECONDS", 0.3)
     with world.client() as client:  # the contact exists and has a session row
         sms(world, client, "SM" + "8" * 32, "你好")
-    engine = world.app.state.engine
-    raw = engine.raw_connection()  # another worker holding this contact's lock for a while
-    if engine.dialect.name == "sqlite":
-        raw.cursor().execute("BEGIN IMMEDIATE")
-    else:
-        raw.cursor().execute("SELECT id FROM dialogue_sessions FOR UPDATE")
-    release = threading.Timer(1.0, raw.rollback)
-    release.start()
-    try:
-        with world.client() as client:
-            answer = sms(world, client, "SM" + "9" * 32, DESCRIPTION)
-        assert answer == []  # an empty <Response/>, in time
-    finally:
-        release.join()
-        raw.close()
+    with h.contact_locked(world.app.state.engine), world.client() as client:  # another worker has it
+        answer = sms(world, client, "SM" + "9" * 32, DESCRIPTION)
+    assert answer == []  # an empty <Response/>, in time
     for _ in range(100):  # the handler finishes once the lock is gone
         db.expire_all()
         row = db.scalar(select(InboundRow).where(InboundRow.external_id == "SM" + "9" * 32))

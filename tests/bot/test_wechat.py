@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -13,6 +12,7 @@ from bot import wechat
 from cases.models import Contact, ContactStatus, Outbox, OutboxStatus
 from cases.models import InboundMessage as InboundRow
 from tests.bot import channels as ch
+from tests.bot import helpers as h
 from tests.bot.world import DESCRIPTION, World, case_number
 from tests.conversations.conftest import ID_ZHANG
 
@@ -97,21 +97,9 @@ def test_W5_slow_work_is_answered_success_in_time_and_sent_by_customer_service_m
     monkeypatch.setattr(wechat, "DEADLINE_SECONDS", 0.3)
     with world.client() as client:  # the contact exists and has a session row
         say(world, client, 24400000000000100, "你好", "plain")
-    engine = world.app.state.engine
-    raw = engine.raw_connection()  # another worker holding this contact's lock for a while
-    if engine.dialect.name == "sqlite":
-        raw.cursor().execute("BEGIN IMMEDIATE")
-    else:
-        raw.cursor().execute("SELECT id FROM dialogue_sessions FOR UPDATE")
-    release = threading.Timer(1.0, raw.rollback)
-    release.start()
-    try:
-        with world.client() as client:
-            res = ch.wx_post(client, ch.wx_text(OPENID, 24400000000000101, DESCRIPTION))
-        assert res.status_code == 200 and res.text == "success"
-    finally:
-        release.join()
-        raw.close()
+    with h.contact_locked(world.app.state.engine), world.client() as client:  # another worker has it
+        res = ch.wx_post(client, ch.wx_text(OPENID, 24400000000000101, DESCRIPTION))
+    assert res.status_code == 200 and res.text == "success"
     for _ in range(100):  # the handler finishes once the lock is gone
         db.expire_all()
         handled = select(InboundRow).where(
