@@ -70,6 +70,21 @@ def elim_verify(
     )
 
 
+def to_county(world: World, case: Case, notifier: RecordingNotifier, clock: FrozenClock) -> None:
+    """From a verified case (identification or elimination): village review, the 7-day notice, township."""
+    db = world.db
+    workflow.village_review(
+        db=db, case=case, actor=world.village_staff, now=clock(), note=None, notifier=notifier
+    )
+    clock.advance(days=7)
+    workflow.conclude_notice(
+        db=db, case=case, actor=world.village_staff, now=clock(), note=None, notifier=notifier
+    )
+    workflow.township_review(
+        db=db, case=case, actor=world.township, now=clock(), note=None, notifier=notifier
+    )
+
+
 def test_full_elimination_path(
     world: World, monitored: Case, notifier: RecordingNotifier, clock: FrozenClock
 ) -> None:
@@ -193,16 +208,7 @@ def test_proposal_refused_when_last_income_is_below_floor(
         visit=poor_visit(clock().date(), a28_wages=D("2000")),  # 2,775 per capita
         verifier_ids=[world.cadre.id, world.village_staff.id],
     )
-    workflow.village_review(
-        db=db, case=case, actor=world.village_staff, now=clock(), note=None, notifier=notifier
-    )
-    clock.advance(days=7)
-    workflow.conclude_notice(
-        db=db, case=case, actor=world.village_staff, now=clock(), note=None, notifier=notifier
-    )
-    workflow.township_review(
-        db=db, case=case, actor=world.township, now=clock(), note=None, notifier=notifier
-    )
+    to_county(world, case, notifier, clock)
     workflow.county_approve(db=db, case=case, actor=world.county, now=clock(), note=None, notifier=notifier)
     with pytest.raises(WorkflowError) as err:
         propose(world, case, notifier, clock)

@@ -15,7 +15,7 @@ from cases.errors import WorkflowError
 from cases.models import Case, CaseEvent, CaseStatus, RegionSetting, Staff
 from cases.notify import RecordingNotifier
 from tests.cases.conftest import COUNTY, World
-from tests.cases.test_cases_elimination import elim_verify, propose
+from tests.cases.test_cases_elimination import elim_verify, propose, to_county
 from tests.cases.test_cases_workflow import open_case, poor_visit, to_monitored, verify
 
 REASON = "家庭人均纯收入超过监测范围"
@@ -257,16 +257,7 @@ def test_county_rechecks_the_elimination_rules_at_approval(
     to_monitored(world, case, notifier, clock)
     propose(world, case, notifier, clock)
     elim_verify(world, case, notifier, clock)  # 6,000 per capita, labour capacity
-    workflow.village_review(
-        db=db, case=case, actor=world.village_staff, now=clock(), note=None, notifier=notifier
-    )
-    clock.advance(days=7)
-    workflow.conclude_notice(
-        db=db, case=case, actor=world.village_staff, now=clock(), note=None, notifier=notifier
-    )
-    workflow.township_review(
-        db=db, case=case, actor=world.township, now=clock(), note=None, notifier=notifier
-    )
+    to_county(world, case, notifier, clock)
     if change == "labour":
         household = db.get(Household, case.household_id)
         assert household is not None
