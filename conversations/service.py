@@ -129,17 +129,11 @@ def _handle_inbound(db: Session, msg: InboundMessage, *, ctx: ServiceContext, no
                     inline: bool, answer: InlineAnswer | None) -> HandleResult:
     _begin(db)
     inbound_id, duplicate = _store(db, msg, ctx, now)
-    if duplicate:
+    if duplicate:  # stored before (or by a twin just now): a new transaction, checked under the lock
         db.rollback()
-        return _replay_or_process(db, inbound_id, msg, ctx=ctx, now=now, inline=inline)
-    try:
-        result = _process(db, inbound_id, msg, ctx=ctx, now=now, inline=inline, fresh=True, answer=answer)
-        db.commit()
-        return result
-    except Exception as exc:
-        db.rollback()
-        log.exception("inbound handling failed (%s/%s)", msg.channel, type(exc).__name__)
-        return _dead_letter(db, msg, ctx=ctx, now=now, error=exc, inline=inline, answer=answer)
+        _begin(db)
+    return _process_once(db, inbound_id, msg, ctx=ctx, now=now, inline=inline, answer=answer,
+                         fresh=not duplicate)
 
 
 def record_inbound(db: Session, msg: InboundMessage, *, ctx: ServiceContext,
@@ -164,20 +158,23 @@ def process_inbound(db: Session, inbound_id: int, *, ctx: ServiceContext, now: d
         db.rollback()
     msg = message
     with writer_turn(db):
-        return _replay_or_process(db, inbound_id, msg, ctx=ctx, now=now, inline=inline)
+        _begin(db)
+        return _process_once(db, inbound_id, msg, ctx=ctx, now=now, inline=inline)
 
 
-def _replay_or_process(db: Session, inbound_id: int, msg: InboundMessage, *, ctx: ServiceContext,
-                       now: datetime, inline: bool) -> HandleResult:
-    _begin(db)
+def _process_once(db: Session, inbound_id: int, msg: InboundMessage, *, ctx: ServiceContext, now: datetime,
+                  inline: bool, answer: InlineAnswer | None = None, fresh: bool = False) -> HandleResult:
+    """Handle the message (a handled one replays its replies) and commit; a failure is dead-lettered.
+    `fresh`: stored in this very transaction, so a failure rolls it back and the dead letter stores it."""
     try:
-        result = _process(db, inbound_id, msg, ctx=ctx, now=now, inline=inline)
+        result = _process(db, inbound_id, msg, ctx=ctx, now=now, inline=inline, fresh=fresh, answer=answer)
         db.commit()
         return result
     except Exception as exc:
         db.rollback()
         log.exception("inbound handling failed (%s/%s)", msg.channel, type(exc).__name__)
-        return _dead_letter(db, msg, ctx=ctx, now=now, error=exc, inline=inline, inbound_id=inbound_id)
+        return _dead_letter(db, msg, ctx=ctx, now=now, error=exc, inline=inline, answer=answer,
+                            inbound_id=None if fresh else inbound_id)
 
 
 # --- storage, locking --------------------------------------------------------------------------------
