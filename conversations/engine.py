@@ -244,16 +244,12 @@ def _idle(turn: Turn) -> None:
 def _go_on(turn: Turn) -> bool:
     """Take the paused flow up again with this message as the answer to its question (after an expiry)."""
     paused = turn.state.get("paused") or {}
-    if paused.get("flow") not in FLOWS or paused.get("step") not in FLOWS[paused["flow"]].steps:
+    flow = FLOWS.get(paused.get("flow") or "")
+    if flow is None or paused.get("step") not in flow.steps or not turn.raw.strip():
         return False
-    if not turn.raw.strip():
-        return False
-    turn.state.pop("paused", None)
-    turn.state.pop("paused_at", None)
-    turn.state.update(flow=paused["flow"], step=paused["step"], data=paused.get("data") or {},
-                      history=paused.get("history") or [], fails={})
+    resume_paused(turn, ask_again=False)
     turn.say(turn._("Let us go on where you were."))
-    FLOWS[paused["flow"]].steps[paused["step"]](turn)
+    flow.steps[paused["step"]](turn)
     return True
 
 

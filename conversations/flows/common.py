@@ -245,12 +245,14 @@ def pause_flow(turn: Turn) -> None:
     end_flow(turn)
 
 
-def resume_paused(turn: Turn) -> bool:
+def resume_paused(turn: Turn, *, ask_again: bool = True) -> bool:
+    """Take the paused flow up again where it was (asking its question again unless `ask_again` is off)."""
     paused = turn.state.pop("paused", None)
     turn.state.pop("paused_at", None)
     if not paused:
         return False
     turn.state.update(flow=paused["flow"], step=paused["step"], data=paused["data"] or {},
                       history=paused["history"] or [], fails={})
-    reprompt(turn)
+    if ask_again:
+        reprompt(turn)
     return True
