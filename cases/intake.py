@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cases import annex1, audit
+from cases import annex1, annex1_text, audit
 from cases.clock import BEIJING
 from cases.crypto import Vault, mask_name, mask_phone
 from cases.errors import IntakeError
@@ -446,6 +446,11 @@ def submit_report(
         other_risk_text=draft.other_risk_text,
         urgent=draft.urgent,
         created_at=now,
+        head_name=_clean_name(draft.head_name) if draft.head_name else None,
+        id_number_enc=vault.encrypt_optional(id_normalized),
+        household_size=draft.household_size,
+        written_address=annex1_text.written_address(db, draft.village_code),
+        group_name=draft.group_name,
     )
     db.add(report)
     db.flush()
@@ -544,8 +549,11 @@ def sign_authorization(
     now: datetime,
     text_version: str,
     witnessed_by_staff_id: int | None = None,
+    shown_sha256: str | None = None,
+    report_id: int | None = None,
 ) -> Authorization:
-    """Record a signed annex 1 as immutable evidence (the signer must be the head or a member)."""
+    """Record a signed annex 1 as immutable evidence (the signer must be the head or a member); with
+    `shown_sha256`, the filled text as shown, checked against what the report's facts write again."""
     if case.status not in OPEN_STATUSES:
         raise IntakeError("case_closed", "the case is closed")
     try:
@@ -573,6 +581,9 @@ def sign_authorization(
     for existing in active_signatures(db=db, case=case):
         if existing.member_id == member.id and existing.text_version == text_version:
             return existing  # a repeated "I agree" must not pile up evidence rows
+    if shown_sha256 is not None:
+        report_id = annex1_text.check_shown(db, vault, case, version=text_version, shown_sha256=shown_sha256,
+                                            report_id=report_id, signed_on=now.astimezone(BEIJING).date())
     auth = Authorization(
         case_id=case.id,
         household_id=household.id,
@@ -588,6 +599,8 @@ def sign_authorization(
         contact_id=contact_id,
         witnessed_by_staff_id=witnessed_by_staff_id,
         signed_at=now,
+        report_id=report_id if shown_sha256 is not None else None,
+        shown_sha256=shown_sha256,
     )
     db.add(auth)
     db.flush()

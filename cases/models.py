@@ -363,6 +363,12 @@ class Report(Base):
     other_risk_text: Mapped[str | None] = mapped_column(Text)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The household as this report gave it: what fills annex 1 (cases.annex1_text rebuilds it from these)
+    head_name: Mapped[str | None] = mapped_column(String(64))
+    id_number_enc: Mapped[str | None] = mapped_column(Text)
+    household_size: Mapped[int | None] = mapped_column(Integer)
+    written_address: Mapped[str | None] = mapped_column(String(255))  # province down to the village
+    group_name: Mapped[str | None] = mapped_column(String(64))  # 村民小组
 
 
 class Authorization(Base):
@@ -385,6 +391,9 @@ class Authorization(Base):
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
     witnessed_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))  # at a home visit
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The annex 1 text as shown, filled in from this report's facts (None: signed on paper at a visit)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    shown_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class Objection(Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 10:15:55.722596
+Create Date: 2026-11-23 17:03:39.586937
 """
 from collections.abc import Sequence
 
@@ -261,35 +261,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_assignments_case_id'), ['case_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_assignments_staff_id'), ['staff_id'], unique=False)
 
-    op.create_table('authorizations',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('case_id', sa.Integer(), nullable=False),
-    sa.Column('household_id', sa.Integer(), nullable=False),
-    sa.Column('member_id', sa.Integer(), nullable=True),
-    sa.Column('kind', sa.String(length=16), nullable=False),
-    sa.Column('withdraws_id', sa.Integer(), nullable=True),
-    sa.Column('text_version', sa.String(length=32), nullable=False),
-    sa.Column('text_sha256', sa.String(length=64), nullable=False),
-    sa.Column('signer_name', sa.String(length=64), nullable=False),
-    sa.Column('signer_id_enc', sa.Text(), nullable=True),
-    sa.Column('signer_id_hash', sa.String(length=64), nullable=True),
-    sa.Column('channel', sa.String(length=16), nullable=False),
-    sa.Column('message_ref', sa.String(length=128), nullable=True),
-    sa.Column('contact_id', sa.Integer(), nullable=True),
-    sa.Column('witnessed_by_staff_id', sa.Integer(), nullable=True),
-    sa.Column('signed_at', cases.models.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_authorizations_case_id_cases')),
-    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_authorizations_contact_id_contacts')),
-    sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_authorizations_household_id_households')),
-    sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_authorizations_member_id_members')),
-    sa.ForeignKeyConstraint(['withdraws_id'], ['authorizations.id'], name=op.f('fk_authorizations_withdraws_id_authorizations')),
-    sa.ForeignKeyConstraint(['witnessed_by_staff_id'], ['staff.id'], name=op.f('fk_authorizations_witnessed_by_staff_id_staff')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_authorizations'))
-    )
-    with op.batch_alter_table('authorizations', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_authorizations_case_id'), ['case_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_authorizations_household_id'), ['household_id'], unique=False)
-
     op.create_table('case_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -454,6 +425,11 @@ def upgrade() -> None:
     sa.Column('other_risk_text', sa.Text(), nullable=True),
     sa.Column('urgent', sa.Boolean(), nullable=False),
     sa.Column('created_at', cases.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('head_name', sa.String(length=64), nullable=True),
+    sa.Column('id_number_enc', sa.Text(), nullable=True),
+    sa.Column('household_size', sa.Integer(), nullable=True),
+    sa.Column('written_address', sa.String(length=255), nullable=True),
+    sa.Column('group_name', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_reports_case_id_cases')),
     sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_reports_contact_id_contacts')),
     sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_reports_household_id_households')),
@@ -481,6 +457,38 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('attachments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_attachments_case_id'), ['case_id'], unique=False)
+
+    op.create_table('authorizations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('household_id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('withdraws_id', sa.Integer(), nullable=True),
+    sa.Column('text_version', sa.String(length=32), nullable=False),
+    sa.Column('text_sha256', sa.String(length=64), nullable=False),
+    sa.Column('signer_name', sa.String(length=64), nullable=False),
+    sa.Column('signer_id_enc', sa.Text(), nullable=True),
+    sa.Column('signer_id_hash', sa.String(length=64), nullable=True),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('message_ref', sa.String(length=128), nullable=True),
+    sa.Column('contact_id', sa.Integer(), nullable=True),
+    sa.Column('witnessed_by_staff_id', sa.Integer(), nullable=True),
+    sa.Column('signed_at', cases.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('report_id', sa.Integer(), nullable=True),
+    sa.Column('shown_sha256', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_authorizations_case_id_cases')),
+    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_authorizations_contact_id_contacts')),
+    sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_authorizations_household_id_households')),
+    sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_authorizations_member_id_members')),
+    sa.ForeignKeyConstraint(['report_id'], ['reports.id'], name=op.f('fk_authorizations_report_id_reports')),
+    sa.ForeignKeyConstraint(['withdraws_id'], ['authorizations.id'], name=op.f('fk_authorizations_withdraws_id_authorizations')),
+    sa.ForeignKeyConstraint(['witnessed_by_staff_id'], ['staff.id'], name=op.f('fk_authorizations_witnessed_by_staff_id_staff')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_authorizations'))
+    )
+    with op.batch_alter_table('authorizations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_authorizations_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_authorizations_household_id'), ['household_id'], unique=False)
 
     op.create_table('hotline_calls',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -579,6 +587,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_hotline_calls_caller_phone_hash'))
 
     op.drop_table('hotline_calls')
+    with op.batch_alter_table('authorizations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_authorizations_household_id'))
+        batch_op.drop_index(batch_op.f('ix_authorizations_case_id'))
+
+    op.drop_table('authorizations')
     with op.batch_alter_table('attachments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attachments_case_id'))
 
@@ -617,11 +630,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_case_events_case_id'))
 
     op.drop_table('case_events')
-    with op.batch_alter_table('authorizations', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_authorizations_household_id'))
-        batch_op.drop_index(batch_op.f('ix_authorizations_case_id'))
-
-    op.drop_table('authorizations')
     with op.batch_alter_table('assignments', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_assignments_staff_id'))
         batch_op.drop_index(batch_op.f('ix_assignments_case_id'))
