@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from cases import audit, intake
+from cases import annex1, annex1_text, audit, intake
+from cases.clock import BEIJING
 from cases.crypto import Vault, mask_name, mask_phone
 from cases.errors import CaseError
 from cases.events import add_event
@@ -44,6 +45,7 @@ from conversations.commands import (
     CheckConsent,
     Command,
     DeclineSignature,
+    FillAnnex,
     FindCase,
     LinkContact,
     QueryStatus,
@@ -180,7 +182,8 @@ class Applier:
             intake.sign_authorization(
                 db=self.db, vault=self.vault, case=case, signer_name=cmd.signature.signer_name,
                 signer_id_number=cmd.id_number, channel=self.channel, message_ref=self.message.external_id,
-                contact_id=self.contact.id, now=self.now, text_version=cmd.signature.text_version)
+                contact_id=self.contact.id, now=self.now, text_version=cmd.signature.text_version,
+                shown_sha256=cmd.signature.shown_sha256, report_id=done.report.id)
         elif cmd.declined:
             self._decline(case)
         self.db.flush()
@@ -211,8 +214,20 @@ class Applier:
             db=self.db, vault=self.vault, case=case, signer_name=name,
             signer_id_number=self.vault.decrypt(id_enc) if id_enc else None, channel=self.channel,
             message_ref=self.message.external_id, contact_id=self.contact.id, now=self.now,
-            text_version=cmd.text_version)
+            text_version=cmd.text_version, shown_sha256=cmd.shown_sha256, report_id=cmd.report_id)
         return Result(ok=True, case=self.view(case))
+
+    def _FillAnnex(self, cmd: FillAnnex) -> Result:  # noqa: N802
+        today = self.now.astimezone(BEIJING).date()
+        if cmd.case_number is not None:
+            text, report_id = annex1_text.case_text(self.db, self.vault, self.case(cmd.case_number),
+                                                    signed_on=today, version=cmd.text_version)
+            return Result(ok=True, data={"text": text, "report_id": report_id})
+        filling = annex1_text.draft_filling(
+            self.db, name=cmd.name, id_number=cmd.id_number, size=cmd.size, village_code=cmd.village_code,
+            group=cmd.group, risks=cmd.risks, guarantees=cmd.guarantees, other_text=cmd.other_text,
+            signed_on=today)
+        return Result(ok=True, data={"text": annex1.filled(filling, cmd.text_version), "report_id": None})
 
     def _DeclineSignature(self, cmd: DeclineSignature) -> Result:  # noqa: N802
         self._decline(self.case(cmd.case_number))

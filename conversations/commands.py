@@ -17,6 +17,24 @@ class SignatureDraft:
 
     signer_name: str
     text_version: str
+    shown_sha256: str | None = None  # the filled annex 1 text as shown (FillAnnex)
+
+
+@dataclass(frozen=True)
+class FillAnnex:
+    """Annex 1 filled in for the household: an existing case's (from its stored report), or the report
+    still being written (from these answers). Result data: text, report_id."""
+
+    text_version: str
+    case_number: str | None = None
+    name: str | None = None
+    id_number: str | None = None
+    size: int | None = None
+    village_code: str | None = None
+    group: str | None = None
+    risks: list[str] = field(default_factory=list)
+    guarantees: list[str] = field(default_factory=list)
+    other_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +70,8 @@ class SignAuthorization:
     case_number: str
     signer_name: str
     text_version: str
+    shown_sha256: str | None = None  # the filled text as shown, and the report that filled it
+    report_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -136,7 +156,7 @@ class BindStaff:
     code: str
 
 
-Command = (SubmitReport | SignAuthorization | DeclineSignature | FindCase | QueryStatus | Withdraw
+Command = (SubmitReport | FillAnnex | SignAuthorization | DeclineSignature | FindCase | QueryStatus | Withdraw
            | AddSupplement | AddAttachment | RequestCallback | LinkContact | BindStaff | CheckConsent
            | WithdrawConsent)
 

@@ -1,7 +1,9 @@
-"""Annex 1 shown in full (numbered parts on SMS), the consent answer, and attachment refusals."""
+"""Annex 1 filled in for the household, shown in full (numbered parts on SMS), the consent answer, and
+attachment refusals."""
 
 from __future__ import annotations
 
+from cases import annex1
 from conversations.commands import Result
 from conversations.flows.common import NO_WORDS, YES_WORDS, Turn, matches, number_choice, numbered
 
@@ -28,9 +30,28 @@ def sms_parts(text: str, limit: int = SMS_PART_CHARS) -> list[str]:
     return parts
 
 
-def show(turn: Turn) -> None:
-    """The authorization text, word for word, then the question."""
-    text = turn.facts.annex_text
+def shown(turn: Turn, result: Result) -> None:
+    """FillAnnex came back: show the filled text (remembering its hash and report), or say it failed."""
+    text = result.data.get("text") if result.ok else None
+    if not text:
+        turn.say(turn._("Sorry, the application could not be shown just now. Please try again later, "
+                        "or reply 人工 to talk to a person."), ["0 " + turn._("Back")])
+        return
+    turn.data["annex"] = {"sha256": annex1.digest(text), "report_id": result.data.get("report_id")}
+    show(turn, text)
+
+
+def changed(turn: Turn) -> None:
+    """The filled text no longer matches (the date turned, the case got a new report): read it again."""
+    turn.say(turn._("The application has changed since you read it (for example, today's date). "
+                    "Please read it again."))
+    history = turn.state.get("history") or []
+    if history and history[-1] == "annex":  # going back to it, not forward: 0 then leaves it as before
+        history.pop()
+
+
+def show(turn: Turn, text: str) -> None:
+    """The household's filled-in application, word for word, then the question."""
     turn.say(turn._("Please read the application and authorization. Signing it lets staff check your "
                     "family's information (deposits, vehicles, housing, business, public pay)."))
     if turn.facts.sms:

@@ -15,6 +15,7 @@ from conversations.commands import (
     AddSupplement,
     CaseView,
     DeclineSignature,
+    FillAnnex,
     FindCase,
     LinkContact,
     QueryStatus,
@@ -241,7 +242,12 @@ def still_to_sign(turn: Turn, names: list[str]) -> str:
 
 @F.prompt("annex")
 def _ask_annex(turn: Turn) -> None:
-    annex.show(turn)
+    turn.do(FillAnnex(text_version=turn.facts.annex_version, case_number=turn.data["case"]))
+
+
+@F.result(FillAnnex)
+def _annex_filled(turn: Turn, command: FillAnnex, result: Result) -> None:
+    annex.shown(turn, result)
 
 
 @F.on("annex")
@@ -252,7 +258,7 @@ def _annex(turn: Turn) -> None:
     elif answer == "no":
         turn.do(DeclineSignature(turn.data["case"]))
     elif answer == "again":
-        annex.show(turn)
+        _ask_annex(turn)
     else:
         turn.say(turn._("Please reply 1 (同意, I agree) or 2 (不同意, I do not agree)."))
 
@@ -269,7 +275,9 @@ def _sign_name(turn: Turn) -> None:
     if not 2 <= len(name) <= 20:
         turn.say(turn._("Please type the full name, for example: 张三."), ["0 " + turn._("Back")])
         return
-    turn.do(SignAuthorization(turn.data["case"], name, turn.facts.annex_version))
+    shown = turn.data.get("annex") or {}
+    turn.do(SignAuthorization(turn.data["case"], name, turn.facts.annex_version,
+                              shown_sha256=shown.get("sha256"), report_id=shown.get("report_id")))
 
 
 @F.result(SignAuthorization)
@@ -292,6 +300,10 @@ def _signed(turn: Turn, command: SignAuthorization, result: Result) -> None:
         if count >= MAX_FAILS:
             text += "\n" + turn._("You can also sign when staff visit your home.")
         turn.say(text, ["0 " + turn._("Back")])
+        return
+    if result.reason == "shown_text_changed":
+        annex.changed(turn)
+        goto(turn, "annex", remember=False)
         return
     if result.reason == "proxy_contact":
         turn.say(turn._("The household has to sign from its own phone, or when staff visit. "

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from typing import Any
 
 from cases.ids import check_id, normalize_phone
-from conversations.commands import AddAttachment, Result, SignatureDraft, SubmitReport
+from conversations.commands import AddAttachment, FillAnnex, Result, SignatureDraft, SubmitReport
 from conversations.flows import annex
 from conversations.flows.cases import still_to_sign
 from conversations.flows.common import (
@@ -551,7 +551,16 @@ def _edit(turn: Turn) -> None:
 
 @F.prompt("annex")
 def _ask_annex(turn: Turn) -> None:
-    annex.show(turn)
+    d = turn.data
+    turn.do(FillAnnex(text_version=turn.facts.annex_version, name=d.get("name"), id_number=d.get("id"),
+                      size=d.get("size"), village_code=d.get("village", {}).get("code"), group=d.get("group"),
+                      risks=list(d.get("risks", [])), guarantees=list(d.get("guarantees", [])),
+                      other_text=d.get("other")))
+
+
+@F.result(FillAnnex)
+def _annex_filled(turn: Turn, command: FillAnnex, result: Result) -> None:
+    annex.shown(turn, result)
 
 
 @F.on("annex")
@@ -562,7 +571,7 @@ def _annex(turn: Turn) -> None:
     elif answer == "no":
         turn.do(_draft(turn, signature=None, declined=True))
     elif answer == "again":
-        annex.show(turn)
+        _ask_annex(turn)
     else:
         turn.say(turn._("Please reply 1 (同意, I agree) or 2 (不同意, I do not agree)."))
 
@@ -580,7 +589,9 @@ def _sign_name(turn: Turn) -> None:
                           "Please type it exactly, or reply 0 to go back.").format(
                               name=turn.data.get("name")))
         return
-    turn.do(_draft(turn, signature=SignatureDraft(signer_name=typed, text_version=turn.facts.annex_version)))
+    shown = turn.data.get("annex") or {}
+    turn.do(_draft(turn, signature=SignatureDraft(signer_name=typed, text_version=turn.facts.annex_version,
+                                                  shown_sha256=shown.get("sha256"))))
 
 
 def _draft(turn: Turn, *, signature: SignatureDraft | None, declined: bool = False) -> SubmitReport:
@@ -616,6 +627,10 @@ _NAME_ID_CLASH = frozenset({"signer_not_in_household", "signer_id_mismatch",
 
 @F.result(SubmitReport)
 def _submitted(turn: Turn, command: SubmitReport, result: Result) -> None:
+    if result.reason == "shown_text_changed":  # nothing was saved: show the application as it is now
+        annex.changed(turn)
+        goto(turn, "annex", remember=False)
+        return
     if not result.ok and result.reason in _NAME_ID_CLASH:  # trying again would fail again: say why
         turn.say(turn._("This ID number is already registered for a household under another name, so the "
                         "name and the ID number do not fit together. Please check both: reply 2 to change "

@@ -9,7 +9,7 @@ from cases.intake import pending_signatures, status_summary
 from cases.models import AuditEntry, Authorization, AuthorizationKind, Case, CaseEvent, CaseStatus, Contact
 
 from .conftest import ID_LI, Chat, World
-from .test_conv_dialogues import case_number, report_until_annex
+from .test_conv_dialogues import case_number, filling, report_until_annex
 
 
 def _signed_case(world: World, chat: Chat) -> str:
@@ -72,7 +72,7 @@ def test_the_household_withdraws_its_authorization_after_a_plain_explanation(wor
     out = chat.send("查询")
     assert "还需签字：张*" in out and "回复“签字”" in out
     out = chat.send("签字")
-    assert annex1.text() in out
+    assert annex1.filled(filling(world)) in out  # its own application again, filled in
     chat.send("1")
     assert "已签字" in chat.send("张三")
     kinds = [a.kind for a in _auths(world, number)]

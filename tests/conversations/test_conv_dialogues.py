@@ -6,7 +6,8 @@ import re
 
 from sqlalchemy import func, select
 
-from cases import annex1
+from cases import annex1, annex1_text
+from cases.clock import BEIJING
 from cases.intake import pending_signatures
 from cases.models import (
     Authorization,
@@ -45,9 +46,37 @@ def report_until_annex(chat: Chat, *, id_number: str = ID_ZHANG, name: str = "�
         out = chat.send("139 1234 5678")
     assert "请核对" in out and "430421********" in out and "3组" in out
     out = chat.send("1")
-    assert annex1.text() in out or chat.channel == "sms"
+    shown = annex_body(chat)
+    if chat.channel != "sms":  # SMS: in numbered parts, the same words
+        assert shown in out
+    assert flat(shown) == flat(annex1.filled(filling(chat.world, name=name, id_number=id_number)))
     assert "同意" in out
     return out
+
+
+ADDRESS = "湖南省衡阳市衡阳县西渡镇梅花村"
+
+
+def filling(world: World, *, name: str = "张三", id_number: str | None = ID_ZHANG) -> annex1.Filling:
+    """What report_until_annex's answers write into annex 1 (on the world clock's day)."""
+    today = world.clock().astimezone(BEIJING).date()
+    return annex1.Filling(name=name, id_number=id_number, address=ADDRESS, group="3组", size=4,
+                          risks=("01",), guarantees=("A23",), signed_on=today)
+
+
+def flat(text: str) -> str:
+    """Without line ends (SMS parts may cut a long line)."""
+    return text.replace("\n", "")
+
+
+def annex_body(chat: Chat) -> str:
+    """The annex 1 text of the last answer: the reply that starts with its title, or SMS's parts joined."""
+    replies = [r.text for r in chat.results[-1].replies]
+    parts = [re.sub(r"^\(\d+/\d+\) ", "", t) for t in replies if re.match(r"^\(\d+/\d+\) ", t)]
+    if parts:
+        return "\n".join(parts) + "\n"
+    (text,) = [t for t in replies if t.startswith(annex1.TITLE)]
+    return text
 
 
 def case_number(text: str) -> str:
@@ -74,6 +103,11 @@ def test_self_report_signed(world: World) -> None:
         auth = db.scalar(select(Authorization).where(Authorization.case_id == case.id))
         assert auth is not None and auth.signer_name == "张三" and auth.channel == "telegram"
         assert auth.text_version == annex1.CURRENT_VERSION and auth.text_sha256 == annex1.sha256()
+        # the filled text as shown is recorded, and written again from the database gives the same hash
+        shown = annex1.filled(filling(world))
+        assert auth.shown_sha256 == annex1.digest(shown) != auth.text_sha256
+        assert annex1_text.rebuild(db, world.vault, auth) == shown
+        assert annex1_text.verify(db, world.vault, auth) is True
         assert pending_signatures(db=db, vault=world.vault, case=case) == []
         household = db.get(Household, case.household_id)
         assert household is not None and household.size == 4 and household.group_name == "3组"
@@ -83,6 +117,10 @@ def test_self_report_signed(world: World) -> None:
         report = db.scalar(select(Report).where(Report.case_id == case.id))
         assert report is not None and report.reporter_kind == ReporterKind.SELF
         assert DESCRIPTION in report.raw_text
+        assert auth.report_id == report.id
+        facts = (report.head_name, report.household_size, report.written_address, report.group_name)
+        assert facts == ("张三", 4, ADDRESS, "3组")
+        assert world.vault.decrypt(report.id_number_enc or "") == ID_ZHANG
         # every reply went to the outbox, in order, addressed to the sender
         last = chat.results[-1]
         rows = db.scalars(select(Outbox).where(Outbox.id.in_(last.outbox_ids)).order_by(Outbox.id)).all()
@@ -106,7 +144,7 @@ def test_declined_then_signed_later(world: World) -> None:
         assert db.scalar(select(CaseEvent.id).where(CaseEvent.case_id == case.id,
                                                     CaseEvent.action == "signature_declined"))
     out = chat.send("签字")  # linked contact: no case number needed
-    assert annex1.text() in out
+    assert annex1.filled(filling(world)) in out  # the household's own application, from its stored report
     out = chat.send("1")
     out = chat.send("李四")
     assert "不是这户的家庭成员" in out
@@ -115,6 +153,11 @@ def test_declined_then_signed_later(world: World) -> None:
     with world.factory() as db:
         case = db.scalar(select(Case).where(Case.number == number))
         assert case is not None and pending_signatures(db=db, vault=world.vault, case=case) == []
+        auth = db.scalar(select(Authorization).where(Authorization.case_id == case.id))
+        report = db.scalar(select(Report).where(Report.case_id == case.id))
+        assert auth is not None and report is not None and auth.report_id == report.id
+        assert auth.shown_sha256 == annex1.digest(annex1.filled(filling(world)))
+        assert annex1_text.verify(db, world.vault, auth) is True
     assert "已经签过字" in chat.send("签字")
 
 
@@ -162,8 +205,10 @@ def test_proxy_report_then_household_signs_from_own_phone(world: World) -> None:
     assert "(1/" in out and "同意" in out  # annex 1 in numbered parts on SMS
     parts = [r.text for r in household.results[-1].replies if r.text.startswith("(")]
     assert len(parts) >= 2 and all(len(p) <= 270 for p in parts)
-    body = "\n".join(re.sub(r"^\(\d+/\d+\) ", "", p) for p in parts)
-    assert body.replace("\n", "") == annex1.text().replace("\n", "")
+    body = annex_body(household)  # the application the neighbour filed, filled in: the group was not known
+    assert ("姓名：李四，身份证号：430421********456X，"
+            "家庭住址：湖南省衡阳市衡阳县台源镇和平村_____村民小组。家庭3口人。") in flat(body)
+    assert ID_LI not in flat(body) and ID_LI.lower() not in flat(body)
     household.send("同意")
     out = household.send("李四")
     assert "已签字" in out and "以后案件的消息会发到这里" in out
@@ -172,6 +217,8 @@ def test_proxy_report_then_household_signs_from_own_phone(world: World) -> None:
         assert case is not None and pending_signatures(db=db, vault=world.vault, case=case) == []
         auth = db.scalar(select(Authorization).where(Authorization.case_id == case.id))
         assert auth is not None and auth.channel == "sms"
+        assert annex1_text.rebuild(db, world.vault, auth) == body
+        assert auth.shown_sha256 == annex1.digest(body) and annex1_text.verify(db, world.vault, auth) is True
         contact = db.scalar(select(Contact).where(Contact.external_id == "+8613900003333"))
         assert contact is not None and contact.household_id == case.household_id
 
@@ -288,7 +335,9 @@ def test_an_expired_dialogue_and_a_menu_number_shows_the_menu_and_9_goes_on(worl
     assert "几口人" in chat.send(ID_ZHANG)
 
 
-def test_an_expired_dialogue_and_a_new_report_starts_the_new_one_and_keeps_the_old_aside(world: World) -> None:
+def test_an_expired_dialogue_and_a_new_report_starts_the_new_one_and_keeps_the_old_aside(
+    world: World,
+) -> None:
     chat = Chat(world)
     chat.script(DESCRIPTION, "1", "张三")
     world.clock.advance(hours=25)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from cases import annex1
 from cases.clock import BEIJING
 from conversations import engine
-from conversations.commands import CaseView, FindCase, Result, SubmitReport
+from conversations.commands import CaseView, FillAnnex, FindCase, Result, SubmitReport
 from conversations.flows.annex import sms_parts
 from conversations.flows.common import Facts, small_number
 from conversations.messages import InboundMessage
@@ -109,9 +109,25 @@ def test_the_phone_is_not_asked_on_sms() -> None:
     states = walk(SMS)
     assert states[-1]["step"] == "annex"
     assert states[-1]["data"]["phone"] == "13900001111"
-    parts = say(states[-2], "1", facts=SMS)  # the summary accepted: the annex in parts
+    asked = say(states[-2], "1", facts=SMS)  # the summary accepted: the annex filled in, then in parts
+    (fill,) = asked.commands
+    assert isinstance(fill, FillAnnex) and fill.case_number is None
+    got = (fill.name, fill.id_number, fill.size, fill.village_code, fill.group, fill.risks, fill.guarantees)
+    assert got == ("张三", "430421195003021234", 4, "430421100201", "3组", ["01"], ["A23"])
+    address = "湖南省衡阳市衡阳县西渡镇梅花村"
+    text = annex1.filled(annex1.Filling(name="张三", id_number=fill.id_number, address=address,
+                                        group="3组", size=4, risks=("01",), guarantees=("A23",)))
+    parts = engine.resume(asked.state, fill, Result(ok=True, data={"text": text, "report_id": None}), SMS)
     numbered = [r.text for r in parts.replies if r.text.startswith("(")]
     assert len(numbered) >= 2 and numbered[0].startswith(f"(1/{len(numbered)}) ")
+    body = "\n".join(p.split(") ", 1)[1] for p in numbered)
+    assert "姓名：张三，身份证号：430421********1234，家庭住址：湖南省衡阳市衡阳县西渡镇梅花村3组。" in body
+    assert "430421195003021234" not in body
+    assert parts.state["data"]["annex"] == {"sha256": annex1.digest(text), "report_id": None}
+    signed = say(say(parts.state, "1", facts=SMS).state, "张三", facts=SMS)
+    (submit,) = signed.commands
+    assert isinstance(submit, SubmitReport) and submit.signature is not None
+    assert submit.signature.shown_sha256 == annex1.digest(text)
 
 
 def test_back_and_menu_work_at_every_step() -> None:
