@@ -145,6 +145,10 @@ class AuthorizationOut(BaseModel):
     message_ref: str | None
     witnessed_by_staff_id: int | None
     signed_at: datetime
+    shown_sha256: str | None = Field(
+        default=None, description="SHA-256 of annex 1 as shown, filled in from report `report_id` (chat)"
+    )
+    report_id: int | None = Field(default=None, description="the report whose facts filled the text shown")
     withdrawn_by_id: int | None = Field(
         default=None, description="for a signature: the id of the record withdrawing it, if withdrawn"
     )

@@ -195,6 +195,8 @@ def authorization_out(
         message_ref=auth.message_ref,
         witnessed_by_staff_id=auth.witnessed_by_staff_id,
         signed_at=auth.signed_at,
+        shown_sha256=auth.shown_sha256,
+        report_id=auth.report_id,
         withdrawn_by_id=withdrawal.id if withdrawal is not None else None,
         withdrawn_at=withdrawal.signed_at if withdrawal is not None else None,
     )

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.settings import Settings
-from cases import annex1, demo
-from cases.clock import FrozenClock
+from cases import annex1, annex1_text, demo
+from cases.clock import BEIJING, FrozenClock
 from cases.crypto import Vault
 from cases.intake import sign_authorization
 from cases.models import AuditEntry, Case, CaseStatus, Channel
@@ -145,6 +145,8 @@ def test_detail_is_masked_and_complete(
 
     vault = Vault(settings.secret_key)
     household_id_number = vault.decrypt(case.household.id_number_enc or "")
+    today = clock().astimezone(BEIJING).date()
+    shown, report_id = annex1_text.case_text(seeded, vault, case, signed_on=today)
     sign_authorization(
         db=seeded,
         vault=vault,
@@ -156,12 +158,14 @@ def test_detail_is_masked_and_complete(
         contact_id=None,
         now=clock(),
         text_version=annex1.CURRENT_VERSION,
+        shown_sha256=annex1.digest(shown),
     )
     seeded.commit()
     body = client.get(f"/api/cases/{case.number}", headers=auth("cadre1")).json()
     [evidence] = body["authorizations"]
     assert evidence["text_version"] == annex1.CURRENT_VERSION
     assert evidence["text_sha256"] == annex1.sha256(annex1.CURRENT_VERSION)
+    assert evidence["shown_sha256"] == annex1.digest(shown) and evidence["report_id"] == report_id
     assert evidence["signer_name_masked"] == "张*" and evidence["channel"] == "sms"
     assert evidence["signer_id_masked"].startswith("430421") and "*" in evidence["signer_id_masked"]
     assert evidence["message_ref"] == "SM123" and body["pending_signatures"] == []
