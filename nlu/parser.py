@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import jieba
 
-from nlu import idnum, numbers
+from nlu import idnum, names, numbers
 from nlu.gazetteer import Gazetteer
 from nlu.lexicon import CONTENT, Lexicon, load
 from nlu.normalize import normalize
@@ -287,6 +287,9 @@ class Parser:
             urgent_reasons=sorted(urgent),
             legacy_id_numbers=_unique(legacy),
             negated=_unique(negated),
+            person_name=names.person_name(
+                masked, [(m.start, m.end) for m in matches if any(k in _NAME_BLOCKING for k, _ in m.entries)],
+                self.tokenizer.FREQ),
         )
 
 
@@ -296,6 +299,8 @@ def _has(m: Match, kind: str) -> bool:
 
 _NONE: frozenset[str] = frozenset()
 _CODE_KINDS = frozenset({"risk", "disaster", "guarantee", "urgent"})
+# A name never overlaps a word of these kinds (高血压, 老伴, 邻居).
+_NAME_BLOCKING = frozenset({"risk", "disaster", "guarantee", "urgent", "relation"})
 
 
 def _adds_kind(outer: tuple[tuple[str, str], ...], inner: tuple[tuple[str, str], ...]) -> bool:
