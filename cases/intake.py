@@ -80,6 +80,7 @@ class IntakeResult:
     report: Report
     household: Household
     joined_existing: bool
+    cadre: Staff | None = None  # the contact cadre the new case was assigned to, if any
 
 
 # --- numbers and look-ups ----------------------------------------------------------------------
@@ -232,10 +233,15 @@ def _new_household(
 ) -> Household:
     if not draft.head_name:
         raise IntakeError("head_name_required", "the household head's name is needed for a new household")
+    name = _clean_name(draft.head_name)
+    id_enc, id_hash = vault.encrypt_optional(id_normalized), vault.hash_optional(id_normalized)
+    head = Member(
+        name=name, relation="户主", is_head=True, id_number_enc=id_enc, id_hash=id_hash, birth_date=birth
+    )
     household = Household(
-        head_name=_clean_name(draft.head_name),
-        id_number_enc=vault.encrypt_optional(id_normalized),
-        id_hash=vault.hash_optional(id_normalized),
+        head_name=name,
+        id_number_enc=id_enc,
+        id_hash=id_hash,
         phone_enc=vault.encrypt_optional(phone),
         phone_hash=vault.hash_optional(phone),
         village_code=draft.village_code,
@@ -243,19 +249,9 @@ def _new_household(
         address=draft.address,
         size=draft.household_size,
         created_at=now,
+        members=[head],  # built with its head: the members are known, not loaded again at the signature
     )
     db.add(household)
-    db.flush()
-    head = Member(
-        household=household,
-        name=household.head_name,
-        relation="户主",
-        is_head=True,
-        id_number_enc=household.id_number_enc,
-        id_hash=household.id_hash,
-        birth_date=birth,
-    )
-    db.add(head)
     db.flush()
     return household
 
@@ -380,7 +376,10 @@ def submit_report(
             raise IntakeError("invalid_id_number", f"ID number refused ({check.reason})")
         id_normalized, birth = check.normalized, check.birth_date
     phone = normalize_phone(draft.phone)
-    if draft.village_code is not None and db.get(Area, draft.village_code) is None:
+    # Held for the whole filing: the session keeps loaded rows only while something refers to them, and
+    # the cadre's notification reads the village again.
+    village_area = db.get(Area, draft.village_code) if draft.village_code is not None else None
+    if draft.village_code is not None and village_area is None:
         raise IntakeError("unknown_village", "the village code is not a known area")
 
     household = _household_for(db, vault, draft, id_normalized)
@@ -396,7 +395,8 @@ def submit_report(
         _fill_blanks(household, vault, draft, phone)
 
     # Serialise concurrent reports about one household (PostgreSQL row lock; SQLite has one writer).
-    db.execute(select(Household.id).where(Household.id == household.id).with_for_update())
+    if db.get_bind().dialect.name != "sqlite":
+        db.execute(select(Household.id).where(Household.id == household.id).with_for_update())
     case = open_case_for_household(db=db, household_id=household.id)
     joined = case is not None
     if case is None:
@@ -452,6 +452,7 @@ def submit_report(
     if draft.contact_id is not None and draft.reporter_kind == ReporterKind.SELF:
         link_contact_to_household(db=db, contact_id=draft.contact_id, household_id=household.id, now=now)
 
+    cadre: Staff | None = None
     actor = f"{draft.reporter_kind} via {draft.channel}"
     detail = {"report_id": report.id, "channel": str(draft.channel), "reporter": str(draft.reporter_kind)}
     if joined:
@@ -472,7 +473,7 @@ def submit_report(
                 db, staff_id=assignment.staff_id, event="case_report_joined", params=_case_params(db, case)
             )
         else:  # no cadre was free when the case opened: try again now
-            auto_assign(db, case, now, notifier)
+            cadre = auto_assign(db, case, now, notifier)
     else:
         add_event(
             db,
@@ -496,9 +497,9 @@ def submit_report(
         notifier.notify_household(
             db, household_id=household.id, event="case_opened", params={"case_number": case.number}
         )
-        auto_assign(db, case, now, notifier)
+        cadre = auto_assign(db, case, now, notifier)
     db.flush()
-    return IntakeResult(case=case, report=report, household=household, joined_existing=joined)
+    return IntakeResult(case=case, report=report, household=household, joined_existing=joined, cadre=cadre)
 
 
 def _unused_number(db: Session) -> str:

@@ -184,6 +184,7 @@ class Applier:
         elif cmd.declined:
             self._decline(case)
         self.db.flush()
+        # `done` holds the assigned cadre until the view has read it from the session (no second SELECT)
         return Result(ok=True, case=self.view(case), joined_existing=done.joined_existing)
 
     def _decline(self, case: Case) -> None:

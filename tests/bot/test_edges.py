@@ -194,7 +194,10 @@ def test_S1_malformed_form_is_400_after_the_signature(ctx: BotContext, db: Sessi
     with ch.client_for(ctx) as client:
         res = ch.tw_post(client, params)
         json_body = client.post("/webhooks/twilio/sms", json={"Body": "x"})
+        not_utf8 = client.post("/webhooks/twilio/sms", content=b"Body=\xff\xfe&From=%2B8613900000001",
+                               headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert res.status_code == 400 and json_body.status_code == 400 and ch.stored(db) == 0
+    assert not_utf8.status_code == 400
 
 
 def test_S2_unknown_extra_form_fields_through_the_webhook_are_accepted(world: World, db: Session) -> None:
