@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -12,7 +14,7 @@ from api.routes import audit, auth, cases, deliveries, exports, hotline, staff, 
 from api.settings import Settings
 from cases.clock import Clock, system_clock
 from cases.crypto import Vault
-from cases.db import make_engine, make_session_factory
+from cases.db import make_engine, make_session_factory, wal_checkpointer_for
 from cases.notify import Notifier, NullNotifier
 
 
@@ -29,14 +31,28 @@ def create_app(
     (the one the dialogues use) does. `channel_extras` replaces the channels' HTTP clients (tests: recording
     fakes at the HTTP boundary).
     """
+    engine = make_engine(settings.database_url, background_checkpoints=settings.sqlite_checkpoint_seconds > 0)
+    checkpointer = wal_checkpointer_for(engine, settings.sqlite_checkpoint_seconds)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if checkpointer is not None:
+            checkpointer.start()
+        try:
+            yield
+        finally:
+            if checkpointer is not None:
+                checkpointer.stop()
+
     app = FastAPI(
         title="Shenbao 申报",
         description="Household self-reporting for dynamic monitoring against falling back into poverty.",
         version="0.1.0",
+        lifespan=lifespan,
     )
-    engine = make_engine(settings.database_url)
     app.state.settings = settings
     app.state.engine = engine
+    app.state.checkpointer = checkpointer
     app.state.sessions = make_session_factory(engine)
     app.state.clock = clock
     app.state.vault = Vault(settings.secret_key)

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     reminder_interval_seconds: float = 300.0  # how often `worker` / `serve` run the reminder rules
     dispatcher_interval_seconds: float = 1.0
     run_dispatcher: bool = True
+    # SQLite: the app's WAL is checkpointed by a thread this often, not inside requests' commits (0: by
+    # SQLite's own rule, the commit that fills the WAL to 1,000 pages does it)
+    sqlite_checkpoint_seconds: float = 1.0
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
