@@ -3,7 +3,8 @@
 `parse(text, gazetteer=None)` never raises. Beyond the CLI contract keys (`Parse.contract()`), a Parse
 carries `invalid_id_numbers` (look like IDs, fail GB 11643), `legacy_id_numbers` (15-digit), `relation`
 (the proxy reporter's relation), `triggers` (code -> the words that raised it, keys "A27-01", "A27a-04",
-"A23", "urgent", "intent"), `urgent_reasons` and `negated` (words seen but negated or resolved).
+"A23", "urgent", "intent"), `urgent_reasons`, `negated` (words seen but negated or resolved) and `person_name`
+(the full name a self-introduction or hotline note gives: 我叫张三, 来电人王五; see nlu/names.py).
 Keyword tables, two-part rules and patterns live in nlu/data/lexicon.tsv; the user dictionary in
 nlu/data/userdict.txt.
 """

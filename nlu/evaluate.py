@@ -13,7 +13,8 @@ from nlu.types import Parse, Place
 
 SET_FIELDS = ("risks", "disasters", "guarantees")
 ENTITY_FIELDS = ("amounts", "household_size", "id_numbers", "invalid_id_numbers", "phones", "relation",
-                 "place")
+                 "place", "person_name")
+OPTIONAL_FIELDS = frozenset({"place", "person_name"})  # scored only on rows that label them
 
 
 def load(path: str | Path) -> list[dict[str, Any]]:
@@ -59,7 +60,7 @@ def _prf(tp: int, fp: int, fn: int) -> dict[str, float]:
 
 
 def evaluate(path: str | Path, gazetteer: str | Path | Gazetteer | None = None) -> dict[str, Any]:
-    """Score every row; `place` is scored only with a gazetteer and on rows that label it."""
+    """Score every row; `place` (with a gazetteer) and `person_name` only on rows that label them."""
     gaz = Gazetteer.from_csv(gazetteer) if isinstance(gazetteer, str | Path) else gazetteer
     rows = load(path)
     counts: dict[str, Counter[str]] = {}
@@ -96,7 +97,7 @@ def evaluate(path: str | Path, gazetteer: str | Path | Gazetteer | None = None) 
         if gold_u != got_u:
             diffs["urgent"] = [gold_u, got_u]
         for field in ENTITY_FIELDS:
-            if field == "place" and (gaz is None or "place" not in row):
+            if field in OPTIONAL_FIELDS and (field not in row or (field == "place" and gaz is None)):
                 continue
             entity_n[field] += 1
             if predicted(p, field) == expected(row, field):

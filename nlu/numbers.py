@@ -177,6 +177,17 @@ _HEADS = (
 )
 _BRING = rf"(?:还)?(?:带着?|和|跟|还有|养着?|拉扯着?|守着)(?P<m>{_COUNT})个[^，。,.!?！？；;]{{0,4}}?{_KIN}"
 _COMPOSE = tuple((re.compile(rf"(?:{head})[^。.!?！？；;]{{0,8}}?{_BRING}"), base) for head, base in _HEADS)
+# One person named without a count (我妈, 老母亲, 儿子) in a list of who lives with the speaker.
+_ONE = ("(?:我的?)?(?:妈妈?|老妈|母亲|老母亲|老娘|娘|爸爸?|父亲|老父亲|老爹|爹|婆婆|公公|奶奶|爷爷|儿子|女儿|"
+        "孙子|孙女|外孙女?|崽|伢子|老伴|老婆|老公|丈夫|妻子|媳妇|儿媳妇?|弟弟|妹妹|哥哥|姐姐)")
+_MEMBER = rf"(?:(?:{_COUNT})个[^，。,.!?！？；;和跟]{{0,4}}?{_KIN}|{_ONE})"
+_MEMBER_RX = re.compile(rf"(?P<n>{_COUNT})个[^，。,.!?！？；;和跟]{{0,4}}?{_KIN}|{_ONE}")
+# 我带着我妈和两个孩子过 (4): the speaker (and spouse), then the people listed, then a verb of living together
+# (without it, 我带着我妈去医院 is an errand, not a household).
+_LIVES_WITH = re.compile(
+    rf"(?P<h>我和{_SPOUSE}|我们两口子|我们老两口|我(?:一个人)?)(?:带着?|领着|养着?|守着|和|跟)"
+    rf"(?P<list>{_MEMBER}(?:(?:和|跟|、|还有|，还有){_MEMBER}){{0,4}})"
+    r"(?:一起|一块|在家里?)?(?:过日子|过|生活|住|相依为命)")
 _FOLLOW = re.compile(rf"{_N}个{_KIN}(?:跟着|跟|靠)(?P<h>我和{_SPOUSE}|我们两口子|我们老两口|我们两个|我)")
 _COUNTED = re.compile(rf"(?:^|[^\d一二两三四五六七八九十]){_N}个人(?:过|生活|住|相依为命|过日子)|"
                       rf"(?P<old>[一二两三四五六七八九\d])个老的[和跟，,、]?(?P<young>[一二两三四五六七八九\d])个小的")
@@ -229,6 +240,12 @@ def _composed(text: str) -> int | None:
     f = _FOLLOW.search(text)
     if f is not None and (n := _count(f.group("n"))) is not None:
         return n + (1 if f.group("h") == "我" else 2)
+    lw = _LIVES_WITH.search(text)
+    if lw is not None:
+        counts = [_count(x.group("n")) if x.group("n") else 1 for x in _MEMBER_RX.finditer(lw.group("list"))]
+        if counts and all(counts):
+            head = lw.group("h")
+            return sum(c or 0 for c in counts) + (2 if head.startswith("我和") or "两口" in head else 1)
     c = _COUNTED.search(text)
     if c is not None:
         if c.group("old"):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import jieba
 
-from nlu import idnum, numbers
+from nlu import idnum, names, numbers
 from nlu.gazetteer import Gazetteer
 from nlu.lexicon import CONTENT, Lexicon, load
 from nlu.normalize import normalize
@@ -35,6 +35,16 @@ NOT_REPORTER = frozenset({"在", "到", "去", "住在", "借住在", "住到", 
 # weak code -> (code, risks that explain it away): care words, crop losses, fires
 WEAK = {"01w": ("01", ("05",)), "06w": ("06", ()), "05w": ("05", ("04",)), "06c": ("06", ("05",)),
         "08w": ("08", ("07",))}
+# weak disaster code -> (code, part that explains it away when named in its clause): 冻坏了水管 is a water
+# problem, not a freeze disaster
+WEAK_DISASTER = {"05f": ("05", "pipe")}
+# Words that may stand before the comment of a topic clause without being its own subject (水井，上个月干了).
+ELIDED_SUBJECT = frozenset("""上个月 今年 去年 前年 现在 已经 早就 早 又 也 都 全 一直 好久 前几天 这几天 最近
+    冬天 夏天 经常 老是 总是 还是 今天 昨天 前天 上半年 下半年 这段时间 前段时间 突然 全部 彻底 早都
+    又是 从去年 年前 开春""".split())
+# The hardship reached the speaker's own home (隔壁着火烧到我家, 把我家房顶砸穿了): a neighbour or kin
+# word before it names where the trouble came from, not who reports.
+_REACHED_ME = re.compile(r"(?:到|进|及|累|把|了|给)(?:我|我们|俺|咱)(?:家|屋|这)")
 # A negated resolved state is the hardship itself (没找到工作, 还没上学了, 井里没有水了, 房子没修好).
 FLIP = {"07": "risk", "A23": "guarantee", "A24": "guarantee", "A25": "guarantee", "A26": "guarantee"}
 
@@ -184,6 +194,10 @@ class Parser:
 
         for idx, m in enumerate(matches):
             for kind, code in m.entries:
+                if kind == "disaster" and code in WEAK_DISASTER:
+                    code, explainer = WEAK_DISASTER[code]
+                    if any((("part", explainer) in p.entries) and p.clause == m.clause for p in matches):
+                        continue  # 冻坏了水管: the pipe froze
                 if kind in found:
                     if kind == "risk" and code in ("01", "01w", "05", "05w"):
                         beast = _animal_before(matches, idx)
@@ -204,15 +218,13 @@ class Parser:
                 elif kind == "resolved" and m.negated and code in FLIP:
                     raise_code(FLIP[code], code, m, m.word, False)
                 elif kind == "relation" and relation is None and not m.negated:
-                    prev = toks[m.token - 1] if m.token > 0 else ""
-                    nxt = toks[m.token + 1] if m.token + 1 < len(toks) else ""
-                    if prev not in NOT_REPORTER and nxt not in NOT_REPORTER_AFTER:
+                    if _names_reporter(toks, m, masked):
                         relation = code
         for (rkind, rcode, a, b, mode), (needs, bars) in zip(self.lexicon.combos, self.lexicon.conditions,
                                                               strict=True):
             if not present.issuperset(needs) or not present.isdisjoint(bars):
                 continue
-            hit = _combo(by_part, a, b, mode)
+            hit = _combo(by_part, a, b, mode, toks)
             if hit is not None:
                 x, y = hit
                 # negated unless the only negator is the other part itself (没 + 工作 -> lost job)
@@ -275,6 +287,9 @@ class Parser:
             urgent_reasons=sorted(urgent),
             legacy_id_numbers=_unique(legacy),
             negated=_unique(negated),
+            person_name=names.person_name(
+                masked, [(m.start, m.end) for m in matches if any(k in _NAME_BLOCKING for k, _ in m.entries)],
+                self.tokenizer.FREQ),
         )
 
 
@@ -284,6 +299,8 @@ def _has(m: Match, kind: str) -> bool:
 
 _NONE: frozenset[str] = frozenset()
 _CODE_KINDS = frozenset({"risk", "disaster", "guarantee", "urgent"})
+# A name never overlaps a word of these kinds (高血压, 老伴, 邻居).
+_NAME_BLOCKING = frozenset({"risk", "disaster", "guarantee", "urgent", "relation"})
 
 
 def _adds_kind(outer: tuple[tuple[str, str], ...], inner: tuple[tuple[str, str], ...]) -> bool:
@@ -338,7 +355,8 @@ def _mark_negated(toks: list[str], matches: list[Match]) -> None:
             last_neg = m
 
 
-def _combo(by_part: dict[str, list[Match]], a: str, b: str, mode: str) -> tuple[Match, Match] | None:
+def _combo(by_part: dict[str, list[Match]], a: str, b: str, mode: str,
+           toks: list[str]) -> tuple[Match, Match] | None:
     """The first pair of a part-a and a part-b match: see the modes in lexicon.Lexicon.combos."""
     firsts = by_part.get(a)
     seconds = by_part.get(b)
@@ -348,10 +366,34 @@ def _combo(by_part: dict[str, list[Match]], a: str, b: str, mode: str) -> tuple[
         for y in seconds:
             if x is y:
                 continue
+            if mode == "^":
+                if x.start < y.start and _topic_comment(toks, x, y):
+                    return x, y
+                continue
             if mode == "~" or (x.clause == y.clause and abs(y.token - x.token) <= COMBO_REACH and (
                     mode == "+" or x.start < y.start)):
                 return (x, y) if x.start < y.start else (y, x)
     return None
+
+
+def _names_reporter(toks: list[str], m: Match, text: str) -> bool:
+    """A relation word names who reports unless it is a place or object (住在亲戚家) or the hardship is the
+    speaker's own and only came from there (隔壁着火烧到我家): the hardship's owner decides."""
+    prev = toks[m.token - 1] if m.token > 0 else ""
+    nxt = toks[m.token + 1] if m.token + 1 < len(toks) else ""
+    return prev not in NOT_REPORTER and nxt not in NOT_REPORTER_AFTER and not _REACHED_ME.search(text, m.end)
+
+
+def _topic_comment(toks: list[str], x: Match, y: Match) -> bool:
+    """y in x's clause near it, or x ends its clause and y heads the next one after time words only."""
+    if x.clause == y.clause:
+        return y.token - x.token <= COMBO_REACH
+    if y.clause != x.clause + 1 or x.token + 2 > y.token:
+        return False
+    brk = x.token + 1
+    if not (len(toks[brk]) == 1 and toks[brk] in CLAUSE_BREAK):
+        return False
+    return all(t in ELIDED_SUBJECT for t in toks[brk + 1:y.token])
 
 
 def _resolved_after(m: Match, code: str, resolved: list[tuple[Match, str]]) -> bool:

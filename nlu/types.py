@@ -45,6 +45,9 @@ class Parse:
     urgent_reasons: list[str] = field(default_factory=list)  # hospital collapse food water trapped emergency
     legacy_id_numbers: list[str] = field(default_factory=list)  # 15-digit (1989): ask for the 18-digit
     negated: list[str] = field(default_factory=list)  # words seen but negated or resolved (raised nothing)
+    # the full name a self-introduction or hotline note gives (我叫张三, 来电人王五); a family name with an
+    # honorific (张大爷) or alone (我姓刘) is None: this fills the head-of-household name field
+    person_name: str | None = None
 
     def contract(self) -> dict[str, Any]:
         """The keys of `python -m nlu parse` output, exactly as design.md lists them."""

@@ -78,10 +78,11 @@ def mask_text(text: str, ids: list[str], phones: list[str]) -> str:
 
 
 def prefill(parsed: dict[str, Any]) -> dict[str, Any]:
-    """Report form defaults from a parse: risks, amounts, size, ID, phone, village code."""
+    """Report form defaults from a parse: caller's name, risks, amounts, size, ID, phone, village code."""
     place = parsed.get("place")
     village = place.get("village_code") if isinstance(place, dict) else None
     return {
+        "head_name": parsed.get("person_name") or "",
         "risks": list(parsed.get("risks") or []),
         "amounts": list(parsed.get("amounts") or []),
         "household_size": parsed.get("household_size") or "",
@@ -386,6 +387,7 @@ def call_to_report(
     village = str(form.get("village_code") or "") or None
     size = str(form.get("household_size") or "")
     fill: dict[str, Any] = {
+        "head_name": str(form.get("head_name") or "").strip(),
         "risks": list(form.get("risks[]", [])),
         "amounts": [],
         "household_size": size,
@@ -412,7 +414,7 @@ def call_to_report(
         risks=[r for r in fill["risks"] if r in RISKS],
         urgent=bool(fill["urgent"]),
         parsed={k: v for k, v in call.parsed.items() if k not in ("id_numbers", "phones")},
-        head_name=str(form.get("head_name") or "").strip() or None,
+        head_name=fill["head_name"] or None,
         id_number=fill["id_number"] or None,
         phone=fill["phone"] or None,
         household_size=int(size) if size.isdigit() else None,

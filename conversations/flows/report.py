@@ -127,6 +127,8 @@ def _take_description(turn: Turn, text: str) -> None:
     data["parsed"] = _contract(p)
     if p.relation and not data.get("relation") and data.get("proxy"):
         data["relation"] = relation_code(p.relation)
+    if p.person_name and not data.get("proxy") and not data.get("name_guess"):
+        data["name_guess"] = p.person_name  # 我叫张三...: offered as the answer to the name question
     if p.household_size and not data.get("size"):
         data["size"] = p.household_size
     if not data["risks"] and not data["guarantees"]:
@@ -277,6 +279,10 @@ def _proxy_phone(turn: Turn) -> None:
 
 @F.prompt("name")
 def _ask_name(turn: Turn) -> None:
+    guess = _name_guess(turn)
+    if guess:
+        turn.say(turn._("Are you {name}?").format(name=guess), numbered([turn._("Yes"), turn._("No")]))
+        return
     if turn.data.get("proxy"):
         text = turn._("What is the full name of that family's head, as on the ID card?")
     else:
@@ -284,8 +290,26 @@ def _ask_name(turn: Turn) -> None:
     turn.say(text, ["0 " + turn._("Back")])
 
 
+def _name_guess(turn: Turn) -> str | None:
+    """The name the first message gave (我叫张三), while the name question is not answered yet."""
+    d = turn.data
+    guess = d.get("name_guess")
+    return guess if isinstance(guess, str) and not d.get("proxy") and not d.get("name") else None
+
+
 @F.on("name")
 def _name(turn: Turn) -> None:
+    guess = _name_guess(turn)
+    if guess:
+        choice = number_choice(turn.text)
+        if choice == 1 or matches(turn.text, YES_WORDS):
+            turn.data["name"] = guess
+            _after(turn, "name")
+            return
+        if choice == 2 or matches(turn.text, NO_WORDS):
+            turn.data["name_guess"] = ""
+            goto(turn, "name", remember=False)
+            return
     name = _clean_name(turn.raw)
     if name is None:
         _bad(turn, turn._("Please write the name in characters, for example: 张三."))

@@ -287,6 +287,26 @@ def status(db: Session, case: Case) -> str:
     return str(fresh.status)
 
 
+def test_hotline_form_prefills_the_callers_name_from_the_summary(
+    web: TestClient, seeded: Session, clock: FrozenClock
+) -> None:
+    csrf = login(web, "hotline")
+    page = log_call(web, csrf, "梅花村来电人王五反映房屋漏雨，家里3口人")
+    assert 'name="head_name" value="王五"' in page
+    call = seeded.scalars(select(HotlineCall).order_by(HotlineCall.id.desc())).first()
+    assert call is not None
+    assert 'name="head_name" value="王五"' in web.get(f"/console/hotline/calls/{call.id}").text
+    # a family name with an honorific is no full name: the operator asks and types it
+    page = log_call(web, csrf, "张大爷打电话说房子漏雨", phone="13800001111")
+    assert 'name="head_name" value=""' in page
+    # a form sent back for a missing village keeps the name the operator typed
+    again = web.post(
+        f"/console/hotline/calls/{call.id}/report",
+        data={"csrf": csrf, "head_name": "王五一", "village_code": "", "risks[]": ["01"]},
+    )
+    assert again.status_code == 422 and 'name="head_name" value="王五一"' in again.text
+
+
 def act(web: TestClient, csrf: str, case: Case, action: str, **fields: str) -> None:
     response = web.post(f"/console/cases/{case.number}/act", data={"csrf": csrf, "action": action, **fields})
     assert response.status_code == 303, response.text[-2000:]

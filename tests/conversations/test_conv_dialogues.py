@@ -387,3 +387,24 @@ def test_secrets_are_not_stored_in_clear(world: World) -> None:
         replies = db.scalars(select(InboundMessage.replies)).all()
         assert ID_ZHANG not in str(replies)
     assert state_of_data(world, chat)["id"] == ID_ZHANG
+
+
+def test_a_name_in_the_first_message_is_offered_as_the_answer_to_the_name_question(world: World) -> None:
+    chat = Chat(world)
+    out = chat.send("我叫张三，老伴生病住院了，房子也漏雨")
+    assert "您说的是：因病、住房安全，对吗？" in out
+    out = chat.send("1")
+    assert "您是张三吗？" in out and "1 是" in out and "2 不是" in out
+    out = chat.send("1")
+    assert "身份证号码" in out and "张三" in out
+    assert state_of_data(world, chat)["name"] == "张三"
+    # "2 不是" asks for the name as usual, and a titled family name is never offered
+    other = Chat(world, user_key="30003")
+    other.script("我叫李四，老伴生病住院了", "1")
+    out = other.send("2")
+    assert "姓名" in out and "李四" not in out
+    out = other.send("王五")
+    assert "身份证号码" in out and state_of_data(world, other)["name"] == "王五"
+    plain = Chat(world, user_key="30004")
+    out = plain.script("我是张大爷，老伴生病住院了", "1")
+    assert "姓名" in out and "您是" not in out
