@@ -7,6 +7,7 @@ database (the report's facts and the signing date), so the recorded hash can be 
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 from sqlalchemy import select
@@ -47,6 +48,7 @@ def draft_filling(db: Session, *, name: str | None, id_number: str | None, size:
                   village_code: str | None, group: str | None, risks: list[str], guarantees: list[str],
                   other_text: str | None, signed_on: date | None) -> annex1.Filling:
     """What a report still being written (in a dialogue) writes into annex 1: as `submit_report` stores it."""
+    name = "".join(unicodedata.normalize("NFKC", name).split()) if name else None  # as intake._clean_name
     return annex1.Filling(name=name, id_number=id_number, address=written_address(db, village_code),
                           group=group, size=size, risks=tuple(risks), guarantees=tuple(guarantees),
                           other_text=other_text, signed_on=signed_on)

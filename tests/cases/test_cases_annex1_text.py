@@ -24,6 +24,10 @@ def test_written_address_from_the_areas_table(world: World) -> None:
     assert annex1_text.written_address(world.db, VILLAGE3) == "湖南省衡阳市衡阳县台源镇和平村"
     assert annex1_text.written_address(world.db, None) is None
     assert annex1_text.written_address(world.db, "439999999999") is None
+    typed = annex1_text.draft_filling(world.db, name=" 张　三 ", id_number=None, size=None,
+                                      village_code=VILLAGE, group=None, risks=[], guarantees=[],
+                                      other_text=None, signed_on=None)
+    assert (typed.name, typed.address) == ("张三", ADDRESS)  # the name as submit_report stores it
 
 
 def test_the_report_keeps_the_facts_and_the_signature_the_shown_hash(
