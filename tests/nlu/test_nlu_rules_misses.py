@@ -17,6 +17,7 @@ import nlu
     ("田里的活有人干", []),
     ("地里的活儿子回来干了", []),
     ("没人来看过", []),
+    ("厂里的活没人干", []),  # an employer's work is not the household's labour
 ])
 def test_field_work_nobody_does_is_lack_of_labour(text: str, risks: list[str]) -> None:
     assert nlu.parse(text).risks == risks
