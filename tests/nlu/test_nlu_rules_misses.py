@@ -67,6 +67,9 @@ def test_a_frozen_pipe_is_a_water_problem_not_a_disaster(
     # not a household: an errand, not who lives together
     ("我带着我妈去医院", None),
     ("我带着儿子去县里看病", None),
+    ("我带着儿子住院了", None),
+    ("我带着孙子过来问", None),
+    ("我和儿子住在一起", 2),
 ])
 def test_household_size_from_who_lives_with_whom(text: str, size: int | None) -> None:
     assert nlu.parse(text).household_size == size
