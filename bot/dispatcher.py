@@ -31,14 +31,26 @@ log = logging.getLogger(__name__)
 
 
 class SendError(Exception):
-    """Base of what a Sender raises; the message must hold no phone or ID number."""
+    """Base of what a Sender raises; the message must hold no phone or ID number. `code` is the structured
+    cause stored with the row ("twilio:21610", "telegram:blocked", "wechat:45015"), which the console
+    explains in plain words (api/console/failures.py)."""
+
+    code: str | None = None
 
 
 class PermanentFailure(SendError):
     """Never retried (blocked, opted out, window closed); may mark the contact and ask for a fallback."""
 
-    def __init__(self, reason: str, *, contact_status: ContactStatus | None = None, fallback: bool = False):
+    def __init__(
+        self,
+        reason: str,
+        *,
+        code: str | None = None,
+        contact_status: ContactStatus | None = None,
+        fallback: bool = False,
+    ):
         super().__init__(reason)
+        self.code = code
         self.contact_status = contact_status
         self.fallback = fallback
 
@@ -46,16 +58,18 @@ class PermanentFailure(SendError):
 class RetryAfter(SendError):
     """The provider asked us to wait (Telegram 429 retry_after); not counted as a failed attempt."""
 
-    def __init__(self, seconds: float, reason: str = "rate limited"):
+    def __init__(self, seconds: float, reason: str = "rate limited", *, code: str | None = None):
         super().__init__(f"{reason}: retry after {seconds:g}s")
         self.seconds = seconds
+        self.code = code
 
 
 class TransientFailure(SendError):
     """Try again later with backoff; `uncertain` when the provider may have accepted it (timeout, 5xx)."""
 
-    def __init__(self, reason: str, *, uncertain: bool = False):
+    def __init__(self, reason: str, *, code: str | None = None, uncertain: bool = False):
         super().__init__(reason)
+        self.code = code
         self.uncertain = uncertain
 
 
@@ -142,13 +156,15 @@ class Dispatcher:
                 outbox.mark_sent(db, row.id, now=now, note="recovered")
             return
         if row.blocked is not None:  # S6/T6: nothing goes to an opted-out or blocked contact
-            self._permanent(row, PermanentFailure(f"contact {row.blocked}", fallback=True))
+            self._permanent(
+                row, PermanentFailure(f"contact {row.blocked}", code=f"contact:{row.blocked}", fallback=True)
+            )
             return
         if row.extra.get("uncertain"):
             try:
                 found = await sender.lookup(row)
             except SendError as exc:
-                self._transient(row, TransientFailure(f"lookup failed: {exc}", uncertain=True))
+                self._transient(row, TransientFailure(f"lookup failed: {exc}", code=exc.code, uncertain=True))
                 return
             if found:
                 with self._writing() as db:
@@ -166,7 +182,11 @@ class Dispatcher:
             except RetryAfter as exc:
                 with self._writing() as db:
                     outbox.release(
-                        db, row.id, until=self.clock() + timedelta(seconds=exc.seconds), error=str(exc)
+                        db,
+                        row.id,
+                        until=self.clock() + timedelta(seconds=exc.seconds),
+                        error=str(exc),
+                        code=exc.code,
                     )
                 return
             except PermanentFailure as exc:
@@ -177,7 +197,9 @@ class Dispatcher:
                 return
             except Exception as exc:  # noqa: BLE001 - a sender bug must not stop the dispatcher
                 log.exception("outbox %s: unexpected sender error", row.id)
-                self._transient(row, TransientFailure(f"{type(exc).__name__}", uncertain=True))
+                self._transient(
+                    row, TransientFailure(f"{type(exc).__name__}", code="internal:sender", uncertain=True)
+                )
                 return
             last = index == len(parts) - 1
             with self._writing() as db:
@@ -188,7 +210,7 @@ class Dispatcher:
     def _permanent(self, row: Claimed, exc: PermanentFailure) -> None:
         log.info("outbox %s failed permanently: %s", row.id, exc)
         with self._writing() as db:
-            outbox.fail(db, row.id, error=str(exc), contact_status=exc.contact_status)
+            outbox.fail(db, row.id, error=str(exc), code=exc.code, contact_status=exc.contact_status)
             if exc.fallback and self.fallback is not None:
                 self.fallback(db, row, str(exc), self.clock())
                 db.commit()
@@ -200,6 +222,7 @@ class Dispatcher:
                 row.id,
                 now=self.clock(),
                 error=str(exc),
+                code=exc.code,
                 max_attempts=self.max_attempts,
                 uncertain=exc.uncertain,
             )

@@ -166,6 +166,7 @@ def record_provider_id(
         row.sent_at = now
         row.claimed_until = None
         row.last_error = None
+        row.error_code = None
     db.commit()
 
 
@@ -186,7 +187,13 @@ def mark_sent(
 
 
 def release(
-    db: Session, row_id: int, *, until: datetime, count_attempt: bool = False, error: str | None = None
+    db: Session,
+    row_id: int,
+    *,
+    until: datetime,
+    count_attempt: bool = False,
+    error: str | None = None,
+    code: str | None = None,
 ) -> None:
     """Give a claimed row back (rate slot busy, 429): pending again from `until`."""
     row = db.get(Outbox, row_id)
@@ -199,6 +206,7 @@ def release(
         row.attempts = max(0, row.attempts - 1)
     if error:
         row.last_error = error[:500]
+        row.error_code = code
     db.commit()
 
 
@@ -208,6 +216,7 @@ def retry_later(
     *,
     now: datetime,
     error: str,
+    code: str | None = None,
     max_attempts: int = MAX_ATTEMPTS,
     uncertain: bool = False,
 ) -> OutboxStatus:
@@ -216,6 +225,7 @@ def retry_later(
     if row is None:
         return OutboxStatus.DEAD
     row.last_error = error[:500]
+    row.error_code = code
     row.claimed_until = None
     extra = dict(row.extra or {})
     if uncertain:
@@ -230,13 +240,21 @@ def retry_later(
     return row.status
 
 
-def fail(db: Session, row_id: int, *, error: str, contact_status: ContactStatus | None = None) -> None:
+def fail(
+    db: Session,
+    row_id: int,
+    *,
+    error: str,
+    code: str | None = None,
+    contact_status: ContactStatus | None = None,
+) -> None:
     """A permanent failure: not retried; the contact is marked (blocked -> unreachable, STOP -> opted out)."""
     row = db.get(Outbox, row_id)
     if row is None:
         return
     row.status = OutboxStatus.FAILED
     row.last_error = error[:500]
+    row.error_code = code
     row.claimed_until = None
     if contact_status is not None:
         set_contact_status(

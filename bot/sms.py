@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
-from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.http import HttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
@@ -164,18 +164,21 @@ class TwilioSender:
 
         try:
             return await asyncio.to_thread(create)
-        except TwilioRestException as exc:
+        except (TwilioRestException, TwilioServiceException) as exc:  # the legacy and the RFC 9457 error body
+            cause = f"twilio:{exc.code or exc.status}"  # Twilio's error code, else the HTTP status
             if exc.code in PERMANENT_CODES:
                 raise PermanentFailure(
-                    f"twilio {exc.code}", contact_status=PERMANENT_CODES[exc.code]
+                    f"twilio {exc.code}", code=cause, contact_status=PERMANENT_CODES[exc.code]
                 ) from exc
             if exc.status == 429:
-                raise RetryAfter(1.0, "twilio 429") from exc
+                raise RetryAfter(1.0, "twilio 429", code=cause) from exc
             if exc.status >= 500:
-                raise TransientFailure(f"twilio {exc.status}", uncertain=True) from exc
-            raise PermanentFailure(f"twilio {exc.status} {exc.code}") from exc
+                raise TransientFailure(f"twilio {exc.status}", code=cause, uncertain=True) from exc
+            raise PermanentFailure(f"twilio {exc.status} {exc.code}", code=cause) from exc
         except (TwilioException, OSError) as exc:  # timeouts and connection errors: it may have gone out
-            raise TransientFailure(f"twilio transport: {type(exc).__name__}", uncertain=True) from exc
+            raise TransientFailure(
+                f"twilio transport: {type(exc).__name__}", code="twilio:transport", uncertain=True
+            ) from exc
 
     async def lookup(self, row: Claimed) -> str | None:
         """Find a message we may already have created (the REST create is not idempotent, S9)."""
@@ -197,7 +200,9 @@ class TwilioSender:
         try:
             return await asyncio.to_thread(find)
         except (TwilioException, OSError) as exc:
-            raise TransientFailure(f"twilio lookup: {type(exc).__name__}", uncertain=True) from exc
+            raise TransientFailure(
+                f"twilio lookup: {type(exc).__name__}", code="twilio:transport", uncertain=True
+            ) from exc
 
 
 def keyword(text: str) -> str | None:
@@ -403,6 +408,12 @@ def apply_status(ctx: BotContext, update: StatusUpdate) -> None:
             row.status = OutboxStatus.SENT
             row.sent_at = row.sent_at or ctx.now()
             row.claimed_until = None
+        if update.status in ("failed", "undelivered"):
+            # accepted, then not delivered (30003 handset off, 30007 carrier filtering ...): kept for the
+            # console; the row stays sent (the provider has it) and is listed by its provider status
+            code = update.error_code
+            row.error_code = f"twilio:{code}" if code is not None else f"twilio:{update.status}"
+            row.last_error = f"twilio {update.status} {code if code is not None else ''}".strip()
         if update.error_code in PERMANENT_CODES and PERMANENT_CODES[update.error_code] is not None:
             outbox.set_contact_status(
                 db, channel=CHANNEL, address=row.to, contact_id=row.contact_id, status=ContactStatus.OPTED_OUT

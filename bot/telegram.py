@@ -17,7 +17,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import Row, bindparam, select
 from telegram import Bot, KeyboardButton, Message, ReplyKeyboardMarkup, Update
-from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.error import RetryAfter as TgRetryAfter
 from telegram.request import BaseRequest, HTTPXRequest
 
@@ -90,6 +90,35 @@ def keyboard(choices: list[str]) -> ReplyKeyboardMarkup | None:
     return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
 
 
+# Telegram tells refusals apart only by the description PTB keeps in `message` (403 keeps its
+# "Forbidden: " prefix, 400 loses "Bad Request: " and is capitalised); matched case-insensitively
+FORBIDDEN_CAUSES = (
+    ("blocked by the user", "blocked"),
+    ("user is deactivated", "deactivated"),
+    ("can't initiate conversation", "not_started"),
+    ("kicked", "blocked"),
+)
+BAD_REQUEST_CAUSES = (("chat not found", "chat_not_found"), ("peer_id_invalid", "chat_not_found"))
+
+
+def error_code(exc: TelegramError) -> str:
+    """The structured cause stored with an outbox row: "telegram:blocked", "telegram:chat_not_found" ..."""
+    text = exc.message.lower()
+    if isinstance(exc, Forbidden):
+        return "telegram:" + next((c for key, c in FORBIDDEN_CAUSES if key in text), "forbidden")
+    if isinstance(exc, BadRequest):
+        return "telegram:" + next((c for key, c in BAD_REQUEST_CAUSES if key in text), "bad_request")
+    if isinstance(exc, TgRetryAfter):
+        return "telegram:rate_limited"
+    if isinstance(exc, InvalidToken):
+        return "telegram:invalid_token"
+    if isinstance(exc, TimedOut):
+        return "telegram:timeout"
+    if isinstance(exc, NetworkError):
+        return "telegram:network"
+    return "telegram:error"
+
+
 class TelegramSender:
     """Sends outbox rows through the Bot API; 403 blocked -> unreachable, 429 -> retry_after honoured."""
 
@@ -115,18 +144,22 @@ class TelegramSender:
             )
         except Forbidden as exc:
             raise PermanentFailure(
-                f"telegram 403: {exc.message}", contact_status=ContactStatus.UNREACHABLE
+                f"telegram 403: {exc.message}",
+                code=error_code(exc),
+                contact_status=ContactStatus.UNREACHABLE,
             ) from exc
         except TgRetryAfter as exc:
             after = exc.retry_after
             seconds = after.total_seconds() if isinstance(after, timedelta) else float(after)
-            raise RetryAfter(seconds, "telegram 429") from exc
+            raise RetryAfter(seconds, "telegram 429", code=error_code(exc)) from exc
         except BadRequest as exc:
-            raise PermanentFailure(f"telegram 400: {exc.message}") from exc
+            raise PermanentFailure(f"telegram 400: {exc.message}", code=error_code(exc)) from exc
         except (TimedOut, NetworkError) as exc:
-            raise TransientFailure(f"telegram network: {exc.message}", uncertain=True) from exc
+            raise TransientFailure(
+                f"telegram network: {exc.message}", code=error_code(exc), uncertain=True
+            ) from exc
         except TelegramError as exc:
-            raise TransientFailure(f"telegram: {exc.message}") from exc
+            raise TransientFailure(f"telegram: {exc.message}", code=error_code(exc)) from exc
         return f"{message.chat_id}:{message.message_id}"
 
     async def lookup(self, row: Claimed) -> str | None:

@@ -318,7 +318,8 @@ class WeChatSender:
         )
         data = res.json()
         if "access_token" not in data:
-            raise TransientFailure(f"wechat token: {data.get('errcode')}")
+            errcode = data.get("errcode")
+            raise TransientFailure(f"wechat token: {errcode}", code=f"wechat:{errcode}")
         return str(data["access_token"]), int(data.get("expires_in", 7200))
 
     async def token(self, *, stale: str | None = None) -> str:
@@ -345,7 +346,9 @@ class WeChatSender:
             )
             data: dict[str, Any] = res.json()
         except (httpx.HTTPError, ValueError) as exc:
-            raise TransientFailure(f"wechat transport: {type(exc).__name__}", uncertain=True) from exc
+            raise TransientFailure(
+                f"wechat transport: {type(exc).__name__}", code="wechat:transport", uncertain=True
+            ) from exc
         return data
 
     async def send(self, row: Claimed, text: str, index: int) -> str:
@@ -358,11 +361,14 @@ class WeChatSender:
         code = int(data.get("errcode", 0))
         if code == 0:
             return str(data.get("msgid") or f"kf:{row.id}:{index}")
+        cause = f"wechat:{code}"  # the errcode, as wechatpy's WeChatClientException.errcode holds it
         if code in FALLBACK_ERRORS:
-            raise PermanentFailure(f"wechat {code}", fallback=True)
+            raise PermanentFailure(f"wechat {code}", code=cause, fallback=True)
         if code in UNREACHABLE_ERRORS:
-            raise PermanentFailure(f"wechat {code}", contact_status=ContactStatus.UNREACHABLE, fallback=True)
-        raise TransientFailure(f"wechat {code}")
+            raise PermanentFailure(
+                f"wechat {code}", code=cause, contact_status=ContactStatus.UNREACHABLE, fallback=True
+            )
+        raise TransientFailure(f"wechat {code}", code=cause)
 
     async def lookup(self, row: Claimed) -> str | None:
         return None

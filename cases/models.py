@@ -645,6 +645,9 @@ class Outbox(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
+    # the structured cause of the last failure, "<provider>:<code>" ("twilio:30007", "wechat:45015",
+    # "telegram:blocked", "contact:opted_out"): what the console explains in plain words
+    error_code: Mapped[str | None] = mapped_column(String(64))
     provider_id: Mapped[str | None] = mapped_column(String(128))
     provider_status: Mapped[str | None] = mapped_column(String(32))
     segments: Mapped[int | None] = mapped_column(Integer)

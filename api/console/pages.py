@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from api.auth import LoginRefused, LoginThrottled, authenticate
 from api.console import auth as ca
 from api.console.auth import FormDep, ViewerDep
+from api.console.failures import explain
 from api.console.labels import reason
 from api.console.render import page, t_
 from api.deps import NowDep, SessionDep, SettingsDep
@@ -622,7 +623,22 @@ def dashboard(request: Request, viewer: ViewerDep, db: SessionDep, now: NowDep) 
 def deliveries_page(request: Request, viewer: ViewerDep, db: SessionDep) -> Response:
     """Undelivered and unhandled messages of the viewer's area, to follow up by phone (G3, T4)."""
     ca.require(viewer, *FOLLOW_UP_ROLES)
-    return page(request, "deliveries.html", viewer, messages=collect_failed(db, viewer.staff))
+    t = t_(request)
+    rows = [
+        (
+            m,
+            explain(
+                t,
+                direction=m.direction,
+                status=m.status,
+                attempts=m.attempts,
+                error_code=m.error_code,
+                error=m.error,
+            ),
+        )
+        for m in collect_failed(db, viewer.staff)
+    ]
+    return page(request, "deliveries.html", viewer, rows=rows)
 
 
 # --- chat binding ------------------------------------------------------------------------------

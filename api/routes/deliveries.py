@@ -1,5 +1,7 @@
 """Messages that could not be delivered or handled (the dead-letter state, G3, T4): staff see them to
-follow up another way. Addresses are masked; areas come from the contact's household or staff member."""
+follow up another way. Also listed: outbound messages that failed once and are being retried, and texts
+the SMS provider accepted and then reported undelivered. Addresses are masked; areas come from the
+contact's household or staff member."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from api.deps import SessionDep, require_roles
@@ -28,6 +30,7 @@ from cases.models import (
 )
 
 router = APIRouter(prefix="/api/deliveries", tags=["deliveries"])
+UNDELIVERED = ("failed", "undelivered")  # provider statuses after the provider had accepted a message
 FOLLOW_UP_ROLES = (Role.HOTLINE, Role.TOWNSHIP, Role.COUNTY, Role.ADMIN)
 FollowUpStaff = Annotated[Staff, Depends(require_roles(*FOLLOW_UP_ROLES))]
 
@@ -38,10 +41,14 @@ class FailedMessage(BaseModel):
     channel: str
     address_masked: str = Field(description="phone as 139****5678; chat ids and openids shortened")
     status: str = Field(
-        description="outbound: dead (retries exhausted) or failed (not retryable); inbound: dead"
+        description="outbound: dead (retries exhausted), failed (not retryable), pending or sending (failed "
+        "before, being retried), sent (the provider took it, then reported it undelivered); inbound: dead"
     )
     attempts: int
     error: str | None
+    error_code: str | None = Field(
+        default=None, description='the structured cause, "<provider>:<code>" (twilio:30007, wechat:45015 ...)'
+    )
     at: datetime
     recipient: Literal["staff", "household", "unknown"]
     staff_id: int | None
@@ -85,7 +92,19 @@ def collect_failed(db: Session, staff: Staff, limit: int = 100) -> list[FailedMe
     out: list[FailedMessage] = []
     rows = db.scalars(
         select(Outbox)
-        .where(or_(Outbox.status == OutboxStatus.DEAD, Outbox.status == OutboxStatus.FAILED))
+        .where(
+            or_(
+                Outbox.status.in_([OutboxStatus.DEAD, OutboxStatus.FAILED]),
+                and_(
+                    Outbox.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+                    Outbox.last_error.is_not(None),
+                ),
+                and_(
+                    Outbox.status == OutboxStatus.SENT,
+                    Outbox.provider_status.in_(UNDELIVERED),
+                ),
+            )
+        )
         .order_by(Outbox.id.desc())
         .limit(limit * 4)
     )
@@ -103,6 +122,7 @@ def collect_failed(db: Session, staff: Staff, limit: int = 100) -> list[FailedMe
                 status=str(row.status),
                 attempts=row.attempts,
                 error=(row.last_error or "")[:300] or None,
+                error_code=row.error_code,
                 at=row.created_at,
                 recipient=recipient,
                 staff_id=staff_id,

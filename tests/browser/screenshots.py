@@ -81,7 +81,8 @@ def _monitored_case(server: live.Live) -> str:
 
 def _failed_deliveries(server: live.Live) -> None:
     """What the 未送达 page is for: a cadre's Telegram reminder that died (told by SMS instead), a WeChat
-    answer past the 48-hour window, and a message whose handling failed (demo rows, masked on the page)."""
+    answer past the 48-hour window, a text the operator filtered, and a message whose handling failed
+    (demo rows stored as the adapters store them; masked on the page)."""
     now = server.clock()
     with server.app.state.sessions() as db, db.begin():
         cadre = db.scalars(select(Staff).where(Staff.username == "cadre1")).one()
@@ -90,7 +91,9 @@ def _failed_deliveries(server: live.Live) -> None:
         tg = Contact(channel=Channel.TELEGRAM, external_id="7005551234", staff_id=cadre.id, created_at=now)
         wx = Contact(channel=Channel.WECHAT, external_id="oUpF8uMuAJO_M2pxb1Q9zNjWeS6o",
                      household_id=household.id, created_at=now)
-        db.add_all([tg, wx])
+        sms = Contact(channel=Channel.SMS, external_id="+8613907340002", household_id=household.id,
+                      created_at=now)
+        db.add_all([tg, wx, sms])
         db.flush()
 
         def row(contact: Contact, status: OutboxStatus, minutes: int, **kw: Any) -> Outbox:
@@ -102,12 +105,17 @@ def _failed_deliveries(server: live.Live) -> None:
             return item
 
         dead = row(tg, OutboxStatus.DEAD, 95, kind="reminder", body="提醒：入户核实", attempts=8,
-                   extra={"event": "task_verify"}, last_error="telegram 502 Bad Gateway")
+                   extra={"event": "task_verify"}, last_error="telegram network: Bad Gateway",
+                   error_code="telegram:network")
         db.add(Outbox(channel=Channel.SMS, to="+8613907340001", kind="reminder", body="提醒：入户核实",
                       dedupe_key=f"fallback:{dead.id}", status=OutboxStatus.SENT, next_attempt_at=now,
                       created_at=now - timedelta(minutes=90), sent_at=now - timedelta(minutes=90)))
         row(wx, OutboxStatus.FAILED, 40, kind="reply", body="您的案件有新进展", attempts=1,
-            last_error="45015 response out of time limit")
+            last_error="wechat 45015", error_code="wechat:45015")
+        row(sms, OutboxStatus.SENT, 30, kind="notification", body="您的案件有新进展", attempts=1,
+            extra={"event": "case_status_changed"}, provider_status="undelivered",
+            provider_id="SM" + "3" * 32, sent_at=now - timedelta(minutes=30),
+            last_error="twilio undelivered 30007", error_code="twilio:30007")
         db.add(InboundMessage(channel=Channel.WECHAT, user_key=wx.external_id, external_id="24567890123",
                               received_at=now - timedelta(minutes=20), text=None, status=InboundStatus.DEAD,
                               error="OperationalError", handled_at=now - timedelta(minutes=20)))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 10:15:55.722596
+Create Date: 2026-11-23 16:51:35.807557
 """
 from collections.abc import Sequence
 
@@ -422,6 +422,7 @@ def upgrade() -> None:
     sa.Column('next_attempt_at', cases.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('claimed_until', cases.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('error_code', sa.String(length=64), nullable=True),
     sa.Column('provider_id', sa.String(length=128), nullable=True),
     sa.Column('provider_status', sa.String(length=32), nullable=True),
     sa.Column('segments', sa.Integer(), nullable=True),
