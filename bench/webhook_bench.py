@@ -311,6 +311,33 @@ async def drive(
     }
 
 
+@dataclass
+class Slo:
+    """The highest paced rate found at which p99 stayed under the target and the server kept pace."""
+
+    rate: float
+    result: dict[str, float] | None
+    tried: list[tuple[float, float, float]]  # (offered rate, achieved rate, p99 ms) of every probe
+
+
+def highest_rate_within(
+    kind: str, base: str, first: int, n: int, concurrency: int, lo: float, hi: float, p99_ms: float = 100.0,
+    steps: int = 6,
+) -> Slo:
+    """Bisect the paced rate in [lo, hi]: a probe passes when its p99 is under `p99_ms` and it achieved at
+    least 95% of the offered rate. Each probe drives `n` fresh households (full dialogues)."""
+    best = Slo(rate=0.0, result=None, tried=[])
+    for step in range(steps):
+        rate = (lo * hi) ** 0.5  # geometric midpoint: the range spans an order of magnitude
+        r = asyncio.run(drive(kind, base, households(first + step * n, n), concurrency, 30, rate))
+        best.tried.append((rate, r["rate"], r["p99"]))
+        if r["p99"] < p99_ms and r["rate"] >= 0.95 * rate:
+            best.rate, best.result, lo = rate, r, rate
+        else:
+            hi = rate
+    return best
+
+
 def households(start: int, n: int) -> list[Household]:
     return [
         Household(n=i, name=NAMES[i % len(NAMES)], id_number=id_number(i), phone_local=f"139{i:08d}")
@@ -337,6 +364,10 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32, help="households talking at the same time")
     parser.add_argument(
         "--rate", type=float, default=500, help="messages a second for the paced runs (0: saturation only)"
+    )
+    parser.add_argument(
+        "--slo-ms", type=float, default=100.0,
+        help="also search the highest paced rate with p99 under this many ms (0: skip the search)",
     )
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file in a temp folder")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
@@ -436,6 +467,12 @@ def main() -> int:
                 asyncio.run(drive("telegram", base, households(5 * n, n), c, 30, eighth)),
             ),
         ]
+        slos: list[tuple[str, Slo]] = []
+        if args.slo_ms > 0:
+            for i, kind in enumerate(("sms", "telegram")):
+                top = max(20.0, min(floor["rate"] / 4, 2 * (sms if kind == "sms" else tg)["rate"]))
+                slos.append((kind, highest_rate_within(kind, base, (6 + 6 * i) * n, max(50, n // 2), c,
+                                                       lo=5.0, hi=top, p99_ms=args.slo_ms)))
         print("saturation: as fast as the server answers; @R/s: sent on a fixed schedule, latency from the")
         print("scheduled moment. Telegram is answered once the update is stored; replies leave through the")
         print("outbox at Telegram's rate limits.")
@@ -445,6 +482,14 @@ def main() -> int:
                 f"{label:22} {r['messages']:9.0f} {r['rate']:8.1f} {r['p50']:8.1f} {r['p99']:8.1f} "
                 f"{r['completed'] if label.startswith('sms') else '-':>6}"
             )
+        for kind, slo in slos:
+            probes = ", ".join(f"{o:.0f}->{a:.0f}/s p99 {p:.0f}" for o, a, p in slo.tried)
+            if slo.result is None:
+                print(f"{kind}: no probed rate kept p99 under {args.slo_ms:g} ms ({probes})")
+            else:
+                print(f"{kind}: highest paced rate with p99 under {args.slo_ms:g} ms: {slo.rate:.0f} msg/s "
+                      f"(p50 {slo.result['p50']:.0f} ms, p99 {slo.result['p99']:.0f} ms) = bare/"
+                      f"{floor['rate'] / slo.rate:.0f}; probes: {probes}")
         print(f"reports filed: {filed(db_url)}")
         print(
             f"saturation ratio bare/sms {floor['rate'] / sms['rate']:.1f}x, "

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cases.clock import BEIJING
+from cases.db import writer_turn
 from cases.models import (
     MONITORED_STATUSES,
     OPEN_STATUSES,
@@ -364,16 +365,27 @@ def sync_case_tasks(
     )
 
 
+SYNC_BATCH = 20  # cases per transaction of the sweep
+
+
 def sync_all(db: Session, now: datetime, policy: ReminderPolicy | None = None) -> int:
-    """Run the rules over every open case (and close the tasks of cases closed since). Returns cases seen."""
+    """Run the rules over every open case (and close the tasks of cases closed since). Returns cases seen.
+    Commits every SYNC_BATCH cases, each batch in the process's writer turn: on SQLite (one writer) the
+    requests go on between batches instead of waiting for the whole sweep (seconds for a few hundred
+    cases). The rules are idempotent, so a sweep cut short is finished by the next one."""
     ids = set(db.scalars(select(Case.id).where(Case.status.in_(list(OPEN_STATUSES)))))
     ids |= set(
         db.scalars(select(Task.case_id).where(Task.status == TaskStatus.OPEN, Task.case_id.is_not(None)))
     )
-    for case_id in sorted(ids):
-        case = db.get(Case, case_id)
-        if case is not None:
-            sync_case_tasks(db, case, now, policy)
+    db.commit()  # the read snapshot ends here: each batch reads afresh inside its writer turn
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), SYNC_BATCH):
+        with writer_turn(db):
+            for case_id in ordered[start : start + SYNC_BATCH]:
+                case = db.get(Case, case_id)
+                if case is not None:
+                    sync_case_tasks(db, case, now, policy)
+            db.commit()
     return len(ids)
 
 
@@ -615,11 +627,20 @@ class _Sender:
 def run_reminders(
     db: Session, now: datetime, notifier: Notifier, policy: ReminderPolicy | None = None
 ) -> RunReport:
-    """Sync every case's tasks, then send due-soon, overdue, escalation and daily digest reminders,
-    each once; commits once at the end."""
+    """Sync every case's tasks (committed in batches), then send due-soon, overdue, escalation and daily
+    digest reminders, each once, committed together in one writer turn."""
     policy = policy or ReminderPolicy()
     report = RunReport()
     report.cases = sync_all(db, now, policy)
+    with writer_turn(db):
+        _send_due(db, now, notifier, policy, report)
+        db.commit()
+    return report
+
+
+def _send_due(
+    db: Session, now: datetime, notifier: Notifier, policy: ReminderPolicy, report: RunReport
+) -> None:
     sender = _Sender(db, now, notifier, policy, report)
     tasks = list(
         db.scalars(select(Task).where(Task.status == TaskStatus.OPEN).order_by(Task.due_at, Task.id))
@@ -639,8 +660,6 @@ def run_reminders(
         if level == OVERDUE:
             _maybe_escalate(db, task, now, policy, sender)
     _digests(db, now, policy, sender)
-    db.commit()
-    return report
 
 
 def _maybe_escalate(db: Session, task: Task, now: datetime, policy: ReminderPolicy, sender: _Sender) -> None:

@@ -422,3 +422,48 @@ def test_two_workers_racing_send_each_reminder_once(session_factory: sessionmake
         digests = [x.staff_id for x in logs(db, "digest") if x.due_at == datetime.combine(
             when.date(), time(8, 0), tzinfo=BEIJING)]
         assert len(digests) == len(set(digests)) == 1
+
+
+# --- the sweep over every case -------------------------------------------------------------------
+
+
+def test_the_sweep_commits_in_batches_so_writers_are_not_held_for_all_of_it(
+    db: Session, session_factory: sessionmaker[Session]
+) -> None:
+    from sqlalchemy import event
+
+    from cases.models import Case, CaseEvent, Household, ReporterKind
+    from tests.cases.reminder_world import VILLAGE
+
+    now = bj(2026, 3, 2)
+    world = build_world(db, now)
+    for i in range(2 * r.SYNC_BATCH + 5):
+        household = Household(head_name=f"户{i}", village_code=VILLAGE, size=3, created_at=now)
+        db.add(household)
+        db.flush()
+        case = Case(number=f"SB{i:08d}", household_id=household.id, area_code=VILLAGE,
+                    status=CaseStatus.APPLIED, discovery=ReporterKind.SELF, risks=["01"], guarantees=[],
+                    opened_at=now, updated_at=now)
+        db.add(case)
+        db.flush()
+        db.add(CaseEvent(case_id=case.id, at=now, action="applied", to_status="applied", actor_label="t",
+                         data={}))
+        db.add(Assignment(case_id=case.id, staff_id=world.cadre.id, assigned_at=now))
+    db.commit()
+
+    visible: list[int] = []  # tasks another connection sees after each of the sweep's commits
+
+    def look(_session: Session) -> None:
+        with session_factory() as other:
+            visible.append(int(other.scalar(select(func.count()).select_from(Task)) or 0))
+
+    event.listen(db, "after_commit", look)
+    try:
+        report = run(db, now)
+    finally:
+        event.remove(db, "after_commit", look)
+    total = db.scalar(select(func.count()).select_from(Task))
+    assert report.cases == 2 * r.SYNC_BATCH + 6
+    assert total == 2 * (2 * r.SYNC_BATCH + 6)  # acknowledge + verify for every case
+    # Part of the sweep was committed (the write lock let go) while the rest was still to do, twice.
+    assert len([n for n in visible if 0 < n < total]) >= 2
