@@ -99,7 +99,7 @@ def dead_letter(ctx: BotContext, inbound_id: int, error: BaseException) -> None:
         row = db.get(InboundRow, inbound_id)
         if row is not None and row.status != InboundStatus.HANDLED:
             row.status = InboundStatus.DEAD
-            row.error = f"{type(error).__name__}: {str(error)[:300]}"
+            row.error = type(error).__name__  # no message: a database error's carries the row's values
             db.commit()
 
 

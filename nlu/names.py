@@ -10,7 +10,7 @@ jieba.posseg is not used: loading it costs ~0.8 s and it splits names after plac
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,10 +19,11 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 # Strong cues introduce a name (我叫, 户主是, 来电人); weak ones need more checks (我是 李四 / 我是 马上...).
 _STRONG = re.compile(
     r"(?:我|本人)(?:的名字|名字)?(?:叫做|叫|名叫)|(?:名字|姓名)(?:是|叫)?[:：]?\s*|"
-    r"户主(?:的)?(?:姓名|名字)?(?:是|叫)?[:：]?\s*|本人(?:姓名)?[:：]?\s*|来电人(?:是|叫|姓名)?[:：]?\s*|"
-    r"来电者[:：]?\s*")
-# Weak cues: 我是 (李四 / 马上...) and labels a note puts before a name (村民彭德怀, but 五保户房子要倒了).
-_WEAK = re.compile(r"我是|(?:村民|农户|群众|脱贫户|监测户|低保户|五保户)[:：]?\s*")
+    r"户主(?:的)?(?:姓名|名字)?(?:是|叫|[:：])\s*|户主(?:的)?(?:姓名|名字)[:：]?\s*|本人(?:姓名|[:：])[:：]?\s*|"
+    r"来电(?:人|者)(?:是|叫|姓名|[:：])[:：]?\s*")
+# Weak cues: 我是 (李四 / 马上...), 本人, 户主 and 来电人 without 是/叫 (本人刘明 / 本人常年...) and labels a
+# note puts before a name (村民彭德怀, but 五保户房子要倒了).
+_WEAK = re.compile(r"我是|本人|户主|来电人|来电者|(?:村民|农户|群众|脱贫户|监测户|低保户|五保户)[:：]?\s*")
 # 张建国来电, 张建国打电话说: the name ends where the verb starts.
 _CALLED = re.compile(r"来电|打来电话|打电话|打来的电话|致电|来访")
 _SURNAME_GIVEN = re.compile(
@@ -38,6 +39,8 @@ _PLACE_AFTER = tuple("村 镇 乡 县 组 屯 庄 坪 湾 冲 岭 垸 铺 桥 �
 _TITLES = tuple("""大爷 大娘 大妈 大伯 大叔 大婶 大哥 大姐 大嫂 奶奶 爷爷 婆婆 阿姨 师傅 老师 书记 主任 支书
     村长 组长 会计 医生 女士 先生 小姐 老汉 老头 老太 嫂子 姐姐 哥哥 叔叔 伯伯 婶婶 某某 嫂 姐 哥 叔 伯
     婶 娘 爹 妈 婆 爷 某 家 氏 总 工""".split())
+# Kin words that begin with a family name character (孙子 is a grandson, not Mr Sun).
+_KIN = ("孙子", "孙女", "孙儿", "孙媳", "孙崽", "孙伢")
 COMMON_WORD_FREQ = 300  # a weak-cue candidate that is a common dictionary word (马上, 向阳, 黎明) is no name
 
 
@@ -64,7 +67,7 @@ def _family(text: str, i: int) -> int:
 
 
 # Characters a given name does not start with (王，..., 我姓刘的, 刘在家).
-_NOT_FIRST = frozenset("的是在了着过我他她说和跟也都就还又这那啊呀呢吧哦嘛被把给村镇乡县组")
+_NOT_FIRST = frozenset("的是在了着过我他她你您们个些老说和跟也都就还又这那啊呀呢吧哦嘛被把给村镇乡县组")
 
 
 def _read_name(text: str, i: int) -> tuple[str, bool] | None:
@@ -81,7 +84,7 @@ def _read_name(text: str, i: int) -> tuple[str, bool] | None:
             break
         given += text[j]
         j += 1
-    if not given or text.startswith(_PLACE_AFTER, j):
+    if not given or text.startswith(_PLACE_AFTER, j) or text.startswith(_KIN, i):
         return None
     return text[i:j], True
 
@@ -90,17 +93,20 @@ def _overlaps(start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:
     return any(a < end and start < b for a, b in spans)
 
 
-def _common_word(name: str, freq: Mapping[str, int]) -> bool:
-    """Starts with a common word (马上, 房子, 黎明), unless all three characters are a dictionary name."""
-    if len(name) >= 3 and freq.get(name, 0) >= COMMON_WORD_FREQ:
-        return False
-    return freq.get(name[:2], 0) >= COMMON_WORD_FREQ
+def _common_word(name: str, freq: Mapping[str, int], known: Callable[[], frozenset[str]]) -> bool:
+    """Starts with a common word (马上, 房子, 常年, 成年人) and is no name the dictionary knows (彭德怀)."""
+    return freq.get(name[:2], 0) >= COMMON_WORD_FREQ and name not in known()
 
 
-def person_name(text: str, spans: Iterable[tuple[int, int]] = (), freq: Mapping[str, int] | None = None
-                ) -> str | None:
+def _no_names() -> frozenset[str]:
+    return frozenset()
+
+
+def person_name(text: str, spans: Iterable[tuple[int, int]] = (), freq: Mapping[str, int] | None = None,
+                known: Callable[[], frozenset[str]] = _no_names) -> str | None:
     """The first full name a self-introduction or a hotline note gives; `spans` are lexicon matches (a name
-    never overlaps 高血压 or 老伴), `freq` the tokenizer's dictionary (a weak cue skips common words)."""
+    never overlaps 高血压), `freq` the tokenizer's dictionary and `known` its person names (a weak cue skips
+    common words that are no names)."""
     if _GATE.search(text) is None:
         return None
     spans = list(spans)
@@ -127,18 +133,19 @@ def person_name(text: str, spans: Iterable[tuple[int, int]] = (), freq: Mapping[
         nxt = text[end:end + 1]
         if (nxt and CJK.match(nxt) and nxt not in _AFTER) or nxt == "的":
             continue
-        if not _overlaps(m.end(), end, spans) and not _common_word(name, freq):
+        if not _overlaps(m.end(), end, spans) and not _common_word(name, freq, known):
             found.append((m.end(), name))
             break
     for m in _CALLED.finditer(text):
-        called = _before(text, m.start(), spans, freq)
+        called = _before(text, m.start(), spans, freq, known)
         if called is not None:
             found.append((m.start() - len(called), called))
             break
     return min(found)[1] if found else None
 
 
-def _before(text: str, end: int, spans: list[tuple[int, int]], freq: Mapping[str, int]) -> str | None:
+def _before(text: str, end: int, spans: list[tuple[int, int]], freq: Mapping[str, int],
+            known: Callable[[], frozenset[str]]) -> str | None:
     """The name that ends right before a call verb (梅花村张建国来电 -> 张建国; 张大爷打电话 -> None)."""
     for size in (4, 3, 2):
         i = end - size
@@ -153,6 +160,6 @@ def _before(text: str, end: int, spans: list[tuple[int, int]], freq: Mapping[str
         name, full = read
         if not full:
             return None  # 张大爷打电话: titled, and no shorter name hides in it
-        if len(name) == size and not _overlaps(i, end, spans) and not _common_word(name, freq):
+        if len(name) == size and not _overlaps(i, end, spans) and not _common_word(name, freq, known):
             return name
     return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import jieba
 
@@ -12,7 +13,7 @@ from nlu import idnum, names, numbers
 from nlu.gazetteer import Gazetteer
 from nlu.lexicon import CONTENT, Lexicon, load
 from nlu.normalize import normalize
-from nlu.tokenizer import make_tokenizer
+from nlu.tokenizer import dictionary_names, make_tokenizer
 from nlu.types import Intent, Parse
 
 CLAUSE_BREAK = frozenset(",.!?;:，。！？；：、\n\r\t ~…")
@@ -74,6 +75,13 @@ class Parser:
         self.money_cue = re.compile("|".join(re.escape(c) for c in cues)) if cues else None
         self.suffixes = self.lexicon.suffixes
         self.blockers = self.lexicon.words("blocker")
+        self._names: frozenset[str] | None = None
+
+    def dictionary_names(self) -> frozenset[str]:
+        """The tokenizer dictionary's person names (nr), loaded on the first message that needs them."""
+        if self._names is None:
+            self._names = dictionary_names(Path(self.tokenizer.dictionary))
+        return self._names
 
     def tokens(self, text: str) -> list[str]:
         return self.tokenizer.lcut(text, HMM=False)  # type: ignore[no-any-return]
@@ -289,7 +297,7 @@ class Parser:
             negated=_unique(negated),
             person_name=names.person_name(
                 masked, [(m.start, m.end) for m in matches if any(k in _NAME_BLOCKING for k, _ in m.entries)],
-                self.tokenizer.FREQ),
+                self.tokenizer.FREQ, self.dictionary_names),
         )
 
 

@@ -52,6 +52,19 @@ def trimmed_dictionary(words: int = MAIN_WORDS) -> Path:
     return out
 
 
+def dictionary_names(dictionary: Path) -> frozenset[str]:
+    """Words the dictionary tags as person names (nr), cached beside it: building reads the whole
+    dictionary (~0.1 s), the cached list loads in a few ms."""
+    out = cache_dir() / f"names-{dictionary.stem}.txt"
+    if not out.exists():
+        with dictionary.open(encoding="utf-8") as f:
+            names = [p[0] for p in (line.split() for line in f) if len(p) == 3 and p[2] == "nr"]
+        tmp = out.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text("\n".join(names), encoding="utf-8")
+        os.replace(tmp, out)
+    return frozenset(out.read_text(encoding="utf-8").split())
+
+
 def make_tokenizer(extra_words: Iterable[str] = (), *, trimmed: bool = True) -> jieba.Tokenizer:
     """A new jieba.Tokenizer (never the global one) with the user dictionary and extra domain words."""
     dictionary = trimmed_dictionary() if trimmed else _jieba_dict()

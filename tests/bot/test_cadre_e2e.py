@@ -18,6 +18,7 @@ from cases.clock import BEIJING
 from cases.models import AuditEntry, Contact, Outbox, OutboxStatus, Staff, Task, TaskStatus
 from cases.passwords import hash_password
 from conversations import binding
+from tests.api.test_console import login as console_login
 from tests.bot import channels as ch
 from tests.bot.test_telegram import full_report, talk
 from tests.bot.world import World, case_number
@@ -57,15 +58,8 @@ def console_code(world: World) -> str:
         assert cadre is not None
         cadre.password_hash = hash_password(PASSWORD)
     with TestClient(world.app, base_url="https://testserver", follow_redirects=False) as web:
-        form = web.get("/console/login")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
-        assert csrf is not None
-        login = {"username": "cadre-meihua", "password": PASSWORD, "csrf": csrf.group(1)}
-        assert web.post("/console/login", data=login).status_code == 303
-        page = web.get("/console/binding")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
-        assert csrf is not None
-        shown = web.post("/console/binding", data={"csrf": csrf.group(1)})
+        csrf = console_login(web, "cadre-meihua", PASSWORD)  # the binding page's form token
+        shown = web.post("/console/binding", data={"csrf": csrf})
     code = re.search(r'id="binding-code">(\d{8})<', shown.text)
     assert code is not None, shown.text
     return code.group(1)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot import outbox
 from cases.models import Channel, ContactStatus, InboundMessage, Outbox, OutboxStatus, Role, Staff
 from cases.passwords import hash_password
+from tests.api.test_console import login as console_login
 from tests.bot import channels as ch
 from tests.bot import helpers as h
 from tests.bot.world import World
@@ -47,11 +48,7 @@ def page(world: World) -> str:
             db.add(Staff(username="county-desk", name="周九", role=Role.COUNTY, area_code=COUNTY,
                          created_at=world.clock(), password_hash=hash_password(PASSWORD)))
     with TestClient(world.app, base_url="https://testserver", follow_redirects=False) as web:
-        form = web.get("/console/login")
-        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
-        assert csrf is not None
-        login = {"username": "county-desk", "password": PASSWORD, "csrf": csrf.group(1)}
-        assert web.post("/console/login", data=login).status_code == 303
+        console_login(web, "county-desk", PASSWORD)
         shown = web.get("/console/deliveries")
     assert shown.status_code == 200, shown.text[-2000:]
     return str(shown.text)

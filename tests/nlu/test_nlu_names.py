@@ -26,6 +26,9 @@ DATA = Path(__file__).parent / "data"
     ("我叫欧阳春花，男人去年走了", "欧阳春花"),
     ("我叫王小红家里五口人", "王小红"),
     ("我叫张三今年六十岁", "张三"),
+    ("户主杨建华，因病致贫", "杨建华"),
+    ("我是黎明", "黎明"),  # a common word, but a name the dictionary knows
+    ("村民彭德怀来电，家里的牛死了", "彭德怀"),
 ])
 def test_a_name_from_an_introduction_or_a_call_note(text: str, name: str) -> None:
     assert nlu.parse(text).person_name == name
@@ -47,6 +50,15 @@ def test_a_name_from_an_introduction_or_a_call_note(text: str, name: str) -> Non
     "户主是我老伴",
     "我叫小明",
     "家里房子漏雨",
+    # 本人, 户主 and 来电人 without 是/叫 are weak cues: common words after them are no names
+    "本人常年生病",
+    "户主明年要手术",
+    "本人和老伴都有病",
+    "本人向你们反映",
+    "户主孙子读书",
+    "来电人曾经来过",
+    "我是成年人",
+    "我叫车送去医院",
 ])
 def test_no_name(text: str) -> None:
     assert nlu.parse(text).person_name is None

@@ -17,6 +17,7 @@ import nlu
     ("田里的活有人干", []),
     ("地里的活儿子回来干了", []),
     ("没人来看过", []),
+    ("厂里的活没人干", []),  # an employer's work is not the household's labour
 ])
 def test_field_work_nobody_does_is_lack_of_labour(text: str, risks: list[str]) -> None:
     assert nlu.parse(text).risks == risks
@@ -31,6 +32,7 @@ def test_field_work_nobody_does_is_lack_of_labour(text: str, risks: list[str]) -
     ("家里的水井，上个月干了，现在又有水了", []),
     ("家里吃的井水，孩子辍学了", ["A24"]),
     ("喝的是自来水，田干了", []),
+    ("家里进了水，现在停了电", []),  # plain 水 is no water source to head a topic
 ])
 def test_water_failure_told_in_the_next_clause(text: str, guarantees: list[str]) -> None:
     assert nlu.parse(text).guarantees == guarantees
@@ -65,6 +67,9 @@ def test_a_frozen_pipe_is_a_water_problem_not_a_disaster(
     # not a household: an errand, not who lives together
     ("我带着我妈去医院", None),
     ("我带着儿子去县里看病", None),
+    ("我带着儿子住院了", None),
+    ("我带着孙子过来问", None),
+    ("我和儿子住在一起", 2),
 ])
 def test_household_size_from_who_lives_with_whom(text: str, size: int | None) -> None:
     assert nlu.parse(text).household_size == size
