@@ -34,6 +34,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         from bot.dispatcher import start_in_thread
 
         start_in_thread(jobs_for(app.state.channels), interval=settings.dispatcher_interval_seconds)
+    if hasattr(app.state, "channels"):
+        from api.channels import warm_up
+
+        warm_up(app.state.channels)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
 

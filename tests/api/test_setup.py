@@ -44,3 +44,32 @@ def test_upgrade_demo_and_serve_on_a_fresh_sqlite_file(
             assert cases.status_code == 200 and cases.json()["total"] >= 1
     finally:
         app.state.engine.dispose()
+
+
+def test_serve_warms_the_parser_and_freezes_the_startup_heap(tmp_path: Path) -> None:
+    import dataclasses
+    import gc
+
+    from api.channels import warm_up
+
+    url = f"sqlite:///{tmp_path / 'shenbao.db'}"
+    settings = Settings(environment="test", database_url=url, secret_key="s" * 40, run_dispatcher=False)
+    assert main(["db", "upgrade"], settings) == 0
+    app = create_app(settings)
+    ctx = app.state.channels
+    parsed: list[str] = []
+    real = ctx.service_ctx.parser
+
+    def recording(text_: str, gazetteer: object) -> object:
+        parsed.append(text_)
+        return real(text_, gazetteer)
+
+    ctx.service_ctx = dataclasses.replace(ctx.service_ctx, parser=recording)
+    gc.unfreeze()
+    try:
+        warm_up(ctx)
+        assert len(parsed) == 1  # the parser (jieba's dictionary) is loaded before the first message
+        assert gc.get_freeze_count() > 10_000  # the app, the parser, the catalogs: out of the collector's way
+    finally:
+        gc.unfreeze()
+        app.state.engine.dispose()
