@@ -8,6 +8,7 @@ import asyncio
 import gc
 import logging
 import threading
+import time as _time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -113,6 +114,8 @@ class Jobs:
     policy: reminders.ReminderPolicy
     reminder_every: timedelta = timedelta(minutes=1)
     last_reminders: datetime | None = None
+    # between batches of the sweep over every case: as long as the batch took (it runs beside requests)
+    pause: reminders.Pause | None = _time.sleep
 
     def run_reminders(self) -> reminders.RunReport | None:
         """One reminders tick (tasks synced; due, overdue, escalation and digest messages written)."""
@@ -120,7 +123,8 @@ class Jobs:
         if self.last_reminders is not None and now - self.last_reminders < self.reminder_every:
             return None
         self.last_reminders = now
-        report = reminders.tick(self.ctx.sessions, self.ctx.clock, self.ctx.service_ctx.notifier, self.policy)
+        report = reminders.tick(self.ctx.sessions, self.ctx.clock, self.ctx.service_ctx.notifier, self.policy,
+                                pause=self.pause)
         if report.sent or report.deferred_sms:
             log.info("reminders written: %s (SMS held for quiet hours: %d)", report.sent, report.deferred_sms)
         return report

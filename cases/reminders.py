@@ -19,9 +19,10 @@ hours are deferred (Outbox.next_attempt_at) to the end of the quiet hours, never
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from time import perf_counter
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
@@ -365,14 +366,20 @@ def sync_case_tasks(
     )
 
 
-SYNC_BATCH = 20  # cases per transaction of the sweep
+SYNC_BATCH = 10  # cases per transaction of the sweep (about 60 ms of work)
+
+Pause = Callable[[float], None]
 
 
-def sync_all(db: Session, now: datetime, policy: ReminderPolicy | None = None) -> int:
+def sync_all(
+    db: Session, now: datetime, policy: ReminderPolicy | None = None, *, pause: Pause | None = None
+) -> int:
     """Run the rules over every open case (and close the tasks of cases closed since). Returns cases seen.
     Commits every SYNC_BATCH cases, each batch in the process's writer turn: on SQLite (one writer) the
     requests go on between batches instead of waiting for the whole sweep (seconds for a few hundred
-    cases). The rules are idempotent, so a sweep cut short is finished by the next one."""
+    cases). `pause(seconds)`, when given, is called after each batch with the time the batch took: a
+    background sweep sleeps as long as it worked, so it never takes more than half of the process (one
+    GIL) from the requests. The rules are idempotent, so a sweep cut short is finished by the next one."""
     ids = set(db.scalars(select(Case.id).where(Case.status.in_(list(OPEN_STATUSES)))))
     ids |= set(
         db.scalars(select(Task.case_id).where(Task.status == TaskStatus.OPEN, Task.case_id.is_not(None)))
@@ -380,12 +387,15 @@ def sync_all(db: Session, now: datetime, policy: ReminderPolicy | None = None) -
     db.commit()  # the read snapshot ends here: each batch reads afresh inside its writer turn
     ordered = sorted(ids)
     for start in range(0, len(ordered), SYNC_BATCH):
+        began = perf_counter()
         with writer_turn(db):
             for case_id in ordered[start : start + SYNC_BATCH]:
                 case = db.get(Case, case_id)
                 if case is not None:
                     sync_case_tasks(db, case, now, policy)
             db.commit()
+        if pause is not None:
+            pause(perf_counter() - began)
     return len(ids)
 
 
@@ -625,13 +635,14 @@ class _Sender:
 
 
 def run_reminders(
-    db: Session, now: datetime, notifier: Notifier, policy: ReminderPolicy | None = None
+    db: Session, now: datetime, notifier: Notifier, policy: ReminderPolicy | None = None,
+    *, pause: Pause | None = None,
 ) -> RunReport:
     """Sync every case's tasks (committed in batches), then send due-soon, overdue, escalation and daily
     digest reminders, each once, committed together in one writer turn."""
     policy = policy or ReminderPolicy()
     report = RunReport()
-    report.cases = sync_all(db, now, policy)
+    report.cases = sync_all(db, now, policy, pause=pause)
     with writer_turn(db):
         _send_due(db, now, notifier, policy, report)
         db.commit()
@@ -723,11 +734,12 @@ def _digests(db: Session, now: datetime, policy: ReminderPolicy, sender: _Sender
 
 
 def tick(
-    session_factory: Any, clock: Any, notifier: Notifier, policy: ReminderPolicy | None = None
+    session_factory: Any, clock: Any, notifier: Notifier, policy: ReminderPolicy | None = None,
+    *, pause: Pause | None = None,
 ) -> RunReport:
     """One scheduler tick for `shenbao worker`/`serve`: a fresh session, run_reminders, commit."""
     with session_factory() as db:
-        return run_reminders(db, clock(), notifier, policy)
+        return run_reminders(db, clock(), notifier, policy, pause=pause)
 
 
 def summarize(tasks: Iterable[Task], now: datetime, policy: ReminderPolicy | None = None) -> dict[str, int]:

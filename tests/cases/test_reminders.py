@@ -457,11 +457,14 @@ def test_the_sweep_commits_in_batches_so_writers_are_not_held_for_all_of_it(
         with session_factory() as other:
             visible.append(int(other.scalar(select(func.count()).select_from(Task)) or 0))
 
+    paused: list[float] = []  # what a background sweep sleeps between batches: each batch's own time
     event.listen(db, "after_commit", look)
     try:
-        report = run(db, now)
+        report = r.run_reminders(db, now, OutboxNotifier(), pause=paused.append)
     finally:
         event.remove(db, "after_commit", look)
+    batches = -(-(2 * r.SYNC_BATCH + 6) // r.SYNC_BATCH)
+    assert len(paused) == batches and all(p > 0 for p in paused)
     total = db.scalar(select(func.count()).select_from(Task))
     assert report.cases == 2 * r.SYNC_BATCH + 6
     assert total == 2 * (2 * r.SYNC_BATCH + 6)  # acknowledge + verify for every case
