@@ -523,8 +523,9 @@ def main() -> int:
                       f"(p50 {slo.result['p50']:.0f} ms, p99 {slo.result['p99']:.0f} ms) = bare/"
                       f"{floor['rate'] / slo.rate:.0f}; probes: {probes}")
         waits.append(drained(db_url))
-        print(f"reports filed: {filed(db_url)}; before each run the outbox backlog of the one before was left to "
-              f"drain (the dispatcher sending at the channels' rate limits): {', '.join(f'{w:.0f}' for w in waits)} s")
+        print(f"reports filed: {filed(db_url)}")
+        print("before each run, the backlog of the one before was left to drain (the dispatcher sends at "
+              f"the channels' rate limits): {', '.join(f'{w:.0f}' for w in waits)} s")
         print(
             f"saturation ratio bare/sms {floor['rate'] / sms['rate']:.1f}x, "
             f"bare/telegram {floor['rate'] / tg['rate']:.1f}x; "
