@@ -355,13 +355,17 @@ def drained(db_url: str, limit: float = 300.0) -> float:
 
     engine = create_engine(db_url)
     started = time.perf_counter()
+    seen: list[int] = []
     try:
         while time.perf_counter() - started < limit:
             with engine.connect() as conn:
                 left = conn.execute(
                     text("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')")
                 ).scalar()
-            if not left:
+            seen.append(int(left or 0))
+            # done when nothing is left, or what is left stopped moving for 2 s: rows held for later (staff
+            # SMS in the quiet hours) are not a backlog
+            if not seen[-1] or (len(seen) > 4 and len(set(seen[-5:])) == 1):
                 break
             time.sleep(0.5)
     finally:
