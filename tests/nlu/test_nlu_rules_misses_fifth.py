@@ -29,9 +29,9 @@ def test_one_person_who_farms_alone_is_a_household_of_one(text: str, size: int |
 
 
 @pytest.mark.parametrize("text, risks", [
-    pytest.param("脑壳不清白", ["01"], marks=MISS),
-    pytest.param("我妈脑壳不清白了", ["01"], marks=MISS),
-    pytest.param("老倌子脑壳不清醒，到处乱走", ["01"], marks=MISS),
+    ("脑壳不清白", ["01"]),
+    ("我妈脑壳不清白了", ["01"]),
+    ("老倌子脑壳不清醒，到处乱走", ["01"]),
     ("老年痴呆", ["01"]),
     ("精神病", ["01"]),
     # counterparts: a slow child is a disability, as before
@@ -117,7 +117,7 @@ READ: dict[str, Callable[[nlu.Parse], Any]] = {
 }
 # passing variants before the fixes: household_of_one 2/7, confused_is_illness 0/7, bugs_in_drinking_water
 # 1/7, field_work_one_person 0/6 (3 of 27)
-FLOORS = {"household_of_one": 2, "confused_is_illness": 0, "bugs_in_drinking_water": 1,
+FLOORS = {"household_of_one": 2, "confused_is_illness": 7, "bugs_in_drinking_water": 1,
           "field_work_one_person": 0}
 
 
