@@ -36,13 +36,17 @@ NOT_REPORTER = frozenset({"在", "到", "去", "住在", "借住在", "住到", 
 # weak code -> (code, risks that explain it away): care words, crop losses, fires
 WEAK = {"01w": ("01", ("05",)), "06w": ("06", ()), "05w": ("05", ("04",)), "06c": ("06", ("05",)),
         "08w": ("08", ("07",))}
-# weak disaster code -> (code, part that explains it away when named in its clause): 冻坏了水管 is a water
-# problem, not a freeze disaster
-WEAK_DISASTER = {"05f": ("05", "pipe")}
+# weak disaster code -> (code, part that explains it away when named in its clause, or as the topic the
+# clause comments on): 冻坏了水管 is a water problem, not a freeze disaster; so are bugs in the drinking
+# water (山上接下来的水，有虫子), not a pest disaster, unless the message is about fields, crops or animals
+# (田里进了水，长了虫子): parts that, seen anywhere, keep the disaster
+WEAK_DISASTER: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "05f": ("05", "pipe", ()), "04b": ("04", "watersrc", ("field", "crop", "livestock"))}
 # Words that may stand before the comment of a topic clause without being its own subject (水井，上个月干了).
 ELIDED_SUBJECT = frozenset("""上个月 今年 去年 前年 现在 已经 早就 早 又 也 都 全 一直 好久 前几天 这几天 最近
     冬天 夏天 经常 老是 总是 还是 今天 昨天 前天 上半年 下半年 这段时间 前段时间 突然 全部 彻底 早都
-    又是 从去年 年前 开春""".split())
+    又是 从去年 年前 开春 一到 每到 一到夏天 一到冬天 一下雨 一落雨 就 有时 有时候
+    里面 里头 里边 有""".split())
 # The hardship reached the speaker's own home (隔壁着火烧到我家, 把我家房顶砸穿了): a neighbour or kin
 # word before it names where the trouble came from, not who reports.
 _REACHED_ME = re.compile(r"(?:到|进|及|累|把|了|给)(?:我|我们|俺|咱)(?:家|屋|这)")
@@ -203,8 +207,10 @@ class Parser:
         for idx, m in enumerate(matches):
             for kind, code in m.entries:
                 if kind == "disaster" and code in WEAK_DISASTER:
-                    code, explainer = WEAK_DISASTER[code]
-                    if any((("part", explainer) in p.entries) and p.clause == m.clause for p in matches):
+                    code, explainer, keepers = WEAK_DISASTER[code]
+                    if present.isdisjoint(keepers) and any(("part", explainer) in p.entries and (
+                            p.clause == m.clause or (p.start < m.start and _topic_comment(toks, p, m)))
+                            for p in matches):
                         continue  # 冻坏了水管: the pipe froze
                 if kind in found:
                     if kind == "risk" and code in ("01", "01w", "05", "05w"):

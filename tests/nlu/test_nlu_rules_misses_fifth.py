@@ -44,13 +44,15 @@ def test_a_confused_mind_is_illness(text: str, risks: list[str]) -> None:
 
 
 @pytest.mark.parametrize("text, disasters, guarantees", [
-    pytest.param("山上接下来的水…有虫子", [], ["A25"], marks=MISS),
-    pytest.param("山上接下来的水，有虫子", [], ["A25"], marks=MISS),
-    pytest.param("山上接下来的水里有虫子", [], ["A25"], marks=MISS),
+    ("山上接下来的水…有虫子", [], ["A25"]),
+    ("山上接下来的水，有虫子", [], ["A25"]),
+    ("山上接下来的水里有虫子", [], ["A25"]),
     # counterparts: bugs in the fields or trees are a pest disaster
     ("田里有虫子", ["04"], []),
     ("橘子树上好多虫子", ["04"], []),
     ("菜地里长了好多虫子", ["04"], []),
+    ("田里进了水，长了虫子", ["04"], []),  # the water is the field's
+    ("橘子树长了虫", ["04"], []),
 ])
 def test_bugs_in_drinking_water_are_a_water_problem_not_a_pest(
         text: str, disasters: list[str], guarantees: list[str]) -> None:
@@ -117,7 +119,7 @@ READ: dict[str, Callable[[nlu.Parse], Any]] = {
 }
 # passing variants before the fixes: household_of_one 2/7, confused_is_illness 0/7, bugs_in_drinking_water
 # 1/7, field_work_one_person 0/6 (3 of 27)
-FLOORS = {"household_of_one": 2, "confused_is_illness": 7, "bugs_in_drinking_water": 1,
+FLOORS = {"household_of_one": 2, "confused_is_illness": 7, "bugs_in_drinking_water": 7,
           "field_work_one_person": 0}
 
 
