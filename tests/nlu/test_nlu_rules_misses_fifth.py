@@ -62,12 +62,14 @@ def test_bugs_in_drinking_water_are_a_water_problem_not_a_pest(
 
 
 @pytest.mark.parametrize("text, risks", [
-    pytest.param("地里的活我老伴一个人干", ["08"], marks=MISS),
+    ("地里的活我老伴一个人干", ["08"]),
     ("地里的活没人干", ["08"]),
     # counterparts: the work is shared, is not field work, or is an employer's
     ("地里的活我老伴和儿子一起干", []),
     ("家里的饭我老伴一个人做", []),
     ("厂里的活我一个人干", []),
+    ("工地上的活我一个人干不过来", []),
+    ("最近忙不过来，下次再说", []),
 ])
 def test_field_work_one_person_does_is_lack_of_labour(text: str, risks: list[str]) -> None:
     assert nlu.parse(text).risks == risks
@@ -120,7 +122,7 @@ READ: dict[str, Callable[[nlu.Parse], Any]] = {
 # passing variants before the fixes: household_of_one 2/7, confused_is_illness 0/7, bugs_in_drinking_water
 # 1/7, field_work_one_person 0/6 (3 of 27)
 FLOORS = {"household_of_one": 2, "confused_is_illness": 7, "bugs_in_drinking_water": 7,
-          "field_work_one_person": 0}
+          "field_work_one_person": 6}
 
 
 def heldout_passing(name: str) -> list[str]:
