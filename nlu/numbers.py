@@ -193,6 +193,14 @@ _COUNTED = re.compile(rf"(?:^|[^\d一二两三四五六七八九十]){_N}个人(
                       rf"(?P<old>[一二两三四五六七八九\d])个老的[和跟，,、]?(?P<young>[一二两三四五六七八九\d])个小的")
 _ALONE = re.compile(r"(?:^|[^\d一二两三四五六七八九十])一个人(?:住|过|生活|在家)|独居|孤身一人|"
                     r"(?:就|只)剩(?:下)?我一个|就我一个人|只有我一个")
+# The speaker alone at the farm or the house (一个人种两亩田, 我现在一个人守着老屋, 我是一个人): a
+# household of one, unless someone else is said to be there (我一个人种田，老伴身体不好); kin who died or
+# are away do not count (老伴走了以后我一个人种田). Not what one person cannot do (一个人种不了地) or
+# does for others (就靠我一个人种地, 我一个人在外面打工).
+_ALONE_AT = re.compile(r"(?:^|(?<![靠让叫跟和给帮替])我|[，,。.!！?？;；\s])(?:现在|如今|平时|这些年|从此)?"
+                       r"一个人(?:种|守|喂|在屋)(?!不)|(?<![靠让叫跟和给帮替])我(?:是|就是)一个人(?=$|[，,。.!！?？;；])")
+_GONE = r"(?:走了|走的|走得早|去世|过世|不在了|死了|没了|过身|病故|离了|跑了|在外|外面|外地|打工|出去)"
+_OTHERS_HERE = re.compile(rf"(?:{_SPOUSE}|{_KIN})(?![^，。,.!?！？；;]{{0,6}}?{_GONE})")
 _COUPLE = re.compile(r"老两口|(?:^|就|就我们|屋里|家里)两口子|两公婆|(?:就|只有|只剩)我(?:跟|和)"
                      r"(?:老伴|老婆|老公|堂客|老倌子|孙子|孙女|儿子|女儿|崽|妈|爸|娘|老头|老太婆)(?![和跟、与及])")
 
@@ -220,6 +228,8 @@ def household_size(text: str) -> int | None:
         if v is not None and 1 <= v <= 20 and v == int(v):
             return int(v) + 1
     if _ALONE.search(text):
+        return 1
+    if _ALONE_AT.search(text) and not _OTHERS_HERE.search(text):
         return 1
     if _COUPLE.search(text):
         return 2
