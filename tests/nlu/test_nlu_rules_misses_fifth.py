@@ -114,6 +114,39 @@ HELDOUT: dict[str, list[tuple[str, Any]]] = {
         ("田里地里的活都落到我娘一个人身上", ["08"]),
     ],
 }
+# A second batch, written after the fixes (the first was in view while they were made) and measured once,
+# never tuned on: the fairer figure of how far the rules reach.
+HELDOUT_LATE: dict[str, list[tuple[str, Any]]] = {
+    "household_of_one": [
+        ("屋里只我一个人了，种了点红薯", 1),
+        ("我如今一个人喂鸡种菜过日子", 1),
+        ("儿女都在广东，我一个人守着这个屋", 1),
+        ("老头子前年过世了，现在就一个人种点田", 1),
+        ("我孤零零一个人住在山坳里", 1),
+        ("一个人在屋里，种了半亩菜", 1),
+    ],
+    "confused_is_illness": [
+        ("屋里老娘脑筋不清白了，饭都不晓得吃", ["01"]),
+        ("我爷爷脑子糊涂了，出门就找不到路", ["01"]),
+        ("老伴这两年脑壳时好时坏，有时候不清白", ["01"]),
+        ("她精神失常好几年了，一直要吃药", ["01"]),
+        ("屋里老倌子脑壳不清醒哒，晚上乱喊", ["01"]),
+    ],
+    "bugs_in_drinking_water": [
+        ("吃的水是从山上用管子引下来的，经常有虫", ([], ["A25"])),
+        ("我们这里喝的山泉水有小红虫", ([], ["A25"])),
+        ("井水里有虫子在游，大人小孩都不敢喝", ([], ["A25"])),
+        ("水池里的水长了虫子，一直没人管", ([], ["A25"])),
+        ("自来水管子里流出来好多小虫子", ([], ["A25"])),
+    ],
+    "field_work_one_person": [
+        ("田里的活路全是我一个人在做", ["08"]),
+        ("屋里几亩田都是我婆娘一个人种", ["08"]),
+        ("地里的事情只有我爸一个人在弄", ["08"]),
+        ("农活就我一个人干，累得不行", ["08"]),
+        ("那几亩地我一个人种不过来", ["08"]),
+    ],
+}
 READ: dict[str, Callable[[nlu.Parse], Any]] = {
     "household_of_one": lambda p: p.household_size,
     "confused_is_illness": lambda p: p.risks,
@@ -124,14 +157,24 @@ READ: dict[str, Callable[[nlu.Parse], Any]] = {
 # 1/7, field_work_one_person 0/6 (3 of 27); after them 27 of 27
 FLOORS = {"household_of_one": 7, "confused_is_illness": 7, "bugs_in_drinking_water": 7,
           "field_work_one_person": 6}
+# the late batch: 4 of 21 before the fixes, 19 of 21 after (misses: 脑壳时好时坏，有时候不清白, whose
+# 不清白 stands a clause away from 脑壳; 吃的水是…引下来的，经常有虫, whose 水 does not end its clause)
+LATE_FLOORS = {"household_of_one": 6, "confused_is_illness": 4, "bugs_in_drinking_water": 4,
+               "field_work_one_person": 5}
 
 
-def heldout_passing(name: str) -> list[str]:
+def heldout_passing(batch: dict[str, list[tuple[str, Any]]], name: str) -> list[str]:
     """The held-out variants of one miss that the parser reads as labelled."""
-    return [text for text, want in HELDOUT[name] if READ[name](nlu.parse(text)) == want]
+    return [text for text, want in batch[name] if READ[name](nlu.parse(text)) == want]
 
 
 @pytest.mark.parametrize("name", sorted(HELDOUT))
 def test_heldout_variants_floor(name: str) -> None:
     assert len(HELDOUT[name]) >= 6
-    assert len(heldout_passing(name)) >= FLOORS[name]
+    assert len(heldout_passing(HELDOUT, name)) >= FLOORS[name]
+
+
+@pytest.mark.parametrize("name", sorted(HELDOUT_LATE))
+def test_late_heldout_variants_floor(name: str) -> None:
+    assert len(HELDOUT_LATE[name]) >= 5
+    assert len(heldout_passing(HELDOUT_LATE, name)) >= LATE_FLOORS[name]
