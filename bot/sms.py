@@ -16,6 +16,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
@@ -28,7 +29,7 @@ from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot import outbox, smstext
-from bot.context import BotContext, with_choices
+from bot.context import BotContext, run_db_work, with_choices
 from bot.dispatcher import PermanentFailure, RetryAfter, TransientFailure
 from bot.i18n import _
 from bot.outbox import Claimed
@@ -289,7 +290,7 @@ def sms_router(ctx: BotContext, provider: SmsProvider | None = None) -> APIRoute
             attachments=attachments,
         )
         deadline = Deadline()
-        work = asyncio.ensure_future(asyncio.to_thread(_handle, ctx, msg, deadline))
+        work = asyncio.ensure_future(run_db_work(ctx, partial(_handle, ctx, msg, deadline)))
         try:
             handled = await asyncio.wait_for(asyncio.shield(work), timeout=DEADLINE_SECONDS)
         except TimeoutError:

@@ -12,6 +12,7 @@ import hmac
 import json
 import logging
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -22,7 +23,7 @@ from telegram.error import RetryAfter as TgRetryAfter
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import outbox
-from bot.context import BotContext, dead_letter
+from bot.context import BotContext, dead_letter, run_db_work
 from bot.dispatcher import PermanentFailure, RetryAfter, TransientFailure
 from bot.outbox import Claimed
 from cases.models import Channel, ContactStatus, InboundStatus
@@ -305,7 +306,7 @@ async def take_update(ctx: BotContext, bot: Bot, update: Update) -> None:
     """Store one Update and handle it (webhook and polling); failures after storing are dead-lettered."""
     blocked = kicked(update)
     if blocked is not None:
-        await asyncio.to_thread(_mark_blocked, ctx, blocked)
+        await run_db_work(ctx, partial(_mark_blocked, ctx, blocked))
         return
     msg = to_inbound(update, ctx)
     if msg is None:
@@ -325,7 +326,7 @@ async def take_update(ctx: BotContext, bot: Bot, update: Update) -> None:
             display_name=msg.display_name,
             raw=msg.raw,
         )
-    await asyncio.to_thread(_record_and_drain, ctx, msg)  # off the event loop: it may wait
+    await run_db_work(ctx, partial(_record_and_drain, ctx, msg))
 
 
 def _record_and_drain(ctx: BotContext, msg: InboundMessage) -> None:

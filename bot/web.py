@@ -6,10 +6,10 @@ external id), so a resend after a network hiccup is recognised as the same messa
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import re
+from functools import partial
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from bot import outbox
-from bot.context import BotContext, pending_for
+from bot.context import BotContext, pending_for, run_db_work
 from bot.i18n import _
 from cases.models import Channel
 from conversations.messages import Attachment, InboundMessage
@@ -110,7 +110,7 @@ def web_router(ctx: BotContext) -> APIRouter:
             channel=CHANNEL, user_key=session, external_id=msg_id, text=text or None, received_at=ctx.now(),
             attachments=attachments,
         )
-        replies = await asyncio.to_thread(_handle, ctx, msg)
+        replies = await run_db_work(ctx, partial(_handle, ctx, msg))
         if replies is None:
             return JSONResponse({"error": "busy, try again"}, status_code=503)
         return JSONResponse({"replies": replies})
@@ -119,7 +119,7 @@ def web_router(ctx: BotContext) -> APIRouter:
     async def poll(session: str = "") -> Response:
         if not _ID.match(session):
             return Response(status_code=400)
-        return JSONResponse({"replies": await asyncio.to_thread(_pending, ctx, session)})
+        return JSONResponse({"replies": await run_db_work(ctx, partial(_pending, ctx, session))})
 
     return router
 

@@ -28,7 +28,7 @@ from wechatpy.exceptions import InvalidAppIdException
 from wechatpy.replies import TextReply
 
 from bot import outbox
-from bot.context import BotContext, with_choices
+from bot.context import BotContext, run_db_work, with_choices
 from bot.dispatcher import PermanentFailure, TransientFailure
 from bot.i18n import _
 from bot.outbox import Claimed
@@ -269,7 +269,7 @@ async def answer_within(ctx: BotContext, msg: InboundMessage, seconds: float) ->
                 return None
             return render_text([(r.body, list((r.extra or {}).get("choices") or [])) for r in rows])
 
-    task = asyncio.ensure_future(asyncio.to_thread(work))
+    task = asyncio.ensure_future(run_db_work(ctx, work))
     try:
         return await asyncio.wait_for(asyncio.shield(task), timeout=seconds)
     except TimeoutError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import weakref
 from collections.abc import Iterator
@@ -118,13 +119,11 @@ _WRITERS: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDi
 _WRITERS_GUARD = threading.Lock()
 
 
-def writer_turn(engine_or_session: Engine | Session) -> AbstractContextManager[Any]:
-    """SQLite has one writer: threads of this process queue on a lock instead of polling the database's
-    busy timeout (which sleeps up to 100 ms a try); other processes still meet the busy timeout.
-    Reentrant, so a writer may call code that takes its turn again. PostgreSQL: nothing to do (row locks)."""
+def writer_lock(engine_or_session: Engine | Session) -> threading.RLock | None:
+    """This process's SQLite writer lock (the one `writer_turn` takes); None for PostgreSQL."""
     bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
     if bind.dialect.name != "sqlite":
-        return nullcontext()
+        return None
     if not isinstance(bind, Engine):
         bind = bind.engine
     with _WRITERS_GUARD:
@@ -132,3 +131,33 @@ def writer_turn(engine_or_session: Engine | Session) -> AbstractContextManager[A
         if lock is None:
             lock = _WRITERS[bind] = threading.RLock()
     return lock
+
+
+def another_process_writes(engine: Engine) -> bool:
+    """SQLite: whether another process holds the database's write lock right now (tried without waiting;
+    call it holding this process's writer turn, so no thread of ours is the writer)."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return False
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        (patience,) = cursor.execute("PRAGMA busy_timeout").fetchone()
+        cursor.execute("PRAGMA busy_timeout=0")
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return True
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout={int(patience)}")
+        cursor.execute("ROLLBACK")
+        return False
+    finally:
+        raw.close()
+
+
+def writer_turn(engine_or_session: Engine | Session) -> AbstractContextManager[Any]:
+    """SQLite has one writer: threads of this process queue on a lock instead of polling the database's
+    busy timeout (which sleeps up to 100 ms a try); other processes still meet the busy timeout.
+    Reentrant, so a writer may call code that takes its turn again. PostgreSQL: nothing to do (row locks)."""
+    lock = writer_lock(engine_or_session)
+    return nullcontext() if lock is None else lock

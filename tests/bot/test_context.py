@@ -1,0 +1,73 @@
+"""Where a request's database work runs (bot.context.run_db_work): on the event loop when SQLite's writer
+turn is free, else in a worker thread, so the loop never waits on a lock or on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+from sqlalchemy import Engine, create_engine
+
+from bot.context import BotContext, run_db_work
+from cases.clock import system_clock
+from cases.db import another_process_writes, make_session_factory, writer_turn
+
+
+def _ctx(engine: Engine) -> BotContext:
+    settings: Any = None  # run_db_work reads no settings
+    return BotContext(settings=settings, sessions=make_session_factory(engine), clock=system_clock)
+
+
+def _where(ctx: BotContext) -> str:
+    async def go() -> str:
+        loop_thread = threading.get_ident()
+        ran = await run_db_work(ctx, threading.get_ident)
+        return "loop" if ran == loop_thread else "thread"
+
+    return asyncio.run(go())
+
+
+def test_free_sqlite_work_runs_on_the_loop_and_postgresql_in_a_thread(engine: Engine) -> None:
+    assert _where(_ctx(engine)) == ("loop" if engine.dialect.name == "sqlite" else "thread")
+
+
+def test_another_thread_writing_sends_the_work_to_a_thread_which_waits_its_turn(engine: Engine) -> None:
+    ctx = _ctx(engine)
+    held, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with writer_turn(engine):
+            held.set()
+            release.wait(5)
+
+    other = threading.Thread(target=writer)
+    other.start()
+    held.wait(5)
+    threading.Timer(0.2, release.set).start()
+    try:
+        assert _where(ctx) == "thread"
+    finally:
+        release.set()
+        other.join()
+
+
+def test_another_process_writing_is_seen_without_waiting_and_sends_the_work_to_a_thread(
+    engine: Engine, db_url: str
+) -> None:
+    if engine.dialect.name != "sqlite":
+        assert another_process_writes(engine) is False
+        return
+    blocker = create_engine(db_url).raw_connection()  # another process's connection, as far as locks go
+    blocker.cursor().execute("BEGIN IMMEDIATE")
+    try:
+        assert another_process_writes(engine) is True
+        with engine.connect() as conn:  # the probe left the connection's own patience as it was
+            assert int(conn.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0) >= 1000
+        threading.Timer(0.3, blocker.rollback).start()
+        assert _where(_ctx(engine)) == "thread"
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert another_process_writes(engine) is False
+    assert _where(_ctx(engine)) == "loop"
