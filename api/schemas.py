@@ -149,6 +149,11 @@ class AuthorizationOut(BaseModel):
         default=None, description="SHA-256 of annex 1 as shown, filled in from report `report_id` (chat)"
     )
     report_id: int | None = Field(default=None, description="the report whose facts filled the text shown")
+    shown_variant: str | None = Field(
+        default=None,
+        description="which filling was shown: full, or masked (name and address hidden from an identity "
+        "not linked to the household); `cases.annex1_text.rebuild` writes that one again to verify",
+    )
     withdrawn_by_id: int | None = Field(
         default=None, description="for a signature: the id of the record withdrawing it, if withdrawn"
     )

@@ -197,6 +197,7 @@ def authorization_out(
         signed_at=auth.signed_at,
         shown_sha256=auth.shown_sha256,
         report_id=auth.report_id,
+        shown_variant=auth.shown_variant,
         withdrawn_by_id=withdrawal.id if withdrawal is not None else None,
         withdrawn_at=withdrawal.signed_at if withdrawal is not None else None,
     )

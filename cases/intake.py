@@ -551,9 +551,11 @@ def sign_authorization(
     witnessed_by_staff_id: int | None = None,
     shown_sha256: str | None = None,
     report_id: int | None = None,
+    shown_variant: str = annex1_text.FULL,
 ) -> Authorization:
     """Record a signed annex 1 as immutable evidence (the signer must be the head or a member); with
-    `shown_sha256`, the filled text as shown, checked against what the report's facts write again."""
+    `shown_sha256`, the filled text as shown (in `shown_variant`), checked against what the report's facts
+    write again."""
     if case.status not in OPEN_STATUSES:
         raise IntakeError("case_closed", "the case is closed")
     try:
@@ -583,7 +585,8 @@ def sign_authorization(
             return existing  # a repeated "I agree" must not pile up evidence rows
     if shown_sha256 is not None:
         report_id = annex1_text.check_shown(db, vault, case, version=text_version, shown_sha256=shown_sha256,
-                                            report_id=report_id, signed_on=now.astimezone(BEIJING).date())
+                                            report_id=report_id, signed_on=now.astimezone(BEIJING).date(),
+                                            variant=shown_variant)
     auth = Authorization(
         case_id=case.id,
         household_id=household.id,
@@ -601,6 +604,7 @@ def sign_authorization(
         signed_at=now,
         report_id=report_id if shown_sha256 is not None else None,
         shown_sha256=shown_sha256,
+        shown_variant=shown_variant if shown_sha256 is not None else None,
     )
     db.add(auth)
     db.flush()

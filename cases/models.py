@@ -394,6 +394,9 @@ class Authorization(Base):
     # The annex 1 text as shown, filled in from this report's facts (None: signed on paper at a visit)
     report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
     shown_sha256: Mapped[str | None] = mapped_column(String(64))
+    # Which filling was shown: "full", or "masked" (name and address hidden, for an identity not yet
+    # linked to the household); cases.annex1_text rebuilds that one to verify shown_sha256
+    shown_variant: Mapped[str | None] = mapped_column(String(8))
 
 
 class Objection(Base):

@@ -20,6 +20,7 @@ from cases.clock import BEIJING
 from cases.crypto import Vault, mask_name, mask_phone
 from cases.errors import CaseError
 from cases.events import add_event
+from cases.ids import normalize_phone
 from cases.models import (
     OPEN_STATUSES,
     Attachment,
@@ -196,13 +197,39 @@ class Applier:
                      entity="case", entity_id=case.id, area_code=case.area_code,
                      detail={"contact_id": self.contact.id}, now=self.now)
 
-    def _SignAuthorization(self, cmd: SignAuthorization) -> Result:  # noqa: N802
-        case = self.case(cmd.case_number)
+    def linked(self, case: Case) -> bool:
+        """Whether this identity is linked to the case's household (it reads annex 1 in full)."""
+        return self.contact.household_id is not None and self.contact.household_id == case.household_id
+
+    def signing_refusal(self, case: Case) -> str | None:
+        """Why this identity may not sign for the case's household, or None. Issue 4: a proxy report's
+        "signature stays pending until they sign from their own phone or at the home visit". A proxy knows
+        the case number, the ID and the name, so knowing them proves nothing: only the household's own
+        identity signs in a chat, i.e. one linked to it, or an SMS from the phone number on its record
+        (not one a proxy of this case gave as its own)."""
+        if self.linked(case):
+            return None
         proxy_report = self.db.scalar(select(Report.id).where(
             Report.case_id == case.id, Report.contact_id == self.contact.id,
             Report.reporter_kind == ReporterKind.PROXY).limit(1))
-        if proxy_report is not None and self.contact.household_id != case.household_id:
-            return Result(ok=False, reason="proxy_contact")
+        if proxy_report is not None:
+            return "proxy_contact"
+        phone = normalize_phone(self.message.user_key) if self.channel == Channel.SMS else None
+        household = self.db.get(Household, case.household_id)
+        if phone is None or household is None or household.phone_hash != self.vault.lookup_hash(phone):
+            return "not_household"
+        proxy_phones = self.db.scalars(select(Report.proxy_phone_enc).where(
+            Report.case_id == case.id, Report.reporter_kind == ReporterKind.PROXY,
+            Report.proxy_phone_enc.is_not(None))).all()
+        if any(self.vault.decrypt(enc) == phone for enc in proxy_phones if enc):
+            return "proxy_contact"
+        return None
+
+    def _SignAuthorization(self, cmd: SignAuthorization) -> Result:  # noqa: N802
+        case = self.case(cmd.case_number)
+        refusal = self.signing_refusal(case)
+        if refusal is not None:
+            return Result(ok=False, reason=refusal)
         household = self.db.get(Household, case.household_id)
         assert household is not None
         name = "".join(cmd.signer_name.split())
@@ -214,20 +241,26 @@ class Applier:
             db=self.db, vault=self.vault, case=case, signer_name=name,
             signer_id_number=self.vault.decrypt(id_enc) if id_enc else None, channel=self.channel,
             message_ref=self.message.external_id, contact_id=self.contact.id, now=self.now,
-            text_version=cmd.text_version, shown_sha256=cmd.shown_sha256, report_id=cmd.report_id)
+            text_version=cmd.text_version, shown_sha256=cmd.shown_sha256, report_id=cmd.report_id,
+            shown_variant=annex1_text.FULL if self.linked(case) else annex1_text.MASKED)
         return Result(ok=True, case=self.view(case))
 
     def _FillAnnex(self, cmd: FillAnnex) -> Result:  # noqa: N802
         today = self.now.astimezone(BEIJING).date()
-        if cmd.case_number is not None:
-            text, report_id = annex1_text.case_text(self.db, self.vault, self.case(cmd.case_number),
-                                                    signed_on=today, version=cmd.text_version)
-            return Result(ok=True, data={"text": text, "report_id": report_id})
+        if cmd.case_number is not None:  # an existing case: in full only for the household's own identity
+            case = self.case(cmd.case_number)
+            variant = annex1_text.FULL if self.linked(case) else annex1_text.MASKED
+            refusal = self.signing_refusal(case)
+            text, report_id = annex1_text.case_text(self.db, self.vault, case, signed_on=today,
+                                                    version=cmd.text_version, variant=variant)
+            return Result(ok=True, data={"text": text, "report_id": report_id, "variant": variant,
+                                         "may_sign": refusal is None, "refusal": refusal})
         filling = annex1_text.draft_filling(
             self.db, name=cmd.name, id_number=cmd.id_number, size=cmd.size, village_code=cmd.village_code,
             group=cmd.group, risks=cmd.risks, guarantees=cmd.guarantees, other_text=cmd.other_text,
             signed_on=today)
-        return Result(ok=True, data={"text": annex1.filled(filling, cmd.text_version), "report_id": None})
+        return Result(ok=True, data={"text": annex1.filled(filling, cmd.text_version), "report_id": None,
+                                     "variant": annex1_text.FULL, "may_sign": True, "refusal": None})
 
     def _DeclineSignature(self, cmd: DeclineSignature) -> Result:  # noqa: N802
         self._decline(self.case(cmd.case_number))

@@ -3,7 +3,7 @@ attachment refusals."""
 
 from __future__ import annotations
 
-from cases import annex1
+from cases import annex1, annex1_text
 from conversations.commands import Result
 from conversations.flows.common import NO_WORDS, YES_WORDS, Turn, matches, number_choice, numbered
 
@@ -30,15 +30,23 @@ def sms_parts(text: str, limit: int = SMS_PART_CHARS) -> list[str]:
     return parts
 
 
-def shown(turn: Turn, result: Result) -> None:
-    """FillAnnex came back: show the filled text (remembering its hash and report), or say it failed."""
+def shown(turn: Turn, result: Result) -> bool:
+    """FillAnnex came back: show the filled text (remembering its hash and report) and ask for consent;
+    False when it failed or this identity may not sign (then only the application is shown, to read)."""
     text = result.data.get("text") if result.ok else None
     if not text:
         turn.say(turn._("Sorry, the application could not be shown just now. Please try again later, "
                         "or reply 人工 to talk to a person."), ["0 " + turn._("Back")])
-        return
+        return False
+    masked = result.data.get("variant") == annex1_text.MASKED
+    if result.data.get("may_sign") is False:
+        turn.say(turn._("This is the application the household signs. This phone or chat is not the "
+                        "household's own, so the name and address are partly hidden."))
+        _body(turn, text)
+        return False
     turn.data["annex"] = {"sha256": annex1.digest(text), "report_id": result.data.get("report_id")}
-    show(turn, text)
+    show(turn, text, masked=masked)
+    return True
 
 
 def changed(turn: Turn) -> None:
@@ -50,19 +58,27 @@ def changed(turn: Turn) -> None:
         history.pop()
 
 
-def show(turn: Turn, text: str) -> None:
+def show(turn: Turn, text: str, *, masked: bool = False) -> None:
     """The household's filled-in application, word for word, then the question."""
     turn.say(turn._("Please read the application and authorization. Signing it lets staff check your "
                     "family's information (deposits, vehicles, housing, business, public pay)."))
+    if masked:
+        turn.say(turn._("The name and address are partly hidden here. To sign, you will type the full name "
+                        "as on the ID card."))
+    _body(turn, text)
+    turn.say(turn._("Do you agree and sign? Reply 1 (同意) to agree, 2 (不同意) if you do not."),
+             numbered([turn._("I agree (同意)"), turn._("I do not agree"), turn._("Show the text again")])
+             + ["0 " + turn._("Back")])
+
+
+def _body(turn: Turn, text: str) -> None:
+    """The text in one message, or in numbered parts on SMS."""
     if turn.facts.sms:
         parts = sms_parts(text)
         for i, part in enumerate(parts, start=1):
             turn.say(f"({i}/{len(parts)}) {part}")
     else:
         turn.say(text)
-    turn.say(turn._("Do you agree and sign? Reply 1 (同意) to agree, 2 (不同意) if you do not."),
-             numbered([turn._("I agree (同意)"), turn._("I do not agree"), turn._("Show the text again")])
-             + ["0 " + turn._("Back")])
 
 
 def consent_answer(turn: Turn) -> str | None:

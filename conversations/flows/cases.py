@@ -233,8 +233,8 @@ def render_status(turn: Turn, case: CaseView) -> None:
 
 
 def still_to_sign(turn: Turn, names: list[str]) -> str:
-    return turn._("Still to sign: {names}. Each of them can sign the same way: send 签字 from their own "
-                  "phone.").format(names=turn._(", ").join(names))
+    return turn._("Still to sign: {names}. Each of them can sign the same way: send 签字 from this phone "
+                  "or chat, or sign when staff visit.").format(names=turn._(", ").join(names))
 
 
 # --- sign later ----------------------------------------------------------------------------------------
@@ -247,7 +247,22 @@ def _ask_annex(turn: Turn) -> None:
 
 @F.result(FillAnnex)
 def _annex_filled(turn: Turn, command: FillAnnex, result: Result) -> None:
-    annex.shown(turn, result)
+    if annex.shown(turn, result) or not result.ok:
+        return
+    not_the_household(turn, result.data.get("refusal"))  # shown to read; signing is the household's
+
+
+def not_the_household(turn: Turn, reason: str | None) -> None:
+    """How the household signs, to an identity that may not sign for it; then the menu (no dead end)."""
+    if reason == "proxy_contact":
+        turn.say(turn._("The household has to sign from its own phone, or when staff visit. "
+                        "The person who reported for them cannot sign for them."))
+    else:
+        turn.say(turn._("Only the household itself can sign: from the phone number on its report, or the "
+                        "chat it reported from, send 签字; or sign when staff visit the home. This phone or "
+                        "chat cannot sign for them. For help, reply 人工."))
+    end_flow(turn)
+    show_menu(turn)
 
 
 @F.on("annex")
@@ -305,11 +320,10 @@ def _signed(turn: Turn, command: SignAuthorization, result: Result) -> None:
         annex.changed(turn)
         goto(turn, "annex", remember=False)
         return
-    if result.reason == "proxy_contact":
-        turn.say(turn._("The household has to sign from its own phone, or when staff visit. "
-                        "The person who reported for them cannot sign for them."))
-    else:
-        turn.say(turn._("Sorry, the signature could not be recorded. Staff can take it at the home visit."))
+    if result.reason in ("proxy_contact", "not_household"):
+        not_the_household(turn, result.reason)
+        return
+    turn.say(turn._("Sorry, the signature could not be recorded. Staff can take it at the home visit."))
     end_flow(turn)
     show_menu(turn)
 

@@ -678,10 +678,13 @@ def _submitted(turn: Turn, command: SubmitReport, result: Result) -> None:
     if command.reporter_kind == "proxy" and command.id_number is None:
         lines.append(turn._("The head of that household still has to sign the authorization; staff take "
                             "the signature and the ID number when they visit."))
-    elif command.reporter_kind == "proxy":
+    elif command.reporter_kind == "proxy" and command.phone:
         lines.append(turn._("The head of that household still has to sign the authorization. They can "
-                            "send 签字 from their own phone, with the case number and the last 4 digits "
-                            "of their ID, or sign when staff visit."))
+                            "send 签字 from the phone number you gave for them, with the case number and "
+                            "the last 4 digits of their ID, or sign when staff visit."))
+    elif command.reporter_kind == "proxy":  # no number of theirs on record: signing waits for the visit
+        lines.append(turn._("The head of that household still has to sign the authorization, in person: "
+                            "staff take the signature when they visit."))
     elif command.signature is not None:
         lines.append(turn._("Thank you, {name}: you have signed the application and authorization.")
                      .format(name=command.signature.signer_name))

@@ -166,6 +166,7 @@ def test_detail_is_masked_and_complete(
     assert evidence["text_version"] == annex1.CURRENT_VERSION
     assert evidence["text_sha256"] == annex1.sha256(annex1.CURRENT_VERSION)
     assert evidence["shown_sha256"] == annex1.digest(shown) and evidence["report_id"] == report_id
+    assert evidence["shown_variant"] == "full"  # the text shown in full (the household's own identity)
     assert evidence["signer_name_masked"] == "张*" and evidence["channel"] == "sms"
     assert evidence["signer_id_masked"].startswith("430421") and "*" in evidence["signer_id_masked"]
     assert evidence["message_ref"] == "SM123" and body["pending_signatures"] == []

@@ -95,5 +95,71 @@ def test_a_witnessed_signature_records_no_shown_text(world: World, notifier: Rec
     auth = sign_authorization(db=db, vault=vault, case=done.case, signer_name="张三", signer_id_number=None,
                               channel=Channel.CONSOLE, message_ref=None, contact_id=None, now=world.now,
                               text_version=annex1.CURRENT_VERSION, witnessed_by_staff_id=world.cadre.id)
-    assert auth.shown_sha256 is None and auth.report_id is None
+    assert auth.shown_sha256 is None and auth.report_id is None and auth.shown_variant is None
     assert annex1_text.rebuild(db, vault, auth) is None and annex1_text.verify(db, vault, auth) is None
+
+
+def test_the_masked_variant_hides_the_name_village_and_group_and_is_verifiable(
+    world: World, notifier: RecordingNotifier
+) -> None:
+    """What an identity not linked to the household reads: the name masked, the address down to the
+    township, the free-text cause left out; a signature on it records that variant and verifies."""
+    db, vault = world.db, world.vault
+    done = submit_report(db=db, vault=vault, draft=draft(risks=["09", "01"], other_risk_text="猪场亏了"),
+                         now=world.now, notifier=notifier)
+    today = world.now.astimezone(BEIJING).date()
+    full, full_report = annex1_text.case_text(db, vault, done.case, signed_on=today)
+    masked, masked_report = annex1_text.case_text(db, vault, done.case, signed_on=today,
+                                                  variant=annex1_text.MASKED)
+    assert full_report == masked_report == done.report.id
+    assert ("姓名：张*，身份证号：430421********3458，家庭住址：湖南省衡阳市衡阳县西渡镇***村***组。"
+            "家庭4口人。") in masked
+    assert "我家因⑥因病、⑭其他存在" in masked
+    for secret in ("张三", "梅花村", "三组", "猪场亏了", HEAD_ID):
+        assert secret not in masked and (secret in full or secret == HEAD_ID)
+
+    def check(text: str, variant: str) -> int | None:
+        return annex1_text.check_shown(db, vault, done.case, version=annex1.CURRENT_VERSION,
+                                       shown_sha256=annex1.digest(text), report_id=done.report.id,
+                                       signed_on=today, variant=variant)
+
+    assert check(masked, annex1_text.MASKED) == check(full, annex1_text.FULL) == done.report.id
+    for text, variant in ((full, annex1_text.MASKED), (masked, annex1_text.FULL)):
+        with pytest.raises(IntakeError) as crossed:  # each text passes only as the variant it is
+            check(text, variant)
+        assert crossed.value.reason == "shown_text_changed"
+    with pytest.raises(IntakeError) as unknown:
+        check(masked, "partly")
+    assert unknown.value.reason == "unknown_variant"
+
+    auth = sign_authorization(db=db, vault=vault, case=done.case, signer_name="张三",
+                              signer_id_number=HEAD_ID, channel=Channel.SMS, message_ref="m1",
+                              contact_id=None, now=world.now,
+                              text_version=annex1.CURRENT_VERSION, shown_sha256=annex1.digest(masked),
+                              report_id=done.report.id, shown_variant=annex1_text.MASKED)
+    assert (auth.shown_variant, auth.text_sha256) == (annex1_text.MASKED, annex1.sha256())
+    db.commit()
+    db.expire_all()
+    stored = db.get(Authorization, auth.id)
+    assert stored is not None and annex1_text.rebuild(db, vault, stored) == masked
+    assert annex1_text.verify(db, vault, stored) is True
+    stored.shown_variant = annex1_text.FULL  # the recorded variant is what verification rebuilds
+    assert annex1_text.rebuild(db, vault, stored) == full and annex1_text.verify(db, vault, stored) is False
+    db.rollback()
+
+
+def test_a_full_text_signature_records_the_full_variant(world: World, notifier: RecordingNotifier) -> None:
+    db, vault = world.db, world.vault
+    done = submit_report(db=db, vault=vault, draft=draft(), now=world.now, notifier=notifier)
+    today = world.now.astimezone(BEIJING).date()
+    full, _ = annex1_text.case_text(db, vault, done.case, signed_on=today)
+    auth = sign_authorization(db=db, vault=vault, case=done.case, signer_name="张三",
+                              signer_id_number=HEAD_ID, channel=Channel.TELEGRAM, message_ref="m1",
+                              contact_id=None, now=world.now,
+                              text_version=annex1.CURRENT_VERSION, shown_sha256=annex1.digest(full))
+    assert auth.shown_variant == annex1_text.FULL and annex1_text.verify(db, vault, auth) is True
+    with pytest.raises(IntakeError) as masked_as_full:  # a masked text can't be recorded as the full one
+        masked, _ = annex1_text.case_text(db, vault, done.case, signed_on=today, variant=annex1_text.MASKED)
+        annex1_text.check_shown(db, vault, done.case, version=annex1.CURRENT_VERSION,
+                                shown_sha256=annex1.digest(masked), report_id=None, signed_on=today)
+    assert masked_as_full.value.reason == "shown_text_changed"

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 17:26:26.317520
+Create Date: 2026-11-23 19:31:50.860026
 """
 from collections.abc import Sequence
 
@@ -478,6 +478,7 @@ def upgrade() -> None:
     sa.Column('signed_at', cases.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('report_id', sa.Integer(), nullable=True),
     sa.Column('shown_sha256', sa.String(length=64), nullable=True),
+    sa.Column('shown_variant', sa.String(length=8), nullable=True),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_authorizations_case_id_cases')),
     sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_authorizations_contact_id_contacts')),
     sa.ForeignKeyConstraint(['household_id'], ['households.id'], name=op.f('fk_authorizations_household_id_households')),
