@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -102,23 +104,46 @@ class BotContext:
         process_inbound(db, inbound_id, ctx=self.service_ctx, now=self.now(), message=message)
 
 
+_LOOP_GATES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _loop_gate() -> asyncio.Lock:
+    """The running loop's queue for the writer turn: requests wait in it in arrival order."""
+    loop = asyncio.get_running_loop()
+    gate = _LOOP_GATES.get(loop)
+    if gate is None:
+        gate = _LOOP_GATES[loop] = asyncio.Lock()
+    return gate
+
+
 async def run_db_work(ctx: BotContext, work: Callable[[], T]) -> T:
     """Run a request's blocking database work (store, dialogue step, replies, commit).
 
-    SQLite, with this process's writer turn free: right here on the event loop, holding the turn. The work
-    is then a few milliseconds of CPU under a lock every writer takes anyway, and a worker thread would
-    only add GIL hand-offs between it and the loop (measured on the SMS webhook: 9% more CPU a message and
-    about 15% less throughput). Another thread holding the turn (the dispatcher, the reminders sweep), or
-    another process writing (tried without waiting), or PostgreSQL (whose round trips overlap): a worker
-    thread, so the loop never waits on a lock or the network."""
+    SQLite: right here on the event loop, holding this process's writer turn. The work is a few
+    milliseconds of CPU under a lock every writer takes anyway, and worker threads would only add GIL
+    hand-offs between them and the loop (SMS webhook at saturation: 2.6 ms of CPU a message on the
+    loop, 3.8-5.0 ms when requests went to threads). Requests queue for the turn on the loop, in arrival
+    order; while another thread of this process holds it (the dispatcher, the reminders sweep) a worker
+    thread waits for it to be given back, and the first in the queue takes it. Another process writing
+    (tried without waiting), or PostgreSQL (whose round trips overlap): a worker thread, so the loop never
+    waits on the database."""
     lock = writer_lock(ctx.engine)
-    if lock is not None and lock.acquire(blocking=False):
-        try:
-            if not another_process_writes(ctx.engine):
-                return work()
-        finally:
-            lock.release()
+    if lock is not None:
+        async with _loop_gate():
+            while not lock.acquire(blocking=False):
+                await asyncio.to_thread(_wait_free, lock)
+            try:
+                if not another_process_writes(ctx.engine):
+                    return work()
+            finally:
+                lock.release()
     return await asyncio.to_thread(work)
+
+
+def _wait_free(lock: threading.RLock) -> None:
+    """Block (off the loop) until `lock` is free; the caller then takes it on its own thread."""
+    with lock:
+        pass
 
 
 def dead_letter(ctx: BotContext, inbound_id: int, error: BaseException) -> None:

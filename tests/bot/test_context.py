@@ -32,24 +32,79 @@ def test_free_sqlite_work_runs_on_the_loop_and_postgresql_in_a_thread(engine: En
     assert _where(_ctx(engine)) == ("loop" if engine.dialect.name == "sqlite" else "thread")
 
 
-def test_another_thread_writing_sends_the_work_to_a_thread_which_waits_its_turn(engine: Engine) -> None:
+def test_another_thread_writing_makes_the_work_wait_its_turn_on_the_loop_which_keeps_serving(
+    engine: Engine,
+) -> None:
     ctx = _ctx(engine)
     held, release = threading.Event(), threading.Event()
+    events: list[str] = []
 
     def writer() -> None:
         with writer_turn(engine):
             held.set()
             release.wait(5)
+            events.append("writer done")
+
+    async def go() -> tuple[str, int]:
+        loop_thread = threading.get_ident()
+        ticks = 0
+
+        async def ticker() -> None:  # other requests are served meanwhile: the loop is not blocked
+            nonlocal ticks
+            while True:
+                ticks += 1
+                if ticks == 20:
+                    release.set()
+                await asyncio.sleep(0.001)
+
+        def work() -> int:
+            events.append("work")
+            return threading.get_ident()
+
+        tick = asyncio.ensure_future(ticker())
+        ran = await run_db_work(ctx, work)
+        tick.cancel()
+        return ("loop" if ran == loop_thread else "thread"), ticks
 
     other = threading.Thread(target=writer)
     other.start()
     held.wait(5)
-    threading.Timer(0.2, release.set).start()
     try:
-        assert _where(ctx) == "thread"
+        where, ticks = asyncio.run(go())
     finally:
         release.set()
         other.join()
+    if engine.dialect.name == "sqlite":
+        assert where == "loop" and ticks >= 20
+        assert events == ["writer done", "work"]  # it waited for the other writer's turn to end
+    else:
+        assert where == "thread"
+
+
+def test_requests_waiting_for_the_turn_run_in_arrival_order(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return  # PostgreSQL: worker threads and row locks, no turn to queue for
+    ctx = _ctx(engine)
+    order: list[int] = []
+    held, done = threading.Event(), threading.Event()
+
+    def holder() -> None:  # another thread holds the turn while five requests arrive
+        with writer_turn(engine):
+            held.set()
+            done.wait(0.05)
+
+    async def five() -> None:
+        await asyncio.gather(*(run_db_work(ctx, lambda i=i: order.append(i)) for i in range(5)))
+
+    other = threading.Thread(target=holder)
+    other.start()
+    held.wait(5)
+    try:
+        asyncio.run(five())
+    finally:
+        done.set()
+        other.join()
+    assert order == [0, 1, 2, 3, 4]
 
 
 def test_another_process_writing_is_seen_without_waiting_and_sends_the_work_to_a_thread(
