@@ -21,7 +21,14 @@ from cases.db import another_process_writes, writer_lock
 from cases.models import InboundMessage as InboundRow
 from cases.models import InboundStatus, Outbox
 from conversations.messages import InboundMessage
-from conversations.service import InlineAnswer, handle_inbound, process_inbound, record_inbound
+from conversations.service import (
+    InlineAnswer,
+    Taken,
+    handle_in_order,
+    handle_inbound,
+    process_inbound,
+    record_inbound,
+)
 
 __all__ = ["BotContext", "Handled", "dead_letter", "pending_for", "run_db_work", "with_choices"]
 
@@ -98,6 +105,10 @@ class BotContext:
         """Store the inbound message only (committed); (inbound id, duplicate)."""
         inbound_id, duplicate = record_inbound(db, msg, ctx=self.service_ctx, now=self.now())
         return int(inbound_id), bool(duplicate)
+
+    def take(self, db: Session, msg: InboundMessage) -> Taken:
+        """Store the message and handle it at once unless others of its contact wait (then: process each)."""
+        return handle_in_order(db, msg, ctx=self.service_ctx, now=self.now())
 
     def process(self, db: Session, inbound_id: int, message: InboundMessage | None = None) -> None:
         """Handle a stored inbound message (the dialogue step, replies to the outbox)."""

@@ -11,12 +11,14 @@ import asyncio
 import hmac
 import json
 import logging
+from contextlib import nullcontext
 from datetime import timedelta
 from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import Row, bindparam, select
+from sqlalchemy.orm import Session
 from telegram import Bot, KeyboardButton, Message, ReplyKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.error import RetryAfter as TgRetryAfter
@@ -330,11 +332,13 @@ async def take_update(ctx: BotContext, bot: Bot, update: Update) -> None:
 
 
 def _record_and_drain(ctx: BotContext, msg: InboundMessage) -> None:
-    """Store the update (committed: from here on it is never lost), then handle this chat's stored
-    updates; one trip to a worker thread for both."""
-    inbound_id, duplicate = _record(ctx, msg)
-    if not duplicate:
-        drain(ctx, msg.user_key, {inbound_id: msg})
+    """Store the update and, the usual case, handle it in the same transaction; when earlier updates of
+    this chat wait unhandled, the store is committed and all of them are handled in update_id order (T3).
+    Either way it is stored before Telegram's 200, and a failure is dead-lettered (T4)."""
+    with ctx.sessions() as db:
+        taken = ctx.take(db, msg)
+        if not taken.duplicate and not taken.handled:
+            drain(ctx, msg.user_key, {taken.inbound_id: msg}, db=db)
 
 
 def _mark_blocked(ctx: BotContext, chat_id: str) -> None:
@@ -360,17 +364,24 @@ def _update_order(row: Row[int, str]) -> tuple[int, int]:
     return (int(head) if head.lstrip("-").isdigit() else 0, row.id)
 
 
-def drain(ctx: BotContext, user_key: str, known: dict[int, InboundMessage] | None = None) -> None:
+def drain(
+    ctx: BotContext,
+    user_key: str,
+    known: dict[int, InboundMessage] | None = None,
+    *,
+    db: Session | None = None,
+) -> None:
     """Handle this chat's stored, unhandled updates in update_id order (T3); each failure dead-lettered."""
-    with ctx.sessions() as db:
-        rows = db.execute(_UNHANDLED, {"user_key": user_key}).all()
-    for row in sorted(rows, key=_update_order):
-        try:
-            with ctx.sessions() as db:
-                ctx.process(db, row.id, (known or {}).get(row.id))
-        except Exception as exc:  # noqa: BLE001 - Telegram still gets its 200 (T4)
-            log.exception("telegram update %s failed; dead-lettered", row.id)
-            dead_letter(ctx, row.id, exc)
+    with nullcontext(db) if db is not None else ctx.sessions() as session:
+        rows = session.execute(_UNHANDLED, {"user_key": user_key}).all()
+        session.rollback()
+        for row in sorted(rows, key=_update_order):
+            try:
+                ctx.process(session, row.id, (known or {}).get(row.id))
+            except Exception as exc:  # noqa: BLE001 - Telegram still gets its 200 (T4)
+                session.rollback()
+                log.exception("telegram update %s failed; dead-lettered", row.id)
+                dead_letter(ctx, row.id, exc)
 
 
 def telegram_router(ctx: BotContext) -> APIRouter:

@@ -110,7 +110,7 @@ class HandleResult:
     answered_inline: bool = False  # the replies were written as sent: the adapter must answer with them
 
 
-# --- the three entry points ---------------------------------------------------------------------------
+# --- the entry points ---------------------------------------------------------------------------
 
 
 def handle_inbound(db: Session, msg: InboundMessage, *, ctx: ServiceContext, now: datetime,
@@ -144,6 +144,49 @@ def record_inbound(db: Session, msg: InboundMessage, *, ctx: ServiceContext,
         inbound_id, duplicate = _store(db, msg, ctx, now)
         db.commit()
     return inbound_id, duplicate
+
+
+@dataclass(frozen=True)
+class Taken:
+    """What `handle_in_order` did with a message."""
+
+    inbound_id: int
+    duplicate: bool
+    handled: bool  # False (and stored): other messages of the contact wait; the caller handles them in order
+
+
+def handle_in_order(db: Session, msg: InboundMessage, *, ctx: ServiceContext, now: datetime) -> Taken:
+    """Store the message; when no other message of its contact waits unhandled (the usual case), handle it
+    in the same transaction, one commit (a failure dead-letters it: the message is kept either way).
+    Otherwise commit the store and leave them all to the caller, who knows its channel's order (Telegram's
+    update_id, T3) and hands each to `process_inbound`. A repeat changes nothing."""
+    with writer_turn(db):
+        _begin(db)
+        inbound_id, duplicate = _store(db, msg, ctx, now)
+        if duplicate:
+            db.rollback()
+            return Taken(inbound_id, duplicate=True, handled=False)
+        waiting = db.connection().execute(_OTHERS_WAITING, {
+            "channel": Channel(msg.channel), "user_key": msg.user_key, "row_id": inbound_id}).first()
+        if waiting is None:
+            try:
+                result = _process_once(db, inbound_id, msg, ctx=ctx, now=now, inline=False, fresh=True)
+            except Exception as exc:  # noqa: BLE001 - even the dead letter failed: keep the message, dead
+                db.rollback()
+                log.exception("dead-lettering failed (%s/%s)", msg.channel, type(exc).__name__)
+                return Taken(_keep_dead(db, msg, ctx, now, exc), duplicate=False, handled=True)
+            return Taken(result.inbound_id, duplicate=False, handled=True)
+        db.commit()
+    return Taken(inbound_id, duplicate=False, handled=False)
+
+
+def _keep_dead(db: Session, msg: InboundMessage, ctx: ServiceContext, now: datetime, error: Exception) -> int:
+    """Store the message as dead, nothing else (what the dead letter could not write: its apology)."""
+    _begin(db)
+    inbound_id, _ = _store(db, msg, ctx, now)
+    db.connection().execute(_DEAD, {"row_id": inbound_id, "now": now, "error": type(error).__name__})
+    db.commit()
+    return inbound_id
 
 
 def process_inbound(db: Session, inbound_id: int, *, ctx: ServiceContext, now: datetime,
@@ -207,6 +250,9 @@ _STORE = {
 _FIND_INBOUND = select(_INBOUND.c.id).where(
     _INBOUND.c.channel == bindparam("channel"), _INBOUND.c.user_key == bindparam("user_key"),
     _INBOUND.c.external_id == bindparam("external_id"))
+_OTHERS_WAITING = select(_INBOUND.c.id).where(
+    _INBOUND.c.channel == bindparam("channel"), _INBOUND.c.user_key == bindparam("user_key"),
+    _INBOUND.c.status == InboundStatus.RECEIVED, _INBOUND.c.id != bindparam("row_id")).limit(1)
 _SESSION_OF = (select(_SESSIONS.c.id, _SESSIONS.c.state, _SESSIONS.c.expires_at)
                .where(_SESSIONS.c.channel == bindparam("channel"),
                       _SESSIONS.c.user_key == bindparam("user_key"))
@@ -223,6 +269,9 @@ _TOUCH_CONTACT = update(_CONTACTS).where(_CONTACTS.c.id == bindparam("row_id")).
     last_inbound_at=bindparam("now"))
 _ADD_REPLY = _OUTBOX.insert().returning(_OUTBOX.c.id)
 _ADD_REPLIES = _OUTBOX.insert().returning(_OUTBOX.c.id, sort_by_parameter_order=True)
+_DEAD = update(_INBOUND).where(
+    _INBOUND.c.id == bindparam("row_id"), _INBOUND.c.status != InboundStatus.HANDLED).values(
+    status=InboundStatus.DEAD, error=bindparam("error"), handled_at=bindparam("now"))
 _HANDLED = update(_INBOUND).where(_INBOUND.c.id == bindparam("row_id")).values(
     status=InboundStatus.HANDLED, replies=bindparam("replies"), handled_at=bindparam("now"))
 
@@ -507,5 +556,5 @@ def state_of(db: Session, channel: str, user_key: str, vault: Vault) -> dict[str
     return _load_state(row, vault) if row is not None else {}
 
 
-__all__ = ["HandleResult", "ServiceContext", "handle_inbound", "process_inbound", "record_inbound",
-           "state_of"]
+__all__ = ["HandleResult", "ServiceContext", "Taken", "handle_in_order", "handle_inbound", "process_inbound",
+           "record_inbound", "state_of"]

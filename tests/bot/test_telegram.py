@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from cases.models import Attachment as AttachmentRow
@@ -95,6 +95,27 @@ def test_T3_concurrent_updates_of_one_chat_are_handled_one_at_a_time_in_update_i
     assert [by_ext[i].split(":")[0] for i in dict.fromkeys(first_replies)] == ["5001", "5002"]
     world.dispatch()
     assert "姓名" in world.tg.sent()[-1]["text"]  # "1" confirmed the description: order kept
+
+
+def test_an_update_with_none_waiting_before_it_is_stored_and_handled_in_one_commit(
+    world: World, db: Session
+) -> None:
+    commits: list[object] = []
+
+    def count(conn: object) -> None:
+        commits.append(conn)
+
+    engine = world.sessions.kw["bind"]
+    event.listen(engine, "commit", count)
+    try:
+        with world.client() as client:
+            assert ch.tg_post(client, ch.tg_text(CHAT, 6001, DESCRIPTION)).status_code == 200
+    finally:
+        event.remove(engine, "commit", count)
+    db.expire_all()
+    row = db.scalar(select(InboundRow))
+    assert row is not None and row.status == InboundStatus.HANDLED
+    assert len(commits) == 1
 
 
 def test_T4_handling_fails_after_the_update_is_stored_still_200_and_dead_lettered(
