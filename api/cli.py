@@ -38,7 +38,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         from api.channels import warm_up
 
         warm_up(app.state.channels)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=settings.access_log)
     return 0
 
 
