@@ -21,6 +21,9 @@ SQLITE_AUTOCHECKPOINT_PAGES = 1000  # SQLite's default: the commit that fills th
 # stuck or gone): a backstop, so the WAL cannot grow without end.
 SQLITE_BACKSTOP_CHECKPOINT_PAGES = 20_000
 
+POSTGRES_POOL_SIZE = 12
+POSTGRES_POOL_OVERFLOW = 20
+
 log = logging.getLogger(__name__)
 
 
@@ -38,6 +41,11 @@ def make_engine(url: str, *, background_checkpoints: bool = False, **kwargs: Any
         event.listen(engine, "connect", lambda conn, _record: _sqlite_pragmas(conn, pages))
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # kept open: the loop's worker threads (6 on 2 cores), the dispatcher and the console's thread pool use
+    # more than SQLAlchemy's default 5 at once, and each connection opened past those costs a PostgreSQL
+    # backend start (a few ms), only to be closed again when it is given back
+    kwargs.setdefault("pool_size", POSTGRES_POOL_SIZE)
+    kwargs.setdefault("max_overflow", POSTGRES_POOL_OVERFLOW)
     return create_engine(url, **kwargs)
 
 
