@@ -314,10 +314,13 @@ class Case(Base):
     notice_end: Mapped[date | None] = mapped_column(Date)
     elimination_mode: Mapped[str | None] = mapped_column(String(16))  # assistance | natural
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # the reminder sweep looks here
     monitored_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # When the reminder sweep last ran the task rules over the case (None: never, so the next tick does);
+    # set by the sweep alone, with a plain UPDATE that leaves `version` and `updated_at` as they are
+    tasks_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 
     household: Mapped[Household] = relationship()
     events: Mapped[list[CaseEvent]] = relationship(order_by="CaseEvent.id", back_populates="case")
@@ -330,7 +333,7 @@ class CaseEvent(Base):
     __tablename__ = "case_events"
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     action: Mapped[str] = mapped_column(String(48))
     from_status: Mapped[str | None] = mapped_column(String(32))
     to_status: Mapped[str | None] = mapped_column(String(32))
@@ -415,16 +418,17 @@ class Objection(Base):
 
 
 class Assignment(Base):
-    """Contact cadre <-> case, with history: a reassignment ends one row and starts another."""
+    """Contact cadre <-> case, with history: a reassignment ends one row and starts another. The three
+    moments are indexed: the reminder sweep finds the cases whose assignment changed by them."""
 
     __tablename__ = "assignments"
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
-    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     assigned_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
-    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
 
 
@@ -497,7 +501,7 @@ class Evaluation(Base):
     evaluated_on: Mapped[date] = mapped_column(Date)
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     result: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class Attachment(Base):
@@ -683,8 +687,9 @@ class AuditEntry(Base):
 
 
 class ChannelState(Base):
-    """Small shared state of the channel adapters, kept in the database so every process sees it:
-    send-rate slots (`until` = when the next send may go) and API access tokens (`value`)."""
+    """Small shared state kept in the database so every process sees it: the channel adapters' send-rate
+    slots (`until` = when the next send may go) and API access tokens (`value`), and the reminder sweep's
+    marks (`until` = when the last full sweep, and the last sync of the changed cases, began)."""
 
     __tablename__ = "channel_state"
     key: Mapped[str] = mapped_column(String(160), primary_key=True)

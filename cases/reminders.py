@@ -29,8 +29,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from cases import sweeps
 from cases.clock import BEIJING
-from cases.db import writer_turn
+from cases.db import is_sqlite, writer_turn
 from cases.models import (
     MONITORED_STATUSES,
     OPEN_STATUSES,
@@ -355,7 +356,7 @@ def sync_case_tasks(
         )
         if _condition_met(db, case, task):
             task.status, task.done_at = TaskStatus.DONE, now
-        db.add(task)
+        _add_task(db, task)
     db.flush()
     return list(
         db.scalars(
@@ -364,6 +365,19 @@ def sync_case_tasks(
             .order_by(Task.due_at, Task.id)
         )
     )
+
+
+def _add_task(db: Session, task: Task) -> None:
+    """Add a new task. On PostgreSQL several workers may sync the same case at once: a task another one
+    has just created is theirs, not an error. (SQLite: one writer, and a batch reads in its writer turn.)"""
+    if is_sqlite(db):
+        db.add(task)
+        return
+    try:
+        with db.begin_nested():
+            db.add(task)
+    except IntegrityError:
+        pass
 
 
 SYNC_BATCH = 10  # cases per transaction of the sweep (about 60 ms of work)
@@ -379,24 +393,66 @@ def sync_all(
     requests go on between batches instead of waiting for the whole sweep (seconds for a few hundred
     cases). `pause(seconds)`, when given, is called after each batch with the time the batch took: a
     background sweep sleeps as long as it worked, so it never takes more than half of the process (one
-    GIL) from the requests. The rules are idempotent, so a sweep cut short is finished by the next one."""
+    GIL) from the requests. The rules are idempotent, so a sweep cut short is finished by the next one.
+    A tick runs this once a day (cases.sweeps); the moment is recorded when every batch is done."""
     ids = set(db.scalars(select(Case.id).where(Case.status.in_(list(OPEN_STATUSES)))))
     ids |= set(
         db.scalars(select(Task.case_id).where(Task.status == TaskStatus.OPEN, Task.case_id.is_not(None)))
     )
     db.commit()  # the read snapshot ends here: each batch reads afresh inside its writer turn
-    ordered = sorted(ids)
-    for start in range(0, len(ordered), SYNC_BATCH):
+    _sync_batches(db, sorted(ids), now, policy, pause)
+    with writer_turn(db):
+        sweeps.write_mark(db, sweeps.SWEEP_KEY, now)
+        sweeps.write_mark(db, sweeps.SYNCED_KEY, now)
+        db.commit()
+    return len(ids)
+
+
+def sync_changed(
+    db: Session, now: datetime, policy: ReminderPolicy | None = None, *, pause: Pause | None = None
+) -> int:
+    """Run the rules over the cases whose inputs changed since the last sync, in the batches of sync_all
+    (cases.sweeps says which changes count); over every open case when there was no sync yet. Returns
+    cases seen."""
+    since = sweeps.changed_since(db)
+    if since is None:
+        return sync_all(db, now, policy, pause=pause)
+    ids = sweeps.changed_case_ids(db, since)
+    db.commit()
+    if not ids:
+        return 0  # nothing changed since `since`: the next tick may look from there again
+    _sync_batches(db, ids, now, policy, pause)
+    with writer_turn(db):
+        sweeps.write_mark(db, sweeps.SYNCED_KEY, now)
+        db.commit()
+    return len(ids)
+
+
+def sync_due(
+    db: Session, now: datetime, policy: ReminderPolicy | None = None, *, pause: Pause | None = None
+) -> tuple[int, bool]:
+    """A tick's sync: every open case at the day's first tick, else the changed cases. Returns (cases seen,
+    whether it was the full sweep)."""
+    if sweeps.sweep_due(db, now):
+        return sync_all(db, now, policy, pause=pause), True
+    return sync_changed(db, now, policy, pause=pause), False
+
+
+def _sync_batches(
+    db: Session, ids: Sequence[int], now: datetime, policy: ReminderPolicy | None, pause: Pause | None
+) -> None:
+    for start in range(0, len(ids), SYNC_BATCH):
         began = perf_counter()
+        batch = ids[start : start + SYNC_BATCH]
         with writer_turn(db):
-            for case_id in ordered[start : start + SYNC_BATCH]:
+            for case_id in batch:
                 case = db.get(Case, case_id)
                 if case is not None:
                     sync_case_tasks(db, case, now, policy)
+            sweeps.mark_synced(db, batch, now)
             db.commit()
         if pause is not None:
             pause(perf_counter() - began)
-    return len(ids)
 
 
 # --- classification ----------------------------------------------------------------------------
@@ -561,9 +617,11 @@ def task_params(db: Session, task: Task, now: datetime, policy: ReminderPolicy) 
 
 @dataclass
 class RunReport:
-    """What one run did: tasks synced, reminders written per kind, SMS deferred by quiet hours."""
+    """What one run did: cases whose tasks were synced (all open ones in the day's full sweep, else the
+    changed ones), reminders written per kind, SMS deferred by quiet hours."""
 
     cases: int = 0
+    full_sweep: bool = False
     sent: dict[str, int] = field(default_factory=dict)
     deferred_sms: int = 0
 
@@ -638,11 +696,12 @@ def run_reminders(
     db: Session, now: datetime, notifier: Notifier, policy: ReminderPolicy | None = None,
     *, pause: Pause | None = None,
 ) -> RunReport:
-    """Sync every case's tasks (committed in batches), then send due-soon, overdue, escalation and daily
-    digest reminders, each once, committed together in one writer turn."""
+    """Sync the tasks of the changed cases, or of every case at the day's first run (committed in batches),
+    then send due-soon, overdue, escalation and daily digest reminders, each once, committed together in
+    one writer turn."""
     policy = policy or ReminderPolicy()
     report = RunReport()
-    report.cases = sync_all(db, now, policy, pause=pause)
+    report.cases, report.full_sweep = sync_due(db, now, policy, pause=pause)
     with writer_turn(db):
         _send_due(db, now, notifier, policy, report)
         db.commit()
@@ -755,6 +814,8 @@ __all__: Sequence[str] = (
     "run_reminders",
     "sync_case_tasks",
     "sync_all",
+    "sync_changed",
+    "sync_due",
     "urgency",
     "colour",
     "complete_task",

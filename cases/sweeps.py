@@ -1,0 +1,111 @@
+"""Which cases the reminder tick runs the task rules over: those whose inputs changed, and once a day all.
+
+The rules (cases.reminders.sync_case_tasks) read a case's row (status, notice dates, monitored_at, area),
+the event that entered its status, its assignments, its evaluations and its tasks; and, only when they
+create a task, the region's deadline settings and the staff holding a role. A tick finds the changed cases
+in one statement whose every part is an index range (`changed_case_ids`):
+- a case the sweep never ran over (`cases.tasks_synced_at` NULL: a new case, whatever stamped it);
+- `cases.updated_at` (every workflow step, report joined, consent withdrawn: cases.steps.log_step and the
+  writes that change a case's fields outside it), `case_events.at` (a status entered, also one written
+  without touching the case row), `assignments.assigned_at | acknowledged_at | ended_at` and
+  `evaluations.created_at` (an acknowledgement or an evaluation recorded by completing a task leaves the
+  case row alone);
+all at or after the previous tick's moment less LOOKBACK. Writers stamp these with their own clock when
+they begin, and may commit a little later: a change stamped before a tick's moment but committed after it
+read the changes is found by the next tick as long as it committed within LOOKBACK (a request lasts
+seconds; the processes' clocks agree within that too, by NTP). So a changed case is usually synced twice,
+a cost of a few milliseconds, against missing it until the daily sweep.
+
+What changes without any write:
+- the day: the first tick of each day in Beijing runs the rules over every open case (`sweep_due`), with
+  the batches and pauses of any sweep. A quarter, and a year, begin with a day, so the EVALUATE tasks of
+  a new quarter (Task.cycle "2026Q2") and a new year's region settings are there from its first tick;
+- region settings and staff edits (rare): the rules read them only to give a new task its deadline or its
+  village, township or county assignee, and never move an existing task for them. An edit therefore changes
+  nothing a sync of an unchanged case would do; the next change of the case, or the daily sweep, reads the
+  new values. Marking every case of a region dirty for an edit would buy nothing.
+- a user's change to a task (completed, postponed, moved with reassign_tasks): the rules never reopen a
+  closed task nor move a due date; reassign_tasks goes with a new assignment, which is watched.
+
+The two moments the choice needs live in `channel_state` (every process sees them; several workers on
+PostgreSQL may run the idempotent rules at once): SWEEP_KEY, when the last full sweep began, and
+SYNCED_KEY, when the last completed sync (full or of the changed cases) began.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, select, union, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from cases.clock import BEIJING
+from cases.models import Assignment, Base, Case, CaseEvent, ChannelState, Evaluation
+
+LOOKBACK = timedelta(minutes=5)
+SWEEP_KEY = "reminders:full_sweep"
+SYNCED_KEY = "reminders:synced"
+
+_STATE = Base.metadata.tables[ChannelState.__tablename__]
+_CASES = Base.metadata.tables[Case.__tablename__]
+_READ = select(_STATE.c.until).where(_STATE.c.key == bindparam("k"))
+_WRITE = (
+    update(_STATE)
+    .where(_STATE.c.key == bindparam("k"))
+    .values(until=bindparam("at"), updated_at=bindparam("at"))
+)
+
+
+def read_mark(db: Session, key: str) -> datetime | None:
+    """The moment stored under `key`, or None."""
+    return db.connection().execute(_READ, {"k": key}).scalar()
+
+
+def write_mark(db: Session, key: str, at: datetime) -> None:
+    """Store `at` under `key`. The last writer wins: an older moment only makes the next tick look further."""
+    conn = db.connection()
+    if conn.execute(_WRITE, {"k": key, "at": at}).rowcount:
+        return
+    try:
+        with db.begin_nested():
+            db.add(ChannelState(key=key, until=at, updated_at=at))
+    except IntegrityError:  # another worker created it first
+        conn.execute(_WRITE, {"k": key, "at": at})
+
+
+def sweep_due(db: Session, now: datetime) -> bool:
+    """Whether this tick runs the rules over every open case: no sweep yet, or none on this Beijing day."""
+    last = read_mark(db, SWEEP_KEY)
+    return last is None or last.astimezone(BEIJING).date() != now.astimezone(BEIJING).date()
+
+
+def changed_since(db: Session) -> datetime | None:
+    """The moment from which a tick looks for changes (the last sync's less LOOKBACK); None: never synced."""
+    last = read_mark(db, SYNCED_KEY)
+    return None if last is None else last - LOOKBACK
+
+
+def changed_case_ids(db: Session, since: datetime) -> list[int]:
+    """Cases never synced, or with a rule input stamped at or after `since` (one statement, index ranges)."""
+    parts = union(
+        select(Case.id).where(Case.tasks_synced_at.is_(None)),
+        select(Case.id).where(Case.updated_at >= since),
+        select(CaseEvent.case_id).where(CaseEvent.at >= since),
+        select(Assignment.case_id).where(Assignment.assigned_at >= since),
+        select(Assignment.case_id).where(Assignment.acknowledged_at >= since),
+        select(Assignment.case_id).where(Assignment.ended_at >= since),
+        select(Evaluation.case_id).where(Evaluation.created_at >= since),
+    )
+    return sorted(db.scalars(parts))
+
+
+def mark_synced(db: Session, case_ids: Sequence[int], now: datetime) -> None:
+    """Record that the rules ran over these cases. A plain UPDATE: the case's version and updated_at stay.
+    A case another transaction is changing right now is skipped (PostgreSQL), never waited for: its change
+    makes it due again anyway."""
+    if not case_ids:
+        return
+    free = select(_CASES.c.id).where(_CASES.c.id.in_(case_ids)).with_for_update(skip_locked=True)
+    db.connection().execute(update(_CASES).where(_CASES.c.id.in_(free)).values(tasks_synced_at=now))
