@@ -165,33 +165,73 @@ def region_days(
 ) -> dict[str, int]:
     """The deadline settings for an area and year: nearest ancestor's row for the year or an earlier one;
     `defaults` (over DEFAULT_DAYS) when no row covers the area."""
-    chain = [a.code for a in ancestors(db, area_code)] or [area_code]
-    rank = {c: i for i, c in enumerate(chain)}
-    rows = db.scalars(
-        select(RegionSetting).where(RegionSetting.area_code.in_(chain), RegionSetting.year <= year)
-    ).all()
-    if not rows:
-        return DEFAULT_DAYS | (defaults or {})
-    row = min(rows, key=lambda r: (-r.year, rank[r.area_code]))
-    return {k: int(getattr(row, k) if getattr(row, k) is not None else v) for k, v in DEFAULT_DAYS.items()}
-
-
-def _area_at_level(db: Session, code: str, level: AreaLevel) -> str | None:
-    return next((a.code for a in ancestors(db, code) if a.level == level), None)
+    return Lookups(db).days(area_code, year, defaults)
 
 
 def staff_for_role(db: Session, case_area: str, role: str) -> Staff | None:
     """The first active staff of `role` responsible for the case's village / township / county."""
-    level = {VILLAGE: AreaLevel.VILLAGE, TOWNSHIP: AreaLevel.TOWNSHIP, COUNTY: AreaLevel.COUNTY}[role]
-    area = _area_at_level(db, case_area, level) or (case_area if role == VILLAGE else None)
-    if area is None:
-        return None
-    return db.scalar(
-        select(Staff)
-        .where(Staff.area_code == area, Staff.role == Role(role), Staff.active.is_(True))
-        .order_by(Staff.id)
-        .limit(1)
-    )
+    staff_id = Lookups(db).staff_id(case_area, role)
+    return None if staff_id is None else db.get(Staff, staff_id)
+
+
+class Lookups:
+    """Areas' ancestors, deadline settings and role holders, each read once for a tick (or a single sync).
+    They change rarely, and the rules read them only to give a new task its deadline and assignee or to
+    escalate: a value read a few seconds before an edit is as good as one read before the tick began."""
+
+    def __init__(self, db: Session) -> None:
+        self.db = db
+        self._chains: dict[str, list[tuple[str, AreaLevel]]] = {}
+        self._days: dict[tuple[str, int, tuple[tuple[str, int], ...]], dict[str, int]] = {}
+        self._staff: dict[tuple[str, str], int | None] = {}
+
+    def chain(self, area_code: str) -> list[tuple[str, AreaLevel]]:
+        """The area and its ancestors (code, level), nearest first."""
+        found = self._chains.get(area_code)
+        if found is None:
+            found = self._chains[area_code] = [(a.code, a.level) for a in ancestors(self.db, area_code)]
+        return found
+
+    def days(self, area_code: str, year: int, defaults: dict[str, int] | None = None) -> dict[str, int]:
+        """region_days, once per area, year and defaults."""
+        key = (area_code, year, tuple(sorted((defaults or {}).items())))
+        found = self._days.get(key)
+        if found is not None:
+            return found
+        chain = [code for code, _level in self.chain(area_code)] or [area_code]
+        rank = {c: i for i, c in enumerate(chain)}
+        rows = self.db.scalars(
+            select(RegionSetting).where(RegionSetting.area_code.in_(chain), RegionSetting.year <= year)
+        ).all()
+        if not rows:
+            found = DEFAULT_DAYS | (defaults or {})
+        else:
+            row = min(rows, key=lambda r: (-r.year, rank[r.area_code]))
+            found = {
+                k: int(getattr(row, k) if getattr(row, k) is not None else v) for k, v in DEFAULT_DAYS.items()
+            }
+        self._days[key] = found
+        return found
+
+    def staff_id(self, case_area: str, role: str) -> int | None:
+        """staff_for_role's id, once per area and role."""
+        key = (case_area, role)
+        if key in self._staff:
+            return self._staff[key]
+        level = {VILLAGE: AreaLevel.VILLAGE, TOWNSHIP: AreaLevel.TOWNSHIP, COUNTY: AreaLevel.COUNTY}[role]
+        area = next((code for code, lv in self.chain(case_area) if lv == level), None)
+        if area is None and role == VILLAGE:
+            area = case_area
+        found = None
+        if area is not None:
+            found = self.db.scalar(
+                select(Staff.id)
+                .where(Staff.area_code == area, Staff.role == Role(role), Staff.active.is_(True))
+                .order_by(Staff.id)
+                .limit(1)
+            )
+        self._staff[key] = found
+        return found
 
 
 def current_cadre_id(db: Session, case_id: int) -> int | None:
@@ -215,12 +255,14 @@ def _assignee(db: Session, case: Case, role: str) -> int | None:
 
 def escalation_target(db: Session, task: Task) -> Staff | None:
     """Overdue cadre and village work goes up to the township; township work to the county."""
+    target = _escalation_target_id(Lookups(db), task)
+    return None if target is None else db.get(Staff, target)
+
+
+def _escalation_target_id(lookups: Lookups, task: Task) -> int | None:
     rule = RULE_BY_KIND.get(task.kind)
     up = COUNTY if rule is not None and rule.role in (TOWNSHIP, COUNTY) else TOWNSHIP
-    area = task.area_code
-    if area is None:
-        return None
-    return staff_for_role(db, area, up)
+    return None if task.area_code is None else lookups.staff_id(task.area_code, up)
 
 
 # --- the rules ---------------------------------------------------------------------------------
@@ -711,37 +753,59 @@ def run_reminders(
 def _send_due(
     db: Session, now: datetime, notifier: Notifier, policy: ReminderPolicy, report: RunReport
 ) -> None:
+    """Only tasks due soon or overdue can call for a reminder; whatever the log already holds for their
+    current due date is read at once, so a tick with nothing new to send builds no message."""
     sender = _Sender(db, now, notifier, policy, report)
-    tasks = list(
-        db.scalars(select(Task).where(Task.status == TaskStatus.OPEN).order_by(Task.due_at, Task.id))
-    )
+    lookups = Lookups(db)
+    horizon = now + policy.due_soon  # urgency() is 'ok' after it
+    due = (Task.status == TaskStatus.OPEN, Task.due_at <= horizon)
+    tasks = list(db.scalars(select(Task).where(*due).order_by(Task.due_at, Task.id)))
+    logged = {
+        (task_id, kind, due_at, staff_id)
+        for task_id, kind, due_at, staff_id in db.execute(
+            select(ReminderLog.task_id, ReminderLog.kind, ReminderLog.due_at, ReminderLog.staff_id)
+            .join(Task, Task.id == ReminderLog.task_id)
+            .where(*due, ReminderLog.due_at == Task.due_at)
+        )
+    }
     for task in tasks:
         level = urgency(task, now, policy)
         if task.assignee_staff_id is not None and level != OK:
             kind = "overdue" if level == OVERDUE else "due"
-            sender.send(
-                task_id=task.id,
-                staff_id=task.assignee_staff_id,
-                kind=kind,
-                due_at=task.due_at,
-                event=f"task_{kind}",
-                params=task_params(db, task, now, policy),
-            )
+            if (task.id, kind, task.due_at, task.assignee_staff_id) not in logged:
+                sender.send(
+                    task_id=task.id,
+                    staff_id=task.assignee_staff_id,
+                    kind=kind,
+                    due_at=task.due_at,
+                    event=f"task_{kind}",
+                    params=task_params(db, task, now, policy),
+                )
         if level == OVERDUE:
-            _maybe_escalate(db, task, now, policy, sender)
+            _maybe_escalate(db, task, now, policy, sender, lookups, logged)
     _digests(db, now, policy, sender)
 
 
-def _maybe_escalate(db: Session, task: Task, now: datetime, policy: ReminderPolicy, sender: _Sender) -> None:
+def _maybe_escalate(
+    db: Session,
+    task: Task,
+    now: datetime,
+    policy: ReminderPolicy,
+    sender: _Sender,
+    lookups: Lookups,
+    logged: set[tuple[int | None, str, datetime, int]],
+) -> None:
     margin = policy.escalation_margin_days
     if margin is None:
         fallback = {"escalation_margin_days": policy.fallback_escalation_margin_days}
-        days = region_days(db, task.area_code or "", local_date(now).year, fallback)
+        days = lookups.days(task.area_code or "", local_date(now).year, fallback)
         margin = days["escalation_margin_days"]
     if now < task.due_at + timedelta(days=margin):
         return
-    target = escalation_target(db, task)
-    if target is None or target.id == task.assignee_staff_id:
+    target = _escalation_target_id(lookups, task)
+    if target is None or target == task.assignee_staff_id:
+        return
+    if (task.id, "escalation", task.due_at, target) in logged:
         return
     params = task_params(db, task, now, policy)
     assignee = db.get(Staff, task.assignee_staff_id) if task.assignee_staff_id else None
@@ -749,7 +813,7 @@ def _maybe_escalate(db: Session, task: Task, now: datetime, policy: ReminderPoli
     params["days_overdue"] = (local_date(now) - local_date(task.due_at)).days
     if sender.send(
         task_id=task.id,
-        staff_id=target.id,
+        staff_id=target,
         kind="escalation",
         due_at=task.due_at,
         event="task_escalated",
@@ -772,14 +836,23 @@ def _digests(db: Session, now: datetime, policy: ReminderPolicy, sender: _Sender
         {
             sid
             for sid in db.scalars(
-                select(Task.assignee_staff_id).where(
-                    Task.status == TaskStatus.OPEN, Task.assignee_staff_id.is_not(None)
-                )
+                select(Task.assignee_staff_id)
+                .where(Task.status == TaskStatus.OPEN, Task.assignee_staff_id.is_not(None))
+                .distinct()
             )
             if sid is not None
         }
     )
+    had = set(  # today's digest is written once: the lines are built only for who has not had it
+        db.scalars(
+            select(ReminderLog.staff_id).where(
+                ReminderLog.task_id.is_(None), ReminderLog.kind == "digest", ReminderLog.due_at == slot
+            )
+        )
+    )
     for staff_id in staff_ids:
+        if staff_id in had:
+            continue
         lines = digest_lines(db, staff_id, now, policy)
         params = {
             "date": local.date().isoformat(),

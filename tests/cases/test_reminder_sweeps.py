@@ -91,12 +91,18 @@ def counting(engine: Engine) -> Iterator[list[str]]:
 
 
 def test_a_tick_with_nothing_changed_syncs_no_case_and_writes_nothing(db: Session, engine: Engine) -> None:
-    county(db)
+    w = county(db)
     with counting(engine) as statements:
         report = run(db, bj(3, 2, 9, 35))
     assert (report.cases, report.full_sweep) == (0, False)
     writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
     assert writes == []
+    # and the same few statements with twice the cases (none of them per case)
+    add_cases(db, w, bj(3, 2, 9), n=OTHERS + 1)
+    run(db, bj(3, 2, 9, 40))  # syncs the new cases
+    with counting(engine) as again:
+        assert run(db, bj(3, 2, 9, 45)).cases == 0
+    assert len(again) == len(statements)
 
 
 def test_a_tick_after_a_status_change_syncs_that_case_alone(db: Session) -> None:
