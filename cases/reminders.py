@@ -25,7 +25,7 @@ from datetime import date, datetime, time, timedelta
 from time import perf_counter
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import BindParameter, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -234,23 +234,13 @@ class Lookups:
         return found
 
 
-def current_cadre_id(db: Session, case_id: int) -> int | None:
-    return db.scalar(
-        select(Assignment.staff_id)
-        .where(Assignment.case_id == case_id, Assignment.ended_at.is_(None))
-        .order_by(Assignment.id.desc())
-        .limit(1)
-    )
-
-
-def _assignee(db: Session, case: Case, role: str) -> int | None:
-    cadre = current_cadre_id(db, case.id)
+def _assignee(lookups: Lookups, case: Case, role: str, cadre: int | None) -> int | None:
     if role == CADRE:
         return cadre
-    person = staff_for_role(db, case.area_code, role)
+    person = lookups.staff_id(case.area_code, role)
     if person is None and role == VILLAGE:
         return cadre
-    return person.id if person else None
+    return person
 
 
 def escalation_target(db: Session, task: Task) -> Staff | None:
@@ -278,33 +268,75 @@ class Wanted:
     assignee_staff_id: int | None
 
 
-def _entered(db: Session, case: Case) -> tuple[datetime, str]:
-    """When the case entered its current status, and a cycle key telling repeated visits apart."""
-    event = db.scalar(
-        select(CaseEvent)
-        .where(CaseEvent.case_id == case.id, CaseEvent.to_status == str(case.status))
-        .order_by(CaseEvent.id.desc())
-        .limit(1)
-    )
-    if event is not None:
-        return event.at, f"e{event.id}"
-    if case.status == CaseStatus.APPLIED:
-        return case.opened_at, ""
-    return case.updated_at, ""
+_IDS: BindParameter[int] = bindparam("ids", expanding=True)
+_CASES = select(Case).where(Case.id.in_(_IDS)).order_by(Case.id)
+_ASSIGNMENTS = (  # current ones; the latest wins
+    select(Assignment)
+    .where(Assignment.case_id.in_(_IDS), Assignment.ended_at.is_(None))
+    .order_by(Assignment.id)
+)
+_STATUS_EVENTS = select(CaseEvent.case_id, CaseEvent.id, CaseEvent.to_status, CaseEvent.at).where(
+    CaseEvent.case_id.in_(_IDS), CaseEvent.to_status.is_not(None)
+)
+_TASKS = select(Task).where(Task.case_id.in_(_IDS)).order_by(Task.id)
+_EVALUATED = select(Evaluation.case_id, Evaluation.evaluated_on).where(Evaluation.case_id.in_(_IDS))
+
+
+@dataclass
+class CaseInputs:
+    """What the rules read of a case besides its row: read for a batch of cases at once (`load_inputs`)."""
+
+    assignment: Assignment | None = None  # the current contact cadre's
+    status_events: list[tuple[int, str | None, datetime]] = field(default_factory=list)  # (id, to_status, at)
+    tasks: list[Task] = field(default_factory=list)
+    evaluated_on: list[date] = field(default_factory=list)
+
+    def entered(self, case: Case) -> tuple[datetime, str]:
+        """When the case entered its current status, and a cycle key telling repeated visits apart."""
+        status = str(case.status)
+        latest = max((e for e in self.status_events if e[1] == status), default=None)
+        if latest is not None:
+            return latest[2], f"e{latest[0]}"
+        if case.status == CaseStatus.APPLIED:
+            return case.opened_at, ""
+        return case.updated_at, ""
+
+    def evaluated_in(self, first: date, last: date) -> bool:
+        return any(first <= day <= last for day in self.evaluated_on)
+
+
+def load_inputs(db: Session, case_ids: Sequence[int]) -> dict[int, CaseInputs]:
+    """The rules' inputs for these cases, in four statements whatever their number."""
+    inputs = {case_id: CaseInputs() for case_id in case_ids}
+    if not case_ids:
+        return inputs
+    params = {"ids": list(case_ids)}
+    for assignment in db.scalars(_ASSIGNMENTS, params):
+        inputs[assignment.case_id].assignment = assignment
+    for case_id, event_id, to_status, at in db.execute(_STATUS_EVENTS, params):
+        inputs[case_id].status_events.append((event_id, to_status, at))
+    for task in db.scalars(_TASKS, params):
+        if task.case_id is not None:
+            inputs[task.case_id].tasks.append(task)
+    for case_id, day in db.execute(_EVALUATED, params):
+        inputs[case_id].evaluated_on.append(day)
+    return inputs
 
 
 def wanted_tasks(db: Session, case: Case, now: datetime, policy: ReminderPolicy) -> list[Wanted]:
     """The tasks this case's state calls for now."""
+    return _wanted(case, load_inputs(db, [case.id])[case.id], now, policy, Lookups(db))
+
+
+def _wanted(
+    case: Case, inputs: CaseInputs, now: datetime, policy: ReminderPolicy, lookups: Lookups
+) -> list[Wanted]:
     if case.status not in OPEN_STATUSES:
         return []
-    days = region_days(db, case.area_code, local_date(now).year)
+    days = lookups.days(case.area_code, local_date(now).year)
     out: list[Wanted] = []
-    assignment = db.scalar(
-        select(Assignment)
-        .where(Assignment.case_id == case.id, Assignment.ended_at.is_(None))
-        .order_by(Assignment.id.desc())
-        .limit(1)
-    )
+    assignment = inputs.assignment
+    cadre = assignment.staff_id if assignment is not None else None
     if assignment is not None and assignment.acknowledged_at is None:
         due = add_workdays(local_date(assignment.assigned_at), days["ack_days"])
         out.append(
@@ -313,42 +345,28 @@ def wanted_tasks(db: Session, case: Case, now: datetime, policy: ReminderPolicy)
     for rule in STEP_RULES:
         if rule.status != case.status:
             continue
-        entered, cycle = _entered(db, case)
+        entered, cycle = inputs.entered(case)
         if rule.after_notice_end:
             notice_end = case.notice_end or (local_date(entered) + timedelta(days=days["notice_days"] - 1))
             due_day = add_workdays(notice_end, days[rule.setting])
         else:
             due_day = add_workdays(local_date(entered), days[rule.setting])
-        out.append(
-            Wanted(rule.kind, cycle, at_local(due_day, policy.workday_end), _assignee(db, case, rule.role))
-        )
+        assignee = _assignee(lookups, case, rule.role, cadre)
+        out.append(Wanted(rule.kind, cycle, at_local(due_day, policy.workday_end), assignee))
     if case.status in MONITORED_STATUSES and case.monitored_at is not None:
         label, _first, last = quarter_of(local_date(now))
         # A household monitored in the last fortnight of a quarter is first evaluated the next quarter.
         if local_date(case.monitored_at) <= last - timedelta(days=14):
             due_day = last_workday_on_or_before(last)
-            out.append(
-                Wanted(EVALUATE, label, at_local(due_day, policy.workday_end), current_cadre_id(db, case.id))
-            )
+            out.append(Wanted(EVALUATE, label, at_local(due_day, policy.workday_end), cadre))
     return out
 
 
-def _condition_met(db: Session, case: Case, task: Task) -> bool:
+def _condition_met(inputs: CaseInputs, task: Task) -> bool:
     """Whether an open task's work is done although the case still calls for its kind."""
     if task.kind == EVALUATE:
         _label, first, last = quarter_of(date(int(task.cycle[:4]), 3 * int(task.cycle[-1]) - 2, 1))
-        return (
-            db.scalar(
-                select(func.count())
-                .select_from(Evaluation)
-                .where(
-                    Evaluation.case_id == case.id,
-                    Evaluation.evaluated_on >= first,
-                    Evaluation.evaluated_on <= last,
-                )
-            )
-            != 0
-        )
+        return inputs.evaluated_in(first, last)
     return False
 
 
@@ -362,10 +380,23 @@ def sync_case_tasks(
 ) -> list[Task]:
     """Create the tasks the case's state calls for, close those whose condition is met, and keep
     cadre tasks with the current contact cadre. Returns the case's open tasks."""
-    policy = policy or ReminderPolicy()
-    wanted = {(w.kind, w.cycle): w for w in wanted_tasks(db, case, now, policy)}
-    existing = {(t.kind, t.cycle): t for t in db.scalars(select(Task).where(Task.case_id == case.id))}
-    cadre = current_cadre_id(db, case.id)
+    _sync(db, case, load_inputs(db, [case.id])[case.id], now, policy or ReminderPolicy(), Lookups(db))
+    db.flush()
+    return list(
+        db.scalars(
+            select(Task)
+            .where(Task.case_id == case.id, Task.status == TaskStatus.OPEN)
+            .order_by(Task.due_at, Task.id)
+        )
+    )
+
+
+def _sync(
+    db: Session, case: Case, inputs: CaseInputs, now: datetime, policy: ReminderPolicy, lookups: Lookups
+) -> None:
+    wanted = {(w.kind, w.cycle): w for w in _wanted(case, inputs, now, policy, lookups)}
+    existing = {(t.kind, t.cycle): t for t in inputs.tasks}
+    cadre = inputs.assignment.staff_id if inputs.assignment is not None else None
     for key, task in existing.items():
         if task.status != TaskStatus.OPEN:
             continue
@@ -374,7 +405,7 @@ def sync_case_tasks(
             task.done_at = now
             if task.kind == ACKNOWLEDGE and _assignment_ended(db, task):
                 task.status = TaskStatus.CANCELLED  # the assignment ended: the new cadre acknowledges anew
-        elif _condition_met(db, case, task):
+        elif _condition_met(inputs, task):
             task.status, task.done_at = TaskStatus.DONE, now
         elif (
             task.kind in CADRE_KINDS
@@ -396,17 +427,9 @@ def sync_case_tasks(
             status=TaskStatus.OPEN,
             created_at=now,
         )
-        if _condition_met(db, case, task):
+        if _condition_met(inputs, task):
             task.status, task.done_at = TaskStatus.DONE, now
         _add_task(db, task)
-    db.flush()
-    return list(
-        db.scalars(
-            select(Task)
-            .where(Task.case_id == case.id, Task.status == TaskStatus.OPEN)
-            .order_by(Task.due_at, Task.id)
-        )
-    )
 
 
 def _add_task(db: Session, task: Task) -> None:
@@ -428,7 +451,12 @@ Pause = Callable[[float], None]
 
 
 def sync_all(
-    db: Session, now: datetime, policy: ReminderPolicy | None = None, *, pause: Pause | None = None
+    db: Session,
+    now: datetime,
+    policy: ReminderPolicy | None = None,
+    *,
+    pause: Pause | None = None,
+    lookups: Lookups | None = None,
 ) -> int:
     """Run the rules over every open case (and close the tasks of cases closed since). Returns cases seen.
     Commits every SYNC_BATCH cases, each batch in the process's writer turn: on SQLite (one writer) the
@@ -442,7 +470,7 @@ def sync_all(
         db.scalars(select(Task.case_id).where(Task.status == TaskStatus.OPEN, Task.case_id.is_not(None)))
     )
     db.commit()  # the read snapshot ends here: each batch reads afresh inside its writer turn
-    _sync_batches(db, sorted(ids), now, policy, pause)
+    _sync_batches(db, sorted(ids), now, policy, pause, lookups)
     with writer_turn(db):
         sweeps.write_mark(db, sweeps.SWEEP_KEY, now)
         sweeps.write_mark(db, sweeps.SYNCED_KEY, now)
@@ -451,19 +479,24 @@ def sync_all(
 
 
 def sync_changed(
-    db: Session, now: datetime, policy: ReminderPolicy | None = None, *, pause: Pause | None = None
+    db: Session,
+    now: datetime,
+    policy: ReminderPolicy | None = None,
+    *,
+    pause: Pause | None = None,
+    lookups: Lookups | None = None,
 ) -> int:
     """Run the rules over the cases whose inputs changed since the last sync, in the batches of sync_all
     (cases.sweeps says which changes count); over every open case when there was no sync yet. Returns
     cases seen."""
     since = sweeps.changed_since(db)
     if since is None:
-        return sync_all(db, now, policy, pause=pause)
+        return sync_all(db, now, policy, pause=pause, lookups=lookups)
     ids = sweeps.changed_case_ids(db, since)
     db.commit()
     if not ids:
         return 0  # nothing changed since `since`: the next tick may look from there again
-    _sync_batches(db, ids, now, policy, pause)
+    _sync_batches(db, ids, now, policy, pause, lookups)
     with writer_turn(db):
         sweeps.write_mark(db, sweeps.SYNCED_KEY, now)
         db.commit()
@@ -471,26 +504,39 @@ def sync_changed(
 
 
 def sync_due(
-    db: Session, now: datetime, policy: ReminderPolicy | None = None, *, pause: Pause | None = None
+    db: Session,
+    now: datetime,
+    policy: ReminderPolicy | None = None,
+    *,
+    pause: Pause | None = None,
+    lookups: Lookups | None = None,
 ) -> tuple[int, bool]:
     """A tick's sync: every open case at the day's first tick, else the changed cases. Returns (cases seen,
     whether it was the full sweep)."""
     if sweeps.sweep_due(db, now):
-        return sync_all(db, now, policy, pause=pause), True
-    return sync_changed(db, now, policy, pause=pause), False
+        return sync_all(db, now, policy, pause=pause, lookups=lookups), True
+    return sync_changed(db, now, policy, pause=pause, lookups=lookups), False
 
 
 def _sync_batches(
-    db: Session, ids: Sequence[int], now: datetime, policy: ReminderPolicy | None, pause: Pause | None
+    db: Session,
+    ids: Sequence[int],
+    now: datetime,
+    policy: ReminderPolicy | None,
+    pause: Pause | None,
+    lookups: Lookups | None,
 ) -> None:
+    """A batch reads its cases' rule inputs together (load_inputs), and the tick's Lookups serve them all."""
+    policy = policy or ReminderPolicy()
+    lookups = lookups or Lookups(db)
     for start in range(0, len(ids), SYNC_BATCH):
         began = perf_counter()
         batch = ids[start : start + SYNC_BATCH]
         with writer_turn(db):
-            for case_id in batch:
-                case = db.get(Case, case_id)
-                if case is not None:
-                    sync_case_tasks(db, case, now, policy)
+            cases = db.scalars(_CASES, {"ids": batch}).all()
+            inputs = load_inputs(db, [case.id for case in cases])
+            for case in cases:
+                _sync(db, case, inputs[case.id], now, policy, lookups)
             sweeps.mark_synced(db, batch, now)
             db.commit()
         if pause is not None:
@@ -743,20 +789,25 @@ def run_reminders(
     one writer turn."""
     policy = policy or ReminderPolicy()
     report = RunReport()
-    report.cases, report.full_sweep = sync_due(db, now, policy, pause=pause)
+    lookups = Lookups(db)  # areas, deadlines and role holders, read once for the whole tick
+    report.cases, report.full_sweep = sync_due(db, now, policy, pause=pause, lookups=lookups)
     with writer_turn(db):
-        _send_due(db, now, notifier, policy, report)
+        _send_due(db, now, notifier, policy, report, lookups)
         db.commit()
     return report
 
 
 def _send_due(
-    db: Session, now: datetime, notifier: Notifier, policy: ReminderPolicy, report: RunReport
+    db: Session,
+    now: datetime,
+    notifier: Notifier,
+    policy: ReminderPolicy,
+    report: RunReport,
+    lookups: Lookups,
 ) -> None:
     """Only tasks due soon or overdue can call for a reminder; whatever the log already holds for their
     current due date is read at once, so a tick with nothing new to send builds no message."""
     sender = _Sender(db, now, notifier, policy, report)
-    lookups = Lookups(db)
     horizon = now + policy.due_soon  # urgency() is 'ok' after it
     due = (Task.status == TaskStatus.OPEN, Task.due_at <= horizon)
     tasks = list(db.scalars(select(Task).where(*due).order_by(Task.due_at, Task.id)))

@@ -223,6 +223,17 @@ def test_an_unchanged_case_is_not_synced_again_until_the_daily_sweep(db: Session
     assert run(db, bj(3, 3, 0, 10)).full_sweep is False
 
 
+def test_the_daily_sweep_reads_each_batch_of_cases_together(db: Session, engine: Engine) -> None:
+    w = county(db)
+    add_cases(db, w, bj(3, 2, 9), n=2 * r.SYNC_BATCH - OTHERS - 1)
+    assert run(db, bj(3, 2, 9, 35)).cases == 2 * r.SYNC_BATCH - OTHERS - 1
+    with counting(engine) as statements:
+        assert r.sync_due(db, bj(3, 3, 0, 5)) == (2 * r.SYNC_BATCH, True)  # the sync part of the tick
+    # a handful a batch (the cases, their assignments, status events, tasks and evaluations; the mark)
+    # and a handful a sweep, instead of ten or so a case
+    assert len(statements) < 2 * r.SYNC_BATCH
+
+
 def test_a_new_quarter_creates_the_evaluate_tasks_at_its_first_tick(db: Session) -> None:
     w = county(db, CaseStatus.MONITORED, built=bj(3, 2, 9))
     assert [t.cycle for t in tasks(db, w.case.id, "evaluate")] == ["2026Q1"]
