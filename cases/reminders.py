@@ -9,6 +9,7 @@ Rules (domain README "Timing" and "While monitored"; deadlines from the region's
 - the quarterly assistance-effect evaluation of every monitored household (Task.cycle = "2026Q1");
 - the elimination steps (village proposes -> verification -> notice -> township -> county).
 A task closes (done) when its condition is met, or is cancelled when the case is closed otherwise.
+Tasks of other kinds on a case (a callback the household or the hotline asked for) are not the rules'.
 
 `run_reminders(db, now, notifier)` is idempotent: a ReminderLog row (unique per task, kind, due date
 and staff) is written in the same transaction as the Notifier's Outbox rows, so a reminder is never
@@ -278,7 +279,9 @@ _ASSIGNMENTS = (  # current ones; the latest wins
 _STATUS_EVENTS = select(CaseEvent.case_id, CaseEvent.id, CaseEvent.to_status, CaseEvent.at).where(
     CaseEvent.case_id.in_(_IDS), CaseEvent.to_status.is_not(None)
 )
-_TASKS = select(Task).where(Task.case_id.in_(_IDS)).order_by(Task.id)
+_TASKS = (  # the rules' own: a callback task on a case is the hotline's
+    select(Task).where(Task.case_id.in_(_IDS), Task.kind.in_(TASK_KINDS)).order_by(Task.id)
+)
 _EVALUATED = select(Evaluation.case_id, Evaluation.evaluated_on).where(Evaluation.case_id.in_(_IDS))
 
 
@@ -467,7 +470,11 @@ def sync_all(
     A tick runs this once a day (cases.sweeps); the moment is recorded when every batch is done."""
     ids = set(db.scalars(select(Case.id).where(Case.status.in_(list(OPEN_STATUSES)))))
     ids |= set(
-        db.scalars(select(Task.case_id).where(Task.status == TaskStatus.OPEN, Task.case_id.is_not(None)))
+        db.scalars(
+            select(Task.case_id).where(
+                Task.status == TaskStatus.OPEN, Task.case_id.is_not(None), Task.kind.in_(TASK_KINDS)
+            )
+        )
     )
     db.commit()  # the read snapshot ends here: each batch reads afresh inside its writer turn
     _sync_batches(db, sorted(ids), now, policy, pause, lookups)

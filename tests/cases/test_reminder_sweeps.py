@@ -301,3 +301,23 @@ def test_two_workers_syncing_the_same_changed_cases_stay_idempotent(
         assert [t.status for t in tasks(db, case_id, "verify")] == [TaskStatus.DONE]
         assert run(db, bj(3, 2, 9, 55)).cases == OTHERS + 1  # the lookback: found once more, changed nothing
         assert db.scalar(select(func.count()).select_from(Task)) == 3 * (OTHERS + 1)
+
+
+# --- tasks that are not the rules' ---------------------------------------------------------------
+
+
+def test_a_callback_task_on_a_case_is_left_to_the_hotline(db: Session) -> None:
+    """A household's 人工 request or a hotline callback about a case is not one of the rules' tasks: no
+    sync may close it (it did, at the next tick, as 'done')."""
+    w = county(db)
+    callback = Task(case_id=w.case.id, kind="callback", cycle="cb1-1", area_code=VILLAGE,
+                    due_at=bj(3, 2, 12), status=TaskStatus.OPEN, created_at=bj(3, 2, 9, 40), detail={})
+    db.add(callback)
+    db.commit()
+    move(db, w.case, CaseStatus.VERIFIED, bj(3, 2, 9, 41))
+    assert run(db, bj(3, 2, 9, 45)).cases == 1
+    assert run(db, bj(3, 3, 0, 5)).full_sweep
+    assert callback.id in {t.id for t in r.sync_case_tasks(db, w.case, bj(3, 3, 9))}
+    db.commit()
+    db.refresh(callback)
+    assert (callback.status, callback.done_at) == (TaskStatus.OPEN, None)
