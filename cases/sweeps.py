@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, union, update
+from sqlalchemy import ColumnElement, CompoundSelect, bindparam, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -87,9 +87,8 @@ def changed_since(db: Session) -> datetime | None:
     return None if last is None else last - LOOKBACK
 
 
-def changed_case_ids(db: Session, since: datetime) -> list[int]:
-    """Cases never synced, or with a rule input stamped at or after `since` (one statement, index ranges)."""
-    parts = union(
+def _changed(since: datetime) -> CompoundSelect[int]:
+    return union(
         select(Case.id).where(Case.tasks_synced_at.is_(None)),
         select(Case.id).where(Case.updated_at >= since),
         select(CaseEvent.case_id).where(CaseEvent.at >= since),
@@ -98,7 +97,18 @@ def changed_case_ids(db: Session, since: datetime) -> list[int]:
         select(Assignment.case_id).where(Assignment.ended_at >= since),
         select(Evaluation.case_id).where(Evaluation.created_at >= since),
     )
-    return sorted(db.scalars(parts))
+
+
+def changed_case_ids(db: Session, since: datetime) -> list[int]:
+    """Cases never synced, or with a rule input stamped at or after `since` (one statement, index ranges)."""
+    return sorted(db.scalars(_changed(since)))
+
+
+def maybe_behind(db: Session, now: datetime) -> ColumnElement[bool] | None:
+    """A WHERE clause on cases keeping those whose tasks may be behind their state: the changed ones, as
+    the next tick will find them. None when every case may be (no sweep today, or never a sync)."""
+    since = None if sweep_due(db, now) else changed_since(db)
+    return None if since is None else Case.id.in_(_changed(since))
 
 
 def mark_synced(db: Session, case_ids: Sequence[int], now: datetime) -> None:

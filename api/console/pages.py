@@ -21,7 +21,7 @@ from api.console.render import page, t_
 from api.deps import NowDep, SessionDep, SettingsDep
 from api.routes.deliveries import FOLLOW_UP_ROLES, collect_failed
 from api.scope import in_scope, scope_filter
-from cases import annex1, audit, reminders, workflow
+from cases import annex1, audit, reminders, sweeps, workflow
 from cases.clock import BEIJING
 from cases.codes import CATEGORIES, DISASTERS, ELIMINATION_MODES, GUARANTEES, MEASURES, RISKS
 from cases.crypto import Vault, mask_name
@@ -147,12 +147,14 @@ def home(viewer: ViewerDep) -> Response:
 
 
 def sync_scope(db: Session, viewer: ca.Viewer, now: datetime) -> None:
-    """Bring the tasks of the open cases in the viewer's area up to date before showing them."""
-    cases = db.scalars(
-        select(Case).where(scope_filter(viewer.staff, Case.area_code), Case.status.in_(list(OPEN_STATUSES)))
-    ).all()
-    for case in cases:
-        reminders.sync_case_tasks(db, case, now)
+    """Bring the tasks of the open cases in the viewer's area up to date before showing them: those
+    changed since the reminder tick last synced them (all of them when no tick has today)."""
+    in_area = scope_filter(viewer.staff, Case.area_code)
+    query = select(Case).where(in_area, Case.status.in_(list(OPEN_STATUSES)))
+    behind = sweeps.maybe_behind(db, now)
+    if behind is not None:
+        query = query.where(behind)
+    reminders.sync_cases(db, db.scalars(query.order_by(Case.id)).all(), now)
     db.commit()
 
 
