@@ -114,7 +114,8 @@ class Jobs:
     policy: reminders.ReminderPolicy
     reminder_every: timedelta = timedelta(minutes=1)
     last_reminders: datetime | None = None
-    # between batches of the sweep over every case: as long as the batch took (it runs beside requests)
+    # between batches of a sync (the changed cases; every open case at the day's first tick): as long as the
+    # batch took (it runs beside requests)
     pause: reminders.Pause | None = _time.sleep
 
     def run_reminders(self) -> reminders.RunReport | None:

@@ -23,14 +23,12 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from time import perf_counter
 from typing import Any, Protocol
 
 from sqlalchemy import BindParameter, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cases import sweeps
 from cases.clock import BEIJING
 from cases.db import is_sqlite, writer_turn
 from cases.models import (
@@ -269,8 +267,11 @@ class Wanted:
     assignee_staff_id: int | None
 
 
+SYNC_BATCH = 10  # cases per transaction of a sync (cases.sweeps)
+
+Pause = Callable[[float], None]
+
 _IDS: BindParameter[int] = bindparam("ids", expanding=True)
-_CASES = select(Case).where(Case.id.in_(_IDS)).order_by(Case.id)
 _ASSIGNMENTS = (  # current ones; the latest wins
     select(Assignment)
     .where(Assignment.case_id.in_(_IDS), Assignment.ended_at.is_(None))
@@ -383,7 +384,7 @@ def sync_case_tasks(
 ) -> list[Task]:
     """Create the tasks the case's state calls for, close those whose condition is met, and keep
     cadre tasks with the current contact cadre. Returns the case's open tasks."""
-    _sync(db, case, load_inputs(db, [case.id])[case.id], now, policy or ReminderPolicy(), Lookups(db))
+    sync_with(db, case, load_inputs(db, [case.id])[case.id], now, policy or ReminderPolicy(), Lookups(db))
     db.flush()
     return list(
         db.scalars(
@@ -403,13 +404,14 @@ def sync_cases(
         batch = cases[start : start + SYNC_BATCH]
         inputs = load_inputs(db, [case.id for case in batch])
         for case in batch:
-            _sync(db, case, inputs[case.id], now, policy, lookups)
+            sync_with(db, case, inputs[case.id], now, policy, lookups)
     db.flush()
 
 
-def _sync(
+def sync_with(
     db: Session, case: Case, inputs: CaseInputs, now: datetime, policy: ReminderPolicy, lookups: Lookups
 ) -> None:
+    """The rules over one case whose inputs are read (load_inputs), with the caller's Lookups."""
     wanted = {(w.kind, w.cycle): w for w in _wanted(case, inputs, now, policy, lookups)}
     existing = {(t.kind, t.cycle): t for t in inputs.tasks}
     cadre = inputs.assignment.staff_id if inputs.assignment is not None else None
@@ -459,108 +461,6 @@ def _add_task(db: Session, task: Task) -> None:
             db.add(task)
     except IntegrityError:
         pass
-
-
-SYNC_BATCH = 10  # cases per transaction of the sweep (about 60 ms of work)
-
-Pause = Callable[[float], None]
-
-
-def sync_all(
-    db: Session,
-    now: datetime,
-    policy: ReminderPolicy | None = None,
-    *,
-    pause: Pause | None = None,
-    lookups: Lookups | None = None,
-) -> int:
-    """Run the rules over every open case (and close the tasks of cases closed since). Returns cases seen.
-    Commits every SYNC_BATCH cases, each batch in the process's writer turn: on SQLite (one writer) the
-    requests go on between batches instead of waiting for the whole sweep (seconds for a few hundred
-    cases). `pause(seconds)`, when given, is called after each batch with the time the batch took: a
-    background sweep sleeps as long as it worked, so it never takes more than half of the process (one
-    GIL) from the requests. The rules are idempotent, so a sweep cut short is finished by the next one.
-    A tick runs this once a day (cases.sweeps); the moment is recorded when every batch is done."""
-    ids = set(db.scalars(select(Case.id).where(Case.status.in_(list(OPEN_STATUSES)))))
-    ids |= set(
-        db.scalars(
-            select(Task.case_id).where(
-                Task.status == TaskStatus.OPEN, Task.case_id.is_not(None), Task.kind.in_(TASK_KINDS)
-            )
-        )
-    )
-    db.commit()  # the read snapshot ends here: each batch reads afresh inside its writer turn
-    _sync_batches(db, sorted(ids), now, policy, pause, lookups)
-    with writer_turn(db):
-        sweeps.write_mark(db, sweeps.SWEEP_KEY, now)
-        sweeps.write_mark(db, sweeps.SYNCED_KEY, now)
-        db.commit()
-    return len(ids)
-
-
-def sync_changed(
-    db: Session,
-    now: datetime,
-    policy: ReminderPolicy | None = None,
-    *,
-    pause: Pause | None = None,
-    lookups: Lookups | None = None,
-) -> int:
-    """Run the rules over the cases whose inputs changed since the last sync, in the batches of sync_all
-    (cases.sweeps says which changes count); over every open case when there was no sync yet. Returns
-    cases seen."""
-    since = sweeps.changed_since(db)
-    if since is None:
-        return sync_all(db, now, policy, pause=pause, lookups=lookups)
-    ids = sweeps.changed_case_ids(db, since)
-    db.commit()
-    if not ids:
-        return 0  # nothing changed since `since`: the next tick may look from there again
-    _sync_batches(db, ids, now, policy, pause, lookups)
-    with writer_turn(db):
-        sweeps.write_mark(db, sweeps.SYNCED_KEY, now)
-        db.commit()
-    return len(ids)
-
-
-def sync_due(
-    db: Session,
-    now: datetime,
-    policy: ReminderPolicy | None = None,
-    *,
-    pause: Pause | None = None,
-    lookups: Lookups | None = None,
-) -> tuple[int, bool]:
-    """A tick's sync: every open case at the day's first tick, else the changed cases. Returns (cases seen,
-    whether it was the full sweep)."""
-    if sweeps.sweep_due(db, now):
-        return sync_all(db, now, policy, pause=pause, lookups=lookups), True
-    return sync_changed(db, now, policy, pause=pause, lookups=lookups), False
-
-
-def _sync_batches(
-    db: Session,
-    ids: Sequence[int],
-    now: datetime,
-    policy: ReminderPolicy | None,
-    pause: Pause | None,
-    lookups: Lookups | None,
-) -> None:
-    """A batch reads its cases' rule inputs together (load_inputs), and the tick's Lookups serve them all."""
-    policy = policy or ReminderPolicy()
-    lookups = lookups or Lookups(db)
-    for start in range(0, len(ids), SYNC_BATCH):
-        began = perf_counter()
-        batch = ids[start : start + SYNC_BATCH]
-        with writer_turn(db):
-            cases = db.scalars(_CASES, {"ids": batch}).all()
-            inputs = load_inputs(db, [case.id for case in cases])
-            for case in cases:
-                _sync(db, case, inputs[case.id], now, policy, lookups)
-            sweeps.mark_synced(db, batch, now)
-            db.commit()
-        if pause is not None:
-            pause(perf_counter() - began)
 
 
 # --- classification ----------------------------------------------------------------------------
@@ -810,7 +710,9 @@ def run_reminders(
     policy = policy or ReminderPolicy()
     report = RunReport()
     lookups = Lookups(db)  # areas, deadlines and role holders, read once for the whole tick
-    report.cases, report.full_sweep = sync_due(db, now, policy, pause=pause, lookups=lookups)
+    from cases import sweeps  # it imports this module: which cases the rules run over, in batches
+
+    report.cases, report.full_sweep = sweeps.sync_due(db, now, policy, pause=pause, lookups=lookups)
     with writer_turn(db):
         _send_due(db, now, notifier, policy, report, lookups)
         db.commit()
@@ -958,9 +860,6 @@ __all__: Sequence[str] = (
     "run_reminders",
     "sync_case_tasks",
     "sync_cases",
-    "sync_all",
-    "sync_changed",
-    "sync_due",
     "urgency",
     "colour",
     "complete_task",

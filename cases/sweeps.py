@@ -18,8 +18,9 @@ a cost of a few milliseconds, against missing it until the daily sweep.
 
 What changes without any write:
 - the day: the first tick of each day in Beijing runs the rules over every open case (`sweep_due`), with
-  the batches and pauses of any sweep. A quarter, and a year, begin with a day, so the EVALUATE tasks of
-  a new quarter (Task.cycle "2026Q2") and a new year's region settings are there from its first tick;
+  the batches and pauses of any sweep. A quarter begins with a day, so the EVALUATE tasks of a new quarter
+  (Task.cycle "2026Q2") are there from its first tick. The year picks the region settings, but the rules
+  read them afresh at every sync (for the tasks they create), so a new year needs nothing more;
 - region settings and staff edits (rare): the rules read them only to give a new task its deadline or its
   village, township or county assignee, and never move an existing task for them. An edit therefore changes
   nothing a sync of an unchanged case would do; the next change of the case, or the daily sweep, reads the
@@ -27,29 +28,44 @@ What changes without any write:
 - a user's change to a task (completed, postponed, moved with reassign_tasks): the rules never reopen a
   closed task nor move a due date; reassign_tasks goes with a new assignment, which is watched.
 
-The two moments the choice needs live in `channel_state` (every process sees them; several workers on
-PostgreSQL may run the idempotent rules at once): SWEEP_KEY, when the last full sweep began, and
-SYNCED_KEY, when the last completed sync (full or of the changed cases) began.
+The console's task pages sync the same changed cases of the viewer's area before showing them
+(`maybe_behind`). The two moments the choice needs live in `channel_state` (every process sees them;
+several workers on PostgreSQL may run the idempotent rules at once): SWEEP_KEY, when the last full sweep
+began, and SYNCED_KEY, when the last completed sync (full or of the changed cases) began.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from time import perf_counter
 
 from sqlalchemy import ColumnElement, CompoundSelect, bindparam, select, union, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from cases import reminders
 from cases.clock import BEIJING
-from cases.models import Assignment, Base, Case, CaseEvent, ChannelState, Evaluation
+from cases.db import writer_turn
+from cases.models import (
+    OPEN_STATUSES,
+    Assignment,
+    Base,
+    Case,
+    CaseEvent,
+    ChannelState,
+    Evaluation,
+    Task,
+    TaskStatus,
+)
 
 LOOKBACK = timedelta(minutes=5)
 SWEEP_KEY = "reminders:full_sweep"
 SYNCED_KEY = "reminders:synced"
 
 _STATE = Base.metadata.tables[ChannelState.__tablename__]
-_CASES = Base.metadata.tables[Case.__tablename__]
+_CASES_TABLE = Base.metadata.tables[Case.__tablename__]
+_CASES = select(Case).where(Case.id.in_(bindparam("ids", expanding=True))).order_by(Case.id)
 _READ = select(_STATE.c.until).where(_STATE.c.key == bindparam("k"))
 _WRITE = (
     update(_STATE)
@@ -117,5 +133,106 @@ def mark_synced(db: Session, case_ids: Sequence[int], now: datetime) -> None:
     makes it due again anyway."""
     if not case_ids:
         return
-    free = select(_CASES.c.id).where(_CASES.c.id.in_(case_ids)).with_for_update(skip_locked=True)
-    db.connection().execute(update(_CASES).where(_CASES.c.id.in_(free)).values(tasks_synced_at=now))
+    table = _CASES_TABLE
+    free = select(table.c.id).where(table.c.id.in_(case_ids)).with_for_update(skip_locked=True)
+    db.connection().execute(update(table).where(table.c.id.in_(free)).values(tasks_synced_at=now))
+
+
+# --- the syncs ----------------------------------------------------------------------------------
+
+
+def sync_all(
+    db: Session,
+    now: datetime,
+    policy: reminders.ReminderPolicy | None = None,
+    *,
+    pause: reminders.Pause | None = None,
+    lookups: reminders.Lookups | None = None,
+) -> int:
+    """Run the rules over every open case (and close the tasks of cases closed since). Returns cases seen.
+    Commits every SYNC_BATCH cases, each batch in the process's writer turn: on SQLite (one writer) the
+    requests go on between batches instead of waiting for the whole sweep (a second or so for a thousand
+    cases). `pause(seconds)`, when given, is called after each batch with the time the batch took: a
+    background sweep sleeps as long as it worked, so it never takes more than half of the process (one
+    GIL) from the requests. The rules are idempotent, so a sweep cut short is finished by the next one.
+    A tick runs this once a day (sync_due); the moment is recorded when every batch is done."""
+    ids = set(db.scalars(select(Case.id).where(Case.status.in_(list(OPEN_STATUSES)))))
+    ids |= set(
+        db.scalars(
+            select(Task.case_id).where(
+                Task.status == TaskStatus.OPEN, Task.case_id.is_not(None), Task.kind.in_(reminders.TASK_KINDS)
+            )
+        )
+    )
+    db.commit()  # the read snapshot ends here: each batch reads afresh inside its writer turn
+    _sync_batches(db, sorted(ids), now, policy, pause, lookups)
+    with writer_turn(db):
+        write_mark(db, SWEEP_KEY, now)
+        write_mark(db, SYNCED_KEY, now)
+        db.commit()
+    return len(ids)
+
+
+def sync_changed(
+    db: Session,
+    now: datetime,
+    policy: reminders.ReminderPolicy | None = None,
+    *,
+    pause: reminders.Pause | None = None,
+    lookups: reminders.Lookups | None = None,
+) -> int:
+    """Run the rules over the cases whose inputs changed since the last sync, in the batches of sync_all
+    (the module docstring says which changes count); over every open case when there was no sync yet. Returns
+    cases seen."""
+    since = changed_since(db)
+    if since is None:
+        return sync_all(db, now, policy, pause=pause, lookups=lookups)
+    ids = changed_case_ids(db, since)
+    db.commit()
+    if not ids:
+        return 0  # nothing changed since `since`: the next tick may look from there again
+    _sync_batches(db, ids, now, policy, pause, lookups)
+    with writer_turn(db):
+        write_mark(db, SYNCED_KEY, now)
+        db.commit()
+    return len(ids)
+
+
+def sync_due(
+    db: Session,
+    now: datetime,
+    policy: reminders.ReminderPolicy | None = None,
+    *,
+    pause: reminders.Pause | None = None,
+    lookups: reminders.Lookups | None = None,
+) -> tuple[int, bool]:
+    """A tick's sync: every open case at the day's first tick, else the changed cases. Returns (cases seen,
+    whether it was the full sweep)."""
+    if sweep_due(db, now):
+        return sync_all(db, now, policy, pause=pause, lookups=lookups), True
+    return sync_changed(db, now, policy, pause=pause, lookups=lookups), False
+
+
+def _sync_batches(
+    db: Session,
+    ids: Sequence[int],
+    now: datetime,
+    policy: reminders.ReminderPolicy | None,
+    pause: reminders.Pause | None,
+    lookups: reminders.Lookups | None,
+) -> None:
+    """A batch reads its cases' rule inputs together (load_inputs), and the tick's Lookups serve them all."""
+    policy = policy or reminders.ReminderPolicy()
+    lookups = lookups or reminders.Lookups(db)
+    for start in range(0, len(ids), reminders.SYNC_BATCH):
+        began = perf_counter()
+        batch = ids[start : start + reminders.SYNC_BATCH]
+        with writer_turn(db):
+            cases = db.scalars(_CASES, {"ids": batch}).all()
+            inputs = reminders.load_inputs(db, [case.id for case in cases])
+            for case in cases:
+                reminders.sync_with(db, case, inputs[case.id], now, policy, lookups)
+            mark_synced(db, batch, now)
+            db.commit()
+        if pause is not None:
+            pause(perf_counter() - began)

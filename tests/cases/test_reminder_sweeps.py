@@ -228,7 +228,7 @@ def test_the_daily_sweep_reads_each_batch_of_cases_together(db: Session, engine:
     add_cases(db, w, bj(3, 2, 9), n=2 * r.SYNC_BATCH - OTHERS - 1)
     assert run(db, bj(3, 2, 9, 35)).cases == 2 * r.SYNC_BATCH - OTHERS - 1
     with counting(engine) as statements:
-        assert r.sync_due(db, bj(3, 3, 0, 5)) == (2 * r.SYNC_BATCH, True)  # the sync part of the tick
+        assert sweeps.sync_due(db, bj(3, 3, 0, 5)) == (2 * r.SYNC_BATCH, True)  # the sync part of the tick
     # a handful a batch (the cases, their assignments, status events, tasks and evaluations; the mark)
     # and a handful a sweep, instead of ten or so a case
     assert len(statements) < 2 * r.SYNC_BATCH
