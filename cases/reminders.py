@@ -267,7 +267,7 @@ class Wanted:
     assignee_staff_id: int | None
 
 
-SYNC_BATCH = 10  # cases per transaction of a sync (cases.sweeps)
+SYNC_BATCH = 25  # cases per transaction of a sync (cases.sweeps): about 10 ms in the writer turn
 
 Pause = Callable[[float], None]
 
