@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.smstext import with_choices
 from cases.clock import Clock
-from cases.db import another_process_writes, writer_lock
+from cases.db import WriterTurn, another_process_writes, writer_lock
 from cases.models import InboundMessage as InboundRow
 from cases.models import InboundStatus, Outbox
 from conversations.messages import InboundMessage
@@ -151,7 +150,7 @@ async def run_db_work(ctx: BotContext, work: Callable[[], T]) -> T:
     return await asyncio.to_thread(work)
 
 
-def _wait_free(lock: threading.RLock) -> None:
+def _wait_free(lock: WriterTurn) -> None:
     """Block (off the loop) until `lock` is free; the caller then takes it on its own thread."""
     with lock:
         pass
