@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from conversations.service import (
     record_inbound,
 )
 
-__all__ = ["BotContext", "Handled", "dead_letter", "pending_for", "run_db_work", "with_choices"]
+__all__ = ["BotContext", "Deadline", "Handled", "dead_letter", "pending_for", "run_db_work", "with_choices"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -148,6 +149,28 @@ async def run_db_work(ctx: BotContext, work: Callable[[], T]) -> T:
             finally:
                 lock.release()
     return await asyncio.to_thread(work)
+
+
+class Deadline:
+    """Who was first at the webhook's deadline: the handler writing its replies as answered inline, or
+    the route giving up and answering empty (then the rows stay pending for the dispatcher). Decided once,
+    under a lock, so a reply is never both marked answered and left out of the response."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._outcome: str | None = None
+
+    def claim(self) -> bool:
+        """The handler: answer inline, unless the route gave up already."""
+        with self._lock:
+            self._outcome = self._outcome or "inline"
+            return self._outcome == "inline"
+
+    def expire(self) -> bool:
+        """The route: give up on an inline answer, unless the handler claimed it already."""
+        with self._lock:
+            self._outcome = self._outcome or "late"
+            return self._outcome == "late"
 
 
 def _wait_free(lock: WriterTurn) -> None:
