@@ -9,12 +9,12 @@ are slots in `channel_state` reserved by a conditional UPDATE.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -29,6 +29,7 @@ INLINE_GRACE = timedelta(seconds=15)
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_CAP_SECONDS = 30 * 60.0
 MAX_ATTEMPTS = 8
+_OUTBOX = Base.metadata.tables[Outbox.__tablename__]
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,18 @@ def backoff(
 
 
 def claim_due(
-    db: Session, *, now: datetime, channels: Sequence[str], limit: int = 50, lease: timedelta = LEASE
+    db: Session,
+    *,
+    now: datetime,
+    channels: Sequence[str],
+    limit: int = 50,
+    lease: timedelta = LEASE,
+    limits: Mapping[str, int] | None = None,
 ) -> list[Claimed]:
     """Claim due rows of `channels` (pending and due, or a lapsed lease after a crash); commits.
-    Only the oldest unsent row of an address is taken, so replies never overtake each other."""
+    Only the oldest unsent row of an address is taken, so replies never overtake each other.
+    `limits` caps the rows taken per channel (what its send rate allows before the lease matters);
+    rows over a cap are left pending, untouched."""
     if not channels:
         return []
     due = or_(
@@ -100,6 +109,15 @@ def claim_due(
     if not is_sqlite(db):
         query = query.with_for_update(skip_locked=True)
     rows = list(db.scalars(query))
+    if limits is not None:
+        room = dict(limits)
+        kept = []
+        for row in rows:
+            left = room.get(str(row.channel), limit)
+            if left > 0:
+                room[str(row.channel)] = left - 1
+                kept.append(row)
+        rows = kept
     claimed = []
     for row in rows:
         row.status = OutboxStatus.SENDING
@@ -210,6 +228,32 @@ def release(
     db.commit()
 
 
+_GIVE_BACK = (  # built once: the rows of a batch that were not sent, back in one executemany
+    update(_OUTBOX)
+    .where(
+        _OUTBOX.c.id == bindparam("row_id"),
+        _OUTBOX.c.status == OutboxStatus.SENDING,
+        _OUTBOX.c.claimed_until == bindparam("lease"),
+    )
+    .values(
+        status=OutboxStatus.PENDING,
+        next_attempt_at=bindparam("at"),
+        claimed_until=None,
+        attempts=case((_OUTBOX.c.attempts > 0, _OUTBOX.c.attempts - 1), else_=0),
+    )
+)
+
+
+def give_back(db: Session, rows: Sequence[tuple[int, datetime]], *, lease_until: datetime) -> None:
+    """Release claimed rows that were not tried (a rate slot was busy), each pending again from its own
+    moment, in one statement; the claim is not counted as an attempt. Only rows still held under this
+    claim's lease (`claimed_until` as claim_due set it) change. Commits."""
+    if not rows:
+        return
+    db.connection().execute(_GIVE_BACK, [{"row_id": rid, "at": at, "lease": lease_until} for rid, at in rows])
+    db.commit()
+
+
 def retry_later(
     db: Session,
     row_id: int,
@@ -283,7 +327,6 @@ class InlineRow:
     extra: dict[str, Any] | None
 
 
-_OUTBOX = Base.metadata.tables[Outbox.__tablename__]
 _CLAIM_INLINE = (
     update(_OUTBOX)
     .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _OUTBOX.c.status == OutboxStatus.PENDING)
@@ -331,7 +374,14 @@ _SLOT_UNTIL = select(_STATE.c.until).where(_STATE.c.key == bindparam("k"))
 def reserve_slots(db: Session, keys: Sequence[tuple[str, timedelta]], *, now: datetime) -> datetime | None:
     """Reserve the next send on every rate key (key, interval) at once, or none of them: None when all are
     reserved (committed together), else the moment the busiest one frees up (nothing taken)."""
-    busy: list[datetime] = []
+    busy = take_slots(db, keys, now=now)
+    return max(busy.values()) if busy else None
+
+
+def take_slots(db: Session, keys: Sequence[tuple[str, timedelta]], *, now: datetime) -> dict[str, datetime]:
+    """Reserve the next send on every rate key (key, interval) at once, or none of them: {} when all are
+    reserved (committed together), else each busy key with the moment it frees up (nothing taken)."""
+    busy: dict[str, datetime] = {}
     conn = db.connection()
     for key, interval in keys:
         taken = conn.execute(_TAKE_SLOT, {"k": key, "now": now, "next_free": now + interval})
@@ -339,18 +389,18 @@ def reserve_slots(db: Session, keys: Sequence[tuple[str, timedelta]], *, now: da
             continue
         until = conn.execute(_SLOT_UNTIL, {"k": key}).scalar()
         if until is not None:
-            busy.append(until)
+            busy[key] = until
             continue
         try:
             with db.begin_nested():
                 db.add(ChannelState(key=key, until=now + interval, updated_at=now))
         except IntegrityError:  # another worker created it first: its slot
-            busy.append(now + interval)
+            busy[key] = now + interval
     if busy:
         db.rollback()
-        return max(busy)
+        return busy
     db.commit()
-    return None
+    return {}
 
 
 def add(
