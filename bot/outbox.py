@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, exists, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from bot import smstext
@@ -158,6 +159,18 @@ def _blocked_of(db: Session, rows: Sequence[Outbox]) -> dict[int, ContactStatus]
     return stops
 
 
+_RECORDED = select(_OUTBOX.c.extra, _OUTBOX.c.provider_id).where(_OUTBOX.c.id == bindparam("row_id"))
+_RECORDED_LOCKED = _RECORDED.with_for_update()
+_RECORD_PART = (  # built once, like the two below: the dispatcher records every part it sends
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("row_id"))
+    .values(extra=bindparam("extra"), provider_id=bindparam("provider_id"))
+)
+_RECORD_SENT = _RECORD_PART.values(
+    status=OutboxStatus.SENT, sent_at=bindparam("now"), claimed_until=None, last_error=None, error_code=None
+)
+
+
 def record_provider_id(
     db: Session,
     row_id: int,
@@ -168,23 +181,17 @@ def record_provider_id(
     done: bool = True,
 ) -> None:
     """The first thing after a provider accepted a message: its id, committed (G2)."""
-    row = db.get(Outbox, row_id, with_for_update=not is_sqlite(db))
-    if row is None:
+    conn = db.connection()
+    found = conn.execute(_RECORDED if is_sqlite(db) else _RECORDED_LOCKED, {"row_id": row_id}).first()
+    if found is None:
+        db.rollback()
         return
-    ids = list(row.extra.get("provider_ids", [])) if row.extra else []
-    ids.append(provider_id)
-    extra = dict(row.extra or {})
-    extra["provider_ids"] = ids
+    extra = dict(found.extra or {})
+    extra["provider_ids"] = [*extra.get("provider_ids", []), provider_id]
     if parts_sent is not None:
         extra["parts_sent"] = parts_sent
-    row.extra = extra
-    row.provider_id = row.provider_id or provider_id
-    if done:
-        row.status = OutboxStatus.SENT
-        row.sent_at = now
-        row.claimed_until = None
-        row.last_error = None
-        row.error_code = None
+    values = {"row_id": row_id, "extra": extra, "provider_id": found.provider_id or provider_id}
+    conn.execute(_RECORD_SENT if done else _RECORD_PART, {**values, "now": now} if done else values)
     db.commit()
 
 
@@ -369,6 +376,13 @@ _TAKE_SLOT = (  # built once: a send reserves its slots on every part, so this r
     .values(until=bindparam("next_free"), updated_at=bindparam("now"))
 )
 _SLOT_UNTIL = select(_STATE.c.until).where(_STATE.c.key == bindparam("k"))
+_NEW_SLOT = {  # a key's first send: its row, unless another worker has just created it (no savepoint)
+    dialect: insert(_STATE)
+    .values(key=bindparam("k"), until=bindparam("next_free"), updated_at=bindparam("now"))
+    .on_conflict_do_nothing(index_elements=[_STATE.c.key])
+    .returning(_STATE.c.key)  # a row back: created (psycopg reports no rowcount for an INSERT)
+    for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
+}
 
 
 def reserve_slots(db: Session, keys: Sequence[tuple[str, timedelta]], *, now: datetime) -> datetime | None:
@@ -391,10 +405,10 @@ def take_slots(db: Session, keys: Sequence[tuple[str, timedelta]], *, now: datet
         if until is not None:
             busy[key] = until
             continue
-        try:
-            with db.begin_nested():
-                db.add(ChannelState(key=key, until=now + interval, updated_at=now))
-        except IntegrityError:  # another worker created it first: its slot
+        created = conn.execute(
+            _NEW_SLOT[conn.dialect.name], {"k": key, "now": now, "next_free": now + interval}
+        ).first()
+        if created is None:  # another worker created it first: its slot
             busy[key] = now + interval
     if busy:
         db.rollback()

@@ -21,7 +21,7 @@ from bot.context import BotContext
 from bot.dispatcher import Dispatcher
 from bot.telegram import OVERALL, PER_CHAT
 from cases.clock import FrozenClock
-from cases.models import OutboxStatus
+from cases.models import ChannelState, OutboxStatus
 from tests.bot import helpers as h
 from tests.bot.conftest import TW_FROM, RecordingTelegram, RecordingTwilio
 from tests.bot.world import World
@@ -291,3 +291,28 @@ def test_claim_due_takes_no_more_of_a_channel_than_its_limit(db: Session, clock:
     assert sorted(c.id for c in got) == sorted([sms[0], *tg])
     assert [h.row(db, i).status for i in sms[1:]] == [OutboxStatus.PENDING] * 2
     assert {h.row(db, i).attempts for i in sms[1:]} == {0}
+
+
+def test_T7_two_workers_creating_a_new_rate_key_at_once_get_one_slot(
+    session_factory: sessionmaker[Session], clock: FrozenClock, postgres_only: None
+) -> None:
+    key, now = "rate:telegram:chat:7700", clock()
+    first = session_factory()
+    try:  # one worker has created the key's row and not yet committed
+        first.add(ChannelState(key=key, until=now + PER_CHAT, updated_at=now))
+        first.flush()
+        got: list[dict[str, datetime]] = []
+        second = threading.Thread(
+            target=lambda: got.append(_take(session_factory, key, now)), name="second-worker"
+        )
+        second.start()  # its insert waits for the first's transaction, then finds the key taken
+        first.commit()
+        second.join(timeout=30)
+    finally:
+        first.close()
+    assert got == [{key: now + PER_CHAT}]
+
+
+def _take(sessions: sessionmaker[Session], key: str, now: datetime) -> dict[str, datetime]:
+    with sessions() as db:
+        return outbox.take_slots(db, [(key, PER_CHAT)], now=now)
