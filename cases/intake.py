@@ -42,6 +42,7 @@ from cases.models import (
     Staff,
 )
 from cases.notify import Notifier
+from cases.regions import ancestors
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CASE_PREFIX = "SB"
@@ -376,10 +377,11 @@ def submit_report(
             raise IntakeError("invalid_id_number", f"ID number refused ({check.reason})")
         id_normalized, birth = check.normalized, check.birth_date
     phone = normalize_phone(draft.phone)
-    # Held for the whole filing: the session keeps loaded rows only while something refers to them, and
-    # the cadre's notification reads the village again.
-    village_area = db.get(Area, draft.village_code) if draft.village_code is not None else None
-    if draft.village_code is not None and village_area is None:
+    # The village and its ancestors, read once: they write the report's address, and are held for the
+    # whole filing (the session keeps loaded rows only while something refers to them; the cadre's
+    # notification reads the village again).
+    chain = ancestors(db, draft.village_code) if draft.village_code is not None else []
+    if draft.village_code is not None and not chain:
         raise IntakeError("unknown_village", "the village code is not a known area")
 
     household = _household_for(db, vault, draft, id_normalized)
@@ -449,7 +451,7 @@ def submit_report(
         head_name=_clean_name(draft.head_name) if draft.head_name else None,
         id_number_enc=vault.encrypt_optional(id_normalized),
         household_size=draft.household_size,
-        written_address=annex1_text.written_address(db, draft.village_code),
+        written_address=annex1_text.address_of(chain),
         group_name=draft.group_name,
     )
     db.add(report)
