@@ -780,13 +780,15 @@ def required_signers(*, db: Session, case: Case, on: date | None = None) -> list
 
     household = db.get(Household, case.household_id)
     assert household is not None
+    ensure_head_member(db, household)
+    members = sorted(household.members, key=lambda m: (not m.is_head, m.id))
+    if len(members) == 1 and members[0].is_head:
+        return members  # the head alone signs under either setting: it need not be read
     on = on or case.opened_at.astimezone(BEIJING).date()
     try:
         signers = setting_for(db, case.area_code, year_of(case.opened_at)).signers
     except RegionSettingMissing:
         signers = "applicant"
-    ensure_head_member(db, household)
-    members = sorted(household.members, key=lambda m: (not m.is_head, m.id))
     if signers != SIGNERS_ALL_ADULTS:
         return [m for m in members if m.is_head][:1]
     # A member whose birth date is unknown is asked to sign too: better one signature too many.
