@@ -385,10 +385,12 @@ def submit_report(
         raise IntakeError("unknown_village", "the village code is not a known area")
 
     household = _household_for(db, vault, draft, id_normalized)
+    created = False
     if household is None:
         try:
             with db.begin_nested():
                 household = _new_household(db, vault, draft, id_normalized, birth, phone, now)
+            created = True
         except IntegrityError:  # the same ID arrived concurrently on another channel
             household = _household_for(db, vault, draft, id_normalized)
             if household is None:
@@ -396,10 +398,12 @@ def submit_report(
     else:
         _fill_blanks(household, vault, draft, phone)
 
-    # Serialise concurrent reports about one household (PostgreSQL row lock; SQLite has one writer).
-    if db.get_bind().dialect.name != "sqlite":
-        db.execute(select(Household.id).where(Household.id == household.id).with_for_update())
-    case = open_case_for_household(db=db, household_id=household.id)
+    case: Case | None = None
+    if not created:  # a household this transaction inserted has no case, and no one else sees it yet
+        # Serialise concurrent reports about one household (PostgreSQL row lock; SQLite has one writer).
+        if db.get_bind().dialect.name != "sqlite":
+            db.execute(select(Household.id).where(Household.id == household.id).with_for_update())
+        case = open_case_for_household(db=db, household_id=household.id)
     joined = case is not None
     if case is None:
         village = household.village_code
