@@ -558,10 +558,12 @@ def sign_authorization(
     shown_sha256: str | None = None,
     report_id: int | None = None,
     shown_variant: str = annex1_text.FULL,
+    signatures: list[Authorization] | None = None,
 ) -> Authorization:
     """Record a signed annex 1 as immutable evidence (the signer must be the head or a member); with
     `shown_sha256`, the filled text as shown (in `shown_variant`), checked against what the report's facts
-    write again."""
+    write again. `signatures`: the case's active signatures when the caller knows them (none, on a case
+    it has just opened), else they are read."""
     if case.status not in OPEN_STATUSES:
         raise IntakeError("case_closed", "the case is closed")
     try:
@@ -586,7 +588,7 @@ def sign_authorization(
             _record_member_id(db, household, member, id_enc, id_hash, check.birth_date)
     elif witnessed_by_staff_id is None:
         raise IntakeError("signer_id_required", "an ID number, or a staff witness at a home visit, is needed")
-    for existing in active_signatures(db=db, case=case):
+    for existing in active_signatures(db=db, case=case) if signatures is None else signatures:
         if existing.member_id == member.id and existing.text_version == text_version:
             return existing  # a repeated "I agree" must not pile up evidence rows
     if shown_sha256 is not None:
@@ -861,32 +863,49 @@ class StatusSummary:
     closed_on: date | None
 
 
-def status_summary(db: Session, case: Case, *, vault: Vault | None = None) -> StatusSummary:
+@dataclass(frozen=True)
+class NewCase:
+    """What the transaction that opened a case knows of it: the cadre it assigned, the signatures it took;
+    no objection and no withdrawal can exist yet. Its status view then reads none of that again."""
+
+    cadre: Staff | None
+    signatures: tuple[Authorization, ...] = ()
+
+
+def status_summary(
+    db: Session, case: Case, *, vault: Vault | None = None, new: NewCase | None = None
+) -> StatusSummary:
     """The household-facing summary of a case (the cadre's phone needs `vault` to be shown masked)."""
 
     status = CaseStatus(case.status)
-    pending = signature_gaps(db=db, vault=vault, case=case)
+    cadre: Staff | None = None
+    if new is not None and status == CaseStatus.APPLIED:
+        signed = {a.member_id for a in new.signatures}
+        pending = [m.name for m in required_signers(db=db, case=case) if m.id not in signed]
+        objections = 0
+        cadre = new.cadre
+    else:
+        pending = signature_gaps(db=db, vault=vault, case=case)
+        objections = int(
+            db.scalar(
+                select(func.count())
+                .select_from(Objection)
+                .where(Objection.case_id == case.id, Objection.status == "open")
+            )
+            or 0
+        )
+        assignment = current_assignment(db, case)
+        cadre = db.get(Staff, assignment.staff_id) if assignment is not None else None
     next_step = _NEXT[status]
     if pending:
         next_step = "sign_authorization"
-    objections = int(
-        db.scalar(
-            select(func.count())
-            .select_from(Objection)
-            .where(Objection.case_id == case.id, Objection.status == "open")
-        )
-        or 0
-    )
     if status in (CaseStatus.PUBLIC_NOTICE, CaseStatus.ELIM_NOTICE) and objections:
         next_step = "objection_investigation"
     cadre_name = cadre_phone = None
-    assignment = current_assignment(db, case)
-    if assignment is not None:
-        cadre = db.get(Staff, assignment.staff_id)
-        if cadre is not None:
-            cadre_name = cadre.name
-            if vault is not None and cadre.phone_enc:
-                cadre_phone = mask_phone(vault.decrypt(cadre.phone_enc))
+    if cadre is not None:
+        cadre_name = cadre.name
+        if vault is not None and cadre.phone_enc:
+            cadre_phone = mask_phone(vault.decrypt(cadre.phone_enc))
 
     def day(moment: datetime | None) -> date | None:
         return moment.astimezone(BEIJING).date() if moment is not None else None

@@ -24,6 +24,7 @@ from cases.ids import normalize_phone
 from cases.models import (
     OPEN_STATUSES,
     Attachment,
+    Authorization,
     BindingCode,
     Case,
     CaseStatus,
@@ -124,8 +125,8 @@ class Applier:
 
     # --- helpers ---------------------------------------------------------------------------------
 
-    def view(self, case: Case) -> CaseView:
-        s = intake.status_summary(self.db, case, vault=self.vault)
+    def view(self, case: Case, new: intake.NewCase | None = None) -> CaseView:
+        s = intake.status_summary(self.db, case, vault=self.vault, new=new)
         household = self.db.get(Household, case.household_id)
         return CaseView(
             number=s.case_number, status=s.status, steps_done=s.steps_done, next_step=s.next_step,
@@ -175,21 +176,24 @@ class Applier:
         done = intake.submit_report(db=self.db, vault=self.vault, draft=draft, now=self.now,
                                     notifier=SenderAwareNotifier(self.notifier, self.contact))
         case = done.case
+        opened = not done.joined_existing  # a case this filing opened: nothing of it is read again
         if cmd.attachment_ids:
             self.db.execute(update(Attachment).where(Attachment.id.in_(cmd.attachment_ids),
                                                      Attachment.case_id.is_(None))
                             .values(case_id=case.id, report_id=done.report.id))
+        signatures: tuple[Authorization, ...] = ()
         if cmd.signature is not None:
-            intake.sign_authorization(
+            signatures = (intake.sign_authorization(
                 db=self.db, vault=self.vault, case=case, signer_name=cmd.signature.signer_name,
                 signer_id_number=cmd.id_number, channel=self.channel, message_ref=self.message.external_id,
                 contact_id=self.contact.id, now=self.now, text_version=cmd.signature.text_version,
-                shown_sha256=cmd.signature.shown_sha256, report_id=done.report.id)
+                shown_sha256=cmd.signature.shown_sha256, report_id=done.report.id,
+                signatures=[] if opened else None),)
         elif cmd.declined:
             self._decline(case)
         self.db.flush()
-        # `done` holds the assigned cadre until the view has read it from the session (no second SELECT)
-        return Result(ok=True, case=self.view(case), joined_existing=done.joined_existing)
+        new = intake.NewCase(cadre=done.cadre, signatures=signatures) if opened else None
+        return Result(ok=True, case=self.view(case, new), joined_existing=done.joined_existing)
 
     def _decline(self, case: Case) -> None:
         add_event(self.db, case, action="signature_declined", now=self.now, actor_label=self.actor)
