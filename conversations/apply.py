@@ -1,7 +1,8 @@
 """Applying the engine's commands through `cases`, inside the service's transaction (flush, never commit).
 
 Each command runs in a savepoint: a refusal by the case store (IntakeError) rolls back only that
-command and comes back to the engine as `Result(ok=False, reason=...)`.
+command and comes back to the engine as `Result(ok=False, reason=...)`. A command's audit entries and
+case events are inserted together at its end (cases.journal): no command reads them back.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from cases import annex1, annex1_text, audit, intake
+from cases import annex1, annex1_text, audit, intake, journal
 from cases.clock import BEIJING
 from cases.crypto import Vault, mask_name, mask_phone
 from cases.errors import CaseError
@@ -117,7 +118,7 @@ class Applier:
     def __call__(self, command: Command) -> Result:
         handler = getattr(self, "_" + type(command).__name__)
         try:
-            with self.db.begin_nested():
+            with self.db.begin_nested(), journal.batched(self.db):
                 result: Result = handler(command)
                 return result
         except CaseError as exc:
