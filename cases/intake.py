@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import case as when
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -122,12 +123,21 @@ def find_household_by_id_number(*, db: Session, vault: Vault, id_number: str) ->
     check = check_id(id_number)
     if not check.valid or check.normalized is None:
         return None
-    digest = vault.lookup_hash(check.normalized)
-    household = db.scalar(select(Household).where(Household.id_hash == digest))
-    if household is not None:
-        return household
-    member = db.scalar(select(Member).where(Member.id_hash == digest).limit(1))
-    return member.household if member is not None else None
+    return db.scalar(_HOUSEHOLD_OF_ID, {"digest": vault.lookup_hash(check.normalized)})
+
+
+# The household whose head has the ID (first), else one where a member has it: one query, built once
+_HOUSEHOLD_OF_ID = (
+    select(Household)
+    .where(
+        or_(
+            Household.id_hash == bindparam("digest"),
+            Household.id.in_(select(Member.household_id).where(Member.id_hash == bindparam("digest"))),
+        )
+    )
+    .order_by(when((Household.id_hash == bindparam("digest"), 0), else_=1), Household.id)
+    .limit(1)
+)
 
 
 def link_contact_to_household(*, db: Session, contact_id: int, household_id: int, now: datetime) -> Contact:
@@ -275,37 +285,34 @@ def _fill_blanks(household: Household, vault: Vault, draft: ReportDraft, phone: 
 # --- assignment --------------------------------------------------------------------------------
 
 
-def open_assignment_counts(db: Session, staff_ids: list[int]) -> dict[int, int]:
-    """How many open cases each staff member is currently assigned."""
-    if not staff_ids:
-        return {}
-    rows = db.execute(
-        select(Assignment.staff_id, func.count())
+# A village's active contact cadres, each with how many open cases it is assigned (built once)
+_CADRES_WITH_LOAD = (
+    select(
+        Staff,
+        select(func.count())
+        .select_from(Assignment)
         .join(Case, Case.id == Assignment.case_id)
         .where(
-            Assignment.staff_id.in_(staff_ids),
+            Assignment.staff_id == Staff.id,
             Assignment.ended_at.is_(None),
             Case.status.in_(list(OPEN_STATUSES)),
         )
-        .group_by(Assignment.staff_id)
-    ).all()
-    counts = {sid: 0 for sid in staff_ids}
-    counts.update({sid: int(n) for sid, n in rows})
-    return counts
+        .correlate(Staff)
+        .scalar_subquery(),
+    )
+    .where(Staff.area_code == bindparam("village"), Staff.role == "cadre", Staff.active.is_(True))
+    .order_by(Staff.id)
+)
 
 
 def pick_cadre(db: Session, village_code: str, *, exclude: tuple[int, ...] = ()) -> Staff | None:
     """The village's active contact cadre with the fewest open assignments (lowest id on a tie)."""
-    cadres = db.scalars(
-        select(Staff)
-        .where(Staff.area_code == village_code, Staff.role == "cadre", Staff.active.is_(True))
-        .order_by(Staff.id)
-    ).all()
-    cadres = [c for c in cadres if c.id not in exclude]
-    if not cadres:
-        return None
-    counts = open_assignment_counts(db, [c.id for c in cadres])
-    return min(cadres, key=lambda c: (counts[c.id], c.id))
+    loads = [
+        (int(n), staff.id, staff)
+        for staff, n in db.execute(_CADRES_WITH_LOAD, {"village": village_code})
+        if staff.id not in exclude
+    ]
+    return min(loads, key=lambda x: (x[0], x[1]))[2] if loads else None
 
 
 def current_assignment(db: Session, case: Case) -> Assignment | None:
