@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy import case as when
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from cases import annex1, annex1_text, audit
 from cases.clock import BEIJING
@@ -31,6 +32,7 @@ from cases.models import (
     Assignment,
     Authorization,
     AuthorizationKind,
+    Base,
     Case,
     CaseStatus,
     Channel,
@@ -149,7 +151,8 @@ def link_contact_to_household(*, db: Session, contact_id: int, household_id: int
         raise IntakeError("contact_is_staff", "a staff member's contact cannot stand for a household")
     if contact.household_id != household_id:
         previous = contact.household_id
-        contact.household_id = household_id
+        db.connection().execute(_LINK_CONTACT, {"row_id": contact.id, "household": household_id})
+        set_committed_value(contact, "household_id", household_id)  # what the row holds now
         audit.record(
             db=db,
             actor=SYSTEM,
@@ -161,6 +164,12 @@ def link_contact_to_household(*, db: Session, contact_id: int, household_id: int
             now=now,
         )
     return contact
+
+
+_CONTACTS = Base.metadata.tables[Contact.__tablename__]
+_LINK_CONTACT = (
+    update(_CONTACTS).where(_CONTACTS.c.id == bindparam("row_id")).values(household_id=bindparam("household"))
+)
 
 
 def _clean_name(name: str) -> str:
@@ -324,7 +333,12 @@ def current_assignment(db: Session, case: Case) -> Assignment | None:
     )
 
 
+_ASSIGN = Base.metadata.tables[Assignment.__tablename__].insert()
+
+
 def auto_assign(db: Session, case: Case, now: datetime, notifier: Notifier) -> Staff | None:
+    """Assign the village's least busy cadre (a plain INSERT: the row is not needed as an object) and tell
+    them; or record that no cadre is free."""
     cadre = pick_cadre(db, case.area_code)
     if cadre is None:
         add_event(
@@ -336,10 +350,10 @@ def auto_assign(db: Session, case: Case, now: datetime, notifier: Notifier) -> S
             note="no active contact cadre in this village",
         )
         return None
-    assignment = Assignment(
-        case_id=case.id, staff_id=cadre.id, assigned_at=now, reason="auto: fewest open cases"
+    db.connection().execute(
+        _ASSIGN,
+        {"case_id": case.id, "staff_id": cadre.id, "assigned_at": now, "reason": "auto: fewest open cases"},
     )
-    db.add(assignment)
     add_event(db, case, action="assigned", now=now, actor_label=SYSTEM, data={"staff_id": cadre.id})
     audit.record(
         db=db,
@@ -523,8 +537,11 @@ def submit_report(
 def _unused_number(db: Session) -> str:
     while True:
         number = new_case_number()
-        if db.scalar(select(Case.id).where(Case.number == number)) is None:
+        if db.scalar(_NUMBER_TAKEN, {"number": number}) is None:
             return number
+
+
+_NUMBER_TAKEN = select(Case.id).where(Case.number == bindparam("number"))
 
 
 # --- the signed annex 1 ------------------------------------------------------------------------

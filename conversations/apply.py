@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from cases import annex1, annex1_text, audit, intake, journal
@@ -72,6 +72,10 @@ ALLOWED_TYPES = {
 TOLD_IN_DIALOGUE = frozenset({"case_opened"})  # household events the dialogue's own reply already tells
 
 
+_OTHER_CONTACTS = select(func.count()).select_from(Contact).where(
+    Contact.household_id == bindparam("household_id"), Contact.id != bindparam("sender_id"))
+
+
 @dataclass
 class SenderAwareNotifier:
     """Passes notifications on, except a household event the sender is being told in the dialogue when
@@ -85,8 +89,7 @@ class SenderAwareNotifier:
 
     def notify_household(self, db: Session, *, household_id: int, event: str, params: dict[str, Any]) -> None:
         if event in TOLD_IN_DIALOGUE and self.sender.household_id == household_id:
-            others = db.scalar(select(func.count()).select_from(Contact).where(
-                Contact.household_id == household_id, Contact.id != self.sender.id))
+            others = db.scalar(_OTHER_CONTACTS, {"household_id": household_id, "sender_id": self.sender.id})
             if not others:
                 return
         self.inner.notify_household(db, household_id=household_id, event=event, params=params)
