@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from cases import annex1, annex1_text, audit
+from cases import annex1, annex1_text, audit, rows
 from cases.clock import BEIJING
 from cases.crypto import Vault, mask_name, mask_phone
 from cases.db import sqlite_writes_alone
@@ -257,9 +257,6 @@ def _new_household(
         raise IntakeError("head_name_required", "the household head's name is needed for a new household")
     name = _clean_name(draft.head_name)
     id_enc, id_hash = vault.encrypt_optional(id_normalized), vault.hash_optional(id_normalized)
-    head = Member(
-        name=name, relation="户主", is_head=True, id_number_enc=id_enc, id_hash=id_hash, birth_date=birth
-    )
     household = Household(
         head_name=name,
         id_number_enc=id_enc,
@@ -271,10 +268,13 @@ def _new_household(
         address=draft.address,
         size=draft.household_size,
         created_at=now,
-        members=[head],  # built with its head: the members are known, not loaded again at the signature
     )
-    db.add(household)
-    db.flush()
+    rows.insert(db, household)
+    head = rows.insert(db, Member(household_id=household.id, name=name, relation="户主", is_head=True,
+                                  id_number_enc=id_enc, id_hash=id_hash, birth_date=birth))
+    # built with its head: the members are known, not loaded again at the signature
+    set_committed_value(household, "members", [head])
+    set_committed_value(head, "household", household)
     return household
 
 
@@ -447,8 +447,7 @@ def submit_report(
             opened_at=now,
             updated_at=now,
         )
-        db.add(case)
-        db.flush()
+        rows.insert(db, case)
     else:
         merged_risks = sorted(set(case.risks) | set(draft.risks))
         merged_guarantees = sorted(set(case.guarantees) | set(draft.guarantees))
@@ -484,8 +483,7 @@ def submit_report(
         written_address=annex1_text.address_of(chain),
         group_name=draft.group_name,
     )
-    db.add(report)
-    db.flush()
+    rows.insert(db, report)
     if draft.contact_id is not None and draft.reporter_kind == ReporterKind.SELF:
         link_contact_to_household(db=db, contact_id=draft.contact_id, household_id=household.id, now=now)
 
@@ -564,11 +562,11 @@ def _signer_member(db: Session, household: Household, signer_name: str) -> Membe
 
 def active_signatures(*, db: Session, case: Case) -> list[Authorization]:
     """Signatures on this case that have not been withdrawn."""
-    rows = db.scalars(
+    found = db.scalars(
         select(Authorization).where(Authorization.case_id == case.id).order_by(Authorization.id)
     ).all()
-    withdrawn = {a.withdraws_id for a in rows if a.kind == AuthorizationKind.WITHDRAW}
-    return [a for a in rows if a.kind == AuthorizationKind.SIGN and a.id not in withdrawn]
+    withdrawn = {a.withdraws_id for a in found if a.kind == AuthorizationKind.WITHDRAW}
+    return [a for a in found if a.kind == AuthorizationKind.SIGN and a.id not in withdrawn]
 
 
 def sign_authorization(
@@ -643,8 +641,7 @@ def sign_authorization(
         shown_sha256=shown_sha256,
         shown_variant=shown_variant if shown_sha256 is not None else None,
     )
-    db.add(auth)
-    db.flush()
+    rows.insert(db, auth)
     detail = {
         "authorization_id": auth.id,
         "member_id": member.id,
