@@ -538,13 +538,16 @@ def submit_report(
 
 
 def _unused_number(db: Session) -> str:
+    db.flush()  # then a plain query on the table: what the session holds is in it
+    conn = db.connection()
     while True:
         number = new_case_number()
-        if db.scalar(_NUMBER_TAKEN, {"number": number}) is None:
+        if conn.execute(_NUMBER_TAKEN, {"number": number}).first() is None:
             return number
 
 
-_NUMBER_TAKEN = select(Case.id).where(Case.number == bindparam("number"))
+_CASES = Base.metadata.tables[Case.__tablename__]
+_NUMBER_TAKEN = select(_CASES.c.id).where(_CASES.c.number == bindparam("number"))
 
 
 # --- the signed annex 1 ------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from cases.models import (
     OPEN_STATUSES,
     Attachment,
     Authorization,
+    Base,
     BindingCode,
     Case,
     CaseStatus,
@@ -72,8 +73,9 @@ ALLOWED_TYPES = {
 TOLD_IN_DIALOGUE = frozenset({"case_opened"})  # household events the dialogue's own reply already tells
 
 
-_OTHER_CONTACTS = select(func.count()).select_from(Contact).where(
-    Contact.household_id == bindparam("household_id"), Contact.id != bindparam("sender_id"))
+_CONTACTS = Base.metadata.tables[Contact.__tablename__]
+_OTHER_CONTACTS = select(func.count()).select_from(_CONTACTS).where(
+    _CONTACTS.c.household_id == bindparam("household_id"), _CONTACTS.c.id != bindparam("sender_id"))
 
 
 @dataclass
@@ -89,7 +91,9 @@ class SenderAwareNotifier:
 
     def notify_household(self, db: Session, *, household_id: int, event: str, params: dict[str, Any]) -> None:
         if event in TOLD_IN_DIALOGUE and self.sender.household_id == household_id:
-            others = db.scalar(_OTHER_CONTACTS, {"household_id": household_id, "sender_id": self.sender.id})
+            db.flush()  # then a plain query on the table: what the session holds is in it
+            others = db.connection().execute(
+                _OTHER_CONTACTS, {"household_id": household_id, "sender_id": self.sender.id}).scalar()
             if not others:
                 return
         self.inner.notify_household(db, household_id=household_id, event=event, params=params)
