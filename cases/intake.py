@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import case as when
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from cases import annex1, annex1_text, audit
+from cases import annex1, annex1_text, audit, rows
 from cases.clock import BEIJING
 from cases.crypto import Vault, mask_name, mask_phone
+from cases.db import sqlite_writes_alone
 from cases.errors import IntakeError
 from cases.events import SYSTEM, add_event
 from cases.ids import age_on, check_id, normalize_phone
@@ -30,6 +34,7 @@ from cases.models import (
     Assignment,
     Authorization,
     AuthorizationKind,
+    Base,
     Case,
     CaseStatus,
     Channel,
@@ -42,6 +47,7 @@ from cases.models import (
     Staff,
 )
 from cases.notify import Notifier
+from cases.regions import ancestors
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CASE_PREFIX = "SB"
@@ -121,12 +127,21 @@ def find_household_by_id_number(*, db: Session, vault: Vault, id_number: str) ->
     check = check_id(id_number)
     if not check.valid or check.normalized is None:
         return None
-    digest = vault.lookup_hash(check.normalized)
-    household = db.scalar(select(Household).where(Household.id_hash == digest))
-    if household is not None:
-        return household
-    member = db.scalar(select(Member).where(Member.id_hash == digest).limit(1))
-    return member.household if member is not None else None
+    return db.scalar(_HOUSEHOLD_OF_ID, {"digest": vault.lookup_hash(check.normalized)})
+
+
+# The household whose head has the ID (first), else one where a member has it: one query, built once
+_HOUSEHOLD_OF_ID = (
+    select(Household)
+    .where(
+        or_(
+            Household.id_hash == bindparam("digest"),
+            Household.id.in_(select(Member.household_id).where(Member.id_hash == bindparam("digest"))),
+        )
+    )
+    .order_by(when((Household.id_hash == bindparam("digest"), 0), else_=1), Household.id)
+    .limit(1)
+)
 
 
 def link_contact_to_household(*, db: Session, contact_id: int, household_id: int, now: datetime) -> Contact:
@@ -138,7 +153,8 @@ def link_contact_to_household(*, db: Session, contact_id: int, household_id: int
         raise IntakeError("contact_is_staff", "a staff member's contact cannot stand for a household")
     if contact.household_id != household_id:
         previous = contact.household_id
-        contact.household_id = household_id
+        db.connection().execute(_LINK_CONTACT, {"row_id": contact.id, "household": household_id})
+        set_committed_value(contact, "household_id", household_id)  # what the row holds now
         audit.record(
             db=db,
             actor=SYSTEM,
@@ -150,6 +166,12 @@ def link_contact_to_household(*, db: Session, contact_id: int, household_id: int
             now=now,
         )
     return contact
+
+
+_CONTACTS = Base.metadata.tables[Contact.__tablename__]
+_LINK_CONTACT = (
+    update(_CONTACTS).where(_CONTACTS.c.id == bindparam("row_id")).values(household_id=bindparam("household"))
+)
 
 
 def _clean_name(name: str) -> str:
@@ -235,9 +257,6 @@ def _new_household(
         raise IntakeError("head_name_required", "the household head's name is needed for a new household")
     name = _clean_name(draft.head_name)
     id_enc, id_hash = vault.encrypt_optional(id_normalized), vault.hash_optional(id_normalized)
-    head = Member(
-        name=name, relation="户主", is_head=True, id_number_enc=id_enc, id_hash=id_hash, birth_date=birth
-    )
     household = Household(
         head_name=name,
         id_number_enc=id_enc,
@@ -249,10 +268,13 @@ def _new_household(
         address=draft.address,
         size=draft.household_size,
         created_at=now,
-        members=[head],  # built with its head: the members are known, not loaded again at the signature
     )
-    db.add(household)
-    db.flush()
+    rows.insert(db, household)
+    head = rows.insert(db, Member(household_id=household.id, name=name, relation="户主", is_head=True,
+                                  id_number_enc=id_enc, id_hash=id_hash, birth_date=birth))
+    # built with its head: the members are known, not loaded again at the signature
+    set_committed_value(household, "members", [head])
+    set_committed_value(head, "household", household)
     return household
 
 
@@ -274,37 +296,34 @@ def _fill_blanks(household: Household, vault: Vault, draft: ReportDraft, phone: 
 # --- assignment --------------------------------------------------------------------------------
 
 
-def open_assignment_counts(db: Session, staff_ids: list[int]) -> dict[int, int]:
-    """How many open cases each staff member is currently assigned."""
-    if not staff_ids:
-        return {}
-    rows = db.execute(
-        select(Assignment.staff_id, func.count())
+# A village's active contact cadres, each with how many open cases it is assigned (built once)
+_CADRES_WITH_LOAD = (
+    select(
+        Staff,
+        select(func.count())
+        .select_from(Assignment)
         .join(Case, Case.id == Assignment.case_id)
         .where(
-            Assignment.staff_id.in_(staff_ids),
+            Assignment.staff_id == Staff.id,
             Assignment.ended_at.is_(None),
             Case.status.in_(list(OPEN_STATUSES)),
         )
-        .group_by(Assignment.staff_id)
-    ).all()
-    counts = {sid: 0 for sid in staff_ids}
-    counts.update({sid: int(n) for sid, n in rows})
-    return counts
+        .correlate(Staff)
+        .scalar_subquery(),
+    )
+    .where(Staff.area_code == bindparam("village"), Staff.role == "cadre", Staff.active.is_(True))
+    .order_by(Staff.id)
+)
 
 
 def pick_cadre(db: Session, village_code: str, *, exclude: tuple[int, ...] = ()) -> Staff | None:
     """The village's active contact cadre with the fewest open assignments (lowest id on a tie)."""
-    cadres = db.scalars(
-        select(Staff)
-        .where(Staff.area_code == village_code, Staff.role == "cadre", Staff.active.is_(True))
-        .order_by(Staff.id)
-    ).all()
-    cadres = [c for c in cadres if c.id not in exclude]
-    if not cadres:
-        return None
-    counts = open_assignment_counts(db, [c.id for c in cadres])
-    return min(cadres, key=lambda c: (counts[c.id], c.id))
+    loads = [
+        (int(n), staff.id, staff)
+        for staff, n in db.execute(_CADRES_WITH_LOAD, {"village": village_code})
+        if staff.id not in exclude
+    ]
+    return min(loads, key=lambda x: (x[0], x[1]))[2] if loads else None
 
 
 def current_assignment(db: Session, case: Case) -> Assignment | None:
@@ -316,7 +335,12 @@ def current_assignment(db: Session, case: Case) -> Assignment | None:
     )
 
 
+_ASSIGN = Base.metadata.tables[Assignment.__tablename__].insert()
+
+
 def auto_assign(db: Session, case: Case, now: datetime, notifier: Notifier) -> Staff | None:
+    """Assign the village's least busy cadre (a plain INSERT: the row is not needed as an object) and tell
+    them; or record that no cadre is free."""
     cadre = pick_cadre(db, case.area_code)
     if cadre is None:
         add_event(
@@ -328,10 +352,10 @@ def auto_assign(db: Session, case: Case, now: datetime, notifier: Notifier) -> S
             note="no active contact cadre in this village",
         )
         return None
-    assignment = Assignment(
-        case_id=case.id, staff_id=cadre.id, assigned_at=now, reason="auto: fewest open cases"
+    db.connection().execute(
+        _ASSIGN,
+        {"case_id": case.id, "staff_id": cadre.id, "assigned_at": now, "reason": "auto: fewest open cases"},
     )
-    db.add(assignment)
     add_event(db, case, action="assigned", now=now, actor_label=SYSTEM, data={"staff_id": cadre.id})
     audit.record(
         db=db,
@@ -376,28 +400,36 @@ def submit_report(
             raise IntakeError("invalid_id_number", f"ID number refused ({check.reason})")
         id_normalized, birth = check.normalized, check.birth_date
     phone = normalize_phone(draft.phone)
-    # Held for the whole filing: the session keeps loaded rows only while something refers to them, and
-    # the cadre's notification reads the village again.
-    village_area = db.get(Area, draft.village_code) if draft.village_code is not None else None
-    if draft.village_code is not None and village_area is None:
+    # The village and its ancestors, read once: they write the report's address, and are held for the
+    # whole filing (the session keeps loaded rows only while something refers to them; the cadre's
+    # notification reads the village again).
+    chain = ancestors(db, draft.village_code) if draft.village_code is not None else []
+    if draft.village_code is not None and not chain:
         raise IntakeError("unknown_village", "the village code is not a known area")
 
+    alone = sqlite_writes_alone(db)  # then no one can insert the household between look-up and insert
     household = _household_for(db, vault, draft, id_normalized)
+    created = False
     if household is None:
         try:
-            with db.begin_nested():
+            with nullcontext() if alone else db.begin_nested():
                 household = _new_household(db, vault, draft, id_normalized, birth, phone, now)
+            created = True
         except IntegrityError:  # the same ID arrived concurrently on another channel
+            if alone:
+                raise
             household = _household_for(db, vault, draft, id_normalized)
             if household is None:
                 raise
     else:
         _fill_blanks(household, vault, draft, phone)
 
-    # Serialise concurrent reports about one household (PostgreSQL row lock; SQLite has one writer).
-    if db.get_bind().dialect.name != "sqlite":
-        db.execute(select(Household.id).where(Household.id == household.id).with_for_update())
-    case = open_case_for_household(db=db, household_id=household.id)
+    case: Case | None = None
+    if not created:  # a household this transaction inserted has no case, and no one else sees it yet
+        # Serialise concurrent reports about one household (PostgreSQL row lock; SQLite has one writer).
+        if db.get_bind().dialect.name != "sqlite":
+            db.execute(select(Household.id).where(Household.id == household.id).with_for_update())
+        case = open_case_for_household(db=db, household_id=household.id)
     joined = case is not None
     if case is None:
         village = household.village_code
@@ -415,8 +447,7 @@ def submit_report(
             opened_at=now,
             updated_at=now,
         )
-        db.add(case)
-        db.flush()
+        rows.insert(db, case)
     else:
         merged_risks = sorted(set(case.risks) | set(draft.risks))
         merged_guarantees = sorted(set(case.guarantees) | set(draft.guarantees))
@@ -449,11 +480,10 @@ def submit_report(
         head_name=_clean_name(draft.head_name) if draft.head_name else None,
         id_number_enc=vault.encrypt_optional(id_normalized),
         household_size=draft.household_size,
-        written_address=annex1_text.written_address(db, draft.village_code),
+        written_address=annex1_text.address_of(chain),
         group_name=draft.group_name,
     )
-    db.add(report)
-    db.flush()
+    rows.insert(db, report)
     if draft.contact_id is not None and draft.reporter_kind == ReporterKind.SELF:
         link_contact_to_household(db=db, contact_id=draft.contact_id, household_id=household.id, now=now)
 
@@ -508,10 +538,16 @@ def submit_report(
 
 
 def _unused_number(db: Session) -> str:
+    db.flush()  # then a plain query on the table: what the session holds is in it
+    conn = db.connection()
     while True:
         number = new_case_number()
-        if db.scalar(select(Case.id).where(Case.number == number)) is None:
+        if conn.execute(_NUMBER_TAKEN, {"number": number}).first() is None:
             return number
+
+
+_CASES = Base.metadata.tables[Case.__tablename__]
+_NUMBER_TAKEN = select(_CASES.c.id).where(_CASES.c.number == bindparam("number"))
 
 
 # --- the signed annex 1 ------------------------------------------------------------------------
@@ -529,11 +565,11 @@ def _signer_member(db: Session, household: Household, signer_name: str) -> Membe
 
 def active_signatures(*, db: Session, case: Case) -> list[Authorization]:
     """Signatures on this case that have not been withdrawn."""
-    rows = db.scalars(
+    found = db.scalars(
         select(Authorization).where(Authorization.case_id == case.id).order_by(Authorization.id)
     ).all()
-    withdrawn = {a.withdraws_id for a in rows if a.kind == AuthorizationKind.WITHDRAW}
-    return [a for a in rows if a.kind == AuthorizationKind.SIGN and a.id not in withdrawn]
+    withdrawn = {a.withdraws_id for a in found if a.kind == AuthorizationKind.WITHDRAW}
+    return [a for a in found if a.kind == AuthorizationKind.SIGN and a.id not in withdrawn]
 
 
 def sign_authorization(
@@ -552,10 +588,12 @@ def sign_authorization(
     shown_sha256: str | None = None,
     report_id: int | None = None,
     shown_variant: str = annex1_text.FULL,
+    signatures: list[Authorization] | None = None,
 ) -> Authorization:
     """Record a signed annex 1 as immutable evidence (the signer must be the head or a member); with
     `shown_sha256`, the filled text as shown (in `shown_variant`), checked against what the report's facts
-    write again."""
+    write again. `signatures`: the case's active signatures when the caller knows them (none, on a case
+    it has just opened), else they are read."""
     if case.status not in OPEN_STATUSES:
         raise IntakeError("case_closed", "the case is closed")
     try:
@@ -580,7 +618,7 @@ def sign_authorization(
             _record_member_id(db, household, member, id_enc, id_hash, check.birth_date)
     elif witnessed_by_staff_id is None:
         raise IntakeError("signer_id_required", "an ID number, or a staff witness at a home visit, is needed")
-    for existing in active_signatures(db=db, case=case):
+    for existing in active_signatures(db=db, case=case) if signatures is None else signatures:
         if existing.member_id == member.id and existing.text_version == text_version:
             return existing  # a repeated "I agree" must not pile up evidence rows
     if shown_sha256 is not None:
@@ -606,8 +644,7 @@ def sign_authorization(
         shown_sha256=shown_sha256,
         shown_variant=shown_variant if shown_sha256 is not None else None,
     )
-    db.add(auth)
-    db.flush()
+    rows.insert(db, auth)
     detail = {
         "authorization_id": auth.id,
         "member_id": member.id,
@@ -778,13 +815,15 @@ def required_signers(*, db: Session, case: Case, on: date | None = None) -> list
 
     household = db.get(Household, case.household_id)
     assert household is not None
+    ensure_head_member(db, household)
+    members = sorted(household.members, key=lambda m: (not m.is_head, m.id))
+    if len(members) == 1 and members[0].is_head:
+        return members  # the head alone signs under either setting: it need not be read
     on = on or case.opened_at.astimezone(BEIJING).date()
     try:
         signers = setting_for(db, case.area_code, year_of(case.opened_at)).signers
     except RegionSettingMissing:
         signers = "applicant"
-    ensure_head_member(db, household)
-    members = sorted(household.members, key=lambda m: (not m.is_head, m.id))
     if signers != SIGNERS_ALL_ADULTS:
         return [m for m in members if m.is_head][:1]
     # A member whose birth date is unknown is asked to sign too: better one signature too many.
@@ -853,32 +892,49 @@ class StatusSummary:
     closed_on: date | None
 
 
-def status_summary(db: Session, case: Case, *, vault: Vault | None = None) -> StatusSummary:
+@dataclass(frozen=True)
+class NewCase:
+    """What the transaction that opened a case knows of it: the cadre it assigned, the signatures it took;
+    no objection and no withdrawal can exist yet. Its status view then reads none of that again."""
+
+    cadre: Staff | None
+    signatures: tuple[Authorization, ...] = ()
+
+
+def status_summary(
+    db: Session, case: Case, *, vault: Vault | None = None, new: NewCase | None = None
+) -> StatusSummary:
     """The household-facing summary of a case (the cadre's phone needs `vault` to be shown masked)."""
 
     status = CaseStatus(case.status)
-    pending = signature_gaps(db=db, vault=vault, case=case)
+    cadre: Staff | None = None
+    if new is not None and status == CaseStatus.APPLIED:
+        signed = {a.member_id for a in new.signatures}
+        pending = [m.name for m in required_signers(db=db, case=case) if m.id not in signed]
+        objections = 0
+        cadre = new.cadre
+    else:
+        pending = signature_gaps(db=db, vault=vault, case=case)
+        objections = int(
+            db.scalar(
+                select(func.count())
+                .select_from(Objection)
+                .where(Objection.case_id == case.id, Objection.status == "open")
+            )
+            or 0
+        )
+        assignment = current_assignment(db, case)
+        cadre = db.get(Staff, assignment.staff_id) if assignment is not None else None
     next_step = _NEXT[status]
     if pending:
         next_step = "sign_authorization"
-    objections = int(
-        db.scalar(
-            select(func.count())
-            .select_from(Objection)
-            .where(Objection.case_id == case.id, Objection.status == "open")
-        )
-        or 0
-    )
     if status in (CaseStatus.PUBLIC_NOTICE, CaseStatus.ELIM_NOTICE) and objections:
         next_step = "objection_investigation"
     cadre_name = cadre_phone = None
-    assignment = current_assignment(db, case)
-    if assignment is not None:
-        cadre = db.get(Staff, assignment.staff_id)
-        if cadre is not None:
-            cadre_name = cadre.name
-            if vault is not None and cadre.phone_enc:
-                cadre_phone = mask_phone(vault.decrypt(cadre.phone_enc))
+    if cadre is not None:
+        cadre_name = cadre.name
+        if vault is not None and cadre.phone_enc:
+            cadre_phone = mask_phone(vault.decrypt(cadre.phone_enc))
 
     def day(moment: datetime | None) -> date | None:
         return moment.astimezone(BEIJING).date() if moment is not None else None
