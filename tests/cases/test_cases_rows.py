@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, event, inspect, select
+import pytest
+from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, event, inspect, select, text
 from sqlalchemy.orm import Session
 
 from cases import rows
@@ -77,3 +78,10 @@ def test_a_rolled_back_transaction_takes_its_objects_with_it(world: World) -> No
     db.rollback()
     assert inspect(obj).transient and obj not in db
     assert db.scalar(select(Household.id)) is None
+
+
+def test_a_column_with_a_server_default_is_refused_not_sent_as_null() -> None:
+    column = Table("t", MetaData(), Column("id", Integer, primary_key=True),
+                   Column("kind", String, server_default=text("'x'"))).c.kind
+    with pytest.raises(NotImplementedError):
+        rows._default(column)
