@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from cases import annex1, annex1_text, audit, intake, journal
+from cases import annex1, annex1_text, audit, intake, journal, status
 from cases.clock import BEIJING
 from cases.crypto import Vault, mask_name, mask_phone
 from cases.errors import CaseError
@@ -133,8 +133,8 @@ class Applier:
 
     # --- helpers ---------------------------------------------------------------------------------
 
-    def view(self, case: Case, new: intake.NewCase | None = None) -> CaseView:
-        s = intake.status_summary(self.db, case, vault=self.vault, new=new)
+    def view(self, case: Case, new: status.NewCase | None = None) -> CaseView:
+        s = status.status_summary(self.db, case, vault=self.vault, new=new)
         household = self.db.get(Household, case.household_id)
         return CaseView(
             number=s.case_number, status=s.status, steps_done=s.steps_done, next_step=s.next_step,
@@ -200,7 +200,7 @@ class Applier:
         elif cmd.declined:
             self._decline(case)
         self.db.flush()
-        new = intake.NewCase(cadre=done.cadre, signatures=signatures) if opened else None
+        new = status.NewCase(cadre=done.cadre, signatures=signatures) if opened else None
         return Result(ok=True, case=self.view(case, new), joined_existing=done.joined_existing)
 
     def _decline(self, case: Case) -> None:

@@ -1,6 +1,6 @@
 """The status view a filing answers with is the one a later look at the case gives (SQLite and PostgreSQL).
 
-A filing that opens a case builds its view from what it has just written (cases.intake.NewCase) instead of
+A filing that opens a case builds its view from what it has just written (cases.status.NewCase) instead of
 reading the case again; these tests compare it with the view read afresh in another session.
 """
 
