@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.settings import Settings
 from bot import runtime
 from bot.context import BotContext
-from bot.dispatcher import Dispatcher
+from bot.dispatcher import Dispatcher, Round, run_rounds
 from bot.notify import OutboxNotifier
 from cases import reminders
 from cases.clock import Clock
@@ -132,22 +132,27 @@ class Jobs:
 
     async def run_once(self) -> int:
         """Reminders when due, then one dispatcher batch; the number of outbox rows claimed."""
+        return (await self.run_round()).claimed
+
+    async def run_round(self) -> Round:
+        """Reminders when due, then one dispatcher round."""
         try:
             self.run_reminders()
         except Exception:  # noqa: BLE001 - keep sending what is queued even if the reminder run failed
             log.exception("reminders run failed")
-        return await self.dispatcher.run_once()
+        return await self.dispatcher.run_round()
 
     async def run_forever(self, *, interval: float = 1.0, stop: threading.Event | None = None) -> None:
-        """Work until `stop` is set; sleeps `interval` seconds when nothing was sent."""
-        while stop is None or not stop.is_set():
-            try:
-                claimed = await self.run_once()
-            except Exception:  # noqa: BLE001 - keep the loop alive (database briefly away ...)
-                log.exception("worker round failed")
-                claimed = 0
-            if not claimed:
-                await asyncio.sleep(interval)
+        """Work until `stop` is set, pausing between rounds as the dispatcher's do (bot.dispatcher.Round):
+        at once after a full batch, else until the earliest rate slot frees or `interval` seconds."""
+        await run_rounds(
+            self.run_round,
+            clock=self.ctx.clock,
+            interval=interval,
+            stop=stop,
+            sleep=self.dispatcher.sleep,
+            name="worker",
+        )
 
 
 def jobs_for(ctx: BotContext) -> Jobs:

@@ -375,6 +375,16 @@ def households(start: int, n: int) -> list[Household]:
     ]
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds a process has used so far (Linux /proc; None elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def drained(db_url: str, limit: float = 300.0) -> float:
     """Wait until the dispatcher has sent every outbox row (the replies of a Telegram run leave at the Bot
     API's rate limits, long after the webhooks answered), so the next run does not share the process with
@@ -502,17 +512,24 @@ def main() -> int:
         print("@R/s: households arrive at random, R messages a second in all, each answering after a random")
         print(f"think time (mean {THINK:g} s); latency counts from the moment a message was due. Telegram is")
         print("answered once the update is stored; its replies leave through the outbox at Telegram's limit.")
-        print(f"{'':22} {'messages':>9} {'msg/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'done':>6}", flush=True)
+        print("cpu ms: the server process's CPU time (all its threads) during the run, per message.")
+        print(f"{'':22} {'messages':>9} {'msg/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'done':>6} {'cpu ms':>7}",
+              flush=True)
 
         def run(kind: str, hh: list[Household], per: int, pace: float | None = None,
                 label: str | None = None) -> dict[str, float]:
             """One run, once the outbox backlog of the previous one has left (its wait is recorded)."""
             if kind != "bare":
                 waits.append(drained(db_url))
+            proc = bare if kind == "bare" else server
+            before = cpu_seconds(proc.pid)
             r = asyncio.run(drive(kind, bare_base if kind == "bare" else base, hh, c, per, pace))
+            after = cpu_seconds(proc.pid)
+            r["cpu_ms"] = 1000 * (after - before) / r["messages"] if before is not None and after else -1.0
             if label is not None:
+                cpu = f"{r['cpu_ms']:7.2f}" if r["cpu_ms"] >= 0 else f"{'-':>7}"
                 print(f"{label:22} {r['messages']:9.0f} {r['rate']:8.1f} {r['p50']:8.1f} {r['p99']:8.1f} "
-                      f"{r['completed'] if kind == 'sms' else '-':>6}", flush=True)
+                      f"{r['completed'] if kind == 'sms' else '-':>6} {cpu}", flush=True)
             return r
 
         sms = run("sms", households(0, n), 30, label="sms")

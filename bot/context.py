@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.smstext import with_choices
 from cases.clock import Clock
-from cases.db import another_process_writes, writer_lock
+from cases.db import WriterTurn, another_process_writes, writer_lock
 from cases.models import InboundMessage as InboundRow
 from cases.models import InboundStatus, Outbox
 from conversations.messages import InboundMessage
@@ -30,7 +30,7 @@ from conversations.service import (
     record_inbound,
 )
 
-__all__ = ["BotContext", "Handled", "dead_letter", "pending_for", "run_db_work", "with_choices"]
+__all__ = ["BotContext", "Deadline", "Handled", "dead_letter", "pending_for", "run_db_work", "with_choices"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -151,7 +151,29 @@ async def run_db_work(ctx: BotContext, work: Callable[[], T]) -> T:
     return await asyncio.to_thread(work)
 
 
-def _wait_free(lock: threading.RLock) -> None:
+class Deadline:
+    """Who was first at the webhook's deadline: the handler writing its replies as answered inline, or
+    the route giving up and answering empty (then the rows stay pending for the dispatcher). Decided once,
+    under a lock, so a reply is never both marked answered and left out of the response."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._outcome: str | None = None
+
+    def claim(self) -> bool:
+        """The handler: answer inline, unless the route gave up already."""
+        with self._lock:
+            self._outcome = self._outcome or "inline"
+            return self._outcome == "inline"
+
+    def expire(self) -> bool:
+        """The route: give up on an inline answer, unless the handler claimed it already."""
+        with self._lock:
+            self._outcome = self._outcome or "late"
+            return self._outcome == "late"
+
+
+def _wait_free(lock: WriterTurn) -> None:
     """Block (off the loop) until `lock` is free; the caller then takes it on its own thread."""
     with lock:
         pass

@@ -6,16 +6,25 @@ provider id is known, sends nothing twice):
 last try may have reached the provider is looked up first (S9); 3. reserve the rate slots; 4. send one
 part; 5. record the provider id at once; repeat 3-5 for further parts; errors become backoff, a
 permanent failure (contact marked), or dead after the cap (G3), with a fallback hook for the latter two.
+
+When a rate limit is the bottleneck (a backlog for Telegram's 30 a second, one SMS number's one a second)
+a round does not churn: it claims no more rows of a channel than the channel's shared slot lets go within
+`horizon`; its sends queue for a slot in order, waiting for one that frees within `max_wait` (Telegram's
+overall 1/30 s); a row whose slot is known busy for longer is not tried, and all such rows go back at the
+end of the round in one statement, from the moment their slot frees, spread by its interval; the loop then
+sleeps until the earliest of those moments. The slots themselves stay in the database (several processes
+share them); what the dispatcher remembers of them is only a hint that saves asking.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import AsyncExitStack, contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -98,9 +107,76 @@ class Sender(Protocol):
 Fallback = Callable[[Session, Claimed, str, datetime], None]
 """Called (in a transaction the dispatcher commits) when a row failed permanently with fallback, or died."""
 
+Sleep = Callable[[float], Awaitable[None]]
+"""How the dispatcher waits (asyncio.sleep; tests pass one that moves their pinned clock)."""
+
+
+MIN_PAUSE = 0.01  # seconds: a round that moved nothing never loops at once
+
+
+@dataclass
+class Round:
+    """What one round did, for the loop that decides when the next one runs."""
+
+    claimed: int = 0
+    deferred: int = 0  # rows given back untried: a rate slot they need was busy
+    full: bool = False  # the batch, or a channel's share of it, was filled: more may be due now
+    wake_at: datetime | None = None  # the earliest moment a given-back row or a held-back channel can go
+
+    def pause(self, *, now: datetime, interval: float) -> float:
+        """Seconds to wait before the next round: none after a full batch that moved, else until the
+        earliest slot frees (at most `interval`); never zero when nothing moved."""
+        moved = self.claimed - self.deferred
+        if self.full and moved > 0:
+            return 0.0
+        wait = interval
+        if self.wake_at is not None:
+            wait = min(wait, max(0.0, (self.wake_at - now).total_seconds()))
+        return wait if moved > 0 else max(wait, MIN_PAUSE)
+
+
+async def run_rounds(
+    step: Callable[[], Awaitable[Round]],
+    *,
+    clock: Clock,
+    interval: float,
+    stop: threading.Event | None,
+    sleep: Sleep,
+    name: str = "dispatcher",
+) -> None:
+    """Run `step` until `stop` is set, waiting between rounds as the last one's Round.pause says."""
+    while stop is None or not stop.is_set():
+        try:
+            done = await step()
+        except Exception:  # noqa: BLE001 - keep the loop alive (database briefly away ...)
+            log.exception("%s round failed", name)
+            done = Round()
+        wait = done.pause(now=clock(), interval=interval)
+        if wait > 0:
+            await sleep(wait)
+
+
+@dataclass
+class _Batch:
+    """One round's claim: when and under which lease it was taken, the rows to give back, and one lock a
+    rate key so this round's sends queue for a slot in order instead of all asking the database."""
+
+    started: datetime
+    lease_until: datetime
+    deferred: list[tuple[Claimed, datetime, list[tuple[str, timedelta]]]] = field(default_factory=list)
+    wake: list[datetime] = field(default_factory=list)
+    locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    frozen: bool = False  # the clock stood still through a wait (a pinned test clock): wait no more
+
+    def lock(self, key: str) -> asyncio.Lock:
+        return self.locks.setdefault(key, asyncio.Lock())
+
 
 @dataclass
 class Dispatcher:
+    """Sends the outbox. Rate slots live in the database (outbox.take_slots); what this dispatcher last
+    learnt of them is kept only as a hint, so rows that cannot go yet are neither claimed nor tried."""
+
     sessions: sessionmaker[Session]
     senders: Sequence[Sender]
     clock: Clock
@@ -108,6 +184,18 @@ class Dispatcher:
     batch: int = 50
     concurrency: int = 8
     max_attempts: int = outbox.MAX_ATTEMPTS
+    sleep: Sleep = asyncio.sleep
+    # a send waits inside its batch for a rate slot that frees within `max_wait` (Telegram's overall
+    # 1/30 s), never for a longer one (a chat's second, an SMS number's): such a row is given back
+    max_wait: timedelta = timedelta(milliseconds=100)
+    horizon: timedelta = timedelta(seconds=2)  # how far ahead a batch paces its sends (lease: 60 s)
+    lease: timedelta = outbox.LEASE
+    # rate key -> the moment it frees, as last seen (a hint: the database decides)
+    _slots: dict[str, datetime] = field(default_factory=dict, init=False, repr=False)
+    # channel -> the rate key every one of its sends takes, and its interval (seen in its batches)
+    _shared: dict[str, tuple[str, timedelta]] = field(default_factory=dict, init=False, repr=False)
+    # the moments rows this dispatcher gave back fall due (a heap, past ones dropped): when to wake
+    _due: list[datetime] = field(default_factory=list, init=False, repr=False)
 
     @contextmanager
     def _writing(self) -> Iterator[Session]:
@@ -123,16 +211,34 @@ class Dispatcher:
 
     async def run_once(self) -> int:
         """Claim one batch of due rows and work through it; returns how many rows were claimed."""
+        return (await self.run_round()).claimed
+
+    async def run_round(self) -> Round:
+        """Claim one batch of due rows (no more of a channel than its shared rate slot lets go soon), send
+        them paced by their rate slots, give back in one statement those whose slot is busy for longer."""
         now = self.clock()
-        with self._writing() as db:
-            rows = outbox.claim_due(db, now=now, channels=[s.channel for s in self.senders], limit=self.batch)
+        self._slots = {k: t for k, t in self._slots.items() if t > now}
+        while self._due and self._due[0] <= now:
+            heapq.heappop(self._due)
+        channels, limits, held_until = self._claim_limits(now)
+        rows: list[Claimed] = []
+        if channels:
+            with self._writing() as db:
+                rows = outbox.claim_due(
+                    db, now=now, channels=channels, limit=self.batch, lease=self.lease, limits=limits
+                )
         if not rows:
-            return 0
+            waits = self._due[:1] + ([held_until] if held_until is not None else [])
+            return Round(wake_at=min(waits, default=None))
+        self._learn_shared(rows)
+        batch = _Batch(started=now, lease_until=now + self.lease)
+        if held_until is not None:
+            batch.wake.append(held_until)
         gate = asyncio.Semaphore(self.concurrency)
 
         async def one(row: Claimed) -> None:
             async with gate:
-                await self.process(row)
+                await self.process(row, batch)
 
         # rows of one address are sent one after the other, in id order
         by_address: dict[tuple[str, str], list[Claimed]] = {}
@@ -143,10 +249,117 @@ class Dispatcher:
             for row in sorted(group, key=lambda r: r.id):
                 await one(row)
 
-        await asyncio.gather(*(chain(g) for g in by_address.values()))
-        return len(rows)
+        outcomes = await asyncio.gather(*(chain(g) for g in by_address.values()), return_exceptions=True)
+        self._give_back(batch)  # every row of the batch has settled: sent, recorded, or waiting here
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        taken: dict[str, int] = {}
+        for row in rows:
+            taken[row.channel] = taken.get(row.channel, 0) + 1
+        full = len(rows) >= self.batch or any(taken.get(c, 0) >= n for c, n in limits.items())
+        wake = min([*batch.wake, *self._due[:1]], default=None)
+        return Round(claimed=len(rows), deferred=len(batch.deferred), full=full, wake_at=wake)
 
-    async def process(self, row: Claimed) -> None:
+    def _per_batch(self, interval: timedelta) -> int:
+        """How many sends on a key of this interval one batch makes: those it waits for within the
+        horizon when the interval is short enough to wait for, else one."""
+        if timedelta(0) < interval <= self.max_wait:
+            return 1 + int(self.horizon / interval)
+        return 1
+
+    def _claim_limits(self, now: datetime) -> tuple[list[str], dict[str, int], datetime | None]:
+        """The channels to claim for and how many rows of each: a channel whose shared rate key is busy
+        beyond `max_wait` gets none (and its free time comes back as the moment to wake); one that
+        waits in-batch gets what its key lets go within the horizon; any other, a slot's worth."""
+        channels: list[str] = []
+        limits: dict[str, int] = {}
+        held: datetime | None = None
+        for sender in self.senders:
+            shared = self._shared.get(sender.channel)
+            if shared is None:
+                channels.append(sender.channel)
+                continue
+            key, interval = shared
+            free = max(now, self._slots.get(key, now))
+            if free - now > self.max_wait:
+                held = free if held is None else min(held, free)
+                continue
+            channels.append(sender.channel)
+            limits[sender.channel] = min(self.batch, self._per_batch(interval))
+        return channels, limits, held
+
+    def _learn_shared(self, rows: Sequence[Claimed]) -> None:
+        """Note, per channel, the rate key all of its rows in this batch need (seen from two addresses)."""
+        by_channel: dict[str, list[dict[str, timedelta]]] = {}
+        for row in rows:
+            by_channel.setdefault(row.channel, []).append(dict(self._sender(row.channel).rate_keys(row)))
+        for channel, keys in by_channel.items():
+            if len(keys) < 2:
+                continue
+            common = set(keys[0]).intersection(*keys[1:])
+            if common:
+                key = max(common, key=lambda k: keys[0][k])
+                self._shared[channel] = (key, keys[0][key])
+            else:
+                self._shared.pop(channel, None)
+
+    async def _slot(self, batch: _Batch, keys: list[tuple[str, timedelta]]) -> datetime | None:
+        """Reserve one send's rate slots: None when taken, else the moment to give the row back at. A slot
+        known to be busy is not asked for; one that frees within `max_wait` (and the horizon) is waited
+        for, this batch's sends queueing for it in order."""
+        names = sorted({k for k, _ in keys})
+        refusals = 0
+        async with AsyncExitStack() as stack:
+            for name in names:
+                await stack.enter_async_context(batch.lock(name))
+            while True:
+                now = self.clock()
+                if now - batch.started > self.lease / 2:  # held too long already: another round sends it
+                    return now
+                free = max([now, *(self._slots.get(k, now) for k in names)])
+                if free > now:
+                    if batch.frozen or free - now > self.max_wait or free > batch.started + self.horizon:
+                        return free
+                    await self.sleep((free - now).total_seconds())
+                    if self.clock() <= now:
+                        batch.frozen = True
+                        return free
+                    continue
+                with self._writing() as db:
+                    busy = outbox.take_slots(db, keys, now=now)
+                if not busy:
+                    for key, interval in keys:
+                        self._slots[key] = now + interval
+                    return None
+                for key, until in busy.items():  # another process took it: wait for it, or give back
+                    self._slots[key] = max(until, self._slots.get(key, until))
+                refusals += 1
+                if refusals >= 3:
+                    return max(now, *(self._slots.get(k, now) for k in names))
+
+    def _give_back(self, batch: _Batch) -> None:
+        """Release the rows this round did not try, in one statement, each from the moment the known slots
+        let it go: rows waiting for the same key spread by its interval, a batch's worth together (one
+        SMS number: a second apart; Telegram's overall key: up to a horizon's worth at once, the next
+        batch paces them), so later claims take only what can be sent."""
+        if not batch.deferred:
+            return
+        taken: dict[str, int] = {}
+        back: list[tuple[int, datetime]] = []
+        for row, at, keys in sorted(batch.deferred, key=lambda d: (d[1], d[0].id)):
+            when = at
+            for key, interval in keys:
+                n, group = taken.get(key, 0), self._per_batch(interval)
+                taken[key] = n + 1
+                when = max(when, self._slots.get(key, at) + (n // group) * group * interval)
+            back.append((row.id, when))
+        with self._writing() as db:
+            outbox.give_back(db, back, lease_until=batch.lease_until)
+        for _, when in back:
+            heapq.heappush(self._due, when)
+
+    async def process(self, row: Claimed, batch: _Batch) -> None:
         sender = self._sender(row.channel)
         now = self.clock()
         parts = sender.parts(row)
@@ -170,24 +383,19 @@ class Dispatcher:
                 with self._writing() as db:
                     outbox.record_provider_id(db, row.id, found, now=self.clock(), parts_sent=len(parts))
                 return
+        keys = sender.rate_keys(row)
         for index in range(done, len(parts)):
-            now = self.clock()
-            with self._writing() as db:
-                busy_until = outbox.reserve_slots(db, sender.rate_keys(row), now=now)
-                if busy_until is not None:
-                    outbox.release(db, row.id, until=busy_until)
-                    return
+            busy_until = await self._slot(batch, keys)
+            if busy_until is not None:
+                batch.deferred.append((row, busy_until, keys))
+                return
             try:
                 provider_id = await sender.send(row, parts[index], index)
             except RetryAfter as exc:
+                until = self.clock() + timedelta(seconds=exc.seconds)
                 with self._writing() as db:
-                    outbox.release(
-                        db,
-                        row.id,
-                        until=self.clock() + timedelta(seconds=exc.seconds),
-                        error=str(exc),
-                        code=exc.code,
-                    )
+                    outbox.release(db, row.id, until=until, error=str(exc), code=exc.code)
+                batch.wake.append(until)
                 return
             except PermanentFailure as exc:
                 self._permanent(row, exc)
@@ -206,6 +414,8 @@ class Dispatcher:
                 outbox.record_provider_id(
                     db, row.id, provider_id, now=self.clock(), parts_sent=index + 1, done=last
                 )
+            if last:  # the address's next row, if any, may go once its slots free
+                batch.wake.append(max(self._slots.get(k, batch.started) for k, _ in keys))
 
     def _permanent(self, row: Claimed, exc: PermanentFailure) -> None:
         log.info("outbox %s failed permanently: %s", row.id, exc)
@@ -233,15 +443,9 @@ class Dispatcher:
                     db.commit()
 
     async def run_forever(self, *, interval: float = 1.0, stop: threading.Event | None = None) -> None:
-        """Work until `stop` is set; sleeps `interval` seconds when nothing is due."""
-        while stop is None or not stop.is_set():
-            try:
-                claimed = await self.run_once()
-            except Exception:  # noqa: BLE001 - keep the loop alive (database briefly away ...)
-                log.exception("dispatcher round failed")
-                claimed = 0
-            if not claimed:
-                await asyncio.sleep(interval)
+        """Work until `stop` is set: at once after a full batch, else waiting until the earliest rate slot
+        frees or `interval` seconds, whichever is sooner."""
+        await run_rounds(self.run_round, clock=self.clock, interval=interval, stop=stop, sleep=self.sleep)
 
 
 class Runner(Protocol):

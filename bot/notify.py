@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot import outbox, smstext
@@ -157,6 +157,10 @@ def e164(phone: str) -> str:
     return digits
 
 
+_STAFF_CONTACTS = select(Contact).where(Contact.staff_id == bindparam("staff_id"))  # built once
+_HOUSEHOLD_CONTACTS = select(Contact).where(Contact.household_id == bindparam("household_id"))
+
+
 @dataclass
 class OutboxNotifier:
     """Notifier: one Outbox row per active linked contact; SMS to the phone on file otherwise."""
@@ -184,14 +188,14 @@ class OutboxNotifier:
         staff = db.get(Staff, staff_id)
         if staff is None or not staff.active:
             return
-        contacts = list(db.scalars(select(Contact).where(Contact.staff_id == staff_id)))
+        contacts = list(db.scalars(_STAFF_CONTACTS, {"staff_id": staff_id}))
         self._write(db, contacts, staff.phone_enc, event, params, kind=_kind(event), staff=True)
 
     def notify_household(self, db: Session, *, household_id: int, event: str, params: dict[str, Any]) -> None:
         household = db.get(Household, household_id)
         if household is None:
             return
-        contacts = list(db.scalars(select(Contact).where(Contact.household_id == household_id)))
+        contacts = list(db.scalars(_HOUSEHOLD_CONTACTS, {"household_id": household_id}))
         self._write(db, contacts, household.phone_enc, event, params, kind="notification")
 
     def _write(

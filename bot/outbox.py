@@ -9,13 +9,14 @@ are slots in `channel_state` reserved by a conditional UPDATE.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, bindparam, case, exists, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from bot import smstext
@@ -29,6 +30,7 @@ INLINE_GRACE = timedelta(seconds=15)
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_CAP_SECONDS = 30 * 60.0
 MAX_ATTEMPTS = 8
+_OUTBOX = Base.metadata.tables[Outbox.__tablename__]
 
 
 @dataclass(frozen=True)
@@ -74,10 +76,18 @@ def backoff(
 
 
 def claim_due(
-    db: Session, *, now: datetime, channels: Sequence[str], limit: int = 50, lease: timedelta = LEASE
+    db: Session,
+    *,
+    now: datetime,
+    channels: Sequence[str],
+    limit: int = 50,
+    lease: timedelta = LEASE,
+    limits: Mapping[str, int] | None = None,
 ) -> list[Claimed]:
     """Claim due rows of `channels` (pending and due, or a lapsed lease after a crash); commits.
-    Only the oldest unsent row of an address is taken, so replies never overtake each other."""
+    Only the oldest unsent row of an address is taken, so replies never overtake each other.
+    `limits` caps the rows taken per channel (what its send rate allows before the lease matters);
+    rows over a cap are left pending, untouched."""
     if not channels:
         return []
     due = or_(
@@ -100,6 +110,15 @@ def claim_due(
     if not is_sqlite(db):
         query = query.with_for_update(skip_locked=True)
     rows = list(db.scalars(query))
+    if limits is not None:
+        room = dict(limits)
+        kept = []
+        for row in rows:
+            left = room.get(str(row.channel), limit)
+            if left > 0:
+                room[str(row.channel)] = left - 1
+                kept.append(row)
+        rows = kept
     claimed = []
     for row in rows:
         row.status = OutboxStatus.SENDING
@@ -140,6 +159,18 @@ def _blocked_of(db: Session, rows: Sequence[Outbox]) -> dict[int, ContactStatus]
     return stops
 
 
+_RECORDED = select(_OUTBOX.c.extra, _OUTBOX.c.provider_id).where(_OUTBOX.c.id == bindparam("row_id"))
+_RECORDED_LOCKED = _RECORDED.with_for_update()
+_RECORD_PART = (  # built once, like the two below: the dispatcher records every part it sends
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("row_id"))
+    .values(extra=bindparam("extra"), provider_id=bindparam("provider_id"))
+)
+_RECORD_SENT = _RECORD_PART.values(
+    status=OutboxStatus.SENT, sent_at=bindparam("now"), claimed_until=None, last_error=None, error_code=None
+)
+
+
 def record_provider_id(
     db: Session,
     row_id: int,
@@ -150,23 +181,17 @@ def record_provider_id(
     done: bool = True,
 ) -> None:
     """The first thing after a provider accepted a message: its id, committed (G2)."""
-    row = db.get(Outbox, row_id, with_for_update=not is_sqlite(db))
-    if row is None:
+    conn = db.connection()
+    found = conn.execute(_RECORDED if is_sqlite(db) else _RECORDED_LOCKED, {"row_id": row_id}).first()
+    if found is None:
+        db.rollback()
         return
-    ids = list(row.extra.get("provider_ids", [])) if row.extra else []
-    ids.append(provider_id)
-    extra = dict(row.extra or {})
-    extra["provider_ids"] = ids
+    extra = dict(found.extra or {})
+    extra["provider_ids"] = [*extra.get("provider_ids", []), provider_id]
     if parts_sent is not None:
         extra["parts_sent"] = parts_sent
-    row.extra = extra
-    row.provider_id = row.provider_id or provider_id
-    if done:
-        row.status = OutboxStatus.SENT
-        row.sent_at = now
-        row.claimed_until = None
-        row.last_error = None
-        row.error_code = None
+    values = {"row_id": row_id, "extra": extra, "provider_id": found.provider_id or provider_id}
+    conn.execute(_RECORD_SENT if done else _RECORD_PART, {**values, "now": now} if done else values)
     db.commit()
 
 
@@ -207,6 +232,32 @@ def release(
     if error:
         row.last_error = error[:500]
         row.error_code = code
+    db.commit()
+
+
+_GIVE_BACK = (  # built once: the rows of a batch that were not sent, back in one executemany
+    update(_OUTBOX)
+    .where(
+        _OUTBOX.c.id == bindparam("row_id"),
+        _OUTBOX.c.status == OutboxStatus.SENDING,
+        _OUTBOX.c.claimed_until == bindparam("lease"),
+    )
+    .values(
+        status=OutboxStatus.PENDING,
+        next_attempt_at=bindparam("at"),
+        claimed_until=None,
+        attempts=case((_OUTBOX.c.attempts > 0, _OUTBOX.c.attempts - 1), else_=0),
+    )
+)
+
+
+def give_back(db: Session, rows: Sequence[tuple[int, datetime]], *, lease_until: datetime) -> None:
+    """Release claimed rows that were not tried (a rate slot was busy), each pending again from its own
+    moment, in one statement; the claim is not counted as an attempt. Only rows still held under this
+    claim's lease (`claimed_until` as claim_due set it) change. Commits."""
+    if not rows:
+        return
+    db.connection().execute(_GIVE_BACK, [{"row_id": rid, "at": at, "lease": lease_until} for rid, at in rows])
     db.commit()
 
 
@@ -283,7 +334,6 @@ class InlineRow:
     extra: dict[str, Any] | None
 
 
-_OUTBOX = Base.metadata.tables[Outbox.__tablename__]
 _CLAIM_INLINE = (
     update(_OUTBOX)
     .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)), _OUTBOX.c.status == OutboxStatus.PENDING)
@@ -326,12 +376,26 @@ _TAKE_SLOT = (  # built once: a send reserves its slots on every part, so this r
     .values(until=bindparam("next_free"), updated_at=bindparam("now"))
 )
 _SLOT_UNTIL = select(_STATE.c.until).where(_STATE.c.key == bindparam("k"))
+_NEW_SLOT = {  # a key's first send: its row, unless another worker has just created it (no savepoint)
+    dialect: insert(_STATE)
+    .values(key=bindparam("k"), until=bindparam("next_free"), updated_at=bindparam("now"))
+    .on_conflict_do_nothing(index_elements=[_STATE.c.key])
+    .returning(_STATE.c.key)  # a row back: created (psycopg reports no rowcount for an INSERT)
+    for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
+}
 
 
 def reserve_slots(db: Session, keys: Sequence[tuple[str, timedelta]], *, now: datetime) -> datetime | None:
     """Reserve the next send on every rate key (key, interval) at once, or none of them: None when all are
     reserved (committed together), else the moment the busiest one frees up (nothing taken)."""
-    busy: list[datetime] = []
+    busy = take_slots(db, keys, now=now)
+    return max(busy.values()) if busy else None
+
+
+def take_slots(db: Session, keys: Sequence[tuple[str, timedelta]], *, now: datetime) -> dict[str, datetime]:
+    """Reserve the next send on every rate key (key, interval) at once, or none of them: {} when all are
+    reserved (committed together), else each busy key with the moment it frees up (nothing taken)."""
+    busy: dict[str, datetime] = {}
     conn = db.connection()
     for key, interval in keys:
         taken = conn.execute(_TAKE_SLOT, {"k": key, "now": now, "next_free": now + interval})
@@ -339,18 +403,18 @@ def reserve_slots(db: Session, keys: Sequence[tuple[str, timedelta]], *, now: da
             continue
         until = conn.execute(_SLOT_UNTIL, {"k": key}).scalar()
         if until is not None:
-            busy.append(until)
+            busy[key] = until
             continue
-        try:
-            with db.begin_nested():
-                db.add(ChannelState(key=key, until=now + interval, updated_at=now))
-        except IntegrityError:  # another worker created it first: its slot
-            busy.append(now + interval)
+        created = conn.execute(
+            _NEW_SLOT[conn.dialect.name], {"k": key, "now": now, "next_free": now + interval}
+        ).first()
+        if created is None:  # another worker created it first: its slot
+            busy[key] = now + interval
     if busy:
         db.rollback()
-        return max(busy)
+        return busy
     db.commit()
-    return None
+    return {}
 
 
 def add(

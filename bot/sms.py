@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,7 +28,7 @@ from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot import outbox, smstext
-from bot.context import BotContext, run_db_work, with_choices
+from bot.context import BotContext, Deadline, run_db_work, with_choices
 from bot.dispatcher import PermanentFailure, RetryAfter, TransientFailure
 from bot.i18n import _
 from bot.outbox import Claimed
@@ -319,28 +318,6 @@ def sms_router(ctx: BotContext, provider: SmsProvider | None = None) -> APIRoute
         return Response(status_code=204)
 
     return router
-
-
-class Deadline:
-    """Who was first at the webhook's deadline: the handler writing its replies as answered inline, or
-    the route giving up and answering empty (then the rows stay pending for the dispatcher). Decided once,
-    under a lock, so a reply is never both marked answered and left out of the response."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._outcome: str | None = None
-
-    def claim(self) -> bool:
-        """The handler: answer inline, unless the route gave up already."""
-        with self._lock:
-            self._outcome = self._outcome or "inline"
-            return self._outcome == "inline"
-
-    def expire(self) -> bool:
-        """The route: give up on an inline answer, unless the handler claimed it already."""
-        with self._lock:
-            self._outcome = self._outcome or "late"
-            return self._outcome == "late"
 
 
 def _handle(ctx: BotContext, msg: InboundMessage, deadline: Deadline | None = None) -> list[str] | None:

@@ -13,7 +13,6 @@ import hmac
 import json
 import logging
 import re
-import threading
 import time
 from collections.abc import Mapping
 from datetime import timedelta
@@ -28,7 +27,7 @@ from wechatpy.exceptions import InvalidAppIdException
 from wechatpy.replies import TextReply
 
 from bot import outbox
-from bot.context import BotContext, run_db_work, with_choices
+from bot.context import BotContext, Deadline, run_db_work, with_choices
 from bot.dispatcher import PermanentFailure, TransientFailure
 from bot.i18n import _
 from bot.outbox import Claimed
@@ -36,6 +35,7 @@ from cases.clock import Clock
 from cases.db import is_sqlite
 from cases.models import Channel, ChannelState, ContactStatus
 from conversations.messages import Attachment, InboundMessage
+from conversations.service import InlineAnswer
 
 log = logging.getLogger(__name__)
 
@@ -256,13 +256,18 @@ def _success() -> Response:
 
 
 async def answer_within(ctx: BotContext, msg: InboundMessage, seconds: float) -> str | None:
-    """Hand off and take the reply rows inline if that finishes in time; None -> answer 'success'."""
-    late = threading.Event()
+    """Hand off and answer in the passive reply if that finishes in time; None -> answer 'success'.
+    The replies are written as sent in the handling transaction itself (one writer turn, one commit)
+    unless the deadline passed first (W5: they stay pending and go out by 客服消息). A repeat (W4) takes
+    the first delivery's replies if they are still waiting."""
+    deadline = Deadline()
 
     def work() -> str | None:
         with ctx.sessions() as db:
-            handled = ctx.handle(db, msg, inline=True)
-            if late.is_set():
+            handled = ctx.handle(db, msg, answer=InlineAnswer(in_time=deadline.claim))
+            if handled.answered_inline:
+                return render_text([(r.text, list(r.choices)) for r in handled.replies])
+            if not handled.duplicate or not deadline.claim():
                 return None
             rows = outbox.claim_inline(db, handled.outbox_ids, now=ctx.now())
             if not rows:
@@ -273,8 +278,9 @@ async def answer_within(ctx: BotContext, msg: InboundMessage, seconds: float) ->
     try:
         return await asyncio.wait_for(asyncio.shield(task), timeout=seconds)
     except TimeoutError:
-        late.set()
-        return None
+        if deadline.expire():
+            return None
+        return await task  # the replies were just written as answered here: answer with them
     except Exception:  # noqa: BLE001 - never a 5xx to WeChat (W5); the message is retried by WeChat
         log.exception("wechat message could not be handled")
         return None

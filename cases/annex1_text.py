@@ -23,7 +23,7 @@ from cases import annex1
 from cases.clock import BEIJING
 from cases.crypto import Vault, mask_name
 from cases.errors import IntakeError
-from cases.models import AreaLevel, Authorization, Case, Household, Report
+from cases.models import Area, AreaLevel, Authorization, Case, Household, Report
 from cases.regions import ancestors
 
 
@@ -31,7 +31,11 @@ def written_address(db: Session, village_code: str | None) -> str | None:
     """The village written from the province down (湖南省衡阳市衡阳县黄土铺镇长冲村), from the areas table."""
     if not village_code:
         return None
-    chain = ancestors(db, village_code)
+    return address_of(ancestors(db, village_code))
+
+
+def address_of(chain: list[Area]) -> str | None:
+    """The address an area's chain (itself first, then its ancestors, as `ancestors` gives it) writes."""
     return "".join(a.name for a in reversed(chain)) or None
 
 

@@ -12,7 +12,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cases.models import AuditEntry
+from cases import journal
+from cases.models import AuditEntry, Base
+
+_TABLE = Base.metadata.tables[AuditEntry.__tablename__]
 
 _SENSITIVE = re.compile(r"(?<!\d)(\d{17}[\dXx]|\d{15}|1[3-9]\d{9})(?!\d)")
 
@@ -45,22 +48,25 @@ def record(
     now: datetime,
     actor_staff_id: int | None = None,
 ) -> AuditEntry:
-    """Add one audit entry (flushed with the caller's transaction, never committed here)."""
+    """Add one audit entry (flushed with the caller's transaction, never committed here; inside
+    `journal.batched`, inserted at the block's end)."""
     if now.tzinfo is None:
         raise ValueError("naive datetime refused")
     payload = dict(detail or {})
     _scan(payload, "detail")
-    entry = AuditEntry(
-        at=now,
-        actor=actor,
-        actor_staff_id=actor_staff_id,
-        action=action,
-        entity=entity,
-        entity_id=None if entity_id is None else str(entity_id),
-        area_code=area_code,
-        detail=payload,
-    )
-    db.add(entry)
+    row = {
+        "at": now,
+        "actor": actor,
+        "actor_staff_id": actor_staff_id,
+        "action": action,
+        "entity": entity,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "area_code": area_code,
+        "detail": payload,
+    }
+    entry = AuditEntry(**row)
+    if not journal.queue(db, _TABLE, row):
+        db.add(entry)
     return entry
 
 

@@ -7,7 +7,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cases.models import Case, CaseEvent, Staff
+from cases import journal
+from cases.models import Base, Case, CaseEvent, Staff
+
+_TABLE = Base.metadata.tables[CaseEvent.__tablename__]
 
 SYSTEM = "system"
 
@@ -29,17 +32,20 @@ def add_event(
     note: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> CaseEvent:
-    """Append a timeline event to a case (flushed with the caller's transaction)."""
-    event = CaseEvent(
-        case_id=case.id,
-        at=now,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        actor_staff_id=actor_staff_id,
-        actor_label=actor_label,
-        note=note,
-        data=dict(data or {}),
-    )
-    db.add(event)
+    """Append a timeline event to a case (flushed with the caller's transaction; inside
+    `journal.batched`, inserted at the block's end)."""
+    row = {
+        "case_id": case.id,
+        "at": now,
+        "action": action,
+        "from_status": from_status,
+        "to_status": to_status,
+        "actor_staff_id": actor_staff_id,
+        "actor_label": actor_label,
+        "note": note,
+        "data": dict(data or {}),
+    }
+    event = CaseEvent(**row)
+    if not journal.queue(db, _TABLE, row):
+        db.add(event)
     return event

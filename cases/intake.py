@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import case as when
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from cases import annex1, annex1_text, audit
+from cases import annex1, annex1_text, audit, rows
 from cases.clock import BEIJING
-from cases.crypto import Vault, mask_name, mask_phone
+from cases.crypto import Vault, mask_name
+from cases.db import sqlite_writes_alone
 from cases.errors import IntakeError
 from cases.events import SYSTEM, add_event
 from cases.ids import age_on, check_id, normalize_phone
@@ -30,18 +34,19 @@ from cases.models import (
     Assignment,
     Authorization,
     AuthorizationKind,
+    Base,
     Case,
     CaseStatus,
     Channel,
     Contact,
     Household,
     Member,
-    Objection,
     Report,
     ReporterKind,
     Staff,
 )
 from cases.notify import Notifier
+from cases.regions import ancestors
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CASE_PREFIX = "SB"
@@ -121,12 +126,21 @@ def find_household_by_id_number(*, db: Session, vault: Vault, id_number: str) ->
     check = check_id(id_number)
     if not check.valid or check.normalized is None:
         return None
-    digest = vault.lookup_hash(check.normalized)
-    household = db.scalar(select(Household).where(Household.id_hash == digest))
-    if household is not None:
-        return household
-    member = db.scalar(select(Member).where(Member.id_hash == digest).limit(1))
-    return member.household if member is not None else None
+    return db.scalar(_HOUSEHOLD_OF_ID, {"digest": vault.lookup_hash(check.normalized)})
+
+
+# The household whose head has the ID (first), else one where a member has it: one query, built once
+_HOUSEHOLD_OF_ID = (
+    select(Household)
+    .where(
+        or_(
+            Household.id_hash == bindparam("digest"),
+            Household.id.in_(select(Member.household_id).where(Member.id_hash == bindparam("digest"))),
+        )
+    )
+    .order_by(when((Household.id_hash == bindparam("digest"), 0), else_=1), Household.id)
+    .limit(1)
+)
 
 
 def link_contact_to_household(*, db: Session, contact_id: int, household_id: int, now: datetime) -> Contact:
@@ -138,7 +152,8 @@ def link_contact_to_household(*, db: Session, contact_id: int, household_id: int
         raise IntakeError("contact_is_staff", "a staff member's contact cannot stand for a household")
     if contact.household_id != household_id:
         previous = contact.household_id
-        contact.household_id = household_id
+        db.connection().execute(_LINK_CONTACT, {"row_id": contact.id, "household": household_id})
+        set_committed_value(contact, "household_id", household_id)  # what the row holds now
         audit.record(
             db=db,
             actor=SYSTEM,
@@ -150,6 +165,12 @@ def link_contact_to_household(*, db: Session, contact_id: int, household_id: int
             now=now,
         )
     return contact
+
+
+_CONTACTS = Base.metadata.tables[Contact.__tablename__]
+_LINK_CONTACT = (
+    update(_CONTACTS).where(_CONTACTS.c.id == bindparam("row_id")).values(household_id=bindparam("household"))
+)
 
 
 def _clean_name(name: str) -> str:
@@ -235,9 +256,6 @@ def _new_household(
         raise IntakeError("head_name_required", "the household head's name is needed for a new household")
     name = _clean_name(draft.head_name)
     id_enc, id_hash = vault.encrypt_optional(id_normalized), vault.hash_optional(id_normalized)
-    head = Member(
-        name=name, relation="户主", is_head=True, id_number_enc=id_enc, id_hash=id_hash, birth_date=birth
-    )
     household = Household(
         head_name=name,
         id_number_enc=id_enc,
@@ -249,10 +267,13 @@ def _new_household(
         address=draft.address,
         size=draft.household_size,
         created_at=now,
-        members=[head],  # built with its head: the members are known, not loaded again at the signature
     )
-    db.add(household)
-    db.flush()
+    rows.insert(db, household)
+    head = rows.insert(db, Member(household_id=household.id, name=name, relation="户主", is_head=True,
+                                  id_number_enc=id_enc, id_hash=id_hash, birth_date=birth))
+    # built with its head: the members are known, not loaded again at the signature
+    set_committed_value(household, "members", [head])
+    set_committed_value(head, "household", household)
     return household
 
 
@@ -274,37 +295,34 @@ def _fill_blanks(household: Household, vault: Vault, draft: ReportDraft, phone: 
 # --- assignment --------------------------------------------------------------------------------
 
 
-def open_assignment_counts(db: Session, staff_ids: list[int]) -> dict[int, int]:
-    """How many open cases each staff member is currently assigned."""
-    if not staff_ids:
-        return {}
-    rows = db.execute(
-        select(Assignment.staff_id, func.count())
+# A village's active contact cadres, each with how many open cases it is assigned (built once)
+_CADRES_WITH_LOAD = (
+    select(
+        Staff,
+        select(func.count())
+        .select_from(Assignment)
         .join(Case, Case.id == Assignment.case_id)
         .where(
-            Assignment.staff_id.in_(staff_ids),
+            Assignment.staff_id == Staff.id,
             Assignment.ended_at.is_(None),
             Case.status.in_(list(OPEN_STATUSES)),
         )
-        .group_by(Assignment.staff_id)
-    ).all()
-    counts = {sid: 0 for sid in staff_ids}
-    counts.update({sid: int(n) for sid, n in rows})
-    return counts
+        .correlate(Staff)
+        .scalar_subquery(),
+    )
+    .where(Staff.area_code == bindparam("village"), Staff.role == "cadre", Staff.active.is_(True))
+    .order_by(Staff.id)
+)
 
 
 def pick_cadre(db: Session, village_code: str, *, exclude: tuple[int, ...] = ()) -> Staff | None:
     """The village's active contact cadre with the fewest open assignments (lowest id on a tie)."""
-    cadres = db.scalars(
-        select(Staff)
-        .where(Staff.area_code == village_code, Staff.role == "cadre", Staff.active.is_(True))
-        .order_by(Staff.id)
-    ).all()
-    cadres = [c for c in cadres if c.id not in exclude]
-    if not cadres:
-        return None
-    counts = open_assignment_counts(db, [c.id for c in cadres])
-    return min(cadres, key=lambda c: (counts[c.id], c.id))
+    loads = [
+        (int(n), staff.id, staff)
+        for staff, n in db.execute(_CADRES_WITH_LOAD, {"village": village_code})
+        if staff.id not in exclude
+    ]
+    return min(loads, key=lambda x: (x[0], x[1]))[2] if loads else None
 
 
 def current_assignment(db: Session, case: Case) -> Assignment | None:
@@ -316,7 +334,12 @@ def current_assignment(db: Session, case: Case) -> Assignment | None:
     )
 
 
+_ASSIGN = Base.metadata.tables[Assignment.__tablename__].insert()
+
+
 def auto_assign(db: Session, case: Case, now: datetime, notifier: Notifier) -> Staff | None:
+    """Assign the village's least busy cadre (a plain INSERT: the row is not needed as an object) and tell
+    them; or record that no cadre is free."""
     cadre = pick_cadre(db, case.area_code)
     if cadre is None:
         add_event(
@@ -328,10 +351,10 @@ def auto_assign(db: Session, case: Case, now: datetime, notifier: Notifier) -> S
             note="no active contact cadre in this village",
         )
         return None
-    assignment = Assignment(
-        case_id=case.id, staff_id=cadre.id, assigned_at=now, reason="auto: fewest open cases"
+    db.connection().execute(
+        _ASSIGN,
+        {"case_id": case.id, "staff_id": cadre.id, "assigned_at": now, "reason": "auto: fewest open cases"},
     )
-    db.add(assignment)
     add_event(db, case, action="assigned", now=now, actor_label=SYSTEM, data={"staff_id": cadre.id})
     audit.record(
         db=db,
@@ -376,28 +399,36 @@ def submit_report(
             raise IntakeError("invalid_id_number", f"ID number refused ({check.reason})")
         id_normalized, birth = check.normalized, check.birth_date
     phone = normalize_phone(draft.phone)
-    # Held for the whole filing: the session keeps loaded rows only while something refers to them, and
-    # the cadre's notification reads the village again.
-    village_area = db.get(Area, draft.village_code) if draft.village_code is not None else None
-    if draft.village_code is not None and village_area is None:
+    # The village and its ancestors, read once: they write the report's address, and are held for the
+    # whole filing (the session keeps loaded rows only while something refers to them; the cadre's
+    # notification reads the village again).
+    chain = ancestors(db, draft.village_code) if draft.village_code is not None else []
+    if draft.village_code is not None and not chain:
         raise IntakeError("unknown_village", "the village code is not a known area")
 
+    alone = sqlite_writes_alone(db)  # then no one can insert the household between look-up and insert
     household = _household_for(db, vault, draft, id_normalized)
+    created = False
     if household is None:
         try:
-            with db.begin_nested():
+            with nullcontext() if alone else db.begin_nested():
                 household = _new_household(db, vault, draft, id_normalized, birth, phone, now)
+            created = True
         except IntegrityError:  # the same ID arrived concurrently on another channel
+            if alone:
+                raise
             household = _household_for(db, vault, draft, id_normalized)
             if household is None:
                 raise
     else:
         _fill_blanks(household, vault, draft, phone)
 
-    # Serialise concurrent reports about one household (PostgreSQL row lock; SQLite has one writer).
-    if db.get_bind().dialect.name != "sqlite":
-        db.execute(select(Household.id).where(Household.id == household.id).with_for_update())
-    case = open_case_for_household(db=db, household_id=household.id)
+    case: Case | None = None
+    if not created:  # a household this transaction inserted has no case, and no one else sees it yet
+        # Serialise concurrent reports about one household (PostgreSQL row lock; SQLite has one writer).
+        if db.get_bind().dialect.name != "sqlite":
+            db.execute(select(Household.id).where(Household.id == household.id).with_for_update())
+        case = open_case_for_household(db=db, household_id=household.id)
     joined = case is not None
     if case is None:
         village = household.village_code
@@ -415,8 +446,7 @@ def submit_report(
             opened_at=now,
             updated_at=now,
         )
-        db.add(case)
-        db.flush()
+        rows.insert(db, case)
     else:
         merged_risks = sorted(set(case.risks) | set(draft.risks))
         merged_guarantees = sorted(set(case.guarantees) | set(draft.guarantees))
@@ -449,11 +479,10 @@ def submit_report(
         head_name=_clean_name(draft.head_name) if draft.head_name else None,
         id_number_enc=vault.encrypt_optional(id_normalized),
         household_size=draft.household_size,
-        written_address=annex1_text.written_address(db, draft.village_code),
+        written_address=annex1_text.address_of(chain),
         group_name=draft.group_name,
     )
-    db.add(report)
-    db.flush()
+    rows.insert(db, report)
     if draft.contact_id is not None and draft.reporter_kind == ReporterKind.SELF:
         link_contact_to_household(db=db, contact_id=draft.contact_id, household_id=household.id, now=now)
 
@@ -508,10 +537,16 @@ def submit_report(
 
 
 def _unused_number(db: Session) -> str:
+    db.flush()  # then a plain query on the table: what the session holds is in it
+    conn = db.connection()
     while True:
         number = new_case_number()
-        if db.scalar(select(Case.id).where(Case.number == number)) is None:
+        if conn.execute(_NUMBER_TAKEN, {"number": number}).first() is None:
             return number
+
+
+_CASES = Base.metadata.tables[Case.__tablename__]
+_NUMBER_TAKEN = select(_CASES.c.id).where(_CASES.c.number == bindparam("number"))
 
 
 # --- the signed annex 1 ------------------------------------------------------------------------
@@ -529,11 +564,11 @@ def _signer_member(db: Session, household: Household, signer_name: str) -> Membe
 
 def active_signatures(*, db: Session, case: Case) -> list[Authorization]:
     """Signatures on this case that have not been withdrawn."""
-    rows = db.scalars(
+    found = db.scalars(
         select(Authorization).where(Authorization.case_id == case.id).order_by(Authorization.id)
     ).all()
-    withdrawn = {a.withdraws_id for a in rows if a.kind == AuthorizationKind.WITHDRAW}
-    return [a for a in rows if a.kind == AuthorizationKind.SIGN and a.id not in withdrawn]
+    withdrawn = {a.withdraws_id for a in found if a.kind == AuthorizationKind.WITHDRAW}
+    return [a for a in found if a.kind == AuthorizationKind.SIGN and a.id not in withdrawn]
 
 
 def sign_authorization(
@@ -552,10 +587,12 @@ def sign_authorization(
     shown_sha256: str | None = None,
     report_id: int | None = None,
     shown_variant: str = annex1_text.FULL,
+    signatures: list[Authorization] | None = None,
 ) -> Authorization:
     """Record a signed annex 1 as immutable evidence (the signer must be the head or a member); with
     `shown_sha256`, the filled text as shown (in `shown_variant`), checked against what the report's facts
-    write again."""
+    write again. `signatures`: the case's active signatures when the caller knows them (none, on a case
+    it has just opened), else they are read."""
     if case.status not in OPEN_STATUSES:
         raise IntakeError("case_closed", "the case is closed")
     try:
@@ -580,7 +617,7 @@ def sign_authorization(
             _record_member_id(db, household, member, id_enc, id_hash, check.birth_date)
     elif witnessed_by_staff_id is None:
         raise IntakeError("signer_id_required", "an ID number, or a staff witness at a home visit, is needed")
-    for existing in active_signatures(db=db, case=case):
+    for existing in active_signatures(db=db, case=case) if signatures is None else signatures:
         if existing.member_id == member.id and existing.text_version == text_version:
             return existing  # a repeated "I agree" must not pile up evidence rows
     if shown_sha256 is not None:
@@ -606,8 +643,7 @@ def sign_authorization(
         shown_sha256=shown_sha256,
         shown_variant=shown_variant if shown_sha256 is not None else None,
     )
-    db.add(auth)
-    db.flush()
+    rows.insert(db, auth)
     detail = {
         "authorization_id": auth.id,
         "member_id": member.id,
@@ -778,13 +814,15 @@ def required_signers(*, db: Session, case: Case, on: date | None = None) -> list
 
     household = db.get(Household, case.household_id)
     assert household is not None
+    ensure_head_member(db, household)
+    members = sorted(household.members, key=lambda m: (not m.is_head, m.id))
+    if len(members) == 1 and members[0].is_head:
+        return members  # the head alone signs under either setting: it need not be read
     on = on or case.opened_at.astimezone(BEIJING).date()
     try:
         signers = setting_for(db, case.area_code, year_of(case.opened_at)).signers
     except RegionSettingMissing:
         signers = "applicant"
-    ensure_head_member(db, household)
-    members = sorted(household.members, key=lambda m: (not m.is_head, m.id))
     if signers != SIGNERS_ALL_ADULTS:
         return [m for m in members if m.is_head][:1]
     # A member whose birth date is unknown is asked to sign too: better one signature too many.
@@ -795,109 +833,3 @@ def pending_signatures(*, db: Session, vault: Vault | None, case: Case, on: date
     """Names of the people whose annex 1 signature this case still lacks (head first)."""
     signed = {a.member_id for a in active_signatures(db=db, case=case)}
     return [m.name for m in required_signers(db=db, case=case, on=on) if m.id not in signed]
-
-
-# --- what a household may be told --------------------------------------------------------------
-
-_NEXT: dict[str, str] = {
-    CaseStatus.APPLIED: "home_verification",
-    CaseStatus.VERIFIED: "village_review",
-    CaseStatus.PUBLIC_NOTICE: "public_notice",
-    CaseStatus.TOWNSHIP_REVIEW: "township_review",
-    CaseStatus.COUNTY_REVIEW: "county_review",
-    CaseStatus.MONITORED: "assistance",
-    CaseStatus.REFUSED: "may_request_review",
-    CaseStatus.WITHDRAWN: "none",
-    CaseStatus.ELIM_PROPOSED: "elimination_home_verification",
-    CaseStatus.ELIM_VERIFIED: "elimination_village_review",
-    CaseStatus.ELIM_NOTICE: "elimination_public_notice",
-    CaseStatus.ELIM_TOWNSHIP: "elimination_township_review",
-    CaseStatus.ELIM_COUNTY: "elimination_county_review",
-    CaseStatus.ELIMINATED: "none",
-}
-_STEPS_DONE: dict[str, int] = {
-    CaseStatus.APPLIED: 1,
-    CaseStatus.VERIFIED: 2,
-    CaseStatus.PUBLIC_NOTICE: 2,
-    CaseStatus.TOWNSHIP_REVIEW: 3,
-    CaseStatus.COUNTY_REVIEW: 4,
-    CaseStatus.MONITORED: 5,
-    CaseStatus.ELIM_PROPOSED: 1,
-    CaseStatus.ELIM_VERIFIED: 2,
-    CaseStatus.ELIM_NOTICE: 2,
-    CaseStatus.ELIM_TOWNSHIP: 3,
-    CaseStatus.ELIM_COUNTY: 4,
-    CaseStatus.ELIMINATED: 5,
-}
-
-
-@dataclass(frozen=True)
-class StatusSummary:
-    """What the household (or its proxy) may be told about a case; names and phones masked."""
-
-    case_number: str
-    status: str
-    steps_done: int  # of the five steps of the current procedure (identification or elimination)
-    next_step: str  # a code: sign_authorization, home_verification, village_review, public_notice, ...
-    opened_on: date
-    updated_on: date
-    notice_start: date | None
-    notice_end: date | None
-    open_objections: int
-    cadre_name: str | None
-    cadre_phone_masked: str | None
-    pending_signers_masked: list[str]
-    refused_reason: str | None
-    category: int | None
-    monitored_on: date | None
-    closed_on: date | None
-
-
-def status_summary(db: Session, case: Case, *, vault: Vault | None = None) -> StatusSummary:
-    """The household-facing summary of a case (the cadre's phone needs `vault` to be shown masked)."""
-
-    status = CaseStatus(case.status)
-    pending = signature_gaps(db=db, vault=vault, case=case)
-    next_step = _NEXT[status]
-    if pending:
-        next_step = "sign_authorization"
-    objections = int(
-        db.scalar(
-            select(func.count())
-            .select_from(Objection)
-            .where(Objection.case_id == case.id, Objection.status == "open")
-        )
-        or 0
-    )
-    if status in (CaseStatus.PUBLIC_NOTICE, CaseStatus.ELIM_NOTICE) and objections:
-        next_step = "objection_investigation"
-    cadre_name = cadre_phone = None
-    assignment = current_assignment(db, case)
-    if assignment is not None:
-        cadre = db.get(Staff, assignment.staff_id)
-        if cadre is not None:
-            cadre_name = cadre.name
-            if vault is not None and cadre.phone_enc:
-                cadre_phone = mask_phone(vault.decrypt(cadre.phone_enc))
-
-    def day(moment: datetime | None) -> date | None:
-        return moment.astimezone(BEIJING).date() if moment is not None else None
-
-    return StatusSummary(
-        case_number=case.number,
-        status=status.value,
-        steps_done=_STEPS_DONE.get(status, 0) - (1 if pending and status == CaseStatus.APPLIED else 0),
-        next_step=next_step,
-        opened_on=case.opened_at.astimezone(BEIJING).date(),
-        updated_on=case.updated_at.astimezone(BEIJING).date(),
-        notice_start=case.notice_start,
-        notice_end=case.notice_end,
-        open_objections=objections,
-        cadre_name=cadre_name,
-        cadre_phone_masked=cadre_phone,
-        pending_signers_masked=[mask_name(n) for n in pending],
-        refused_reason=case.refused_reason,
-        category=case.category,
-        monitored_on=day(case.monitored_at),
-        closed_on=day(case.closed_at),
-    )

@@ -1,7 +1,8 @@
 """Applying the engine's commands through `cases`, inside the service's transaction (flush, never commit).
 
 Each command runs in a savepoint: a refusal by the case store (IntakeError) rolls back only that
-command and comes back to the engine as `Result(ok=False, reason=...)`.
+command and comes back to the engine as `Result(ok=False, reason=...)`. A command's audit entries and
+case events are inserted together at its end (cases.journal): no command reads them back.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from cases import annex1, annex1_text, audit, intake
+from cases import annex1, annex1_text, audit, intake, journal, status
 from cases.clock import BEIJING
 from cases.crypto import Vault, mask_name, mask_phone
 from cases.errors import CaseError
@@ -24,6 +25,8 @@ from cases.ids import normalize_phone
 from cases.models import (
     OPEN_STATUSES,
     Attachment,
+    Authorization,
+    Base,
     BindingCode,
     Case,
     CaseStatus,
@@ -70,6 +73,11 @@ ALLOWED_TYPES = {
 TOLD_IN_DIALOGUE = frozenset({"case_opened"})  # household events the dialogue's own reply already tells
 
 
+_CONTACTS = Base.metadata.tables[Contact.__tablename__]
+_OTHER_CONTACTS = select(func.count()).select_from(_CONTACTS).where(
+    _CONTACTS.c.household_id == bindparam("household_id"), _CONTACTS.c.id != bindparam("sender_id"))
+
+
 @dataclass
 class SenderAwareNotifier:
     """Passes notifications on, except a household event the sender is being told in the dialogue when
@@ -83,8 +91,9 @@ class SenderAwareNotifier:
 
     def notify_household(self, db: Session, *, household_id: int, event: str, params: dict[str, Any]) -> None:
         if event in TOLD_IN_DIALOGUE and self.sender.household_id == household_id:
-            others = db.scalar(select(func.count()).select_from(Contact).where(
-                Contact.household_id == household_id, Contact.id != self.sender.id))
+            db.flush()  # then a plain query on the table: what the session holds is in it
+            others = db.connection().execute(
+                _OTHER_CONTACTS, {"household_id": household_id, "sender_id": self.sender.id}).scalar()
             if not others:
                 return
         self.inner.notify_household(db, household_id=household_id, event=event, params=params)
@@ -116,7 +125,7 @@ class Applier:
     def __call__(self, command: Command) -> Result:
         handler = getattr(self, "_" + type(command).__name__)
         try:
-            with self.db.begin_nested():
+            with self.db.begin_nested(), journal.batched(self.db):
                 result: Result = handler(command)
                 return result
         except CaseError as exc:
@@ -124,8 +133,8 @@ class Applier:
 
     # --- helpers ---------------------------------------------------------------------------------
 
-    def view(self, case: Case) -> CaseView:
-        s = intake.status_summary(self.db, case, vault=self.vault)
+    def view(self, case: Case, new: status.NewCase | None = None) -> CaseView:
+        s = status.status_summary(self.db, case, vault=self.vault, new=new)
         household = self.db.get(Household, case.household_id)
         return CaseView(
             number=s.case_number, status=s.status, steps_done=s.steps_done, next_step=s.next_step,
@@ -175,21 +184,24 @@ class Applier:
         done = intake.submit_report(db=self.db, vault=self.vault, draft=draft, now=self.now,
                                     notifier=SenderAwareNotifier(self.notifier, self.contact))
         case = done.case
+        opened = not done.joined_existing  # a case this filing opened: nothing of it is read again
         if cmd.attachment_ids:
             self.db.execute(update(Attachment).where(Attachment.id.in_(cmd.attachment_ids),
                                                      Attachment.case_id.is_(None))
                             .values(case_id=case.id, report_id=done.report.id))
+        signatures: tuple[Authorization, ...] = ()
         if cmd.signature is not None:
-            intake.sign_authorization(
+            signatures = (intake.sign_authorization(
                 db=self.db, vault=self.vault, case=case, signer_name=cmd.signature.signer_name,
                 signer_id_number=cmd.id_number, channel=self.channel, message_ref=self.message.external_id,
                 contact_id=self.contact.id, now=self.now, text_version=cmd.signature.text_version,
-                shown_sha256=cmd.signature.shown_sha256, report_id=done.report.id)
+                shown_sha256=cmd.signature.shown_sha256, report_id=done.report.id,
+                signatures=[] if opened else None),)
         elif cmd.declined:
             self._decline(case)
         self.db.flush()
-        # `done` holds the assigned cadre until the view has read it from the session (no second SELECT)
-        return Result(ok=True, case=self.view(case), joined_existing=done.joined_existing)
+        new = status.NewCase(cadre=done.cadre, signatures=signatures) if opened else None
+        return Result(ok=True, case=self.view(case, new), joined_existing=done.joined_existing)
 
     def _decline(self, case: Case) -> None:
         add_event(self.db, case, action="signature_declined", now=self.now, actor_label=self.actor)

@@ -166,7 +166,7 @@ Command = (SubmitReport | FillAnnex | SignAuthorization | DeclineSignature | Fin
 
 @dataclass(frozen=True)
 class CaseView:
-    """What a household may be told about its case (mirrors cases.intake.StatusSummary; masked)."""
+    """What a household may be told about its case (mirrors cases.status.StatusSummary; masked)."""
 
     number: str
     status: str

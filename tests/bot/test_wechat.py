@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from bot import wechat
@@ -89,6 +89,25 @@ def test_W4_events_are_deduplicated_on_sender_createtime_and_event(world: World,
         later = click.replace(b"1772418000", b"1772418060")
         assert ch.wx_post(client, later).status_code == 200
     assert ch.stored(db) == 2
+
+
+def test_a_message_is_stored_handled_and_answered_passively_in_one_commit(world: World, db: Session) -> None:
+    commits: list[object] = []
+
+    def count(conn: object) -> None:
+        commits.append(conn)
+
+    engine = world.sessions.kw["bind"]
+    event.listen(engine, "commit", count)
+    try:
+        with world.client() as client:
+            assert "对吗" in say(world, client, 24400000000000050, DESCRIPTION, "plain")
+    finally:
+        event.remove(engine, "commit", count)
+    assert len(commits) == 1
+    db.expire_all()
+    rows = list(db.scalars(select(Outbox)))
+    assert rows and all(r.status == OutboxStatus.SENT and r.provider_status == "inline" for r in rows)
 
 
 def test_W5_slow_work_is_answered_success_in_time_and_sent_by_customer_service_message(

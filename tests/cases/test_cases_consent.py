@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cases import annex1, intake
+from cases import annex1, intake, status
 from cases.errors import IntakeError
 from cases.models import AuthorizationKind, CaseStatus, Channel, RegionSetting
 from cases.notify import RecordingNotifier
@@ -37,7 +37,7 @@ def test_a_signature_taken_at_the_visit_is_withdrawn_as_the_heads(
     assert [(r.kind, r.message_ref, r.contact_id) for r in records] == [
         (AuthorizationKind.WITHDRAW, "SM-1", phone.id)]
     assert intake.signature_gaps(db=db, vault=vault, case=case) == ["张三"]
-    summary = intake.status_summary(db, case, vault=vault)
+    summary = status.status_summary(db, case, vault=vault)
     assert summary.next_step == "sign_authorization" and summary.pending_signers_masked == ["张*"]
     assert notifier.events() == [("staff", world.cadre.id, "authorization_withdrawn")]
     with pytest.raises(IntakeError) as again:

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import delete, select, text, update
 
-from cases import annex1, intake
+from cases import annex1, intake, status
 from cases.crypto import Vault
 from cases.errors import IntakeError
 from cases.intake import ReportDraft, pending_signatures, sign_authorization, submit_report
@@ -311,7 +311,7 @@ def test_signature_evidence_and_pending(world: World, notifier: RecordingNotifie
     db, vault = world.db, world.vault
     case = submit_report(db=db, vault=vault, draft=draft(), now=world.now, notifier=notifier).case
     assert pending_signatures(db=db, vault=vault, case=case) == ["张三"]
-    assert intake.status_summary(db, case, vault=vault).next_step == "sign_authorization"
+    assert status.status_summary(db, case, vault=vault).next_step == "sign_authorization"
     auth = _sign(world, case, " 张 三", HEAD_ID)
     db.commit()
     assert auth.text_sha256 == annex1.sha256() and auth.text_version == annex1.CURRENT_VERSION
@@ -319,7 +319,7 @@ def test_signature_evidence_and_pending(world: World, notifier: RecordingNotifie
     assert auth.channel == Channel.TELEGRAM and auth.message_ref == "m-1" and auth.signed_at == world.now
     assert pending_signatures(db=db, vault=vault, case=case) == []
     assert _sign(world, case, "张三", HEAD_ID).id == auth.id  # a repeated "agree" adds no row
-    summary = intake.status_summary(db, case, vault=vault)
+    summary = status.status_summary(db, case, vault=vault)
     assert summary.next_step == "home_verification" and summary.cadre_name == "李四"
     assert summary.cadre_phone_masked == "139****5678" and summary.steps_done == 1
 
@@ -507,7 +507,7 @@ def test_proxy_report_for_an_ill_person_shows_the_pending_signature(
     case = result.case
     assert result.report.proxy_relation == "邻居" and result.report.reporter_kind == ReporterKind.PROXY
     assert pending_signatures(db=db, vault=vault, case=case) == ["张三"]
-    assert intake.status_summary(db, case, vault=vault).next_step == "sign_authorization"
+    assert status.status_summary(db, case, vault=vault).next_step == "sign_authorization"
     with pytest.raises(IntakeError) as err:
         _sign(world, case, "王大妈", None)
     assert err.value.reason == "signer_not_in_household"

@@ -11,9 +11,10 @@ from sqlalchemy import select
 from cases import annex1, workflow
 from cases.clock import FrozenClock
 from cases.errors import WorkflowError
-from cases.intake import ReportDraft, sign_authorization, status_summary, submit_report
+from cases.intake import ReportDraft, sign_authorization, submit_report
 from cases.models import AuditEntry, Case, CaseEvent, CaseStatus, Channel, ReporterKind, Role
 from cases.notify import RecordingNotifier
+from cases.status import status_summary
 from cases.workflow import VisitInput
 from tests.cases.conftest import TOWNSHIP2, VILLAGE, World
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from cases import annex1
-from cases.intake import pending_signatures, status_summary
+from cases.intake import pending_signatures
 from cases.models import AuditEntry, Authorization, AuthorizationKind, Case, CaseEvent, CaseStatus, Contact
+from cases.status import status_summary
 
 from .conftest import ID_LI, Chat, World
 from .test_conv_dialogues import case_number, filling, report_until_annex
