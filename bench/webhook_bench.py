@@ -2,8 +2,10 @@
 
 Starts the server as `make run` does (`shenbao db upgrade`, `shenbao demo`, `shenbao serve`) on a temporary
 SQLite database (or `--database-url`), on loopback, with a loopback Bot API stub for the dispatcher's
-Telegram sends; then drives N households concurrently and prints messages/s and p50/p99 latency per channel,
-and the same load against a bare FastAPI form endpoint started the same way (the floor), with the ratio.
+Telegram sends; then drives households through full report dialogues and prints messages/s, p50/p99
+latency and the server's CPU time per message, per channel: at saturation, paced at `--rate` and at an
+eighth of the floor (the issue's target scaled to this machine), and the highest paced rate that keeps p99
+under `--slo-ms`; and the same load against a bare FastAPI form endpoint started the same way (the floor).
 
     python bench/webhook_bench.py --households 200 --concurrency 32
     python bench/webhook_bench.py --reset --database-url postgresql+psycopg://shenbao@127.0.0.1:5433/shenbao_bench
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import random
 import re
@@ -248,6 +251,13 @@ Pace = Callable[[], Awaitable[float]]
 
 DIALOGUE = 12  # messages of one household's report dialogue (the Telegram script; SMS takes about as many)
 THINK = 0.25  # mean seconds a household takes to read a reply and type the next message (paced runs)
+RAMP = DIALOGUE * THINK + 1.0  # seconds until a paced run is steady: the first arrivals are well under way
+SPAN = 15.0  # seconds of steady load a paced run measures
+
+
+def paced_count(rate: float, least: int = 50) -> int:
+    """Households a paced run needs so that arrivals at `rate` messages a second last RAMP + SPAN seconds."""
+    return max(least, math.ceil(rate / DIALOGUE * (RAMP + SPAN)))
 
 
 def closed_pace() -> Pace:
@@ -287,8 +297,9 @@ async def drive(
     """Saturation (`rate` None): `concurrency` households talk back to back, as fast as they are answered.
     Paced: an open model. Households arrive at random (a Poisson process of rate/12 a second, so messages
     come at `rate` a second), each answers its replies after a random think time, and none waits for a
-    free connection; the rate and latencies are taken over the steady part (between the arrivals of the
-    first 20% and the last household). Households that all start at once would move in step and file
+    free connection; the rate and latencies are taken over the steady part (from RAMP seconds after the
+    first household arrived to the last household's arrival; `paced_count` gives a run enough households
+    for a steady part of SPAN seconds). Households that all start at once would move in step and file
     their reports in the same second: a burst no real village sends."""
     rnd = random.Random(len(households) * 7919 + int(rate or 0))
     steady: tuple[float, float] | None = None
@@ -304,7 +315,10 @@ async def drive(
         for _ in households:
             arrivals.append(t0)
             t0 += rnd.expovariate(rate / DIALOGUE)
-        steady = (arrivals[len(arrivals) // 5], arrivals[-1])
+        # steady once the first households are well into their dialogues (before that fewer talk at once
+        # than the rate implies), until the last one arrives
+        lo = arrivals[0] + RAMP
+        steady = (lo if arrivals[-1] - lo >= 3.0 else arrivals[len(arrivals) // 5], arrivals[-1])
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
 
@@ -352,14 +366,16 @@ Run = Callable[[str, list[Household], int, float | None], dict[str, float]]
 
 
 def highest_rate_within(
-    run: Run, kind: str, first: int, n: int, lo: float, hi: float, p99_ms: float = 100.0, steps: int = 6
+    run: Run, kind: str, fresh: Callable[[int], list[Household]], lo: float, hi: float,
+    p99_ms: float = 100.0, steps: int = 6,
 ) -> Slo:
     """Bisect the paced rate in [lo, hi]: a probe passes when its p99 is under `p99_ms` and it achieved at
-    least 95% of the offered rate. Each probe drives `n` fresh households (full dialogues)."""
+    least 95% of the offered rate. Each probe drives fresh households (full dialogues), enough for a steady
+    part of SPAN seconds at its rate."""
     best = Slo(rate=0.0, result=None, tried=[])
-    for step in range(steps):
+    for _step in range(steps):
         rate = (lo * hi) ** 0.5  # geometric midpoint: the range spans an order of magnitude
-        r = run(kind, households(first + step * n, n), 30, rate)
+        r = run(kind, fresh(paced_count(rate)), DIALOGUE, rate)
         best.tried.append((rate, r["rate"], r["p99"]))
         if r["p99"] < p99_ms and r["rate"] >= 0.95 * rate:
             best.rate, best.result, lo = rate, r, rate
@@ -409,6 +425,19 @@ def drained(db_url: str, limit: float = 300.0) -> float:
     finally:
         engine.dispose()
     return time.perf_counter() - started
+
+
+def backlog(db_url: str) -> int:
+    """Outbox rows still waiting to be sent."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        left = conn.execute(
+            text("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')")
+        ).scalar()
+    engine.dispose()
+    return int(left or 0)
 
 
 def filed(db_url: str) -> dict[str, int]:
@@ -504,22 +533,34 @@ def main() -> int:
         n = args.households
         print(
             f"database: {'SQLite (temp file)' if not args.database_url else 'given URL'}; "
-            f"{n} households per channel, {args.concurrency} at a time; one server process"
+            f"one server process; saturation runs: {n} households per channel, {args.concurrency} at a time"
         )
-        c, rate = args.concurrency, args.rate
-        waits: list[float] = []
-        print("saturation: 32 households at a time, each message sent as soon as the one before is answered.")
-        print("@R/s: households arrive at random, R messages a second in all, each answering after a random")
-        print(f"think time (mean {THINK:g} s); latency counts from the moment a message was due. Telegram is")
-        print("answered once the update is stored; its replies leave through the outbox at Telegram's limit.")
-        print("cpu ms: the server process's CPU time (all its threads) during the run, per message.")
+        c = args.concurrency
+        taken = 0
+
+        def fresh(count: int) -> list[Household]:
+            """Households never seen by the server (new phone numbers, IDs and chats)."""
+            nonlocal taken
+            taken += count
+            return households(taken - count, count)
+
+        for line in (
+            "saturation: households talk back to back, each message sent once the one before is answered.",
+            "@R/s: households arrive at random, R messages a second in all, each answering after a random",
+            f"think time (mean {THINK:g} s); latency counts from the moment a message was due; measured over",
+            f"{SPAN:g} s of steady load. Telegram is answered once the update is stored and handled; its",
+            "replies leave through the outbox at Telegram's 30 a second (the dispatcher works through that",
+            "backlog, at that rate, during every Telegram run). cpu ms: the server process's CPU time (all",
+            "its threads) during the run, per message.",
+        ):
+            print(line)
         print(f"{'':22} {'messages':>9} {'msg/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'done':>6} {'cpu ms':>7}",
               flush=True)
 
         def run(kind: str, hh: list[Household], per: int, pace: float | None = None,
                 label: str | None = None) -> dict[str, float]:
-            """One run, once the outbox backlog of the previous one has left (its wait is recorded)."""
-            if kind != "bare":
+            """One run; an SMS run first waits for the outbox to empty (nothing should be left there)."""
+            if kind == "sms":
                 waits.append(drained(db_url))
             proc = bare if kind == "bare" else server
             before = cpu_seconds(proc.pid)
@@ -532,37 +573,37 @@ def main() -> int:
                       f"{r['completed'] if kind == 'sms' else '-':>6} {cpu}", flush=True)
             return r
 
-        sms = run("sms", households(0, n), 30, label="sms")
-        tg = run("telegram", households(n, n), 30, label="telegram")
-        per = max(1, round(sms["messages"] / n))
-        floor = run("bare", households(0, n), per, label="bare")
-        if rate > 0:
-            run("sms", households(2 * n, n), 30, rate, label=f"sms @{rate:g}/s")
-            run("telegram", households(3 * n, n), 30, rate, label=f"telegram @{rate:g}/s")
-            run("bare", households(0, n), per, rate, label=f"bare @{rate:g}/s")
+        waits: list[float] = []
+        # the floor first, while the server is idle (a Telegram backlog would share the cores with it)
+        floor = run("bare", fresh(n), DIALOGUE, label="bare")
         eighth = floor["rate"] / 8  # the issue's target, scaled to this machine: an eighth of bare
-        run("sms", households(4 * n, n), 30, eighth, label=f"sms @{eighth:.0f}/s=bare/8")
-        run("telegram", households(5 * n, n), 30, eighth, label=f"telegram @{eighth:.0f}/s")
-        if args.slo_ms > 0:
-            for i, kind in enumerate(("sms", "telegram")):
-                top = max(20.0, min(floor["rate"] / 4, 2 * (sms if kind == "sms" else tg)["rate"]))
-                slo = highest_rate_within(run, kind, (6 + 6 * i) * n, max(50, n // 2),
-                                          lo=5.0, hi=top, p99_ms=args.slo_ms)
-                probes = ", ".join(f"{o:.0f}->{a:.0f}/s p99 {p:.0f}" for o, a, p in slo.tried)
-                if slo.result is None:
-                    print(f"{kind}: no probed rate kept p99 under {args.slo_ms:g} ms ({probes})", flush=True)
-                else:
-                    print(f"{kind}: highest paced rate with p99 under {args.slo_ms:g} ms: {slo.rate:.0f}/s "
-                          f"(p50 {slo.result['p50']:.0f} ms, p99 {slo.result['p99']:.0f} ms) = bare/"
-                          f"{floor['rate'] / slo.rate:.0f}; probes: {probes}", flush=True)
-        waits.append(drained(db_url))
-        print(f"reports filed: {filed(db_url)}")
-        print("before each run, the backlog of the one before was left to drain (the dispatcher sends at "
-              f"the channels' rate limits): {', '.join(f'{w:.0f}' for w in waits)} s")
+        rates = [(args.rate, f"@{args.rate:g}/s")] if args.rate > 0 else []
+        rates.append((eighth, f"@{eighth:.0f}/s=bare/8"))
+        for rate, label in rates:
+            run("bare", fresh(paced_count(rate)), DIALOGUE, rate, label=f"bare {label}")
+        found: dict[str, Slo] = {}
+        saturation: dict[str, dict[str, float]] = {}
+        for kind in ("sms", "telegram"):  # SMS first: Telegram leaves a backlog of replies behind
+            saturation[kind] = run(kind, fresh(n), 30, label=kind)
+            for rate, label in rates:
+                run(kind, fresh(paced_count(rate)), 30, rate, label=f"{kind} {label}")
+            if args.slo_ms > 0:
+                top = max(20.0, min(floor["rate"] / 4, 2 * saturation[kind]["rate"]))
+                found[kind] = highest_rate_within(run, kind, fresh, lo=5.0, hi=top, p99_ms=args.slo_ms)
+        for kind, slo in found.items():
+            probes = ", ".join(f"{o:.0f}->{a:.0f}/s p99 {p:.0f}" for o, a, p in slo.tried)
+            if slo.result is None:
+                print(f"{kind}: no probed rate kept p99 under {args.slo_ms:g} ms ({probes})")
+            else:
+                print(f"{kind}: highest paced rate with p99 under {args.slo_ms:g} ms: {slo.rate:.0f}/s "
+                      f"(p50 {slo.result['p50']:.0f} ms, p99 {slo.result['p99']:.0f} ms) = bare/"
+                      f"{floor['rate'] / slo.rate:.1f}; probes (offered->achieved, p99 ms): {probes}")
+        print(f"reports filed: {filed(db_url)}; replies still queued at the end: {backlog(db_url)} "
+              f"(sent to the Bot API stub meanwhile: {BotApiStub.sent}); waited {sum(waits):.0f} s in all "
+              "for an empty outbox before SMS runs")
         print(
-            f"saturation ratio bare/sms {floor['rate'] / sms['rate']:.1f}x, "
-            f"bare/telegram {floor['rate'] / tg['rate']:.1f}x; "
-            f"Bot API stub received {BotApiStub.sent} sends from the dispatcher"
+            f"saturation ratio bare/sms {floor['rate'] / saturation['sms']['rate']:.1f}x, "
+            f"bare/telegram {floor['rate'] / saturation['telegram']['rate']:.1f}x"
         )
     finally:
         for proc in (server, bare):
