@@ -86,6 +86,19 @@ class Household:
     phone_local: str
     latencies: list[float] = field(default_factory=list)
     done: bool = False
+    failed: bool = False  # a request failed in transport (an overloaded server drops connections): stopped
+
+
+async def post(
+    client: aiohttp.ClientSession, hh: Household, url: str, data: str | bytes, headers: dict[str, str]
+) -> tuple[int, str] | None:
+    """POST and read the answer; None (the household marked failed) when the connection failed."""
+    try:
+        async with client.post(url, data=data, headers=headers) as res:
+            return res.status, await res.text()
+    except (TimeoutError, aiohttp.ClientError):
+        hh.failed = True
+        return None
 
 
 # --- the loopback Bot API stub (the dispatcher's Telegram sends end here) --------------------------
@@ -169,15 +182,14 @@ async def sms_household(
         }
         sig = validator.compute_signature(PUBLIC + "/webhooks/twilio/sms", params)
         started = await pace()
-        async with client.post(
-            base + "/webhooks/twilio/sms",
-            data=urlencode(params),
-            headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": sig},
-        ) as res:
-            body = await res.text()
+        got = await post(client, hh, base + "/webhooks/twilio/sms", urlencode(params),
+                         {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": sig})
+        if got is None:
+            return sent
+        status, body = got
         hh.latencies.append(time.perf_counter() - started)
-        if res.status != 200:
-            raise RuntimeError(f"SMS webhook answered {res.status}")
+        if status != 200:
+            raise RuntimeError(f"SMS webhook answered {status}")
         replies = "\n".join(re.findall(r"<Message>(.*?)</Message>", body, re.S))
         text = answer(replies, hh)
     hh.done = text is None
@@ -219,15 +231,14 @@ async def telegram_household(
             },
         }
         started = await pace()
-        async with client.post(
-            base + "/webhooks/telegram",
-            data=json.dumps(update, ensure_ascii=False).encode(),
-            headers={"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TG_SECRET},
-        ) as res:
-            await res.read()
+        body = json.dumps(update, ensure_ascii=False).encode()
+        got = await post(client, hh, base + "/webhooks/telegram", body,
+                         {"Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": TG_SECRET})
+        if got is None:
+            return sent
         hh.latencies.append(time.perf_counter() - started)
-        if res.status != 200:
-            raise RuntimeError(f"Telegram webhook answered {res.status}")
+        if got[0] != 200:
+            raise RuntimeError(f"Telegram webhook answered {got[0]}")
     return sent
 
 
@@ -236,14 +247,13 @@ async def bare_household(
 ) -> int:
     for i in range(count):
         started = await pace()
-        async with client.post(
-            base + "/bare",
-            data=urlencode({"Body": f"消息{i}", "From": hh.phone_local}),
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        ) as res:
-            await res.read()
-            res.raise_for_status()
+        got = await post(client, hh, base + "/bare", urlencode({"Body": f"消息{i}", "From": hh.phone_local}),
+                         {"Content-Type": "application/x-www-form-urlencoded"})
+        if got is None:
+            return i
         hh.latencies.append(time.perf_counter() - started)
+        if got[0] != 200:
+            raise RuntimeError(f"bare endpoint answered {got[0]}")
     return count
 
 
@@ -350,6 +360,7 @@ async def drive(
         "p50": 1000 * statistics.median(lat),
         "p99": 1000 * lat[min(len(lat) - 1, int(len(lat) * 0.99))],
         "completed": sum(1 for hh in households if hh.done),
+        "failed": sum(1 for hh in households if hh.failed),
     }
 
 
@@ -569,8 +580,9 @@ def main() -> int:
             r["cpu_ms"] = 1000 * (after - before) / r["messages"] if before is not None and after else -1.0
             if label is not None:
                 cpu = f"{r['cpu_ms']:7.2f}" if r["cpu_ms"] >= 0 else f"{'-':>7}"
+                dropped = f"  {r['failed']:.0f} households' connections failed" if r["failed"] else ""
                 print(f"{label:22} {r['messages']:9.0f} {r['rate']:8.1f} {r['p50']:8.1f} {r['p99']:8.1f} "
-                      f"{r['completed'] if kind == 'sms' else '-':>6} {cpu}", flush=True)
+                      f"{r['completed'] if kind == 'sms' else '-':>6} {cpu}{dropped}", flush=True)
             return r
 
         waits: list[float] = []
