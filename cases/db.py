@@ -204,26 +204,36 @@ def writer_lock(engine_or_session: Engine | Session) -> WriterTurn | None:
     return lock
 
 
+Probe = tuple[threading.Lock, sqlite3.Connection]
+_PROBES: weakref.WeakKeyDictionary[Engine, Probe] = weakref.WeakKeyDictionary()
+
+
+def _probe(engine: Engine) -> Probe:
+    """A connection of the engine's file kept for `another_process_writes`: it never waits for a lock and
+    holds no transaction between tries (a pooled one cost a check-out and four statements a try)."""
+    with _WRITERS_GUARD:
+        found = _PROBES.get(engine)
+        if found is None:
+            conn = sqlite3.connect(str(engine.url.database), timeout=0, isolation_level=None,
+                                   check_same_thread=False)
+            found = _PROBES[engine] = (threading.Lock(), conn)
+            weakref.finalize(engine, conn.close)
+    return found
+
+
 def another_process_writes(engine: Engine) -> bool:
     """SQLite: whether another process holds the database's write lock right now (tried without waiting;
     call it holding this process's writer turn, so no thread of ours is the writer)."""
     if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
         return False
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        (patience,) = cursor.execute("PRAGMA busy_timeout").fetchone()
-        cursor.execute("PRAGMA busy_timeout=0")
+    lock, conn = _probe(engine)
+    with lock:
         try:
-            cursor.execute("BEGIN IMMEDIATE")
+            conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError:
             return True
-        finally:
-            cursor.execute(f"PRAGMA busy_timeout={int(patience)}")
-        cursor.execute("ROLLBACK")
+        conn.execute("ROLLBACK")
         return False
-    finally:
-        raw.close()
 
 
 def writer_turn(engine_or_session: Engine | Session) -> AbstractContextManager[Any]:
