@@ -412,6 +412,21 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def settled(pid: int, busy: float = 0.3, limit: float = 180.0) -> float:
+    """Wait until the process uses less than `busy` of a core over half a second (an overloaded run leaves
+    requests queued in the server, which it answers after the clients gave up; the dispatcher's steady
+    Telegram sends stay under that); returns the seconds waited."""
+    started = time.perf_counter()
+    last = cpu_seconds(pid)
+    while last is not None and time.perf_counter() - started < limit:
+        time.sleep(0.5)
+        now = cpu_seconds(pid)
+        if now is None or now - last < busy * 0.5:
+            break
+        last = now
+    return time.perf_counter() - started
+
+
 def drained(db_url: str, limit: float = 300.0) -> float:
     """Wait until the dispatcher has sent every outbox row (the replies of a Telegram run leave at the Bot
     API's rate limits, long after the webhooks answered), so the next run does not share the process with
@@ -570,10 +585,12 @@ def main() -> int:
 
         def run(kind: str, hh: list[Household], per: int, pace: float | None = None,
                 label: str | None = None) -> dict[str, float]:
-            """One run; an SMS run first waits for the outbox to empty (nothing should be left there)."""
+            """One run, once the server has answered what the run before left queued; an SMS run also
+            waits for the outbox to empty (nothing should be left there)."""
+            proc = bare if kind == "bare" else server
+            waits.append(settled(proc.pid))
             if kind == "sms":
                 waits.append(drained(db_url))
-            proc = bare if kind == "bare" else server
             before = cpu_seconds(proc.pid)
             r = asyncio.run(drive(kind, bare_base if kind == "bare" else base, hh, c, per, pace))
             after = cpu_seconds(proc.pid)
@@ -612,7 +629,7 @@ def main() -> int:
                       f"{floor['rate'] / slo.rate:.1f}; probes (offered->achieved, p99 ms): {probes}")
         print(f"reports filed: {filed(db_url)}; replies still queued at the end: {backlog(db_url)} "
               f"(sent to the Bot API stub meanwhile: {BotApiStub.sent}); waited {sum(waits):.0f} s in all "
-              "for an empty outbox before SMS runs")
+              "for an idle server and, before SMS runs, an empty outbox")
         print(
             f"saturation ratio bare/sms {floor['rate'] / saturation['sms']['rate']:.1f}x, "
             f"bare/telegram {floor['rate'] / saturation['telegram']['rate']:.1f}x"
