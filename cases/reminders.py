@@ -23,6 +23,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from time import perf_counter
 from typing import Any, Protocol
 
 from sqlalchemy import BindParameter, bindparam, func, select
@@ -704,19 +705,20 @@ def run_reminders(
     db: Session, now: datetime, notifier: Notifier, policy: ReminderPolicy | None = None,
     *, pause: Pause | None = None,
 ) -> RunReport:
-    """Sync the tasks of the changed cases, or of every case at the day's first run (committed in batches),
-    then send due-soon, overdue, escalation and daily digest reminders, each once, committed together in
-    one writer turn."""
+    """Sync the tasks of the changed cases, or of every case at the day's first run, then send due-soon,
+    overdue, escalation and daily digest reminders, each once; both committed in batches, each batch in
+    the process's writer turn, with `pause` after each."""
     policy = policy or ReminderPolicy()
     report = RunReport()
     lookups = Lookups(db)  # areas, deadlines and role holders, read once for the whole tick
     from cases import sweeps  # it imports this module: which cases the rules run over, in batches
 
     report.cases, report.full_sweep = sweeps.sync_due(db, now, policy, pause=pause, lookups=lookups)
-    with writer_turn(db):
-        _send_due(db, now, notifier, policy, report, lookups)
-        db.commit()
+    _send_due(db, now, notifier, policy, report, lookups, pause)
     return report
+
+
+SEND_BATCH = 25  # due tasks per transaction of the sending: about 50 ms in the writer turn
 
 
 def _send_due(
@@ -726,10 +728,13 @@ def _send_due(
     policy: ReminderPolicy,
     report: RunReport,
     lookups: Lookups,
+    pause: Pause | None = None,
 ) -> None:
     """Only tasks due soon or overdue can call for a reminder; whatever the log already holds for their
-    current due date is read at once, so a tick with nothing new to send builds no message."""
-    sender = _Sender(db, now, notifier, policy, report)
+    current due date is read at once, so a tick with nothing new to send builds no message. Sent SEND_BATCH
+    tasks a transaction, each in the writer turn: a tick after many new cases (each new assignment's
+    acknowledgement is due soon) wrote ~2 ms of reminder a case, and in one turn held SQLite's writer
+    for seconds while every request waited. The reminder log makes each batch's work happen once."""
     horizon = now + policy.due_soon  # urgency() is 'ok' after it
     due = (Task.status == TaskStatus.OPEN, Task.due_at <= horizon)
     tasks = list(db.scalars(select(Task).where(*due).order_by(Task.due_at, Task.id)))
@@ -741,22 +746,32 @@ def _send_due(
             .where(*due, ReminderLog.due_at == Task.due_at)
         )
     }
-    for task in tasks:
-        level = urgency(task, now, policy)
-        if task.assignee_staff_id is not None and level != OK:
-            kind = "overdue" if level == OVERDUE else "due"
-            if (task.id, kind, task.due_at, task.assignee_staff_id) not in logged:
-                sender.send(
-                    task_id=task.id,
-                    staff_id=task.assignee_staff_id,
-                    kind=kind,
-                    due_at=task.due_at,
-                    event=f"task_{kind}",
-                    params=task_params(db, task, now, policy),
-                )
-        if level == OVERDUE:
-            _maybe_escalate(db, task, now, policy, sender, lookups, logged)
-    _digests(db, now, policy, sender)
+    db.commit()  # the read snapshot ends here: each batch writes in its own writer turn
+    for start in range(0, len(tasks), SEND_BATCH):
+        began = perf_counter()
+        with writer_turn(db):
+            sender = _Sender(db, now, notifier, policy, report)
+            for task in tasks[start : start + SEND_BATCH]:
+                level = urgency(task, now, policy)
+                if task.assignee_staff_id is not None and level != OK:
+                    kind = "overdue" if level == OVERDUE else "due"
+                    if (task.id, kind, task.due_at, task.assignee_staff_id) not in logged:
+                        sender.send(
+                            task_id=task.id,
+                            staff_id=task.assignee_staff_id,
+                            kind=kind,
+                            due_at=task.due_at,
+                            event=f"task_{kind}",
+                            params=task_params(db, task, now, policy),
+                        )
+                if level == OVERDUE:
+                    _maybe_escalate(db, task, now, policy, sender, lookups, logged)
+            db.commit()
+        if pause is not None:
+            pause(perf_counter() - began)
+    with writer_turn(db):
+        _digests(db, now, policy, _Sender(db, now, notifier, policy, report))
+        db.commit()
 
 
 def _maybe_escalate(

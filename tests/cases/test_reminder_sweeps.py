@@ -28,7 +28,7 @@ from cases.models import (
 )
 from tests.cases.reminder_world import VILLAGE, OutboxNotifier, World, build_world, move
 
-OTHERS = 4  # unchanged open cases beside the world's case
+OTHERS = 4
 
 
 def bj(m: int, d: int, hh: int = 10, mm: int = 0) -> datetime:
@@ -321,3 +321,28 @@ def test_a_callback_task_on_a_case_is_left_to_the_hotline(db: Session) -> None:
     db.commit()
     db.refresh(callback)
     assert (callback.status, callback.done_at) == (TaskStatus.OPEN, None)
+
+
+def test_reminders_are_sent_in_batches_each_committed_in_its_own_writer_turn(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cases.models import ReminderLog
+
+    monkeypatch.setattr(r, "SEND_BATCH", 2)
+    county(db)
+    other = sessionmaker(bind=db.get_bind())
+    seen: list[int] = []
+
+    def pause(_seconds: float) -> None:  # what another connection sees between two batches
+        with other() as look:
+            seen.append(int(look.scalar(select(func.count()).select_from(ReminderLog)) or 0))
+
+    notifier = OutboxNotifier()
+    now = bj(3, 4, 10)  # the acknowledgements of the cases assigned on the 2nd are due soon or overdue
+    notifier.now = now
+    before = int(db.scalar(select(func.count()).select_from(ReminderLog)) or 0)
+    db.commit()
+    report = r.run_reminders(db, now, notifier, pause=pause)
+    after = int(db.scalar(select(func.count()).select_from(ReminderLog)) or 0)
+    assert sum(report.sent.values()) >= 5 and after - before >= 5
+    assert any(before < n < after for n in seen)  # progress committed and visible before the tick ended
