@@ -105,6 +105,7 @@ async def post(
 
 
 class BotApiStub(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as api.telegram.org: HTTP/1.0 made every send a new connection
     sent = 0
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
@@ -380,15 +381,19 @@ def highest_rate_within(
     run: Run, kind: str, fresh: Callable[[int], list[Household]], lo: float, hi: float,
     p99_ms: float = 100.0, steps: int = 6,
 ) -> Slo:
-    """Bisect the paced rate in [lo, hi]: a probe passes when its p99 is under `p99_ms` and it achieved at
-    least 95% of the offered rate. Each probe drives fresh households (full dialogues), enough for a steady
-    part of SPAN seconds at its rate."""
+    """Bisect the paced rate in [lo, hi]: a probe passes when its p99 is under `p99_ms` and no household's
+    connection failed. Each probe drives fresh households (full dialogues), enough for a steady part of SPAN
+    seconds at its rate. A server that falls behind shows in p99, since latency counts from when a message
+    was due: a backlog growing for SPAN seconds pushes it past the target. The achieved rate is no test:
+    households arrive at random and each sends a dialogue's worth, so the messages due in the window vary
+    by about sqrt(DIALOGUE / (rate * SPAN)) (12% at 58/s, 4% at 500/s; the bare endpoint's own paced runs
+    read 478 of 500), and a 95% bar failed probes at 58/s with p99 50 ms."""
     best = Slo(rate=0.0, result=None, tried=[])
     for _step in range(steps):
         rate = (lo * hi) ** 0.5  # geometric midpoint: the range spans an order of magnitude
         r = run(kind, fresh(paced_count(rate)), DIALOGUE, rate)
         best.tried.append((rate, r["rate"], r["p99"]))
-        if r["p99"] < p99_ms and r["rate"] >= 0.95 * rate:
+        if r["p99"] < p99_ms and not r["failed"]:
             best.rate, best.result, lo = rate, r, rate
         else:
             hi = rate
