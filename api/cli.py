@@ -22,6 +22,20 @@ def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def _settle_heap() -> None:
+    """Garbage collection for a long-running server: what start-up built (the parser's dictionaries, the
+    gazetteer, mappers, routes) is frozen out of the collector's sight, and the young generation is
+    collected every 10,000 allocations instead of 700, so request garbage dies young and full collections
+    (~50 ms each, a pause every request in flight waits out) come a quarter as often. Webhook bench, SQLite,
+    ~35,000 messages: 3.3-3.9 s of CPU in the collector before (2,200 young, 200 middle and 18-20 full
+    collections), 1.2 s after (490, 42 and 5)."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -38,6 +52,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         from api.channels import warm_up
 
         warm_up(app.state.channels)
+    _settle_heap()
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=settings.access_log)
     return 0
 
@@ -46,6 +61,8 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
     from api.channels import run_worker
 
     migrate.upgrade(make_engine(settings.database_url))
+    if not args.once:
+        _settle_heap()
     return run_worker(settings, clock=system_clock, once=args.once)
 
 
