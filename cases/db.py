@@ -6,10 +6,11 @@ import logging
 import sqlite3
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from time import perf_counter
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -242,3 +243,25 @@ def writer_turn(engine_or_session: Engine | Session) -> AbstractContextManager[A
     Reentrant, so a writer may call code that takes its turn again. PostgreSQL: nothing to do (row locks)."""
     lock = writer_lock(engine_or_session)
     return nullcontext() if lock is None else lock
+
+
+T = TypeVar("T")
+
+
+def in_writer_turns(
+    db: Session,
+    items: Sequence[T],
+    size: int,
+    work: Callable[[Sequence[T]], None],
+    pause: Callable[[float], None] | None = None,
+) -> None:
+    """A background job's `work`, `size` items at a time: each batch in the process's writer turn and
+    committed, so on SQLite (one writer) requests go on between batches instead of waiting for the whole
+    job; `pause(seconds)`, when given, is called after each batch with the time it took."""
+    for start in range(0, len(items), size):
+        began = perf_counter()
+        with writer_turn(db):
+            work(items[start : start + size])
+            db.commit()
+        if pause is not None:
+            pause(perf_counter() - began)

@@ -23,7 +23,6 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from time import perf_counter
 from typing import Any, Protocol
 
 from sqlalchemy import BindParameter, bindparam, func, select
@@ -31,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cases.clock import BEIJING
-from cases.db import is_sqlite, writer_turn
+from cases.db import in_writer_turns, is_sqlite, writer_turn
 from cases.models import (
     MONITORED_STATUSES,
     OPEN_STATUSES,
@@ -397,10 +396,15 @@ def sync_case_tasks(
 
 
 def sync_cases(
-    db: Session, cases: Sequence[Case], now: datetime, policy: ReminderPolicy | None = None
+    db: Session,
+    cases: Sequence[Case],
+    now: datetime,
+    policy: ReminderPolicy | None = None,
+    lookups: Lookups | None = None,
 ) -> None:
-    """sync_case_tasks for many cases in the caller's transaction, their inputs read a batch at a time."""
-    policy, lookups = policy or ReminderPolicy(), Lookups(db)
+    """sync_case_tasks for many cases in the caller's transaction, their inputs read a batch at a time
+    (`lookups`: a tick's, shared by all its batches)."""
+    policy, lookups = policy or ReminderPolicy(), lookups or Lookups(db)
     for start in range(0, len(cases), SYNC_BATCH):
         batch = cases[start : start + SYNC_BATCH]
         inputs = load_inputs(db, [case.id for case in batch])
@@ -747,28 +751,26 @@ def _send_due(
         )
     }
     db.commit()  # the read snapshot ends here: each batch writes in its own writer turn
-    for start in range(0, len(tasks), SEND_BATCH):
-        began = perf_counter()
-        with writer_turn(db):
-            sender = _Sender(db, now, notifier, policy, report)
-            for task in tasks[start : start + SEND_BATCH]:
-                level = urgency(task, now, policy)
-                if task.assignee_staff_id is not None and level != OK:
-                    kind = "overdue" if level == OVERDUE else "due"
-                    if (task.id, kind, task.due_at, task.assignee_staff_id) not in logged:
-                        sender.send(
-                            task_id=task.id,
-                            staff_id=task.assignee_staff_id,
-                            kind=kind,
-                            due_at=task.due_at,
-                            event=f"task_{kind}",
-                            params=task_params(db, task, now, policy),
-                        )
-                if level == OVERDUE:
-                    _maybe_escalate(db, task, now, policy, sender, lookups, logged)
-            db.commit()
-        if pause is not None:
-            pause(perf_counter() - began)
+
+    def send(batch: Sequence[Task]) -> None:
+        sender = _Sender(db, now, notifier, policy, report)
+        for task in batch:
+            level = urgency(task, now, policy)
+            if task.assignee_staff_id is not None and level != OK:
+                kind = "overdue" if level == OVERDUE else "due"
+                if (task.id, kind, task.due_at, task.assignee_staff_id) not in logged:
+                    sender.send(
+                        task_id=task.id,
+                        staff_id=task.assignee_staff_id,
+                        kind=kind,
+                        due_at=task.due_at,
+                        event=f"task_{kind}",
+                        params=task_params(db, task, now, policy),
+                    )
+            if level == OVERDUE:
+                _maybe_escalate(db, task, now, policy, sender, lookups, logged)
+
+    in_writer_turns(db, tasks, SEND_BATCH, send, pause)
     with writer_turn(db):
         _digests(db, now, policy, _Sender(db, now, notifier, policy, report))
         db.commit()

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from time import perf_counter
 
 from sqlalchemy import ColumnElement, CompoundSelect, bindparam, select, union, update
 from sqlalchemy.exc import IntegrityError
@@ -46,7 +45,7 @@ from sqlalchemy.orm import Session
 
 from cases import reminders
 from cases.clock import BEIJING
-from cases.db import writer_turn
+from cases.db import in_writer_turns, writer_turn
 from cases.models import (
     OPEN_STATUSES,
     Assignment,
@@ -224,15 +223,9 @@ def _sync_batches(
     """A batch reads its cases' rule inputs together (load_inputs), and the tick's Lookups serve them all."""
     policy = policy or reminders.ReminderPolicy()
     lookups = lookups or reminders.Lookups(db)
-    for start in range(0, len(ids), reminders.SYNC_BATCH):
-        began = perf_counter()
-        batch = ids[start : start + reminders.SYNC_BATCH]
-        with writer_turn(db):
-            cases = db.scalars(_CASES, {"ids": batch}).all()
-            inputs = reminders.load_inputs(db, [case.id for case in cases])
-            for case in cases:
-                reminders.sync_with(db, case, inputs[case.id], now, policy, lookups)
-            mark_synced(db, batch, now)
-            db.commit()
-        if pause is not None:
-            pause(perf_counter() - began)
+
+    def sync(batch: Sequence[int]) -> None:
+        reminders.sync_cases(db, db.scalars(_CASES, {"ids": batch}).all(), now, policy, lookups)
+        mark_synced(db, batch, now)
+
+    in_writer_turns(db, ids, reminders.SYNC_BATCH, sync, pause)
