@@ -13,9 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cases import journal
-from cases.models import AuditEntry, Base
-
-_TABLE = Base.metadata.tables[AuditEntry.__tablename__]
+from cases.models import AuditEntry
 
 _SENSITIVE = re.compile(r"(?<!\d)(\d{17}[\dXx]|\d{15}|1[3-9]\d{9})(?!\d)")
 
@@ -64,10 +62,7 @@ def record(
         "area_code": area_code,
         "detail": payload,
     }
-    entry = AuditEntry(**row)
-    if not journal.queue(db, _TABLE, row):
-        db.add(entry)
-    return entry
+    return journal.add(db, AuditEntry, row)
 
 
 def staff_actor(staff_id: int) -> str:

@@ -8,9 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cases import journal
-from cases.models import Base, Case, CaseEvent, Staff
-
-_TABLE = Base.metadata.tables[CaseEvent.__tablename__]
+from cases.models import Case, CaseEvent, Staff
 
 SYSTEM = "system"
 
@@ -45,7 +43,4 @@ def add_event(
         "note": note,
         "data": dict(data or {}),
     }
-    event = CaseEvent(**row)
-    if not journal.queue(db, _TABLE, row):
-        db.add(event)
-    return event
+    return journal.add(db, CaseEvent, row)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Insert, Table
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import DeclarativeBase, Session
+
+M = TypeVar("M", bound=DeclarativeBase)
 
 _KEY = "cases.journal"
 _INSERTS: dict[Table, Insert] = {}  # statements, built once per table (not data)
@@ -41,7 +43,17 @@ def batched(db: Session) -> Iterator[None]:
         conn.execute(statement, rows)
 
 
-def queue(db: Session, table: Table, row: dict[str, Any]) -> bool:
+def add(db: Session, model: type[M], row: dict[str, Any]) -> M:
+    """A new `model` object of `row`: queued for the current `batched` block, else added to the session."""
+    obj = model(**row)
+    table = model.__table__
+    assert isinstance(table, Table)
+    if not _queue(db, table, row):
+        db.add(obj)
+    return obj
+
+
+def _queue(db: Session, table: Table, row: dict[str, Any]) -> bool:
     """Queue a row for the current `batched` block; False when there is none (the caller adds it itself)."""
     queued: dict[Table, list[dict[str, Any]]] | None = db.info.get(_KEY)
     if queued is None:
