@@ -31,11 +31,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import aiohttp
 import httpx
 from twilio.request_validator import RequestValidator
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLIC = "http://bench.shenbao.test"
@@ -105,7 +109,8 @@ async def post(
 
 
 class BotApiStub(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as api.telegram.org: HTTP/1.0 made every send a new connection
+    # keep-alive, as api.telegram.org: with HTTP/1.0 every send was a new connection
+    protocol_version = "HTTP/1.1"
     sent = 0
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
@@ -436,7 +441,7 @@ def drained(db_url: str, limit: float = 300.0) -> float:
     """Wait until the dispatcher has sent every outbox row (the replies of a Telegram run leave at the Bot
     API's rate limits, long after the webhooks answered), so the next run does not share the process with
     that backlog; returns the seconds waited."""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine
 
     engine = create_engine(db_url)
     started = time.perf_counter()
@@ -444,10 +449,7 @@ def drained(db_url: str, limit: float = 300.0) -> float:
     try:
         while time.perf_counter() - started < limit:
             with engine.connect() as conn:
-                left = conn.execute(
-                    text("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')")
-                ).scalar()
-            seen.append(int(left or 0))
+                seen.append(pending(conn))
             # done when nothing is left, or what is left stopped moving for 2 s: rows held for later (staff
             # SMS in the quiet hours) are not a backlog
             if not seen[-1] or (len(seen) > 4 and len(set(seen[-5:])) == 1):
@@ -458,17 +460,23 @@ def drained(db_url: str, limit: float = 300.0) -> float:
     return time.perf_counter() - started
 
 
-def backlog(db_url: str) -> int:
+def pending(conn: Connection) -> int:
     """Outbox rows still waiting to be sent."""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
+
+    left = conn.execute(text("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')")).scalar()
+    return int(left or 0)
+
+
+def backlog(db_url: str) -> int:
+    """Outbox rows still waiting to be sent, on a connection of its own."""
+    from sqlalchemy import create_engine
 
     engine = create_engine(db_url)
     with engine.connect() as conn:
-        left = conn.execute(
-            text("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')")
-        ).scalar()
+        left = pending(conn)
     engine.dispose()
-    return int(left or 0)
+    return left
 
 
 def filed(db_url: str) -> dict[str, int]:
