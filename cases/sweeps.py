@@ -164,12 +164,7 @@ def sync_all(
         )
     )
     db.commit()  # the read snapshot ends here: each batch reads afresh inside its writer turn
-    _sync_batches(db, sorted(ids), now, policy, pause, lookups)
-    with writer_turn(db):
-        write_mark(db, SWEEP_KEY, now)
-        write_mark(db, SYNCED_KEY, now)
-        db.commit()
-    return len(ids)
+    return _sync_batches(db, sorted(ids), now, policy, pause, lookups, marks=(SWEEP_KEY, SYNCED_KEY))
 
 
 def sync_changed(
@@ -190,11 +185,7 @@ def sync_changed(
     db.commit()
     if not ids:
         return 0  # nothing changed since `since`: the next tick may look from there again
-    _sync_batches(db, ids, now, policy, pause, lookups)
-    with writer_turn(db):
-        write_mark(db, SYNCED_KEY, now)
-        db.commit()
-    return len(ids)
+    return _sync_batches(db, ids, now, policy, pause, lookups, marks=(SYNCED_KEY,))
 
 
 def sync_due(
@@ -219,8 +210,12 @@ def _sync_batches(
     policy: reminders.ReminderPolicy | None,
     pause: reminders.Pause | None,
     lookups: reminders.Lookups | None,
-) -> None:
-    """A batch reads its cases' rule inputs together (load_inputs), and the tick's Lookups serve them all."""
+    *,
+    marks: tuple[str, ...],
+) -> int:
+    """The rules over `ids` in batches (a batch reads its cases' rule inputs together, and the tick's Lookups
+    serve them all); then the sync's moments are recorded under `marks`, once every batch is done. Returns
+    how many cases it saw."""
     policy = policy or reminders.ReminderPolicy()
     lookups = lookups or reminders.Lookups(db)
 
@@ -229,3 +224,8 @@ def _sync_batches(
         mark_synced(db, batch, now)
 
     in_writer_turns(db, ids, reminders.SYNC_BATCH, sync, pause)
+    with writer_turn(db):
+        for key in marks:
+            write_mark(db, key, now)
+        db.commit()
+    return len(ids)
