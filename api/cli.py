@@ -22,7 +22,7 @@ def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-def _settle_heap() -> None:
+def settle_heap() -> None:
     """Garbage collection for a long-running server: what start-up built (the parser's dictionaries, the
     gazetteer, mappers, routes) is frozen out of the collector's sight, and the young generation is
     collected every 10,000 allocations instead of 700, so request garbage dies young and full collections
@@ -52,7 +52,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         from api.channels import warm_up
 
         warm_up(app.state.channels)
-    _settle_heap()
+    settle_heap()
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=settings.access_log)
     return 0
 
@@ -62,7 +62,7 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
 
     migrate.upgrade(make_engine(settings.database_url))
     if not args.once:
-        _settle_heap()
+        settle_heap()
     return run_worker(settings, clock=system_clock, once=args.once)
 
 

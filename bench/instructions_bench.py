@@ -35,10 +35,16 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # this checkout's packages, whatever the environment has installed
 
-from bench.webhook_bench import PUBLIC, TW_TOKEN, answer, households  # noqa: E402
-
-FIRST = "我老伴生病住院了，花了好多钱，房子也漏雨"
-SMS_PATH = "/webhooks/twilio/sms"
+from bench.webhook_bench import (  # noqa: E402
+    FIRST_MESSAGE,
+    PUBLIC,
+    SMS_PATH,
+    TW_TOKEN,
+    answer,
+    households,
+    sms_form,
+    twiml_texts,
+)
 
 
 def callgrind(*args: str) -> None:
@@ -81,22 +87,19 @@ async def sms_dialogues(app: Any, start: int, count: int) -> int:
     from twilio.request_validator import RequestValidator
 
     validator = RequestValidator(TW_TOKEN)
-    talking = {hh.n: (hh, FIRST) for hh in households(start, count)}
+    talking = {hh.n: (hh, FIRST_MESSAGE) for hh in households(start, count)}
     sent = {n: 0 for n in talking}
     messages = 0
     while talking:
         for n, (hh, text) in list(talking.items()):
             sent[n] += 1
-            params = {"MessageSid": f"SMi{n:06d}{sent[n]:04d}{'0' * 22}"[:34], "AccountSid": "AC" + "0" * 32,
-                      "From": "+86" + hh.phone_local, "To": "+15005550006", "Body": text, "NumMedia": "0"}
-            signature = validator.compute_signature(PUBLIC + SMS_PATH, params)
-            status, body = await post(app, SMS_PATH, urlencode(params).encode(),
-                                      [(b"x-twilio-signature", signature.encode())])
+            form, signature = sms_form(validator, hh, sent[n], text)
+            signed = [(b"x-twilio-signature", signature.encode())]
+            status, body = await post(app, SMS_PATH, form.encode(), signed)
             if status != 200:
                 raise RuntimeError(f"SMS webhook answered {status}")
             messages += 1
-            reply = "\n".join(re.findall(r"<Message>(.*?)</Message>", body.decode(), re.S))
-            following = answer(reply, hh) if sent[n] < 30 else None
+            following = answer(twiml_texts(body.decode()), hh) if sent[n] < 30 else None
             if following is None:
                 del talking[n]
             else:
@@ -114,16 +117,13 @@ async def bare_posts(app: Any, count: int) -> None:
 
 def child(args: argparse.Namespace) -> int:
     """Under callgrind: build both apps, warm them up, count each part between a zero and a dump."""
-    import gc
-
     from api.app import create_app
+    from api.cli import settle_heap
     from api.settings import Settings
     from bench.bare_app import app as bare
 
     app = create_app(Settings())
-    gc.collect()  # as `shenbao serve` settles its heap before serving (api/cli.py)
-    gc.freeze()
-    gc.set_threshold(10_000, 20, 20)
+    settle_heap()  # as `shenbao serve` does before serving
     asyncio.run(sms_dialogues(app, 0, 10))  # warm-up: first-use loading (parser dictionaries, mappers)
     asyncio.run(bare_posts(bare, 100))
     callgrind("-i", "on")

@@ -169,26 +169,39 @@ def wait_up(url: str, proc: subprocess.Popen[bytes], seconds: float = 60) -> Non
 # --- drivers ----------------------------------------------------------------------------------------
 
 
+FIRST_MESSAGE = "我老伴生病住院了，花了好多钱，房子也漏雨"  # every household's first message
+SMS_PATH = "/webhooks/twilio/sms"
+
+
+def sms_form(validator: RequestValidator, hh: Household, sent: int, text: str) -> tuple[str, str]:
+    """The household's `sent`-th message as Twilio posts it: (form body, X-Twilio-Signature)."""
+    params = {
+        "MessageSid": f"SMb{hh.n:06d}{sent:04d}{'0' * 22}"[:34],
+        "AccountSid": "AC" + "0" * 32,
+        "From": "+86" + hh.phone_local,
+        "To": "+15005550006",
+        "Body": text,
+        "NumMedia": "0",
+    }
+    return urlencode(params), validator.compute_signature(PUBLIC + SMS_PATH, params)
+
+
+def twiml_texts(body: str) -> str:
+    """The replies in a TwiML answer, one after another (what the household reads)."""
+    return "\n".join(re.findall(r"<Message>(.*?)</Message>", body, re.S))
+
+
 async def sms_household(
     client: aiohttp.ClientSession, base: str, hh: Household, pace: Pace, limit: int
 ) -> int:
     validator = RequestValidator(TW_TOKEN)
-    phone = "+86" + hh.phone_local
-    text: str | None = "我老伴生病住院了，花了好多钱，房子也漏雨"
+    text: str | None = FIRST_MESSAGE
     sent = 0
     while text is not None and sent < limit:
         sent += 1
-        params = {
-            "MessageSid": f"SMb{hh.n:06d}{sent:04d}{'0' * 22}"[:34],
-            "AccountSid": "AC" + "0" * 32,
-            "From": phone,
-            "To": "+15005550006",
-            "Body": text,
-            "NumMedia": "0",
-        }
-        sig = validator.compute_signature(PUBLIC + "/webhooks/twilio/sms", params)
+        form, sig = sms_form(validator, hh, sent, text)
         started = await pace()
-        got = await post(client, hh, base + "/webhooks/twilio/sms", urlencode(params),
+        got = await post(client, hh, base + SMS_PATH, form,
                          {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": sig})
         if got is None:
             return sent
@@ -196,15 +209,14 @@ async def sms_household(
         hh.latencies.append(time.perf_counter() - started)
         if status != 200:
             raise RuntimeError(f"SMS webhook answered {status}")
-        replies = "\n".join(re.findall(r"<Message>(.*?)</Message>", body, re.S))
-        text = answer(replies, hh)
+        text = answer(twiml_texts(body), hh)
     hh.done = text is None
     return sent
 
 
 def telegram_script(hh: Household) -> list[str]:
     return [
-        "我老伴生病住院了，花了好多钱，房子也漏雨",
+        FIRST_MESSAGE,
         "1",
         hh.name,
         hh.id_number,
