@@ -184,12 +184,12 @@ class OutboxNotifier:
             return system_clock()
         return self.clock()
 
-    def notify_staff(self, db: Session, *, staff_id: int, event: str, params: dict[str, Any]) -> None:
+    def notify_staff(self, db: Session, *, staff_id: int, event: str, params: dict[str, Any]) -> list[Outbox]:
         staff = db.get(Staff, staff_id)
         if staff is None or not staff.active:
-            return
+            return []
         contacts = list(db.scalars(_STAFF_CONTACTS, {"staff_id": staff_id}))
-        self._write(db, contacts, staff.phone_enc, event, params, kind=_kind(event), staff=True)
+        return self._write(db, contacts, staff.phone_enc, event, params, kind=_kind(event), staff=True)
 
     def notify_household(self, db: Session, *, household_id: int, event: str, params: dict[str, Any]) -> None:
         household = db.get(Household, household_id)
@@ -208,12 +208,14 @@ class OutboxNotifier:
         *,
         kind: str,
         staff: bool = False,
-    ) -> None:
+    ) -> list[Outbox]:
+        """The rows written, in order: one per active contact, or an SMS to the phone on file."""
         now = self._now(db)
         hold_sms_until = self._quiet_until(now) if staff else None
         body = render(event, params, self.locale)
         active = [c for c in contacts if c.status == ContactStatus.ACTIVE]
         extra = {"event": event}
+        written: list[Outbox] = []
         for contact in active:
             row = outbox.add(
                 db,
@@ -228,9 +230,10 @@ class OutboxNotifier:
             )
             if hold_sms_until is not None and contact.channel == Channel.SMS:
                 row.next_attempt_at = hold_sms_until
+            written.append(row)
         reachable = [c for c in active if c.channel != Channel.WEB and c.channel != Channel.CONSOLE]
         if reachable or not self.sms_enabled:
-            return
+            return written
         opted_out = any(c.channel == Channel.SMS and c.status == ContactStatus.OPTED_OUT for c in contacts)
         phone = self._phone(phone_enc)
         if phone and not opted_out:
@@ -246,6 +249,8 @@ class OutboxNotifier:
             )
             if hold_sms_until is not None:
                 row.next_attempt_at = hold_sms_until
+            written.append(row)
+        return written
 
     def _phone(self, phone_enc: str | None) -> str | None:
         if not phone_enc or self.decrypt is None:

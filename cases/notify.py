@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
+from cases.models import Outbox
+
 
 class Notifier(Protocol):
-    """Tells staff or a household's linked contacts about an event (rendered by the implementer)."""
+    """Tells staff or a household's linked contacts about an event (rendered by the implementer).
+    `notify_staff` gives back the Outbox rows it wrote, in order (none when it writes none): the reminder
+    sweep logs and holds exactly those, never another writer's rows that reached the table meanwhile."""
 
-    def notify_staff(self, db: Session, *, staff_id: int, event: str, params: dict[str, Any]) -> None: ...
+    def notify_staff(
+        self, db: Session, *, staff_id: int, event: str, params: dict[str, Any]
+    ) -> Sequence[Outbox]: ...
 
     def notify_household(
         self, db: Session, *, household_id: int, event: str, params: dict[str, Any]
@@ -21,8 +28,10 @@ class Notifier(Protocol):
 class NullNotifier:
     """Tells no one (imports, scripts)."""
 
-    def notify_staff(self, db: Session, *, staff_id: int, event: str, params: dict[str, Any]) -> None:
-        return None
+    def notify_staff(
+        self, db: Session, *, staff_id: int, event: str, params: dict[str, Any]
+    ) -> Sequence[Outbox]:
+        return ()
 
     def notify_household(self, db: Session, *, household_id: int, event: str, params: dict[str, Any]) -> None:
         return None
@@ -34,8 +43,11 @@ class RecordingNotifier:
 
     sent: list[tuple[str, int, str, dict[str, Any]]] = field(default_factory=list)
 
-    def notify_staff(self, db: Session, *, staff_id: int, event: str, params: dict[str, Any]) -> None:
+    def notify_staff(
+        self, db: Session, *, staff_id: int, event: str, params: dict[str, Any]
+    ) -> Sequence[Outbox]:
         self.sent.append(("staff", staff_id, event, dict(params)))
+        return ()
 
     def notify_household(self, db: Session, *, household_id: int, event: str, params: dict[str, Any]) -> None:
         self.sent.append(("household", household_id, event, dict(params)))

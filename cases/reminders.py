@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import BindParameter, bindparam, func, select
+from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -58,9 +58,12 @@ log = logging.getLogger(__name__)
 
 
 class Notifier(Protocol):
-    """The staff half of cases.notify.Notifier (bot/notify.py implements it by writing Outbox rows)."""
+    """The staff half of cases.notify.Notifier (bot/notify.py implements it by writing Outbox rows, which
+    it gives back)."""
 
-    def notify_staff(self, db: Session, *, staff_id: int, event: str, params: dict[str, Any]) -> None: ...
+    def notify_staff(
+        self, db: Session, *, staff_id: int, event: str, params: dict[str, Any]
+    ) -> Sequence[Outbox]: ...
 
 
 CLOSED_STATUSES = frozenset({CaseStatus.REFUSED, CaseStatus.WITHDRAWN, CaseStatus.ELIMINATED})
@@ -672,7 +675,6 @@ class _Sender:
         if already is not None:
             return False
         key = f"{kind}:{task_id or '-'}:{staff_id}:{due_at.astimezone(BEIJING).isoformat()}"
-        before = db.scalar(select(func.max(Outbox.id))) or 0
         try:
             with db.begin_nested():
                 entry = ReminderLog(
@@ -687,9 +689,10 @@ class _Sender:
                 db.flush()
         except IntegrityError:
             return False  # another worker sent it meanwhile
-        self.notifier.notify_staff(db, staff_id=staff_id, event=event, params=params)
+        # the rows this notification wrote, as the notifier says: on PostgreSQL a query for the rows newer
+        # than before would also find other writers' rows committed meanwhile (a household's reply)
+        rows = self.notifier.notify_staff(db, staff_id=staff_id, event=event, params=params)
         db.flush()
-        rows = list(db.scalars(select(Outbox).where(Outbox.id > before).order_by(Outbox.id)))
         if rows:
             entry.outbox_id = rows[0].id
         if self.quiet_until is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +35,7 @@ from cases.models import (
     Contact,
     Household,
     LookupAttempt,
+    Outbox,
     Report,
     ReporterKind,
     Staff,
@@ -86,8 +88,10 @@ class SenderAwareNotifier:
     inner: Notifier
     sender: Contact
 
-    def notify_staff(self, db: Session, *, staff_id: int, event: str, params: dict[str, Any]) -> None:
-        self.inner.notify_staff(db, staff_id=staff_id, event=event, params=params)
+    def notify_staff(
+        self, db: Session, *, staff_id: int, event: str, params: dict[str, Any]
+    ) -> Sequence[Outbox]:
+        return self.inner.notify_staff(db, staff_id=staff_id, event=event, params=params)
 
     def notify_household(self, db: Session, *, household_id: int, event: str, params: dict[str, Any]) -> None:
         if event in TOLD_IN_DIALOGUE and self.sender.household_id == household_id:

@@ -36,16 +36,18 @@ class OutboxNotifier:
         self.events: list[tuple[int, str, dict[str, Any]]] = []
         self.now: datetime | None = None
 
-    def notify_staff(self, db: Session, *, staff_id: int, event: str, params: dict[str, Any]) -> None:
+    def notify_staff(self, db: Session, *, staff_id: int, event: str, params: dict[str, Any]) -> list[Outbox]:
         from sqlalchemy import select
 
         self.events.append((staff_id, event, params))
         contacts = db.scalars(select(Contact).where(Contact.staff_id == staff_id)).all()
-        for c in contacts:
-            db.add(Outbox(channel=c.channel, to=c.external_id, contact_id=c.id, kind="reminder",
-                          body=f"{event} {params.get('case_number', '')}", extra={},
-                          next_attempt_at=self.now or c.created_at, created_at=self.now or c.created_at))
+        rows = [Outbox(channel=c.channel, to=c.external_id, contact_id=c.id, kind="reminder",
+                       body=f"{event} {params.get('case_number', '')}", extra={},
+                       next_attempt_at=self.now or c.created_at, created_at=self.now or c.created_at)
+                for c in contacts]
+        db.add_all(rows)
         db.flush()
+        return rows
 
     def notify_household(self, db: Session, *, household_id: int, event: str, params: dict[str, Any]) -> None:
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -316,6 +317,41 @@ def test_sms_in_quiet_hours_is_deferred_not_dropped(db: Session) -> None:
     digest_sms = db.scalars(
         select(Outbox).where(Outbox.channel == Channel.SMS, Outbox.id > rows[-1].id)).all()
     assert digest_sms and all(x.next_attempt_at == day for x in digest_sms)
+
+
+class Interleaved(OutboxNotifier):
+    """Another writer's pending SMS lands in the outbox while each reminder is written. On PostgreSQL a
+    webhook's reply committed meanwhile is visible to the sweep's transaction just the same."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.foreign: list[Outbox] = []
+
+    def notify_staff(self, db: Session, *, staff_id: int, event: str, params: dict[str, Any]) -> list[Outbox]:
+        row = Outbox(channel=Channel.SMS, to="+8613900000001", kind="reply", body="村民的回复", extra={},
+                     next_attempt_at=self.now, created_at=self.now)
+        db.add(row)
+        db.flush()
+        self.foreign.append(row)
+        return super().notify_staff(db, staff_id=staff_id, event=event, params=params)
+
+
+def test_a_reminder_takes_only_the_rows_its_notifier_wrote(db: Session) -> None:
+    now = bj(2026, 3, 2, 9)
+    w = build_world(db, now)
+    w.assignment.acknowledged_at = now
+    db.commit()
+    notifier = Interleaved()
+    night = bj(2026, 3, 11, 22, 30)
+    report = run(db, night, notifier)
+    assert notifier.foreign and logs(db)
+    foreign = {row.id for row in notifier.foreign}
+    assert all(row.next_attempt_at == night for row in notifier.foreign)  # a household's SMS goes tonight
+    own_sms = db.scalars(select(Outbox).where(Outbox.kind == "reminder", Outbox.channel == Channel.SMS)).all()
+    assert own_sms and report.deferred_sms == len(own_sms)
+    assert all(x.next_attempt_at == bj(2026, 3, 12, 8) for x in own_sms)
+    for entry in logs(db):
+        assert entry.outbox_id is not None and entry.outbox_id not in foreign
 
 
 def test_daily_digest_once_a_day_from_the_digest_hour(db: Session) -> None:
