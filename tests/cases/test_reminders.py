@@ -23,7 +23,7 @@ from cases.models import (
     Task,
     TaskStatus,
 )
-from tests.cases.reminder_world import OutboxNotifier, build_world, move
+from tests.cases.reminder_world import OutboxNotifier, World, build_world, move
 
 
 def bj(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> datetime:
@@ -41,6 +41,14 @@ def task(db: Session, kind: str) -> Task:
     found = db.scalars(select(Task).where(Task.kind == kind).order_by(Task.id.desc())).first()
     assert found is not None, kind
     return found
+
+
+def acknowledged_world(db: Session, now: datetime, *, setting: bool = True) -> World:
+    """The small county, its cadre having acknowledged the case at `now` (committed)."""
+    w = build_world(db, now, setting=setting)
+    w.assignment.acknowledged_at = now
+    db.commit()
+    return w
 
 
 def logs(db: Session, kind: str | None = None) -> list[ReminderLog]:
@@ -220,9 +228,7 @@ def test_elimination_steps_have_follow_ups(db: Session) -> None:
 
 def test_due_overdue_and_escalation_are_each_sent_once(db: Session) -> None:
     now = bj(2026, 3, 2, 9)
-    w = build_world(db, now)
-    w.assignment.acknowledged_at = now
-    db.commit()
+    w = acknowledged_world(db, now)
     notifier = OutboxNotifier()
     run(db, now, notifier)
     assert logs(db, "due") == [] and logs(db, "overdue") == []
@@ -258,18 +264,14 @@ def test_due_overdue_and_escalation_are_each_sent_once(db: Session) -> None:
 
 def test_escalation_margin_from_policy(db: Session) -> None:
     now = bj(2026, 3, 2, 9)
-    w = build_world(db, now)
-    w.assignment.acknowledged_at = now
-    db.commit()
+    acknowledged_world(db, now)
     run(db, bj(2026, 3, 12, 18, 30), policy=r.ReminderPolicy(escalation_margin_days=1))
     assert len(logs(db, "escalation")) == 1
 
 
 def test_escalation_margin_from_settings_where_no_region_setting_gives_one(db: Session) -> None:
     now = bj(2026, 3, 2, 9)
-    w = build_world(db, now, setting=False)
-    w.assignment.acknowledged_at = now
-    db.commit()
+    acknowledged_world(db, now, setting=False)
     late = bj(2026, 3, 12, 18, 30)  # the verify task is overdue by one day
     run(db, late, policy=r.ReminderPolicy(fallback_escalation_margin_days=3))
     assert logs(db, "escalation") == []
@@ -279,9 +281,7 @@ def test_escalation_margin_from_settings_where_no_region_setting_gives_one(db: S
 
 def test_postponed_task_gets_reminded_again_for_its_new_date(db: Session) -> None:
     now = bj(2026, 3, 2, 9)
-    w = build_world(db, now)
-    w.assignment.acknowledged_at = now
-    db.commit()
+    w = acknowledged_world(db, now)
     run(db, bj(2026, 3, 11, 19))
     verify = task(db, "verify")
     assert len(logs(db, "overdue")) == 1
@@ -301,9 +301,7 @@ def test_postponed_task_gets_reminded_again_for_its_new_date(db: Session) -> Non
 
 def test_sms_in_quiet_hours_is_deferred_not_dropped(db: Session) -> None:
     now = bj(2026, 3, 2, 9)
-    w = build_world(db, now)
-    w.assignment.acknowledged_at = now
-    db.commit()
+    acknowledged_world(db, now)
     night = bj(2026, 3, 11, 22, 30)
     report = run(db, night)
     rows = db.scalars(select(Outbox).order_by(Outbox.id)).all()
@@ -338,9 +336,7 @@ class Interleaved(OutboxNotifier):
 
 def test_a_reminder_takes_only_the_rows_its_notifier_wrote(db: Session) -> None:
     now = bj(2026, 3, 2, 9)
-    w = build_world(db, now)
-    w.assignment.acknowledged_at = now
-    db.commit()
+    acknowledged_world(db, now)
     notifier = Interleaved()
     night = bj(2026, 3, 11, 22, 30)
     report = run(db, night, notifier)
