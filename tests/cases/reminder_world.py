@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from cases.models import (
     Area,
@@ -27,6 +29,31 @@ from cases.models import (
 )
 
 COUNTY, TOWNSHIP, VILLAGE, OTHER_VILLAGE = "430421000000", "430421100000", "430421100201", "430421100202"
+T = TypeVar("T")
+
+
+def at_once(sessions: sessionmaker[Session], work: Callable[[Session], T],
+            workers: int = 2) -> tuple[list[T], list[BaseException]]:
+    """`work` in `workers` threads, each on a session of its own, let go together behind a barrier (as two
+    worker processes' ticks meet): what they returned and what they raised."""
+    barrier = threading.Barrier(workers)
+    results: list[T] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            with sessions() as db:
+                barrier.wait()
+                results.append(work(db))
+        except BaseException as exc:  # noqa: BLE001 - surfaced to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors
 
 
 class OutboxNotifier:

@@ -3,7 +3,6 @@ on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -26,7 +25,7 @@ from cases.models import (
     Task,
     TaskStatus,
 )
-from tests.cases.reminder_world import VILLAGE, OutboxNotifier, World, build_world, move
+from tests.cases.reminder_world import VILLAGE, OutboxNotifier, World, at_once, build_world, move
 
 OTHERS = 4
 
@@ -276,23 +275,7 @@ def test_two_workers_syncing_the_same_changed_cases_stay_idempotent(
         case_id = w.case.id
         for case in db.scalars(select(Case)):
             move(db, case, CaseStatus.VERIFIED, bj(3, 2, 9, 40))  # every case needs a new task
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
-    reports: list[r.RunReport] = []
-
-    def worker() -> None:
-        try:
-            with session_factory() as db:
-                barrier.wait()
-                reports.append(run(db, bj(3, 2, 9, 45)))
-        except BaseException as exc:  # noqa: BLE001 - surfaced below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    reports, errors = at_once(session_factory, lambda db: run(db, bj(3, 2, 9, 45)))
     assert errors == []
     assert all(not x.full_sweep for x in reports)
     with session_factory() as db:

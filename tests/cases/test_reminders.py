@@ -3,7 +3,6 @@ duplicates — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import threading
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -23,7 +22,7 @@ from cases.models import (
     Task,
     TaskStatus,
 )
-from tests.cases.reminder_world import OutboxNotifier, World, build_world, move
+from tests.cases.reminder_world import OutboxNotifier, World, at_once, build_world, move
 
 
 def bj(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> datetime:
@@ -431,22 +430,7 @@ def test_two_workers_racing_send_each_reminder_once(session_factory: sessionmake
         db.commit()
         run(db, bj(2026, 3, 2, 9))  # tasks exist; nothing due yet (digest aside)
     when = bj(2026, 3, 14, 9)
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
-
-    def worker() -> None:
-        try:
-            with session_factory() as db:
-                barrier.wait()
-                run(db, when)
-        except BaseException as exc:  # noqa: BLE001 - surfaced below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _, errors = at_once(session_factory, lambda db: run(db, when))
     assert errors == [] or all("could not serialize" in str(e) or "deadlock" in str(e) for e in errors)
     with session_factory() as db:
         keys = [(x.task_id, x.kind, x.staff_id) for x in logs(db) if x.kind != "digest"]
