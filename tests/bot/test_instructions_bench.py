@@ -15,10 +15,9 @@ from api.app import create_app
 from api.settings import Settings
 from bench import instructions_bench as bench
 from bench.bare_app import app as bare
-from cases import demo
-from cases.crypto import Vault
 from cases.db import make_engine, make_session_factory
 from cases.models import Channel, Report
+from tests.browser.live import seed_demo
 
 
 @pytest.fixture
@@ -28,11 +27,9 @@ def sms_settings(settings: Settings) -> Settings:
 
 
 def test_every_household_files_its_report_and_the_floor_answers(sms_settings: Settings) -> None:
+    seed_demo(sms_settings, datetime.now(UTC))
     engine = make_engine(sms_settings.database_url)
     sessions = make_session_factory(engine)
-    with sessions() as db:
-        demo.seed(db=db, now=datetime.now(UTC), vault=Vault(sms_settings.secret_key))
-        db.commit()
     app = create_app(sms_settings)
     sms_reports = select(func.count()).select_from(Report).where(Report.channel == Channel.SMS)
     try:
