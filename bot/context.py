@@ -191,12 +191,17 @@ def dead_letter(ctx: BotContext, inbound_id: int, error: BaseException) -> None:
 
 def pending_for(db: Session, *, channel: str, user_key: str) -> list[Outbox]:
     """Rows still waiting for this address (for the web page that polls)."""
-    from cases.models import OutboxStatus
+    from cases.models import OutboxStatus, open_status
 
     return list(
         db.scalars(
             select(Outbox)
-            .where(Outbox.channel == channel, Outbox.to == user_key, Outbox.status == OutboxStatus.PENDING)
+            .where(  # open_status: through ix_outbox_open, not the address's whole history
+                Outbox.channel == channel,
+                Outbox.to == user_key,
+                open_status(Outbox.status),
+                Outbox.status == OutboxStatus.PENDING,
+            )
             .order_by(Outbox.id)
         )
     )

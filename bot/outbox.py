@@ -14,14 +14,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, exists, or_, select, update
+from sqlalchemy import Integer, bindparam, case, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from bot import smstext
 from cases.db import is_sqlite, writer_turn
-from cases.models import Base, Channel, ChannelState, Contact, ContactStatus, Outbox, OutboxStatus
+from cases.models import (
+    Base,
+    Channel,
+    ChannelState,
+    Contact,
+    ContactStatus,
+    Outbox,
+    OutboxStatus,
+    open_status,
+)
 
 log = logging.getLogger(__name__)
 
@@ -87,40 +96,27 @@ def claim_due(
     """Claim due rows of `channels` (pending and due, or a lapsed lease after a crash); commits.
     Only the oldest unsent row of an address is taken, so replies never overtake each other.
     `limits` caps the rows taken per channel (what its send rate allows before the lease matters);
-    rows over a cap are left pending, untouched."""
+    rows over a cap are left pending, untouched.
+
+    One statement a channel, each walking that channel's due rows in order (ix_outbox_due) and stopping
+    at its cap, and one for lapsed leases; whether a row heads its address is one probe of the partial
+    index of open rows (ix_outbox_open). A backlog behind a rate limit, or years of sent rows, cost
+    nothing here: the claim runs under the writer turn, so its time is every webhook's wait."""
     if not channels:
         return []
-    due = or_(
-        and_(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now),
-        and_(Outbox.status == OutboxStatus.SENDING, Outbox.claimed_until < now),
-    )
-    earlier = aliased(Outbox)
-    queue_head = ~exists().where(
-        earlier.channel == Outbox.channel,
-        earlier.to == Outbox.to,
-        earlier.id < Outbox.id,
-        earlier.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
-    )
-    query = (
-        select(Outbox)
-        .where(due, Outbox.channel.in_(list(channels)), queue_head)
-        .order_by(Outbox.next_attempt_at, Outbox.id)
-        .limit(limit)
-    )
-    if not is_sqlite(db):
-        query = query.with_for_update(skip_locked=True)
-    rows = list(db.scalars(query))
-    if limits is not None:
-        room = dict(limits)
-        kept = []
-        for row in rows:
-            left = room.get(str(row.channel), limit)
-            if left > 0:
-                room[str(row.channel)] = left - 1
-                kept.append(row)
-        rows = kept
-    claimed = []
+    due_of, lapsed = _CLAIMS[db.connection().dialect.name]
+    rows = list(db.scalars(lapsed, {"now": now, "channels": [str(c) for c in channels], "cap": limit}))
+    for channel in channels:
+        cap = min(limit, (limits or {}).get(str(channel), limit))
+        if cap > 0:
+            rows += db.scalars(due_of, {"now": now, "channel": str(channel), "cap": cap})
+    rows.sort(key=lambda r: (r.next_attempt_at, r.id))
+    room = {str(c): min(limit, (limits or {}).get(str(c), limit)) for c in channels}
+    claimed: list[Outbox] = []
     for row in rows:
+        if len(claimed) >= limit or room[str(row.channel)] <= 0:
+            continue
+        room[str(row.channel)] -= 1
         row.status = OutboxStatus.SENDING
         row.claimed_until = now + lease
         row.attempts = row.attempts + 1
@@ -135,6 +131,45 @@ def claim_due(
     stops = _blocked_of(db, claimed)
     db.commit()
     return [Claimed.of(r, stops.get(r.id)) for r in claimed]
+
+
+_EARLIER = aliased(Outbox)
+_QUEUE_HEAD = ~(  # no earlier open row of the address: one probe of the partial index ix_outbox_open
+    select(_EARLIER.id)
+    .where(
+        _EARLIER.channel == Outbox.channel,
+        _EARLIER.to == Outbox.to,
+        _EARLIER.id < Outbox.id,
+        open_status(_EARLIER.status),
+    )
+    .exists()
+)
+_DUE_OF = (  # a channel's due pending rows that head their address, oldest first, at most `cap`
+    select(Outbox)
+    .where(
+        Outbox.status == OutboxStatus.PENDING,
+        Outbox.channel == bindparam("channel"),
+        Outbox.next_attempt_at <= bindparam("now"),
+        _QUEUE_HEAD,
+    )
+    .order_by(Outbox.next_attempt_at, Outbox.id)
+    .limit(bindparam("cap", type_=Integer))
+)
+_LAPSED = (  # rows whose worker's lease ran out (it crashed mid-send): taken over first
+    select(Outbox)
+    .where(
+        Outbox.status == OutboxStatus.SENDING,
+        Outbox.claimed_until < bindparam("now"),
+        Outbox.channel.in_(bindparam("channels", expanding=True)),
+        _QUEUE_HEAD,
+    )
+    .order_by(Outbox.next_attempt_at, Outbox.id)
+    .limit(bindparam("cap", type_=Integer))
+)
+_CLAIMS = {  # PostgreSQL: rows another worker is claiming right now are skipped (SQLite serialises writers)
+    "sqlite": (_DUE_OF, _LAPSED),
+    "postgresql": (_DUE_OF.with_for_update(skip_locked=True), _LAPSED.with_for_update(skip_locked=True)),
+}
 
 
 def _blocked_of(db: Session, rows: Sequence[Outbox]) -> dict[int, ContactStatus]:
