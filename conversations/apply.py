@@ -110,13 +110,20 @@ class Applier:
     db: Session
     vault: Vault
     notifier: Notifier
-    contact: Contact
+    contact_id: int
     message: InboundMessage
     now: datetime
     lookup_limit: int = 5
     lookup_window: timedelta = timedelta(hours=1)
     max_attachment_bytes: int = 20 * 1024 * 1024
     callback_due: timedelta = timedelta(days=1)
+
+    @property
+    def contact(self) -> Contact:
+        """The sender's Contact, loaded when a command first needs more than its id (then the session's)."""
+        found = self.db.get(Contact, self.contact_id)
+        assert found is not None
+        return found
 
     @property
     def channel(self) -> Channel:
@@ -160,7 +167,7 @@ class Applier:
         since = self.now - self.lookup_window
         failures = self.db.execute(
             select(func.count(), func.min(LookupAttempt.at)).where(
-                LookupAttempt.contact_id == self.contact.id, LookupAttempt.kind == kind,
+                LookupAttempt.contact_id == self.contact_id, LookupAttempt.kind == kind,
                 LookupAttempt.succeeded.is_(False), LookupAttempt.at > since)
         ).one()
         if int(failures[0]) < self.lookup_limit:
@@ -170,7 +177,7 @@ class Applier:
         return max(1, math.ceil(wait.total_seconds() / 60))
 
     def attempt(self, kind: str, succeeded: bool) -> None:
-        self.db.add(LookupAttempt(contact_id=self.contact.id, kind=kind, at=self.now, succeeded=succeeded))
+        self.db.add(LookupAttempt(contact_id=self.contact_id, kind=kind, at=self.now, succeeded=succeeded))
         self.db.flush()
 
     # --- commands --------------------------------------------------------------------------------
@@ -183,7 +190,7 @@ class Applier:
             head_name=cmd.head_name,
             id_number=cmd.id_number, phone=cmd.phone, household_size=cmd.household_size,
             village_code=cmd.village_code, group_name=cmd.group_name, proxy_relation=cmd.proxy_relation,
-            proxy_name=cmd.proxy_name, proxy_phone=cmd.proxy_phone, contact_id=self.contact.id,
+            proxy_name=cmd.proxy_name, proxy_phone=cmd.proxy_phone, contact_id=self.contact_id,
         )
         done = intake.submit_report(db=self.db, vault=self.vault, draft=draft, now=self.now,
                                     notifier=SenderAwareNotifier(self.notifier, self.contact))
@@ -198,7 +205,7 @@ class Applier:
             signatures = (intake.sign_authorization(
                 db=self.db, vault=self.vault, case=case, signer_name=cmd.signature.signer_name,
                 signer_id_number=cmd.id_number, channel=self.channel, message_ref=self.message.external_id,
-                contact_id=self.contact.id, now=self.now, text_version=cmd.signature.text_version,
+                contact_id=self.contact_id, now=self.now, text_version=cmd.signature.text_version,
                 shown_sha256=cmd.signature.shown_sha256, report_id=done.report.id,
                 signatures=[] if opened else None),)
         elif cmd.declined:
@@ -211,7 +218,7 @@ class Applier:
         add_event(self.db, case, action="signature_declined", now=self.now, actor_label=self.actor)
         audit.record(db=self.db, actor=f"household:{self.message.channel}", action="authorization.decline",
                      entity="case", entity_id=case.id, area_code=case.area_code,
-                     detail={"contact_id": self.contact.id}, now=self.now)
+                     detail={"contact_id": self.contact_id}, now=self.now)
 
     def linked(self, case: Case) -> bool:
         """Whether this identity is linked to the case's household (it reads annex 1 in full)."""
@@ -226,7 +233,7 @@ class Applier:
         if self.linked(case):
             return None
         proxy_report = self.db.scalar(select(Report.id).where(
-            Report.case_id == case.id, Report.contact_id == self.contact.id,
+            Report.case_id == case.id, Report.contact_id == self.contact_id,
             Report.reporter_kind == ReporterKind.PROXY).limit(1))
         if proxy_report is not None:
             return "proxy_contact"
@@ -256,7 +263,7 @@ class Applier:
         intake.sign_authorization(
             db=self.db, vault=self.vault, case=case, signer_name=name,
             signer_id_number=self.vault.decrypt(id_enc) if id_enc else None, channel=self.channel,
-            message_ref=self.message.external_id, contact_id=self.contact.id, now=self.now,
+            message_ref=self.message.external_id, contact_id=self.contact_id, now=self.now,
             text_version=cmd.text_version, shown_sha256=cmd.shown_sha256, report_id=cmd.report_id,
             shown_variant=annex1_text.FULL if self.linked(case) else annex1_text.MASKED)
         return Result(ok=True, case=self.view(case))
@@ -296,7 +303,7 @@ class Applier:
             return Result(ok=False, reason="not_found")
         audit.record(db=self.db, actor=f"household:{self.message.channel}", action="case.lookup",
                      entity="case", entity_id=case.id, area_code=case.area_code,
-                     detail={"contact_id": self.contact.id, "purpose": cmd.purpose}, now=self.now)
+                     detail={"contact_id": self.contact_id, "purpose": cmd.purpose}, now=self.now)
         return Result(ok=True, case=self.view(case))
 
     def _QueryStatus(self, cmd: QueryStatus) -> Result:  # noqa: N802
@@ -318,7 +325,7 @@ class Applier:
                   from_status=before, to_status=CaseStatus.WITHDRAWN.value, note=cmd.reason)
         audit.record(db=self.db, actor=f"household:{self.message.channel}", action="case.withdraw",
                      entity="case", entity_id=case.id, area_code=case.area_code,
-                     detail={"from": before, "contact_id": self.contact.id}, now=self.now)
+                     detail={"from": before, "contact_id": self.contact_id}, now=self.now)
         assignment = intake.current_assignment(self.db, case)
         if assignment is not None:
             self.notifier.notify_staff(self.db, staff_id=assignment.staff_id, event="case_withdrawn",
@@ -328,12 +335,12 @@ class Applier:
 
     def _CheckConsent(self, cmd: CheckConsent) -> Result:  # noqa: N802
         signatures = intake.consent_to_withdraw(db=self.db, case=self.case(cmd.case_number),
-                                                contact_id=self.contact.id)
+                                                contact_id=self.contact_id)
         return Result(ok=True, data={"signers": [mask_name(a.signer_name) for a in signatures]})
 
     def _WithdrawConsent(self, cmd: WithdrawConsent) -> Result:  # noqa: N802
         case = self.case(cmd.case_number)
-        intake.withdraw_household_consent(db=self.db, case=case, contact_id=self.contact.id,
+        intake.withdraw_household_consent(db=self.db, case=case, contact_id=self.contact_id,
                                           channel=self.channel, message_ref=self.message.external_id,
                                           now=self.now, notifier=self.notifier)
         return Result(ok=True, case=self.view(case))
@@ -377,9 +384,9 @@ class Applier:
             case = self.case(cmd.case_number)
             case_id, area = case.id, case.area_code
         task = Task(
-            case_id=case_id, kind="callback", cycle=f"cb{self.contact.id}-{int(self.now.timestamp())}",
+            case_id=case_id, kind="callback", cycle=f"cb{self.contact_id}-{int(self.now.timestamp())}",
             area_code=area, due_at=self.now + self.callback_due, status=TaskStatus.OPEN, created_at=self.now,
-            contact_id=self.contact.id,
+            contact_id=self.contact_id,
             detail={"phone_enc": self.vault.encrypt_optional(cmd.phone),
                     "phone_masked": mask_phone(cmd.phone), "note": cmd.note[:500],
                     "channel": self.message.channel},
@@ -388,12 +395,12 @@ class Applier:
         self.db.flush()
         audit.record(db=self.db, actor=f"household:{self.message.channel}", action="callback.request",
                      entity="task", entity_id=task.id, area_code=area,
-                     detail={"contact_id": self.contact.id}, now=self.now)
+                     detail={"contact_id": self.contact_id}, now=self.now)
         return Result(ok=True, data={"task_id": task.id})
 
     def _LinkContact(self, cmd: LinkContact) -> Result:  # noqa: N802
         case = self.case(cmd.case_number)
-        intake.link_contact_to_household(db=self.db, contact_id=self.contact.id,
+        intake.link_contact_to_household(db=self.db, contact_id=self.contact_id,
                                          household_id=case.household_id, now=self.now)
         return Result(ok=True)
 
@@ -414,6 +421,6 @@ class Applier:
         self.contact.staff_id = staff.id
         self.contact.household_id = None
         audit.record(db=self.db, actor=f"staff:{staff.id}", action="contact.bind", entity="contact",
-                     entity_id=self.contact.id, area_code=staff.area_code,
+                     entity_id=self.contact_id, area_code=staff.area_code,
                      detail={"channel": self.message.channel}, now=self.now, actor_staff_id=staff.id)
         return Result(ok=True, data={"name": staff.name})

@@ -25,7 +25,6 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from cases import annex1
 from cases.crypto import Vault
@@ -263,8 +262,10 @@ _NEW_SESSION = {
 }
 _SAVE_STATE = update(_SESSIONS).where(_SESSIONS.c.id == bindparam("row_id")).values(
     state=bindparam("state"), updated_at=bindparam("now"), expires_at=bindparam("expires"))
-_CONTACT_OF = select(Contact).where(Contact.channel == bindparam("channel"),
-                                    Contact.external_id == bindparam("user_key"))
+_CONTACT_OF = select(_CONTACTS.c.id, _CONTACTS.c.household_id, _CONTACTS.c.staff_id, _CONTACTS.c.status,
+                     _CONTACTS.c.last_inbound_at).where(_CONTACTS.c.channel == bindparam("channel"),
+                                                        _CONTACTS.c.external_id == bindparam("user_key"))
+_NEW_CONTACT = _CONTACTS.insert().returning(_CONTACTS.c.id)
 _TOUCH_CONTACT = update(_CONTACTS).where(_CONTACTS.c.id == bindparam("row_id")).values(
     last_inbound_at=bindparam("now"))
 _ADD_REPLY = _OUTBOX.insert().returning(_OUTBOX.c.id)
@@ -338,19 +339,30 @@ def _lock_session(db: Session, msg: InboundMessage, now: datetime) -> _SessionRo
     return _SessionRow(id=row[0], state=row[1] or {}, expires_at=row[2])
 
 
-def _contact(db: Session, msg: InboundMessage, now: datetime) -> Contact:
-    contact = db.scalar(_CONTACT_OF, {"channel": Channel(msg.channel), "user_key": msg.user_key})
-    if contact is None:
-        contact = Contact(channel=Channel(msg.channel), external_id=msg.user_key,
-                          display_name=msg.display_name, created_at=now, last_inbound_at=now)
-        db.add(contact)
-        db.flush()
-        return contact
-    last = contact.last_inbound_at
+@dataclass(frozen=True)
+class Sender:
+    """The sender's Contact as the message found it: what the handling reads of it on every message (a
+    plain row: loading the ORM object cost twice the query). Commands that change the contact load it."""
+
+    id: int
+    household_id: int | None
+    staff_id: int | None
+    status: ContactStatus
+
+
+def _contact(db: Session, msg: InboundMessage, now: datetime) -> Sender:
+    conn = db.connection()
+    row = conn.execute(_CONTACT_OF, {"channel": Channel(msg.channel), "user_key": msg.user_key}).first()
+    if row is None:  # first message: the session row's lock keeps a twin from inserting it too
+        new_id = conn.execute(_NEW_CONTACT, {
+            "channel": Channel(msg.channel), "external_id": msg.user_key, "display_name": msg.display_name,
+            "status": ContactStatus.ACTIVE, "created_at": now, "last_inbound_at": now}).scalar_one()
+        return Sender(id=int(new_id), household_id=None, staff_id=None, status=ContactStatus.ACTIVE)
+    last = row.last_inbound_at
     if last is None or not now - TOUCH_EVERY < last <= now:  # to the minute: one write, not one a message
-        db.connection().execute(_TOUCH_CONTACT, {"row_id": contact.id, "now": now})
-        set_committed_value(contact, "last_inbound_at", now)  # what the row holds now; nothing to flush
-    return contact
+        conn.execute(_TOUCH_CONTACT, {"row_id": row.id, "now": now})
+    return Sender(id=row.id, household_id=row.household_id, staff_id=row.staff_id,
+                  status=ContactStatus(row.status))
 
 
 def _load_state(row: _SessionRow | DialogueSession, vault: Vault) -> dict[str, Any]:
@@ -421,7 +433,7 @@ def _process(db: Session, inbound_id: int, msg: InboundMessage, *, ctx: ServiceC
 _SILENCED = (ContactStatus.OPTED_OUT, ContactStatus.UNREACHABLE)
 
 
-def _answers_inline(answer: InlineAnswer | None, contact: Contact) -> bool:
+def _answers_inline(answer: InlineAnswer | None, contact: Sender) -> bool:
     """Whether the replies go in the webhook's own response (and are written as sent)."""
     return answer is not None and contact.status not in _SILENCED and answer.in_time()
 
@@ -443,11 +455,11 @@ def _text_for_parser(msg: InboundMessage) -> str:
     return ""
 
 
-def _apply_all(db: Session, ctx: ServiceContext, contact: Contact, msg: InboundMessage, now: datetime,
+def _apply_all(db: Session, ctx: ServiceContext, contact: Sender, msg: InboundMessage, now: datetime,
                state: dict[str, Any], commands: list[Command],
                facts: Facts) -> tuple[dict[str, Any], list[Reply]]:
-    applier = Applier(db=db, vault=ctx.vault, notifier=ctx.notifier, contact=contact, message=msg, now=now,
-                      lookup_limit=ctx.lookup_limit, lookup_window=ctx.lookup_window,
+    applier = Applier(db=db, vault=ctx.vault, notifier=ctx.notifier, contact_id=contact.id, message=msg,
+                      now=now, lookup_limit=ctx.lookup_limit, lookup_window=ctx.lookup_window,
                       max_attachment_bytes=ctx.max_attachment_bytes)
     replies: list[Reply] = []
     applied = 0
@@ -462,7 +474,7 @@ def _apply_all(db: Session, ctx: ServiceContext, contact: Contact, msg: InboundM
     return state, replies
 
 
-def _facts(db: Session, ctx: ServiceContext, contact: Contact, msg: InboundMessage, now: datetime, *,
+def _facts(db: Session, ctx: ServiceContext, contact: Sender, msg: InboundMessage, now: datetime, *,
            links: bool) -> Facts:
     linked = linked_open = unsigned = False
     number: str | None = None
@@ -488,7 +500,7 @@ def _reply_json(reply: Reply) -> dict[str, Any]:
     return {"text": reply.text, "choices": list(reply.choices)}
 
 
-def _write_outbox(db: Session, msg: InboundMessage, contact: Contact, inbound_id: int, replies: list[Reply],
+def _write_outbox(db: Session, msg: InboundMessage, contact: Sender, inbound_id: int, replies: list[Reply],
                   now: datetime, inline: bool, answer: InlineAnswer | None = None) -> list[int]:
     """One Outbox row per reply (in order), in the caller's transaction: pending, or sent when `answer`
     says the webhook's response carries them."""

@@ -42,13 +42,13 @@ def file(world: World, command: SubmitReport, user_key: str = "30001") -> tuple[
             db.flush()
         message = InboundMessage(channel="telegram", user_key=user_key, external_id="m1", text="张三",
                                  received_at=now)
-        applier = Applier(db=db, vault=world.vault, notifier=world.notifier, contact=contact, message=message,
-                          now=now)
+        applier = Applier(db=db, vault=world.vault, notifier=world.notifier, contact_id=contact.id,
+                          message=message, now=now)
         result = applier(command)
     assert result.ok and result.case is not None, result
     with world.factory() as db:
-        applier = Applier(db=db, vault=world.vault, notifier=world.notifier, contact=contact, message=message,
-                          now=now)
+        applier = Applier(db=db, vault=world.vault, notifier=world.notifier, contact_id=contact.id,
+                          message=message, now=now)
         case = db.scalar(select(Case).where(Case.number == result.case.number))
         assert case is not None
         return result, applier.view(case)

@@ -163,8 +163,8 @@ def test_the_applier_refuses_an_unlinked_signature_whatever_text_was_shown(world
         db.flush()
         msg = InboundMessage(channel="telegram", user_key="60006", external_id="x1", text=HEAD,
                              received_at=now)
-        apply = Applier(db=db, vault=world.vault, notifier=world.notifier, contact=stranger, message=msg,
-                        now=now)
+        apply = Applier(db=db, vault=world.vault, notifier=world.notifier, contact_id=stranger.id,
+                        message=msg, now=now)
         shown = apply(FillAnnex(text_version=annex1.CURRENT_VERSION, case_number=number))
         assert shown.ok and shown.data["variant"] == annex1_text.MASKED and shown.data["may_sign"] is False
         assert shown.data["refusal"] == "not_household" and MASKED_HEAD in shown.data["text"]
@@ -178,7 +178,8 @@ def test_the_applier_refuses_an_unlinked_signature_whatever_text_was_shown(world
         assert db.scalar(select(func.count()).select_from(Authorization)) == 0
         own = db.scalar(select(Contact).where(Contact.external_id == "10001"))
         assert own is not None
-        mine = Applier(db=db, vault=world.vault, notifier=world.notifier, contact=own, message=msg, now=now)
+        mine = Applier(db=db, vault=world.vault, notifier=world.notifier, contact_id=own.id, message=msg,
+                       now=now)
         full = mine(FillAnnex(text_version=annex1.CURRENT_VERSION, case_number=number))
         assert full.data["variant"] == annex1_text.FULL and full.data["may_sign"] is True
         assert full.data["text"] == annex1.filled(filling(world, name=HEAD))
