@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import insert
@@ -22,57 +23,27 @@ from cases.models import Outbox, OutboxStatus
 _TABLE = Outbox.__table__
 
 
+def reply(channel: str, to: str, body: str, *, at: datetime, sent: bool) -> dict[str, Any]:
+    """An outbox row, due (pending) or sent at `at`."""
+    return dict(channel=channel, to=to, kind="reply", body=body, extra={},
+                status=OutboxStatus.SENT if sent else OutboxStatus.PENDING, attempts=1 if sent else 0,
+                next_attempt_at=at, created_at=at, sent_at=at if sent else None)
+
+
 def fill(db: Session, now: datetime, *, addresses: int, sent_each: int, pending_each: int) -> None:
-    """Telegram replies to `addresses` chats: `sent_each` sent long ago, then `pending_each` due, in turn."""
-    rows = []
-    for k in range(sent_each):
-        rows += [
-            dict(
-                channel="telegram",
-                to=str(1000 + a),
-                kind="reply",
-                body=f"旧 {k}",
-                extra={},
-                status=OutboxStatus.SENT,
-                attempts=1,
-                next_attempt_at=now - timedelta(days=30),
-                created_at=now - timedelta(days=30),
-                sent_at=now - timedelta(days=30),
-            )
-            for a in range(addresses)
-        ]
-    for k in range(pending_each):
-        rows += [
-            dict(
-                channel="telegram",
-                to=str(1000 + a),
-                kind="reply",
-                body=f"回复 {k}",
-                extra={},
-                status=OutboxStatus.PENDING,
-                attempts=0,
-                next_attempt_at=now - timedelta(seconds=60) + timedelta(milliseconds=k * addresses + a),
-                created_at=now,
-                sent_at=None,
-            )
-            for a in range(addresses)
-        ]
-    rows += [
-        dict(
-            channel="sms",
-            to=f"+8613800{a:06d}",
-            kind="reply",
-            body="短信",
-            extra={},
-            status=OutboxStatus.SENT,
-            attempts=1,
-            next_attempt_at=now,
-            created_at=now,
-            sent_at=now,
-        )
-        for a in range(addresses * sent_each)
-    ]
-    db.connection().execute(insert(_TABLE), rows)
+    """Telegram replies to `addresses` chats: `sent_each` sent long ago, then `pending_each` due, in turn;
+    and as many SMS as were sent to the chats, answered inline. Empties the outbox first."""
+    long_ago = now - timedelta(days=30)
+    rows = [reply("telegram", str(1000 + a), f"旧 {k}", at=long_ago, sent=True)
+            for k in range(sent_each) for a in range(addresses)]
+    rows += [reply("telegram", str(1000 + a), f"回复 {k}",
+                   at=now - timedelta(seconds=60) + timedelta(milliseconds=k * addresses + a), sent=False)
+             for k in range(pending_each) for a in range(addresses)]
+    rows += [reply("sms", f"+8613800{a:06d}", "短信", at=now, sent=True)
+             for a in range(addresses * sent_each)]
+    conn = db.connection()
+    conn.execute(_TABLE.delete())
+    conn.execute(insert(_TABLE), rows)
     db.commit()
 
 
@@ -93,40 +64,29 @@ def counting_steps(db: Session) -> Iterator[list[int]]:
         raw.set_progress_handler(None, 1)
 
 
-def claim_steps(db: Session, now: datetime) -> tuple[int, list[outbox.Claimed]]:
+def claim_steps(db: Session, now: datetime, **world: int) -> tuple[int, list[outbox.Claimed]]:
+    """Fill the outbox with `world` (see fill), then claim once: the steps it took and what it claimed."""
+    if db.get_bind().dialect.name != "sqlite":
+        pytest.skip("counts SQLite's own steps; the claim's SQL is the same on PostgreSQL")
+    fill(db, now, **world)
     with counting_steps(db) as steps:
         got = outbox.claim_due(db, now=now, channels=["sms", "telegram", "wechat"], limit=20)
     return steps[0], got
 
 
 def test_a_claim_does_not_grow_with_the_backlog_or_the_history(db: Session, clock: FrozenClock) -> None:
-    if db.get_bind().dialect.name != "sqlite":
-        pytest.skip("counts SQLite's own steps; the claim's SQL is the same on PostgreSQL")
-    now = clock()
-    fill(db, now, addresses=25, sent_each=0, pending_each=1)
-    small, got = claim_steps(db, now)
+    small, got = claim_steps(db, clock(), addresses=25, sent_each=0, pending_each=1)
     assert len(got) == 20
-
-    db.connection().execute(_TABLE.delete())
-    db.commit()
-    fill(db, now, addresses=200, sent_each=40, pending_each=15)  # 3,000 due, 8,000 sent before
-    big, got = claim_steps(db, now)
+    # 3,000 due, 8,000 sent before
+    big, got = claim_steps(db, clock(), addresses=200, sent_each=40, pending_each=15)
     assert [int(r.to) for r in got] == list(range(1000, 1020))  # each chat's oldest reply, oldest first
     assert {r.body for r in got} == {"回复 0"}
     assert big < 1.5 * small, (small, big)
 
 
 def test_an_idle_claim_reads_nothing_of_the_history(db: Session, clock: FrozenClock) -> None:
-    if db.get_bind().dialect.name != "sqlite":
-        pytest.skip("counts SQLite's own steps; the claim's SQL is the same on PostgreSQL")
-    now = clock()
-    fill(db, now, addresses=1, sent_each=1, pending_each=0)
-    small, got = claim_steps(db, now)
+    small, got = claim_steps(db, clock(), addresses=1, sent_each=1, pending_each=0)
     assert got == []
-
-    db.connection().execute(_TABLE.delete())
-    db.commit()
-    fill(db, now, addresses=200, sent_each=40, pending_each=0)
-    big, got = claim_steps(db, now)
+    big, got = claim_steps(db, clock(), addresses=200, sent_each=40, pending_each=0)
     assert got == []
     assert big < 1.5 * small, (small, big)
