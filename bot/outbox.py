@@ -105,13 +105,12 @@ def claim_due(
     if not channels:
         return []
     due_of, lapsed = _CLAIMS[db.connection().dialect.name]
-    rows = list(db.scalars(lapsed, {"now": now, "channels": [str(c) for c in channels], "cap": limit}))
-    for channel in channels:
-        cap = min(limit, (limits or {}).get(str(channel), limit))
+    room = {str(c): min(limit, (limits or {}).get(str(c), limit)) for c in channels}  # rows left a channel
+    rows = list(db.scalars(lapsed, {"now": now, "channels": list(room), "cap": limit}))
+    for channel, cap in room.items():
         if cap > 0:
-            rows += db.scalars(due_of, {"now": now, "channel": str(channel), "cap": cap})
+            rows += db.scalars(due_of, {"now": now, "channel": channel, "cap": cap})
     rows.sort(key=lambda r: (r.next_attempt_at, r.id))
-    room = {str(c): min(limit, (limits or {}).get(str(c), limit)) for c in channels}
     claimed: list[Outbox] = []
     for row in rows:
         if len(claimed) >= limit or room[str(row.channel)] <= 0:

@@ -32,7 +32,7 @@ from bot.context import BotContext, Deadline, run_db_work, with_choices
 from bot.dispatcher import PermanentFailure, RetryAfter, TransientFailure
 from bot.i18n import _
 from bot.outbox import Claimed
-from cases.models import Channel, Contact, ContactStatus, Outbox, OutboxStatus
+from cases.models import OPEN_OUTBOX, Channel, Contact, ContactStatus, Outbox, OutboxStatus
 from conversations.messages import Attachment, InboundMessage, Reply
 from conversations.service import InlineAnswer
 
@@ -379,7 +379,7 @@ def apply_status(ctx: BotContext, update: StatusUpdate) -> None:
         if rank >= STATUS_RANK.get(row.provider_status or "", -1):
             row.provider_status = update.status
         if (
-            row.status in ("pending", "sending")
+            row.status in OPEN_OUTBOX
             and rank >= STATUS_RANK["sent"]
             and update.status not in ("failed", "undelivered", "canceled")
         ):

@@ -18,6 +18,7 @@ from api.errors import responses
 from api.scope import in_scope
 from cases.crypto import mask_phone
 from cases.models import (
+    OPEN_OUTBOX,
     Channel,
     Contact,
     Household,
@@ -96,7 +97,7 @@ def collect_failed(db: Session, staff: Staff, limit: int = 100) -> list[FailedMe
             or_(
                 Outbox.status.in_([OutboxStatus.DEAD, OutboxStatus.FAILED]),
                 and_(
-                    Outbox.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+                    Outbox.status.in_(OPEN_OUTBOX),
                     Outbox.last_error.is_not(None),
                 ),
                 and_(
