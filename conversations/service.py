@@ -165,11 +165,11 @@ def handle_in_order(db: Session, msg: InboundMessage, *, ctx: ServiceContext, no
         if duplicate:
             db.rollback()
             return Taken(inbound_id, duplicate=True, handled=False)
-        waiting = db.connection().execute(_OTHERS_WAITING, {
-            "channel": Channel(msg.channel), "user_key": msg.user_key, "row_id": inbound_id}).first()
-        if waiting is None:
+        locked = _lock_session(db, msg, now, waiting_besides=inbound_id)
+        if not locked.others_waiting:
             try:
-                result = _process_once(db, inbound_id, msg, ctx=ctx, now=now, inline=False, fresh=True)
+                result = _process_once(db, inbound_id, msg, ctx=ctx, now=now, inline=False, fresh=True,
+                                       locked=locked)
             except Exception as exc:  # noqa: BLE001 - even the dead letter failed: keep the message, dead
                 db.rollback()
                 log.exception("dead-lettering failed (%s/%s)", msg.channel, type(exc).__name__)
@@ -205,11 +205,14 @@ def process_inbound(db: Session, inbound_id: int, *, ctx: ServiceContext, now: d
 
 
 def _process_once(db: Session, inbound_id: int, msg: InboundMessage, *, ctx: ServiceContext, now: datetime,
-                  inline: bool, answer: InlineAnswer | None = None, fresh: bool = False) -> HandleResult:
+                  inline: bool, answer: InlineAnswer | None = None, fresh: bool = False,
+                  locked: _SessionRow | None = None) -> HandleResult:
     """Handle the message (a handled one replays its replies) and commit; a failure is dead-lettered.
-    `fresh`: stored in this very transaction, so a failure rolls it back and the dead letter stores it."""
+    `fresh`: stored in this very transaction, so a failure rolls it back and the dead letter stores it.
+    `locked`: the session row, when the caller has locked it already in this transaction."""
     try:
-        result = _process(db, inbound_id, msg, ctx=ctx, now=now, inline=inline, fresh=fresh, answer=answer)
+        result = _process(db, inbound_id, msg, ctx=ctx, now=now, inline=inline, fresh=fresh, answer=answer,
+                          locked=locked)
         db.commit()
         return result
     except Exception as exc:
@@ -249,22 +252,30 @@ _STORE = {
 _FIND_INBOUND = select(_INBOUND.c.id).where(
     _INBOUND.c.channel == bindparam("channel"), _INBOUND.c.user_key == bindparam("user_key"),
     _INBOUND.c.external_id == bindparam("external_id"))
-_OTHERS_WAITING = select(_INBOUND.c.id).where(
+# The session row (the contact's lock) with the sender's Contact beside it, one statement: every message
+# reads both. FOR UPDATE OF the session only (PostgreSQL locks no row of an outer join's nullable side).
+_SESSION_COLUMNS = (_SESSIONS.c.id, _SESSIONS.c.state, _SESSIONS.c.expires_at,
+                    _CONTACTS.c.id.label("contact_id"), _CONTACTS.c.household_id, _CONTACTS.c.staff_id,
+                    _CONTACTS.c.status, _CONTACTS.c.last_inbound_at)
+_WITH_CONTACT = _SESSIONS.outerjoin(_CONTACTS, (_CONTACTS.c.channel == _SESSIONS.c.channel)
+                                    & (_CONTACTS.c.external_id == _SESSIONS.c.user_key))
+_SESSION_KEY = (_SESSIONS.c.channel == bindparam("channel"), _SESSIONS.c.user_key == bindparam("user_key"))
+_SESSION_OF = (select(*_SESSION_COLUMNS).select_from(_WITH_CONTACT).where(*_SESSION_KEY)
+               .with_for_update(of=_SESSIONS))
+# ... and, for a channel that keeps its own order (Telegram's update_id), whether another message of the
+# contact waits unhandled: the same statement (handle_in_order asks this on every message)
+_OTHERS_WAITING = (select(_INBOUND.c.id).where(
     _INBOUND.c.channel == bindparam("channel"), _INBOUND.c.user_key == bindparam("user_key"),
-    _INBOUND.c.status == InboundStatus.RECEIVED, _INBOUND.c.id != bindparam("row_id")).limit(1)
-_SESSION_OF = (select(_SESSIONS.c.id, _SESSIONS.c.state, _SESSIONS.c.expires_at)
-               .where(_SESSIONS.c.channel == bindparam("channel"),
-                      _SESSIONS.c.user_key == bindparam("user_key"))
-               .with_for_update())
+    _INBOUND.c.status == InboundStatus.RECEIVED, _INBOUND.c.id != bindparam("row_id"))
+    .limit(1).scalar_subquery().label("waiting"))
+_SESSION_AND_WAITING = (select(*_SESSION_COLUMNS, _OTHERS_WAITING).select_from(_WITH_CONTACT)
+                        .where(*_SESSION_KEY).with_for_update(of=_SESSIONS))
 _NEW_SESSION = {
     name: insert(_SESSIONS).on_conflict_do_nothing(index_elements=["channel", "user_key"])
     for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
 _SAVE_STATE = update(_SESSIONS).where(_SESSIONS.c.id == bindparam("row_id")).values(
     state=bindparam("state"), updated_at=bindparam("now"), expires_at=bindparam("expires"))
-_CONTACT_OF = select(_CONTACTS.c.id, _CONTACTS.c.household_id, _CONTACTS.c.staff_id, _CONTACTS.c.status,
-                     _CONTACTS.c.last_inbound_at).where(_CONTACTS.c.channel == bindparam("channel"),
-                                                        _CONTACTS.c.external_id == bindparam("user_key"))
 _NEW_CONTACT = _CONTACTS.insert().returning(_CONTACTS.c.id)
 _TOUCH_CONTACT = update(_CONTACTS).where(_CONTACTS.c.id == bindparam("row_id")).values(
     last_inbound_at=bindparam("now"))
@@ -319,26 +330,6 @@ def _rebuild(row: InboundRow, ctx: ServiceContext) -> InboundMessage:
                           display_name=payload.get("display_name"), raw=payload.get("raw") or {})
 
 
-@dataclass
-class _SessionRow:
-    id: int
-    state: dict[str, Any]
-    expires_at: datetime | None
-
-
-def _lock_session(db: Session, msg: InboundMessage, now: datetime) -> _SessionRow:
-    """The contact's session row, locked until commit (created on first contact)."""
-    conn = db.connection()
-    key: dict[str, Any] = {"channel": Channel(msg.channel), "user_key": msg.user_key}
-    row = conn.execute(_SESSION_OF, key).first()
-    if row is None:
-        # a concurrent first message of the same contact waits here for the other to commit
-        conn.execute(_NEW_SESSION[conn.dialect.name], dict(key, state={}, updated_at=now, expires_at=None))
-        row = conn.execute(_SESSION_OF, key).first()
-    assert row is not None
-    return _SessionRow(id=row[0], state=row[1] or {}, expires_at=row[2])
-
-
 @dataclass(frozen=True)
 class Sender:
     """The sender's Contact as the message found it: what the handling reads of it on every message (a
@@ -350,19 +341,54 @@ class Sender:
     status: ContactStatus
 
 
-def _contact(db: Session, msg: InboundMessage, now: datetime) -> Sender:
+@dataclass
+class _SessionRow:
+    id: int
+    state: dict[str, Any]
+    expires_at: datetime | None
+    contact: Sender | None  # the sender's Contact as the lock's statement read it; None: no contact yet
+    contact_seen: datetime | None = None  # its last_inbound_at
+    others_waiting: bool = False  # asked only by handle_in_order
+
+
+def _lock_session(db: Session, msg: InboundMessage, now: datetime, *,
+                  waiting_besides: int | None = None) -> _SessionRow:
+    """The contact's session row, locked until commit (created on first contact), with the sender's
+    contact; `waiting_besides`: also whether a message of the contact other than that one waits."""
     conn = db.connection()
-    row = conn.execute(_CONTACT_OF, {"channel": Channel(msg.channel), "user_key": msg.user_key}).first()
-    if row is None:  # first message: the session row's lock keeps a twin from inserting it too
+    key: dict[str, Any] = {"channel": Channel(msg.channel), "user_key": msg.user_key}
+    query = _SESSION_OF
+    if waiting_besides is not None:
+        query, key["row_id"] = _SESSION_AND_WAITING, waiting_besides
+    row = conn.execute(query, key).first()
+    if row is None:
+        # a concurrent first message of the same contact waits here for the other to commit
+        conn.execute(_NEW_SESSION[conn.dialect.name], {
+            "channel": key["channel"], "user_key": key["user_key"], "state": {}, "updated_at": now,
+            "expires_at": None})
+        row = conn.execute(query, key).first()
+    assert row is not None
+    return _SessionRow(id=row.id, state=row.state or {}, expires_at=row.expires_at,
+                       contact=None if row.contact_id is None else Sender(
+                           id=row.contact_id, household_id=row.household_id, staff_id=row.staff_id,
+                           status=ContactStatus(row.status)),
+                       contact_seen=row.last_inbound_at,
+                       others_waiting=waiting_besides is not None and row.waiting is not None)
+
+
+def _contact(db: Session, msg: InboundMessage, now: datetime, session_row: _SessionRow) -> Sender:
+    """The sender (read with the session's lock; created on the first message, under that lock)."""
+    conn = db.connection()
+    found = session_row.contact
+    if found is None:  # first message: the session row's lock keeps a twin from inserting it too
         new_id = conn.execute(_NEW_CONTACT, {
             "channel": Channel(msg.channel), "external_id": msg.user_key, "display_name": msg.display_name,
             "status": ContactStatus.ACTIVE, "created_at": now, "last_inbound_at": now}).scalar_one()
         return Sender(id=int(new_id), household_id=None, staff_id=None, status=ContactStatus.ACTIVE)
-    last = row.last_inbound_at
+    last = session_row.contact_seen
     if last is None or not now - TOUCH_EVERY < last <= now:  # to the minute: one write, not one a message
-        conn.execute(_TOUCH_CONTACT, {"row_id": row.id, "now": now})
-    return Sender(id=row.id, household_id=row.household_id, staff_id=row.staff_id,
-                  status=ContactStatus(row.status))
+        conn.execute(_TOUCH_CONTACT, {"row_id": found.id, "now": now})
+    return found
 
 
 def _load_state(row: _SessionRow | DialogueSession, vault: Vault) -> dict[str, Any]:
@@ -384,8 +410,9 @@ def _save_state(db: Session, row: _SessionRow, state: dict[str, Any], vault: Vau
 
 
 def _process(db: Session, inbound_id: int, msg: InboundMessage, *, ctx: ServiceContext, now: datetime,
-             inline: bool, fresh: bool = False, answer: InlineAnswer | None = None) -> HandleResult:
-    session_row = _lock_session(db, msg, now)
+             inline: bool, fresh: bool = False, answer: InlineAnswer | None = None,
+             locked: _SessionRow | None = None) -> HandleResult:
+    session_row = locked or _lock_session(db, msg, now)
     if not fresh:
         status = db.scalar(select(InboundRow.status).where(InboundRow.id == inbound_id))
         if status is None:
@@ -394,7 +421,7 @@ def _process(db: Session, inbound_id: int, msg: InboundMessage, *, ctx: ServiceC
             row = db.get(InboundRow, inbound_id, populate_existing=True)
             assert row is not None
             return _replay(db, row)
-    contact = _contact(db, msg, now)
+    contact = _contact(db, msg, now, session_row)
     state = _load_state(session_row, ctx.vault)
     _forget_old_pause(state, now, ctx.paused_ttl)
     replies: list[Reply] = []
@@ -549,7 +576,7 @@ def _dead_letter(db: Session, msg: InboundMessage, *, ctx: ServiceContext, now: 
     t = translator("conversations", ctx.locale)
     replies = [Reply(t.gettext("Sorry, something went wrong on our side. Your message is kept and staff "
                                "will look at it. You can also call {hotline}.").format(hotline=ctx.hotline))]
-    contact = _contact(db, msg, now)
+    contact = _contact(db, msg, now, _lock_session(db, msg, now))
     row.status = InboundStatus.DEAD
     row.error = type(error).__name__  # no message text: it could carry personal data
     row.replies = [_reply_json(r) for r in replies]

@@ -118,6 +118,30 @@ def test_an_update_with_none_waiting_before_it_is_stored_and_handled_in_one_comm
     assert len(commits) == 1
 
 
+
+def test_a_message_of_a_dialogue_under_way_reads_its_lock_contact_and_queue_in_one_statement(
+    world: World,
+) -> None:
+    """The usual message costs five statements: store it; lock the session, reading the sender's contact
+    and whether other updates of the chat wait; save the state; queue the reply; mark it handled. Each
+    statement is a fixed cost on every message (before: separate reads of the contact and the queue)."""
+    talk(world, [DESCRIPTION])
+    statements: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        statements.append(" ".join(statement.split()[:3]))
+
+    engine = world.sessions.kw["bind"]
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        with world.client() as client:
+            assert ch.tg_post(client, ch.tg_text(CHAT, 1001, "1")).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    work = [s for s in statements if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]
+    assert [s.split()[0] for s in work] == ["INSERT", "SELECT", "UPDATE", "INSERT", "UPDATE"], statements
+    assert work[0].startswith("INSERT INTO inbound_messages") and work[3].startswith("INSERT INTO outbox")
+
 def test_T4_handling_fails_after_the_update_is_stored_still_200_and_dead_lettered(
     world: World, db: Session
 ) -> None:
