@@ -77,6 +77,30 @@ def test_readback_in_plain_words_with_numbered_choices() -> None:
     assert "您说的是：因病、孩子失学辍学，对吗？" in joined(picked)
 
 
+def test_the_state_given_is_never_changed_nor_shared_with_the_next() -> None:
+    """The engine is pure: every step of a report, and the result of its submission, leave the state they
+    were given as it was, down to its nested lists and dicts, and the next state shares none of them."""
+    states = walk()
+    signed = say(say(states[-1], "同意").state, "张三")
+    given = [*states[1:], signed.state]
+    before = [json.dumps(s, sort_keys=True) for s in given]
+    answers = [*SCRIPT[1:], ("1", Parse())]  # what each state of the walk is answered with
+    steps = [say(s, text, parse) for s, (text, parse) in zip(given[:-1], answers, strict=True)]
+    steps.append(engine.resume(signed.state, signed.commands[0], Result(ok=False, reason="x"), FACTS))
+
+    def containers(value: Any) -> list[int]:
+        if isinstance(value, dict):
+            return [id(value), *(i for v in value.values() for i in containers(v))]
+        if isinstance(value, list):
+            return [id(value), *(i for v in value for i in containers(v))]
+        return []
+
+    for old, step in zip(given, steps, strict=True):
+        assert not set(containers(old)) & set(containers(step.state))
+    assert [json.dumps(s, sort_keys=True) for s in given] == before
+    assert signed.state["data"]["risks"] and signed.state["history"]  # nested data was there to share
+
+
 def test_the_en_catalog_speaks_english() -> None:
     en = Facts(channel="web", now=NOW, locale="en", annex_version=annex1.CURRENT_VERSION,
                annex_text=annex1.text())
