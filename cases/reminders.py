@@ -753,6 +753,7 @@ def _send_due(
             .where(*due, ReminderLog.due_at == Task.due_at)
         )
     }
+    announced = _announced_due_soon(db, tasks, policy)
     db.commit()  # the read snapshot ends here: each batch writes in its own writer turn
 
     def send(batch: Sequence[Task]) -> None:
@@ -761,7 +762,8 @@ def _send_due(
             level = urgency(task, now, policy)
             if task.assignee_staff_id is not None and level != OK:
                 kind = "overdue" if level == OVERDUE else "due"
-                if (task.id, kind, task.due_at, task.assignee_staff_id) not in logged:
+                said = kind == "due" and task.id in announced  # by the assignment's notice, just now
+                if not said and (task.id, kind, task.due_at, task.assignee_staff_id) not in logged:
                     sender.send(
                         task_id=task.id,
                         staff_id=task.assignee_staff_id,
@@ -777,6 +779,21 @@ def _send_due(
     with writer_turn(db):
         _digests(db, now, policy, _Sender(db, now, notifier, policy, report))
         db.commit()
+
+
+def _announced_due_soon(db: Session, tasks: Sequence[Task], policy: ReminderPolicy) -> set[int]:
+    """Acknowledge tasks whose assignment came already inside the due-soon window (a case assigned after
+    the working day: acknowledged by the next day's end, under 24 hours away). The 'case_assigned' notice
+    the cadre got then says it is to be acknowledged; a 'due soon' reminder on the next tick, minutes
+    later, would say it again. They are reminded when overdue, and escalated, as any task."""
+    wanted = {int(t.cycle[1:]): t for t in tasks
+              if t.kind == ACKNOWLEDGE and t.cycle.startswith("a") and t.cycle[1:].isdigit()}
+    if not wanted:
+        return set()
+    assigned = db.execute(
+        select(Assignment.id, Assignment.assigned_at).where(Assignment.id.in_(list(wanted)))
+    )
+    return {wanted[aid].id for aid, at in assigned if wanted[aid].due_at - at <= policy.due_soon}
 
 
 def _maybe_escalate(

@@ -261,6 +261,35 @@ def test_due_overdue_and_escalation_are_each_sent_once(db: Session) -> None:
             assert entry.outbox_id is not None
 
 
+def test_a_case_assigned_in_the_evening_gets_no_due_soon_reminder_on_top_of_its_notice(db: Session) -> None:
+    """Assigned Monday 20:00, to be acknowledged by Tuesday 18:00: already inside the 24-hour window when
+    the 'case_assigned' notice goes out, so the next ticks send no 'due soon' for it (they did, minutes
+    after the notice); overdue, it is reminded as any task. Assigned Monday 10:00 (due in 32 hours), the
+    same task is reminded once inside the window, as before."""
+    evening = bj(2026, 3, 2, 20)
+    build_world(db, evening)
+    notifier = OutboxNotifier()
+    run(db, evening, notifier)
+    run(db, evening + timedelta(minutes=5), notifier)
+    ack = task(db, "acknowledge")
+    assert ack.due_at == bj(2026, 3, 3, 18) and r.colour(ack, evening) == "orange"  # still orange on lists
+    assert [x.task_id for x in logs(db, "due")] == []
+    run(db, bj(2026, 3, 3, 18, 5), notifier)
+    assert [x.task_id for x in logs(db, "overdue")] == [ack.id]
+
+
+def test_a_case_assigned_in_working_hours_is_reminded_when_its_acknowledgement_is_due_soon(
+    db: Session,
+) -> None:
+    morning = bj(2026, 3, 2, 10)
+    build_world(db, morning)
+    run(db, morning)
+    ack = task(db, "acknowledge")
+    assert ack.due_at == bj(2026, 3, 3, 18) and logs(db, "due") == []
+    run(db, bj(2026, 3, 2, 18, 30))  # 23.5 hours before
+    assert [x.task_id for x in logs(db, "due")] == [ack.id]
+
+
 def test_escalation_margin_from_policy(db: Session) -> None:
     now = bj(2026, 3, 2, 9)
     acknowledged_world(db, now)
