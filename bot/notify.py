@@ -31,7 +31,7 @@ TEMPLATES: dict[str, str] = {
     ),
     "case_assigned": N_(
         "{urgent}New case {case_number} in {village}: household {head_name_masked}. "
-        "Please contact the household within one working day."
+        "Please contact the household by the end of the working day on {due}."
     ),
     "case_unassigned": N_("Case {case_number} in {village} was moved to another cadre."),
     "case_report_joined": N_("Case {case_number} in {village} has a new report from the household."),

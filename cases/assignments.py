@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cases.errors import WorkflowError
-from cases.intake import current_assignment, pick_cadre
+from cases.intake import case_params, current_assignment, pick_cadre
 from cases.models import OPEN_STATUSES, Assignment, Case, Role, Staff, Task, TaskStatus
 from cases.notify import Notifier
 from cases.steps import ASSIGN_ROLES, in_scope, log_step, require_staff, status_of
@@ -80,7 +80,7 @@ def _assign(
     db.flush()
     data = {"staff_id": staff_id, "previous_staff_id": old.staff_id if old else None, "moved_tasks": moved}
     log_step(db, case, action="reassigned" if old else "assigned", now=now, actor=actor, note=note, data=data)
-    params = {"case_number": case.number, "urgent": case.urgent, "status": status_of(case).value}
+    params = case_params(db, case, assigned_at=now) | {"status": status_of(case).value}
     notifier.notify_staff(db, staff_id=staff_id, event="case_assigned", params=params)
     if old is not None:
         notifier.notify_staff(db, staff_id=old.staff_id, event="case_unassigned", params=params)

@@ -47,6 +47,7 @@ from cases.models import (
 )
 from cases.notify import Notifier
 from cases.regions import ancestors
+from cases.reminders import acknowledge_due, local_date, region_days
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CASE_PREFIX = "SB"
@@ -366,15 +367,17 @@ def auto_assign(db: Session, case: Case, now: datetime, notifier: Notifier) -> S
         detail={"staff_id": cadre.id, "auto": True},
         now=now,
     )
-    notifier.notify_staff(db, staff_id=cadre.id, event="case_assigned", params=_case_params(db, case))
+    notifier.notify_staff(db, staff_id=cadre.id, event="case_assigned",
+                          params=case_params(db, case, assigned_at=now))
     return cadre
 
 
-def _case_params(db: Session, case: Case) -> dict[str, Any]:
-    """Notification parameters: nothing sensitive (masked name, codes, the case number)."""
+def case_params(db: Session, case: Case, *, assigned_at: datetime | None = None) -> dict[str, Any]:
+    """Notification parameters: nothing sensitive (masked name, codes, the case number); for an
+    assignment made at `assigned_at`, when it is to be acknowledged (`due_at`, as the reminders count)."""
     village = db.get(Area, case.area_code)
     household = db.get(Household, case.household_id)
-    return {
+    params: dict[str, Any] = {
         "case_number": case.number,
         "village": village.name if village else case.area_code,
         "head_name_masked": mask_name(household.head_name if household else None),
@@ -382,6 +385,10 @@ def _case_params(db: Session, case: Case) -> dict[str, Any]:
         "risks": list(case.risks),
         "status": str(case.status),
     }
+    if assigned_at is not None:
+        days = region_days(db, case.area_code, local_date(assigned_at).year)
+        params["due_at"] = acknowledge_due(days, assigned_at).isoformat()
+    return params
 
 
 # --- reports -----------------------------------------------------------------------------------
@@ -504,7 +511,7 @@ def submit_report(
         assignment = current_assignment(db, case)
         if assignment is not None:
             notifier.notify_staff(
-                db, staff_id=assignment.staff_id, event="case_report_joined", params=_case_params(db, case)
+                db, staff_id=assignment.staff_id, event="case_report_joined", params=case_params(db, case)
             )
         else:  # no cadre was free when the case opened: try again now
             cadre = auto_assign(db, case, now, notifier)
@@ -782,7 +789,7 @@ def withdraw_household_consent(
     assignment = current_assignment(db, case)
     if assignment is not None:
         notifier.notify_staff(
-            db, staff_id=assignment.staff_id, event="authorization_withdrawn", params=_case_params(db, case)
+            db, staff_id=assignment.staff_id, event="authorization_withdrawn", params=case_params(db, case)
         )
     return records
 

@@ -335,6 +335,15 @@ def wanted_tasks(db: Session, case: Case, now: datetime, policy: ReminderPolicy)
     return _wanted(case, load_inputs(db, [case.id])[case.id], now, policy, Lookups(db))
 
 
+def acknowledge_due(
+    days: dict[str, int], assigned_at: datetime, policy: ReminderPolicy | None = None
+) -> datetime:
+    """When an assignment is to be acknowledged: `ack_days` working days after it, at the working day's end
+    (`days`: the case area's region_days). The 'case_assigned' notice says the same moment."""
+    policy = policy or ReminderPolicy()
+    return at_local(add_workdays(local_date(assigned_at), days["ack_days"]), policy.workday_end)
+
+
 def _wanted(
     case: Case, inputs: CaseInputs, now: datetime, policy: ReminderPolicy, lookups: Lookups
 ) -> list[Wanted]:
@@ -345,10 +354,8 @@ def _wanted(
     assignment = inputs.assignment
     cadre = assignment.staff_id if assignment is not None else None
     if assignment is not None and assignment.acknowledged_at is None:
-        due = add_workdays(local_date(assignment.assigned_at), days["ack_days"])
-        out.append(
-            Wanted(ACKNOWLEDGE, f"a{assignment.id}", at_local(due, policy.workday_end), assignment.staff_id)
-        )
+        due_at = acknowledge_due(days, assignment.assigned_at, policy)
+        out.append(Wanted(ACKNOWLEDGE, f"a{assignment.id}", due_at, assignment.staff_id))
     for rule in STEP_RULES:
         if rule.status != case.status:
             continue

@@ -28,14 +28,15 @@ def test_every_active_linked_contact_of_a_cadre_gets_the_notification(
         db,
         staff_id=cadre.id,
         event="case_assigned",
-        params={"case_number": "SB12345678", "village": "梅花村", "head_name_masked": "王*", "urgent": True},
+        params={"case_number": "SB12345678", "village": "梅花村", "head_name_masked": "王*", "urgent": True,
+                "due_at": "2026-03-03T18:00:00+08:00"},
     )
     db.commit()
     rows = h.rows(db)
     assert sorted((r.channel, r.to, r.contact_id) for r in rows) == sorted(
         [("telegram", "3001", tg.id), ("wechat", "oCADRE", wx.id)]
     )
-    assert rows[0].body == "【紧急】梅花村新案件 SB12345678：农户 王*。请在一个工作日内联系农户。"
+    assert rows[0].body == "【紧急】梅花村新案件 SB12345678：农户 王*。请在2026年3月3日下班前联系农户。"
     assert all(r.kind == "notification" for r in rows)
 
 

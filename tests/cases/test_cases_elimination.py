@@ -303,6 +303,8 @@ def test_reassignment_moves_open_tasks_and_tells_both(
     )
     assert open_task.assignee_staff_id == world.cadre2.id and done_task.assignee_staff_id == world.cadre.id
     assert ("staff", world.cadre2.id, "case_assigned") in notifier.events()
+    told = next(p for _k, who, e, p in notifier.sent if e == "case_assigned" and who == world.cadre2.id)
+    assert told["village"] and told["head_name_masked"] and told["due_at"]  # the notice reads in full
     assert ("staff", world.cadre.id, "case_unassigned") in notifier.events()
     assert len(db.scalars(select(Assignment).where(Assignment.ended_at.is_(None))).all()) == 1
     with pytest.raises(WorkflowError) as err:

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import delete, select, text, update
 
-from cases import annex1, intake, status
+from cases import annex1, intake, reminders, status
 from cases.crypto import Vault
 from cases.errors import IntakeError
 from cases.intake import ReportDraft, pending_signatures, sign_authorization, submit_report
@@ -91,6 +91,10 @@ def test_new_report_opens_case_encrypts_and_assigns(world: World, notifier: Reco
     assert ("staff", world.cadre.id, "case_assigned") in notifier.events()
     params = [p for k, _, e, p in notifier.sent if e == "case_assigned"][0]
     assert params["head_name_masked"] == "张*" and params["case_number"] == case.number
+    # the notice names the moment the reminders hold the acknowledgement due
+    (ack,) = [w for w in reminders.wanted_tasks(db, case, world.now, reminders.ReminderPolicy())
+              if w.kind == reminders.ACKNOWLEDGE]
+    assert params["due_at"] == ack.due_at.isoformat()
     actions = [e.action for e in db.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id))]
     assert actions == ["case_opened", "assigned"]
     audits = [a.action for a in db.scalars(select(AuditEntry).order_by(AuditEntry.id))]
