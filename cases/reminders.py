@@ -355,6 +355,7 @@ def _wanted(
     cadre = assignment.staff_id if assignment is not None else None
     if assignment is not None and assignment.acknowledged_at is None:
         due_at = acknowledge_due(days, assignment.assigned_at, policy)
+        # the cycle names the assignment ("a" and its id; assignment_of reads it back)
         out.append(Wanted(ACKNOWLEDGE, f"a{assignment.id}", due_at, assignment.staff_id))
     for rule in STEP_RULES:
         if rule.status != case.status:
@@ -384,8 +385,15 @@ def _condition_met(inputs: CaseInputs, task: Task) -> bool:
     return False
 
 
+def assignment_of(task: Task) -> int | None:
+    """The assignment an acknowledge task is for (its cycle is "a" and the assignment's id)."""
+    digits = task.cycle[1:]
+    return int(digits) if task.kind == ACKNOWLEDGE and task.cycle[:1] == "a" and digits.isdigit() else None
+
+
 def _assignment_ended(db: Session, task: Task) -> bool:
-    assignment = db.get(Assignment, int(task.cycle[1:])) if task.cycle[1:].isdigit() else None
+    assignment_id = assignment_of(task)
+    assignment = db.get(Assignment, assignment_id) if assignment_id is not None else None
     return assignment is None or assignment.ended_at is not None
 
 
@@ -793,8 +801,7 @@ def _announced_due_soon(db: Session, tasks: Sequence[Task], policy: ReminderPoli
     the working day: acknowledged by the next day's end, under 24 hours away). The 'case_assigned' notice
     the cadre got then says it is to be acknowledged; a 'due soon' reminder on the next tick, minutes
     later, would say it again. They are reminded when overdue, and escalated, as any task."""
-    wanted = {int(t.cycle[1:]): t for t in tasks
-              if t.kind == ACKNOWLEDGE and t.cycle.startswith("a") and t.cycle[1:].isdigit()}
+    wanted = {aid: t for t in tasks if (aid := assignment_of(t)) is not None}
     if not wanted:
         return set()
     assigned = db.execute(
