@@ -22,12 +22,13 @@ from sqlalchemy.orm import Session
 from telegram import Bot, KeyboardButton, Message, ReplyKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.error import RetryAfter as TgRetryAfter
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.request import BaseRequest
 
 from bot import outbox
 from bot.context import BotContext, dead_letter, run_db_work
 from bot.dispatcher import PermanentFailure, RetryAfter, TransientFailure
 from bot.outbox import Claimed
+from bot.telegram_http import AiohttpRequest
 from cases.models import Channel, ContactStatus, InboundStatus
 from cases.models import InboundMessage as InboundRow
 from conversations.messages import Attachment, InboundMessage
@@ -45,14 +46,15 @@ IMAGE_MAGIC = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/pn
 def make_bot(ctx: BotContext, request: BaseRequest | None = None) -> Bot:
     """PTB's Bot on SHENBAO_TELEGRAM_API_URL; `request` (or extras['telegram_request']) is the HTTP seam."""
     token = ctx.settings.telegram_bot_token or ""
-    req = request or ctx.extras.get("telegram_request") or HTTPXRequest(connection_pool_size=16)
+    req = request or ctx.extras.get("telegram_request") or AiohttpRequest(pool_size=16)
     base = ctx.settings.telegram_api_url.rstrip("/")
     return Bot(
         token,
         base_url=f"{base}/bot",
         base_file_url=f"{base}/file/bot",
         request=req,
-        get_updates_request=ctx.extras.get("telegram_request") or HTTPXRequest(read_timeout=40),
+        get_updates_request=ctx.extras.get("telegram_request")
+        or AiohttpRequest(pool_size=1, read_timeout=40),
     )
 
 
