@@ -76,6 +76,13 @@ def test_T1_the_secret_is_compared_in_constant_time(
         (b"[1, 2]", "application/json"),
         (b'{"message": {"text": "no update_id"}}', "application/json"),
         (b'{"update_id": "12"}', "application/json"),
+        # a text message PTB cannot read: no chat type; a date beyond any calendar (OverflowError, OSError)
+        (b'{"update_id": 12, "message": {"message_id": 1, "date": 1772400000, "text": "x", "chat": {"id": 5},'
+         b' "from": {"id": 5, "is_bot": false, "first_name": "x"}}}', "application/json"),
+        (b'{"update_id": 12, "message": {"message_id": 1, "date": 1e300, "text": "x",'
+         b' "chat": {"id": 5, "type": "private"}}}', "application/json"),
+        (b'{"update_id": 12, "message": {"message_id": 1, "date": 67768036191676800, "text": "x",'
+         b' "chat": {"id": 5, "type": "private"}}}', "application/json"),
         (ch.fixture("telegram_text.json"), "text/plain"),
         (ch.fixture("telegram_text.json"), "application/x-www-form-urlencoded"),
     ],
