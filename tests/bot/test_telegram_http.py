@@ -70,9 +70,21 @@ async def stub() -> AsyncIterator[tuple[Stub, str]]:
         await server.close()
 
 
+_OPEN: list[AiohttpRequest] = []
+
+
+@pytest.fixture(autouse=True)
+async def _closed_after() -> AsyncIterator[None]:
+    """Every request object a test made is shut down after it (its session closed in its own loop)."""
+    yield
+    while _OPEN:
+        await _OPEN.pop().shutdown()
+
+
 def bot_on(base: str, request: AiohttpRequest | None = None) -> Bot:
-    return Bot(TOKEN, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot",
-               request=request or AiohttpRequest())
+    request = request or AiohttpRequest()
+    _OPEN.append(request)
+    return Bot(TOKEN, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot", request=request)
 
 
 def row(to: str = "42", body: str = "您好", choices: list[str] | None = None) -> Claimed:
@@ -198,7 +210,7 @@ def test_one_request_object_serves_one_loop_after_another() -> None:
     own session, the first loop's being gone."""
     seen: list[str] = []
 
-    async def once() -> None:
+    async def once(last: bool) -> None:
         s = Stub()
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", s.handle)
@@ -209,9 +221,11 @@ def test_one_request_object_serves_one_loop_after_another() -> None:
             message = await bot.send_message(chat_id=42, text="x")
             seen.append(f"{message.chat_id}:{message.message_id}")
         finally:
+            if last:
+                await shared.shutdown()
             await server.close()
 
     shared = AiohttpRequest()
-    asyncio.run(once())
-    asyncio.run(once())
+    asyncio.run(once(last=False))
+    asyncio.run(once(last=True))
     assert seen == ["42:1", "42:1"]
