@@ -444,16 +444,13 @@ def telegram_router(ctx: BotContext) -> APIRouter:
             data = json.loads(await request.body())
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 raise ValueError("no update_id")
-            text = plain_text(data, bot, ctx)
-            update = Update.de_json(dict(data), bot) if text is None else None
+            msg = plain_text(data, bot, ctx)
+            take = (partial(take_update, ctx, bot, Update.de_json(dict(data), bot)) if msg is None
+                    else partial(take_inbound, ctx, msg))
         except MALFORMED:
             return Response(status_code=400)
         try:
-            if update is None:
-                assert text is not None
-                await take_inbound(ctx, text)
-            else:
-                await take_update(ctx, bot, update)
+            await take()
         except Exception:  # noqa: BLE001 - stored or not, never a 5xx loop with Telegram
             log.exception("telegram update could not be taken")
             return Response(status_code=500) if not _stored(ctx, data) else Response(status_code=200)
