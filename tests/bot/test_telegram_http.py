@@ -7,6 +7,7 @@ import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -57,8 +58,9 @@ class Stub:
         return await self.answer(request)
 
 
-@pytest.fixture
-async def stub() -> AsyncIterator[tuple[Stub, str]]:
+@asynccontextmanager
+async def serving() -> AsyncIterator[tuple[Stub, str]]:
+    """A Stub on loopback in the running loop: (stub, its base URL)."""
     s = Stub()
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", s.handle)
@@ -68,6 +70,12 @@ async def stub() -> AsyncIterator[tuple[Stub, str]]:
         yield s, str(server.make_url("")).rstrip("/")
     finally:
         await server.close()
+
+
+@pytest.fixture
+async def stub() -> AsyncIterator[tuple[Stub, str]]:
+    async with serving() as running:
+        yield running
 
 
 _OPEN: list[AiohttpRequest] = []
@@ -211,19 +219,14 @@ def test_one_request_object_serves_one_loop_after_another() -> None:
     seen: list[str] = []
 
     async def once(last: bool) -> None:
-        s = Stub()
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", s.handle)
-        server = TestServer(app, host="127.0.0.1")
-        await server.start_server()
-        try:
-            bot = Bot(TOKEN, base_url=f"{str(server.make_url('')).rstrip('/')}/bot", request=shared)
-            message = await bot.send_message(chat_id=42, text="x")
-            seen.append(f"{message.chat_id}:{message.message_id}")
-        finally:
-            if last:
-                await shared.shutdown()
-            await server.close()
+        async with serving() as (_stub, base):
+            try:
+                bot = Bot(TOKEN, base_url=f"{base}/bot", request=shared)
+                message = await bot.send_message(chat_id=42, text="x")
+                seen.append(f"{message.chat_id}:{message.message_id}")
+            finally:
+                if last:
+                    await shared.shutdown()
 
     shared = AiohttpRequest()
     asyncio.run(once(last=False))
