@@ -15,7 +15,8 @@ import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-DefaultFloat = float | None
+# a timeout as PTB passes it: seconds, None (no limit), or BaseRequest.DEFAULT_NONE (this object's own)
+Timeout = object
 
 
 class AiohttpRequest(BaseRequest):
@@ -70,10 +71,10 @@ class AiohttpRequest(BaseRequest):
 
     def _timeout(
         self,
-        read: DefaultFloat | object,
-        write: DefaultFloat | object,
-        connect: DefaultFloat | object,
-        pool: DefaultFloat | object,
+        read: Timeout,
+        write: Timeout,
+        connect: Timeout,
+        pool: Timeout,
     ) -> aiohttp.ClientTimeout:
         def pick(given: object, default: float | None) -> float | None:
             if given is BaseRequest.DEFAULT_NONE:
@@ -90,10 +91,10 @@ class AiohttpRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: DefaultFloat | object = BaseRequest.DEFAULT_NONE,
-        write_timeout: DefaultFloat | object = BaseRequest.DEFAULT_NONE,
-        connect_timeout: DefaultFloat | object = BaseRequest.DEFAULT_NONE,
-        pool_timeout: DefaultFloat | object = BaseRequest.DEFAULT_NONE,
+        read_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        write_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Timeout = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """One call: parameters form-encoded (each value JSON, as PTB's HTTPXRequest sends them), or
         multipart when there are files; (status, body) for PTB to read."""
