@@ -47,7 +47,7 @@ from cases.models import (
 )
 from cases.notify import Notifier
 from cases.regions import ancestors
-from cases.reminders import acknowledge_due, local_date, region_days
+from cases.reminders import Lookups, acknowledge_due, local_date
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CASE_PREFIX = "SB"
@@ -338,9 +338,10 @@ def current_assignment(db: Session, case: Case) -> Assignment | None:
 _ASSIGN = Base.metadata.tables[Assignment.__tablename__].insert()
 
 
-def auto_assign(db: Session, case: Case, now: datetime, notifier: Notifier) -> Staff | None:
+def auto_assign(db: Session, case: Case, now: datetime, notifier: Notifier,
+                lookups: Lookups | None = None) -> Staff | None:
     """Assign the village's least busy cadre (a plain INSERT: the row is not needed as an object) and tell
-    them; or record that no cadre is free."""
+    them; or record that no cadre is free. `lookups`: areas the caller has read already."""
     cadre = pick_cadre(db, case.area_code)
     if cadre is None:
         add_event(
@@ -368,11 +369,12 @@ def auto_assign(db: Session, case: Case, now: datetime, notifier: Notifier) -> S
         now=now,
     )
     notifier.notify_staff(db, staff_id=cadre.id, event="case_assigned",
-                          params=case_params(db, case, assigned_at=now))
+                          params=case_params(db, case, assigned_at=now, lookups=lookups))
     return cadre
 
 
-def case_params(db: Session, case: Case, *, assigned_at: datetime | None = None) -> dict[str, Any]:
+def case_params(db: Session, case: Case, *, assigned_at: datetime | None = None,
+                lookups: Lookups | None = None) -> dict[str, Any]:
     """Notification parameters: nothing sensitive (masked name, codes, the case number); for an
     assignment made at `assigned_at`, when it is to be acknowledged (`due_at`, as the reminders count)."""
     village = db.get(Area, case.area_code)
@@ -386,7 +388,7 @@ def case_params(db: Session, case: Case, *, assigned_at: datetime | None = None)
         "status": str(case.status),
     }
     if assigned_at is not None:
-        days = region_days(db, case.area_code, local_date(assigned_at).year)
+        days = (lookups or Lookups(db)).days(case.area_code, local_date(assigned_at).year)
         params["due_at"] = acknowledge_due(days, assigned_at).isoformat()
     return params
 
@@ -412,6 +414,8 @@ def submit_report(
     chain = ancestors(db, draft.village_code) if draft.village_code is not None else []
     if draft.village_code is not None and not chain:
         raise IntakeError("unknown_village", "the village code is not a known area")
+    lookups = Lookups(db)  # the cadre's deadline is read for the same village: its chain is not read again
+    lookups.know_chain(chain)
 
     alone = sqlite_writes_alone(db)  # then no one can insert the household between look-up and insert
     household = _household_for(db, vault, draft, id_normalized)
@@ -514,7 +518,7 @@ def submit_report(
                 db, staff_id=assignment.staff_id, event="case_report_joined", params=case_params(db, case)
             )
         else:  # no cadre was free when the case opened: try again now
-            cadre = auto_assign(db, case, now, notifier)
+            cadre = auto_assign(db, case, now, notifier, lookups)
     else:
         add_event(
             db,
@@ -538,7 +542,7 @@ def submit_report(
         notifier.notify_household(
             db, household_id=household.id, event="case_opened", params={"case_number": case.number}
         )
-        cadre = auto_assign(db, case, now, notifier)
+        cadre = auto_assign(db, case, now, notifier, lookups)
     db.flush()
     return IntakeResult(case=case, report=report, household=household, joined_existing=joined, cadre=cadre)
 

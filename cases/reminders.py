@@ -162,18 +162,14 @@ def quarter_of(day: date) -> tuple[str, date, date]:
 # --- settings and people -----------------------------------------------------------------------
 
 
-def region_days(
-    db: Session, area_code: str, year: int, defaults: dict[str, int] | None = None
-) -> dict[str, int]:
-    """The deadline settings for an area and year: nearest ancestor's row for the year or an earlier one;
-    `defaults` (over DEFAULT_DAYS) when no row covers the area."""
-    return Lookups(db).days(area_code, year, defaults)
-
-
 def staff_for_role(db: Session, case_area: str, role: str) -> Staff | None:
     """The first active staff of `role` responsible for the case's village / township / county."""
     staff_id = Lookups(db).staff_id(case_area, role)
     return None if staff_id is None else db.get(Staff, staff_id)
+
+
+_SETTINGS_OF = select(RegionSetting).where(
+    RegionSetting.area_code.in_(bindparam("chain", expanding=True)), RegionSetting.year <= bindparam("year"))
 
 
 class Lookups:
@@ -187,6 +183,11 @@ class Lookups:
         self._days: dict[tuple[str, int, tuple[tuple[str, int], ...]], dict[str, int]] = {}
         self._staff: dict[tuple[str, str], int | None] = {}
 
+    def know_chain(self, areas: Sequence[Area]) -> None:
+        """Take the chain of areas[0] as read by the caller (`ancestors`, nearest first): not read again."""
+        if areas:
+            self._chains[areas[0].code] = [(a.code, a.level) for a in areas]
+
     def chain(self, area_code: str) -> list[tuple[str, AreaLevel]]:
         """The area and its ancestors (code, level), nearest first."""
         found = self._chains.get(area_code)
@@ -195,16 +196,15 @@ class Lookups:
         return found
 
     def days(self, area_code: str, year: int, defaults: dict[str, int] | None = None) -> dict[str, int]:
-        """region_days, once per area, year and defaults."""
+        """The deadline settings for an area and year (once per area, year and defaults): the nearest
+        ancestor's row for the year or an earlier one; `defaults` (over DEFAULT_DAYS) when none covers it."""
         key = (area_code, year, tuple(sorted((defaults or {}).items())))
         found = self._days.get(key)
         if found is not None:
             return found
         chain = [code for code, _level in self.chain(area_code)] or [area_code]
         rank = {c: i for i, c in enumerate(chain)}
-        rows = self.db.scalars(
-            select(RegionSetting).where(RegionSetting.area_code.in_(chain), RegionSetting.year <= year)
-        ).all()
+        rows = self.db.scalars(_SETTINGS_OF, {"chain": chain, "year": year}).all()
         if not rows:
             found = DEFAULT_DAYS | (defaults or {})
         else:
@@ -339,7 +339,7 @@ def acknowledge_due(
     days: dict[str, int], assigned_at: datetime, policy: ReminderPolicy | None = None
 ) -> datetime:
     """When an assignment is to be acknowledged: `ack_days` working days after it, at the working day's end
-    (`days`: the case area's region_days). The 'case_assigned' notice says the same moment."""
+    (`days`: the case area's Lookups.days). The 'case_assigned' notice says the same moment."""
     policy = policy or ReminderPolicy()
     return at_local(add_workdays(local_date(assigned_at), days["ack_days"]), policy.workday_end)
 

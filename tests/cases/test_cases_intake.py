@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import Engine, delete, event, select, text, update
 
 from cases import annex1, intake, reminders, status
 from cases.crypto import Vault
@@ -26,7 +26,7 @@ from cases.models import (
     ReporterKind,
 )
 from cases.notify import RecordingNotifier
-from tests.cases.conftest import PROVINCE, VILLAGE, VILLAGE3, World
+from tests.cases.conftest import COUNTY, PROVINCE, VILLAGE, VILLAGE3, World
 
 HEAD_ID = "430421199001013458"  # check digit valid (computed below in test_fixture_ids_are_valid)
 SPOUSE_ID = "430421199203041529"
@@ -102,6 +102,32 @@ def test_new_report_opens_case_encrypts_and_assigns(world: World, notifier: Reco
     assert db.scalars(select(AuditEntry)).all()  # nothing sensitive reached the audit log:
     for row in db.execute(text("SELECT detail FROM audit_log")).scalars():
         assert HEAD_ID not in str(row) and "13900001111" not in str(row)
+
+
+def test_the_cadres_deadline_comes_from_the_nearest_setting_and_the_village_is_read_once(
+    world: World, notifier: RecordingNotifier, engine: Engine
+) -> None:
+    """The filing reads the village's chain once: the acknowledgement's deadline takes it from there."""
+    db = world.db
+    year = reminders.local_date(world.now).year
+    db.add(RegionSetting(area_code=COUNTY, year=year, income_line=6500, ack_days=3))
+    db.flush()
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        result = submit_report(db=db, vault=world.vault, draft=draft(), now=world.now, notifier=notifier)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    recursive = [s for s in seen if "RECURSIVE" in s.upper()]
+    assert len(recursive) == 1
+    params = [p for k, _, e, p in notifier.sent if e == "case_assigned"][0]
+    expected = reminders.acknowledge_due(reminders.DEFAULT_DAYS | {"ack_days": 3}, world.now)
+    assert params["due_at"] == expected.isoformat() and result.cadre is not None
+    assert expected > reminders.acknowledge_due(reminders.DEFAULT_DAYS, world.now)
 
 
 def test_one_open_case_across_channels(world: World, notifier: RecordingNotifier) -> None:
