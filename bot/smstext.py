@@ -21,8 +21,11 @@ MAX_SEGMENTS = 8
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 
 
+_GSM7_ALL = _GSM7 | _GSM7_EXT
+
+
 def is_gsm7(text: str) -> bool:
-    return all(ch in _GSM7 or ch in _GSM7_EXT for ch in text)
+    return _GSM7_ALL.issuperset(text)
 
 
 def units(text: str) -> int:

@@ -32,3 +32,11 @@ def test_S7_a_line_that_fits_a_part_of_its_own_is_not_broken() -> None:
     for p in parts:  # every part holds whole lines only
         body = _MARKER.sub("", p)
         assert all(line in lines for line in body.split("\n"))
+
+
+@given(st.lists(_PIECES, max_size=40).map("".join))
+def test_gsm7_means_every_character_is_in_the_basic_or_extended_table(text: str) -> None:
+    expected = all(ch in smstext.GSM7_BASIC or ch in smstext.GSM7_EXTENDED for ch in text)
+    assert smstext.is_gsm7(text) is expected
+    assert smstext.segments("€" * 80) == 1 and smstext.segments("€" * 81) == 2  # an extended char is 2
+    assert smstext.segments("a" * 160) == 1 and smstext.segments("申" * 71) == 2
