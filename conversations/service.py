@@ -280,7 +280,9 @@ _NEW_CONTACT = _CONTACTS.insert().returning(_CONTACTS.c.id)
 _TOUCH_CONTACT = update(_CONTACTS).where(_CONTACTS.c.id == bindparam("row_id")).values(
     last_inbound_at=bindparam("now"))
 _ADD_REPLY = _OUTBOX.insert().returning(_OUTBOX.c.id)
-_ADD_REPLIES = _OUTBOX.insert().returning(_OUTBOX.c.id, sort_by_parameter_order=True)
+# several replies in one statement: the ids come back in no set order (SQLite gives RETURNING no order, and
+# asking SQLAlchemy to sort them made it insert a row at a time), so each comes with its row's dedupe key
+_ADD_REPLIES = _OUTBOX.insert().returning(_OUTBOX.c.id, _OUTBOX.c.dedupe_key)
 _DEAD = update(_INBOUND).where(
     _INBOUND.c.id == bindparam("row_id"), _INBOUND.c.status != InboundStatus.HANDLED).values(
     status=InboundStatus.DEAD, error=bindparam("error"), handled_at=bindparam("now"))
@@ -549,7 +551,8 @@ def _write_outbox(db: Session, msg: InboundMessage, contact: Sender, inbound_id:
     conn = db.connection()
     if len(rows) == 1:
         return [int(conn.execute(_ADD_REPLY, rows[0]).scalar_one())]
-    return [int(i) for i in conn.execute(_ADD_REPLIES, rows).scalars()]
+    ids = {key: int(row_id) for row_id, key in conn.execute(_ADD_REPLIES, rows)}
+    return [ids[row["dedupe_key"]] for row in rows]
 
 
 def _replay(db: Session, inbound: InboundRow) -> HandleResult:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, event, func, select
 
 from cases import annex1, annex1_text
 from cases.clock import BEIJING
@@ -129,6 +129,30 @@ def test_self_report_signed(world: World) -> None:
     assert ("staff", world.cadre_id, "case_assigned") in world.notifier.events()
     # the reporter is told in the dialogue; no second "report received" notification to the same chat
     assert [e for e in world.notifier.events() if e[0] == "household"] == []
+
+
+def test_several_replies_are_written_in_one_statement_and_their_ids_come_in_reply_order(
+    world: World, engine: Engine
+) -> None:
+    chat = Chat(world, channel="sms", user_key="+8613912345678")
+    for text in (DESCRIPTION, "1", "张三", ID_ZHANG, "4口人", "西渡镇梅花村", "1", "3"):
+        chat.send(text)
+    inserts: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO OUTBOX"):
+            inserts.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        chat.send("1")  # annex 1, in numbered SMS parts: a reply each
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    last = chat.results[-1]
+    assert len(last.replies) >= 3 and len(inserts) == 1
+    with world.factory() as db:
+        bodies = {r.id: r.body for r in db.scalars(select(Outbox).where(Outbox.id.in_(last.outbox_ids)))}
+    assert [bodies[i] for i in last.outbox_ids] == [r.text for r in last.replies]
 
 
 def test_declined_then_signed_later(world: World) -> None:
