@@ -56,3 +56,15 @@ def test_deadline_keeps_beijing_time() -> None:
         workdays.workday_deadline(datetime(2026, 3, 2), 1)  # noqa: DTZ001
     with pytest.raises(ValueError):
         workdays.add_workdays(date(2026, 3, 2), -1)
+
+
+def test_every_day_of_the_covered_years_is_what_chinese_calendar_says_asked_twice() -> None:
+    """The answers are kept per date: the second round asks the cache, and both agree with the library."""
+    import chinese_calendar
+
+    years = [y for y in range(2020, 2040) if workdays.covered(y)]
+    assert years and 2026 in years
+    first, last = date(years[0], 1, 1), date(years[-1], 12, 31)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    for _ in range(2):
+        assert [workdays.is_workday(d) for d in days] == [chinese_calendar.is_workday(d) for d in days]
