@@ -49,6 +49,7 @@ def create_app(
         description="Household self-reporting for dynamic monitoring against falling back into poverty.",
         version="0.1.0",
         lifespan=lifespan,
+        telemetry=None if settings.telemetry else {"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -73,3 +73,26 @@ def test_serve_warms_the_parser_and_freezes_the_startup_heap(tmp_path: Path) -> 
     finally:
         gc.unfreeze()
         app.state.engine.dispose()
+
+
+@pytest.mark.parametrize("telemetry", [False, True])
+def test_requests_look_for_opentelemetry_providers_only_when_telemetry_is_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, telemetry: bool
+) -> None:
+    from opentelemetry import trace
+
+    asked: list[str] = []
+    real = trace.get_tracer_provider
+
+    def looked_up() -> trace.TracerProvider:
+        asked.append("tracer")
+        return real()
+
+    monkeypatch.setattr(trace, "get_tracer_provider", looked_up)
+    url = f"sqlite:///{tmp_path / 'shenbao.db'}"
+    settings = Settings(environment="test", database_url=url, secret_key="s" * 40, run_dispatcher=False,
+                        telemetry=telemetry)
+    assert main(["db", "upgrade"], settings) == 0
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/healthz").status_code == 200
+    assert bool(asked) is telemetry
