@@ -17,11 +17,9 @@ GSM7_BASIC = (
 GSM7_EXTENDED = "^{}\\[~]|€\f"
 _GSM7 = frozenset(GSM7_BASIC)
 _GSM7_EXT = frozenset(GSM7_EXTENDED)
+_GSM7_ALL = _GSM7 | _GSM7_EXT
 MAX_SEGMENTS = 8
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
-
-
-_GSM7_ALL = _GSM7 | _GSM7_EXT
 
 
 def is_gsm7(text: str) -> bool:

@@ -7,6 +7,7 @@ hard-code it." Hunan 2021 (Hunan implementation opinions 二（一）1): "我省
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -58,16 +59,24 @@ def ancestors(db: Session, area_code: str) -> list[Area]:
     return chain
 
 
+_SETTINGS_OF = select(RegionSetting).where(
+    RegionSetting.area_code.in_(bindparam("chain", expanding=True)), RegionSetting.year <= bindparam("year"))
+
+
+def nearest_setting(db: Session, chain: Sequence[str], year: int) -> RegionSetting | None:
+    """Of the settings of `chain`'s areas (an area and its ancestors, nearest first): the one for `year` of
+    the nearest area that has one; otherwise the most recent earlier year's. None when there is none."""
+    rank = {code: i for i, code in enumerate(chain)}
+    rows = db.scalars(_SETTINGS_OF, {"chain": list(chain), "year": year}).all()
+    return min(rows, key=lambda r: (-r.year, rank[r.area_code])) if rows else None
+
+
 def setting_for(db: Session, area_code: str, year: int) -> RegionSetting:
     """The setting of the nearest ancestor with a row for `year`; otherwise the most recent earlier year."""
-    chain = [a.code for a in ancestors(db, area_code)] or [area_code]
-    rank = {code: i for i, code in enumerate(chain)}
-    rows = db.scalars(
-        select(RegionSetting).where(RegionSetting.area_code.in_(chain), RegionSetting.year <= year)
-    ).all()
-    if not rows:
+    found = nearest_setting(db, [a.code for a in ancestors(db, area_code)] or [area_code], year)
+    if found is None:
         raise RegionSettingMissing(f"no region setting for area {area_code} in or before {year}")
-    return min(rows, key=lambda r: (-r.year, rank[r.area_code]))
+    return found
 
 
 def year_of(moment: datetime) -> int:

@@ -44,14 +44,13 @@ from cases.models import (
     Evaluation,
     Outbox,
     OutboxStatus,
-    RegionSetting,
     ReminderLog,
     Role,
     Staff,
     Task,
     TaskStatus,
 )
-from cases.regions import ancestors
+from cases.regions import ancestors, nearest_setting
 from cases.workdays import add_workdays, is_workday  # noqa: E402 - re-exported for callers
 
 log = logging.getLogger(__name__)
@@ -168,10 +167,6 @@ def staff_for_role(db: Session, case_area: str, role: str) -> Staff | None:
     return None if staff_id is None else db.get(Staff, staff_id)
 
 
-_SETTINGS_OF = select(RegionSetting).where(
-    RegionSetting.area_code.in_(bindparam("chain", expanding=True)), RegionSetting.year <= bindparam("year"))
-
-
 class Lookups:
     """Areas' ancestors, deadline settings and role holders, each read once for a tick (or a single sync).
     They change rarely, and the rules read them only to give a new task its deadline and assignee or to
@@ -203,12 +198,10 @@ class Lookups:
         if found is not None:
             return found
         chain = [code for code, _level in self.chain(area_code)] or [area_code]
-        rank = {c: i for i, c in enumerate(chain)}
-        rows = self.db.scalars(_SETTINGS_OF, {"chain": chain, "year": year}).all()
-        if not rows:
+        row = nearest_setting(self.db, chain, year)
+        if row is None:
             found = DEFAULT_DAYS | (defaults or {})
         else:
-            row = min(rows, key=lambda r: (-r.year, rank[r.area_code]))
             found = {
                 k: int(getattr(row, k) if getattr(row, k) is not None else v) for k, v in DEFAULT_DAYS.items()
             }
