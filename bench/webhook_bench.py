@@ -50,6 +50,10 @@ NAMES = ["张三", "李四", "王五", "赵六", "刘明", "陈红", "杨光", "
 CASE = re.compile(r"SB[0-9A-Z]{8}")
 WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 CHECK = "10X98765432"
+# the demo county's villages (cases.demo), each with its contact cadre: households come from all of them, as
+# a county's do (in one village, its two cadres would hold thousands of open cases by the Telegram run)
+VILLAGES = ["西渡镇梅花村", "三湖镇中湖村", "西渡镇赤水村", "三湖镇龟石村", "樟木乡里仁村", "樟木乡仁爱村",
+            "西渡镇西渡村"]
 
 
 def id_number(i: int) -> str:
@@ -70,7 +74,7 @@ def answer(reply: str, hh: Household) -> str | None:
         ("手机", hh.phone_local),
         ("村民小组", "3"),
         ("吗", "1"),
-        ("哪个村", "西渡镇梅花村"),
+        ("哪个村", hh.village),
         ("几口人", "4口人"),
         ("身份证", hh.id_number),
         ("姓名", hh.name),
@@ -88,6 +92,7 @@ class Household:
     name: str
     id_number: str
     phone_local: str
+    village: str
     latencies: list[float] = field(default_factory=list)
     done: bool = False
     failed: bool = False  # a request failed in transport (an overloaded server drops connections): stopped
@@ -224,7 +229,7 @@ def telegram_script(hh: Household) -> list[str]:
         hh.name,
         hh.id_number,
         "4口人",
-        "西渡镇梅花村",
+        hh.village,
         "1",
         "3",
         hh.phone_local,
@@ -422,7 +427,8 @@ def highest_rate_within(
 
 def households(start: int, n: int) -> list[Household]:
     return [
-        Household(n=i, name=NAMES[i % len(NAMES)], id_number=id_number(i), phone_local=f"139{i:08d}")
+        Household(n=i, name=NAMES[i % len(NAMES)], id_number=id_number(i), phone_local=f"139{i:08d}",
+                  village=VILLAGES[i % len(VILLAGES)])
         for i in range(start, start + n)
     ]
 

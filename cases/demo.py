@@ -72,6 +72,13 @@ STAFF: list[DemoStaff] = [  # names as households and colleagues read them; the 
     DemoStaff("sanhu", "孙立新", Role.TOWNSHIP, SANHU),
     DemoStaff("zhonghu", "吴秀英", Role.VILLAGE, ZHONGHU),
     DemoStaff("cadre3", "郑伟", Role.CADRE, ZHONGHU),
+    # every other village has its contact cadre too, as a real county's does (a report from any demo
+    # village is assigned, not left waiting for a cadre)
+    DemoStaff("cadre4", "黄建国", Role.CADRE, "430421100203"),
+    DemoStaff("cadre5", "何丽", Role.CADRE, "430421100210"),
+    DemoStaff("cadre6", "罗志勇", Role.CADRE, "430421112200"),
+    DemoStaff("cadre7", "谢春梅", Role.CADRE, "430421200201"),
+    DemoStaff("cadre8", "唐军", Role.CADRE, "430421200204"),
 ]
 
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from api.cli import main
 from api.settings import Settings
 from cases import demo
-from cases.models import Area, Case, RegionSetting, Role, Staff
+from cases.models import Area, AreaLevel, Case, RegionSetting, Role, Staff
 from cases.passwords import verify_password
 
 
@@ -31,6 +31,10 @@ def test_demo_is_idempotent(settings: Settings, db: Session, capsys: pytest.Capt
     cadre = db.scalars(select(Staff).where(Staff.username == "cadre1")).one()
     assert verify_password(demo.DEMO_PASSWORD, cadre.password_hash)
     assert cadre.area_code == demo.MEIHUA
+    villages = {a.code for a in db.scalars(select(Area).where(Area.level == AreaLevel.VILLAGE))}
+    cadres = select(Staff).where(Staff.role == Role.CADRE, Staff.active)
+    with_cadre = {s.area_code for s in db.scalars(cadres)}
+    assert villages and villages == with_cadre  # a report from any demo village gets its contact cadre
 
 
 def test_demo_refuses_production(settings: Settings, db: Session) -> None:

@@ -16,7 +16,7 @@ from api.settings import Settings
 from bench import instructions_bench as bench
 from bench.bare_app import app as bare
 from cases.db import make_engine, make_session_factory
-from cases.models import Channel, Report
+from cases.models import Assignment, Case, Channel, Report, Staff
 from tests.browser.live import seed_demo
 
 
@@ -35,9 +35,20 @@ def test_every_household_files_its_report_and_the_floor_answers(sms_settings: Se
     try:
         with sessions() as db:
             before = db.scalar(sms_reports)
+            last_case = db.scalar(select(func.max(Case.id))) or 0  # the demo's own cases come before
         messages = asyncio.run(bench.sms_dialogues(app, 0, 3))
         with sessions() as db:
             assert db.scalar(sms_reports) == (before or 0) + 3
+            # from three villages of the demo county, each case assigned to its village's cadre
+            filed = db.execute(
+                select(Case.area_code, Staff.area_code)
+                .join(Report, Report.case_id == Case.id)
+                .join(Assignment, Assignment.case_id == Case.id)
+                .join(Staff, Staff.id == Assignment.staff_id)
+                .where(Report.channel == Channel.SMS, Case.id > last_case)
+            ).all()
+            assert len(filed) == 3 and len({village for village, _ in filed}) == 3
+            assert all(village == cadre_village for village, cadre_village in filed)
         assert 3 * 5 <= messages < 3 * 30  # whole dialogues, none cut off at the driver's limit
         asyncio.run(bench.bare_posts(bare, 5))
     finally:
