@@ -4,12 +4,15 @@ to the dialogue service (conversations.service), plus a few helpers every adapte
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import threading
 import weakref
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache, partial
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Engine, select
@@ -54,6 +57,7 @@ class BotSettings(Protocol):
     twilio_from: str | None
     web_simulator: bool
     locale: str
+    db_threads: int
 
 
 @dataclass(frozen=True)
@@ -136,8 +140,8 @@ async def run_db_work(ctx: BotContext, work: Callable[[], T]) -> T:
     loop, 3.8-5.0 ms when requests went to threads). Requests queue for the turn on the loop, in arrival
     order; while another thread of this process holds it (the dispatcher, the reminders sweep) a worker
     thread waits for it to be given back, and the first in the queue takes it. Another process writing
-    (tried without waiting), or PostgreSQL (whose round trips overlap): a worker thread, so the loop never
-    waits on the database."""
+    (tried without waiting), or PostgreSQL (whose round trips overlap): one of `settings.db_threads` worker
+    threads, so the loop never waits on the database (a few: more only contend for the GIL)."""
     lock = writer_lock(ctx.engine)
     if lock is not None:
         async with _loop_gate():
@@ -148,7 +152,9 @@ async def run_db_work(ctx: BotContext, work: Callable[[], T]) -> T:
                     return work()
             finally:
                 lock.release()
-    return await asyncio.to_thread(work)
+    pool = _db_threads(ctx.settings.db_threads)
+    in_context = partial(contextvars.copy_context().run, work)  # as asyncio.to_thread runs it
+    return await asyncio.get_running_loop().run_in_executor(pool, in_context)
 
 
 class Deadline:
@@ -171,6 +177,12 @@ class Deadline:
         with self._lock:
             self._outcome = self._outcome or "late"
             return self._outcome == "late"
+
+
+@cache
+def _db_threads(count: int) -> ThreadPoolExecutor:
+    """The process's threads for requests' database work (created on first use, one pool per size)."""
+    return ThreadPoolExecutor(max_workers=count, thread_name_prefix="shenbao-db")
 
 
 def _wait_free(lock: WriterTurn) -> None:

@@ -4,7 +4,10 @@ turn is free, else in a worker thread, so the loop never waits on a lock or on P
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
+import time
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Engine, create_engine
@@ -14,8 +17,8 @@ from cases.clock import system_clock
 from cases.db import another_process_writes, make_session_factory, writer_turn
 
 
-def _ctx(engine: Engine) -> BotContext:
-    settings: Any = None  # run_db_work reads no settings
+def _ctx(engine: Engine, threads: int = 2) -> BotContext:
+    settings: Any = SimpleNamespace(db_threads=threads)  # all run_db_work reads of the settings
     return BotContext(settings=settings, sessions=make_session_factory(engine), clock=system_clock)
 
 
@@ -126,3 +129,35 @@ def test_another_process_writing_is_seen_without_waiting_and_sends_the_work_to_a
         blocker.close()
     assert another_process_writes(engine) is False
     assert _where(_ctx(engine)) == "loop"
+
+
+REQUEST = contextvars.ContextVar("request", default="none")
+
+
+def test_postgresql_work_runs_on_at_most_db_threads_threads_in_the_requests_context() -> None:
+    # a PostgreSQL engine that never connects: the work below is ours and touches no database
+    ctx = _ctx(create_engine("postgresql+psycopg://nobody@127.0.0.1:9/none"), threads=2)
+    lock = threading.Lock()
+    running, most, seen = 0, 0, []
+
+    def work() -> str:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+            seen.append(threading.current_thread().name)
+        time.sleep(0.03)
+        with lock:
+            running -= 1
+        return REQUEST.get()
+
+    async def request(n: int) -> str:
+        REQUEST.set(f"r{n}")
+        return await run_db_work(ctx, work)
+
+    async def eight() -> list[str]:
+        return list(await asyncio.gather(*(request(n) for n in range(8))))
+
+    assert asyncio.run(eight()) == [f"r{n}" for n in range(8)]  # each in its own request's context
+    assert most == 2  # eight requests at once, two threads (asyncio's default pool has six here)
+    assert len(seen) == 8 and all(name.startswith("shenbao-db") for name in seen)
