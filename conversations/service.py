@@ -19,9 +19,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, Insert, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -401,11 +402,11 @@ def _load_state(row: _SessionRow | DialogueSession, vault: Vault) -> dict[str, A
     return dict(stored)
 
 
-def _save_state(db: Session, row: _SessionRow, state: dict[str, Any], vault: Vault, now: datetime,
-                ttl: timedelta) -> None:
-    db.connection().execute(_SAVE_STATE, {
-        "row_id": row.id, "now": now, "expires": now + ttl if state.get("flow") else None,
-        "state": {"enc": vault.encrypt(json.dumps(state, ensure_ascii=False, sort_keys=True))}})
+def _saved_state(row: _SessionRow, state: dict[str, Any], vault: Vault, now: datetime,
+                 ttl: timedelta) -> dict[str, Any]:
+    """_SAVE_STATE's parameters: the state encrypted, its expiry."""
+    return {"row_id": row.id, "now": now, "expires": now + ttl if state.get("flow") else None,
+            "state": {"enc": vault.encrypt(json.dumps(state, ensure_ascii=False, sort_keys=True))}}
 
 
 # --- the handling itself -------------------------------------------------------------------------------
@@ -449,12 +450,17 @@ def _process(db: Session, inbound_id: int, msg: InboundMessage, *, ctx: ServiceC
         t = translator("conversations", ctx.locale)
         replies = [Reply(t.gettext("Sorry, I did not understand that."))]
 
-    _save_state(db, session_row, state, ctx.vault, now, ctx.dialogue_ttl)
     sent = _answers_inline(answer, contact)
-    outbox_ids = _write_outbox(db, msg, contact, inbound_id, replies, now, inline,
-                               answer=answer if sent else None)
-    db.connection().execute(_HANDLED, {"row_id": inbound_id, "now": now,
-                                       "replies": [_reply_json(r) for r in replies]})
+    saved = _saved_state(session_row, state, ctx.vault, now, ctx.dialogue_ttl)
+    rows = _outbox_rows(msg, contact, inbound_id, replies, now, inline, answer=answer if sent else None)
+    handled = {"row_id": inbound_id, "now": now, "replies": [_reply_json(r) for r in replies]}
+    conn = db.connection()
+    if conn.dialect.name == "postgresql":  # one round trip for the three writes
+        outbox_ids = _finish_in_one(conn, saved, rows, handled)
+    else:
+        conn.execute(_SAVE_STATE, saved)
+        outbox_ids = _insert_outbox(conn, rows)
+        conn.execute(_HANDLED, handled)
     return HandleResult(inbound_id=inbound_id, duplicate=False, replies=replies, outbox_ids=outbox_ids,
                         answered_inline=sent)
 
@@ -533,9 +539,14 @@ def _write_outbox(db: Session, msg: InboundMessage, contact: Sender, inbound_id:
                   now: datetime, inline: bool, answer: InlineAnswer | None = None) -> list[int]:
     """One Outbox row per reply (in order), in the caller's transaction: pending, or sent when `answer`
     says the webhook's response carries them."""
-    if not replies:
-        return []
-    rows = []
+    rows = _outbox_rows(msg, contact, inbound_id, replies, now, inline, answer)
+    return _insert_outbox(db.connection(), rows)
+
+
+def _outbox_rows(msg: InboundMessage, contact: Sender, inbound_id: int, replies: list[Reply], now: datetime,
+                 inline: bool, answer: InlineAnswer | None = None) -> list[dict[str, Any]]:
+    """The Outbox rows of the replies, in reply order (see _write_outbox)."""
+    rows: list[dict[str, Any]] = []
     for i, reply in enumerate(replies):
         extra: dict[str, Any] = {"choices": list(reply.choices)}
         if inline:
@@ -548,10 +559,51 @@ def _write_outbox(db: Session, msg: InboundMessage, contact: Sender, inbound_id:
         if answer is not None:
             rows[-1].update(status=OutboxStatus.SENT, sent_at=now, provider_status="inline",
                             segments=answer.segments(reply) if answer.segments is not None else None)
-    conn = db.connection()
+    return rows
+
+
+def _insert_outbox(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert the rows; their ids in the rows' order."""
+    if not rows:
+        return []
     if len(rows) == 1:
         return [int(conn.execute(_ADD_REPLY, rows[0]).scalar_one())]
     ids = {key: int(row_id) for row_id, key in conn.execute(_ADD_REPLIES, rows)}
+    return [ids[row["dedupe_key"]] for row in rows]
+
+
+_OUTBOX_COLUMNS = ("channel", "to", "contact_id", "kind", "body", "extra", "dedupe_key", "inbound_id",
+                   "status", "attempts", "next_attempt_at", "created_at", "sent_at", "provider_status",
+                   "segments")
+
+
+@cache
+def _finish_statement(replies: int) -> Insert:
+    """PostgreSQL: the state saved, the message marked handled and its replies written, one statement
+    (two data-modifying CTEs and a multi-row INSERT), so the message's last writes are one round trip,
+    not three. Built once per number of replies."""
+    saved = (update(_SESSIONS).where(_SESSIONS.c.id == bindparam("session_id"))
+             .values(state=bindparam("state"), updated_at=bindparam("now"), expires_at=bindparam("expires"))
+             .cte("saved"))
+    handled = (update(_INBOUND).where(_INBOUND.c.id == bindparam("inbound_id"))
+               .values(status=InboundStatus.HANDLED, replies=bindparam("replies"),
+                       handled_at=bindparam("now"))
+               .cte("handled"))
+    rows = [{name: bindparam(f"{name}_{i}", type_=_OUTBOX.c[name].type) for name in _OUTBOX_COLUMNS}
+            for i in range(replies)]
+    return (_OUTBOX.insert().values(rows).add_cte(saved).add_cte(handled)
+            .returning(_OUTBOX.c.id, _OUTBOX.c.dedupe_key))
+
+
+def _finish_in_one(conn: Connection, saved: dict[str, Any], rows: list[dict[str, Any]],
+                   handled: dict[str, Any]) -> list[int]:
+    """_SAVE_STATE, _insert_outbox and _HANDLED in one statement (PostgreSQL); the ids in the rows' order."""
+    params: dict[str, Any] = {"session_id": saved["row_id"], "state": saved["state"], "now": saved["now"],
+                              "expires": saved["expires"], "inbound_id": handled["row_id"],
+                              "replies": handled["replies"]}
+    for i, row in enumerate(rows):
+        params.update({f"{name}_{i}": row[name] for name in _OUTBOX_COLUMNS})
+    ids = {key: int(row_id) for row_id, key in conn.execute(_finish_statement(len(rows)), params)}
     return [ids[row["dedupe_key"]] for row in rows]
 
 

@@ -18,6 +18,7 @@ from cases.models import (
     DialogueSession,
     Household,
     InboundMessage,
+    InboundStatus,
     Outbox,
     Report,
     ReporterKind,
@@ -140,7 +141,7 @@ def test_several_replies_are_written_in_one_statement_and_their_ids_come_in_repl
     inserts: list[str] = []
 
     def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        if statement.lstrip().upper().startswith("INSERT INTO OUTBOX"):
+        if "INSERT INTO OUTBOX" in statement.upper():  # PostgreSQL: the INSERT after the state's CTEs
             inserts.append(statement)
 
     event.listen(engine, "before_cursor_execute", record)
@@ -153,6 +154,41 @@ def test_several_replies_are_written_in_one_statement_and_their_ids_come_in_repl
     with world.factory() as db:
         bodies = {r.id: r.body for r in db.scalars(select(Outbox).where(Outbox.id.in_(last.outbox_ids)))}
     assert [bodies[i] for i in last.outbox_ids] == [r.text for r in last.replies]
+
+
+def test_a_dialogue_step_writes_its_state_replies_and_handled_mark_in_one_statement_on_postgresql(
+    world: World, engine: Engine
+) -> None:
+    chat = Chat(world, channel="sms", user_key="+8613912345678")
+    chat.send(DESCRIPTION)
+    with world.factory() as db:
+        before = state_of(db, chat.channel, chat.user_key, world.vault)
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(" ".join(statement.split()).upper())
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        chat.send("1")  # the risks confirmed: the name is asked next
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    writes = [s for s in statements if s.startswith(("INSERT", "UPDATE", "WITH"))]
+    if engine.dialect.name == "postgresql":
+        assert len(writes) == 2  # the message stored; then state, reply and handled mark in one statement
+        assert writes[1].startswith("WITH SAVED AS (UPDATE DIALOGUE_SESSIONS")
+        assert "HANDLED AS (UPDATE INBOUND_MESSAGES" in writes[1] and "INSERT INTO OUTBOX" in writes[1]
+    else:  # SQLite has no data-modifying CTEs: one statement each
+        assert [w.split(" (")[0].split(" SET")[0] for w in writes] == [
+            "INSERT INTO INBOUND_MESSAGES", "UPDATE DIALOGUE_SESSIONS", "INSERT INTO OUTBOX",
+            "UPDATE INBOUND_MESSAGES"]
+    with world.factory() as db:  # and all three happened
+        row = db.scalar(select(InboundMessage).order_by(InboundMessage.id.desc()).limit(1))
+        assert row is not None and row.status == InboundStatus.HANDLED and row.replies
+        assert [o.body for o in db.scalars(select(Outbox).where(Outbox.inbound_id == row.id))] == [
+            r["text"] for r in row.replies]
+        after = state_of(db, chat.channel, chat.user_key, world.vault)
+        assert after["flow"] == before["flow"] and after != before
 
 
 def test_declined_then_signed_later(world: World) -> None:
