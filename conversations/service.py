@@ -19,7 +19,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Insert, bindparam, select, update
@@ -455,7 +454,7 @@ def _process(db: Session, inbound_id: int, msg: InboundMessage, *, ctx: ServiceC
     rows = _outbox_rows(msg, contact, inbound_id, replies, now, inline, answer=answer if sent else None)
     handled = {"row_id": inbound_id, "now": now, "replies": [_reply_json(r) for r in replies]}
     conn = db.connection()
-    if conn.dialect.name == "postgresql":  # one round trip for the three writes
+    if conn.dialect.name == "postgresql":  # one round trip for the three writes (a reply at least)
         outbox_ids = _finish_in_one(conn, saved, rows, handled)
     else:
         conn.execute(_SAVE_STATE, saved)
@@ -577,11 +576,11 @@ _OUTBOX_COLUMNS = ("channel", "to", "contact_id", "kind", "body", "extra", "dedu
                    "segments")
 
 
-@cache
-def _finish_statement(replies: int) -> Insert:
-    """PostgreSQL: the state saved, the message marked handled and its replies written, one statement
-    (two data-modifying CTEs and a multi-row INSERT), so the message's last writes are one round trip,
-    not three. Built once per number of replies."""
+def _finish_statement() -> Insert:
+    """PostgreSQL: the state saved, the message marked handled and its first reply written, one statement
+    (two data-modifying CTEs before the INSERT), so a step's last writes are one round trip, not three.
+    One row: SQLAlchemy caches no INSERT of several rows in VALUES, and compiling this one cost more than
+    the round trips it saves."""
     saved = (update(_SESSIONS).where(_SESSIONS.c.id == bindparam("session_id"))
              .values(state=bindparam("state"), updated_at=bindparam("now"), expires_at=bindparam("expires"))
              .cte("saved"))
@@ -589,22 +588,23 @@ def _finish_statement(replies: int) -> Insert:
                .values(status=InboundStatus.HANDLED, replies=bindparam("replies"),
                        handled_at=bindparam("now"))
                .cte("handled"))
-    rows = [{name: bindparam(f"{name}_{i}", type_=_OUTBOX.c[name].type) for name in _OUTBOX_COLUMNS}
-            for i in range(replies)]
-    return (_OUTBOX.insert().values(rows).add_cte(saved).add_cte(handled)
-            .returning(_OUTBOX.c.id, _OUTBOX.c.dedupe_key))
+    row = {name: bindparam(f"out_{name}", type_=_OUTBOX.c[name].type) for name in _OUTBOX_COLUMNS}
+    return _OUTBOX.insert().values(row).add_cte(saved).add_cte(handled).returning(_OUTBOX.c.id)
+
+
+_FINISH = _finish_statement()
 
 
 def _finish_in_one(conn: Connection, saved: dict[str, Any], rows: list[dict[str, Any]],
                    handled: dict[str, Any]) -> list[int]:
-    """_SAVE_STATE, _insert_outbox and _HANDLED in one statement (PostgreSQL); the ids in the rows' order."""
+    """_SAVE_STATE, _insert_outbox and _HANDLED on PostgreSQL: with the first reply in one statement, the
+    others (annex 1's SMS parts) in a second; the ids in the rows' order."""
     params: dict[str, Any] = {"session_id": saved["row_id"], "state": saved["state"], "now": saved["now"],
                               "expires": saved["expires"], "inbound_id": handled["row_id"],
                               "replies": handled["replies"]}
-    for i, row in enumerate(rows):
-        params.update({f"{name}_{i}": row[name] for name in _OUTBOX_COLUMNS})
-    ids = {key: int(row_id) for row_id, key in conn.execute(_finish_statement(len(rows)), params)}
-    return [ids[row["dedupe_key"]] for row in rows]
+    params.update({f"out_{name}": rows[0][name] for name in _OUTBOX_COLUMNS})
+    first = int(conn.execute(_FINISH, params).scalar_one())
+    return [first, *_insert_outbox(conn, rows[1:])]
 
 
 def _replay(db: Session, inbound: InboundRow) -> HandleResult:
