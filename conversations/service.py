@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Insert, bindparam, select, update
+from sqlalchemy import Connection, Insert, Row, Select, bindparam, literal_column, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -127,12 +127,12 @@ def handle_inbound(db: Session, msg: InboundMessage, *, ctx: ServiceContext, now
 def _handle_inbound(db: Session, msg: InboundMessage, *, ctx: ServiceContext, now: datetime,
                     inline: bool, answer: InlineAnswer | None) -> HandleResult:
     _begin(db)
-    inbound_id, duplicate = _store(db, msg, ctx, now)
+    inbound_id, duplicate, locked = _store_and_lock(db, msg, ctx, now)
     if duplicate:  # stored before (or by a twin just now): a new transaction, checked under the lock
         db.rollback()
         _begin(db)
     return _process_once(db, inbound_id, msg, ctx=ctx, now=now, inline=inline, answer=answer,
-                         fresh=not duplicate)
+                         fresh=not duplicate, locked=locked)
 
 
 def record_inbound(db: Session, msg: InboundMessage, *, ctx: ServiceContext,
@@ -161,11 +161,11 @@ def handle_in_order(db: Session, msg: InboundMessage, *, ctx: ServiceContext, no
     update_id, T3) and hands each to `process_inbound`. A repeat changes nothing."""
     with writer_turn(db):
         _begin(db)
-        inbound_id, duplicate = _store(db, msg, ctx, now)
+        inbound_id, duplicate, locked = _store_and_lock(db, msg, ctx, now, waiting=True)
         if duplicate:
             db.rollback()
             return Taken(inbound_id, duplicate=True, handled=False)
-        locked = _lock_session(db, msg, now, waiting_besides=inbound_id)
+        assert locked is not None
         if not locked.others_waiting:
             try:
                 result = _process_once(db, inbound_id, msg, ctx=ctx, now=now, inline=False, fresh=True,
@@ -270,6 +270,30 @@ _OTHERS_WAITING = (select(_INBOUND.c.id).where(
     .limit(1).scalar_subquery().label("waiting"))
 _SESSION_AND_WAITING = (select(*_SESSION_COLUMNS, _OTHERS_WAITING).select_from(_WITH_CONTACT)
                         .where(*_SESSION_KEY).with_for_update(of=_SESSIONS))
+# PostgreSQL: the message stored and the session locked (with its contact, and for handle_in_order the
+# queue) in one statement: the INSERT a data-modifying CTE, the lock a sub-SELECT, both LEFT JOINed to one
+# row, so the answer says both whether the message was new (stored_id) and whether the session exists (id).
+# The CTE's new row is invisible to the rest of the statement, so the queue needs no "besides this one"
+_INBOUND_COLUMNS = ("channel", "user_key", "external_id", "received_at", "text", "payload", "status",
+                    "replies")
+
+
+def _store_and_lock_statement(waiting: bool) -> Select[Any]:
+    values = {name: bindparam(f"in_{name}", type_=_INBOUND.c[name].type) for name in _INBOUND_COLUMNS}
+    stored = (pg_insert(_INBOUND).values(values)
+              .on_conflict_do_nothing(index_elements=["channel", "user_key", "external_id"])
+              .returning(_INBOUND.c.id).cte("stored"))
+    queue = (select(_INBOUND.c.id).where(
+        _INBOUND.c.channel == bindparam("channel"), _INBOUND.c.user_key == bindparam("user_key"),
+        _INBOUND.c.status == InboundStatus.RECEIVED).limit(1).scalar_subquery().label("waiting"))
+    locked = (select(*_SESSION_COLUMNS, *((queue,) if waiting else ())).select_from(_WITH_CONTACT)
+              .where(*_SESSION_KEY).with_for_update(of=_SESSIONS).subquery("locked"))
+    one = select(literal_column("1").label("one")).subquery("one")
+    return (select(stored.c.id.label("stored_id"), *locked.c)
+            .select_from(one.outerjoin(stored, true()).outerjoin(locked, true())))
+
+
+_STORE_AND_LOCK = {waiting: _store_and_lock_statement(waiting) for waiting in (False, True)}
 _NEW_SESSION = {
     name: insert(_SESSIONS).on_conflict_do_nothing(index_elements=["channel", "user_key"])
     for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
@@ -294,18 +318,48 @@ def _store(db: Session, msg: InboundMessage, ctx: ServiceContext, now: datetime)
     """Insert the message unless (channel, user_key, external_id) is stored already: (id, duplicate).
     INSERT ... ON CONFLICT DO NOTHING: a concurrent twin waits for the first to commit, then finds it."""
     conn = db.connection()
-    key: dict[str, Any] = {"channel": Channel(msg.channel), "user_key": msg.user_key,
-                           "external_id": msg.external_id}
-    values: dict[str, Any] = dict(
-        key, received_at=msg.received_at, text=ctx.vault.encrypt(msg.text) if msg.text is not None else None,
-        payload=_payload(msg), status=InboundStatus.RECEIVED, replies=[],
-    )
+    values = _inbound_values(msg, ctx)
     new_id = conn.execute(_STORE[conn.dialect.name], values).scalar()
     if new_id is not None:
         return int(new_id), False
-    found = conn.execute(_FIND_INBOUND, key).scalar()
+    return _stored_id(conn, msg), True
+
+
+def _inbound_values(msg: InboundMessage, ctx: ServiceContext) -> dict[str, Any]:
+    text = ctx.vault.encrypt(msg.text) if msg.text is not None else None
+    return {"channel": Channel(msg.channel), "user_key": msg.user_key, "external_id": msg.external_id,
+            "received_at": msg.received_at, "text": text, "payload": _payload(msg),
+            "status": InboundStatus.RECEIVED, "replies": []}
+
+
+def _stored_id(conn: Connection, msg: InboundMessage) -> int:
+    """The id of the message as stored before (a repeat)."""
+    found = conn.execute(_FIND_INBOUND, {"channel": Channel(msg.channel), "user_key": msg.user_key,
+                                         "external_id": msg.external_id}).scalar()
     assert found is not None
-    return int(found), True
+    return int(found)
+
+
+def _store_and_lock(db: Session, msg: InboundMessage, ctx: ServiceContext, now: datetime, *,
+                    waiting: bool = False) -> tuple[int, bool, _SessionRow | None]:
+    """_store, then for a new message _lock_session (`waiting`: also whether another message of the contact
+    waits): (inbound id, duplicate, the locked session row; None for a duplicate). On PostgreSQL one round
+    trip when the contact has a session (every message but its first)."""
+    conn = db.connection()
+    if conn.dialect.name != "postgresql":
+        inbound_id, duplicate = _store(db, msg, ctx, now)
+        if duplicate:
+            return inbound_id, True, None
+        return inbound_id, False, _lock_session(db, msg, now, waiting_besides=inbound_id if waiting else None)
+    params = {f"in_{name}": value for name, value in _inbound_values(msg, ctx).items()}
+    params.update(channel=Channel(msg.channel), user_key=msg.user_key)
+    row = conn.execute(_STORE_AND_LOCK[waiting], params).one()
+    if row.stored_id is None:
+        return _stored_id(conn, msg), True, None
+    inbound_id = int(row.stored_id)
+    if row.id is None:  # the contact's first message: the session is created, then locked
+        return inbound_id, False, _lock_session(db, msg, now, waiting_besides=inbound_id if waiting else None)
+    return inbound_id, False, _session_row(row, waiting)
 
 
 def _payload(msg: InboundMessage) -> dict[str, Any]:
@@ -370,12 +424,17 @@ def _lock_session(db: Session, msg: InboundMessage, now: datetime, *,
             "expires_at": None})
         row = conn.execute(query, key).first()
     assert row is not None
+    return _session_row(row, waiting_besides is not None)
+
+
+def _session_row(row: Row[*tuple[Any, ...]], waiting: bool) -> _SessionRow:
+    """The _SessionRow of a locking statement's answer (`waiting`: it has the queue's column)."""
     return _SessionRow(id=row.id, state=row.state or {}, expires_at=row.expires_at,
                        contact=None if row.contact_id is None else Sender(
                            id=row.contact_id, household_id=row.household_id, staff_id=row.staff_id,
                            status=ContactStatus(row.status)),
                        contact_seen=row.last_inbound_at,
-                       others_waiting=waiting_besides is not None and row.waiting is not None)
+                       others_waiting=waiting and row.waiting is not None)
 
 
 def _contact(db: Session, msg: InboundMessage, now: datetime, session_row: _SessionRow) -> Sender:

@@ -159,7 +159,7 @@ def test_several_replies_are_written_in_one_statement_and_their_ids_come_in_repl
     assert [bodies[i] for i in last.outbox_ids] == [r.text for r in last.replies]
 
 
-def test_a_dialogue_step_writes_its_state_replies_and_handled_mark_in_one_statement_on_postgresql(
+def test_a_dialogue_step_is_two_statements_on_postgresql_the_store_and_lock_then_the_writes(
     world: World, engine: Engine
 ) -> None:
     chat = Chat(world, channel="sms", user_key="+8613912345678")
@@ -178,7 +178,8 @@ def test_a_dialogue_step_writes_its_state_replies_and_handled_mark_in_one_statem
         event.remove(engine, "before_cursor_execute", record)
     writes = [s for s in statements if s.startswith(("INSERT", "UPDATE", "WITH"))]
     if engine.dialect.name == "postgresql":
-        assert len(writes) == 2  # the message stored; then state, reply and handled mark in one statement
+        # the message stored (its session locked in the same statement); state, reply, handled mark
+        assert len(writes) == 2 and writes[0].startswith("WITH STORED AS (INSERT INTO INBOUND_MESSAGES")
         assert writes[1].startswith("WITH SAVED AS (UPDATE DIALOGUE_SESSIONS")
         assert "HANDLED AS (UPDATE INBOUND_MESSAGES" in writes[1] and "INSERT INTO OUTBOX" in writes[1]
     else:  # SQLite has no data-modifying CTEs: one statement each
