@@ -264,10 +264,10 @@ _SESSION_OF = (select(*_SESSION_COLUMNS).select_from(_WITH_CONTACT).where(*_SESS
                .with_for_update(of=_SESSIONS))
 # ... and, for a channel that keeps its own order (Telegram's update_id), whether another message of the
 # contact waits unhandled: the same statement (handle_in_order asks this on every message)
-_OTHERS_WAITING = (select(_INBOUND.c.id).where(
-    _INBOUND.c.channel == bindparam("channel"), _INBOUND.c.user_key == bindparam("user_key"),
-    _INBOUND.c.status == InboundStatus.RECEIVED, _INBOUND.c.id != bindparam("row_id"))
-    .limit(1).scalar_subquery().label("waiting"))
+_WAITING = (_INBOUND.c.channel == bindparam("channel"), _INBOUND.c.user_key == bindparam("user_key"),
+            _INBOUND.c.status == InboundStatus.RECEIVED)
+_OTHERS_WAITING = (select(_INBOUND.c.id).where(*_WAITING, _INBOUND.c.id != bindparam("row_id"))
+                   .limit(1).scalar_subquery().label("waiting"))
 _SESSION_AND_WAITING = (select(*_SESSION_COLUMNS, _OTHERS_WAITING).select_from(_WITH_CONTACT)
                         .where(*_SESSION_KEY).with_for_update(of=_SESSIONS))
 # PostgreSQL: the message stored and the session locked (with its contact, and for handle_in_order the
@@ -283,9 +283,7 @@ def _store_and_lock_statement(waiting: bool) -> Select[Any]:
     stored = (pg_insert(_INBOUND).values(values)
               .on_conflict_do_nothing(index_elements=["channel", "user_key", "external_id"])
               .returning(_INBOUND.c.id).cte("stored"))
-    queue = (select(_INBOUND.c.id).where(
-        _INBOUND.c.channel == bindparam("channel"), _INBOUND.c.user_key == bindparam("user_key"),
-        _INBOUND.c.status == InboundStatus.RECEIVED).limit(1).scalar_subquery().label("waiting"))
+    queue = select(_INBOUND.c.id).where(*_WAITING).limit(1).scalar_subquery().label("waiting")
     locked = (select(*_SESSION_COLUMNS, *((queue,) if waiting else ())).select_from(_WITH_CONTACT)
               .where(*_SESSION_KEY).with_for_update(of=_SESSIONS).subquery("locked"))
     one = select(literal_column("1").label("one")).subquery("one")
@@ -298,7 +296,8 @@ _NEW_SESSION = {
     name: insert(_SESSIONS).on_conflict_do_nothing(index_elements=["channel", "user_key"])
     for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
-_SAVE_STATE = update(_SESSIONS).where(_SESSIONS.c.id == bindparam("row_id")).values(
+# keyed by session_id and inbound_id (not row_id): _FINISH holds both
+_SAVE_STATE = update(_SESSIONS).where(_SESSIONS.c.id == bindparam("session_id")).values(
     state=bindparam("state"), updated_at=bindparam("now"), expires_at=bindparam("expires"))
 _NEW_CONTACT = _CONTACTS.insert().returning(_CONTACTS.c.id)
 _TOUCH_CONTACT = update(_CONTACTS).where(_CONTACTS.c.id == bindparam("row_id")).values(
@@ -310,7 +309,7 @@ _ADD_REPLIES = _OUTBOX.insert().returning(_OUTBOX.c.id, _OUTBOX.c.dedupe_key)
 _DEAD = update(_INBOUND).where(
     _INBOUND.c.id == bindparam("row_id"), _INBOUND.c.status != InboundStatus.HANDLED).values(
     status=InboundStatus.DEAD, error=bindparam("error"), handled_at=bindparam("now"))
-_HANDLED = update(_INBOUND).where(_INBOUND.c.id == bindparam("row_id")).values(
+_HANDLED = update(_INBOUND).where(_INBOUND.c.id == bindparam("inbound_id")).values(
     status=InboundStatus.HANDLED, replies=bindparam("replies"), handled_at=bindparam("now"))
 
 
@@ -463,7 +462,7 @@ def _load_state(row: _SessionRow | DialogueSession, vault: Vault) -> dict[str, A
 def _saved_state(row: _SessionRow, state: dict[str, Any], vault: Vault, now: datetime,
                  ttl: timedelta) -> dict[str, Any]:
     """_SAVE_STATE's parameters: the state encrypted, its expiry."""
-    return {"row_id": row.id, "now": now, "expires": now + ttl if state.get("flow") else None,
+    return {"session_id": row.id, "now": now, "expires": now + ttl if state.get("flow") else None,
             "state": {"enc": vault.encrypt(json.dumps(state, ensure_ascii=False, sort_keys=True))}}
 
 
@@ -511,7 +510,7 @@ def _process(db: Session, inbound_id: int, msg: InboundMessage, *, ctx: ServiceC
     sent = _answers_inline(answer, contact)
     saved = _saved_state(session_row, state, ctx.vault, now, ctx.dialogue_ttl)
     rows = _outbox_rows(msg, contact, inbound_id, replies, now, inline, answer=answer if sent else None)
-    handled = {"row_id": inbound_id, "now": now, "replies": [_reply_json(r) for r in replies]}
+    handled = {"inbound_id": inbound_id, "now": now, "replies": [_reply_json(r) for r in replies]}
     conn = db.connection()
     if conn.dialect.name == "postgresql":  # one round trip for the three writes (a reply at least)
         outbox_ids = _finish_in_one(conn, saved, rows, handled)
@@ -640,15 +639,9 @@ def _finish_statement() -> Insert:
     (two data-modifying CTEs before the INSERT), so a step's last writes are one round trip, not three.
     One row: SQLAlchemy caches no INSERT of several rows in VALUES, and compiling this one cost more than
     the round trips it saves."""
-    saved = (update(_SESSIONS).where(_SESSIONS.c.id == bindparam("session_id"))
-             .values(state=bindparam("state"), updated_at=bindparam("now"), expires_at=bindparam("expires"))
-             .cte("saved"))
-    handled = (update(_INBOUND).where(_INBOUND.c.id == bindparam("inbound_id"))
-               .values(status=InboundStatus.HANDLED, replies=bindparam("replies"),
-                       handled_at=bindparam("now"))
-               .cte("handled"))
     row = {name: bindparam(f"out_{name}", type_=_OUTBOX.c[name].type) for name in _OUTBOX_COLUMNS}
-    return _OUTBOX.insert().values(row).add_cte(saved).add_cte(handled).returning(_OUTBOX.c.id)
+    return (_OUTBOX.insert().values(row).add_cte(_SAVE_STATE.cte("saved")).add_cte(_HANDLED.cte("handled"))
+            .returning(_OUTBOX.c.id))
 
 
 _FINISH = _finish_statement()
@@ -658,10 +651,7 @@ def _finish_in_one(conn: Connection, saved: dict[str, Any], rows: list[dict[str,
                    handled: dict[str, Any]) -> list[int]:
     """_SAVE_STATE, _insert_outbox and _HANDLED on PostgreSQL: with the first reply in one statement, the
     others (annex 1's SMS parts) in a second; the ids in the rows' order."""
-    params: dict[str, Any] = {"session_id": saved["row_id"], "state": saved["state"], "now": saved["now"],
-                              "expires": saved["expires"], "inbound_id": handled["row_id"],
-                              "replies": handled["replies"]}
-    params.update({f"out_{name}": rows[0][name] for name in _OUTBOX_COLUMNS})
+    params = {**saved, **handled, **{f"out_{name}": rows[0][name] for name in _OUTBOX_COLUMNS}}
     first = int(conn.execute(_FINISH, params).scalar_one())
     return [first, *_insert_outbox(conn, rows[1:])]
 
