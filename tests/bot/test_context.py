@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
-import time
 from types import SimpleNamespace
 from typing import Any
 
@@ -138,6 +137,7 @@ def test_postgresql_work_runs_on_at_most_db_threads_threads_in_the_requests_cont
     # a PostgreSQL engine that never connects: the work below is ours and touches no database
     ctx = _ctx(create_engine("postgresql+psycopg://nobody@127.0.0.1:9/none"), threads=2)
     lock = threading.Lock()
+    pairs = threading.Barrier(2, timeout=10)  # each work waits for a second one running beside it
     running, most, seen = 0, 0, []
 
     def work() -> str:
@@ -146,7 +146,7 @@ def test_postgresql_work_runs_on_at_most_db_threads_threads_in_the_requests_cont
             running += 1
             most = max(most, running)
             seen.append(threading.current_thread().name)
-        time.sleep(0.03)
+        pairs.wait()  # one thread alone would break the barrier; two get through, a pair at a time
         with lock:
             running -= 1
         return REQUEST.get()
@@ -159,5 +159,6 @@ def test_postgresql_work_runs_on_at_most_db_threads_threads_in_the_requests_cont
         return list(await asyncio.gather(*(request(n) for n in range(8))))
 
     assert asyncio.run(eight()) == [f"r{n}" for n in range(8)]  # each in its own request's context
-    assert most == 2  # eight requests at once, two threads (asyncio's default pool has six here)
-    assert len(seen) == 8 and all(name.startswith("shenbao-db") for name in seen)
+    assert most == 2  # eight requests at once, two running together, never more
+    # two threads of the pool (asyncio.to_thread's default pool has six here, named asyncio_N)
+    assert len(seen) == 8 and len(set(seen)) == 2 and all(name.startswith("shenbao-db") for name in seen)
