@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Row, Select, bindparam, literal_column, select, true, update
+from sqlalchemy import Connection, Insert, Row, Select, bindparam, literal_column, select, text, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -47,6 +47,7 @@ from cases.models import (
     InboundMessage as InboundRow,
 )
 from cases.notify import Notifier, NullNotifier
+from cases.prepared import Prepared
 from conversations import engine
 from conversations.apply import Applier
 from conversations.commands import Command
@@ -234,19 +235,22 @@ def _begin(db: Session) -> None:
     if conn.dialect.name == "sqlite":
         raw = conn.connection.driver_connection
         if raw is not None and not raw.in_transaction:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            _BEGIN_IMMEDIATE.run(conn, {})
 
 
+_BEGIN_IMMEDIATE = Prepared(text("BEGIN IMMEDIATE"))
 _INBOUND = Base.metadata.tables[InboundRow.__tablename__]
 _SESSIONS = Base.metadata.tables[DialogueSession.__tablename__]
 _OUTBOX = Base.metadata.tables[Outbox.__tablename__]
 _CONTACTS = Base.metadata.tables[Contact.__tablename__]
 
+_INBOUND_COLUMNS = ("channel", "user_key", "external_id", "received_at", "text", "payload", "status",
+                    "replies")
 # The hot path's statements, built once (building a statement costs more than running it on SQLite).
 _STORE = {
-    name: insert(_INBOUND)
-    .on_conflict_do_nothing(index_elements=["channel", "user_key", "external_id"])
-    .returning(_INBOUND.c.id)
+    name: Prepared(insert(_INBOUND)
+                   .on_conflict_do_nothing(index_elements=["channel", "user_key", "external_id"])
+                   .returning(_INBOUND.c.id), columns=_INBOUND_COLUMNS)
     for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
 _FIND_INBOUND = select(_INBOUND.c.id).where(
@@ -260,22 +264,20 @@ _SESSION_COLUMNS = (_SESSIONS.c.id, _SESSIONS.c.state, _SESSIONS.c.expires_at,
 _WITH_CONTACT = _SESSIONS.outerjoin(_CONTACTS, (_CONTACTS.c.channel == _SESSIONS.c.channel)
                                     & (_CONTACTS.c.external_id == _SESSIONS.c.user_key))
 _SESSION_KEY = (_SESSIONS.c.channel == bindparam("channel"), _SESSIONS.c.user_key == bindparam("user_key"))
-_SESSION_OF = (select(*_SESSION_COLUMNS).select_from(_WITH_CONTACT).where(*_SESSION_KEY)
-               .with_for_update(of=_SESSIONS))
+_SESSION_OF = Prepared(select(*_SESSION_COLUMNS).select_from(_WITH_CONTACT).where(*_SESSION_KEY)
+                       .with_for_update(of=_SESSIONS))
 # ... and, for a channel that keeps its own order (Telegram's update_id), whether another message of the
 # contact waits unhandled: the same statement (handle_in_order asks this on every message)
 _WAITING = (_INBOUND.c.channel == bindparam("channel"), _INBOUND.c.user_key == bindparam("user_key"),
             _INBOUND.c.status == InboundStatus.RECEIVED)
 _OTHERS_WAITING = (select(_INBOUND.c.id).where(*_WAITING, _INBOUND.c.id != bindparam("row_id"))
                    .limit(1).scalar_subquery().label("waiting"))
-_SESSION_AND_WAITING = (select(*_SESSION_COLUMNS, _OTHERS_WAITING).select_from(_WITH_CONTACT)
-                        .where(*_SESSION_KEY).with_for_update(of=_SESSIONS))
+_SESSION_AND_WAITING = Prepared(select(*_SESSION_COLUMNS, _OTHERS_WAITING).select_from(_WITH_CONTACT)
+                                .where(*_SESSION_KEY).with_for_update(of=_SESSIONS))
 # PostgreSQL: the message stored and the session locked (with its contact, and for handle_in_order the
 # queue) in one statement: the INSERT a data-modifying CTE, the lock a sub-SELECT, both LEFT JOINed to one
 # row, so the answer says both whether the message was new (stored_id) and whether the session exists (id).
 # The CTE's new row is invisible to the rest of the statement, so the queue needs no "besides this one"
-_INBOUND_COLUMNS = ("channel", "user_key", "external_id", "received_at", "text", "payload", "status",
-                    "replies")
 
 
 def _store_and_lock_statement(waiting: bool) -> Select[Any]:
@@ -297,20 +299,23 @@ _NEW_SESSION = {
     for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
 # keyed by session_id and inbound_id (not row_id): _FINISH holds both
-_SAVE_STATE = update(_SESSIONS).where(_SESSIONS.c.id == bindparam("session_id")).values(
-    state=bindparam("state"), updated_at=bindparam("now"), expires_at=bindparam("expires"))
+_SAVE_STATE = Prepared(update(_SESSIONS).where(_SESSIONS.c.id == bindparam("session_id")).values(
+    state=bindparam("state"), updated_at=bindparam("now"), expires_at=bindparam("expires")))
 _NEW_CONTACT = _CONTACTS.insert().returning(_CONTACTS.c.id)
-_TOUCH_CONTACT = update(_CONTACTS).where(_CONTACTS.c.id == bindparam("row_id")).values(
-    last_inbound_at=bindparam("now"))
-_ADD_REPLY = _OUTBOX.insert().returning(_OUTBOX.c.id)
+_TOUCH_CONTACT = Prepared(update(_CONTACTS).where(_CONTACTS.c.id == bindparam("row_id")).values(
+    last_inbound_at=bindparam("now")))
+_OUTBOX_COLUMNS = ("channel", "to", "contact_id", "kind", "body", "extra", "dedupe_key", "inbound_id",
+                   "status", "attempts", "next_attempt_at", "created_at", "sent_at", "provider_status",
+                   "segments")
+_ADD_REPLY = Prepared(_OUTBOX.insert().returning(_OUTBOX.c.id), columns=_OUTBOX_COLUMNS)
 # several replies in one statement: the ids come back in no set order (SQLite gives RETURNING no order, and
 # asking SQLAlchemy to sort them made it insert a row at a time), so each comes with its row's dedupe key
 _ADD_REPLIES = _OUTBOX.insert().returning(_OUTBOX.c.id, _OUTBOX.c.dedupe_key)
 _DEAD = update(_INBOUND).where(
     _INBOUND.c.id == bindparam("row_id"), _INBOUND.c.status != InboundStatus.HANDLED).values(
     status=InboundStatus.DEAD, error=bindparam("error"), handled_at=bindparam("now"))
-_HANDLED = update(_INBOUND).where(_INBOUND.c.id == bindparam("inbound_id")).values(
-    status=InboundStatus.HANDLED, replies=bindparam("replies"), handled_at=bindparam("now"))
+_HANDLED = Prepared(update(_INBOUND).where(_INBOUND.c.id == bindparam("inbound_id")).values(
+    status=InboundStatus.HANDLED, replies=bindparam("replies"), handled_at=bindparam("now")))
 
 
 def _store(db: Session, msg: InboundMessage, ctx: ServiceContext, now: datetime) -> tuple[int, bool]:
@@ -318,7 +323,7 @@ def _store(db: Session, msg: InboundMessage, ctx: ServiceContext, now: datetime)
     INSERT ... ON CONFLICT DO NOTHING: a concurrent twin waits for the first to commit, then finds it."""
     conn = db.connection()
     values = _inbound_values(msg, ctx)
-    new_id = conn.execute(_STORE[conn.dialect.name], values).scalar()
+    new_id = _STORE[conn.dialect.name].scalar(conn, values)
     if new_id is not None:
         return int(new_id), False
     return _stored_id(conn, msg), True
@@ -415,13 +420,13 @@ def _lock_session(db: Session, msg: InboundMessage, now: datetime, *,
     query = _SESSION_OF
     if waiting_besides is not None:
         query, key["row_id"] = _SESSION_AND_WAITING, waiting_besides
-    row = conn.execute(query, key).first()
+    row = query.first(conn, key)
     if row is None:
         # a concurrent first message of the same contact waits here for the other to commit
         conn.execute(_NEW_SESSION[conn.dialect.name], {
             "channel": key["channel"], "user_key": key["user_key"], "state": {}, "updated_at": now,
             "expires_at": None})
-        row = conn.execute(query, key).first()
+        row = query.first(conn, key)
     assert row is not None
     return _session_row(row, waiting_besides is not None)
 
@@ -447,7 +452,7 @@ def _contact(db: Session, msg: InboundMessage, now: datetime, session_row: _Sess
         return Sender(id=int(new_id), household_id=None, staff_id=None, status=ContactStatus.ACTIVE)
     last = session_row.contact_seen
     if last is None or not now - TOUCH_EVERY < last <= now:  # to the minute: one write, not one a message
-        conn.execute(_TOUCH_CONTACT, {"row_id": found.id, "now": now})
+        _TOUCH_CONTACT.run(conn, {"row_id": found.id, "now": now})
     return found
 
 
@@ -515,9 +520,9 @@ def _process(db: Session, inbound_id: int, msg: InboundMessage, *, ctx: ServiceC
     if conn.dialect.name == "postgresql":  # one round trip for the three writes (a reply at least)
         outbox_ids = _finish_in_one(conn, saved, rows, handled)
     else:
-        conn.execute(_SAVE_STATE, saved)
+        _SAVE_STATE.run(conn, saved)
         outbox_ids = _insert_outbox(conn, rows)
-        conn.execute(_HANDLED, handled)
+        _HANDLED.run(conn, handled)
     return HandleResult(inbound_id=inbound_id, duplicate=False, replies=replies, outbox_ids=outbox_ids,
                         answered_inline=sent)
 
@@ -624,14 +629,10 @@ def _insert_outbox(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
     if not rows:
         return []
     if len(rows) == 1:
-        return [int(conn.execute(_ADD_REPLY, rows[0]).scalar_one())]
+        return [int(_ADD_REPLY.scalar_one(conn, rows[0]))]
     ids = {key: int(row_id) for row_id, key in conn.execute(_ADD_REPLIES, rows)}
     return [ids[row["dedupe_key"]] for row in rows]
 
-
-_OUTBOX_COLUMNS = ("channel", "to", "contact_id", "kind", "body", "extra", "dedupe_key", "inbound_id",
-                   "status", "attempts", "next_attempt_at", "created_at", "sent_at", "provider_status",
-                   "segments")
 
 
 def _finish_statement() -> Insert:
@@ -640,7 +641,8 @@ def _finish_statement() -> Insert:
     One row: SQLAlchemy caches no INSERT of several rows in VALUES, and compiling this one cost more than
     the round trips it saves."""
     row = {name: bindparam(f"out_{name}", type_=_OUTBOX.c[name].type) for name in _OUTBOX_COLUMNS}
-    return (_OUTBOX.insert().values(row).add_cte(_SAVE_STATE.cte("saved")).add_cte(_HANDLED.cte("handled"))
+    return (_OUTBOX.insert().values(row).add_cte(_SAVE_STATE.statement.cte("saved"))
+            .add_cte(_HANDLED.statement.cte("handled"))
             .returning(_OUTBOX.c.id))
 
 
