@@ -20,7 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from bot import smstext
-from cases.db import is_sqlite, writer_turn
+from cases.db import writer_turn
 from cases.models import (
     Base,
     Channel,
@@ -31,6 +31,7 @@ from cases.models import (
     OutboxStatus,
     open_status,
 )
+from cases.prepared import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -194,15 +195,16 @@ def _blocked_of(db: Session, rows: Sequence[Outbox]) -> dict[int, ContactStatus]
 
 
 _RECORDED = select(_OUTBOX.c.extra, _OUTBOX.c.provider_id).where(_OUTBOX.c.id == bindparam("row_id"))
-_RECORDED_LOCKED = _RECORDED.with_for_update()
-_RECORD_PART = (  # built once, like the two below: the dispatcher records every part it sends
+_RECORDED_NOW = {"sqlite": Prepared(_RECORDED), "postgresql": Prepared(_RECORDED.with_for_update())}
+_RECORD_PART = (  # the dispatcher records every part it sends
     update(_OUTBOX)
     .where(_OUTBOX.c.id == bindparam("row_id"))
     .values(extra=bindparam("extra"), provider_id=bindparam("provider_id"))
 )
-_RECORD_SENT = _RECORD_PART.values(
+_RECORD_SENT = Prepared(_RECORD_PART.values(
     status=OutboxStatus.SENT, sent_at=bindparam("now"), claimed_until=None, last_error=None, error_code=None
-)
+))
+_RECORD_ONE_PART = Prepared(_RECORD_PART)
 
 
 def record_provider_id(
@@ -216,7 +218,7 @@ def record_provider_id(
 ) -> None:
     """The first thing after a provider accepted a message: its id, committed (G2)."""
     conn = db.connection()
-    found = conn.execute(_RECORDED if is_sqlite(db) else _RECORDED_LOCKED, {"row_id": row_id}).first()
+    found = _RECORDED_NOW[conn.dialect.name].first(conn, {"row_id": row_id})
     if found is None:
         db.rollback()
         return
@@ -225,7 +227,7 @@ def record_provider_id(
     if parts_sent is not None:
         extra["parts_sent"] = parts_sent
     values = {"row_id": row_id, "extra": extra, "provider_id": found.provider_id or provider_id}
-    conn.execute(_RECORD_SENT if done else _RECORD_PART, {**values, "now": now} if done else values)
+    (_RECORD_SENT if done else _RECORD_ONE_PART).run(conn, {**values, "now": now} if done else values)
     db.commit()
 
 
@@ -404,12 +406,12 @@ def claim_inline(
 
 
 _STATE = Base.metadata.tables[ChannelState.__tablename__]
-_TAKE_SLOT = (  # built once: a send reserves its slots on every part, so this runs at the send rate
+_TAKE_SLOT = Prepared(  # a send reserves its slots on every part, so this runs at the send rate
     update(_STATE)
     .where(_STATE.c.key == bindparam("k"), or_(_STATE.c.until.is_(None), _STATE.c.until <= bindparam("now")))
     .values(until=bindparam("next_free"), updated_at=bindparam("now"))
 )
-_SLOT_UNTIL = select(_STATE.c.until).where(_STATE.c.key == bindparam("k"))
+_SLOT_UNTIL = Prepared(select(_STATE.c.until).where(_STATE.c.key == bindparam("k")))
 _NEW_SLOT = {  # a key's first send: its row, unless another worker has just created it (no savepoint)
     dialect: insert(_STATE)
     .values(key=bindparam("k"), until=bindparam("next_free"), updated_at=bindparam("now"))
@@ -432,10 +434,9 @@ def take_slots(db: Session, keys: Sequence[tuple[str, timedelta]], *, now: datet
     busy: dict[str, datetime] = {}
     conn = db.connection()
     for key, interval in keys:
-        taken = conn.execute(_TAKE_SLOT, {"k": key, "now": now, "next_free": now + interval})
-        if taken.rowcount == 1:
+        if _TAKE_SLOT.count(conn, {"k": key, "now": now, "next_free": now + interval}) == 1:
             continue
-        until = conn.execute(_SLOT_UNTIL, {"k": key}).scalar()
+        until = _SLOT_UNTIL.scalar(conn, {"k": key})
         if until is not None:
             busy[key] = until
             continue

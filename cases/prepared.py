@@ -88,10 +88,17 @@ class Prepared(Generic[S]):
 
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
         """Run the statement with `params`; its rows (attribute access by column name, as SQLAlchemy's)."""
+        return self._execute(conn, params)[0]
+
+    def count(self, conn: Connection, params: Mapping[str, Any]) -> int:
+        """Run the statement for its effect: the rows it changed (the DBAPI's rowcount)."""
+        return self._execute(conn, params)[1]
+
+    def _execute(self, conn: Connection, params: Mapping[str, Any]) -> tuple[list[Any], int]:
         dialect = conn.dialect
         if dialect.name != "sqlite":
             result = conn.execute(cast(Executable, self.statement), dict(params))
-            return list(result) if result.returns_rows else []
+            return (list(result) if result.returns_rows else []), result.rowcount
         plan = self.plan(dialect)
         if not conn.in_transaction():  # as Connection.execute would: SQLAlchemy's transaction begins
             conn.begin()
@@ -109,6 +116,7 @@ class Prepared(Generic[S]):
             try:
                 cursor.execute(plan.sql, args)
                 fetched = cursor.fetchall() if plan.columns else []
+                changed = cursor.rowcount
             except dialect.loaded_dbapi.Error as err:
                 raise exc.DBAPIError.instance(plan.sql, args, err, dialect.loaded_dbapi.Error,
                                               dialect=dialect) from err
@@ -118,14 +126,14 @@ class Prepared(Generic[S]):
             cursor.close()
         make = plan.row._make  # type: ignore[attr-defined]
         if not plan.results:
-            return [make(found) for found in fetched]
+            return [make(found) for found in fetched], changed
         out = []
         for found in fetched:
             values = list(found)
             for i, process in plan.results:
                 values[i] = process(values[i])
             out.append(make(values))
-        return out
+        return out, changed
 
     def first(self, conn: Connection, params: Mapping[str, Any]) -> Any | None:
         """The first row, or None."""

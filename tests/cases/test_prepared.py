@@ -161,3 +161,12 @@ def test_statements_it_cannot_run_the_cheap_way_are_refused(engine: Engine) -> N
     expanding = Prepared(select(PROBE.c.id).where(PROBE.c.key.in_(bindparam("keys", expanding=True))))
     with pytest.raises(ValueError, match="expanded"):
         expanding.plan(engine.dialect)
+
+
+def test_count_is_the_rows_the_statement_changed(conn: Connection) -> None:
+    prepared = Prepared(INSERTS[conn.dialect.name], columns=COLUMNS)
+    first = prepared.scalar_one(conn, {"key": "c", "colour": Colour.RED, "data": {}, "at": AT, "note": None})
+    recolour = Prepared(RECOLOUR)
+    assert recolour.count(conn, {"row_id": first, "data": {}, "at": AT}) == 1
+    assert recolour.count(conn, {"row_id": first + 1000, "data": {}, "at": AT}) == 0
+    assert conn.scalar(select(PROBE.c.colour).where(PROBE.c.id == first)) == "blue"
