@@ -16,9 +16,11 @@ from sqlalchemy import Column, Insert, Table, event, inspect
 from sqlalchemy.orm import Session, SessionTransaction, make_transient, make_transient_to_detached
 from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
+from cases.prepared import Prepared
+
 T = TypeVar("T")
 _KEY = "cases.rows"  # session.info: [(the transaction an object was inserted in, the object)]
-_INSERTS: dict[Table, Insert] = {}  # statements, built once per table (not data)
+_INSERTS: dict[Table, Prepared[Insert]] = {}  # statements, built once per table (not data)
 
 
 def insert(db: Session, obj: T) -> T:
@@ -37,10 +39,10 @@ def insert(db: Session, obj: T) -> T:
             setattr(obj, prop.key, _default(column))
         values[column.key] = state.dict[prop.key]
     statement = _INSERTS.get(table)
-    if statement is None:
-        statement = _INSERTS[table] = table.insert().returning(key)
+    if statement is None:  # every column but the key is given: one compiled INSERT per table
+        statement = _INSERTS[table] = Prepared(table.insert().returning(key), columns=list(values))
     db.flush()
-    new_id = db.connection().execute(statement, values).scalar_one()
+    new_id = statement.scalar_one(db.connection(), values)
     setattr(obj, mapper.get_property_by_column(key).key, new_id)
     make_transient_to_detached(obj)
     db.add(obj)
