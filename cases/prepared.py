@@ -1,16 +1,18 @@
 """Statements of the message path, compiled once and run on SQLite's DBAPI cursor.
 
 SQLAlchemy's `Connection.execute` of a cached statement costs more than SQLite's own work for it (an
-execution context, a result object, its events and checks: 41% of the loop's CPU at saturation went to
-the message path's handful of statements, a third of that in SQLite). A `Prepared` statement keeps what
-SQLAlchemy decides once (the SQL, the parameters' order, each type's bind and result processor, the
-values the statement carries) and per call only processes the parameters, runs the cursor and processes
-the rows, with the same processors, so what reaches the database and what comes back is what SQLAlchemy
-would send and return (tests/cases/test_prepared.py compares them). The engine's `before_cursor_execute`
-and `after_cursor_execute` listeners still see each statement; a DBAPI error is raised as SQLAlchemy's
-(`OperationalError`, `IntegrityError`). Other dialects (PostgreSQL, whose cost is the round trip) run the
-statement through `Connection.execute` as ever. Not for statements whose columns take Python-side
-defaults or that expand parameters at execution (refused when prepared).
+execution context, a result object, its events and checks): in py-spy's samples of the loop at
+saturation, 41% went to the message path's handful of statements, a third of that in SQLite itself.
+A `Prepared` statement keeps what SQLAlchemy decides once (the SQL, the parameters' order, each type's
+bind and result processor, the values the statement carries) and per call only processes the
+parameters, runs the cursor and processes the rows, with the same processors: what reaches the database
+and what comes back is what SQLAlchemy would send and return (tests/cases/test_prepared.py compares
+them). The engine's `before_cursor_execute` and `after_cursor_execute` listeners still see each
+statement and a DBAPI error is raised as SQLAlchemy's (`OperationalError`, `IntegrityError`); the
+engine's `echo` logging and `handle_error` hooks are skipped. Other dialects (PostgreSQL, whose cost is
+the round trip) run the statement through `Connection.execute` as ever. Not for statements whose
+columns take Python-side defaults, or whose parameters are expanded or computed at execution (refused
+when prepared).
 """
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ class Prepared(Generic[S]):
         for name in compiled.positiontup:
             bind = compiled.binds[name]
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if bind.callable is not None:  # a value computed at each execution: not frozen here
+                raise ValueError(f"parameter {name}: values computed at execution are not prepared")
             if bind.required:
                 slots.append((name, process, _CALLER))
             else:  # a value the statement carries (`.values(status=...)`): processed once, here

@@ -161,6 +161,9 @@ def test_statements_it_cannot_run_the_cheap_way_are_refused(engine: Engine) -> N
     expanding = Prepared(select(PROBE.c.id).where(PROBE.c.key.in_(bindparam("keys", expanding=True))))
     with pytest.raises(ValueError, match="expanded"):
         expanding.plan(engine.dialect)
+    computed = Prepared(select(PROBE.c.id).where(PROBE.c.key == bindparam("k", callable_=lambda: "now")))
+    with pytest.raises(ValueError, match="computed"):
+        computed.plan(engine.dialect)
 
 
 def test_count_is_the_rows_the_statement_changed(conn: Connection) -> None:
