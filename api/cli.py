@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from api.settings import Settings
-from cases import demo, migrate
+from cases import demo, logs, migrate
 from cases.clock import system_clock
 from cases.crypto import Vault
 from cases.db import make_engine, make_session_factory
@@ -200,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, settings: Settings | None = None) -> int:
+    logs.install()  # whatever a command logs, no phone, ID or chat number reaches the log
     args = build_parser().parse_args(argv)
     result: int = args.func(settings or Settings(), args)
     return result

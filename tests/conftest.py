@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.settings import Settings
+from cases import logs
 from cases.clock import BEIJING, FrozenClock
 from cases.db import make_engine, make_session_factory
 from cases.models import Base
@@ -86,6 +87,14 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
     with session_factory() as session:
         yield session
+
+
+@pytest.fixture
+def masked_logs() -> Iterator[None]:
+    """Log records masked as `shenbao` masks them (cases.logs.install), for this test only."""
+    restore = logs.install()
+    yield
+    restore()
 
 
 @pytest.fixture

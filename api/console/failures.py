@@ -9,11 +9,11 @@ cause. Anything not listed is "reason unknown"; the raw text stays available for
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from wechatpy.constants import WeChatErrorCode as Wx
 
+from cases.logs import mask_digits
 from conversations.i18n import N_, Translator
 
 
@@ -198,12 +198,9 @@ class Explanation:
     raw: str | None
 
 
-_LONG_NUMBER = re.compile(r"\d{6,}[\dXx]?")
-
-
 def scrub(text: str) -> str:
     """Raw provider text with every long digit run masked (a phone, an ID or chat number never shows)."""
-    return _LONG_NUMBER.sub(lambda m: m[0][:3] + "*" * (len(m[0]) - 5) + m[0][-2:], text)
+    return mask_digits(text)
 
 
 def explain(
