@@ -37,6 +37,9 @@ def make_engine(url: str, *, background_checkpoints: bool = False,
     (a checkpoint writes and syncs the database file: about 20 ms inside some unlucky request's commit).
     PostgreSQL: a pooled connection idle `ping_idle_seconds` or longer is tested before use."""
     parsed = make_url(url)
+    # a database error's message leaves out the statement's parameters (phone numbers, chat ids, names),
+    # which `log.exception` would otherwise write to the log with its traceback
+    kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

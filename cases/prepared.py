@@ -8,8 +8,9 @@ bind and result processor, the values the statement carries) and per call only p
 parameters, runs the cursor and processes the rows, with the same processors: what reaches the database
 and what comes back is what SQLAlchemy would send and return (tests/cases/test_prepared.py compares
 them). The engine's `before_cursor_execute` and `after_cursor_execute` listeners still see each
-statement and a DBAPI error is raised as SQLAlchemy's (`OperationalError`, `IntegrityError`); the
-engine's `echo` logging and `handle_error` hooks are skipped. Other dialects (PostgreSQL, whose cost is
+statement (what they return is not used) and a DBAPI error is raised as SQLAlchemy's
+(`OperationalError`, `IntegrityError`; parameters hidden as the engine hides them); the engine's `echo`
+logging and `handle_error` hooks are skipped. Other dialects (PostgreSQL, whose cost is
 the round trip) run the statement through `Connection.execute` as ever. Not for statements whose
 columns take Python-side defaults, or whose parameters are expanded or computed at execution (refused
 when prepared).
@@ -123,6 +124,7 @@ class Prepared(Generic[S]):
                 changed = cursor.rowcount
             except dialect.loaded_dbapi.Error as err:
                 raise exc.DBAPIError.instance(plan.sql, args, err, dialect.loaded_dbapi.Error,
+                                              hide_parameters=conn.engine.hide_parameters,
                                               dialect=dialect) from err
             if after:
                 after(conn, cursor, plan.sql, args, None, False)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, insert, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
@@ -22,6 +26,7 @@ from cases.db import (
     sqlite_writes_alone,
     wal_checkpointer_for,
 )
+from cases.models import Channel, Contact, ContactStatus
 
 
 def _autocheckpoint(engine: Engine) -> int:
@@ -114,3 +119,26 @@ def test_sqlite_writes_alone_only_inside_a_transaction(session_factory: sessionm
         db.execute(text("CREATE TABLE IF NOT EXISTS t (x INTEGER)"))
         db.execute(text("INSERT INTO t (x) VALUES (1)"))  # the first write begins the transaction
         assert sqlite_writes_alone(db)
+
+
+def test_a_database_error_logged_shows_no_phone_number(engine: Engine, caplog: pytest.LogCaptureFixture,
+                                                         masked_logs: None) -> None:
+    """SQLAlchemy hides the statement's parameters; PostgreSQL's own message still names the row's key,
+    so the log record masks it (cases.logs): log.exception writes neither."""
+    phone = "+8613912345678"
+    row = {"channel": Channel.SMS, "external_id": phone, "status": ContactStatus.ACTIVE,
+           "created_at": datetime(2026, 3, 2, tzinfo=UTC)}
+    with engine.connect() as conn:
+        conn.execute(insert(Contact), row)
+        with pytest.raises(IntegrityError) as caught:
+            conn.execute(insert(Contact), row)
+        conn.rollback()
+    assert "[SQL parameters hidden" in str(caught.value)
+    with caplog.at_level(logging.ERROR):
+        try:
+            raise caught.value
+        except IntegrityError:
+            logging.getLogger("shenbao.test").exception("storing %s failed", phone)
+    logged = caplog.text
+    assert "IntegrityError" in logged and "storing +861********78 failed" in logged
+    assert "13912345678" not in logged

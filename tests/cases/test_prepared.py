@@ -141,6 +141,7 @@ def test_a_database_error_is_sqlalchemys_and_the_transaction_rolls_back(conn: Co
     with pytest.raises(sa_exc.IntegrityError) as caught:
         prepared.run(conn, {"key": "dup", "colour": Colour.BLUE})
     assert "prepared_probe" in str(caught.value.statement)
+    assert "[SQL parameters hidden" in str(caught.value)  # as make_engine's engine hides them
     conn.rollback()
     assert conn.scalar(select(PROBE.c.id).where(PROBE.c.key == "dup")) is None
 
