@@ -29,7 +29,7 @@ from bot.context import BotContext, dead_letter, run_db_work
 from bot.dispatcher import PermanentFailure, RetryAfter, TransientFailure
 from bot.outbox import Claimed
 from bot.telegram_http import AiohttpRequest
-from cases.models import Channel, ContactStatus, InboundStatus
+from cases.models import Channel, ContactStatus, waiting_status
 from cases.models import InboundMessage as InboundRow
 from conversations.messages import Attachment, InboundMessage
 
@@ -398,7 +398,7 @@ def _record(ctx: BotContext, msg: InboundMessage) -> tuple[int, bool]:
 _UNHANDLED = select(InboundRow.id, InboundRow.external_id).where(
     InboundRow.channel == CHANNEL,
     InboundRow.user_key == bindparam("user_key"),
-    InboundRow.status == InboundStatus.RECEIVED,
+    waiting_status(InboundRow.status),  # through ix_inbound_waiting, not the chat's history
 )
 
 

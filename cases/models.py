@@ -163,6 +163,12 @@ class InboundStatus(enum.StrEnum):
     DEAD = "dead"
 
 
+def waiting_status(status: ColumnElement[Any] | QueryableAttribute[Any]) -> ColumnElement[bool]:
+    """`status = 'received'` with the value written out, as the partial index ix_inbound_waiting says it
+    (see open_status: a bound parameter would not match it)."""
+    return status == literal_column(f"'{InboundStatus.RECEIVED.value}'")
+
+
 class TaskStatus(enum.StrEnum):
     OPEN = "open"
     DONE = "done"
@@ -621,7 +627,19 @@ class InboundMessage(Base):
     """Every inbound channel message, stored first; unique per (channel, user_key, external_id)."""
 
     __tablename__ = "inbound_messages"
-    __table_args__ = (UniqueConstraint("channel", "user_key", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "user_key", "external_id"),
+        # a contact's messages not yet handled (usually none): whether one waits is a probe, however long
+        # the contact's history (the unique index above would read all of it, row by row)
+        Index(
+            "ix_inbound_waiting",
+            "channel",
+            "user_key",
+            "id",
+            sqlite_where=waiting_status(column("status")),
+            postgresql_where=waiting_status(column("status")),
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[Channel] = mapped_column(_enum(Channel))
     user_key: Mapped[str] = mapped_column(String(128))

@@ -42,6 +42,7 @@ from cases.models import (
     InboundStatus,
     Outbox,
     OutboxStatus,
+    waiting_status,
 )
 from cases.models import (
     InboundMessage as InboundRow,
@@ -269,7 +270,7 @@ _SESSION_OF = Prepared(select(*_SESSION_COLUMNS).select_from(_WITH_CONTACT).wher
 # ... and, for a channel that keeps its own order (Telegram's update_id), whether another message of the
 # contact waits unhandled: the same statement (handle_in_order asks this on every message)
 _WAITING = (_INBOUND.c.channel == bindparam("channel"), _INBOUND.c.user_key == bindparam("user_key"),
-            _INBOUND.c.status == InboundStatus.RECEIVED)
+            waiting_status(_INBOUND.c.status))  # through ix_inbound_waiting, not the contact's history
 _OTHERS_WAITING = (select(_INBOUND.c.id).where(*_WAITING, _INBOUND.c.id != bindparam("row_id"))
                    .limit(1).scalar_subquery().label("waiting"))
 _SESSION_AND_WAITING = Prepared(select(*_SESSION_COLUMNS, _OTHERS_WAITING).select_from(_WITH_CONTACT)
