@@ -163,6 +163,11 @@ class InboundStatus(enum.StrEnum):
     DEAD = "dead"
 
 
+def partial_index(name: str, *columns: str, where: ColumnElement[bool]) -> Index:
+    """An index holding only the rows `where` selects, on SQLite and PostgreSQL alike."""
+    return Index(name, *columns, sqlite_where=where, postgresql_where=where)
+
+
 def waiting_status(status: ColumnElement[Any] | QueryableAttribute[Any]) -> ColumnElement[bool]:
     """`status = 'received'` with the value written out, as the partial index ix_inbound_waiting says it
     (see open_status: a bound parameter would not match it)."""
@@ -631,14 +636,8 @@ class InboundMessage(Base):
         UniqueConstraint("channel", "user_key", "external_id"),
         # a contact's messages not yet handled (usually none): whether one waits is a probe, however long
         # the contact's history (the unique index above would read all of it, row by row)
-        Index(
-            "ix_inbound_waiting",
-            "channel",
-            "user_key",
-            "id",
-            sqlite_where=waiting_status(column("status")),
-            postgresql_where=waiting_status(column("status")),
-        ),
+        partial_index("ix_inbound_waiting", "channel", "user_key", "id",
+                      where=waiting_status(column("status"))),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[Channel] = mapped_column(_enum(Channel))
@@ -677,14 +676,7 @@ class Outbox(Base):
         # many rows were sent to it before; sent rows (an SMS answered inline, most rows) never enter it.
         # No index holds every row by address: SQLite, having no statistics, would rate it as good as this
         # one and then read an address's whole history for each row it claims
-        Index(
-            "ix_outbox_open",
-            "channel",
-            "to",
-            "id",
-            sqlite_where=open_status(column("status")),
-            postgresql_where=open_status(column("status")),
-        ),
+        partial_index("ix_outbox_open", "channel", "to", "id", where=open_status(column("status"))),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[Channel] = mapped_column(_enum(Channel))
