@@ -194,8 +194,9 @@ def _blocked_of(db: Session, rows: Sequence[Outbox]) -> dict[int, ContactStatus]
     return stops
 
 
-_RECORDED = select(_OUTBOX.c.extra, _OUTBOX.c.provider_id).where(_OUTBOX.c.id == bindparam("row_id"))
-_RECORDED_NOW = {"sqlite": Prepared(_RECORDED), "postgresql": Prepared(_RECORDED.with_for_update())}
+# locked on PostgreSQL; SQLite, one writer, renders no FOR UPDATE
+_RECORDED = Prepared(select(_OUTBOX.c.extra, _OUTBOX.c.provider_id).where(_OUTBOX.c.id == bindparam("row_id"))
+                     .with_for_update())
 _RECORD_PART = (  # the dispatcher records every part it sends
     update(_OUTBOX)
     .where(_OUTBOX.c.id == bindparam("row_id"))
@@ -218,7 +219,7 @@ def record_provider_id(
 ) -> None:
     """The first thing after a provider accepted a message: its id, committed (G2)."""
     conn = db.connection()
-    found = _RECORDED_NOW[conn.dialect.name].first(conn, {"row_id": row_id})
+    found = _RECORDED.first(conn, {"row_id": row_id})
     if found is None:
         db.rollback()
         return

@@ -275,13 +275,14 @@ _OTHERS_WAITING = (select(_INBOUND.c.id).where(*_WAITING, _INBOUND.c.id != bindp
                    .limit(1).scalar_subquery().label("waiting"))
 _SESSION_AND_WAITING = Prepared(select(*_SESSION_COLUMNS, _OTHERS_WAITING).select_from(_WITH_CONTACT)
                                 .where(*_SESSION_KEY).with_for_update(of=_SESSIONS))
-# PostgreSQL: the message stored and the session locked (with its contact, and for handle_in_order the
-# queue) in one statement: the INSERT a data-modifying CTE, the lock a sub-SELECT, both LEFT JOINed to one
-# row, so the answer says both whether the message was new (stored_id) and whether the session exists (id).
-# The CTE's new row is invisible to the rest of the statement, so the queue needs no "besides this one"
 
 
 def _store_and_lock_statement(waiting: bool) -> Select[Any]:
+    """PostgreSQL: the message stored and the session locked (with its contact, and for handle_in_order the
+    queue) in one statement: the INSERT a data-modifying CTE, the lock a sub-SELECT, both LEFT JOINed to one
+    row, so the answer says both whether the message was new (stored_id) and whether the session exists
+    (id). The CTE's new row is invisible to the rest of the statement, so the queue needs no "besides this
+    one"."""
     values = {name: bindparam(f"in_{name}", type_=_INBOUND.c[name].type) for name in _INBOUND_COLUMNS}
     stored = (pg_insert(_INBOUND).values(values)
               .on_conflict_do_nothing(index_elements=["channel", "user_key", "external_id"])
@@ -633,7 +634,6 @@ def _insert_outbox(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
         return [int(_ADD_REPLY.scalar_one(conn, rows[0]))]
     ids = {key: int(row_id) for row_id, key in conn.execute(_ADD_REPLIES, rows)}
     return [ids[row["dedupe_key"]] for row in rows]
-
 
 
 def _finish_statement() -> Insert:
