@@ -445,32 +445,36 @@ def telegram_router(ctx: BotContext) -> APIRouter:
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 raise ValueError("no update_id")
             msg = plain_text(data, bot, ctx)
-            take = (partial(take_update, ctx, bot, Update.de_json(dict(data), bot)) if msg is None
-                    else partial(take_inbound, ctx, msg))
+            if msg is None:
+                update = Update.de_json(dict(data), bot)
+                chat = update.effective_chat
+                take, chat_key = partial(take_update, ctx, bot, update), str(chat.id) if chat else None
+            else:
+                take, chat_key = partial(take_inbound, ctx, msg), msg.user_key
         except MALFORMED:
             return Response(status_code=400)
         try:
             await take()
         except Exception:  # noqa: BLE001 - stored or not, never a 5xx loop with Telegram
             log.exception("telegram update could not be taken")
-            return Response(status_code=500) if not _stored(ctx, data) else Response(status_code=200)
+            stored = chat_key is not None and _stored(ctx, data["update_id"], chat_key)
+            return Response(status_code=200 if stored else 500)  # 500: not stored, Telegram sends it again
         return Response(status_code=200)
 
     return router
 
 
-def _stored(ctx: BotContext, data: dict[str, Any]) -> bool:
+_STORED = select(InboundRow.id).where(
+    InboundRow.channel == CHANNEL,
+    InboundRow.user_key == bindparam("user_key"),  # the chat's messages only, through the unique index
+    InboundRow.external_id.like(bindparam("prefix")),
+).limit(1)
+
+
+def _stored(ctx: BotContext, update_id: int, chat_key: str) -> bool:
     """Whether an update reached the database (then Telegram gets 200 whatever happened next)."""
-    prefix = f"{data.get('update_id')}:"
     with ctx.sessions() as db:
-        return (
-            db.scalar(
-                select(InboundRow.id).where(
-                    InboundRow.channel == CHANNEL, InboundRow.external_id.like(prefix + "%")
-                )
-            )
-            is not None
-        )
+        return db.scalar(_STORED, {"user_key": chat_key, "prefix": f"{update_id}:%"}) is not None
 
 
 async def poll(ctx: BotContext, *, stop: asyncio.Event | None = None, wait: int = 30) -> None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event, select, text
+from sqlalchemy import Engine, event, select, text
 from sqlalchemy.orm import Session
 
+from bot.telegram import _STORED
 from cases.models import Attachment as AttachmentRow
 from cases.models import Authorization, Contact, ContactStatus, InboundStatus, Outbox, OutboxStatus, Role
 from cases.models import InboundMessage as InboundRow
 from tests.bot import channels as ch
 from tests.bot.world import DESCRIPTION, World, case_number
 from tests.conversations.conftest import COUNTY, ID_ZHANG
+from tests.conversations.test_waiting_index import plan
 
 CHAT = 5550001
 
@@ -187,6 +189,44 @@ def test_T4_handling_fails_after_the_update_is_stored_still_200_and_dead_lettere
             text("DROP TRIGGER boom" + ("" if db.connection().dialect.name == "sqlite" else " ON outbox"))
         )
         db.commit()
+
+
+def test_T4_an_update_that_could_not_be_stored_is_500_so_telegram_sends_it_again(
+    world: World, db: Session
+) -> None:
+    conn = db.connection()
+    if conn.dialect.name == "sqlite":
+        conn.execute(text("CREATE TRIGGER boom BEFORE INSERT ON inbound_messages "
+                          "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"))
+    else:
+        conn.execute(text("CREATE OR REPLACE FUNCTION boom() RETURNS trigger AS $$ BEGIN "
+                          "RAISE EXCEPTION 'disk on fire'; END $$ LANGUAGE plpgsql"))
+        conn.execute(text("CREATE TRIGGER boom BEFORE INSERT ON inbound_messages "
+                          "FOR EACH ROW EXECUTE FUNCTION boom()"))
+    db.commit()
+    try:
+        with world.client() as client:
+            res = ch.tg_post(client, ch.tg_text(CHAT, 7101, DESCRIPTION))
+        assert res.status_code == 500
+        db.expire_all()
+        assert db.scalar(select(InboundRow)) is None
+    finally:
+        db.rollback()
+        db.execute(text("DROP TRIGGER boom" + ("" if db.connection().dialect.name == "sqlite"
+                                               else " ON inbound_messages")))
+        db.commit()
+    with world.client() as client:  # Telegram's retry, the database back: stored and answered once
+        assert ch.tg_post(client, ch.tg_text(CHAT, 7101, DESCRIPTION)).status_code == 200
+    world.dispatch()
+    assert [p["chat_id"] for p in world.tg.sent()] == [CHAT]
+    assert db.scalar(select(InboundRow.status)) == InboundStatus.HANDLED
+
+
+def test_whether_a_failed_update_was_stored_is_asked_of_its_chat_through_the_unique_index(
+    engine: Engine,
+) -> None:
+    found = plan(engine, _STORED)
+    assert "user_key" in found and "Seq Scan" not in found and "SCAN inbound_messages" not in found, found
 
 
 def test_T5_edited_callback_kicked_photo_and_sticker_updates_do_not_crash(world: World, db: Session) -> None:
