@@ -11,6 +11,7 @@ import asyncio
 import hmac
 import json
 import logging
+import os
 from contextlib import nullcontext
 from datetime import timedelta
 from functools import partial
@@ -32,6 +33,10 @@ from bot.telegram_http import AiohttpRequest
 from cases.models import Channel, ContactStatus, waiting_status
 from cases.models import InboundMessage as InboundRow
 from conversations.messages import Attachment, InboundMessage
+
+# PTB 22's opt-in to its next major: time periods such as RetryAfter.retry_after come as timedelta (the
+# int form is deprecated and warns on every read). An operator's explicit choice is kept; both are handled.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 log = logging.getLogger(__name__)
 
