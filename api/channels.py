@@ -12,7 +12,7 @@ import time as _time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -58,9 +58,7 @@ def build_context(
         clock=clock,
         sms_enabled=bool(settings.twilio_auth_token),
         locale=settings.locale,
-        staff_sms_quiet=(
-            time.fromisoformat(settings.sms_quiet_start), time.fromisoformat(settings.sms_quiet_end)
-        ),
+        staff_sms_quiet=(settings.sms_quiet_start, settings.sms_quiet_end),
     )
     service_ctx = ServiceContext(
         vault=vault,
@@ -95,10 +93,10 @@ def warm_up(ctx: BotContext) -> None:
 def reminder_policy(settings: Settings) -> reminders.ReminderPolicy:
     """SMS quiet hours, the digest hour (Beijing time) and the escalation margin where no region
     setting gives one, from Settings."""
-    return reminders.ReminderPolicy.from_strings(
-        settings.sms_quiet_start,
-        settings.sms_quiet_end,
-        digest_at=time.fromisoformat(settings.digest_at),
+    return reminders.ReminderPolicy(
+        quiet_start=settings.sms_quiet_start,
+        quiet_end=settings.sms_quiet_end,
+        digest_at=settings.digest_at,
         fallback_escalation_margin_days=settings.escalation_margin_days,
     )
 

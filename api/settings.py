@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 from typing import Literal
 
@@ -42,10 +43,11 @@ class Settings(BaseSettings):
     access_token_minutes: int = 60 * 8
     login_max_failures: int = 5  # failed staff logins per username (or 4x per client) in the window -> 429
     login_window_minutes: int = 15
-    sms_quiet_start: str = "21:00"
-    sms_quiet_end: str = "08:00"
+    # no texts to staff in these hours (Beijing time; "21:00" in the environment); held till they end
+    sms_quiet_start: time = time(21, 0)
+    sms_quiet_end: time = time(8, 0)
     escalation_margin_days: int = 2
-    digest_at: str = "08:00"  # the cadres' daily digest, Beijing time
+    digest_at: time = time(8, 0)  # the cadres' daily digest, Beijing time
     reminder_interval_seconds: float = 300.0  # how often `worker` / `serve` run the reminder rules
     dispatcher_interval_seconds: float = 1.0
     run_dispatcher: bool = True

@@ -126,12 +126,6 @@ class ReminderPolicy:
     escalation_margin_days: int | None = None  # overrides the region setting when given
     fallback_escalation_margin_days: int = DEFAULT_DAYS["escalation_margin_days"]  # no region setting
 
-    @classmethod
-    def from_strings(cls, quiet_start: str, quiet_end: str, **kwargs: Any) -> ReminderPolicy:
-        return cls(
-            quiet_start=time.fromisoformat(quiet_start), quiet_end=time.fromisoformat(quiet_end), **kwargs
-        )
-
 
 # --- working days ------------------------------------------------------------------------------
 

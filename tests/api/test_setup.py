@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+from datetime import time
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import text
 
 from api.app import create_app
+from api.channels import reminder_policy
 from api.cli import main
 from api.settings import Settings
 from cases import demo
@@ -96,3 +99,18 @@ def test_requests_look_for_opentelemetry_providers_only_when_telemetry_is_on(
     with TestClient(create_app(settings)) as client:
         assert client.get("/healthz").status_code == 200
     assert bool(asked) is telemetry
+
+
+def test_quiet_hours_and_the_digest_hour_are_read_as_times_and_a_wrong_one_stops_start_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SHENBAO_SMS_QUIET_START", "22:30")
+    monkeypatch.setenv("SHENBAO_DIGEST_AT", "07:15")
+    settings = Settings()
+    assert (settings.sms_quiet_start, settings.sms_quiet_end, settings.digest_at) == (
+        time(22, 30), time(8, 0), time(7, 15))
+    policy = reminder_policy(settings)
+    assert (policy.quiet_start, policy.quiet_end, policy.digest_at) == (time(22, 30), time(8), time(7, 15))
+    monkeypatch.setenv("SHENBAO_SMS_QUIET_END", "25:00")
+    with pytest.raises(ValidationError, match="sms_quiet_end"):
+        Settings()

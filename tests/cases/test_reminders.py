@@ -84,7 +84,7 @@ def test_quiet_hours_wrap_midnight() -> None:
     assert r.in_quiet_hours(bj(2026, 3, 2, 21, 0), policy) == bj(2026, 3, 3, 8, 0)
     assert r.in_quiet_hours(bj(2026, 3, 3, 7, 59), policy) == bj(2026, 3, 3, 8, 0)
     assert r.in_quiet_hours(bj(2026, 3, 3, 8, 0), policy) is None
-    day_quiet = r.ReminderPolicy.from_strings("12:00", "14:00")
+    day_quiet = r.ReminderPolicy(quiet_start=time(12), quiet_end=time(14))
     assert r.in_quiet_hours(bj(2026, 3, 3, 13, 0), day_quiet) == bj(2026, 3, 3, 14, 0)
     assert r.in_quiet_hours(bj(2026, 3, 3, 22, 0), day_quiet) is None
 
