@@ -11,14 +11,18 @@ from sqlalchemy.orm import Session
 from cases.models import Outbox
 
 
-class Notifier(Protocol):
-    """Tells staff or a household's linked contacts about an event (rendered by the implementer).
-    `notify_staff` gives back the Outbox rows it wrote, in order (none when it writes none): the reminder
-    sweep logs and holds exactly those, never another writer's rows that reached the table meanwhile."""
+class StaffNotifier(Protocol):
+    """Tells a staff member about an event (rendered by the implementer); all the reminder sweep needs.
+    Gives back the Outbox rows it wrote, in order (none when it writes none): the sweep logs and holds
+    exactly those, never another writer's rows that reached the table meanwhile."""
 
     def notify_staff(
         self, db: Session, *, staff_id: int, event: str, params: dict[str, Any]
     ) -> Sequence[Outbox]: ...
+
+
+class Notifier(StaffNotifier, Protocol):
+    """Tells staff or a household's linked contacts about an event (rendered by the implementer)."""
 
     def notify_household(
         self, db: Session, *, household_id: int, event: str, params: dict[str, Any]

@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import BindParameter, bindparam, select
 from sqlalchemy.exc import IntegrityError
@@ -42,7 +42,6 @@ from cases.models import (
     CaseStatus,
     Channel,
     Evaluation,
-    Outbox,
     OutboxStatus,
     ReminderLog,
     Role,
@@ -50,19 +49,11 @@ from cases.models import (
     Task,
     TaskStatus,
 )
+from cases.notify import StaffNotifier
 from cases.regions import ancestors, nearest_setting
 from cases.workdays import add_workdays, is_workday  # noqa: E402 - re-exported for callers
 
 log = logging.getLogger(__name__)
-
-
-class Notifier(Protocol):
-    """The staff half of cases.notify.Notifier (bot/notify.py implements it by writing Outbox rows, which
-    it gives back)."""
-
-    def notify_staff(
-        self, db: Session, *, staff_id: int, event: str, params: dict[str, Any]
-    ) -> Sequence[Outbox]: ...
 
 
 CLOSED_STATUSES = frozenset({CaseStatus.REFUSED, CaseStatus.WITHDRAWN, CaseStatus.ELIMINATED})
@@ -578,7 +569,7 @@ def postpone_task(db: Session, *, task_id: int, staff_id: int, days: int, reason
 
 
 def reassign_tasks(
-    db: Session, *, case_id: int, from_staff_id: int, to_staff_id: int, now: datetime, notifier: Notifier
+    db: Session, *, case_id: int, from_staff_id: int, to_staff_id: int, now: datetime, notifier: StaffNotifier
 ) -> list[Task]:
     """Move a case's open tasks from one cadre to another and tell both (a reassigned case)."""
     tasks = list(
@@ -649,7 +640,7 @@ class RunReport:
 
 class _Sender:
     def __init__(
-        self, db: Session, now: datetime, notifier: Notifier, policy: ReminderPolicy, report: RunReport
+        self, db: Session, now: datetime, notifier: StaffNotifier, policy: ReminderPolicy, report: RunReport
     ) -> None:
         self.db, self.now, self.notifier, self.policy, self.report = db, now, notifier, policy, report
         self.quiet_until = in_quiet_hours(now, policy)
@@ -711,7 +702,7 @@ class _Sender:
 
 
 def run_reminders(
-    db: Session, now: datetime, notifier: Notifier, policy: ReminderPolicy | None = None,
+    db: Session, now: datetime, notifier: StaffNotifier, policy: ReminderPolicy | None = None,
     *, pause: Pause | None = None,
 ) -> RunReport:
     """Sync the tasks of the changed cases, or of every case at the day's first run, then send due-soon,
@@ -733,7 +724,7 @@ SEND_BATCH = 25  # due tasks per transaction of the sending: about 50 ms in the 
 def _send_due(
     db: Session,
     now: datetime,
-    notifier: Notifier,
+    notifier: StaffNotifier,
     policy: ReminderPolicy,
     report: RunReport,
     lookups: Lookups,
@@ -877,7 +868,7 @@ def _digests(db: Session, now: datetime, policy: ReminderPolicy, sender: _Sender
 
 
 def tick(
-    session_factory: Any, clock: Any, notifier: Notifier, policy: ReminderPolicy | None = None,
+    session_factory: Any, clock: Any, notifier: StaffNotifier, policy: ReminderPolicy | None = None,
     *, pause: Pause | None = None,
 ) -> RunReport:
     """One scheduler tick for `shenbao worker`/`serve`: a fresh session, run_reminders, commit."""
