@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import time
 from pathlib import Path
 
 from api.settings import Settings
@@ -32,7 +33,12 @@ def test_the_readme_defaults_are_the_code_defaults() -> None:
         if shown.strip() == "unset":
             assert default is None, name
         else:
-            typed = str(default).lower() if isinstance(default, bool) else str(default)
+            if isinstance(default, bool):
+                typed = str(default).lower()
+            elif isinstance(default, time):  # as the environment gives it: HH:MM
+                typed = default.isoformat(timespec="minutes")
+            else:
+                typed = str(default)
             assert shown.strip() == f"`{typed}`", (name, shown, default)
         checked += 1
     assert checked >= 20
