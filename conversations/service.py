@@ -589,7 +589,7 @@ def _facts(db: Session, ctx: ServiceContext, contact: Sender, msg: InboundMessag
     return Facts(channel=msg.channel, now=now, locale=ctx.locale, known_phone=known_phone,
                  linked_case=number if linked else None, linked_case_open=linked_open,
                  linked_case_unsigned=unsigned, annex_version=ctx.annex_version,
-                 annex_text=annex1.text(ctx.annex_version), hotline=ctx.hotline)
+                 annex_text=annex1.text(ctx.annex_version), hotline=ctx.hotline, places=ctx.gazetteer)
 
 
 # --- answers -------------------------------------------------------------------------------------------

@@ -96,10 +96,13 @@ class Gazetteer:
             self.nodes.append(Node(code, name, level, -1, suffix))
             pending.append((code, name, level, parent))
         self.stems: dict[str, list[int]] = {}
+        self._index = index
+        self._kids: dict[int, list[int]] = {}  # parent index (-1: the top) -> children, in code order
         for i, (_code, name, level, parent) in enumerate(pending):
             node = self.nodes[i]
             if parent is not None and parent in index:
                 self.nodes[i] = Node(node.code, node.name, level, index[parent], node.suffix)
+            self._kids.setdefault(self.nodes[i].parent, []).append(i)
             stem = name[: len(name) - len(node.suffix)] if node.suffix else name
             self.stems.setdefault(stem, []).append(i)
         self.prefixes: dict[str, int] = {}  # first two characters -> longest stem starting so
@@ -108,6 +111,8 @@ class Gazetteer:
                 self.prefixes[s[:2]] = len(s)
         self.singles = {s for s in self.stems if len(s) == 1}
         self.max_len = max((len(s) for s in self.stems), default=0)
+        for kids in self._kids.values():
+            kids.sort(key=lambda k: self.nodes[k].code)
 
     # -- construction -------------------------------------------------------------------------------
     @classmethod
@@ -221,6 +226,14 @@ class Gazetteer:
         chosen = sorted(set(chosen), key=lambda c: self.nodes[c].code)[:MAX_CANDIDATES]
         places = [self.place(c) for c in chosen]
         return places[0] if len(places) == 1 else places
+
+    def children(self, code: str | None) -> list[Place]:
+        """The divisions directly under `code` (None: the top ones), in code order; [] for an unknown code
+        or a village. For choosing from a list when a name was not found."""
+        parent = -1 if code is None else self._index.get(code)
+        if parent is None:
+            return []
+        return [self.place(k) for k in self._kids.get(parent, [])]
 
     def place(self, idx: int) -> Place:
         node = self.nodes[idx]

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from conversations.commands import Command
 from conversations.i18n import Translator, translator
 from conversations.messages import InboundMessage, Reply
-from nlu.types import Parse
+from nlu.types import Parse, Place
 
 DOMAIN = "conversations"
 STATE_VERSION = 1
@@ -33,6 +33,12 @@ YES_WORDS = frozenset({"同意", "我同意", "同意签字", "是", "是的", "
 NO_WORDS = frozenset({"不同意", "不", "不是", "不对", "不要", "不签", "否", "no", "n"})
 
 
+class PlaceDirectory(Protocol):
+    """The divisions known to the parser, browsed from the top (nlu.Gazetteer; in memory, no I/O)."""
+
+    def children(self, code: str | None) -> Sequence[Place]: ...
+
+
 @dataclass(frozen=True)
 class Facts:
     """What the service knows about this contact, read before the engine runs (the engine does no I/O)."""
@@ -47,6 +53,7 @@ class Facts:
     annex_version: str = ""
     annex_text: str = ""
     hotline: str = "12317"
+    places: PlaceDirectory | None = None  # to choose a village from a list when its name was not found
 
     @property
     def sms(self) -> bool:
@@ -172,6 +179,7 @@ class Flow:
     prompts: dict[str, Handler] = field(default_factory=dict)
     steps: dict[str, Handler] = field(default_factory=dict)
     results: dict[type, ResultHandler] = field(default_factory=dict)
+    backs: dict[str, Callable[[Turn], bool]] = field(default_factory=dict)  # a step's own "0" (True: done)
     attachments: Callable[[Turn], bool] | None = None  # takes a message's attachments; True = done
 
     def prompt(self, step: str) -> Callable[[Handler], Handler]:
@@ -183,6 +191,13 @@ class Flow:
     def on(self, step: str) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             self.steps[step] = fn
+            return fn
+        return register
+
+    def back(self, step: str) -> Callable[[Callable[[Turn], bool]], Callable[[Turn], bool]]:
+        """A step that goes back within itself first (a list's levels); False hands "0" to the history."""
+        def register(fn: Callable[[Turn], bool]) -> Callable[[Turn], bool]:
+            self.backs[step] = fn
             return fn
         return register
 
@@ -222,7 +237,11 @@ def reprompt(turn: Turn) -> None:
 
 
 def back(turn: Turn) -> bool:
-    """Go one step back within the flow; False when there is nowhere to go back to."""
+    """Go one step back within the flow (or within the step, when it has levels of its own); False when
+    there is nowhere to go back to."""
+    within = FLOWS[turn.flow].backs.get(turn.step or "") if turn.flow in FLOWS else None
+    if within is not None and within(turn):
+        return True
     history: list[str] = turn.state.get("history") or []
     if not history or turn.flow is None:
         return False

@@ -386,14 +386,20 @@ def _ask_village(turn: Turn) -> None:
     township = turn.data.get("township")
     if township:
         turn.say(turn._("Which village in {township}?").format(township=township["name"]),
-                 ["0 " + turn._("Back")])
+                 _village_choices(turn))
         return
     turn.say(turn._("Which village is the home in? Write the township and the village, "
-                    "for example: 黄土铺镇长冲村"), ["0 " + turn._("Back")])
+                    "for example: {example}").format(example=_example(turn)), _village_choices(turn))
 
 
 @F.on("village")
 def _village(turn: Turn) -> None:
+    if turn.facts.places is not None and turn.parse.place is None and number_choice(turn.text) == 1:
+        # "1 choose from a list" (starting in the township already named, if one was)
+        turn.data["browse"] = {"path": [turn.data["township"]["code"]] if turn.data.get("township") else [],
+                               "page": 0}
+        goto(turn, "village_list")
+        return
     place = turn.parse.place
     township = turn.data.get("township")
     candidates = place if isinstance(place, list) else ([place] if place is not None else [])
@@ -414,8 +420,135 @@ def _village(turn: Turn) -> None:
         turn.data["township"] = {"code": towns[0].township_code, "name": towns[0].township or towns[0].name}
         goto(turn, "village", remember=False)
         return
-    _bad(turn, turn._("I could not find that village. Please write the township and the village, "
-                      "for example: 黄土铺镇长冲村"))
+    if turn.facts.places is None:
+        _bad(turn, turn._("I could not find that village. Please write the township and the village, "
+                          "for example: {example}").format(example=_example(turn)))
+        return
+    count = turn.fail()
+    message = turn._("I could not find that village. Write the township and the village again, "
+                     "or reply 1 to choose it from a list.")
+    if count >= MAX_FAILS:
+        message += "\n" + turn._("If it is hard to type, reply 人工 and staff will call you.")
+    turn.say(message, _village_choices(turn))
+
+
+EXAMPLE_VILLAGE = "黄土铺镇长冲村"  # when no division is known to take an example from
+PAGE = 8  # places a list shows at a time; 9 is the next page, 0 goes back
+
+
+def _village_choices(turn: Turn) -> list[str]:
+    listed = ["1 " + turn._("Choose from a list")] if turn.facts.places is not None else []
+    return [*listed, "0 " + turn._("Back")]
+
+
+def _example(turn: Turn) -> str:
+    """A village that exists here (the first in code order), as a household would write it."""
+    places = turn.facts.places
+    code: str | None = None
+    for _ in range(5):
+        kids = places.children(code) if places is not None else []
+        if not kids:
+            return EXAMPLE_VILLAGE
+        first = kids[0]
+        if first.level == "village":
+            return f"{first.township or ''}{first.name}"
+        code = first.code
+    return EXAMPLE_VILLAGE
+
+
+def _listed(turn: Turn) -> tuple[list[Place], str | None]:
+    """The places the list shows now and the code they are under: from the last one picked, going down
+    on its own through levels that have a single place (one province, one county)."""
+    if turn.facts.places is None:  # the directory is gone (an unmigrated database after a restart)
+        return [], None
+    path: list[str] = turn.data["browse"]["path"]
+    code = path[-1] if path else None
+    kids = list(turn.facts.places.children(code))
+    while len(kids) == 1 and kids[0].level != "village":
+        code = kids[0].code
+        kids = list(turn.facts.places.children(code))
+    return kids, code
+
+
+_LEVEL_QUESTIONS = {  # what the list asks for, by the level of the places in it
+    "city": N_("Which city (市、州)?"),
+    "county": N_("Which county (县、市、区)?"),
+    "township": N_("Which township (乡镇)?"),
+    "village": N_("Which village?"),
+}
+
+
+@F.prompt("village_list")
+def _ask_village_list(turn: Turn) -> None:
+    turn.data.setdefault("browse", {"path": [], "page": 0})
+    _say_list(turn)
+
+
+def _page(turn: Turn) -> tuple[list[Place], int, int]:
+    """The places on the list's current page, the page (from 0) and the number of pages."""
+    kids, _code = _listed(turn)
+    pages = max(1, (len(kids) + PAGE - 1) // PAGE)
+    page = turn.data["browse"]["page"] % pages
+    return kids[page * PAGE:(page + 1) * PAGE], page, pages
+
+
+def _say_list(turn: Turn, note: str | None = None) -> None:
+    shown, page, pages = _page(turn)
+    if not shown:  # nothing below (an empty directory): write the name instead
+        turn.data.pop("browse", None)
+        turn.say(turn._("There is no list to choose from here. Please write the township and the village."),
+                 ["0 " + turn._("Back")])
+        return
+    question = turn._(_LEVEL_QUESTIONS.get(shown[0].level, _LEVEL_QUESTIONS["village"]))
+    if pages > 1:
+        question += " " + turn._("(page {page} of {pages})").format(page=page + 1, pages=pages)
+    more = ["9 " + turn._("More")] if pages > 1 else []
+    turn.say(f"{note}\n{question}" if note else question,
+             [*numbered([p.name for p in shown]), *more, "0 " + turn._("Back")])
+
+
+@F.on("village_list")
+def _village_list(turn: Turn) -> None:
+    browse = turn.data.get("browse")
+    if browse is None or turn.facts.places is None:  # the list is gone (no directory any more): ask again
+        goto(turn, "village", remember=False)
+        return
+    shown, page, pages = _page(turn)
+    choice = number_choice(turn.text)
+    if choice == 9 and pages > 1:
+        browse["page"] = page + 1
+        _say_list(turn)
+        return
+    if choice is None or not 1 <= choice <= len(shown):
+        _say_list(turn, turn._("Please reply with a number from 1 to {n}.").format(n=len(shown)))
+        return
+    picked = shown[choice - 1]
+    if picked.level == "village":
+        _set_village(turn, picked)
+        turn.data.pop("browse", None)
+        turn.data.pop("township", None)
+        history: list[str] = turn.state.get("history") or []
+        if history and history[-1] == "village":  # 0 from the next question goes to the village question
+            history.pop()
+        turn.state["step"] = "village"
+        _after(turn, "village")
+        return
+    browse["path"].append(picked.code)
+    browse["page"] = 0
+    _say_list(turn)
+
+
+@F.back("village_list")
+def _village_list_up(turn: Turn) -> bool:
+    """0 in the list: up one level (the list of the place picked before); at the top, the question."""
+    browse = turn.data.get("browse")
+    if not browse or not browse["path"]:
+        turn.data.pop("browse", None)
+        return False
+    browse["path"].pop()
+    browse["page"] = 0
+    _say_list(turn)
+    return True
 
 
 def _place_dict(p: Place) -> dict[str, Any]:

@@ -1,0 +1,108 @@
+"""A village the household cannot name (or the parser cannot find) is chosen from numbered lists instead:
+township, then village, with 0 going up a level and 9 to the next page; never a dead end."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import nlu
+from conversations.service import ServiceContext, state_of
+
+from .conftest import AREAS, COUNTY, ID_WANG, SHISHI, XIDU, Chat, World
+from .test_conv_dialogues import DESCRIPTION
+
+
+def at_village_question(chat: Chat) -> str:
+    return chat.script(DESCRIPTION, "1", "赵六", ID_WANG, "5")
+
+
+def village_of(world: World, chat: Chat) -> object:
+    with world.factory() as db:
+        return state_of(db, chat.channel, chat.user_key, world.vault).get("data", {}).get("village")
+
+
+def test_the_village_question_gives_a_village_that_exists_here_as_its_example(world: World) -> None:
+    out = at_village_question(Chat(world))
+    assert "哪个村" in out and "如：西渡镇梅花村" in out  # the first village by code, not a made-up one
+    assert "黄土铺镇" not in out
+    assert "1 从列表里选" in out and "0 返回" in out
+
+
+def test_a_village_not_found_is_chosen_from_lists_township_then_village(world: World) -> None:
+    chat = Chat(world)
+    at_village_question(chat)
+    out = chat.send("黄土铺镇长冲村")  # not in this county
+    assert "没有找到这个村" in out and "回复 1 从列表里选" in out and "1 从列表里选" in out
+    out = chat.send("1")  # one province, one city, one county: straight to the county's townships
+    assert "在哪个乡镇" in out and "1 西渡镇" in out and "2 台源镇" in out and "0 返回" in out
+    out = chat.send("2")
+    assert "在哪个村" in out and "1 梅花村" in out and "2 和平村" in out
+    out = chat.send("0")  # up one level: the townships again
+    assert "在哪个乡镇" in out and "1 西渡镇" in out
+    out = chat.send("3")  # not on the list: said once, with the list again in the same reply
+    assert out.count("\n") >= 3 and "1 到 2" in out and "1 西渡镇" in out
+    assert len(chat.results[-1].replies) == 1
+    assert "石狮村" in chat.send("1")
+    out = chat.send("2")
+    assert "村民小组" in out
+    assert village_of(world, chat) == {"code": SHISHI, "label": "衡阳县西渡镇石狮村"}
+    out = chat.send("0")  # back from the group question: the village question, not the list
+    assert "哪个村" in out and "如：" in out
+
+
+def test_0_at_the_top_of_the_list_goes_back_to_the_village_question(world: World) -> None:
+    chat = Chat(world)
+    at_village_question(chat)
+    assert "在哪个乡镇" in chat.send("1")
+    out = chat.send("0")
+    assert "您家在哪个村" in out and "1 从列表里选" in out
+    with world.factory() as db:
+        assert "browse" not in state_of(db, chat.channel, chat.user_key, world.vault)["data"]
+
+
+def test_a_township_named_alone_lists_its_villages_and_0_goes_up_to_the_townships(world: World) -> None:
+    chat = Chat(world)
+    at_village_question(chat)
+    out = chat.send("西渡镇")
+    assert "西渡镇" in out and "哪个村" in out and "1 从列表里选" in out
+    out = chat.send("1")
+    assert "在哪个村" in out and "1 梅花村" in out and "2 石狮村" in out and "和平村" not in out
+    assert "在哪个乡镇" in chat.send("0")
+
+
+def test_a_long_list_is_paged_by_eight_and_9_turns_the_page(world: World) -> None:
+    villages = [(f"4304211002{i:02d}", f"{name}村", "village", XIDU)
+                for i, name in enumerate("东南西北前后左右上中下", start=1)]
+    gazetteer = nlu.Gazetteer.from_areas([row for row in AREAS if row[3] != XIDU] + villages)
+    chat = Chat(world)
+    chat.ctx = replace(world.ctx, gazetteer=gazetteer)
+    at_village_question(chat)
+    chat.send("1")
+    out = chat.send("1")  # 西渡镇: eleven villages
+    assert "（第 1 页，共 2 页）" in out and "8 右村" in out and "上村" not in out and "9 下一页" in out
+    out = chat.send("9")
+    assert "（第 2 页，共 2 页）" in out and "1 上村" in out and "3 下村" in out and "4 " not in out
+    out = chat.send("4")
+    assert "1 到 3" in out
+    assert "1 东村" in chat.send("9")  # past the last page: the first again
+    chat.send("9")
+    assert "村民小组" in chat.send("2")
+    assert village_of(world, chat) == {"code": "430421100210", "label": "衡阳县西渡镇中村"}
+
+
+def test_without_a_directory_the_question_offers_no_list(world: World) -> None:
+    chat = Chat(world)
+    chat.ctx = ServiceContext(vault=world.ctx.vault, gazetteer=None, notifier=world.ctx.notifier)
+    out = at_village_question(chat)
+    assert "从列表里选" not in out and "如：黄土铺镇长冲村" in out
+    out = chat.send("梅花村")  # no gazetteer: no place is found, and the re-ask still says how to answer
+    assert "没有找到这个村" in out and "如：" in out and "从列表里选" not in out and "0 返回" in out
+
+
+def test_the_gazetteer_lists_the_divisions_under_a_code_in_code_order() -> None:
+    gazetteer = nlu.Gazetteer.from_areas(AREAS)
+    assert [p.name for p in gazetteer.children(None)] == ["湖南省"]
+    townships = [(p.name, p.level) for p in gazetteer.children(COUNTY)]
+    assert townships == [("西渡镇", "township"), ("台源镇", "township")]
+    assert [p.village_code for p in gazetteer.children(XIDU)] == ["430421100201", SHISHI]
+    assert gazetteer.children(SHISHI) == [] and gazetteer.children("999999999999") == []
