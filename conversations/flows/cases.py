@@ -209,7 +209,7 @@ def _status_result(turn: Turn, command: QueryStatus, result: Result) -> None:
 
 
 def render_status(turn: Turn, case: CaseView) -> None:
-    """The case in plain words: where it is, since when, who to call, what comes next."""
+    """The case in plain words: where it is, since when, who to call, what comes next; then the menu."""
     t = turn.t
     lines = [turn._("Case {number}").format(number=case.number),
              turn._("Now: {status} (updated {date})").format(
@@ -229,7 +229,8 @@ def render_status(turn: Turn, case: CaseView) -> None:
         lines.append(cadre.strip())
     following = NEXT_WORDS.get(case.next_step, ELIMINATION_NEXT)
     lines.append(turn._("Next: {next}").format(next=t.gettext(following)))
-    turn.say("\n".join(lines))
+    lines.append(turn._("Anything else? Reply with a number."))
+    show_menu(turn, intro="\n".join(lines))  # one message: a number sent next means what it shows
 
 
 def still_to_sign(turn: Turn, names: list[str]) -> str:

@@ -257,8 +257,9 @@ def end_flow(turn: Turn, *, keep: dict[str, Any] | None = None) -> None:
 
 
 def pause_flow(turn: Turn) -> None:
-    """Set the unfinished flow aside (menu, a person, an expiry) so '9' can take it up again."""
-    if turn.flow is not None and turn.flow not in ("menu", "human"):
+    """Set the unfinished flow aside (menu, a person, an expiry) so '9' can take it up again. A flow left
+    before its first answer has nothing to keep: it is dropped, and what was set aside before stays."""
+    if turn.flow is not None and turn.flow not in ("menu", "human") and turn.state.get("history"):
         turn.state["paused"] = {k: turn.state.get(k) for k in ("flow", "step", "data", "history")}
         turn.state["paused_at"] = turn.facts.now.isoformat()
     end_flow(turn)

@@ -380,6 +380,37 @@ def test_status_for_a_stranger_and_for_the_household(world: World) -> None:
     assert "李桂英" in out and "已提交申请" in out
 
 
+def test_the_status_ends_with_the_menu_in_the_same_message_so_a_number_means_what_it_shows(
+    world: World,
+) -> None:
+    chat = Chat(world)
+    report_until_annex(chat)
+    chat.send("1")
+    case_number(chat.send("张三"))
+    out = chat.send("查询")
+    replies = chat.results[-1].replies
+    assert len(replies) == 1 and "两名工作人员上门核实" in replies[0].text
+    assert replies[0].text.endswith("还要办别的吗？请回复数字。")
+    assert replies[0].choices[:3] == ("1 申报困难", "2 替别人申报", "3 查询进度")
+    assert "您家遇到了什么困难" in chat.send("1")  # the report it showed as 1, not a silent new start
+    out = chat.send("0")  # left before its first answer: nothing to go on with
+    assert "1 申报困难" in out and "9 " not in out
+    assert "下一步" in chat.send("3")
+
+
+def test_a_flow_left_before_its_first_answer_does_not_push_aside_the_one_set_aside_before(
+    world: World,
+) -> None:
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "赵六")
+    assert "9 接着办" in chat.send("菜单")  # the report, set aside at the ID question
+    assert "案件号" in chat.send("3")  # a status lookup started from the menu ...
+    out = chat.send("0")  # ... and left before its first answer (it used to take the report's place)
+    assert "9 接着办" in out
+    assert "身份证" in chat.send("9")  # the first report, where it was
+    assert state_of_data(world, chat)["name"] == "赵六"
+
+
 def test_repeated_failed_lookups_are_throttled(world: World) -> None:
     chat = Chat(world)
     report_until_annex(chat)

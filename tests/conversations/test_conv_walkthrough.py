@@ -83,8 +83,10 @@ def test_only_the_households_own_chat_withdraws_its_case(world: World) -> None:
     stranger = Chat(world, user_key="60010")
     out = stranger.send("撤回")
     assert "只有农户自己申报或签字用的手机" in out and "案件号" not in out
-    out = stranger.send(f"{number} {ID_ZHANG[-4:]}")  # knowing both only shows the status
-    assert "撤回" not in out
+    out = stranger.send(f"{number} {ID_ZHANG[-4:]}")  # knowing both only shows the status (and the menu)
+    assert "现在：" in out and "确定撤回" not in out
+    out = stranger.send("6")  # the menu's 撤回申报, from a chat that is not the household's
+    assert "只有农户自己申报或签字用的手机" in out and "确定撤回" not in out
     with world.factory() as db:
         case = db.scalar(select(Case).where(Case.number == number))
         assert case is not None and case.status == CaseStatus.APPLIED
