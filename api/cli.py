@@ -17,8 +17,13 @@ from cases.importers import ImportRefused, import_areas, import_staff
 
 
 def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
-    migrate.upgrade(make_engine(settings.database_url))
-    print("database is up to date")
+    before, after = migrate.upgrade(make_engine(settings.database_url))
+    if before == after:
+        print(f"database is up to date (revision {after})")
+    elif before is None:
+        print(f"database created (revision {after})")
+    else:
+        print(f"database migrated from revision {before} to {after}")
     return 0
 
 
@@ -156,6 +161,9 @@ def _demo(settings: Settings, _args: argparse.Namespace) -> int:
     print(f"demo logins (password '{demo.DEMO_PASSWORD}'):")
     for person in result.logins:
         print(f"  {person.username:<8} {person.role.value:<9} {person.name}")
+    print("demo villages (for the web simulator's village question):")
+    for township, villages in demo.villages_by_township():
+        print(f"  {township}: {' '.join(villages)}")
     return 0
 
 

@@ -42,3 +42,13 @@ def test_migrations_on_empty_database_match_models(backend: str, tmp_path: Path)
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": False}), Base.metadata)
     assert diff == [], "models and migrations differ: run `python -m cases.migrate regenerate`"
     engine.dispose()
+
+
+def test_upgrade_says_which_revision_the_database_was_at_and_is_at_now(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'steps.db'}")
+    head = migrate.head_revision()
+    assert head is not None and head > "0003"
+    assert migrate.upgrade(engine, "0003") == (None, "0003")
+    assert migrate.upgrade(engine) == ("0003", head)
+    assert migrate.upgrade(engine) == (head, head)
+    engine.dispose()

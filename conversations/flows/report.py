@@ -451,9 +451,17 @@ def _example(turn: Turn) -> str:
             return EXAMPLE_VILLAGE
         first = kids[0]
         if first.level == "village":
-            return f"{first.township or ''}{first.name}"
+            return f"{first.township or ''}{short_name(first.name)}"
         code = first.code
     return EXAMPLE_VILLAGE
+
+
+def short_name(name: str) -> str:
+    """A village as people say it: 梅花村委会 / 梅花村民委员会 -> 梅花村 (other names as they are)."""
+    for long in ("村民委员会", "村委会"):
+        if name.endswith(long) and len(name) > len(long):
+            return name[: -len(long)] + "村"
+    return name
 
 
 def _listed(turn: Turn) -> tuple[list[Place], str | None]:
@@ -504,7 +512,7 @@ def _say_list(turn: Turn, note: str | None = None) -> None:
         question += " " + turn._("(page {page} of {pages})").format(page=page + 1, pages=pages)
     more = ["9 " + turn._("More")] if pages > 1 else []
     turn.say(f"{note}\n{question}" if note else question,
-             [*numbered([p.name for p in shown]), *more, "0 " + turn._("Back")])
+             [*numbered([short_name(p.name) for p in shown]), *more, "0 " + turn._("Back")])
 
 
 @F.on("village_list")

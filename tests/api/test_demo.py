@@ -19,6 +19,7 @@ def test_demo_is_idempotent(settings: Settings, db: Session, capsys: pytest.Capt
     assert f"{len(demo.AREAS)} areas, {len(demo.STAFF)} staff added" in first
     assert "cadre1" in first and demo.DEMO_PASSWORD in first
     assert "4 demo cases" in first
+    assert "  西渡镇: 梅花村 西渡村 赤水村" in first and "  樟木乡: 里仁村 仁爱村" in first
     assert main(["demo"], settings) == 0
     second = capsys.readouterr().out
     assert "0 areas, 0 staff added" in second and "demo cases" not in second

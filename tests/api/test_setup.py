@@ -15,7 +15,7 @@ from api.app import create_app
 from api.channels import reminder_policy
 from api.cli import main
 from api.settings import Settings
-from cases import demo
+from cases import demo, migrate
 from cases.db import make_engine
 
 
@@ -25,8 +25,10 @@ def test_upgrade_demo_and_serve_on_a_fresh_sqlite_file(
     url = f"sqlite:///{tmp_path / 'var' / 'shenbao.db'}"
     settings = Settings(environment="test", database_url=url, secret_key="s" * 40, run_dispatcher=False)
     assert main(["db", "upgrade"], settings) == 0
+    head = migrate.head_revision()
+    assert capsys.readouterr().out == f"database created (revision {head})\n"
     assert main(["db", "upgrade"], settings) == 0  # idempotent
-    assert capsys.readouterr().out.count("database is up to date") == 2
+    assert capsys.readouterr().out == f"database is up to date (revision {head})\n"
     assert main(["demo"], settings) == 0
     out = capsys.readouterr().out
     assert "xidu" in out and demo.DEMO_PASSWORD in out

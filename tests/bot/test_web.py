@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -88,3 +91,16 @@ def test_console_chat_runs_a_dialogue_in_a_terminal(world: World) -> None:
     assert chat(world.ctx, read=lambda _p: next(lines), write=out.append, user_key="console-test") == 0
     text = "\n".join(out)
     assert "对吗" in text and "身份证" in text
+
+
+def test_the_readmes_curl_example_is_answered_as_the_readme_says(world: World) -> None:
+    readme = Path(__file__).resolve().parents[2].joinpath("README.md").read_text(encoding="utf-8")
+    found = re.search(r"curl -s localhost:8000/webhooks/web .*? -d '(\{.*?\})'", readme, flags=re.DOTALL)
+    assert found is not None
+    body = json.loads(found.group(1).replace("\n", " "))
+    with world.client() as client:
+        res = client.post("/webhooks/web", json=body)
+        again = client.post("/webhooks/web", json=body)
+    assert res.status_code == 200 and again.json() == res.json()
+    replies = res.json()["replies"]
+    assert replies and isinstance(replies[0]["text"], str) and isinstance(replies[0]["choices"], list)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import nlu
+from cases import demo
+from conversations.flows.report import short_name
 from conversations.service import ServiceContext, state_of
 
 from .conftest import AREAS, COUNTY, ID_WANG, SHISHI, XIDU, Chat, World
@@ -106,3 +108,17 @@ def test_the_gazetteer_lists_the_divisions_under_a_code_in_code_order() -> None:
     assert townships == [("西渡镇", "township"), ("台源镇", "township")]
     assert [p.village_code for p in gazetteer.children(XIDU)] == ["430421100201", SHISHI]
     assert gazetteer.children(SHISHI) == [] and gazetteer.children("999999999999") == []
+
+
+def test_official_names_are_shown_as_people_say_them(world: World) -> None:
+    """The demo county's villages are 村委会 in the register: the example and the list say 村."""
+    gazetteer = nlu.Gazetteer.from_areas(
+        [(a.code, a.name, a.level.value, a.parent_code) for a in demo.AREAS])
+    chat = Chat(world)
+    chat.ctx = replace(world.ctx, gazetteer=gazetteer)
+    assert "如：西渡镇西渡村" in at_village_question(chat)
+    assert "1 西渡镇" in chat.send("1")
+    out = chat.send("1")
+    assert "1 西渡村\n2 赤水村\n3 梅花村\n0 返回" in out and "委会" not in out
+    assert short_name("梅花村民委员会") == "梅花村" and short_name("村委会") == "村委会"
+    assert short_name("八一路社区") == "八一路社区"
