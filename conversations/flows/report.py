@@ -148,6 +148,10 @@ def _contract(p: Any) -> dict[str, Any]:
 @F.prompt("confirm")
 def _ask_confirm(turn: Turn) -> None:
     text = turn._("You said: {labels}. Is that right?").format(labels=labels(turn, turn.data))
+    amounts = [a for a in (turn.data.get("parsed") or {}).get("amounts") or [] if isinstance(a, int | float)]
+    if amounts:  # read back as understood, so a misheard 三万多 or 两千五 can be said again
+        money = [turn._("{amount} yuan").format(amount=turn.t.format_number(a)) for a in amounts[:3]]
+        text += "\n" + turn._("Amounts you mentioned: {amounts}").format(amounts=turn._(", ").join(money))
     if turn.data.get("urgent"):
         text += "\n" + turn._("This sounds urgent: we will ask the cadre to contact you first.")
     turn.say(text, numbered([turn._("Yes, that is right"), turn._("No, let me say it again"),

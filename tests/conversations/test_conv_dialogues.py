@@ -357,6 +357,13 @@ def test_ambiguous_village_offers_numbered_candidates(world: World) -> None:
     assert "哪个村" in chat.send("0")  # "0 都不是": the village question
 
 
+def test_the_amounts_understood_are_read_back_with_the_difficulties(world: World) -> None:
+    chat = Chat(world)
+    out = chat.send("我老伴住院了，花了三万多，还欠了两千五")
+    assert "因病" in out and "您提到的钱数：30,000元、2,500元" in out and "对吗" in out
+    assert "钱数" not in Chat(world, user_key="10002").send(DESCRIPTION)  # none mentioned: no line
+
+
 def test_status_for_a_stranger_and_for_the_household(world: World) -> None:
     chat = Chat(world)
     report_until_annex(chat)
