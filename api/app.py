@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.console import mount as mount_console
-from api.routes import audit, auth, cases, deliveries, exports, hotline, staff, workflow
+from api.routes import audit, auth, cases, codes, deliveries, exports, hotline, staff, workflow
 from api.settings import Settings
 from cases.clock import Clock, system_clock
 from cases.crypto import Vault
@@ -67,7 +67,7 @@ def create_app(
     channels = install_channels(app, settings, clock=clock, extras=channel_extras)
     if notifier is None:
         app.state.notifier = channels.service_ctx.notifier
-    for module in (auth, cases, workflow, hotline, staff, audit, exports, deliveries):
+    for module in (auth, cases, workflow, hotline, staff, audit, exports, deliveries, codes):
         app.include_router(module.router)
     mount_console(app)  # the staff console at /console
 

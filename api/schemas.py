@@ -465,3 +465,15 @@ class SignatureIn(BaseModel):
         default=None, max_length=32, description="checked against the member's"
     )
     message_ref: str | None = Field(default=None, max_length=128, description="e.g. the paper form's number")
+
+
+class CodeTables(BaseModel):
+    """Code -> official name (Chinese, as the annexes write it); statuses in the deployment's language."""
+
+    risks: dict[str, str] = Field(description="A27 risk types, 01-09")
+    guarantees: dict[str, str] = Field(description="the 三保障 and drinking water items, A23-A26")
+    disasters: dict[str, str] = Field(description="A27a disaster kinds, 01-07 (with risk 04)")
+    categories: dict[str, str] = Field(description="monitored household categories 1-3")
+    measures: dict[str, str] = Field(description="assistance measure types (annex 2, A39 ...)")
+    annex1_items: dict[str, str] = Field(description="annex 1's items ①-⑭ by number")
+    statuses: dict[str, str] = Field(description="case statuses")

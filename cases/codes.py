@@ -36,7 +36,10 @@ ANNEX1_ITEMS: tuple[Item, ...] = (
     Item(14, "A27", "09", "其他"),
 )
 
-GUARANTEES: dict[str, str] = {i.field: i.name for i in ANNEX1_ITEMS if i.field.startswith("A2")}
+# the guarantee items have no A27 code (a bare startswith("A2") also took "A27", named after its last item)
+GUARANTEES: dict[str, str] = {
+    i.field: i.name for i in ANNEX1_ITEMS if i.field.startswith("A2") and i.code is None
+}
 RISKS: dict[str, str] = {i.code: i.name for i in ANNEX1_ITEMS if i.code is not None}
 DISASTERS: dict[str, str] = {
     "01": "洪涝灾害",
