@@ -134,7 +134,7 @@ def expire(state: dict[str, Any] | None, facts: Facts) -> Step:
     turn = _turn(state, facts, Parse(), None)
     if turn.flow is None:
         return Step(turn.state, [], [])
-    pause_flow(turn)
+    pause_flow(turn, unanswered=True)
     turn.state["expired"] = True  # the note comes with the answer to the message that found it expired
     return Step(turn.state, turn.replies, turn.commands)
 

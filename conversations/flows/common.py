@@ -256,10 +256,12 @@ def end_flow(turn: Turn, *, keep: dict[str, Any] | None = None) -> None:
     turn.state.update(flow=None, step=None, data=dict(keep or {}), history=[], fails={})
 
 
-def pause_flow(turn: Turn) -> None:
+def pause_flow(turn: Turn, *, unanswered: bool = False) -> None:
     """Set the unfinished flow aside (menu, a person, an expiry) so '9' can take it up again. A flow left
-    before its first answer has nothing to keep: it is dropped, and what was set aside before stays."""
-    if turn.flow is not None and turn.flow not in ("menu", "human") and turn.state.get("history"):
+    before its first answer has nothing to keep: it is dropped, and what was set aside before stays;
+    `unanswered` keeps it too (an expiry: the late answer to its question still goes to it)."""
+    answered = bool(turn.state.get("history")) or unanswered
+    if turn.flow is not None and turn.flow not in ("menu", "human") and answered:
         turn.state["paused"] = {k: turn.state.get(k) for k in ("flow", "step", "data", "history")}
         turn.state["paused_at"] = turn.facts.now.isoformat()
     end_flow(turn)

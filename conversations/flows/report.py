@@ -460,26 +460,29 @@ def _example(turn: Turn) -> str:
     return EXAMPLE_VILLAGE
 
 
+_SHORT = (("村民委员会", "村"), ("村委会", "村"), ("社区居民委员会", "社区"), ("社区居委会", "社区"))
+
+
 def short_name(name: str) -> str:
-    """A village as people say it: 梅花村委会 / 梅花村民委员会 -> 梅花村 (other names as they are)."""
-    for long in ("村民委员会", "村委会"):
+    """A village as people say it: 梅花村委会 / 梅花村民委员会 -> 梅花村, 壕塘社区居委会 -> 壕塘社区."""
+    for long, short in _SHORT:
         if name.endswith(long) and len(name) > len(long):
-            return name[: -len(long)] + "村"
+            return name[: -len(long)] + short
     return name
 
 
-def _listed(turn: Turn) -> tuple[list[Place], str | None]:
-    """The places the list shows now and the code they are under: from the last one picked, going down
-    on its own through levels that have a single place (one province, one county)."""
+def _listed(turn: Turn) -> list[Place]:
+    """The places the list shows now: under the last one picked, going down on its own through levels
+    that have a single place (one province, one county)."""
     if turn.facts.places is None:  # the directory is gone (an unmigrated database after a restart)
-        return [], None
+        return []
     path: list[str] = turn.data["browse"]["path"]
     code = path[-1] if path else None
     kids = list(turn.facts.places.children(code))
     while len(kids) == 1 and kids[0].level != "village":
         code = kids[0].code
         kids = list(turn.facts.places.children(code))
-    return kids, code
+    return kids
 
 
 _LEVEL_QUESTIONS = {  # what the list asks for, by the level of the places in it
@@ -498,7 +501,7 @@ def _ask_village_list(turn: Turn) -> None:
 
 def _page(turn: Turn) -> tuple[list[Place], int, int]:
     """The places on the list's current page, the page (from 0) and the number of pages."""
-    kids, _code = _listed(turn)
+    kids = _listed(turn)
     pages = max(1, (len(kids) + PAGE - 1) // PAGE)
     page = turn.data["browse"]["page"] % pages
     return kids[page * PAGE:(page + 1) * PAGE], page, pages
@@ -511,9 +514,16 @@ def _say_list(turn: Turn, note: str | None = None) -> None:
         turn.say(turn._("There is no list to choose from here. Please write the township and the village."),
                  ["0 " + turn._("Back")])
         return
-    question = turn._(_LEVEL_QUESTIONS.get(shown[0].level, _LEVEL_QUESTIONS["village"]))
+    first = shown[0]
+    if first.level == "village" and first.township:  # named after the place picked: 三湖镇哪个村？
+        question = turn._("Which village in {township}?").format(township=first.township)
+    elif first.level == "township" and first.county:
+        question = turn._("Which township in {county}?").format(county=first.county)
+    else:
+        question = turn._(_LEVEL_QUESTIONS.get(first.level, _LEVEL_QUESTIONS["village"]))
     if pages > 1:
-        question += " " + turn._("(page {page} of {pages})").format(page=page + 1, pages=pages)
+        question = turn._("{question} (page {page} of {pages})").format(question=question, page=page + 1,
+                                                                         pages=pages)
     more = ["9 " + turn._("More")] if pages > 1 else []
     turn.say(f"{note}\n{question}" if note else question,
              [*numbered([short_name(p.name) for p in shown]), *more, "0 " + turn._("Back")])
@@ -527,6 +537,10 @@ def _village_list(turn: Turn) -> None:
         return
     shown, page, pages = _page(turn)
     choice = number_choice(turn.text)
+    if choice is None and turn.parse.place is not None:  # a name typed after all: read as the answer
+        _leave_list(turn)
+        _village(turn)
+        return
     if choice == 9 and pages > 1:
         browse["page"] = page + 1
         _say_list(turn)
@@ -537,17 +551,23 @@ def _village_list(turn: Turn) -> None:
     picked = shown[choice - 1]
     if picked.level == "village":
         _set_village(turn, picked)
-        turn.data.pop("browse", None)
         turn.data.pop("township", None)
-        history: list[str] = turn.state.get("history") or []
-        if history and history[-1] == "village":  # 0 from the next question goes to the village question
-            history.pop()
-        turn.state["step"] = "village"
+        _leave_list(turn)
         _after(turn, "village")
         return
     browse["path"].append(picked.code)
     browse["page"] = 0
     _say_list(turn)
+
+
+def _leave_list(turn: Turn) -> None:
+    """Back at the village question's step, as if the list had not been opened (0 from the next question
+    goes to the village question, not into the list)."""
+    turn.data.pop("browse", None)
+    history: list[str] = turn.state.get("history") or []
+    if history and history[-1] == "village":
+        history.pop()
+    turn.state["step"] = "village"
 
 
 @F.back("village_list")
@@ -568,7 +588,7 @@ def _place_dict(p: Place) -> dict[str, Any]:
 
 
 def _place_label(p: Place) -> str:
-    return "".join(x for x in (p.county, p.township, p.village or p.name) if x)
+    return "".join(x for x in (p.county, p.township, short_name(p.village or p.name)) if x)
 
 
 def _set_village(turn: Turn, p: Place) -> None:

@@ -480,6 +480,20 @@ def test_an_expired_dialogue_and_a_new_report_starts_the_new_one_and_keeps_the_o
     assert "好久没有回复" in out and "对吗" in out  # the new description is read back
 
 
+def test_an_expired_question_not_yet_answered_is_still_set_aside_as_the_note_says(world: World) -> None:
+    household = Chat(world)
+    report_until_annex(household)
+    household.send("1")
+    number = case_number(household.send("张三"))
+    stranger = Chat(world, user_key="30009")
+    assert "案件号" in stranger.send("查询")  # asked, not answered
+    world.clock.advance(hours=25)
+    out = stranger.send("0")
+    assert "好久没有回复" in out and "9 接着办" in out  # "we paused where you were": and it is there
+    assert "案件号" in stranger.send("9")
+    assert "后 4 位" in stranger.send(number)
+
+
 def test_a_paused_report_is_forgotten_after_a_week(world: World) -> None:
     chat = Chat(world)
     chat.script(DESCRIPTION, "1", "张三")

@@ -9,6 +9,7 @@ import nlu
 from cases import demo
 from conversations.flows.report import short_name
 from conversations.service import ServiceContext, state_of
+from tests.conftest import shared_data
 
 from .conftest import AREAS, COUNTY, ID_WANG, SHISHI, XIDU, Chat, World
 from .test_conv_dialogues import DESCRIPTION
@@ -36,11 +37,11 @@ def test_a_village_not_found_is_chosen_from_lists_township_then_village(world: W
     out = chat.send("黄土铺镇长冲村")  # not in this county
     assert "没有找到这个村" in out and "回复 1 从列表里选" in out and "1 从列表里选" in out
     out = chat.send("1")  # one province, one city, one county: straight to the county's townships
-    assert "在哪个乡镇" in out and "1 西渡镇" in out and "2 台源镇" in out and "0 返回" in out
+    assert "衡阳县的哪个乡镇" in out and "1 西渡镇" in out and "2 台源镇" in out and "0 返回" in out
     out = chat.send("2")
-    assert "在哪个村" in out and "1 梅花村" in out and "2 和平村" in out
+    assert "台源镇的哪个村" in out and "1 梅花村" in out and "2 和平村" in out
     out = chat.send("0")  # up one level: the townships again
-    assert "在哪个乡镇" in out and "1 西渡镇" in out
+    assert "衡阳县的哪个乡镇" in out and "1 西渡镇" in out
     out = chat.send("3")  # not on the list: said once, with the list again in the same reply
     assert out.count("\n") >= 3 and "1 到 2" in out and "1 西渡镇" in out
     assert len(chat.results[-1].replies) == 1
@@ -55,7 +56,7 @@ def test_a_village_not_found_is_chosen_from_lists_township_then_village(world: W
 def test_0_at_the_top_of_the_list_goes_back_to_the_village_question(world: World) -> None:
     chat = Chat(world)
     at_village_question(chat)
-    assert "在哪个乡镇" in chat.send("1")
+    assert "衡阳县的哪个乡镇" in chat.send("1")
     out = chat.send("0")
     assert "您家在哪个村" in out and "1 从列表里选" in out
     with world.factory() as db:
@@ -68,8 +69,8 @@ def test_a_township_named_alone_lists_its_villages_and_0_goes_up_to_the_township
     out = chat.send("西渡镇")
     assert "西渡镇" in out and "哪个村" in out and "1 从列表里选" in out
     out = chat.send("1")
-    assert "在哪个村" in out and "1 梅花村" in out and "2 石狮村" in out and "和平村" not in out
-    assert "在哪个乡镇" in chat.send("0")
+    assert "西渡镇的哪个村" in out and "1 梅花村" in out and "2 石狮村" in out and "和平村" not in out
+    assert "衡阳县的哪个乡镇" in chat.send("0")
 
 
 def test_a_long_list_is_paged_by_eight_and_9_turns_the_page(world: World) -> None:
@@ -121,4 +122,34 @@ def test_official_names_are_shown_as_people_say_them(world: World) -> None:
     out = chat.send("1")
     assert "1 西渡村\n2 赤水村\n3 梅花村\n0 返回" in out and "委会" not in out
     assert short_name("梅花村民委员会") == "梅花村" and short_name("村委会") == "村委会"
-    assert short_name("八一路社区") == "八一路社区"
+    assert short_name("壕塘社区居委会") == "壕塘社区" and short_name("八一路社区") == "八一路社区"
+
+
+def test_a_name_typed_at_the_list_is_read_as_the_answer(world: World) -> None:
+    chat = Chat(world)
+    at_village_question(chat)
+    assert "衡阳县的哪个乡镇" in chat.send("1")
+    out = chat.send("石狮村")
+    assert "是衡阳县西渡镇石狮村吗" in out
+    assert "村民小组" in chat.send("1")
+    assert "是衡阳县西渡镇石狮村吗" in chat.send("0")
+    assert "您家在哪个村" in chat.send("0")  # then the question: the list is left behind
+
+
+def test_with_all_of_hunan_the_list_goes_city_county_township_village(world: World) -> None:
+    gazetteer = nlu.Gazetteer.from_csv(shared_data("hunan-villages.csv"))
+    chat = Chat(world)
+    chat.ctx = replace(world.ctx, gazetteer=gazetteer)
+    at_village_question(chat)
+    out = chat.send("1")  # one province: its 14 cities, 8 a page
+    assert "在哪个市（州）？（第 1 页，共 2 页）" in out and "1 长沙市" in out and "9 下一页" in out
+    out = chat.send("4")
+    assert "在哪个县（市、区）" in out and "衡阳县" in out
+    county = next(line for line in out.splitlines() if line.endswith(" 衡阳县"))  # on the first page
+    out = chat.send(county.split()[0])
+    assert "是衡阳县的哪个乡镇" in out
+    out = chat.send("1")
+    assert "的哪个村" in out and "委会" not in out
+    assert "村民小组" in chat.send("1")
+    village = village_of(world, chat)
+    assert isinstance(village, dict) and village["label"].startswith("衡阳县") and len(village["code"]) == 12
