@@ -92,7 +92,7 @@ def _finish(turn: Turn) -> Step:
     if not turn.replies and not turn.commands:  # never silence
         turn.say(turn._("Sorry, I did not understand that."))
         show_menu(turn)
-    return Step(turn.state, turn.replies, turn.commands)
+    return Step(turn.state, turn.said(), turn.commands)
 
 
 def advance(state: dict[str, Any] | None, inbound: InboundMessage, parse: Parse, facts: Facts) -> Step:
@@ -126,7 +126,7 @@ def resume(state: dict[str, Any], command: Command, result: Result, facts: Facts
     elif not result.ok:
         turn.say(turn._("Sorry, that did not work. Please try again later, or reply 7 to talk to a person."))
         show_menu(turn)
-    return Step(turn.state, turn.replies, turn.commands)
+    return Step(turn.state, turn.said(), turn.commands)
 
 
 def expire(state: dict[str, Any] | None, facts: Facts) -> Step:
@@ -136,7 +136,7 @@ def expire(state: dict[str, Any] | None, facts: Facts) -> Step:
         return Step(turn.state, [], [])
     pause_flow(turn, unanswered=True)
     turn.state["expired"] = True  # the note comes with the answer to the message that found it expired
-    return Step(turn.state, turn.replies, turn.commands)
+    return Step(turn.state, turn.said(), turn.commands)
 
 
 # --- navigation that works at every step ---------------------------------------------------------------

@@ -70,6 +70,7 @@ class Turn:
     inbound: InboundMessage | None = None
     replies: list[Reply] = field(default_factory=list)
     commands: list[Command] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # lines the next reply starts with (one message, not two)
 
     @property
     def t(self) -> Translator:
@@ -101,7 +102,21 @@ class Turn:
         return self.state.get("step")
 
     def say(self, text: str, choices: tuple[str, ...] | list[str] = ()) -> None:
+        if self.notes:
+            text = "\n".join([*self.notes, text])
+            self.notes.clear()
         self.replies.append(Reply(text=text, choices=tuple(choices)))
+
+    def note(self, text: str) -> None:
+        """A line for the top of the next reply (an answer taken, said with the next question)."""
+        self.notes.append(text)
+
+    def said(self) -> list[Reply]:
+        """The replies of this step, a note no reply took included (never lost)."""
+        if self.notes:
+            self.replies.append(Reply(text="\n".join(self.notes)))
+            self.notes.clear()
+        return self.replies
 
     def do(self, command: Command) -> None:
         self.commands.append(command)

@@ -546,13 +546,15 @@ def _village_list(turn: Turn) -> None:
         _say_list(turn)
         return
     if choice is None or not 1 <= choice <= len(shown):
-        _say_list(turn, turn._("Please reply with a number from 1 to {n}.").format(n=len(shown)))
+        _say_list(turn, turn._("Please reply with a number from 1 to {n}, or 0 to go back.").format(
+            n=len(shown)))
         return
     picked = shown[choice - 1]
     if picked.level == "village":
         _set_village(turn, picked)
         turn.data.pop("township", None)
         _leave_list(turn)
+        turn.note(turn._("Village: {village}").format(village=turn.data["village"]["label"]))
         _after(turn, "village")
         return
     browse["path"].append(picked.code)

@@ -225,3 +225,16 @@ def test_the_phone_may_be_skipped() -> None:
     step = say(state, "没有")
     assert step.state["step"] == "summary" and step.state["data"]["phone"] is None
     assert "电话：无" in joined(step)
+
+
+def test_a_note_no_reply_took_is_still_said() -> None:
+    from conversations.flows.common import Turn
+    from conversations.messages import Reply
+    from nlu.types import Parse
+
+    turn = Turn(state={}, facts=FACTS, parse=Parse())
+    turn.note("已选：梅花村")
+    turn.say("是哪个村民小组？", ["0 返回"])
+    assert turn.said() == [Reply(text="已选：梅花村\n是哪个村民小组？", choices=("0 返回",))]
+    turn.note("已记下")
+    assert turn.said()[-1] == Reply(text="已记下") and turn.notes == []

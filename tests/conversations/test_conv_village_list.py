@@ -43,11 +43,12 @@ def test_a_village_not_found_is_chosen_from_lists_township_then_village(world: W
     out = chat.send("0")  # up one level: the townships again
     assert "衡阳县的哪个乡镇" in out and "1 西渡镇" in out
     out = chat.send("3")  # not on the list: said once, with the list again in the same reply
-    assert out.count("\n") >= 3 and "1 到 2" in out and "1 西渡镇" in out
+    assert "请回复 1 到 2 的数字，或回复 0 返回" in out and "1 西渡镇" in out
     assert len(chat.results[-1].replies) == 1
     assert "石狮村" in chat.send("1")
     out = chat.send("2")
-    assert "村民小组" in out
+    assert out.startswith("已选：衡阳县西渡镇石狮村\n") and "村民小组" in out  # with the next question
+    assert len(chat.results[-1].replies) == 1
     assert village_of(world, chat) == {"code": SHISHI, "label": "衡阳县西渡镇石狮村"}
     out = chat.send("0")  # back from the group question: the village question, not the list
     assert "哪个村" in out and "如：" in out
