@@ -31,7 +31,7 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
 
 
 def head_revision() -> str | None:
-    """The revision `upgrade` brings a database to."""
+    """The revision `upgrade` brings a database to (read from the scripts; the URL is not used)."""
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 

@@ -273,8 +273,8 @@ def end_flow(turn: Turn, *, keep: dict[str, Any] | None = None) -> None:
 
 def pause_flow(turn: Turn, *, unanswered: bool = False) -> None:
     """Set the unfinished flow aside (menu, a person, an expiry) so '9' can take it up again. A flow left
-    before its first answer has nothing to keep: it is dropped, and what was set aside before stays;
-    `unanswered` keeps it too (an expiry: the late answer to its question still goes to it)."""
+    before its first answer has nothing to keep: it is dropped, and what was set aside before stays.
+    `unanswered` sets it aside all the same (an expiry, whose note tells the household so)."""
     answered = bool(turn.state.get("history")) or unanswered
     if turn.flow is not None and turn.flow not in ("menu", "human") and answered:
         turn.state["paused"] = {k: turn.state.get(k) for k in ("flow", "step", "data", "history")}
