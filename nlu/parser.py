@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import weakref
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -374,23 +375,48 @@ def _mark_negated(toks: list[str], matches: list[Match]) -> None:
 
 def _combo(by_part: dict[str, list[Match]], a: str, b: str, mode: str,
            toks: list[str]) -> tuple[Match, Match] | None:
-    """The first pair of a part-a and a part-b match: see the modes in lexicon.Lexicon.combos."""
+    """The first pair of a part-a and a part-b match: see the modes in lexicon.Lexicon.combos. A pair is
+    near (COMBO_REACH tokens, or a topic and its comment across one break), so each part-a match looks
+    only at the part-b matches in its window: linear in the text, not in the square of its matches."""
     firsts = by_part.get(a)
     seconds = by_part.get(b)
     if not firsts or not seconds:
         return None
+    if mode == "~":  # anywhere: the first two distinct matches
+        for x in firsts:
+            for y in seconds:
+                if x is not y:
+                    return (x, y) if x.start < y.start else (y, x)
+        return None
+    tokens = [y.token for y in seconds]  # ascending: matches come in text order
     for x in firsts:
-        for y in seconds:
+        if mode == "^":
+            low, high = x.token, _topic_reach(toks, x)
+        else:
+            low, high = x.token - COMBO_REACH, x.token + COMBO_REACH
+        for y in seconds[bisect_left(tokens, low):bisect_right(tokens, high)]:
             if x is y:
                 continue
             if mode == "^":
                 if x.start < y.start and _topic_comment(toks, x, y):
                     return x, y
                 continue
-            if mode == "~" or (x.clause == y.clause and abs(y.token - x.token) <= COMBO_REACH and (
-                    mode == "+" or x.start < y.start)):
+            if x.clause == y.clause and (mode == "+" or x.start < y.start):
                 return (x, y) if x.start < y.start else (y, x)
     return None
+
+
+def _topic_reach(toks: list[str], x: Match) -> int:
+    """The last token a comment on topic x can be at (_topic_comment): near it in its clause, or across
+    the break right after it and the time words that follow."""
+    high = x.token + COMBO_REACH
+    brk = x.token + 1
+    if brk < len(toks) and len(toks[brk]) == 1 and toks[brk] in CLAUSE_BREAK:
+        end = brk + 1
+        while end < len(toks) and toks[end] in ELIDED_SUBJECT:
+            end += 1
+        high = max(high, end)
+    return high
 
 
 def _names_reporter(toks: list[str], m: Match, text: str) -> bool:

@@ -92,6 +92,16 @@ def test_work_grows_linearly_on_adversarial_units() -> None:
         assert _growth(unit) <= 4 * 1.35, unit
 
 
+def test_work_grows_linearly_on_long_repeats_of_units_hypothesis_found() -> None:
+    """Found by test_work_grows_linearly: every 房 compared with every 漏 (the two-part rules), every
+    numeral with every money word (amounts). Quadratic work shows clearly only on longer text."""
+    for unit in ("房，漏生生生生生生", "點\t漏是9钱5钱。家萬9"):
+        nlu.parse(unit * 8, GAZ)
+        small = _steps(lambda unit=unit: nlu.parse(unit * 160, GAZ))
+        large = _steps(lambda unit=unit: nlu.parse(unit * 640, GAZ))
+        assert large / small <= 4 * 1.35, unit
+
+
 def test_output_size_is_bounded_by_input() -> None:
     p = nlu.parse("花了三万五，" * 1000)
     assert len(p.amounts) <= 1000
