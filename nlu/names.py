@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
+from nlu.spans import Spans
+
 SURNAMES = Path(__file__).parent / "data" / "surnames.txt"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # Strong cues introduce a name (我叫, 户主是, 来电人); weak ones need more checks (我是 李四 / 我是 马上...).
@@ -89,10 +91,6 @@ def _read_name(text: str, i: int) -> tuple[str, bool] | None:
     return text[i:j], True
 
 
-def _overlaps(start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:
-    return any(a < end and start < b for a, b in spans)
-
-
 def _common_word(name: str, freq: Mapping[str, int], known: Callable[[], frozenset[str]]) -> bool:
     """Starts with a common word (马上, 房子, 常年, 成年人) and is no name the dictionary knows (彭德怀)."""
     return freq.get(name[:2], 0) >= COMMON_WORD_FREQ and name not in known()
@@ -109,7 +107,7 @@ def person_name(text: str, spans: Iterable[tuple[int, int]] = (), freq: Mapping[
     common words that are no names)."""
     if _GATE.search(text) is None:
         return None
-    spans = list(spans)
+    taken = Spans(spans)
     freq = freq or {}
     sg = _SURNAME_GIVEN.search(text)
     if sg is not None:
@@ -121,7 +119,7 @@ def person_name(text: str, spans: Iterable[tuple[int, int]] = (), freq: Mapping[
     found: list[tuple[int, str]] = []
     for m in _STRONG.finditer(text):
         read = _read_name(text, m.end())
-        if read is not None and read[1] and not _overlaps(m.end(), m.end() + len(read[0]), spans):
+        if read is not None and read[1] and not taken.overlaps(m.end(), m.end() + len(read[0])):
             found.append((m.end(), read[0]))
             break
     for m in _WEAK.finditer(text):
@@ -133,18 +131,18 @@ def person_name(text: str, spans: Iterable[tuple[int, int]] = (), freq: Mapping[
         nxt = text[end:end + 1]
         if (nxt and CJK.match(nxt) and nxt not in _AFTER) or nxt == "的":
             continue
-        if not _overlaps(m.end(), end, spans) and not _common_word(name, freq, known):
+        if not taken.overlaps(m.end(), end) and not _common_word(name, freq, known):
             found.append((m.end(), name))
             break
     for m in _CALLED.finditer(text):
-        called = _before(text, m.start(), spans, freq, known)
+        called = _before(text, m.start(), taken, freq, known)
         if called is not None:
             found.append((m.start() - len(called), called))
             break
     return min(found)[1] if found else None
 
 
-def _before(text: str, end: int, spans: list[tuple[int, int]], freq: Mapping[str, int],
+def _before(text: str, end: int, taken: Spans, freq: Mapping[str, int],
             known: Callable[[], frozenset[str]]) -> str | None:
     """The name that ends right before a call verb (梅花村张建国来电 -> 张建国; 张大爷打电话 -> None)."""
     for size in (4, 3, 2):
@@ -160,6 +158,6 @@ def _before(text: str, end: int, spans: list[tuple[int, int]], freq: Mapping[str
         name, full = read
         if not full:
             return None  # 张大爷打电话: titled, and no shorter name hides in it
-        if len(name) == size and not _overlaps(i, end, spans) and not _common_word(name, freq, known):
+        if len(name) == size and not taken.overlaps(i, end) and not _common_word(name, freq, known):
             return name
     return None

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
-from collections.abc import Callable
 from functools import lru_cache
-from itertools import accumulate
 from typing import Any
+
+from nlu.spans import Spans
 
 DIGITS = {"零": 0, "〇": 0, "一": 1, "幺": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "四": 4, "五": 5, "六": 6,
           "七": 7, "八": 8, "九": 9, "壹": 1, "贰": 2, "貳": 2, "叁": 3, "參": 3, "肆": 4, "伍": 5, "陆": 6,
@@ -115,7 +114,7 @@ _ABOUT_ONE = re.compile(r"(?<![\d一二两三四五六七八九十])([万千])�
 def amounts(text: str, cue_spans: list[tuple[int, int]]) -> list[float]:
     """Money amounts in yuan: a numeral with a money unit, or one with 万/千 near a money word."""
     out: list[float] = [float(BIG.get(m.group(1)) or SMALL[m.group(1)]) for m in _ABOUT_ONE.finditer(text)]
-    near_cue = _cue_nearby(cue_spans)
+    cues = Spans(cue_spans)
     for m in _AMOUNT.finditer(text):
         raw = m.group("num")
         unit = m.group("unit") or ""
@@ -129,27 +128,13 @@ def amounts(text: str, cue_spans: list[tuple[int, int]]) -> list[float]:
             continue
         if not unit:
             has_big = any(c in raw for c in "万萬千kw")
-            if not near_cue(m.start()) or not (has_big or max(values) >= 10):
+            if not cues.ended_near(m.start(), 6) or not (has_big or max(values) >= 10):
                 continue
         scale = UNIT_SCALE.get(unit, 1.0)
         tail = m.group("tail")
         extra = (DIGITS.get(tail[0]) or int(tail[0])) / 10 if tail else 0.0
         out.extend(round(v * scale + extra, 2) for v in values)
     return out
-
-
-def _cue_nearby(cue_spans: list[tuple[int, int]]) -> Callable[[int], bool]:
-    """Whether a money word starts at or before a position and ends at most 6 characters before it: one
-    bisection a numeral, not a walk over every money word (the text's length squared, when both repeat)."""
-    spans = sorted(cue_spans)
-    starts = [a for a, _b in spans]
-    reach = list(accumulate((b for _a, b in spans), max))  # the furthest end among the spans so far
-
-    def near(at: int) -> bool:
-        i = bisect_right(starts, at) - 1
-        return i >= 0 and at - reach[i] <= 6
-
-    return near
 
 
 def _values(raw: str) -> list[float]:

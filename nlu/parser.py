@@ -169,8 +169,8 @@ class Parser:
         toks, matches = self.match(masked)
         pasts = [m for m in matches if _has(m, "past")]
         habits, weather = _first_end_by_clause(matches, "habit"), _first_end_by_clause(matches, "disaster")
-        resolved = [(m, code) for m in matches if not m.negated
-                    for kind, code in m.entries if kind == "resolved"]
+        resolved = Resolved([(m, code) for m in matches if not m.negated
+                             for kind, code in m.entries if kind == "resolved"])
         # a debt or spending word keeps an illness or injury raised after it is over (but not urgent)
         by_part: dict[str, list[Match]] = {}
         present: set[str] = set()  # parts seen un-negated, for combo conditions
@@ -439,14 +439,24 @@ def _topic_comment(toks: list[str], x: Match, y: Match) -> bool:
     return all(t in ELIDED_SUBJECT for t in toks[brk + 1:y.token])
 
 
-def _resolved_after(m: Match, code: str, resolved: list[tuple[Match, str]]) -> bool:
+class Resolved:
+    """The resolved-state words of a text (病好了, 修好了), asked of each hardship match in constant time:
+    where the last one of each code starts, and of the '*' ones in each clause (a walk over all of them
+    for every match made a text repeating 住院了，已经好了 cost its length squared)."""
+
+    def __init__(self, found: list[tuple[Match, str]]) -> None:
+        self.last_of: dict[str, int] = {}
+        self.last_any_in: dict[int, int] = {}  # clause -> where its last '*' word starts
+        for r, code in found:
+            self.last_of[code] = max(r.start, self.last_of.get(code, -1))
+            if code == "*":
+                self.last_any_in[r.clause] = max(r.start, self.last_any_in.get(r.clause, -1))
+
+
+def _resolved_after(m: Match, code: str, resolved: Resolved) -> bool:
     """A resolved-state word after the match: same code anywhere later, '*' only in the same clause."""
-    for r, rcode in resolved:
-        if r.start < m.end:
-            continue
-        if rcode == code or (rcode == "*" and r.clause == m.clause):
-            return True
-    return False
+    return (resolved.last_of.get(code, -1) >= m.end
+            or resolved.last_any_in.get(m.clause, -1) >= m.end)
 
 
 PEOPLE = frozenset("我他她你")

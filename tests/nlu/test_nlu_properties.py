@@ -94,8 +94,11 @@ def test_work_grows_linearly_on_adversarial_units() -> None:
 
 def test_work_grows_linearly_on_long_repeats_of_units_hypothesis_found() -> None:
     """Found by test_work_grows_linearly: every 房 compared with every 漏 (the two-part rules), every
-    numeral with every money word (amounts). Quadratic work shows clearly only on longer text."""
-    for unit in ("房，漏生生生生生生", "點\t漏是9钱5钱。家萬9"):
+    numeral with every money word (amounts); and, looking further, every hardship with every resolved
+    word (住院了，已经好了) and every name candidate with every lexicon match (names). Quadratic work
+    shows clearly only on longer text."""
+    for unit in ("房，漏生生生生生生", "點\t漏是9钱5钱。家萬9", "住院了，已经好了。", "房子漏雨已经修好了，",
+                 "里有个五保户房子要倒了，"):
         nlu.parse(unit * 8, GAZ)
         small = _steps(lambda unit=unit: nlu.parse(unit * 160, GAZ))
         large = _steps(lambda unit=unit: nlu.parse(unit * 640, GAZ))
