@@ -161,9 +161,11 @@ def _demo(settings: Settings, _args: argparse.Namespace) -> int:
     print(f"demo logins (password '{demo.DEMO_PASSWORD}'):")
     for person in result.logins:
         print(f"  {person.username:<8} {person.role.value:<9} {person.name}")
+    from nlu.gazetteer import spoken_name  # not at import: nlu brings jieba, which other commands need not
+
     print("demo villages (for the web simulator's village question):")
     for township, villages in demo.villages_by_township():
-        print(f"  {township}: {' '.join(villages)}")
+        print(f"  {township}: {' '.join(spoken_name(v) for v in villages)}")  # as a household names them
     return 0
 
 

@@ -54,12 +54,12 @@ AREAS: list[AreaRow] = [
 
 
 def villages_by_township() -> list[tuple[str, list[str]]]:
-    """The demo villages under their townships, as a household would name them (梅花村委会 -> 梅花村)."""
+    """The demo villages' registered names, under their townships."""
     names = {row.code: row.name for row in AREAS}
     grouped: dict[str, list[str]] = {}
     for row in AREAS:
         if row.level == AreaLevel.VILLAGE and row.parent_code is not None:
-            grouped.setdefault(names[row.parent_code], []).append(row.name.removesuffix("委会"))
+            grouped.setdefault(names[row.parent_code], []).append(row.name)
     return list(grouped.items())
 
 

@@ -63,6 +63,17 @@ def stem_of(name: str, level: str) -> tuple[str, str]:
     return name, ""
 
 
+def spoken_name(name: str) -> str:
+    """A village as people say it: 梅花村委会 / 梅花村民委员会 -> 梅花村, 壕塘社区居委会 -> 壕塘社区;
+    any other name as it is."""
+    stem, suffix = stem_of(name, "village")
+    if _kind(suffix) == "v":
+        return stem + "村"
+    if suffix.startswith("社区"):
+        return stem + "社区"
+    return name
+
+
 def _kind(suffix: str) -> str:
     for k, v in _VILLAGE_KIND.items():
         if suffix.startswith(k) or suffix.endswith(k):

@@ -26,6 +26,7 @@ from conversations.flows.common import (
     small_number,
 )
 from conversations.i18n import N_
+from nlu.gazetteer import spoken_name
 from nlu.types import Place
 
 F = flow("report")
@@ -428,12 +429,8 @@ def _village(turn: Turn) -> None:
         _bad(turn, turn._("I could not find that village. Please write the township and the village, "
                           "for example: {example}").format(example=_example(turn)))
         return
-    count = turn.fail()
-    message = turn._("I could not find that village. Write the township and the village again, "
-                     "or reply 1 to choose it from a list.")
-    if count >= MAX_FAILS:
-        message += "\n" + turn._("If it is hard to type, reply 人工 and staff will call you.")
-    turn.say(message, _village_choices(turn))
+    _bad(turn, turn._("I could not find that village. Write the township and the village again, "
+                      "or reply 1 to choose it from a list."), _village_choices(turn))
 
 
 EXAMPLE_VILLAGE = "黄土铺镇长冲村"  # when no division is known to take an example from
@@ -448,27 +445,15 @@ def _village_choices(turn: Turn) -> list[str]:
 def _example(turn: Turn) -> str:
     """A village that exists here (the first in code order), as a household would write it."""
     places = turn.facts.places
-    code: str | None = None
-    for _ in range(5):
-        kids = places.children(code) if places is not None else []
-        if not kids:
-            return EXAMPLE_VILLAGE
+    if places is None:
+        return EXAMPLE_VILLAGE
+    kids = places.children(None)
+    while kids:
         first = kids[0]
         if first.level == "village":
-            return f"{first.township or ''}{short_name(first.name)}"
-        code = first.code
+            return f"{first.township or ''}{spoken_name(first.name)}"
+        kids = places.children(first.code)
     return EXAMPLE_VILLAGE
-
-
-_SHORT = (("村民委员会", "村"), ("村委会", "村"), ("社区居民委员会", "社区"), ("社区居委会", "社区"))
-
-
-def short_name(name: str) -> str:
-    """A village as people say it: 梅花村委会 / 梅花村民委员会 -> 梅花村, 壕塘社区居委会 -> 壕塘社区."""
-    for long, short in _SHORT:
-        if name.endswith(long) and len(name) > len(long):
-            return name[: -len(long)] + short
-    return name
 
 
 def _listed(turn: Turn) -> list[Place]:
@@ -526,7 +511,7 @@ def _say_list(turn: Turn, note: str | None = None) -> None:
                                                                          pages=pages)
     more = ["9 " + turn._("More")] if pages > 1 else []
     turn.say(f"{note}\n{question}" if note else question,
-             [*numbered([short_name(p.name) for p in shown]), *more, "0 " + turn._("Back")])
+             [*numbered([spoken_name(p.name) for p in shown]), *more, "0 " + turn._("Back")])
 
 
 @F.on("village_list")
@@ -590,7 +575,7 @@ def _place_dict(p: Place) -> dict[str, Any]:
 
 
 def _place_label(p: Place) -> str:
-    return "".join(x for x in (p.county, p.township, short_name(p.village or p.name)) if x)
+    return "".join(x for x in (p.county, p.township, spoken_name(p.village or p.name)) if x)
 
 
 def _set_village(turn: Turn, p: Place) -> None:
@@ -954,12 +939,12 @@ def _skip(turn: Turn, step: str) -> bool:
     return False
 
 
-def _bad(turn: Turn, message: str) -> None:
-    """A friendly re-ask; after a few misses, offer a person as well."""
+def _bad(turn: Turn, message: str, choices: list[str] | None = None) -> None:
+    """A friendly re-ask (with `choices`, else 0 返回); after a few misses, offer a person as well."""
     count = turn.fail()
     if count >= MAX_FAILS:
         message += "\n" + turn._("If it is hard to type, reply 人工 and staff will call you.")
-    turn.say(message, ["0 " + turn._("Back")])
+    turn.say(message, choices if choices is not None else ["0 " + turn._("Back")])
 
 
 def _clean_name(raw: str) -> str | None:

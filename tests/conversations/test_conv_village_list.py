@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import nlu
 from cases import demo
-from conversations.flows.report import short_name
 from conversations.service import ServiceContext, state_of
+from nlu.gazetteer import spoken_name
 from tests.conftest import shared_data
 
 from .conftest import AREAS, COUNTY, ID_WANG, SHISHI, XIDU, Chat, World
@@ -122,8 +122,8 @@ def test_official_names_are_shown_as_people_say_them(world: World) -> None:
     assert "1 西渡镇" in chat.send("1")
     out = chat.send("1")
     assert "1 西渡村\n2 赤水村\n3 梅花村\n0 返回" in out and "委会" not in out
-    assert short_name("梅花村民委员会") == "梅花村" and short_name("村委会") == "村委会"
-    assert short_name("壕塘社区居委会") == "壕塘社区" and short_name("八一路社区") == "八一路社区"
+    assert spoken_name("梅花村民委员会") == "梅花村" and spoken_name("村委会") == "村委会"
+    assert spoken_name("壕塘社区居委会") == "壕塘社区" and spoken_name("八一路社区") == "八一路社区"
 
 
 def test_a_name_typed_at_the_list_is_read_as_the_answer(world: World) -> None:
