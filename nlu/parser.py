@@ -409,14 +409,19 @@ def _combo(by_part: dict[str, list[Match]], a: str, b: str, mode: str,
 def _topic_reach(toks: list[str], x: Match) -> int:
     """The last token a comment on topic x can be at (_topic_comment): near it in its clause, or across
     the break right after it and the time words that follow."""
-    high = x.token + COMBO_REACH
+    return max(x.token + COMBO_REACH, _comment_end(toks, x))
+
+
+def _comment_end(toks: list[str], x: Match) -> int:
+    """The furthest token a comment in the next clause may start at: past the break right after x and
+    the time words that follow it (-1 when no break follows x)."""
     brk = x.token + 1
-    if brk < len(toks) and len(toks[brk]) == 1 and toks[brk] in CLAUSE_BREAK:
-        end = brk + 1
-        while end < len(toks) and toks[end] in ELIDED_SUBJECT:
-            end += 1
-        high = max(high, end)
-    return high
+    if not (brk < len(toks) and len(toks[brk]) == 1 and toks[brk] in CLAUSE_BREAK):
+        return -1
+    end = brk + 1
+    while end < len(toks) and toks[end] in ELIDED_SUBJECT:
+        end += 1
+    return end
 
 
 def _names_reporter(toks: list[str], m: Match, text: str) -> bool:
@@ -431,12 +436,7 @@ def _topic_comment(toks: list[str], x: Match, y: Match) -> bool:
     """y in x's clause near it, or x ends its clause and y heads the next one after time words only."""
     if x.clause == y.clause:
         return y.token - x.token <= COMBO_REACH
-    if y.clause != x.clause + 1 or x.token + 2 > y.token:
-        return False
-    brk = x.token + 1
-    if not (len(toks[brk]) == 1 and toks[brk] in CLAUSE_BREAK):
-        return False
-    return all(t in ELIDED_SUBJECT for t in toks[brk + 1:y.token])
+    return y.clause == x.clause + 1 and x.token + 2 <= y.token <= _comment_end(toks, x)
 
 
 class Resolved:

@@ -123,6 +123,7 @@ def test_official_names_are_shown_as_people_say_them(world: World) -> None:
     out = chat.send("1")
     assert "1 西渡村\n2 赤水村\n3 梅花村\n0 返回" in out and "委会" not in out
     assert spoken_name("梅花村民委员会") == "梅花村" and spoken_name("村委会") == "村委会"
+    assert spoken_name("张家村村委会") == "张家村"
     assert spoken_name("壕塘社区居委会") == "壕塘社区" and spoken_name("八一路社区") == "八一路社区"
 
 
