@@ -274,8 +274,14 @@ def end_flow(turn: Turn, *, keep: dict[str, Any] | None = None) -> None:
 def pause_flow(turn: Turn, *, unanswered: bool = False) -> None:
     """Set the unfinished flow aside (menu, a person, an expiry) so '9' can take it up again. A flow left
     before its first answer has nothing to keep: it is dropped, and what was set aside before stays.
-    `unanswered` sets it aside all the same (an expiry, whose note tells the household so)."""
+    `unanswered` sets it aside all the same (an expiry, whose note tells the household so), unless what
+    is set aside already has answers. A report set aside with answers stays rather than another kind of
+    flow (report.start asks before a new report takes its place)."""
     answered = bool(turn.state.get("history")) or unanswered
+    kept = turn.state.get("paused") or {}
+    if kept.get("history") and (not turn.state.get("history")
+                                or (kept.get("flow") == "report" and turn.flow != "report")):
+        answered = False  # answers set aside stay: not given up for a question or a case lookup's number
     if turn.flow is not None and turn.flow not in ("menu", "human") and answered:
         turn.state["paused"] = {k: turn.state.get(k) for k in ("flow", "step", "data", "history")}
         turn.state["paused_at"] = turn.facts.now.isoformat()

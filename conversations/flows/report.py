@@ -23,11 +23,12 @@ from conversations.flows.common import (
     number_choice,
     numbered,
     reprompt,
+    resume_paused,
     small_number,
 )
 from conversations.i18n import N_
 from nlu.gazetteer import spoken_name
-from nlu.types import Place
+from nlu.types import Parse, Place
 
 F = flow("report")
 
@@ -57,20 +58,77 @@ RELATIONS: list[tuple[str, str]] = [
 EDITABLE = ["name", "id", "size", "village", "group", "phone", "confirm"]
 EDIT_LABELS = [N_("Name"), N_("ID number"), N_("Household size"), N_("Village"), N_("Village group"),
                N_("Phone"), N_("Difficulties")]
+GO_ON_WORDS = ("接着", "继续", "上次")  # at "a report is not finished": go on with it
+ANEW_WORDS = ("重新", "新的", "再报")  # ... or start a new one
 UNKNOWN_WORDS = frozenset({"不知道", "不清楚", "不记得", "没有", "无", "不晓得", "晓不得"})
 _NAME = re.compile(r"^[\u3400-\u9fff·•A-Za-z ]{2,20}$")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
 def start(turn: Turn, *, proxy: bool, description: str | None = None) -> None:
-    """Begin a report; free text that already describes the difficulty skips the first question."""
+    """Begin a report; free text that already describes the difficulty skips the first question. A report
+    set aside with answers in it is not dropped for a new one: the household chooses (what they just said
+    is kept either way)."""
+    paused = turn.state.get("paused") or {}
+    if paused.get("flow") == F.name and paused.get("history"):
+        fresh: dict[str, Any] = {"proxy": proxy}
+        if description:
+            _describe_into(fresh, description, turn.parse)
+        turn.state.update(flow=F.name, step=None, data={"new": fresh}, history=[], fails={})
+        goto(turn, "resume_or_new")
+        return
     turn.state.pop("paused", None)
-    turn.state.update(flow="report", step=None, data={"proxy": proxy}, history=[], fails={})
+    turn.state.update(flow=F.name, step=None, data={"proxy": proxy}, history=[], fails={})
     if description:
         turn.state["step"] = "describe"
         _take_description(turn, description)
     else:
         goto(turn, "describe")
+
+
+@F.prompt("resume_or_new")
+def _ask_resume_or_new(turn: Turn) -> None:
+    paused = turn.state.get("paused") or {}
+    said = labels(turn, paused.get("data") or {})
+    text = (turn._("You have a report that is not finished yet ({labels}).").format(labels=said) if said
+            else turn._("You have a report that is not finished yet."))
+    turn.say(text, _resume_choices(turn))
+
+
+def _resume_choices(turn: Turn) -> list[str]:
+    go_on = (turn._("Go on with it, and add what you just said") if turn.data["new"].get("text")
+             else turn._("Go on with it"))
+    return numbered([go_on, turn._("Start a new report")]) + ["0 " + turn._("Back")]
+
+
+@F.on("resume_or_new")
+def _resume_or_new(turn: Turn) -> None:
+    choice = number_choice(turn.text)
+    if choice is None:
+        choice = 1 if any(w in turn.text for w in GO_ON_WORDS) else 2 if any(
+            w in turn.text for w in ANEW_WORDS) else None
+    fresh: dict[str, Any] = turn.data["new"]
+    if choice == 1:
+        resume_paused(turn, ask_again=False)
+        if not fresh.get("text"):
+            reprompt(turn)
+            return
+        _merge_description(turn.data, fresh)
+        if turn.step in ("describe", "confirm", "pick"):
+            goto(turn, "confirm")
+            return
+        turn.note(turn._("Added to your report: {labels}.").format(labels=labels(turn, turn.data)))
+        reprompt(turn)
+    elif choice == 2:
+        turn.state.pop("paused", None)
+        turn.state.update(data=fresh, history=[], fails={})
+        if fresh.get("text"):
+            turn.state["step"] = "describe"
+            goto(turn, "confirm")
+        else:
+            goto(turn, "describe", remember=False)
+    else:
+        _bad(turn, turn._("Please reply 1 or 2."), _resume_choices(turn))
 
 
 def relation_code(word: str) -> str | None:
@@ -117,26 +175,56 @@ def _describe(turn: Turn) -> None:
 
 
 def _take_description(turn: Turn, text: str) -> None:
-    p = turn.parse
-    data = turn.data
+    _describe_into(turn.data, text, turn.parse)
+    goto(turn, "confirm")
+
+
+def _describe_into(data: dict[str, Any], text: str, p: Parse) -> None:
+    """Add a description and what the parser read in it to a report's data."""
     previous = data.get("text", "")
     data["text"] = f"{previous}\n{text}".strip() if previous else text.strip()
     data["risks"] = sorted(set(data.get("risks", [])) | set(p.risks))
     data["guarantees"] = sorted(set(data.get("guarantees", [])) | set(p.guarantees))
     data["disasters"] = sorted(set(data.get("disasters", [])) | set(p.disasters))
     data["urgent"] = bool(data.get("urgent")) or p.urgent
+    earlier = (data.get("parsed") or {}).get("amounts") or []
     data["parsed"] = _contract(p)
+    if earlier:  # more words to the same description: what was read before is still said
+        data["parsed"]["amounts"] = [*earlier, *(data["parsed"].get("amounts") or [])]
     if p.relation and not data.get("relation") and data.get("proxy"):
         data["relation"] = relation_code(p.relation)
     if p.person_name and not data.get("proxy") and not data.get("name_guess"):
         data["name_guess"] = p.person_name  # 我叫张三...: offered as the answer to the name question
     if p.household_size and not data.get("size"):
         data["size"] = p.household_size
+    _settle_risks(data)
+
+
+def _settle_risks(data: dict[str, Any]) -> None:
+    """No difficulty read: 'other'; with 'other', its text (the description) goes along."""
     if not data["risks"] and not data["guarantees"]:
         data["risks"] = ["09"]
     if "09" in data["risks"]:
         data["other"] = data["text"][:500]
-    goto(turn, "confirm")
+
+
+def _merge_description(data: dict[str, Any], fresh: dict[str, Any]) -> None:
+    """A report taken up again gets a later description (`fresh`, built by _describe_into) added to it."""
+    previous = data.get("text", "")
+    data["text"] = f"{previous}\n{fresh['text']}".strip()
+    for key in ("risks", "guarantees", "disasters"):
+        added = set(fresh.get(key, [])) - ({"09"} if key == "risks" else set())  # '09': nothing read
+        data[key] = sorted(set(data.get(key, [])) | added)
+    data["urgent"] = bool(data.get("urgent")) or bool(fresh.get("urgent"))
+    amounts = (fresh.get("parsed") or {}).get("amounts") or []
+    if amounts:
+        parsed = dict(data.get("parsed") or {})
+        parsed["amounts"] = [*(parsed.get("amounts") or []), *amounts]
+        data["parsed"] = parsed
+    for key in ("name_guess", "size", "relation"):
+        if fresh.get(key) and not data.get(key):
+            data[key] = fresh[key]
+    _settle_risks(data)
 
 
 def _contract(p: Any) -> dict[str, Any]:
@@ -149,14 +237,22 @@ def _contract(p: Any) -> dict[str, Any]:
 @F.prompt("confirm")
 def _ask_confirm(turn: Turn) -> None:
     text = turn._("You said: {labels}. Is that right?").format(labels=labels(turn, turn.data))
-    amounts = [a for a in (turn.data.get("parsed") or {}).get("amounts") or [] if isinstance(a, int | float)]
-    if amounts:  # read back as understood, so a misheard 三万多 or 两千五 can be said again
-        money = [turn._("{amount} yuan").format(amount=turn.t.format_number(a)) for a in amounts[:3]]
-        text += "\n" + turn._("Amounts you mentioned: {amounts}").format(amounts=turn._(", ").join(money))
+    money = _amounts(turn)
+    if money:  # read back as understood, so a misheard 三万多 or 两千五 can be said again
+        text += "\n" + money
     if turn.data.get("urgent"):
         text += "\n" + turn._("This sounds urgent: we will ask the cadre to contact you first.")
     turn.say(text, numbered([turn._("Yes, that is right"), turn._("No, let me say it again"),
                              turn._("Choose from a list")]) + ["0 " + turn._("Back")])
+
+
+def _amounts(turn: Turn) -> str:
+    """'Amounts you mentioned: 30,000 yuan, 2,500 yuan' (the first three), or '' when none was read."""
+    amounts = [a for a in (turn.data.get("parsed") or {}).get("amounts") or [] if isinstance(a, int | float)]
+    if not amounts:
+        return ""
+    money = [turn._("{amount} yuan").format(amount=turn.t.format_number(a)) for a in amounts[:3]]
+    return turn._("Amounts you mentioned: {amounts}").format(amounts=turn._(", ").join(money))
 
 
 @F.on("confirm")
@@ -165,7 +261,7 @@ def _confirm(turn: Turn) -> None:
     if choice == 1 or matches(turn.text, YES_WORDS):
         _after(turn, "confirm")
     elif choice == 2 or matches(turn.text, NO_WORDS):
-        for key in ("text", "risks", "guarantees", "disasters", "other"):
+        for key in ("text", "risks", "guarantees", "disasters", "other", "parsed"):
             turn.data.pop(key, None)
         goto(turn, "describe")
     elif choice == 3:
@@ -685,6 +781,8 @@ def _ask_summary(turn: Turn) -> None:
                                                           group=d.get("group") or ""),
              turn._("Phone: {phone}").format(phone=mask_phone(d.get("phone")) or turn._("none")),
              turn._("Difficulties: {labels}").format(labels=labels(turn, d))]
+    if _amounts(turn):
+        lines.append(_amounts(turn))
     if d.get("proxy"):
         lines.append(turn._("Reported by: {name}").format(name=d.get("proxy_name", "")))
     turn.say("\n".join(lines), numbered([turn._("All correct"), turn._("Something is wrong")])

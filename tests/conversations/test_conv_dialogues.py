@@ -470,14 +470,98 @@ def test_an_expired_dialogue_and_a_menu_number_shows_the_menu_and_9_goes_on(worl
     assert "几口人" in chat.send(ID_ZHANG)
 
 
-def test_an_expired_dialogue_and_a_new_report_starts_the_new_one_and_keeps_the_old_aside(
+def test_an_expired_dialogue_and_a_new_report_asks_before_the_new_one_takes_the_old_ones_place(
     world: World,
 ) -> None:
     chat = Chat(world)
     chat.script(DESCRIPTION, "1", "张三")
     world.clock.advance(hours=25)
     out = chat.send("我家房子被大水冲垮了")
-    assert "好久没有回复" in out and "对吗" in out  # the new description is read back
+    assert "好久没有回复" in out and "上次的申报还没有填完（因病、住房安全）" in out
+    assert "2 重新填一份" in out
+    out = chat.send("2")
+    assert "您说的是：因自然灾害、住房安全，对吗？" in out  # the new description, read back
+    data = state_of_data(world, chat)
+    assert data["text"] == "我家房子被大水冲垮了" and "name" not in data
+    chat.send("菜单")
+    assert "因自然灾害、住房安全，对吗" in chat.send("9")  # what is set aside now is the new one
+    assert "name" not in state_of_data(world, chat)  # the old one was given up, as chosen
+
+
+def test_a_new_report_does_not_drop_one_set_aside_with_answers_the_household_chooses(world: World) -> None:
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "赵六")
+    assert "9 接着办" in chat.send("菜单")
+    out = chat.send("1")
+    assert "您上次的申报还没有填完（因病、住房安全）。" in out
+    assert "1 接着填上次的" in out and "2 重新填一份" in out and "0 返回" in out
+    assert "请回复 1 或 2" in chat.send("好")
+    assert "身份证号码" in chat.send("1")  # where it was
+    assert state_of_data(world, chat)["name"] == "赵六"
+    assert "几口人" in chat.send(ID_WANG)
+
+
+def test_0_at_the_question_keeps_the_report_set_aside_and_2_starts_afresh(world: World) -> None:
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "赵六", "菜单")
+    assert "上次的申报还没有填完" in chat.send("2")  # for someone else: the same question
+    out = chat.send("0")
+    assert "9 接着办" in out and "1 申报困难" in out
+    assert "上次的申报还没有填完" in chat.send("申报")  # a keyword starts a report too
+    out = chat.send("重新填")
+    assert "遇到了什么困难" in out
+    assert state_of_data(world, chat) == {"proxy": False}
+
+
+def test_the_question_left_to_expire_does_not_take_the_place_of_the_report_set_aside(world: World) -> None:
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "赵六", "菜单")
+    assert "上次的申报还没有填完" in chat.send("1")
+    world.clock.advance(hours=25)
+    assert "好久没有回复" in chat.send("0") and "9 接着办" in chat.results[-1].replies[-1].choices[-1]
+    assert "身份证号码" in chat.send("9")
+    assert state_of_data(world, chat)["name"] == "赵六"
+
+
+def test_a_new_description_is_added_to_the_report_taken_up_again(world: World) -> None:
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "赵六", "菜单")
+    out = chat.send("孩子也辍学了，还欠了三千块")
+    assert "上次的申报还没有填完（因病、住房安全）" in out and "1 接着填上次的，把刚才说的也加进去" in out
+    out = chat.send("1")
+    assert out.startswith("已加到您的申报里：因病、住房安全、孩子失学辍学。\n")
+    assert "身份证号码" in out  # with the question it was at, in one message
+    assert len(chat.results[-1].replies) == 1
+    data = state_of_data(world, chat)
+    assert data["text"] == DESCRIPTION + "\n孩子也辍学了，还欠了三千块"
+    assert "A24" in data["guarantees"] and data["name"] == "赵六"
+    assert data["parsed"]["amounts"] == [3000]  # type: ignore[index]
+
+
+def test_a_description_added_before_the_read_back_is_read_back_with_the_rest(world: World) -> None:
+    chat = Chat(world)
+    chat.send(DESCRIPTION)
+    chat.send("2")  # "no, let me say it again": at the describe question, with history
+    chat.send("菜单")
+    assert "上次的申报还没有填完" in chat.send("我家房子被大水冲垮了")
+    out = chat.send("1")
+    assert "对吗" in out and "自然灾害" in out
+
+
+def test_a_case_lookup_left_half_way_does_not_take_the_place_of_a_report_set_aside(world: World) -> None:
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "赵六", "菜单", "3")
+    assert "后 4 位" in chat.send("SB7K2M9QXA")  # a case number typed: the lookup has an answer
+    assert "9 接着办" in chat.send("菜单")
+    assert "身份证号码" in chat.send("9")  # the report, not the lookup
+    assert state_of_data(world, chat)["name"] == "赵六"
+
+
+def test_the_summary_says_the_amounts_again(world: World) -> None:
+    chat = Chat(world)
+    out = chat.script("我老伴住院了，花了三万多", "1", "张三", ID_ZHANG, "4口人", "西渡镇梅花村", "1", "3",
+                      "139 1234 5678")
+    assert "请核对" in out and "您提到的钱数：30,000元" in out
 
 
 def test_an_expired_question_not_yet_answered_is_still_set_aside_as_the_note_says(world: World) -> None:
