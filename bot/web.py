@@ -74,6 +74,11 @@ def _reply_json(rows: list[outbox.InlineRow]) -> list[dict[str, Any]]:
     return [{"text": r.body, "choices": list((r.extra or {}).get("choices") or [])} for r in rows]
 
 
+def _refused(message: str) -> JSONResponse:
+    """400 in the shape of the API's errors (api.errors; bot does not import api)."""
+    return JSONResponse({"reason": "bad_request", "message": message}, status_code=400)
+
+
 def web_router(ctx: BotContext) -> APIRouter:
     """`GET /` (the page), `POST /webhooks/web` (one message), `GET /webhooks/web/poll` (notifications)."""
     router = APIRouter()
@@ -87,24 +92,21 @@ def web_router(ctx: BotContext) -> APIRouter:
         try:
             data = await request.json()
         except ValueError:
-            return Response(status_code=400)
+            return _refused("the body is not JSON")
         if not isinstance(data, dict):
-            return Response(status_code=400)
+            return _refused("the body must be a JSON object")
         session, msg_id, text = data.get("session"), data.get("id"), data.get("text")
-        if not (
-            isinstance(session, str)
-            and _ID.match(session)
-            and isinstance(msg_id, str)
-            and _ID.match(msg_id)
-            and isinstance(text, str)
-            and len(text) <= 4000
-        ):
-            return Response(status_code=400)
+        if not (isinstance(session, str) and _ID.match(session)):
+            return _refused("session: 8-64 letters, digits, - or _")
+        if not (isinstance(msg_id, str) and _ID.match(msg_id)):
+            return _refused("id: 8-64 letters, digits, - or _ (one for each message)")
+        if not (isinstance(text, str) and len(text) <= 4000):
+            return _refused("text: a string of at most 4,000 characters")
         attachments: tuple[Attachment, ...] = ()
         if data.get("file") is not None:
             attachment = read_file(data["file"])
             if attachment is None:
-                return Response(status_code=400)
+                return _refused(f"file: an image, audio or document in base64, up to {MAX_FILE_BYTES} bytes")
             attachments = (attachment,)
         msg = InboundMessage(
             channel=CHANNEL, user_key=session, external_id=msg_id, text=text or None, received_at=ctx.now(),
@@ -112,13 +114,13 @@ def web_router(ctx: BotContext) -> APIRouter:
         )
         replies = await run_db_work(ctx, partial(_handle, ctx, msg))
         if replies is None:
-            return JSONResponse({"error": "busy, try again"}, status_code=503)
+            return JSONResponse({"reason": "busy", "message": "busy, try again"}, status_code=503)
         return JSONResponse({"replies": replies})
 
     @router.get("/webhooks/web/poll", include_in_schema=False)
     async def poll(session: str = "") -> Response:
         if not _ID.match(session):
-            return Response(status_code=400)
+            return _refused("session: 8-64 letters, digits, - or _")
         return JSONResponse({"replies": await run_db_work(ctx, partial(_pending, ctx, session))})
 
     return router

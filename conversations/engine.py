@@ -19,6 +19,7 @@ from conversations.flows.common import (
     BACK_WORDS,
     CANCEL_WORDS,
     FLOWS,
+    GO_ON_WORDS,
     HELP_WORDS,
     HUMAN_WORDS,
     MENU_WORDS,
@@ -202,6 +203,12 @@ def _idle(turn: Turn) -> None:
         return
     if _CASE_AT_IDLE.match(turn.raw.strip()):  # a case number alone: they want to know about it
         case_flows.start_with_number(turn)
+        return
+    if turn.state.get("paused") and len(text) <= 6 and any(w in text for w in GO_ON_WORDS) \
+            and resume_paused(turn):  # '继续', '接着办': the menu's 9 in words
+        return
+    if matches(text, BACK_WORDS) and text != "0":  # '返回' with nowhere to go back to: the menu
+        show_menu(turn)
         return
     choice = number_choice(text) if len(text) <= 12 else None
     if choice is not None:

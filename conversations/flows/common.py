@@ -21,6 +21,9 @@ MAX_FAILS = 3  # after this many misunderstood answers at one step, offer a pers
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
               "八": 8, "九": 9, "十": 10}
 _LEADING_NUMBER = re.compile(r"^\s*(\d{1,3})(?!\d)")
+# a number with a measure word right after it counts something ('2个孩子', '3口人'): it is not a choice
+_QUANTITY = re.compile(r"^\s*\d{1,3}\s*[个口人位名岁块元万千百亩间年月日天次号家户斤只头多]")
+GO_ON_WORDS = ("接着", "继续", "上次")  # go on with what was set aside
 
 BACK_WORDS = frozenset({"0", "返回", "上一步", "back", "/back"})
 MENU_WORDS = frozenset({"菜单", "主菜单", "目录", "menu", "/menu", "/start", "start", "开始"})
@@ -142,10 +145,10 @@ def normalize(text: str) -> str:
 
 
 def number_choice(text: str) -> int | None:
-    """'2', '２', '2 不对', '二' -> 2; anything else None."""
+    """'2', '２', '2 不对', '二' -> 2; anything else None, a quantity too ('2个孩子都在读书')."""
     value = normalize(text)
     m = _LEADING_NUMBER.match(value)
-    if m:
+    if m and not _QUANTITY.match(value):
         return int(m.group(1))
     if len(value) == 1 and value in _CN_DIGITS:
         return _CN_DIGITS[value]

@@ -12,6 +12,7 @@ from conversations.commands import AddAttachment, FillAnnex, Result, SignatureDr
 from conversations.flows import annex
 from conversations.flows.cases import still_to_sign
 from conversations.flows.common import (
+    GO_ON_WORDS,
     MAX_FAILS,
     NO_WORDS,
     YES_WORDS,
@@ -58,8 +59,7 @@ RELATIONS: list[tuple[str, str]] = [
 EDITABLE = ["name", "id", "size", "village", "group", "phone", "confirm"]
 EDIT_LABELS = [N_("Name"), N_("ID number"), N_("Household size"), N_("Village"), N_("Village group"),
                N_("Phone"), N_("Difficulties")]
-GO_ON_WORDS = ("接着", "继续", "上次")  # at "a report is not finished": go on with it
-ANEW_WORDS = ("重新", "新的", "再报")  # ... or start a new one
+ANEW_WORDS = ("重新", "新的", "再报")  # at "a report is not finished": start a new one (or GO_ON_WORDS)
 UNKNOWN_WORDS = frozenset({"不知道", "不清楚", "不记得", "没有", "无", "不晓得", "晓不得"})
 _NAME = re.compile(r"^[\u3400-\u9fff·•A-Za-z ]{2,20}$")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -96,28 +96,50 @@ def _ask_resume_or_new(turn: Turn) -> None:
 
 
 def _resume_choices(turn: Turn) -> list[str]:
-    go_on = (turn._("Go on with it, and add what you just said") if turn.data["new"].get("text")
+    fresh = turn.data["new"]
+    go_on = (turn._("Go on with it, and add what you just said") if fresh.get("text")
              else turn._("Go on with it"))
-    return numbered([go_on, turn._("Start a new report")]) + ["0 " + turn._("Back")]
+    anew = (turn._("Start a new report for someone else") if fresh.get("proxy")
+            else turn._("Start a new report"))
+    return numbered([go_on, anew]) + ["0 " + turn._("Back")]
+
+
+def _added(turn: Turn, before: dict[str, Any], fresh: dict[str, Any]) -> str:
+    """What a later description added to the report taken up again: its new difficulties and amounts."""
+    new = {key: [code for code in turn.data.get(key, []) if code not in before.get(key, [])]
+           for key in ("risks", "guarantees")}
+    said = labels(turn, new) if new["risks"] or new["guarantees"] else ""
+    lines = [turn._("Added to your report: {labels}.").format(labels=said) if said
+             else turn._("What you said is added to your report.")]
+    money = _amounts(turn, fresh)
+    if money:
+        lines.append(money)
+    return "\n".join(lines)
 
 
 @F.on("resume_or_new")
 def _resume_or_new(turn: Turn) -> None:
-    choice = number_choice(turn.text)
-    if choice is None:
+    short = len(turn.text) <= 6
+    choice = number_choice(turn.text) if short else None
+    if choice is None and short:
         choice = 1 if any(w in turn.text for w in GO_ON_WORDS) else 2 if any(
             w in turn.text for w in ANEW_WORDS) else None
     fresh: dict[str, Any] = turn.data["new"]
+    if choice is None and not short:  # more words about the difficulty: kept with what was said, asked again
+        _describe_into(fresh, turn.raw, turn.parse)
+        turn.say(turn._("Noted. Please choose first:"), _resume_choices(turn))
+        return
     if choice == 1:
         resume_paused(turn, ask_again=False)
         if not fresh.get("text"):
             reprompt(turn)
             return
+        before = dict(turn.data)
         _merge_description(turn.data, fresh)
         if turn.step in ("describe", "confirm", "pick"):
             goto(turn, "confirm")
             return
-        turn.note(turn._("Added to your report: {labels}.").format(labels=labels(turn, turn.data)))
+        turn.note(_added(turn, before, fresh))
         reprompt(turn)
     elif choice == 2:
         turn.state.pop("paused", None)
@@ -197,6 +219,7 @@ def _describe_into(data: dict[str, Any], text: str, p: Parse) -> None:
         data["name_guess"] = p.person_name  # 我叫张三...: offered as the answer to the name question
     if p.household_size and not data.get("size"):
         data["size"] = p.household_size
+        data["size_said"] = True  # told in the description: its question is not asked
     _settle_risks(data)
 
 
@@ -216,10 +239,14 @@ def _merge_description(data: dict[str, Any], fresh: dict[str, Any]) -> None:
         added = set(fresh.get(key, [])) - ({"09"} if key == "risks" else set())  # '09': nothing read
         data[key] = sorted(set(data.get(key, [])) | added)
     data["urgent"] = bool(data.get("urgent")) or bool(fresh.get("urgent"))
-    amounts = (fresh.get("parsed") or {}).get("amounts") or []
-    if amounts:
+    later = fresh.get("parsed") or {}
+    if later:  # what the parser read in both descriptions
         parsed = dict(data.get("parsed") or {})
-        parsed["amounts"] = [*(parsed.get("amounts") or []), *amounts]
+        for key in ("risks", "disasters", "guarantees"):
+            parsed[key] = sorted(set(parsed.get(key) or []) | set(later.get(key) or []))
+        for key in ("amounts", "id_numbers", "phones"):
+            parsed[key] = [*(parsed.get(key) or []), *(later.get(key) or [])]
+        parsed["urgent"] = bool(parsed.get("urgent")) or bool(later.get("urgent"))
         data["parsed"] = parsed
     for key in ("name_guess", "size", "relation"):
         if fresh.get(key) and not data.get(key):
@@ -242,13 +269,18 @@ def _ask_confirm(turn: Turn) -> None:
         text += "\n" + money
     if turn.data.get("urgent"):
         text += "\n" + turn._("This sounds urgent: we will ask the cadre to contact you first.")
-    turn.say(text, numbered([turn._("Yes, that is right"), turn._("No, let me say it again"),
-                             turn._("Choose from a list")]) + ["0 " + turn._("Back")])
+    turn.say(text, _confirm_choices(turn))
 
 
-def _amounts(turn: Turn) -> str:
+def _confirm_choices(turn: Turn) -> list[str]:
+    return numbered([turn._("Yes, that is right"), turn._("No, let me say it again"),
+                     turn._("Choose from a list")]) + ["0 " + turn._("Back")]
+
+
+def _amounts(turn: Turn, data: dict[str, Any] | None = None) -> str:
     """'Amounts you mentioned: 30,000 yuan, 2,500 yuan' (the first three), or '' when none was read."""
-    amounts = [a for a in (turn.data.get("parsed") or {}).get("amounts") or [] if isinstance(a, int | float)]
+    parsed = (turn.data if data is None else data).get("parsed") or {}
+    amounts = [a for a in parsed.get("amounts") or [] if isinstance(a, int | float)]
     if not amounts:
         return ""
     money = [turn._("{amount} yuan").format(amount=turn.t.format_number(a)) for a in amounts[:3]]
@@ -269,7 +301,7 @@ def _confirm(turn: Turn) -> None:
     elif len(turn.text) > 3 and choice is None:
         _take_description(turn, turn.raw)  # more words: read them and confirm again
     else:
-        turn.say(turn._("Please reply 1, 2 or 3."))
+        turn.say(turn._("Please reply 1, 2 or 3."), _confirm_choices(turn))
 
 
 @F.prompt("pick")
@@ -411,12 +443,18 @@ def _name(turn: Turn) -> None:
             turn.data["name_guess"] = ""
             goto(turn, "name", remember=False)
             return
-    name = _clean_name(turn.raw)
-    if name is None:
+    name = turn.parse.person_name or _clean_name(_NAME_LEAD.sub("", turn.raw.strip()))
+    if name is None or name in _NOT_A_NAME:
         _bad(turn, turn._("Please write the name in characters, for example: 张三."))
         return
     turn.data["name"] = name
     _after(turn, "name")
+
+
+_NAME_LEAD = re.compile(r"^(我的名字(叫|是)|名字(叫|是)|我叫|我是|户主(叫|是)|他叫|她叫|叫|姓名[:：]?)")
+# answers that are not names, though written in characters ('好的' after '请问您的姓名？')
+_NOT_A_NAME = YES_WORDS | NO_WORDS | UNKNOWN_WORDS | frozenset(
+    {"好的", "知道", "不知道", "不清楚", "没有", "姓名", "名字", "户主", "本人", "我", "我自己"})
 
 
 @F.prompt("id")
@@ -474,11 +512,14 @@ def _ask_size(turn: Turn) -> None:
 
 @F.on("size")
 def _size(turn: Turn) -> None:
-    size = turn.parse.household_size or small_number(turn.text)
-    if size is None or not 1 <= size <= 30:
+    # a number alone ('4', '4口人', '四个人'); in a longer text only what the parser reads as the household
+    # size, never the first digit in it ('我和老伴还有2个孙子', a case number)
+    size = turn.parse.household_size or (small_number(turn.text) if len(turn.text) <= 6 else None)
+    if size is None or not 1 <= size <= 30 or re.search(r"[A-Za-z]", turn.text):
         _bad(turn, turn._("Please reply with the number of people, for example: 4"))
         return
     turn.data["size"] = size
+    turn.data.pop("size_said", None)
     _after(turn, "size")
 
 
@@ -702,7 +743,11 @@ def _village_pick(turn: Turn) -> None:
 @F.prompt("village_ok")
 def _ask_village_ok(turn: Turn) -> None:
     turn.say(turn._("Is it {village}?").format(village=turn.data["village"]["label"]),
-             numbered([turn._("Yes"), turn._("No")]))
+             _village_ok_choices(turn))
+
+
+def _village_ok_choices(turn: Turn) -> list[str]:
+    return numbered([turn._("Yes"), turn._("No")]) + ["0 " + turn._("Back")]
 
 
 @F.on("village_ok")
@@ -716,7 +761,7 @@ def _village_ok(turn: Turn) -> None:
         turn.data.pop("township", None)
         goto(turn, "village", remember=False)
     else:
-        turn.say(turn._("Please reply 1 or 2."))
+        turn.say(turn._("Please reply 1 or 2."), _village_ok_choices(turn))
 
 
 @F.prompt("group")
@@ -1032,8 +1077,8 @@ def _skip(turn: Turn, step: str) -> bool:
     if step == "phone" and not d.get("proxy") and facts.known_phone:
         d["phone"] = facts.known_phone
         return True
-    if step == "size":
-        return bool(d.get("size"))
+    if step == "size":  # asked again when the household goes back over it, as every other question
+        return bool(d.get("size")) and bool(d.get("size_said"))
     return False
 
 

@@ -14,7 +14,7 @@ from api.scope import in_scope, scope_prefix
 from api.settings import Settings
 from cases import demo
 from cases.clock import FrozenClock
-from cases.models import LoginAttempt, Staff
+from cases.models import Case, LoginAttempt, Staff
 
 Headers = dict[str, str]
 
@@ -136,3 +136,27 @@ def test_in_scope() -> None:
     assert not in_scope(township, "430421112201")
     assert not in_scope(township, "430421101000")
     assert not in_scope(township, None)
+
+
+def test_the_readmes_curl_lines_sign_in_and_read_cases_as_written(
+    client: TestClient, make_case: Callable[..., Case]
+) -> None:
+    import re
+    import shlex
+    from pathlib import Path
+
+    readme = Path(__file__).resolve().parents[2].joinpath("README.md").read_text(encoding="utf-8")
+    lines = [line.split("#")[0].strip() for line in readme.splitlines()
+             if "curl -s localhost:8000/api/" in line]
+    token_line, list_line, one_line = lines[:3]
+    fields = dict(a.split("=", 1) for a in re.findall(r"-d (\S+)", token_line.split("$(", 1)[1]))
+    res = client.post("/api/auth/token", data=fields)
+    assert res.status_code == 200 and "| jq -r .access_token" in token_line
+    bearer = {"Authorization": f"Bearer {res.json()['access_token']}"}
+    case = make_case()
+    listed = client.get(shlex.split(list_line)[2].removeprefix("localhost:8000"), headers=bearer)
+    assert listed.status_code == 200 and case.number in listed.text
+    path = shlex.split(one_line)[2].removeprefix("localhost:8000")
+    assert re.fullmatch(r"/api/cases/SB[0-9A-Z]{8}", path)
+    one = client.get(path.rsplit("/", 1)[0] + "/" + case.number, headers=bearer)
+    assert one.status_code == 200 and one.json()["number"] == case.number

@@ -83,6 +83,8 @@ def test_web_malformed_requests_are_400_and_store_nothing(world: World, db: Sess
             client.get("/webhooks/web/poll", params={"session": "../etc"}),
         ]
     assert [r.status_code for r in bad] == [400] * 5 and ch.stored(db) == 0
+    assert [r.json()["reason"] for r in bad] == ["bad_request"] * 5  # said, as the API's errors are
+    assert [r.json()["message"].split(":")[0] for r in bad[1:3]] == ["session", "text"]
 
 
 def test_console_chat_runs_a_dialogue_in_a_terminal(world: World) -> None:

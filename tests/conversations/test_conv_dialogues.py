@@ -529,13 +529,43 @@ def test_a_new_description_is_added_to_the_report_taken_up_again(world: World) -
     out = chat.send("孩子也辍学了，还欠了三千块")
     assert "上次的申报还没有填完（因病、住房安全）" in out and "1 接着填上次的，把刚才说的也加进去" in out
     out = chat.send("1")
-    assert out.startswith("已加到您的申报里：因病、住房安全、孩子失学辍学。\n")
+    assert out.startswith("已加到您的申报里：孩子失学辍学。\n您提到的钱数：3,000元\n")  # what is new in it
     assert "身份证号码" in out  # with the question it was at, in one message
     assert len(chat.results[-1].replies) == 1
     data = state_of_data(world, chat)
     assert data["text"] == DESCRIPTION + "\n孩子也辍学了，还欠了三千块"
     assert "A24" in data["guarantees"] and data["name"] == "赵六"
-    assert data["parsed"]["amounts"] == [3000]  # type: ignore[index]
+    parsed = data["parsed"]
+    assert isinstance(parsed, dict)
+    assert parsed["amounts"] == [3000] and parsed["guarantees"] == ["A23", "A24"]
+    assert parsed["risks"] == ["01"]
+
+
+def test_words_that_add_nothing_new_are_still_kept_and_said_so(world: World) -> None:
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "赵六", "菜单")
+    chat.send("老伴又住院了")
+    out = chat.send("继续")
+    assert out.startswith("您刚才说的已经加到申报里了。\n") and "身份证号码" in out
+    assert state_of_data(world, chat)["text"] == DESCRIPTION + "\n老伴又住院了"
+
+
+def test_a_sentence_that_starts_with_a_number_is_not_taken_as_a_choice(world: World) -> None:
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "赵六", "菜单", "1")
+    out = chat.send("2个孩子都在读书，学费交不起")  # not "2 start a new report"
+    assert "记下了。请先选一下" in out and "1 接着填上次的，把刚才说的也加进去" in out
+    assert "身份证号码" in chat.send("1")
+    data = state_of_data(world, chat)
+    assert data["name"] == "赵六" and str(data["text"]).endswith("2个孩子都在读书，学费交不起")
+
+
+def test_a_new_report_for_someone_else_says_so_in_the_choice(world: World) -> None:
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "赵六", "菜单")
+    out = chat.send("2")
+    assert "2 重新填一份（替别人申报）" in out
+    assert "那户人家遇到了什么困难" in chat.send("2")
 
 
 def test_a_description_added_before_the_read_back_is_read_back_with_the_rest(world: World) -> None:
@@ -641,3 +671,69 @@ def test_a_name_in_the_first_message_is_offered_as_the_answer_to_the_name_questi
     plain = Chat(world, user_key="30004")
     out = plain.script("我是张大爷，老伴生病住院了", "1")
     assert "姓名" in out and "您是" not in out
+
+
+def test_the_household_size_is_a_number_alone_or_what_the_parser_reads_never_a_stray_digit(
+    world: World,
+) -> None:
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "赵六", ID_WANG)
+    assert "请回复人数" in chat.send("SBKRXYBPP9")  # a case number: not 9
+    assert "请回复人数" in chat.send("孙子2019年出生的")  # a longer text the parser finds no size in: not 2
+    assert "size" not in state_of_data(world, chat)
+    assert "哪个村" in chat.send("我家有我和老伴还有2个孙子")  # the parser counts them: 4, not 2
+    assert state_of_data(world, chat)["size"] == 4
+
+
+def test_going_back_and_forward_asks_the_size_again_like_every_other_question(world: World) -> None:
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "赵六", ID_WANG, "4")
+    chat.send("0")  # the size question
+    chat.send("0")  # the ID question
+    assert "姓名" in chat.send("0")
+    assert "身份证号码" in chat.send("赵六")
+    assert "几口人" in chat.send(ID_WANG)  # asked again, not skipped to the village
+    assert "哪个村" in chat.send("5")
+    assert state_of_data(world, chat)["size"] == 5
+
+
+def test_a_size_told_in_the_description_is_not_asked(world: World) -> None:
+    chat = Chat(world)
+    chat.script("我家4口人，老伴住院了", "1", "赵六")
+    assert "哪个村" in chat.send(ID_WANG)
+
+
+def test_the_name_question_takes_a_name_not_a_filler_word(world: World) -> None:
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1")
+    for filler in ("好的", "不知道", "是"):
+        assert "请用汉字写姓名" in chat.send(filler), filler
+    assert "请输入刘大山的身份证号码" in chat.send("我叫刘大山")
+    other = Chat(world, user_key="10077")
+    other.script(DESCRIPTION, "1")
+    assert "请输入刘大山的身份证号码" in other.send("我叫刘大山，今年七十了")
+
+
+def test_at_the_menu_words_go_on_and_back_is_not_misunderstood(world: World) -> None:
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "赵六", "菜单")
+    out = chat.send("返回")
+    assert "没看懂" not in out and "9 接着办" in out
+    assert "身份证号码" in chat.send("接着办")
+    assert state_of_data(world, chat)["name"] == "赵六"
+
+
+def test_a_misunderstood_answer_at_the_read_back_repeats_the_choices(world: World) -> None:
+    chat = Chat(world)
+    chat.send(DESCRIPTION)
+    out = chat.send("张三")
+    assert "请回复 1、2 或 3" in out and "1 对" in out and "3 从列表里选" in out
+
+
+def test_the_village_check_offers_a_way_back_and_repeats_its_choices(world: World) -> None:
+    chat = Chat(world)
+    out = chat.script(DESCRIPTION, "1", "赵六", ID_WANG, "4", "西渡镇梅花村")
+    assert "是衡阳县西渡镇梅花村吗" in out and "1 是" in out and "2 不是" in out and "0 返回" in out
+    out = chat.send("好像是吧")
+    assert "请回复 1 或 2" in out and "0 返回" in out
+    assert "您家在哪个村" in chat.send("0")

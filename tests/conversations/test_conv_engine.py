@@ -238,3 +238,12 @@ def test_a_note_no_reply_took_is_still_said() -> None:
     assert turn.said() == [Reply(text="已选：梅花村\n是哪个村民小组？", choices=("0 返回",))]
     turn.note("已记下")
     assert turn.said()[-1] == Reply(text="已记下") and turn.notes == []
+
+
+def test_a_number_that_counts_something_is_not_a_menu_choice() -> None:
+    from conversations.flows.common import number_choice
+
+    assert [number_choice(t) for t in ("2", "２", "2 不对", "二", "2。")] == [2, 2, 2, 2, 2]
+    assert [number_choice(t) for t in ("2个孩子都在读书", "3口人", "5000块", "2 个人")] == [None] * 4
+    at_idle = joined(say(None, "2个孩子都在读书", Parse(guarantees=["A24"], intent="report")))
+    assert "对吗" in at_idle and "那户人家" not in at_idle  # their own report, not menu 2 (for someone else)
