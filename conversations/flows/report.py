@@ -209,10 +209,7 @@ def _describe_into(data: dict[str, Any], text: str, p: Parse) -> None:
     data["guarantees"] = sorted(set(data.get("guarantees", [])) | set(p.guarantees))
     data["disasters"] = sorted(set(data.get("disasters", [])) | set(p.disasters))
     data["urgent"] = bool(data.get("urgent")) or p.urgent
-    earlier = (data.get("parsed") or {}).get("amounts") or []
-    data["parsed"] = _contract(p)
-    if earlier:  # more words to the same description: what was read before is still said
-        data["parsed"]["amounts"] = [*earlier, *(data["parsed"].get("amounts") or [])]
+    data["parsed"] = _merged_parse(data.get("parsed"), _contract(p))  # more words: what was read stays
     if p.relation and not data.get("relation") and data.get("proxy"):
         data["relation"] = relation_code(p.relation)
     if p.person_name and not data.get("proxy") and not data.get("name_guess"):
@@ -239,19 +236,27 @@ def _merge_description(data: dict[str, Any], fresh: dict[str, Any]) -> None:
         added = set(fresh.get(key, [])) - ({"09"} if key == "risks" else set())  # '09': nothing read
         data[key] = sorted(set(data.get(key, [])) | added)
     data["urgent"] = bool(data.get("urgent")) or bool(fresh.get("urgent"))
-    later = fresh.get("parsed") or {}
-    if later:  # what the parser read in both descriptions
-        parsed = dict(data.get("parsed") or {})
-        for key in ("risks", "disasters", "guarantees"):
-            parsed[key] = sorted(set(parsed.get(key) or []) | set(later.get(key) or []))
-        for key in ("amounts", "id_numbers", "phones"):
-            parsed[key] = [*(parsed.get(key) or []), *(later.get(key) or [])]
-        parsed["urgent"] = bool(parsed.get("urgent")) or bool(later.get("urgent"))
-        data["parsed"] = parsed
-    for key in ("name_guess", "size", "relation"):
+    if fresh.get("parsed"):
+        data["parsed"] = _merged_parse(data.get("parsed"), fresh["parsed"])
+    for key in ("name_guess", "relation"):
         if fresh.get(key) and not data.get(key):
             data[key] = fresh[key]
+    if fresh.get("size") and not data.get("size"):
+        data["size"], data["size_said"] = fresh["size"], fresh.get("size_said", False)
     _settle_risks(data)
+
+
+def _merged_parse(earlier: dict[str, Any] | None, later: dict[str, Any]) -> dict[str, Any]:
+    """What the parser read in two descriptions of one report (its contract's keys)."""
+    if not earlier:
+        return later
+    merged = {**earlier, **{k: v for k, v in later.items() if v not in (None, [], False)}}
+    for key in ("risks", "disasters", "guarantees"):
+        merged[key] = sorted(set(earlier.get(key) or []) | set(later.get(key) or []))
+    for key in ("amounts", "id_numbers", "phones"):
+        merged[key] = [*(earlier.get(key) or []), *(later.get(key) or [])]
+    merged["urgent"] = bool(earlier.get("urgent")) or bool(later.get("urgent"))
+    return merged
 
 
 def _contract(p: Any) -> dict[str, Any]:

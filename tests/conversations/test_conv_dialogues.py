@@ -737,3 +737,14 @@ def test_the_village_check_offers_a_way_back_and_repeats_its_choices(world: Worl
     out = chat.send("好像是吧")
     assert "请回复 1 或 2" in out and "0 返回" in out
     assert "您家在哪个村" in chat.send("0")
+
+
+def test_more_words_at_the_read_back_keep_what_was_read_before(world: World) -> None:
+    chat = Chat(world)
+    chat.send("我老伴住院了，花了三万多，房子也漏雨")
+    out = chat.send("孩子也辍学了，还欠了两千")
+    assert "因病、住房安全、孩子失学辍学" in out and "您提到的钱数：30,000元、2,000元" in out
+    parsed = state_of_data(world, chat)["parsed"]
+    assert isinstance(parsed, dict)
+    assert (parsed["risks"], parsed["guarantees"]) == (["01"], ["A23", "A24"])
+    assert parsed["amounts"] == [30000, 2000]
