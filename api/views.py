@@ -32,6 +32,8 @@ from cases.models import (
 
 _ID_LIKE = re.compile(r"(?<!\d)(\d{6})(\d{8})(\d{3}[\dXx])(?!\d)|(?<!\d)(\d{6})(\d{5})(\d{4})(?!\d)")
 _MOBILE_LIKE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+# any other long run of digits: an ID number mistyped (17 or 19 digits), a bank card, a landline with its code
+_LONG_DIGITS = re.compile(r"(?<![\d*])(\d{3})(\d{7,})(\d{2})(?![\d*])")
 
 
 def mask_text(text: str | None) -> str:
@@ -42,7 +44,8 @@ def mask_text(text: str | None) -> str:
     def _id(match: re.Match[str]) -> str:
         return mask_id(match.group(0))
 
-    return _MOBILE_LIKE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", _ID_LIKE.sub(_id, text))
+    masked = _MOBILE_LIKE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", _ID_LIKE.sub(_id, text))
+    return _LONG_DIGITS.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), masked)
 
 
 def mask_parsed(parsed: dict[str, Any]) -> dict[str, Any]:

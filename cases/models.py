@@ -593,12 +593,14 @@ class LookupAttempt(Base):
     window are throttled (G4, G7), shared by every process."""
 
     __tablename__ = "lookup_attempts"
-    __table_args__ = (Index("ix_lookup_attempts_contact_kind_at", "contact_id", "kind", "at"),)
+    __table_args__ = (Index("ix_lookup_attempts_contact_kind_at", "contact_id", "kind", "at"),
+                      Index("ix_lookup_attempts_kind_target_at", "kind", "target", "at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
     kind: Mapped[str] = mapped_column(String(16))  # case | binding
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+    target: Mapped[str | None] = mapped_column(String(16))  # the case number a case look-up was for
 
 
 class ReminderLog(Base):

@@ -115,6 +115,9 @@ class Applier:
     now: datetime
     lookup_limit: int = 5
     lookup_window: timedelta = timedelta(hours=1)
+    # failed look-ups of one case from every identity together (a new web session each try): a day's worth
+    case_lookup_limit: int = 10
+    case_lookup_window: timedelta = timedelta(hours=24)
     max_attachment_bytes: int = 20 * 1024 * 1024
     callback_due: timedelta = timedelta(days=1)
 
@@ -162,22 +165,30 @@ class Applier:
             raise CaseError("not_found")
         return case
 
-    def throttled(self, kind: str) -> int | None:
-        """Minutes to wait when this contact failed too often lately, else None."""
-        since = self.now - self.lookup_window
+    def throttled(self, kind: str, target: str | None = None) -> int | None:
+        """Minutes to wait when this contact failed too often lately, or (with `target`, a case number)
+        when look-ups of that case failed too often from anyone; else None."""
+        waits = [self._wait(LookupAttempt.contact_id == self.contact_id, kind, self.lookup_limit,
+                            self.lookup_window)]
+        if target is not None:
+            waits.append(self._wait(LookupAttempt.target == target, kind, self.case_lookup_limit,
+                                    self.case_lookup_window))
+        return max((w for w in waits if w is not None), default=None)
+
+    def _wait(self, who: Any, kind: str, limit: int, window: timedelta) -> int | None:
         failures = self.db.execute(
             select(func.count(), func.min(LookupAttempt.at)).where(
-                LookupAttempt.contact_id == self.contact_id, LookupAttempt.kind == kind,
-                LookupAttempt.succeeded.is_(False), LookupAttempt.at > since)
+                who, LookupAttempt.kind == kind, LookupAttempt.succeeded.is_(False),
+                LookupAttempt.at > self.now - window)
         ).one()
-        if int(failures[0]) < self.lookup_limit:
+        if int(failures[0]) < limit:
             return None
         oldest: datetime = failures[1]
-        wait = oldest + self.lookup_window - self.now
-        return max(1, math.ceil(wait.total_seconds() / 60))
+        return max(1, math.ceil((oldest + window - self.now).total_seconds() / 60))
 
-    def attempt(self, kind: str, succeeded: bool) -> None:
-        self.db.add(LookupAttempt(contact_id=self.contact_id, kind=kind, at=self.now, succeeded=succeeded))
+    def attempt(self, kind: str, succeeded: bool, target: str | None = None) -> None:
+        self.db.add(LookupAttempt(contact_id=self.contact_id, kind=kind, at=self.now, succeeded=succeeded,
+                                  target=target))
         self.db.flush()
 
     # --- commands --------------------------------------------------------------------------------
@@ -290,7 +301,8 @@ class Applier:
         return Result(ok=True)
 
     def _FindCase(self, cmd: FindCase) -> Result:  # noqa: N802
-        wait = self.throttled("case")
+        number = cmd.case_number.upper()[:16]
+        wait = self.throttled("case", number)
         if wait is not None:
             return Result(ok=False, reason="rate_limited", retry_after_minutes=wait)
         case = intake.find_case_by_number(db=self.db, number=cmd.case_number)
@@ -298,7 +310,7 @@ class Applier:
         id_enc = household.id_number_enc if household is not None else None
         id_number = self.vault.decrypt(id_enc) if id_enc else ""
         matched = case is not None and len(id_number) >= 4 and id_number[-4:].upper() == cmd.id_last4.upper()
-        self.attempt("case", matched)
+        self.attempt("case", matched, number)
         if not matched or case is None:
             return Result(ok=False, reason="not_found")
         audit.record(db=self.db, actor=f"household:{self.message.channel}", action="case.lookup",

@@ -277,3 +277,15 @@ def test_staff_list_is_scoped_and_masked(
     assert all(s["phone"] is None or "****" in s["phone"] for s in listed)
     cadres = client.get("/api/staff", headers=auth(username), params={"role": "cadre"}).json()
     assert {s["role"] for s in cadres} <= {"cadre"} and {s["username"] for s in cadres} <= expected
+
+
+def test_a_mistyped_id_number_in_the_report_text_is_masked_too(
+    client: TestClient, auth: Auth, make_case: Callable[..., Case]
+) -> None:
+    typed = "老人住院了，身份证43042119500606123，卡号6222021234567890123，花了30000元，电话0734-8123456"
+    case = make_case(demo.MEIHUA, raw_text=typed)
+    [report] = client.get(f"/api/cases/{case.number}", headers=auth("cadre1")).json()["reports"]
+    text = report["raw_text"]
+    assert "43042119500606123" not in text and "430************23" in text  # 17 digits: not an ID, still one
+    assert "6222021234567890123" not in text and "622**************23" in text
+    assert "30000元" in text and "0734-8123456" in text  # amounts and landlines stay readable

@@ -748,3 +748,23 @@ def test_more_words_at_the_read_back_keep_what_was_read_before(world: World) -> 
     assert isinstance(parsed, dict)
     assert (parsed["risks"], parsed["guarantees"]) == (["01"], ["A23", "A24"])
     assert parsed["amounts"] == [30000, 2000]
+
+
+def test_failed_lookups_of_one_case_are_throttled_across_new_sessions(world: World) -> None:
+    chat = Chat(world)
+    report_until_annex(chat)
+    number = case_number(chat.send("2"))
+    for i in range(10):  # a new identity for every guess, as a script on the web simulator would
+        stranger = Chat(world, user_key=f"5000{i}")
+        stranger.send("3")
+        assert "没有查到" in stranger.send(f"{number} {1000 + i}")
+    late = Chat(world, user_key="59999")
+    late.send("3")
+    out = late.send(f"{number} {ID_ZHANG[-4:]}")  # right, but the case has been guessed at too often
+    assert "尝试次数太多" in out
+    other = Chat(world, user_key="59998")  # another case is not affected
+    other.send("3")
+    assert "没有查到" in other.send(f"SB7K2M9QXA {ID_ZHANG[-4:]}")
+    world.clock.advance(hours=25)
+    late.send("3")
+    assert "已提交申请" in late.send(f"{number} {ID_ZHANG[-4:]}")
