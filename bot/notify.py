@@ -29,6 +29,10 @@ TEMPLATES: dict[str, str] = {
         "Your report is received. Case number {case_number}. A village cadre will contact you "
         "soon. Reply MENU for the menu."
     ),
+    "case_opened_by_proxy": N_(
+        "Someone reported a difficulty for your household. Case number {case_number}. A village cadre will "
+        "contact you. To sign the application and authorization, reply 签字 from this phone."
+    ),
     "case_assigned": N_(
         "{urgent}New case {case_number} in {village}: household {head_name_masked}. "
         "Please contact the household by the end of the working day on {due}."

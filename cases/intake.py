@@ -539,9 +539,9 @@ def submit_report(
             detail=detail,
             now=now,
         )
-        notifier.notify_household(
-            db, household_id=household.id, event="case_opened", params={"case_number": case.number}
-        )
+        opened = "case_opened_by_proxy" if draft.reporter_kind == ReporterKind.PROXY else "case_opened"
+        notifier.notify_household(db, household_id=household.id, event=opened,
+                                  params={"case_number": case.number})
         cadre = auto_assign(db, case, now, notifier, lookups)
     db.flush()
     return IntakeResult(case=case, report=report, household=household, joined_existing=joined, cadre=cadre)

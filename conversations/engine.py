@@ -42,6 +42,7 @@ from nlu.types import Parse
 __all__ = ["Facts", "Step", "advance", "expire", "new_state", "resume"]
 
 _CASE_AT_IDLE = re.compile(r"^(?:SB|sb|Sb)\s?[0-9A-Za-z]{4}\s?[0-9A-Za-z]{4}(?:\s+\d{3}[\dXx])?$")
+_CASE_IN_TEXT = re.compile(r"SB\s?([0-9A-Z]{4}\s?[0-9A-Z]{4})(?![0-9A-Z])")
 _BIND = re.compile(r"^(?:绑定|bind|/bind)\s*(\d{6,8})$", re.IGNORECASE)
 
 KEYWORDS: list[tuple[tuple[str, ...], str]] = [
@@ -204,6 +205,8 @@ def _idle(turn: Turn) -> None:
     if _CASE_AT_IDLE.match(turn.raw.strip()):  # a case number alone: they want to know about it
         case_flows.start_with_number(turn)
         return
+    if len(text) <= 40 and _with_case_number(turn, text):
+        return
     if turn.state.get("paused") and len(text) <= 6 and any(w in text for w in GO_ON_WORDS) \
             and resume_paused(turn):  # '继续', '接着办': the menu's 9 in words
         return
@@ -259,6 +262,20 @@ def _idle(turn: Turn) -> None:
     turn.say(turn._("Sorry, I did not understand that. You can tell us in your own words what difficulty "
                     "your family has, or choose a number."))
     show_menu(turn)
+
+
+def _with_case_number(turn: Turn, text: str) -> bool:
+    """'签字 SB7K2M9QXA', '我要查询，案件号SB7K2M9QXA': what to do, and the case it is for, in one message."""
+    found = _CASE_IN_TEXT.search(text.upper())
+    action = next((a for words, a in KEYWORDS if any(w in text for w in words)), None)
+    if found is None or action not in ("status", "sign", "supplement"):
+        return False
+    number = "SB" + found.group(1).replace(" ", "")
+    if turn.facts.linked_case == number:  # the household's own case: nothing to prove
+        case_flows.start(turn, action)
+    else:
+        case_flows.start_with_number(turn, action)
+    return True
 
 
 def _go_on(turn: Turn) -> bool:

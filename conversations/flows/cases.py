@@ -28,7 +28,6 @@ from conversations.flows.common import (
     DONE_WORDS,
     MAX_FAILS,
     NO_WORDS,
-    YES_WORDS,
     Turn,
     end_flow,
     flow,
@@ -36,6 +35,7 @@ from conversations.flows.common import (
     matches,
     number_choice,
     numbered,
+    person_name,
 )
 from conversations.flows.menu import show_menu
 from conversations.i18n import N_
@@ -104,9 +104,10 @@ def start(turn: Turn, purpose: str) -> None:
     goto(turn, "ask_case")
 
 
-def start_with_number(turn: Turn) -> None:
-    """A case number typed with nothing else: look it up for its status (the ID digits are asked next)."""
-    turn.state.update(flow="case", step="ask_case", data={"purpose": "status"}, history=[], fails={})
+def start_with_number(turn: Turn, purpose: str = "status") -> None:
+    """A case number typed alone (its status), or with what to do with it ('签字 SB…'): the case is looked
+    up as if asked for (the ID digits are asked next, unless they came with it)."""
+    turn.state.update(flow="case", step="ask_case", data={"purpose": purpose}, history=[], fails={})
     _case_number(turn)
 
 
@@ -223,6 +224,8 @@ def render_status(turn: Turn, case: CaseView) -> None:
     if case.pending_signers_masked:
         names = turn._(", ").join(case.pending_signers_masked)
         lines.append(turn._("Still to sign: {names}").format(names=names))
+    elif case.status not in ("withdrawn", "refused"):
+        lines.append(turn._("Authorization: signed"))
     if case.cadre_name:
         cadre = turn._("Contact cadre: {name} {phone}").format(name=case.cadre_name,
                                                                 phone=case.cadre_phone_masked or "")
@@ -287,8 +290,9 @@ def _ask_sign_name(turn: Turn) -> None:
 
 @F.on("sign_name")
 def _sign_name(turn: Turn) -> None:
-    name = "".join(unicodedata.normalize("NFKC", turn.raw).split()).strip("。.")
-    if not 2 <= len(name) <= 20:
+    typed = "".join(unicodedata.normalize("NFKC", turn.raw).split()).strip("。.")
+    name = person_name(turn) or (typed if 2 <= len(typed) <= 20 else None)  # the command says who may sign
+    if name is None:
         turn.say(turn._("Please type the full name, for example: 张三."), ["0 " + turn._("Back")])
         return
     shown = turn.data.get("annex") or {}
@@ -399,21 +403,28 @@ def _added(turn: Turn, command: AddSupplement | AddAttachment, result: Result) -
 @F.prompt("confirm_withdraw")
 def _ask_withdraw(turn: Turn) -> None:
     turn.say(turn._("Withdraw case {number}? If you still have difficulties later, you can report again.")
-             .format(number=turn.data["case"]),
-             numbered([turn._("Yes, withdraw it"), turn._("No, keep it")]))
+             .format(number=turn.data["case"]), _withdraw_choices(turn))
+
+
+def _withdraw_choices(turn: Turn) -> list[str]:
+    return numbered([turn._("Yes, withdraw it"), turn._("No, keep it")]) + ["0 " + turn._("Back")]
+
+
+# withdrawing ends the case: only 1 or words that say so, not a passing 好 or 对
+WITHDRAW_WORDS = frozenset({"确定", "确定撤回", "确认撤回", "撤回", "是的，撤回", "要撤回"})
 
 
 @F.on("confirm_withdraw")
 def _withdraw(turn: Turn) -> None:
     choice = number_choice(turn.text)
-    if choice == 1 or matches(turn.text, YES_WORDS):
+    if choice == 1 or matches(turn.text, WITHDRAW_WORDS):
         turn.do(Withdraw(turn.data["case"], reason=None))
     elif choice == 2 or matches(turn.text, NO_WORDS):
         turn.say(turn._("Good, the case stays open."))
         end_flow(turn)
         show_menu(turn)
     else:
-        turn.say(turn._("Please reply 1 or 2."))
+        turn.say(turn._("Please reply 1 to withdraw, or 2 to keep the case."), _withdraw_choices(turn))
 
 
 @F.result(Withdraw)

@@ -24,6 +24,7 @@ _LEADING_NUMBER = re.compile(r"^\s*(\d{1,3})(?!\d)")
 # a number with a measure word right after it counts something ('2个孩子', '3口人'): it is not a choice
 _QUANTITY = re.compile(r"^\s*\d{1,3}\s*[个口人位名岁块元万千百亩间年月日天次号家户斤只头多]")
 GO_ON_WORDS = ("接着", "继续", "上次")  # go on with what was set aside
+_CHOOSING = re.compile(r"^(我?选择?|我要|回复)\s*")  # '我选1', '选2': the number chosen
 
 BACK_WORDS = frozenset({"0", "返回", "上一步", "back", "/back"})
 MENU_WORDS = frozenset({"菜单", "主菜单", "目录", "menu", "/menu", "/start", "start", "开始"})
@@ -32,8 +33,35 @@ HUMAN_WORDS = frozenset({"人工", "转人工", "人工服务", "客服", "找�
 HELP_WORDS = frozenset({"帮助", "?", "？", "help", "/help", "怎么办", "不会"})
 DONE_WORDS = frozenset({"好了", "完了", "发完了", "完成", "没有了", "没了", "结束", "done"})
 YES_WORDS = frozenset({"同意", "我同意", "同意签字", "是", "是的", "对", "对的", "好", "好的", "可以", "确定",
-                       "确认", "yes", "y", "ok"})
+                       "确认", "都对", "没错", "没问题", "yes", "y", "ok"})
 NO_WORDS = frozenset({"不同意", "不", "不是", "不对", "不要", "不签", "否", "no", "n"})
+UNKNOWN_WORDS = frozenset({"不知道", "不清楚", "不记得", "没有", "无", "不晓得", "晓不得"})
+_NAME = re.compile(r"^[\u3400-\u9fff·•A-Za-z ]{2,20}$")
+_NAME_LEAD = re.compile(r"^(我的名字(叫|是)|名字(叫|是)|我叫|我是|户主(叫|是)|他叫|她叫|叫|姓名[:：]?)")
+# answers that are not names, though written in characters ('好的' after '请问您的姓名？')
+_NOT_A_NAME = YES_WORDS | NO_WORDS | UNKNOWN_WORDS | frozenset(
+    {"好的", "知道", "不知道", "不清楚", "没有", "姓名", "名字", "户主", "本人", "我", "我自己", "都对"})
+# what people are called, not their names: 刘大爷, 王奶奶, 老王, 小李
+_FORM_OF_ADDRESS = re.compile(r"^([\u4e00-\u9fff](大爷|大娘|大妈|大伯|大叔|大婶|大哥|大姐|奶奶|爷爷|婆婆|"
+                              r"阿姨|叔叔|伯伯|老汉|师傅|嫂子|老师|姐|哥|叔|婶|伯)|[老小阿][\u4e00-\u9fff])$")
+
+
+def clean_name(raw: str) -> str | None:
+    """A name as typed, without spaces and end marks; None unless 2-20 characters of a name."""
+    value = "".join(unicodedata.normalize("NFKC", raw).split()).strip("。.，,!！")
+    return value if _NAME.match(value) else None
+
+
+def person_name(turn: Turn) -> str | None:
+    """The name in an answer to a name question: '张三', '我叫张三', '我叫张三，今年七十了'; None for an
+    answer that is not one ('好的', '不知道')."""
+    name = turn.parse.person_name or clean_name(_NAME_LEAD.sub("", normalize(turn.raw)))
+    return None if name is None or name in _NOT_A_NAME else name
+
+
+def form_of_address(name: str) -> bool:
+    """'刘大爷', '老王': how someone is called, not the name on their ID card."""
+    return bool(_FORM_OF_ADDRESS.match(name))
 
 
 class PlaceDirectory(Protocol):
@@ -146,7 +174,7 @@ def normalize(text: str) -> str:
 
 def number_choice(text: str) -> int | None:
     """'2', '２', '2 不对', '二' -> 2; anything else None, a quantity too ('2个孩子都在读书')."""
-    value = normalize(text)
+    value = _CHOOSING.sub("", normalize(text))
     m = _LEADING_NUMBER.match(value)
     if m and not _QUANTITY.match(value):
         return int(m.group(1))

@@ -42,8 +42,8 @@ def _refused(turn: Turn, reason: str | None) -> None:
         _not_linked(turn)
         return
     if reason == "case_closed":
-        turn.say(turn._("Case {number} is closed; there is no authorization to withdraw.")
-                 .format(number=number))
+        turn.say(turn._("Case {number} is closed: your authorization is no longer used to check your "
+                        "family's information, so there is nothing to withdraw.").format(number=number))
     elif reason == "nothing_signed":
         turn.say(turn._("Case {number} has no signature from you, so there is nothing to withdraw.")
                  .format(number=number))

@@ -15,14 +15,17 @@ from conversations.flows.common import (
     GO_ON_WORDS,
     MAX_FAILS,
     NO_WORDS,
+    UNKNOWN_WORDS,
     YES_WORDS,
     Turn,
     end_flow,
     flow,
+    form_of_address,
     goto,
     matches,
     number_choice,
     numbered,
+    person_name,
     reprompt,
     resume_paused,
     small_number,
@@ -60,8 +63,6 @@ EDITABLE = ["name", "id", "size", "village", "group", "phone", "confirm"]
 EDIT_LABELS = [N_("Name"), N_("ID number"), N_("Household size"), N_("Village"), N_("Village group"),
                N_("Phone"), N_("Difficulties")]
 ANEW_WORDS = ("重新", "新的", "再报")  # at "a report is not finished": start a new one (or GO_ON_WORDS)
-UNKNOWN_WORDS = frozenset({"不知道", "不清楚", "不记得", "没有", "无", "不晓得", "晓不得"})
-_NAME = re.compile(r"^[\u3400-\u9fff·•A-Za-z ]{2,20}$")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
@@ -190,6 +191,10 @@ def _ask_describe(turn: Turn) -> None:
 
 @F.on("describe")
 def _describe(turn: Turn) -> None:
+    if turn.text in UNKNOWN_WORDS or turn.text in ("说不清", "说不清楚", "不会说"):
+        turn.note(turn._("That is all right. You can choose from this list."))
+        goto(turn, "pick")
+        return
     if len(turn.text) < 2:
         turn.say(turn._("Please tell us a little more in words."))
         return
@@ -389,7 +394,7 @@ def _ask_proxy_name(turn: Turn) -> None:
 
 @F.on("proxy_name")
 def _proxy_name(turn: Turn) -> None:
-    name = _clean_name(turn.raw)
+    name = person_name(turn)
     if name is None:
         _bad(turn, turn._("Please write your name in characters, for example: 李四."))
         return
@@ -448,18 +453,15 @@ def _name(turn: Turn) -> None:
             turn.data["name_guess"] = ""
             goto(turn, "name", remember=False)
             return
-    name = turn.parse.person_name or _clean_name(_NAME_LEAD.sub("", turn.raw.strip()))
-    if name is None or name in _NOT_A_NAME:
+    name = person_name(turn)
+    if name is None:
         _bad(turn, turn._("Please write the name in characters, for example: 张三."))
+        return
+    if form_of_address(name):
+        _bad(turn, turn._("Please write the full name as on the ID card, for example: 刘长根."))
         return
     turn.data["name"] = name
     _after(turn, "name")
-
-
-_NAME_LEAD = re.compile(r"^(我的名字(叫|是)|名字(叫|是)|我叫|我是|户主(叫|是)|他叫|她叫|叫|姓名[:：]?)")
-# answers that are not names, though written in characters ('好的' after '请问您的姓名？')
-_NOT_A_NAME = YES_WORDS | NO_WORDS | UNKNOWN_WORDS | frozenset(
-    {"好的", "知道", "不知道", "不清楚", "没有", "姓名", "名字", "户主", "本人", "我", "我自己"})
 
 
 @F.prompt("id")
@@ -500,6 +502,12 @@ def _id(turn: Turn) -> None:
                               "register (户口本). No card at hand? Reply 人工 and staff will call you."))
         return
     digits = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", turn.raw))
+    corrected = None if re.search(r"\d", digits) else person_name(turn)
+    if corrected is not None and not form_of_address(corrected) and corrected != turn.data.get("name"):
+        turn.data["name"] = corrected  # the name again, put right ('刘大爷', then '刘长根'): taken, not lost
+        turn.note(turn._("Name changed to {name}.").format(name=corrected))
+        reprompt(turn)
+        return
     if not re.search(r"\d", digits):  # words, not a number: "you sent 3 characters" would puzzle
         check_reason = None
     else:
@@ -535,8 +543,11 @@ def _ask_village(turn: Turn) -> None:
         turn.say(turn._("Which village in {township}?").format(township=township["name"]),
                  _village_choices(turn))
         return
-    turn.say(turn._("Which village is the home in? Write the township and the village, "
-                    "for example: {example}").format(example=_example(turn)), _village_choices(turn))
+    question = (turn._("Which village does that family live in? Write the township and the village, "
+                       "for example: {example}") if turn.data.get("proxy")
+                else turn._("Which village is the home in? Write the township and the village, "
+                            "for example: {example}"))
+    turn.say(question.format(example=_example(turn)), _village_choices(turn))
 
 
 @F.on("village")
@@ -783,11 +794,24 @@ def _group(turn: Turn) -> None:
         return
     if text in UNKNOWN_WORDS:
         turn.data["group"] = None
-    else:
-        number = small_number(text) if len(text) <= 6 else None
-        turn.data["group"] = f"{number}组" if number is not None and not re.search(r"[组队社]", text) \
-            else text[:60]
+        _after(turn, "group")
+        return
+    counted = _GROUP_NUMBER.search(text)  # '第三组', '我们是3队的'
+    number = small_number(counted.group(1)) if counted else small_number(text) if len(text) <= 6 else None
+    if counted and number is not None:
+        turn.data["group"] = f"{number}{counted.group(2)}"
+    elif number is not None and not re.search(r"[组队社]", text):
+        turn.data["group"] = f"{number}组"
+    elif len(text) <= 8:  # a group with a name of its own: 张家组, 上屋
+        turn.data["group"] = _GROUP_LEAD.sub("", text).removesuffix("的") or text
+    else:  # a sentence: it would go into annex 1's address as typed
+        _bad(turn, turn._("Please write just the group, for example: 3组 or 张家组."))
+        return
     _after(turn, "group")
+
+
+_GROUP_NUMBER = re.compile(r"第?([\d一二三四五六七八九十两]{1,3})\s*(组|队|社)")
+_GROUP_LEAD = re.compile(r"^(我们是|我家是|我家在|我们在|在|是)")
 
 
 @F.prompt("phone")
@@ -902,12 +926,12 @@ def _annex(turn: Turn) -> None:
 
 @F.prompt("sign_name")
 def _ask_sign_name(turn: Turn) -> None:
-    turn.say(turn._("To sign, type your full name again."), ["0 " + turn._("Back")])
+    turn.say(turn._("To sign, type your full name, as on the ID card."), ["0 " + turn._("Back")])
 
 
 @F.on("sign_name")
 def _sign_name(turn: Turn) -> None:
-    typed = _clean_name(turn.raw)
+    typed = person_name(turn)
     if typed is None or typed != turn.data.get("name"):
         _bad(turn, turn._("That is not the same as the name you gave before ({name}). "
                           "Please type it exactly, or reply 0 to go back.").format(
@@ -1010,6 +1034,9 @@ def _submitted(turn: Turn, command: SubmitReport, result: Result) -> None:
 def _who_visits(turn: Turn, result: Result) -> str:
     case = result.case
     assert case is not None
+    if turn.data.get("proxy") and case.cadre_name:  # the neighbour is told who goes to the family
+        return turn._("The family's contact cadre is {name}; they will contact the family and visit with a "
+                      "colleague.").format(name=case.cadre_name)
     if case.cadre_name and case.cadre_phone_masked:
         return turn._("Your contact cadre is {name} ({phone}); they will contact you and visit with "
                       "a colleague.").format(name=case.cadre_name, phone=case.cadre_phone_masked)
@@ -1093,14 +1120,6 @@ def _bad(turn: Turn, message: str, choices: list[str] | None = None) -> None:
     if count >= MAX_FAILS:
         message += "\n" + turn._("If it is hard to type, reply 人工 and staff will call you.")
     turn.say(message, choices if choices is not None else ["0 " + turn._("Back")])
-
-
-def _clean_name(raw: str) -> str | None:
-    value = "".join(unicodedata.normalize("NFKC", raw).split())
-    value = value.strip("。.，,!！")
-    if not _NAME.match(value) or len(value) > 20:
-        return None
-    return value
 
 
 def _phone(turn: Turn) -> str | None:

@@ -124,5 +124,5 @@ def test_a_closed_case_has_nothing_to_withdraw(world: World) -> None:
         case = db.scalar(select(Case).where(Case.number == number))
         assert case is not None and case.status == CaseStatus.WITHDRAWN
     out = chat.send("撤回授权")
-    assert "案件 " + number + " 已经结束，没有需要撤回的授权" in out
+    assert "案件 " + number + " 已经结束，不会再用您的授权查询家里的信息，不需要撤回" in out
     assert len(_auths(world, number)) == 1

@@ -271,7 +271,8 @@ def test_proxy_report_then_household_signs_from_own_phone(world: World) -> None:
     out = proxy.send("1")
     number = case_number(out)
     assert "户主本人签字" in out
-    assert [e[2] for e in world.notifier.events() if e[0] == "household"] == ["case_opened"]  # by SMS
+    # by SMS, saying who reported and how to sign
+    assert [e[2] for e in world.notifier.events() if e[0] == "household"] == ["case_opened_by_proxy"]
     with world.factory() as db:
         case = db.scalar(select(Case).where(Case.number == number))
         assert case is not None and case.discovery == ReporterKind.PROXY
@@ -768,3 +769,88 @@ def test_failed_lookups_of_one_case_are_throttled_across_new_sessions(world: Wor
     world.clock.advance(hours=25)
     late.send("3")
     assert "已提交申请" in late.send(f"{number} {ID_ZHANG[-4:]}")
+
+
+def test_a_proxy_reporter_names_themselves_as_people_do_and_is_told_about_the_family(world: World) -> None:
+    proxy = Chat(world, user_key="20077")
+    proxy.script("2", "邻居家的房子被洪水冲垮了", "1")
+    assert "请用汉字写" in proxy.send("好的")  # not a name
+    proxy.send("我叫李明")
+    for text in ("13800002222", "李四", ID_LI, "三"):
+        out = proxy.send(text)
+    assert "那户人家在哪个村" in out and "您家" not in out
+    out = proxy.script("和平村", "1", "我们是第三组的", "没有")
+    assert "代报人：李明" in out and "住址：衡阳县台源镇和平村3组" in out
+    out = proxy.send("1")
+    assert "这户人家的联系干部是" in out and "您的联系干部" not in out
+
+
+def test_the_village_group_is_the_group_not_the_sentence_around_it(world: World) -> None:
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "赵六", ID_WANG, "4", "西渡镇梅花村", "1")
+    assert "只写村民小组就行" in chat.send("我们那里在山上面，离村部很远的")
+    chat.send("张家组")
+    assert state_of_data(world, chat)["group"] == "张家组"
+
+
+def test_a_form_of_address_is_not_taken_as_the_name_and_a_name_typed_later_is_not_lost(world: World) -> None:
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1")
+    assert "请写身份证上的全名" in chat.send("刘大爷")
+    assert "请输入刘长跟的身份证号码" in chat.send("刘长跟")  # a typo, noticed at the next question
+    out = chat.send("刘长根")
+    assert out.startswith("姓名已改为：刘长根。\n") and "请输入刘长根的身份证号码" in out
+    assert state_of_data(world, chat)["name"] == "刘长根"
+
+
+def test_not_knowing_how_to_say_it_offers_the_list(world: World) -> None:
+    chat = Chat(world)
+    chat.send("1")
+    out = chat.send("不知道")
+    assert out.startswith("没关系，可以从下面选。\n") and "1 住房安全" in out
+    assert "text" not in state_of_data(world, chat)
+
+
+def test_choices_said_in_words(world: World) -> None:
+    chat = Chat(world)
+    chat.send(DESCRIPTION)
+    assert "姓名" in chat.send("我选1")
+    chat.script("张三", ID_ZHANG, "4口人", "西渡镇梅花村", "1", "3")
+    out = chat.send("13912345678")
+    assert "请核对" in out
+    assert "申请及承诺授权书" in chat.send("都对")
+
+
+def test_a_passing_ok_does_not_withdraw_a_case(world: World) -> None:
+    chat = Chat(world)
+    report_until_annex(chat)
+    chat.send("同意")
+    case_number(chat.send("我是张三"))  # the signature, said as people say it
+    chat.send("撤回")
+    out = chat.send("好")
+    assert "确定撤回请回复 1" in out and "0 返回" in out
+    assert "案件继续办理" in chat.send("2")
+    assert "确定撤回" in chat.send("撤回")
+    assert "已撤回" in chat.send("1")
+
+
+def test_the_status_says_the_authorization_is_signed(world: World) -> None:
+    chat = Chat(world)
+    report_until_annex(chat)
+    chat.send("同意")
+    chat.send("张三")
+    assert "授权书：已签字" in chat.send("查询")
+
+
+def test_what_to_do_and_the_case_number_in_one_message(world: World) -> None:
+    chat = Chat(world)
+    report_until_annex(chat)
+    number = case_number(chat.send("2"))  # not signed
+    stranger = Chat(world, user_key="40077")
+    out = stranger.send(f"我要查询，案件号{number}")
+    assert "后 4 位" in out and "对吗" not in out  # not read as a new report
+    assert "已提交申请" in stranger.send(ID_ZHANG[-4:])
+    other = Chat(world, user_key="40078")
+    assert "后 4 位" in other.send(f"签字 {number.lower()}")
+    assert "申请及承诺授权书" in other.send(ID_ZHANG[-4:])
+    assert "申请及承诺授权书" in chat.send(f"签字 {number}")  # the household's own chat: nothing to prove
