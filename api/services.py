@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.errors import ApiError, not_found
-from api.views import mask_text, member_of
+from api.views import member_of
 from cases import audit
-from cases.crypto import Vault
+from cases.crypto import Vault, mask_text
 from cases.events import add_event, staff_label
 from cases.ids import normalize_phone
 from cases.intake import IntakeResult, ReportDraft, submit_report

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from api import schemas
 from cases.codes import MEASURES
-from cases.crypto import Vault, mask_id, mask_name, mask_phone
+from cases.crypto import Vault, mask_id, mask_name, mask_parsed, mask_phone, mask_text
 from cases.intake import pending_signatures
 from cases.models import (
     Area,
@@ -29,36 +28,6 @@ from cases.models import (
     Staff,
     VisitVerifier,
 )
-
-_ID_LIKE = re.compile(r"(?<!\d)(\d{6})(\d{8})(\d{3}[\dXx])(?!\d)|(?<!\d)(\d{6})(\d{5})(\d{4})(?!\d)")
-_MOBILE_LIKE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
-# any other long run of digits: an ID number mistyped (17 or 19 digits), a bank card, a landline with its code
-_LONG_DIGITS = re.compile(r"(?<![\d*])(\d{3})(\d{7,})(\d{2})(?![\d*])")
-
-
-def mask_text(text: str | None) -> str:
-    """Mask ID and mobile numbers that people typed into free text (a report, a call summary)."""
-    if not text:
-        return text or ""
-
-    def _id(match: re.Match[str]) -> str:
-        return mask_id(match.group(0))
-
-    masked = _MOBILE_LIKE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", _ID_LIKE.sub(_id, text))
-    return _LONG_DIGITS.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), masked)
-
-
-def mask_parsed(parsed: dict[str, Any]) -> dict[str, Any]:
-    """The parser's output with its ID and phone numbers masked."""
-    out = dict(parsed)
-    if isinstance(out.get("id_numbers"), list):
-        out["id_numbers"] = [mask_id(str(v)) for v in out["id_numbers"]]
-    if isinstance(out.get("phones"), list):
-        out["phones"] = [mask_phone(str(v)) for v in out["phones"]]
-    for key in ("text", "raw_text"):
-        if isinstance(out.get(key), str):
-            out[key] = mask_text(out[key])
-    return out
 
 
 def _decrypt(vault: Vault, token: str | None) -> str | None:
@@ -257,7 +226,7 @@ def event_out(event: CaseEvent) -> schemas.EventOut:
         to_status=event.to_status,
         actor=event.actor_label,
         actor_staff_id=event.actor_staff_id,
-        note=event.note,
+        note=mask_text(event.note) if event.note else event.note,
         data=mask_parsed(event.data),
     )
 

@@ -31,7 +31,12 @@ TEMPLATES: dict[str, str] = {
     ),
     "case_opened_by_proxy": N_(
         "Someone reported a difficulty for your household. Case number {case_number}. A village cadre will "
-        "contact you. To sign the application and authorization, reply 签字 from this phone."
+        "contact you. To sign the application and authorization: reply 签字, then the case number and the "
+        "last 4 digits of the head's ID number; or sign when the cadre visits."
+    ),
+    "case_opened_by_proxy_no_id": N_(
+        "Someone reported a difficulty for your household. Case number {case_number}. A village cadre will "
+        "contact you and visit; the head of the household signs the application and authorization then."
     ),
     "case_assigned": N_(
         "{urgent}New case {case_number} in {village}: household {head_name_masked}. "

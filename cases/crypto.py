@@ -12,6 +12,7 @@ import hmac
 import os
 import re
 import unicodedata
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -102,6 +103,35 @@ def mask_phone(phone: str | None) -> str:
     if len(digits) >= 3:
         return "*" * (len(digits) - 2) + digits[-2:]
     return "*" * len(digits)
+
+
+_ID_LIKE = re.compile(r"(?<!\d)(\d{6})(\d{8})(\d{3}[\dXx])(?!\d)|(?<!\d)(\d{6})(\d{5})(\d{4})(?!\d)")
+_MOBILE_LIKE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+# any other long run of digits: an ID number mistyped (17 or 19 digits), a bank card, a landline with its code
+_LONG_DIGITS = re.compile(r"(?<![\d*])(\d{3})(\d{7,})(\d{2})(?![\d*])")
+
+
+def mask_text(text: str | None) -> str:
+    """Free text (a report, a supplement, a call summary) with the ID, mobile and other long numbers people
+    typed into it masked: 430421********3457, 139****5678, 622**************23. Amounts stay readable."""
+    if not text:
+        return text or ""
+    masked = _MOBILE_LIKE.sub(lambda m: f"{m.group(1)}****{m.group(3)}",
+                              _ID_LIKE.sub(lambda m: mask_id(m.group(0)), text))
+    return _LONG_DIGITS.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), masked)
+
+
+def mask_parsed(parsed: dict[str, Any]) -> dict[str, Any]:
+    """The parser's output with its ID and phone numbers masked."""
+    out = dict(parsed)
+    if isinstance(out.get("id_numbers"), list):
+        out["id_numbers"] = [mask_id(str(v)) for v in out["id_numbers"]]
+    if isinstance(out.get("phones"), list):
+        out["phones"] = [mask_phone(str(v)) for v in out["phones"]]
+    for key in ("text", "raw_text"):
+        if isinstance(out.get(key), str):
+            out[key] = mask_text(out[key])
+    return out
 
 
 # Common two-character (compound) surnames: 欧阳娜娜 -> 欧阳**.

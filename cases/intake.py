@@ -23,7 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from cases import annex1, annex1_text, audit, rows
 from cases.clock import BEIJING
-from cases.crypto import Vault, mask_name
+from cases.crypto import Vault, mask_name, mask_parsed, mask_text
 from cases.db import sqlite_writes_alone
 from cases.errors import IntakeError
 from cases.events import SYSTEM, add_event
@@ -479,8 +479,8 @@ def submit_report(
         proxy_relation=draft.proxy_relation,
         proxy_name=draft.proxy_name,
         proxy_phone_enc=vault.encrypt_optional(normalize_phone(draft.proxy_phone)),
-        raw_text=draft.raw_text,
-        parsed=dict(draft.parsed),
+        raw_text=mask_text(draft.raw_text),  # the numbers people type in it are kept masked (design.md)
+        parsed=mask_parsed(dict(draft.parsed)),
         risks=sorted(set(draft.risks)),
         disasters=sorted(set(draft.disasters)),
         guarantees=sorted(set(draft.guarantees)),
@@ -539,7 +539,8 @@ def submit_report(
             detail=detail,
             now=now,
         )
-        opened = "case_opened_by_proxy" if draft.reporter_kind == ReporterKind.PROXY else "case_opened"
+        opened = ("case_opened" if draft.reporter_kind != ReporterKind.PROXY
+                  else "case_opened_by_proxy" if household.id_hash else "case_opened_by_proxy_no_id")
         notifier.notify_household(db, household_id=household.id, event=opened,
                                   params={"case_number": case.number})
         cadre = auto_assign(db, case, now, notifier, lookups)

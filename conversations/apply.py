@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from cases import annex1, annex1_text, audit, intake, journal, status
 from cases.clock import BEIJING
-from cases.crypto import Vault, mask_name, mask_phone
+from cases.crypto import Vault, mask_name, mask_phone, mask_text
 from cases.errors import CaseError
 from cases.events import add_event
 from cases.ids import normalize_phone
@@ -362,7 +362,7 @@ class Applier:
         if case.status not in OPEN_STATUSES:
             return Result(ok=False, reason="not_open")
         add_event(self.db, case, action="supplement", now=self.now, actor_label=self.actor,
-                  note=cmd.text[:4000], data={"message_ref": self.message.external_id})
+                  note=mask_text(cmd.text)[:4000], data={"message_ref": self.message.external_id})
         case.updated_at = self.now
         return Result(ok=True)
 

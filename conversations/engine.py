@@ -42,6 +42,9 @@ from nlu.types import Parse
 __all__ = ["Facts", "Step", "advance", "expire", "new_state", "resume"]
 
 _CASE_AT_IDLE = re.compile(r"^(?:SB|sb|Sb)\s?[0-9A-Za-z]{4}\s?[0-9A-Za-z]{4}(?:\s+\d{3}[\dXx])?$")
+_CANNOT_TYPE = ("不会打字", "打不了字", "不识字", "不认识字", "看不懂字")  # a call-back is the way forward
+# an OK said in passing (after a reply that needed none) is not a wish to sign: 我同意签字 is
+_ACKNOWLEDGING = frozenset({"好", "好的", "是", "是的", "对", "对的", "可以", "行", "嗯", "嗯嗯", "ok"})
 _CASE_IN_TEXT = re.compile(r"SB\s?([0-9A-Z]{4}\s?[0-9A-Z]{4})(?![0-9A-Z])")
 _BIND = re.compile(r"^(?:绑定|bind|/bind)\s*(\d{6,8})$", re.IGNORECASE)
 
@@ -222,7 +225,7 @@ def _idle(turn: Turn) -> None:
             return
         show_menu(turn, turn._("Please reply with one of the numbers below."))
         return
-    if matches(text, HUMAN_WORDS) or parse.intent == "human":
+    if matches(text, HUMAN_WORDS) or parse.intent == "human" or any(w in text for w in _CANNOT_TYPE):
         human.start(turn)
         return
     if matches(text, MENU_WORDS) or matches(text, HELP_WORDS) or parse.intent == "help":
@@ -245,11 +248,13 @@ def _idle(turn: Turn) -> None:
     if parse.intent == "status":
         case_flows.start(turn, "status")
         return
-    if parse.intent == "consent" and turn.facts.linked_case_unsigned:
+    if parse.intent == "consent" and turn.facts.linked_case_unsigned and not matches(text, _ACKNOWLEDGING):
         case_flows.start(turn, "sign")
         return
     if parse.risks or parse.guarantees or parse.disasters or parse.intent == "report":
-        report.start(turn, proxy=parse.relation is not None, description=turn.raw if len(text) > 4 else None)
+        # a difficulty named in a few words (房子漏雨) is the description; a bare 申报 is not
+        said = parse.risks or parse.guarantees or parse.disasters or len(text) > 4
+        report.start(turn, proxy=parse.relation is not None, description=turn.raw if said else None)
         return
     if expired:  # not a new request: most likely the answer to where they were
         if not _go_on(turn):

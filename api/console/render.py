@@ -27,6 +27,7 @@ from api.console.labels import (
     notice,
 )
 from cases import reminders
+from cases.crypto import mask_text
 from conversations.i18n import Translator, translator
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -56,7 +57,7 @@ def _environment(t: Translator) -> Environment:
     def money(value: Decimal | float | int | None) -> str:
         return t.format_money(value) if value is not None else ""
 
-    env.filters.update(dt=dt, d=d, money=money)
+    env.filters.update(dt=dt, d=d, money=money, masked=mask_text)
     env.globals.update(
         status_label=lambda s: label(t, STATUS_LABELS, str(s)),
         task_label=lambda k: label(t, TASK_LABELS, str(k)),

@@ -67,8 +67,12 @@ def show(turn: Turn, text: str, *, masked: bool = False) -> None:
                         "as on the ID card."))
     _body(turn, text)
     turn.say(turn._("Do you agree and sign? Reply 1 (同意) to agree, 2 (不同意) if you do not."),
-             numbered([turn._("I agree (同意)"), turn._("I do not agree"), turn._("Show the text again")])
-             + ["0 " + turn._("Back")])
+             consent_choices(turn))
+
+
+def consent_choices(turn: Turn) -> list[str]:
+    return numbered([turn._("I agree (同意)"), turn._("I do not agree"), turn._("Show the text again")]) + [
+        "0 " + turn._("Back")]
 
 
 def _body(turn: Turn, text: str) -> None:

@@ -279,7 +279,8 @@ def _annex(turn: Turn) -> None:
     elif answer == "again":
         _ask_annex(turn)
     else:
-        turn.say(turn._("Please reply 1 (同意, I agree) or 2 (不同意, I do not agree)."))
+        turn.say(turn._("Please reply 1 (同意, I agree) or 2 (不同意, I do not agree)."),
+                 annex.consent_choices(turn))
 
 
 @F.prompt("sign_name")

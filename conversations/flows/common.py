@@ -41,6 +41,7 @@ _NAME_LEAD = re.compile(r"^(我的名字(叫|是)|名字(叫|是)|我叫|我是|
 # answers that are not names, though written in characters ('好的' after '请问您的姓名？')
 _NOT_A_NAME = YES_WORDS | NO_WORDS | UNKNOWN_WORDS | frozenset(
     {"好的", "知道", "不知道", "不清楚", "没有", "姓名", "名字", "户主", "本人", "我", "我自己", "都对"})
+_PLACE_ENDS = ("村", "镇", "乡", "县", "市", "组", "社区", "街道")
 # what people are called, not their names: 刘大爷, 王奶奶, 老王, 小李
 _FORM_OF_ADDRESS = re.compile(r"^([\u4e00-\u9fff](大爷|大娘|大妈|大伯|大叔|大婶|大哥|大姐|奶奶|爷爷|婆婆|"
                               r"阿姨|叔叔|伯伯|老汉|师傅|嫂子|老师|姐|哥|叔|婶|伯)|[老小阿][\u4e00-\u9fff])$")
@@ -56,7 +57,9 @@ def person_name(turn: Turn) -> str | None:
     """The name in an answer to a name question: '张三', '我叫张三', '我叫张三，今年七十了'; None for an
     answer that is not one ('好的', '不知道')."""
     name = turn.parse.person_name or clean_name(_NAME_LEAD.sub("", normalize(turn.raw)))
-    return None if name is None or name in _NOT_A_NAME else name
+    if name is None or name in _NOT_A_NAME or name.endswith(_PLACE_ENDS):  # 中湖村: a place, not a person
+        return None
+    return name
 
 
 def form_of_address(name: str) -> bool:

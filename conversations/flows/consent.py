@@ -8,8 +8,11 @@ evidence; the withdrawal is a new record, and the case waits for a new signature
 from __future__ import annotations
 
 from conversations.commands import CheckConsent, Result, WithdrawConsent
-from conversations.flows.common import NO_WORDS, YES_WORDS, Turn, end_flow, flow, goto, matches, number_choice
+from conversations.flows.common import NO_WORDS, Turn, end_flow, flow, goto, matches, number_choice
 from conversations.flows.menu import show_menu
+
+# withdrawing the signature stops the checks: only 1 or words that say so, not a passing 好 or 对
+WITHDRAW_WORDS = frozenset({"确定", "确定撤回", "确认撤回", "撤回", "撤回授权", "要撤回"})
 
 F = flow("consent")
 
@@ -83,7 +86,7 @@ def _ask_confirm(turn: Turn) -> None:
 @F.on("confirm")
 def _confirm(turn: Turn) -> None:
     choice = number_choice(turn.text)
-    if choice == 1 or matches(turn.text, YES_WORDS):
+    if choice == 1 or matches(turn.text, WITHDRAW_WORDS):
         turn.do(WithdrawConsent(turn.data["case"]))
     elif choice == 2 or matches(turn.text, NO_WORDS):
         turn.say(turn._("Good: the authorization stays and the case goes on."))
@@ -103,5 +106,6 @@ def _withdrawn(turn: Turn, command: WithdrawConsent, result: Result) -> None:
     turn.say(turn._("The authorization for case {number} is withdrawn ({time}). Staff will not check your "
                     "family's information, and your contact cadre is told. The case waits for a new "
                     "signature: to sign again, reply 签字.").format(
-                        number=command.case_number, time=turn.t.format_datetime(turn.facts.now, "short")))
+                        number=command.case_number,  # 2026年12月7日 14:35, as every date said here
+                        time=f"{turn.t.format_date(turn.facts.now)} {turn.t.format_time(turn.facts.now)}"))
     end_flow(turn, keep={"case": command.case_number})

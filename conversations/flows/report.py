@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import asdict
 from typing import Any
 
+from cases.crypto import mask_text
 from cases.ids import check_id, normalize_phone
 from conversations.commands import AddAttachment, FillAnnex, Result, SignatureDraft, SubmitReport
 from conversations.flows import annex
@@ -229,8 +230,8 @@ def _settle_risks(data: dict[str, Any]) -> None:
     """No difficulty read: 'other'; with 'other', its text (the description) goes along."""
     if not data["risks"] and not data["guarantees"]:
         data["risks"] = ["09"]
-    if "09" in data["risks"]:
-        data["other"] = data["text"][:500]
+    if "09" in data["risks"]:  # it goes into annex 1 as typed, numbers masked (as the stored report keeps it)
+        data["other"] = mask_text(data["text"])[:500]
 
 
 def _merge_description(data: dict[str, Any], fresh: dict[str, Any]) -> None:
@@ -921,7 +922,8 @@ def _annex(turn: Turn) -> None:
     elif answer == "again":
         _ask_annex(turn)
     else:
-        turn.say(turn._("Please reply 1 (同意, I agree) or 2 (不同意, I do not agree)."))
+        turn.say(turn._("Please reply 1 (同意, I agree) or 2 (不同意, I do not agree)."),
+                 annex.consent_choices(turn))
 
 
 @F.prompt("sign_name")

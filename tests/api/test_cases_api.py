@@ -289,3 +289,17 @@ def test_a_mistyped_id_number_in_the_report_text_is_masked_too(
     assert "43042119500606123" not in text and "430************23" in text  # 17 digits: not an ID, still one
     assert "6222021234567890123" not in text and "622**************23" in text
     assert "30000元" in text and "0734-8123456" in text  # amounts and landlines stay readable
+
+
+def test_timeline_notes_are_masked_in_the_api(
+    client: TestClient, auth: Auth, make_case: Callable[..., Case], seeded: Session, clock: FrozenClock
+) -> None:
+    from cases.events import add_event
+
+    case = make_case(demo.MEIHUA)
+    add_event(seeded, case, action="supplement", now=clock(), actor_label="household via sms",
+              note="儿子身份证430421197303153457，电话13712345678")
+    seeded.commit()
+    timeline = client.get(f"/api/cases/{case.number}", headers=auth("cadre1")).json()["timeline"]
+    [note] = [e["note"] for e in timeline if e["action"] == "supplement"]
+    assert note == "儿子身份证430421********3457，电话137****5678"

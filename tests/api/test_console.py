@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi import FastAPI
@@ -341,3 +341,22 @@ def test_dashboard_chart_counts_reports_per_week(web: TestClient, seeded: Sessio
     page = web.get("/console/dashboard").text
     assert "<svg" in page and "03-02: 2" in page  # this week's bar
     assert "梅花村委会" in page and "已申请" in page
+
+
+def test_the_case_page_masks_numbers_in_report_text_and_notes_even_in_rows_stored_before_masking(
+    web: TestClient, seeded: Session, make_case: Callable[..., Case], clock: FrozenClock
+) -> None:
+    from cases.events import add_event
+
+    case = make_case(demo.MEIHUA)
+    report = seeded.scalar(select(Report).where(Report.case_id == case.id))
+    assert report is not None
+    report.raw_text = f"老人住院了，身份证{VALID_ID}，电话13712345678"  # as rows stored before this day
+    add_event(seeded, case, action="supplement", now=clock(), actor_label="household via sms",
+              note="儿子卡号6222021234567890123")
+    seeded.commit()
+    login(web, "cadre1")
+    page = web.get(f"/console/cases/{case.number}").text
+    for secret in (VALID_ID, "13712345678", "6222021234567890123"):
+        assert secret not in page, secret
+    assert "137****5678" in page and "儿子卡号622" in page

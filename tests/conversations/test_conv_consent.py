@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from cases import annex1
@@ -49,6 +51,7 @@ def test_the_household_withdraws_its_authorization_after_a_plain_explanation(wor
     result = chat.send_message(confirm)
     out = "\n".join(r.text for r in result.replies)
     assert "案件 " + number + " 的授权已撤回" in out and "重新签字" in out
+    assert re.search(r"已撤回（\d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}）", out), out  # dates as said elsewhere
 
     signature, withdrawal = _auths(world, number)
     assert withdrawal.kind == AuthorizationKind.WITHDRAW and withdrawal.withdraws_id == signature.id

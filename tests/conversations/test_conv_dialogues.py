@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy.engine.interfaces import CacheStats
 
 from cases import annex1, annex1_text
 from cases.clock import BEIJING
+from cases.crypto import mask_id
 from cases.intake import pending_signatures
 from cases.models import (
     Authorization,
@@ -854,3 +856,62 @@ def test_what_to_do_and_the_case_number_in_one_message(world: World) -> None:
     assert "后 4 位" in other.send(f"签字 {number.lower()}")
     assert "申请及承诺授权书" in other.send(ID_ZHANG[-4:])
     assert "申请及承诺授权书" in chat.send(f"签字 {number}")  # the household's own chat: nothing to prove
+
+
+def test_a_difficulty_named_in_a_few_words_is_the_description(world: World) -> None:
+    for i, text in enumerate(("房子漏雨", "老伴住院", "漏雨")):
+        out = Chat(world, user_key=f"1090{i}").send(text)
+        assert "对吗" in out and "遇到了什么困难" not in out, text
+    assert "遇到了什么困难" in Chat(world, user_key="10909").send("申报")  # a wish, not a description
+
+
+def test_a_passing_ok_does_not_withdraw_the_authorization_nor_show_it_again(world: World) -> None:
+    chat = Chat(world)
+    report_until_annex(chat)
+    out = chat.send("2")  # not signed
+    assert "签字" in out
+    out = chat.send("好")  # an OK to the news, not a wish to sign: no annex again
+    assert "申请及承诺授权书" not in out and "1 申报困难" in out
+    assert "您同意并签字吗" in chat.send("同意签字")  # said in full, it is a wish to sign
+    out = chat.send("张三")  # not yet: 1 or 同意 first, and the choices are said again
+    assert "请回复 1（同意）或 2（不同意）" in out and "1 同意" in out
+    chat.send("同意")
+    chat.send("张三")
+    assert "授权书：已签字" in chat.send("查询")
+    chat.send("撤回授权")
+    out = chat.send("好")
+    assert "授权已撤回" not in out and "请回复 1 撤回授权" in out
+    chat.send("2")
+    assert "授权书：已签字" in chat.send("查询")
+
+
+def test_a_village_is_not_a_name(world: World) -> None:
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1")
+    assert "请用汉字写姓名" in chat.send("中湖村")
+
+
+def test_numbers_typed_into_free_text_are_stored_masked(world: World) -> None:
+    chat = Chat(world)
+    chat.send("我老伴住院了，花了三万，我身份证430421195003071234，儿子电话13712345678，卡号6222021234567890123")
+    chat.script("1", "张三", ID_ZHANG, "4", "西渡镇梅花村", "1", "3", "13912345678", "1", "同意")
+    number = case_number(chat.send("张三"))
+    chat.script("补充", f"儿子的身份证{ID_WANG}")
+    chat.send("好了")
+    with world.factory() as db:
+        case = db.scalar(select(Case).where(Case.number == number))
+        assert case is not None
+        report = db.scalar(select(Report).where(Report.case_id == case.id))
+        assert report is not None
+        stored = report.raw_text + json.dumps(report.parsed, ensure_ascii=False)
+        for secret in ("430421195003071234", "13712345678", "6222021234567890123", "1950030712"):
+            assert secret not in stored, secret
+        assert "430421********1234" in report.raw_text and "137****5678" in report.raw_text
+        events = db.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id))
+        notes = " ".join(e.note or "" for e in events)
+        assert "儿子的身份证" in notes and ID_WANG not in notes and mask_id(ID_WANG) in notes
+
+
+def test_someone_who_cannot_type_is_offered_a_call_back(world: World) -> None:
+    out = Chat(world).send("我不会打字")
+    assert "12317" in out and "没看懂" not in out

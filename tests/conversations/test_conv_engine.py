@@ -247,3 +247,12 @@ def test_a_number_that_counts_something_is_not_a_menu_choice() -> None:
     assert [number_choice(t) for t in ("2个孩子都在读书", "3口人", "5000块", "2 个人")] == [None] * 4
     at_idle = joined(say(None, "2个孩子都在读书", Parse(guarantees=["A24"], intent="report")))
     assert "对吗" in at_idle and "那户人家" not in at_idle  # their own report, not menu 2 (for someone else)
+
+
+def test_the_menu_is_one_sms_segment() -> None:
+    from bot.smstext import segments, with_choices
+
+    step = say(None, "菜单", facts=SMS)
+    (reply,) = step.replies
+    text = with_choices(reply.text, list(reply.choices))
+    assert "8 撤回授权" in text and segments(text) == 1, (len(text), text)  # SMS is paid per segment
