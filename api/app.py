@@ -12,10 +12,14 @@ from api import errors
 from api.console import mount as mount_console
 from api.routes import audit, auth, cases, codes, deliveries, exports, hotline, staff, workflow
 from api.settings import Settings
+from bot.context import finish_db_work
 from cases.clock import Clock, system_clock
 from cases.crypto import Vault
-from cases.db import make_engine, make_session_factory, wal_checkpointer_for
+from cases.db import make_engine, make_loop_engine, make_session_factory, wal_checkpointer_for
 from cases.notify import Notifier, NullNotifier
+
+# at shutdown, how long requests' database work still running on the loop is waited for
+SHUTDOWN_WAIT_SECONDS = 10.0
 
 
 def create_app(
@@ -33,6 +37,7 @@ def create_app(
     """
     engine = make_engine(settings.database_url, background_checkpoints=settings.sqlite_checkpoint_seconds > 0)
     checkpointer = wal_checkpointer_for(engine, settings.sqlite_checkpoint_seconds)
+    loop_engine = make_loop_engine(settings.database_url)  # PostgreSQL: the webhooks' work on the event loop
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -43,6 +48,9 @@ def create_app(
         finally:
             if checkpointer is not None:
                 checkpointer.stop()
+            if loop_engine is not None:
+                await finish_db_work(SHUTDOWN_WAIT_SECONDS)
+                await loop_engine.dispose()
 
     app = FastAPI(
         title="Shenbao 申报",
@@ -54,7 +62,8 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.checkpointer = checkpointer
-    app.state.sessions = make_session_factory(engine)
+    app.state.loop_engine = loop_engine
+    app.state.sessions = make_session_factory(engine, on_loop=loop_engine)
     app.state.clock = clock
     app.state.vault = Vault(settings.secret_key)
     app.state.notifier = notifier or NullNotifier()

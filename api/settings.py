@@ -51,9 +51,14 @@ class Settings(BaseSettings):
     reminder_interval_seconds: float = 300.0  # how often `worker` / `serve` run the reminder rules
     dispatcher_interval_seconds: float = 1.0
     run_dispatcher: bool = True
-    # PostgreSQL: the threads that run requests' database work, so the event loop never waits on a round
-    # trip. More only contend for the GIL: with asyncio's default (6 on 2 cores) an SMS webhook message cost
-    # 4.3 ms of CPU at saturation, with 2 threads 3.5 ms (SQLite's work runs on the loop and ignores this)
+    # PostgreSQL: the webhooks' requests whose database work runs at once on the event loop (each holds a
+    # pooled connection while it does; the rest wait their turn in arrival order). Measured, SMS webhook at
+    # saturation: 4 -> 440 messages a second, 8 -> 470-510, 12 -> 440; unbounded, the 32 households of the
+    # bench opened connections past the pool's 12 and closed them again, 320-340 a second
+    db_in_flight: int = Field(default=8, ge=1, le=64)
+    # The threads for requests' database work where it cannot run on the loop: SQLite while another process
+    # writes, PostgreSQL outside `serve` (`shenbao chat`, `telegram-polling`). More only contend for the
+    # GIL: with asyncio's default (6 on 2 cores) an SMS webhook message cost 4.3 ms of CPU, with 2 threads 3.5
     db_threads: int = Field(default=2, ge=1, le=64)
     # SQLite: the app's WAL is checkpointed by a thread this often, not inside requests' commits (0: by
     # SQLite's own rule, the commit that fills the WAL to 1,000 pages does it)

@@ -15,7 +15,9 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.util.concurrency import greenlet_spawn, in_greenlet
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 SQLITE_AUTOCHECKPOINT_PAGES = 1000  # SQLite's default: the commit that fills the WAL copies it back
@@ -28,6 +30,7 @@ POSTGRES_POOL_OVERFLOW = 20
 POSTGRES_PING_AFTER_IDLE_SECONDS = 5.0  # a pooled connection idle this long is tested before use
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def make_engine(url: str, *, background_checkpoints: bool = False,
@@ -141,9 +144,55 @@ def wal_checkpointer_for(engine: Engine, interval: float) -> WalCheckpointer | N
     return WalCheckpointer(engine, interval)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """A session factory whose objects stay readable after commit."""
+def make_session_factory(engine: Engine, *, on_loop: AsyncEngine | None = None) -> sessionmaker[Session]:
+    """A session factory whose objects stay readable after commit. `on_loop`: the sessions opened by work
+    that `run_on_loop` runs come from that engine instead (see LoopSessions)."""
+    if on_loop is not None:
+        return LoopSessions(engine, on_loop)
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def make_loop_engine(url: str, *, ping_idle_seconds: float = POSTGRES_PING_AFTER_IDLE_SECONDS,
+                     **kwargs: Any) -> AsyncEngine | None:
+    """PostgreSQL: an engine on psycopg's asyncio connections, for requests' database work run on the
+    event loop by `run_on_loop`; None for SQLite (whose work runs on the loop anyway, see
+    bot.context.run_db_work). Pooled and pinged as `make_engine`'s."""
+    if make_url(url).get_backend_name() != "postgresql":
+        return None
+    kwargs.setdefault("hide_parameters", True)
+    kwargs.setdefault("pool_size", POSTGRES_POOL_SIZE)
+    kwargs.setdefault("max_overflow", POSTGRES_POOL_OVERFLOW)
+    engine = create_async_engine(url, **kwargs)
+    ping_after_idle(engine.sync_engine, ping_idle_seconds)
+    return engine
+
+
+class LoopSessions(sessionmaker[Session]):
+    """Sessions on `engine`, except in work that `run_on_loop` runs: there on `loop_engine`, whose
+    statements wait for PostgreSQL on the event loop (SQLAlchemy's greenlet bridge, the machinery of its
+    AsyncSession) instead of blocking a thread. Callers see a plain Session either way."""
+
+    def __init__(self, engine: Engine, loop_engine: AsyncEngine) -> None:
+        super().__init__(bind=engine, expire_on_commit=False)
+        self.loop_engine = loop_engine
+        self.on_loop = sessionmaker(bind=loop_engine.sync_engine, expire_on_commit=False)
+
+    def __call__(self, **local_kw: Any) -> Session:
+        return self.on_loop(**local_kw) if in_greenlet() else super().__call__(**local_kw)
+
+
+def engines_of(sessions: sessionmaker[Session]) -> tuple[Engine, ...]:
+    """Every engine a factory's sessions may be bound to (event listeners go on each)."""
+    bind = sessions.kw["bind"]
+    if isinstance(sessions, LoopSessions):
+        return (bind, sessions.loop_engine.sync_engine)
+    return (bind,)
+
+
+async def run_on_loop(work: Callable[[], T]) -> T:
+    """Run blocking database work on the running event loop, in a greenlet: sessions a LoopSessions factory
+    opens there wait for each round trip without blocking the loop, which serves other requests meanwhile."""
+    return await greenlet_spawn(work)
 
 
 def sqlite_writes_alone(db: Session) -> bool:
@@ -279,7 +328,6 @@ def writer_turn(engine_or_session: Engine | Session) -> AbstractContextManager[A
     return nullcontext() if lock is None else lock
 
 
-T = TypeVar("T")
 
 
 def in_writer_turns(

@@ -1,5 +1,6 @@
 """Where a request's database work runs (bot.context.run_db_work): on the event loop when SQLite's writer
-turn is free, else in a worker thread, so the loop never waits on a lock or on PostgreSQL."""
+turn is free, else in a worker thread; PostgreSQL's on the loop too when the sessions are the server's
+(cases.db.LoopSessions), each round trip waited for without blocking the loop."""
 
 from __future__ import annotations
 
@@ -9,16 +10,20 @@ import threading
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Engine, create_engine
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.context import BotContext, run_db_work
+from bot.context import BotContext, finish_db_work, run_db_work
 from cases.clock import system_clock
-from cases.db import another_process_writes, make_session_factory, writer_turn
+from cases.db import another_process_writes, make_loop_engine, make_session_factory, writer_turn
 
 
-def _ctx(engine: Engine, threads: int = 2) -> BotContext:
-    settings: Any = SimpleNamespace(db_threads=threads)  # all run_db_work reads of the settings
-    return BotContext(settings=settings, sessions=make_session_factory(engine), clock=system_clock)
+def _ctx(engine: Engine, threads: int = 2, *, on_loop: AsyncEngine | None = None, in_flight: int = 8
+         ) -> BotContext:
+    settings: Any = SimpleNamespace(db_threads=threads, db_in_flight=in_flight)  # all run_db_work reads
+    return BotContext(settings=settings, sessions=make_session_factory(engine, on_loop=on_loop),
+                      clock=system_clock)
 
 
 def _where(ctx: BotContext) -> str:
@@ -162,3 +167,116 @@ def test_postgresql_work_runs_on_at_most_db_threads_threads_in_the_requests_cont
     assert most == 2  # eight requests at once, two running together, never more
     # two threads of the pool (asyncio.to_thread's default pool has six here, named asyncio_N)
     assert len(seen) == 8 and len(set(seen)) == 2 and all(name.startswith("shenbao-db") for name in seen)
+
+
+def _loop_engine(db_url: str) -> AsyncEngine:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite has no loop engine: its work runs on the loop under the writer turn")
+    loop_engine = make_loop_engine(db_url)
+    assert loop_engine is not None
+    return loop_engine
+
+
+def test_postgresql_work_of_the_servers_sessions_waits_on_the_loop_which_keeps_serving(
+    engine: Engine, db_url: str
+) -> None:
+    loop_engine = _loop_engine(db_url)
+    ctx = _ctx(engine, on_loop=loop_engine)
+    assert ctx.sessions().get_bind() is engine  # outside the loop's work: the plain engine
+    blocker = engine.raw_connection()
+    blocker.cursor().execute("SELECT pg_advisory_lock(4242)")  # another worker holds what the work needs
+
+    def work() -> tuple[int, bool]:
+        with ctx.sessions() as db:
+            db.execute(text("SET LOCAL lock_timeout = '5s'"))  # a loop blocked by this wait fails, not hangs
+            db.execute(text("SELECT pg_advisory_xact_lock(4242)"))  # waits for the blocker
+            db.commit()
+            return threading.get_ident(), db.get_bind() is loop_engine.sync_engine
+
+    async def go() -> tuple[tuple[int, bool], int, int]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                if ticks == 20:
+                    blocker.cursor().execute("SELECT pg_advisory_unlock(4242)")
+                await asyncio.sleep(0.001)
+
+        tick = asyncio.ensure_future(ticker())
+        try:
+            return await run_db_work(ctx, work), threading.get_ident(), ticks
+        finally:
+            tick.cancel()
+            await loop_engine.dispose()
+
+    try:
+        (ran_on, own_engine), loop_thread, ticks = asyncio.run(go())
+    finally:
+        blocker.close()
+    assert ran_on == loop_thread and own_engine  # on the loop, on the loop's engine
+    assert ticks >= 20  # the loop went on serving while the work waited for the lock
+
+
+def test_postgresql_work_on_the_loop_overlaps_at_most_db_in_flight_requests_in_their_context(
+    engine: Engine, db_url: str
+) -> None:
+    loop_engine = _loop_engine(db_url)
+    ctx = _ctx(engine, on_loop=loop_engine, in_flight=2)
+    running, most = 0, 0
+
+    def work() -> str:
+        nonlocal running, most
+        with ctx.sessions() as db:
+            running += 1
+            most = max(most, running)
+            db.execute(text("SELECT pg_sleep(0.05)"))  # the loop runs the others' work meanwhile
+            running -= 1
+        return REQUEST.get()
+
+    async def request(n: int) -> str:
+        REQUEST.set(f"r{n}")
+        return await run_db_work(ctx, work)
+
+    async def six() -> list[str]:
+        try:
+            return list(await asyncio.gather(*(request(n) for n in range(6))))
+        finally:
+            await loop_engine.dispose()
+
+    assert asyncio.run(six()) == [f"r{n}" for n in range(6)]
+    assert most == 2  # two round trips overlapped (one at a time would be 1), never more than db_in_flight
+
+
+def test_shutdown_waits_for_work_still_running_on_the_loop(engine: Engine, db_url: str) -> None:
+    """An SMS answered at its deadline is still being handled: the app's shutdown waits for it rather than
+    cancel it with the loop (its transaction, the message's only copy, would roll back)."""
+    loop_engine = _loop_engine(db_url)
+    ctx = _ctx(engine, on_loop=loop_engine)
+    blocker = engine.raw_connection()
+    blocker.cursor().execute("SELECT pg_advisory_lock(4343)")
+    done: list[str] = []
+
+    def work() -> None:
+        with ctx.sessions() as db:
+            db.execute(text("SET LOCAL lock_timeout = '5s'"))
+            db.execute(text("SELECT pg_advisory_xact_lock(4343)"))
+            db.commit()
+        done.append("handled")
+
+    async def go() -> tuple[int, int]:
+        first = asyncio.ensure_future(run_db_work(ctx, work))
+        await asyncio.sleep(0.05)
+        still = await finish_db_work(0.1)  # the lock is held past the wait: left running, and said so
+        threading.Timer(0.2, lambda: blocker.cursor().execute("SELECT pg_advisory_unlock(4343)")).start()
+        left = await finish_db_work(10)
+        assert first.done()
+        await loop_engine.dispose()
+        return still, left
+
+    try:
+        assert asyncio.run(go()) == (1, 0)
+    finally:
+        blocker.close()
+    assert done == ["handled"]

@@ -6,6 +6,7 @@ from sqlalchemy import Engine, event, select, text
 from sqlalchemy.orm import Session
 
 from bot.telegram import _STORED
+from cases.db import engines_of
 from cases.models import Attachment as AttachmentRow
 from cases.models import Authorization, Contact, ContactStatus, InboundStatus, Outbox, OutboxStatus, Role
 from cases.models import InboundMessage as InboundRow
@@ -107,13 +108,15 @@ def test_an_update_with_none_waiting_before_it_is_stored_and_handled_in_one_comm
     def count(conn: object) -> None:
         commits.append(conn)
 
-    engine = world.sessions.kw["bind"]
-    event.listen(engine, "commit", count)
+    engines = engines_of(world.sessions)  # PostgreSQL: the webhook's work is on the loop's engine
+    for engine in engines:
+        event.listen(engine, "commit", count)
     try:
         with world.client() as client:
             assert ch.tg_post(client, ch.tg_text(CHAT, 6001, DESCRIPTION)).status_code == 200
     finally:
-        event.remove(engine, "commit", count)
+        for engine in engines:
+            event.remove(engine, "commit", count)
     db.expire_all()
     row = db.scalar(select(InboundRow))
     assert row is not None and row.status == InboundStatus.HANDLED
@@ -134,13 +137,15 @@ def test_a_message_of_a_dialogue_under_way_reads_its_lock_contact_and_queue_in_o
     def note(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
         statements.append(" ".join(statement.split()[:3]))
 
-    engine = world.sessions.kw["bind"]
-    event.listen(engine, "before_cursor_execute", note)
+    engines = engines_of(world.sessions)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", note)
     try:
         with world.client() as client:
             assert ch.tg_post(client, ch.tg_text(CHAT, 1001, "1")).status_code == 200
     finally:
-        event.remove(engine, "before_cursor_execute", note)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", note)
     work = [s for s in statements if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]
     if engine.dialect.name == "postgresql":
         assert [s.split()[0] for s in work] == ["WITH", "WITH"], statements
