@@ -295,7 +295,7 @@ def _store_and_lock_statement(waiting: bool) -> Select[Any]:
             .select_from(one.outerjoin(stored, true()).outerjoin(locked, true())))
 
 
-_STORE_AND_LOCK = {waiting: _store_and_lock_statement(waiting) for waiting in (False, True)}
+_STORE_AND_LOCK = {waiting: Prepared(_store_and_lock_statement(waiting)) for waiting in (False, True)}
 _NEW_SESSION = {
     name: insert(_SESSIONS).on_conflict_do_nothing(index_elements=["channel", "user_key"])
     for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
@@ -359,7 +359,8 @@ def _store_and_lock(db: Session, msg: InboundMessage, ctx: ServiceContext, now: 
         return inbound_id, False, _lock_session(db, msg, now, waiting_besides=inbound_id if waiting else None)
     params = {f"in_{name}": value for name, value in _inbound_values(msg, ctx).items()}
     params.update(channel=Channel(msg.channel), user_key=msg.user_key)
-    row = conn.execute(_STORE_AND_LOCK[waiting], params).one()
+    row = _STORE_AND_LOCK[waiting].first(conn, params)  # one row, always (the LEFT JOINs' outer side)
+    assert row is not None
     if row.stored_id is None:
         return _stored_id(conn, msg), True, None
     inbound_id = int(row.stored_id)
@@ -647,7 +648,7 @@ def _finish_statement() -> Insert:
             .returning(_OUTBOX.c.id))
 
 
-_FINISH = _finish_statement()
+_FINISH = Prepared(_finish_statement())
 
 
 def _finish_in_one(conn: Connection, saved: dict[str, Any], rows: list[dict[str, Any]],
@@ -655,7 +656,7 @@ def _finish_in_one(conn: Connection, saved: dict[str, Any], rows: list[dict[str,
     """_SAVE_STATE, _insert_outbox and _HANDLED on PostgreSQL: with the first reply in one statement, the
     others (annex 1's SMS parts) in a second; the ids in the rows' order."""
     params = {**saved, **handled, **{f"out_{name}": rows[0][name] for name in _OUTBOX_COLUMNS}}
-    first = int(conn.execute(_FINISH, params).scalar_one())
+    first = int(_FINISH.scalar_one(conn, params))
     return [first, *_insert_outbox(conn, rows[1:])]
 
 

@@ -33,7 +33,7 @@ def plan(engine: Engine, statement: Select[Any] | Any) -> str:
 def test_the_session_lock_asks_the_waiting_index(engine: Engine) -> None:
     statements: list[Any] = [_SESSION_AND_WAITING.statement, _UNHANDLED]
     if engine.dialect.name == "postgresql":
-        statements.append(_STORE_AND_LOCK[True])
+        statements.append(_STORE_AND_LOCK[True].statement)
     for statement in statements:
         found = plan(engine, statement)
         assert "ix_inbound_waiting" in found, found
