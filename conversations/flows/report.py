@@ -223,6 +223,10 @@ def _describe_into(data: dict[str, Any], text: str, p: Parse) -> None:
     if p.household_size and not data.get("size"):
         data["size"] = p.household_size
         data["size_said"] = True  # told in the description: its question is not asked
+    if p.id_numbers and not data.get("id_guess"):
+        data["id_guess"] = p.id_numbers[0]  # offered at the ID question: whose number it is, only they know
+    if p.phones and not data.get("phone_guess"):
+        data["phone_guess"] = p.phones[0]  # offered at the phone question
     _settle_risks(data)
 
 
@@ -244,7 +248,7 @@ def _merge_description(data: dict[str, Any], fresh: dict[str, Any]) -> None:
     data["urgent"] = bool(data.get("urgent")) or bool(fresh.get("urgent"))
     if fresh.get("parsed"):
         data["parsed"] = _merged_parse(data.get("parsed"), fresh["parsed"])
-    for key in ("name_guess", "relation"):
+    for key in ("name_guess", "relation", "id_guess", "phone_guess"):
         if fresh.get(key) and not data.get(key):
             data[key] = fresh[key]
     if fresh.get("size") and not data.get("size"):
@@ -465,8 +469,29 @@ def _name(turn: Turn) -> None:
     _after(turn, "name")
 
 
+def _id_guess(turn: Turn) -> str | None:
+    """A valid ID number the description gave, while the ID question is not answered yet."""
+    d = turn.data
+    guess = d.get("id_guess")
+    if not isinstance(guess, str) or not guess or "id" in d or d.get("editing"):
+        return None
+    check = check_id(guess, today=turn.facts.now.date())
+    return check.normalized if check.valid and check.normalized else None
+
+
+def _yes_no(turn: Turn) -> list[str]:
+    return numbered([turn._("Yes"), turn._("No")]) + ["0 " + turn._("Back")]
+
+
 @F.prompt("id")
 def _ask_id(turn: Turn) -> None:
+    guess = _id_guess(turn)
+    if guess:
+        from cases.crypto import mask_id
+
+        turn.say(turn._("You sent the ID number {id} before. Is it the ID card number of {name}?").format(
+            id=mask_id(guess), name=turn.data.get("name", "")), _yes_no(turn))
+        return
     text = turn._("Please type the 18-digit ID card number of {name}.").format(name=turn.data.get("name", ""))
     if turn.data.get("proxy"):
         text += "\n" + turn._("Do not know it? Reply 不知道: staff check it when they visit.")
@@ -487,6 +512,17 @@ ID_REASONS = {
 
 @F.on("id")
 def _id(turn: Turn) -> None:
+    guess = _id_guess(turn)
+    if guess and not turn.parse.id_numbers:
+        choice = number_choice(turn.text)
+        if choice == 1 or matches(turn.text, YES_WORDS):
+            turn.data["id"] = guess
+            _after(turn, "id")
+            return
+        if choice == 2 or matches(turn.text, NO_WORDS):
+            turn.data["id_guess"] = ""
+            reprompt(turn)
+            return
     candidates = list(turn.parse.id_numbers)
     raw = candidates[0] if candidates else turn.raw
     check = check_id(raw, today=turn.facts.now.date())
@@ -815,8 +851,27 @@ _GROUP_NUMBER = re.compile(r"第?([\d一二三四五六七八九十两]{1,3})\s*
 _GROUP_LEAD = re.compile(r"^(我们是|我家是|我家在|我们在|在|是)")
 
 
+def _phone_guess(turn: Turn) -> str | None:
+    """A mobile number the description gave, while the phone question is not answered yet."""
+    d = turn.data
+    guess = d.get("phone_guess")
+    if not isinstance(guess, str) or not guess or "phone" in d or d.get("editing"):
+        return None
+    phone = normalize_phone(guess)
+    return phone if phone and _MOBILE.match(phone) else None
+
+
 @F.prompt("phone")
 def _ask_phone(turn: Turn) -> None:
+    guess = _phone_guess(turn)
+    if guess:
+        from cases.crypto import mask_phone
+
+        text = (turn._("You sent the mobile number {phone} before. Is it the household's number?")
+                if turn.data.get("proxy")
+                else turn._("You sent the mobile number {phone} before. Can the cadre reach you on it?"))
+        turn.say(text.format(phone=mask_phone(guess)), _yes_no(turn))
+        return
     if turn.data.get("proxy"):
         turn.say(turn._("The household's mobile number? If they have none, reply 没有."),
                  ["0 " + turn._("Back")])
@@ -827,6 +882,17 @@ def _ask_phone(turn: Turn) -> None:
 
 @F.on("phone")
 def _phone_step(turn: Turn) -> None:
+    guess = _phone_guess(turn)
+    if guess and not turn.parse.phones:
+        choice = number_choice(turn.text)
+        if choice == 1 or matches(turn.text, YES_WORDS):
+            turn.data["phone"] = guess
+            _after(turn, "phone")
+            return
+        if choice == 2 or matches(turn.text, NO_WORDS):
+            turn.data["phone_guess"] = ""
+            reprompt(turn)
+            return
     if turn.text in UNKNOWN_WORDS:
         turn.data["phone"] = None
         _after(turn, "phone")

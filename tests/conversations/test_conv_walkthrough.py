@@ -7,7 +7,7 @@ from sqlalchemy import select
 from cases.models import Case, CaseStatus, Household, Staff, Task
 
 from .conftest import ID_LI, ID_ZHANG, Chat, World
-from .test_conv_dialogues import case_number, report_until_annex
+from .test_conv_dialogues import case_number, report_until_annex, state_of_data
 from .test_conv_flows import signed_case
 
 PROXY_UNTIL_ID = ["2", "隔壁刘大爷家房子被洪水冲倒了", "1", "张小兵", "13800138000", "刘德福"]
@@ -108,3 +108,38 @@ def test_a_name_that_does_not_fit_the_registered_id_is_explained_not_retried_for
     assert "2 有错，要改" in out  # back at the summary, where a wrong field can be changed
     with world.factory() as db:
         assert db.scalars(select(Case.number)).all() == [number]
+
+
+def test_an_id_and_a_mobile_number_in_the_first_message_are_offered_not_asked_again(world: World) -> None:
+    chat = Chat(world)
+    out = chat.send(f"我叫张三，老伴生病住院了，我的身份证号{ID_ZHANG}，电话13812345678")
+    assert "对吗" in out
+    chat.script("1")  # the difficulties are right
+    out = chat.send("1")  # yes, I am 张三: the number given at first is offered, masked, as his
+    assert "您前面发来的身份证号是 430421********1234，这是张三的身份证号吗？" in out, out
+    assert "1 是" in out and "2 不是" in out and ID_ZHANG not in out
+    out = chat.send("1")
+    assert "几口人" in out
+    out = chat.script("4口人", "西渡镇梅花村", "1", "3")
+    assert "您前面发来的手机号是 138****5678，干部打这个号码能找到您吗？" in out, out
+    out = chat.send("是的")
+    assert "请核对" in out and "430421********1234" in out and "138****5678" in out
+    data = state_of_data(world, chat)
+    assert data["id"] == ID_ZHANG and data["phone"] == "13812345678"
+
+
+def test_an_offered_number_can_be_refused_or_replaced_by_typing_another(world: World) -> None:
+    chat = Chat(world)
+    chat.script(f"老伴生病住院了，他的身份证号{ID_ZHANG}", "1")
+    out = chat.send("李四")  # the number was the sick husband's, not the applicant's
+    assert "您前面发来的身份证号" in out and "李四" in out
+    out = chat.send("2")
+    assert "请输入李四的身份证号码（18 位）" in out and "您前面发来的" not in out, out
+    out = chat.send(ID_LI)
+    assert "几口人" in out and state_of_data(world, chat)["id"] == ID_LI
+    other = Chat(world, user_key="30011")
+    other.script(f"老伴生病住院了，他的身份证号{ID_ZHANG}", "1")
+    out = other.send("李四")
+    assert "您前面发来的身份证号" in out
+    out = other.send(ID_LI)  # typed at the offer: that number is taken
+    assert "几口人" in out and state_of_data(world, other)["id"] == ID_LI
