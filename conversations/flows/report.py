@@ -32,7 +32,7 @@ from conversations.flows.common import (
     small_number,
 )
 from conversations.i18n import N_
-from nlu.gazetteer import spoken_name
+from nlu.gazetteer import spoken_name, stem_of
 from nlu.types import Parse, Place
 
 F = flow("report")
@@ -613,6 +613,9 @@ def _village(turn: Turn) -> None:
     towns = [p for p in candidates if p.level == "township" and p.township_code]
     if len(towns) == 1:
         turn.data["township"] = {"code": towns[0].township_code, "name": towns[0].township or towns[0].name}
+    if turn.data.get("township") and _bare_village(turn):  # 西渡镇梅花, or 梅花 once the township is known
+        return
+    if len(towns) == 1:
         goto(turn, "village", remember=False)
         return
     if turn.facts.places is None:
@@ -621,6 +624,37 @@ def _village(turn: Turn) -> None:
         return
     _bad(turn, turn._("I could not find that village. Write the township and the village again, "
                       "or reply 1 to choose it from a list."), _village_choices(turn))
+
+
+_NOT_IN_NAME = re.compile(r"[\s\d,，。.、！!？?的]+")
+
+
+def _bare_village(turn: Turn) -> bool:
+    """The village named without 村 (梅花 for 梅花村), looked up among the known township's villages: one
+    found is offered for confirmation, several are listed to pick from. False when none fits."""
+    township = turn.data["township"]
+    if turn.facts.places is None:
+        return False
+    text = _NOT_IN_NAME.sub("", unicodedata.normalize("NFKC", turn.text))
+    name = township["name"]
+    for said in (name, stem_of(name, "township")[0]):
+        if said and said in text:
+            text = text.split(said, 1)[1]
+            break
+    text = text.removesuffix("村")
+    if len(text) < 2:
+        return False
+    kids = [k for k in turn.facts.places.children(township["code"]) if k.level == "village"]
+    found = [k for k in kids if stem_of(k.name, "village")[0] == text]
+    if not found:
+        return False
+    if len(found) == 1:
+        _set_village(turn, found[0])
+        goto(turn, "village_ok")
+    else:
+        turn.data["candidates"] = [_place_dict(p) for p in found[:8]]
+        goto(turn, "village_pick")
+    return True
 
 
 EXAMPLE_VILLAGE = "黄土铺镇长冲村"  # when no division is known to take an example from

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from cases.models import Case, CaseStatus, Household, Staff, Task
 
 from .conftest import ID_LI, ID_ZHANG, Chat, World
-from .test_conv_dialogues import case_number, report_until_annex, state_of_data
+from .test_conv_dialogues import DESCRIPTION, case_number, report_until_annex, state_of_data
 from .test_conv_flows import signed_case
 
 PROXY_UNTIL_ID = ["2", "隔壁刘大爷家房子被洪水冲倒了", "1", "张小兵", "13800138000", "刘德福"]
@@ -143,3 +143,22 @@ def test_an_offered_number_can_be_refused_or_replaced_by_typing_another(world: W
     assert "您前面发来的身份证号" in out
     out = other.send(ID_LI)  # typed at the offer: that number is taken
     assert "几口人" in out and state_of_data(world, other)["id"] == ID_LI
+
+
+def test_a_village_named_without_cun_is_found_in_its_township(world: World) -> None:
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "张三", ID_ZHANG)
+    out = chat.send("4口人")
+    assert "哪个村" in out
+    out = chat.send("西渡镇梅花")  # 梅花 for 梅花村, the township named with it
+    assert "是衡阳县西渡镇梅花村吗" in out, out
+    other = Chat(world, user_key="30021")
+    other.script(DESCRIPTION, "1", "张三", ID_ZHANG, "4口人")
+    out = other.send("西渡镇")
+    assert "是西渡镇的哪个村？" in out, out
+    out = other.send("梅花")  # the township known: the bare name is looked up among its villages
+    assert "是衡阳县西渡镇梅花村吗" in out, out
+    third = Chat(world, user_key="30022")
+    third.script(DESCRIPTION, "1", "张三", ID_ZHANG, "4口人", "西渡镇")
+    out = third.send("桃园")  # no such village there: asked again, with the list offered
+    assert "没有找到这个村" in out and "1 从列表里选" in out, out
