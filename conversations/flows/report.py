@@ -479,6 +479,23 @@ def _id_guess(turn: Turn) -> str | None:
     return check.normalized if check.valid and check.normalized else None
 
 
+def _answered_offer(turn: Turn, key: str, guess: str | None) -> bool:
+    """The reply to 'you sent {guess} before: is it ...?' (the ID or phone question): 1 takes it, 2 asks the
+    question as usual. False for anything else, which the step reads as an answer to its question."""
+    if not guess:
+        return False
+    choice = number_choice(turn.text)
+    if choice == 1 or matches(turn.text, YES_WORDS):
+        turn.data[key] = guess
+        _after(turn, key)
+        return True
+    if choice == 2 or matches(turn.text, NO_WORDS):
+        turn.data[f"{key}_guess"] = ""
+        reprompt(turn)
+        return True
+    return False
+
+
 def _yes_no(turn: Turn) -> list[str]:
     return numbered([turn._("Yes"), turn._("No")]) + ["0 " + turn._("Back")]
 
@@ -512,17 +529,8 @@ ID_REASONS = {
 
 @F.on("id")
 def _id(turn: Turn) -> None:
-    guess = _id_guess(turn)
-    if guess and not turn.parse.id_numbers:
-        choice = number_choice(turn.text)
-        if choice == 1 or matches(turn.text, YES_WORDS):
-            turn.data["id"] = guess
-            _after(turn, "id")
-            return
-        if choice == 2 or matches(turn.text, NO_WORDS):
-            turn.data["id_guess"] = ""
-            reprompt(turn)
-            return
+    if not turn.parse.id_numbers and _answered_offer(turn, "id", _id_guess(turn)):
+        return
     candidates = list(turn.parse.id_numbers)
     raw = candidates[0] if candidates else turn.raw
     check = check_id(raw, today=turn.facts.now.date())
@@ -916,17 +924,8 @@ def _ask_phone(turn: Turn) -> None:
 
 @F.on("phone")
 def _phone_step(turn: Turn) -> None:
-    guess = _phone_guess(turn)
-    if guess and not turn.parse.phones:
-        choice = number_choice(turn.text)
-        if choice == 1 or matches(turn.text, YES_WORDS):
-            turn.data["phone"] = guess
-            _after(turn, "phone")
-            return
-        if choice == 2 or matches(turn.text, NO_WORDS):
-            turn.data["phone_guess"] = ""
-            reprompt(turn)
-            return
+    if not turn.parse.phones and _answered_offer(turn, "phone", _phone_guess(turn)):
+        return
     if turn.text in UNKNOWN_WORDS:
         turn.data["phone"] = None
         _after(turn, "phone")
