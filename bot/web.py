@@ -74,6 +74,9 @@ def _reply_json(rows: list[outbox.InlineRow]) -> list[dict[str, Any]]:
     return [{"text": r.body, "choices": list((r.extra or {}).get("choices") or [])} for r in rows]
 
 
+_SESSION_RULE = "session: 8-64 letters, digits, - or _"
+
+
 def _refused(message: str) -> JSONResponse:
     """400 in the shape of the API's errors (api.errors; bot does not import api)."""
     return JSONResponse({"reason": "bad_request", "message": message}, status_code=400)
@@ -97,7 +100,7 @@ def web_router(ctx: BotContext) -> APIRouter:
             return _refused("the body must be a JSON object")
         session, msg_id, text = data.get("session"), data.get("id"), data.get("text")
         if not (isinstance(session, str) and _ID.match(session)):
-            return _refused("session: 8-64 letters, digits, - or _")
+            return _refused(_SESSION_RULE)
         if not (isinstance(msg_id, str) and _ID.match(msg_id)):
             return _refused("id: 8-64 letters, digits, - or _ (one for each message)")
         if not (isinstance(text, str) and len(text) <= 4000):
@@ -120,7 +123,7 @@ def web_router(ctx: BotContext) -> APIRouter:
     @router.get("/webhooks/web/poll", include_in_schema=False)
     async def poll(session: str = "") -> Response:
         if not _ID.match(session):
-            return _refused("session: 8-64 letters, digits, - or _")
+            return _refused(_SESSION_RULE)
         return JSONResponse({"replies": await run_db_work(ctx, partial(_pending, ctx, session))})
 
     return router

@@ -56,9 +56,7 @@ def make_engine(url: str, *, background_checkpoints: bool = False,
     # backend start (a few ms), only to be closed again when it is given back
     if kwargs.get("poolclass") is not None:  # NullPool (migrations) and the like: no pool to size or ping
         return create_engine(url, **kwargs)
-    kwargs.setdefault("pool_size", POSTGRES_POOL_SIZE)
-    kwargs.setdefault("max_overflow", POSTGRES_POOL_OVERFLOW)
-    engine = create_engine(url, **kwargs)
+    engine = create_engine(url, **_postgres_defaults(kwargs))
     if not kwargs.get("pool_pre_ping"):
         ping_after_idle(engine, ping_idle_seconds)
     return engine
@@ -159,12 +157,19 @@ def make_loop_engine(url: str, *, ping_idle_seconds: float = POSTGRES_PING_AFTER
     bot.context.run_db_work). Pooled and pinged as `make_engine`'s."""
     if make_url(url).get_backend_name() != "postgresql":
         return None
+    engine = create_async_engine(url, **_postgres_defaults(kwargs))
+    if not kwargs.get("pool_pre_ping"):
+        ping_after_idle(engine.sync_engine, ping_idle_seconds)
+    return engine
+
+
+def _postgres_defaults(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """A pooled PostgreSQL engine's arguments, as `make_engine` explains them: parameters hidden from error
+    messages, and a pool of POSTGRES_POOL_SIZE kept open (POSTGRES_POOL_OVERFLOW more when busy)."""
     kwargs.setdefault("hide_parameters", True)
     kwargs.setdefault("pool_size", POSTGRES_POOL_SIZE)
     kwargs.setdefault("max_overflow", POSTGRES_POOL_OVERFLOW)
-    engine = create_async_engine(url, **kwargs)
-    ping_after_idle(engine.sync_engine, ping_idle_seconds)
-    return engine
+    return kwargs
 
 
 class LoopSessions(sessionmaker[Session]):
@@ -326,8 +331,6 @@ def writer_turn(engine_or_session: Engine | Session) -> AbstractContextManager[A
     Reentrant, so a writer may call code that takes its turn again. PostgreSQL: nothing to do (row locks)."""
     lock = writer_lock(engine_or_session)
     return nullcontext() if lock is None else lock
-
-
 
 
 def in_writer_turns(

@@ -28,6 +28,7 @@ from conversations.flows.common import (
     DONE_WORDS,
     MAX_FAILS,
     NO_WORDS,
+    WITHDRAW_WORDS,
     Turn,
     end_flow,
     flow,
@@ -411,14 +412,13 @@ def _withdraw_choices(turn: Turn) -> list[str]:
     return numbered([turn._("Yes, withdraw it"), turn._("No, keep it")]) + ["0 " + turn._("Back")]
 
 
-# withdrawing ends the case: only 1 or words that say so, not a passing 好 or 对
-WITHDRAW_WORDS = frozenset({"确定", "确定撤回", "确认撤回", "撤回", "是的，撤回", "要撤回"})
+WITHDRAW_CASE_WORDS = WITHDRAW_WORDS | {"是的，撤回"}
 
 
 @F.on("confirm_withdraw")
 def _withdraw(turn: Turn) -> None:
     choice = number_choice(turn.text)
-    if choice == 1 or matches(turn.text, WITHDRAW_WORDS):
+    if choice == 1 or matches(turn.text, WITHDRAW_CASE_WORDS):
         turn.do(Withdraw(turn.data["case"], reason=None))
     elif choice == 2 or matches(turn.text, NO_WORDS):
         turn.say(turn._("Good, the case stays open."))

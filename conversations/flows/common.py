@@ -36,11 +36,13 @@ YES_WORDS = frozenset({"同意", "我同意", "同意签字", "是", "是的", "
                        "确认", "都对", "没错", "没问题", "yes", "y", "ok"})
 NO_WORDS = frozenset({"不同意", "不", "不是", "不对", "不要", "不签", "否", "no", "n"})
 UNKNOWN_WORDS = frozenset({"不知道", "不清楚", "不记得", "没有", "无", "不晓得", "晓不得"})
+# withdrawing (a case, a signature) ends something: only 1 or words that say so, not a passing 好 or 对
+WITHDRAW_WORDS = frozenset({"确定", "确定撤回", "确认撤回", "撤回", "要撤回"})
 _NAME = re.compile(r"^[\u3400-\u9fff·•A-Za-z ]{2,20}$")
 _NAME_LEAD = re.compile(r"^(我的名字(叫|是)|名字(叫|是)|我叫|我是|户主(叫|是)|他叫|她叫|叫|姓名[:：]?)")
 # answers that are not names, though written in characters ('好的' after '请问您的姓名？')
 _NOT_A_NAME = YES_WORDS | NO_WORDS | UNKNOWN_WORDS | frozenset(
-    {"好的", "知道", "不知道", "不清楚", "没有", "姓名", "名字", "户主", "本人", "我", "我自己", "都对"})
+    {"知道", "姓名", "名字", "户主", "本人", "我", "我自己"})
 _PLACE_ENDS = ("村", "镇", "乡", "县", "市", "组", "社区", "街道")
 # what people are called, not their names: 刘大爷, 王奶奶, 老王, 小李
 _FORM_OF_ADDRESS = re.compile(r"^([\u4e00-\u9fff](大爷|大娘|大妈|大伯|大叔|大婶|大哥|大姐|奶奶|爷爷|婆婆|"

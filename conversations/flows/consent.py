@@ -8,11 +8,19 @@ evidence; the withdrawal is a new record, and the case waits for a new signature
 from __future__ import annotations
 
 from conversations.commands import CheckConsent, Result, WithdrawConsent
-from conversations.flows.common import NO_WORDS, Turn, end_flow, flow, goto, matches, number_choice
+from conversations.flows.common import (
+    NO_WORDS,
+    WITHDRAW_WORDS,
+    Turn,
+    end_flow,
+    flow,
+    goto,
+    matches,
+    number_choice,
+)
 from conversations.flows.menu import show_menu
 
-# withdrawing the signature stops the checks: only 1 or words that say so, not a passing 好 or 对
-WITHDRAW_WORDS = frozenset({"确定", "确定撤回", "确认撤回", "撤回", "撤回授权", "要撤回"})
+WITHDRAW_CONSENT_WORDS = WITHDRAW_WORDS | {"撤回授权"}  # withdrawing the signature stops the checks
 
 F = flow("consent")
 
@@ -86,7 +94,7 @@ def _ask_confirm(turn: Turn) -> None:
 @F.on("confirm")
 def _confirm(turn: Turn) -> None:
     choice = number_choice(turn.text)
-    if choice == 1 or matches(turn.text, WITHDRAW_WORDS):
+    if choice == 1 or matches(turn.text, WITHDRAW_CONSENT_WORDS):
         turn.do(WithdrawConsent(turn.data["case"]))
     elif choice == 2 or matches(turn.text, NO_WORDS):
         turn.say(turn._("Good: the authorization stays and the case goes on."))

@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import asdict
 from typing import Any
 
-from cases.crypto import mask_text
+from cases.crypto import mask_id, mask_phone, mask_text
 from cases.ids import check_id, normalize_phone
 from conversations.commands import AddAttachment, FillAnnex, Result, SignatureDraft, SubmitReport
 from conversations.flows import annex
@@ -447,17 +447,8 @@ def _name_guess(turn: Turn) -> str | None:
 
 @F.on("name")
 def _name(turn: Turn) -> None:
-    guess = _name_guess(turn)
-    if guess:
-        choice = number_choice(turn.text)
-        if choice == 1 or matches(turn.text, YES_WORDS):
-            turn.data["name"] = guess
-            _after(turn, "name")
-            return
-        if choice == 2 or matches(turn.text, NO_WORDS):
-            turn.data["name_guess"] = ""
-            goto(turn, "name", remember=False)
-            return
+    if _answered_offer(turn, "name", _name_guess(turn)):
+        return
     name = person_name(turn)
     if name is None:
         _bad(turn, turn._("Please write the name in characters, for example: 张三."))
@@ -469,19 +460,29 @@ def _name(turn: Turn) -> None:
     _after(turn, "name")
 
 
+def _given(turn: Turn, key: str) -> str | None:
+    """What the description gave for `key` (its `{key}_guess`), while that question is not answered yet
+    and not being changed from the summary."""
+    d = turn.data
+    guess = d.get(f"{key}_guess")
+    if not isinstance(guess, str) or not guess or key in d or d.get("editing"):
+        return None
+    return guess
+
+
 def _id_guess(turn: Turn) -> str | None:
     """A valid ID number the description gave, while the ID question is not answered yet."""
-    d = turn.data
-    guess = d.get("id_guess")
-    if not isinstance(guess, str) or not guess or "id" in d or d.get("editing"):
+    guess = _given(turn, "id")
+    if guess is None:
         return None
     check = check_id(guess, today=turn.facts.now.date())
     return check.normalized if check.valid and check.normalized else None
 
 
 def _answered_offer(turn: Turn, key: str, guess: str | None) -> bool:
-    """The reply to 'you sent {guess} before: is it ...?' (the ID or phone question): 1 takes it, 2 asks the
-    question as usual. False for anything else, which the step reads as an answer to its question."""
+    """The reply to an answer offered from the first message ('are you 张三?', 'you sent {id} before: is it
+    ...?'): 1 takes it, 2 asks the question as usual. False for anything else, which the step reads as an
+    answer to its question."""
     if not guess:
         return False
     choice = number_choice(turn.text)
@@ -504,8 +505,6 @@ def _yes_no(turn: Turn) -> list[str]:
 def _ask_id(turn: Turn) -> None:
     guess = _id_guess(turn)
     if guess:
-        from cases.crypto import mask_id
-
         turn.say(turn._("You sent the ID number {id} before. Is it the ID card number of {name}?").format(
             id=mask_id(guess), name=turn.data.get("name", "")), _yes_no(turn))
         return
@@ -838,11 +837,9 @@ def _village_pick(turn: Turn) -> None:
 @F.prompt("village_ok")
 def _ask_village_ok(turn: Turn) -> None:
     turn.say(turn._("Is it {village}?").format(village=turn.data["village"]["label"]),
-             _village_ok_choices(turn))
+             _yes_no(turn))
 
 
-def _village_ok_choices(turn: Turn) -> list[str]:
-    return numbered([turn._("Yes"), turn._("No")]) + ["0 " + turn._("Back")]
 
 
 @F.on("village_ok")
@@ -856,7 +853,7 @@ def _village_ok(turn: Turn) -> None:
         turn.data.pop("township", None)
         goto(turn, "village", remember=False)
     else:
-        turn.say(turn._("Please reply 1 or 2."), _village_ok_choices(turn))
+        turn.say(turn._("Please reply 1 or 2."), _yes_no(turn))
 
 
 @F.prompt("group")
@@ -895,9 +892,8 @@ _GROUP_LEAD = re.compile(r"^(我们是|我家是|我家在|我们在|在|是)")
 
 def _phone_guess(turn: Turn) -> str | None:
     """A mobile number the description gave, while the phone question is not answered yet."""
-    d = turn.data
-    guess = d.get("phone_guess")
-    if not isinstance(guess, str) or not guess or "phone" in d or d.get("editing"):
+    guess = _given(turn, "phone")
+    if guess is None:
         return None
     phone = normalize_phone(guess)
     return phone if phone and _MOBILE.match(phone) else None
@@ -907,8 +903,6 @@ def _phone_guess(turn: Turn) -> str | None:
 def _ask_phone(turn: Turn) -> None:
     guess = _phone_guess(turn)
     if guess:
-        from cases.crypto import mask_phone
-
         text = (turn._("You sent the mobile number {phone} before. Is it the household's number?")
                 if turn.data.get("proxy")
                 else turn._("You sent the mobile number {phone} before. Can the cadre reach you on it?"))
@@ -944,8 +938,6 @@ def _phone_step(turn: Turn) -> None:
 @F.prompt("summary")
 def _ask_summary(turn: Turn) -> None:
     d = turn.data
-    from cases.crypto import mask_id, mask_phone
-
     lines = [turn._("Please check:"),
              turn._("Name: {name}").format(name=d.get("name", "")),
              turn._("ID number: {id}").format(
@@ -955,8 +947,9 @@ def _ask_summary(turn: Turn) -> None:
                                                           group=d.get("group") or ""),
              turn._("Phone: {phone}").format(phone=mask_phone(d.get("phone")) or turn._("none")),
              turn._("Difficulties: {labels}").format(labels=labels(turn, d))]
-    if _amounts(turn):
-        lines.append(_amounts(turn))
+    money = _amounts(turn)
+    if money:
+        lines.append(money)
     if d.get("proxy"):
         lines.append(turn._("Reported by: {name}").format(name=d.get("proxy_name", "")))
     turn.say("\n".join(lines), numbered([turn._("All correct"), turn._("Something is wrong")])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -138,6 +139,12 @@ def test_another_process_writing_is_seen_without_waiting_and_sends_the_work_to_a
 REQUEST = contextvars.ContextVar("request", default="none")
 
 
+async def _request(ctx: BotContext, n: int, work: Callable[[], str]) -> str:
+    """Request n: its own context (REQUEST = 'rn'), whose database work is `work`."""
+    REQUEST.set(f"r{n}")
+    return await run_db_work(ctx, work)
+
+
 def test_postgresql_work_runs_on_at_most_db_threads_threads_in_the_requests_context() -> None:
     # a PostgreSQL engine that never connects: the work below is ours and touches no database
     ctx = _ctx(create_engine("postgresql+psycopg://nobody@127.0.0.1:9/none"), threads=2)
@@ -156,12 +163,8 @@ def test_postgresql_work_runs_on_at_most_db_threads_threads_in_the_requests_cont
             running -= 1
         return REQUEST.get()
 
-    async def request(n: int) -> str:
-        REQUEST.set(f"r{n}")
-        return await run_db_work(ctx, work)
-
     async def eight() -> list[str]:
-        return list(await asyncio.gather(*(request(n) for n in range(8))))
+        return list(await asyncio.gather(*(_request(ctx, n, work) for n in range(8))))
 
     assert asyncio.run(eight()) == [f"r{n}" for n in range(8)]  # each in its own request's context
     assert most == 2  # eight requests at once, two running together, never more
@@ -235,13 +238,9 @@ def test_postgresql_work_on_the_loop_overlaps_at_most_db_in_flight_requests_in_t
             running -= 1
         return REQUEST.get()
 
-    async def request(n: int) -> str:
-        REQUEST.set(f"r{n}")
-        return await run_db_work(ctx, work)
-
     async def six() -> list[str]:
         try:
-            return list(await asyncio.gather(*(request(n) for n in range(6))))
+            return list(await asyncio.gather(*(_request(ctx, n, work) for n in range(6))))
         finally:
             await loop_engine.dispose()
 
