@@ -7,7 +7,10 @@ callgrind, counting only around the measured parts: the app as `make run` builds
 database (`shenbao db upgrade`, `shenbao demo`); households taking full report dialogues through the SMS
 webhook, the app called as ASGI in the same process (FastAPI's routing, Twilio's signature check, the
 dialogue step, its SQL and commit, the TwiML answer; no sockets, no uvicorn); then the floor, the bare
-endpoint of bench/bare_app.py answering as many form posts the same way. Both counts include the client's
+endpoint of bench/bare_app.py answering as many form posts the same way. With `--database-url` (PostgreSQL,
+its schema dropped and made afresh) the app runs in its lifespan, its database work on the event loop as
+`shenbao serve` runs it; the count is this process's only (psycopg's side of each round trip, not the
+server's). Both counts include the client's
 side (building the request; signing it and reading the reply for SMS). Prints instructions a message for
 each and their ratio. The ratio is not the webhook bench's ratio of messages a second: a served message
 also costs uvicorn's HTTP work (the same for both), and the app's larger code runs slower per instruction
@@ -15,6 +18,7 @@ than the floor's (caches), so there the ratio comes out higher. Use it to compar
 
     python bench/instructions_bench.py                 # needs valgrind (Debian: apt install valgrind)
     python bench/instructions_bench.py --households 20
+    python bench/instructions_bench.py --database-url postgresql+psycopg://shenbao@127.0.0.1:5433/shenbao_bench
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -42,6 +47,7 @@ from bench.webhook_bench import (  # noqa: E402
     TW_TOKEN,
     answer,
     households,
+    reset_schema,
     sms_form,
     twiml_texts,
 )
@@ -124,12 +130,22 @@ def child(args: argparse.Namespace) -> int:
 
     app = create_app(Settings())
     settle_heap()  # as `shenbao serve` does before serving
-    asyncio.run(sms_dialogues(app, 0, 10))  # warm-up: first-use loading (parser dictionaries, mappers)
+
+    async def dialogues(start: int, count: int, counted: bool) -> int:
+        # PostgreSQL: in the lifespan that serves its event loop's engine (SQLite: as counted before)
+        served = app.router.lifespan_context(app) if app.state.loop_engine is not None else nullcontext()
+        async with served:
+            if counted:
+                callgrind("-i", "on")
+                callgrind("-z")
+            messages = await sms_dialogues(app, start, count)
+            if counted:
+                callgrind("-d", "sms")
+            return messages
+
+    asyncio.run(dialogues(0, 10, counted=False))  # warm-up: first-use loading (parser dictionaries, mappers)
     asyncio.run(bare_posts(bare, 100))
-    callgrind("-i", "on")
-    callgrind("-z")
-    messages = asyncio.run(sms_dialogues(app, 1000, args.households))
-    callgrind("-d", "sms")
+    messages = asyncio.run(dialogues(1000, args.households, counted=True))
     asyncio.run(bare_posts(bare, messages))
     callgrind("-d", "bare")
     callgrind("-i", "off")
@@ -154,6 +170,9 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--households", type=int, default=40, help="households filing a report by SMS")
+    parser.add_argument("--database-url", default=None,
+                        help="PostgreSQL to run on (its schema is dropped and made afresh: destroys its "
+                             "data); default: a fresh SQLite file in a temp folder")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -163,7 +182,9 @@ def main() -> int:
         return 2
     tmp = Path(tempfile.mkdtemp(prefix="shenbao-instr-"))
     try:
-        env = {**os.environ, "SHENBAO_DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
+        if args.database_url:
+            reset_schema(args.database_url)
+        env = {**os.environ, "SHENBAO_DATABASE_URL": args.database_url or f"sqlite:///{tmp / 'bench.db'}",
                "SHENBAO_PUBLIC_URL": PUBLIC, "SHENBAO_TWILIO_AUTH_TOKEN": TW_TOKEN,
                "SHENBAO_SECRET_KEY": "bench-secret-key-0123456789abcdef", "PYTHONPATH": str(ROOT),
                "PYTHONHASHSEED": "0"}
@@ -185,8 +206,9 @@ def main() -> int:
             print(f"callgrind dumps not found in {tmp}: {found}", file=sys.stderr)
             return 1
         sms, bare = found["sms"] / messages, found["bare"] / messages
+        database = "PostgreSQL" if args.database_url else "SQLite"
         print(f"{args.households} households filed a report by SMS in {messages} messages (in process, "
-              "ASGI, SQLite); instructions counted by callgrind, client side included")
+              f"ASGI, {database}); instructions counted by callgrind, client side included")
         print(f"{'sms':8} {sms / 1e6:8.2f} M instructions a message")
         print(f"{'bare':8} {bare / 1e6:8.2f} M instructions a message (bench/bare_app.py)")
         print(f"ratio sms/bare {sms / bare:.1f}x")

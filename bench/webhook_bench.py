@@ -511,6 +511,17 @@ def filed(db_url: str) -> dict[str, int]:
     return {str(channel): int(n) for channel, n in rows}
 
 
+def reset_schema(url: str) -> None:
+    """Drop and recreate a PostgreSQL database's public schema (its data gone), for a clean run."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -550,13 +561,7 @@ def main() -> int:
         "PYTHONPATH": str(ROOT),
     }
     if args.reset and args.database_url:
-        from sqlalchemy import create_engine, text
-
-        engine = create_engine(args.database_url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+        reset_schema(args.database_url)
     shenbao = [sys.executable, "-m", "api.cli"]
     for step in (["db", "upgrade"], ["demo"]):
         subprocess.run([*shenbao, *step], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
