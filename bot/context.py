@@ -172,7 +172,7 @@ async def run_db_work(ctx: BotContext, work: Callable[[], T]) -> T:
     thread waits for it to be given back, and the first in the queue takes it.
 
     PostgreSQL, the server's sessions (cases.db.LoopSessions): on the loop too, in a greenlet whose
-    statements wait for their round trips on the loop (asyncio psycopg), at most `settings.db_in_flight`
+    statements wait for their round trips on the loop (asyncpg), at most `settings.db_in_flight`
     requests at once, the rest queued in arrival order. Against two worker threads: SMS webhook at
     saturation 1.9-2.2 ms of CPU a message instead of 2.7-2.8, 440-510 messages a second instead of 340.
     Another process writing SQLite (tried without waiting), or PostgreSQL on a plain factory (the CLI's):

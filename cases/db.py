@@ -6,7 +6,7 @@ import logging
 import sqlite3
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from time import monotonic, perf_counter
@@ -152,15 +152,35 @@ def make_session_factory(engine: Engine, *, on_loop: AsyncEngine | None = None) 
 
 def make_loop_engine(url: str, *, ping_idle_seconds: float = POSTGRES_PING_AFTER_IDLE_SECONDS,
                      **kwargs: Any) -> AsyncEngine | None:
-    """PostgreSQL: an engine on psycopg's asyncio connections, for requests' database work run on the
-    event loop by `run_on_loop`; None for SQLite (whose work runs on the loop anyway, see
-    bot.context.run_db_work). Pooled and pinged as `make_engine`'s."""
+    """PostgreSQL: an engine on asyncpg's connections, for requests' database work run on the event loop by
+    `run_on_loop`; None for SQLite (whose work runs on the loop anyway, see bot.context.run_db_work).
+    Pooled and pinged as `make_engine`'s.
+
+    asyncpg, not psycopg's asyncio connections (`make_engine`'s driver): a statement's round trip costs
+    60-67 us of CPU through SQLAlchemy on asyncpg against 84-95 on asyncio psycopg, which registers and
+    unregisters the socket with the loop at every wait (measured on uvloop, `SELECT 1` prepared, one
+    connection); the webhook bench's SMS dialogue 1.66 ms a message instead of 1.96, Telegram 1.75
+    instead of 2.21. `url` is the configured one (`postgresql+psycopg://...`): asyncpg connects to the same
+    server, user and database, reading the query's libpq options it knows (sslmode, sslrootcert, ...)."""
     if make_url(url).get_backend_name() != "postgresql":
         return None
-    engine = create_async_engine(url, **_postgres_defaults(kwargs))
+    kwargs.setdefault("async_creator", _asyncpg_connect(url))
+    engine = create_async_engine("postgresql+asyncpg://", **_postgres_defaults(kwargs))
     if not kwargs.get("pool_pre_ping"):
         ping_after_idle(engine.sync_engine, ping_idle_seconds)
     return engine
+
+
+def _asyncpg_connect(url: str) -> Callable[[], Awaitable[Any]]:
+    """asyncpg's connect for SQLAlchemy's `async_creator`, to the server `url` names (any driver)."""
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def connect() -> Any:
+        import asyncpg  # only PostgreSQL's loop engine needs it
+
+        return await asyncpg.connect(dsn)
+
+    return connect
 
 
 def _postgres_defaults(kwargs: dict[str, Any]) -> dict[str, Any]:

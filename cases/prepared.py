@@ -8,7 +8,8 @@ type's bind and result processor, the values the statement carries) and per call
 parameters, runs the cursor and processes the rows, with the same processors: what reaches the database
 and what comes back is what SQLAlchemy would send and return (tests/cases/test_prepared.py compares
 them, on SQLite and PostgreSQL). SQLite's cursor gets a list in the statement's order; psycopg's a dict
-of the named parameters (%(name)s), through SQLAlchemy's asyncio adapter as well. The engine's
+of the named parameters (%(name)s); asyncpg's (through SQLAlchemy's asyncio adapter) a list for its $1,
+$2. The plan is made once per dialect and driver. The engine's
 `before_cursor_execute` and `after_cursor_execute` listeners still see each statement (what they return
 is not used) and a DBAPI error is raised as SQLAlchemy's (`OperationalError`, `IntegrityError`;
 parameters hidden as the engine hides them); the engine's `echo` logging and `handle_error` hooks are
@@ -31,7 +32,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
 Processor = Callable[[Any], Any]
-# SQLite (the stdlib's sqlite3) and PostgreSQL (psycopg, sync or on asyncio through SQLAlchemy's adapter)
+# SQLite (the stdlib's sqlite3) and PostgreSQL (psycopg; asyncpg through SQLAlchemy's asyncio adapter)
 CHEAP_DIALECTS = frozenset({"sqlite", "postgresql"})
 S = TypeVar("S", bound=ClauseElement)
 _CALLER = object()  # a slot filled from the caller's parameters
@@ -57,13 +58,14 @@ class Prepared(Generic[S]):
     def __init__(self, statement: S, *, columns: Sequence[str] | None = None) -> None:
         self.statement = statement
         self._columns = list(columns) if columns is not None else None
-        self._plans: dict[str, _Plan] = {}
+        self._plans: dict[tuple[str, str], _Plan] = {}
 
     def plan(self, dialect: Dialect) -> _Plan:
-        """What the statement compiles to on `dialect` (made once per dialect name)."""
-        found = self._plans.get(dialect.name)
+        """What the statement compiles to on `dialect` (made once per dialect and driver)."""
+        key = (dialect.name, dialect.driver)  # psycopg's %(name)s, asyncpg's $1
+        found = self._plans.get(key)
         if found is None:
-            found = self._plans[dialect.name] = self._make_plan(dialect)
+            found = self._plans[key] = self._make_plan(dialect)
         return found
 
     def _make_plan(self, dialect: Dialect) -> _Plan:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import (
@@ -28,6 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from cases.clock import BEIJING
+from cases.db import make_loop_engine, run_on_loop
 from cases.models import UTCDateTime
 from cases.prepared import Prepared
 
@@ -58,6 +60,7 @@ RECOLOUR = update(PROBE).where(PROBE.c.id == bindparam("row_id")).values(
     colour=Colour.BLUE, data=bindparam("data"), at=bindparam("at"))
 EVERYTHING = select(PROBE).order_by(PROBE.c.id)
 AT = datetime(2026, 3, 2, 10, 0, 30, 123456, tzinfo=BEIJING)
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -71,6 +74,38 @@ def conn(engine: Engine) -> Iterator[Connection]:
         META.drop_all(engine)
 
 
+OnLoop = Callable[[Callable[[Connection], T]], T]
+
+
+@pytest.fixture
+def on_loop(db_url: str, conn: Connection) -> OnLoop[Any]:
+    """PostgreSQL: run a check on a connection of the event loop's engine, inside `run_on_loop`, as the
+    webhooks' work runs (the table made by `conn`; the check's transaction rolled back)."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the event loop's engine is PostgreSQL's")
+
+    def run(check: Callable[[Connection], T]) -> T:
+        async def go() -> T:
+            engine = make_loop_engine(db_url)
+            assert engine is not None
+
+            def work() -> T:
+                with engine.sync_engine.connect() as connection:
+                    try:
+                        return check(connection)
+                    finally:
+                        connection.rollback()
+
+            try:
+                return await run_on_loop(work)
+            finally:
+                await engine.dispose()
+
+        return asyncio.run(go())
+
+    return run
+
+
 def sent(conn: Connection) -> list[tuple[str, Any]]:
     """What reaches the cursor from now on: (SQL, parameters)."""
     seen: list[tuple[str, Any]] = []
@@ -79,7 +114,8 @@ def sent(conn: Connection) -> list[tuple[str, Any]]:
 
 
 def _values(params: Any) -> Any:
-    """Parameters as compared: SQLite's a sequence; psycopg's a dict, JSON wrapped (psycopg's Json, no ==)."""
+    """Parameters as compared: SQLite's and asyncpg's a sequence; psycopg's a dict, JSON wrapped (psycopg's
+    Json, no ==)."""
     if isinstance(params, dict):
         return {key: (type(value).__name__, value.obj) if hasattr(value, "obj") else value
                 for key, value in params.items()}
@@ -102,6 +138,24 @@ CASES: list[tuple[str, dict[str, Any]]] = [
 @pytest.mark.parametrize(("kind", "params"), CASES, ids=[f"{k}-{i}" for i, (k, _) in enumerate(CASES)])
 def test_sends_the_same_sql_and_parameters_and_reads_the_same_rows(conn: Connection, kind: str,
                                                                     params: dict[str, Any]) -> None:
+    same_as_sqlalchemy(conn, kind, params)
+
+
+@pytest.mark.parametrize(("kind", "params"), CASES, ids=[f"{k}-{i}" for i, (k, _) in enumerate(CASES)])
+def test_the_same_on_the_event_loops_engine(on_loop: OnLoop[Any], kind: str, params: dict[str, Any]) -> None:
+    """PostgreSQL's webhook work runs on asyncpg (cases.db.make_loop_engine): its $1 parameters in a list."""
+    def check(c: Connection) -> str:
+        same_as_sqlalchemy(c, kind, params)
+        return c.dialect.driver
+
+    assert on_loop(check) == "asyncpg"
+
+
+def test_a_database_error_on_the_event_loops_engine_is_sqlalchemys(on_loop: OnLoop[Any]) -> None:
+    on_loop(a_database_error_is_sqlalchemys)
+
+
+def same_as_sqlalchemy(conn: Connection, kind: str, params: dict[str, Any]) -> None:
     seed = {"key": "seed", "colour": Colour.RED, "data": {"s": 1}, "at": AT, "note": None}
     conn.execute(INSERTS[conn.dialect.name], seed)
     statements: dict[str, Any] = {"insert": INSERTS[conn.dialect.name], "read": READ, "recolour": RECOLOUR}
@@ -143,6 +197,10 @@ def test_a_conflict_returns_no_row_and_scalar_gives_none(conn: Connection) -> No
 
 
 def test_a_database_error_is_sqlalchemys_and_the_transaction_rolls_back(conn: Connection) -> None:
+    a_database_error_is_sqlalchemys(conn)
+
+
+def a_database_error_is_sqlalchemys(conn: Connection) -> None:
     insert = PROBE.insert().values(key=bindparam("key"), colour=bindparam("colour"), note=None)
     prepared = Prepared(insert)
     prepared.run(conn, {"key": "dup", "colour": Colour.RED})
@@ -180,3 +238,12 @@ def test_count_is_the_rows_the_statement_changed(conn: Connection) -> None:
     assert recolour.count(conn, {"row_id": first, "data": {}, "at": AT}) == 1
     assert recolour.count(conn, {"row_id": first + 1000, "data": {}, "at": AT}) == 0
     assert conn.scalar(select(PROBE.c.colour).where(PROBE.c.id == first)) == "blue"
+
+
+def test_one_statement_serves_both_postgresql_drivers(conn: Connection, on_loop: OnLoop[Any]) -> None:
+    """The message path's statements are module constants: each driver gets its own compiled SQL (psycopg's
+    %(key)s on the threads' engine, asyncpg's $1 on the loop's)."""
+    prepared = Prepared(READ)
+    assert prepared.rows(conn, {"key": "nobody"}) == []
+    assert on_loop(lambda c: prepared.rows(c, {"key": "nobody"})) == []
+    assert prepared.rows(conn, {"key": "nobody"}) == []
