@@ -1,13 +1,14 @@
 """Outbox benchmark: the dispatcher working through a Telegram backlog that its rate limit holds back.
 
-Fills a temporary SQLite outbox with pending Telegram replies (2,000 to 200 chats by default, as the webhook
-bench leaves behind), runs the real dispatcher (`bot.runtime.dispatcher`, the real clock, `run_forever` as
-`shenbao serve`'s thread does) for `--seconds`, after `--warm` sends left out of the figures (first-use
-work: PTB's first calls, lazy imports), with PTB's request object replaced by a fake Bot API that
-answers ok after `--latency` seconds; prints messages sent a second (Telegram allows about 30), CPU per
-message sent (time.process_time), and statements, commits and rollbacks per message sent (SQLAlchemy
-events). The floor, measured in the same run: the CPU of PTB's send_message alone on the same fake (no
-database), per message; the ratio says what the outbox costs on top of the send itself.
+Fills a temporary SQLite outbox (or `--database-url`'s PostgreSQL) with pending Telegram replies (2,000 to
+200 chats by default, as the webhook bench leaves behind, written a millisecond apart), runs the real
+dispatcher (`bot.runtime.dispatcher`, the real clock, `run_forever` as `shenbao serve`'s thread does) for
+`--seconds`, after `--warm` sends left out of the figures (first-use work: PTB's first calls, lazy
+imports), with PTB's request object replaced by a fake Bot API that answers ok after `--latency` seconds;
+prints messages sent a second (Telegram allows about 30), CPU per message sent (time.process_time), and
+statements, commits and rollbacks per message sent (SQLAlchemy events). The floor, measured in the same
+run: the CPU of PTB's send_message alone on the same fake (no database), per message; the ratio says what
+the outbox costs on top of the send itself.
 
     python bench/outbox_bench.py
     python bench/outbox_bench.py --rows 2000 --chats 20 --seconds 20
@@ -23,6 +24,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,7 @@ from telegram import Bot  # noqa: E402
 from telegram.request import BaseRequest, RequestData  # noqa: E402
 
 from api.settings import Settings  # noqa: E402
+from bench.webhook_bench import reset_schema  # noqa: E402
 from bot import outbox, runtime  # noqa: E402
 from bot.context import BotContext  # noqa: E402
 from bot.telegram import OVERALL  # noqa: E402
@@ -110,17 +113,24 @@ def main() -> None:
     ap.add_argument("--chats", type=int, default=200)
     ap.add_argument("--latency", type=float, default=0.02, help="the fake Bot API's answer delay, seconds")
     ap.add_argument("--warm", type=int, default=10, help="sends before the measured run (first-use work)")
+    ap.add_argument("--database-url", default=None,
+                    help="PostgreSQL to run on (its schema is dropped and made afresh: destroys its data); "
+                         "default: a temporary SQLite file")
     args = ap.parse_args()
 
-    url = f"sqlite:///{tempfile.mkdtemp(prefix='outbox-bench-')}/bench.db"
+    url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='outbox-bench-')}/bench.db"
+    if args.database_url:
+        reset_schema(url)
     engine = make_engine(url)
     Base.metadata.create_all(engine)
     sessions = make_session_factory(engine)
     now = system_clock()
     with sessions() as db:  # replies in the order dialogues write them: each chat's next after everyone's
-        for k in range(args.rows // args.chats):
-            for c in range(args.chats):
-                outbox.add(db, channel="telegram", to=str(10_000 + c), body=f"回复 {k}", now=now)
+        per = args.rows // args.chats
+        for k in range(per):
+            for c in range(args.chats):  # written a millisecond apart, as replies are, all due by now
+                at = now - timedelta(milliseconds=(per - k) * args.chats - c)
+                outbox.add(db, channel="telegram", to=str(10_000 + c), body=f"回复 {k}", now=at)
         db.commit()
 
     settings = Settings(

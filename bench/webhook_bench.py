@@ -6,9 +6,11 @@ Telegram sends; then drives households through full report dialogues and prints 
 latency and the server's CPU time per message, per channel: at saturation, paced at `--rate` and at an
 eighth of the floor (the issue's target scaled to this machine), and the highest paced rate that keeps p99
 under `--slo-ms`; and the same load against a bare FastAPI form endpoint started the same way (the floor).
+`--worker` moves the dispatcher out of the server into a `shenbao worker` process (its CPU printed too).
 
     python bench/webhook_bench.py --households 200 --concurrency 32
     python bench/webhook_bench.py --reset --database-url postgresql+psycopg://shenbao@127.0.0.1:5433/shenbao_bench
+    python bench/webhook_bench.py --worker --reset --database-url postgresql+psycopg://...
 """
 
 from __future__ import annotations
@@ -536,6 +538,11 @@ def main() -> int:
         help="also search the highest paced rate with p99 under this many ms (0: skip the search)",
     )
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file in a temp folder")
+    parser.add_argument(
+        "--worker", action="store_true",
+        help="run the dispatcher in a `shenbao worker` process beside `shenbao serve` (RUN_DISPATCHER=false),"
+             " as a PostgreSQL deployment may, instead of in the server's own thread as `make run` does",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument(
         "--reset",
@@ -567,11 +574,14 @@ def main() -> int:
         subprocess.run([*shenbao, *step], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     server = subprocess.Popen(
         [*shenbao, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
+        env={**env, "SHENBAO_RUN_DISPATCHER": "false"} if args.worker else env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    worker = subprocess.Popen(
+        [*shenbao, "worker"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    ) if args.worker else None
     bare_port = free_port()
     bare = subprocess.Popen(
         [
@@ -598,7 +608,8 @@ def main() -> int:
         n = args.households
         print(
             f"database: {'SQLite (temp file)' if not args.database_url else 'given URL'}; "
-            f"one server process; saturation runs: {n} households per channel, {args.concurrency} at a time"
+            f"one server process{' and a `shenbao worker` (the dispatcher)' if worker else ''}; "
+            f"saturation runs: {n} households per channel, {args.concurrency} at a time"
         )
         c = args.concurrency
         taken = 0
@@ -616,11 +627,11 @@ def main() -> int:
             f"{SPAN:g} s of steady load. Telegram is answered once the update is stored and handled; its",
             "replies leave through the outbox at Telegram's 30 a second (the dispatcher works through that",
             "backlog, at that rate, during every Telegram run). cpu ms: the server process's CPU time (all",
-            "its threads) during the run, per message.",
+            "its threads) during the run, per message" + ("; wkr ms: the worker's." if worker else "."),
         ):
             print(line)
-        print(f"{'':22} {'messages':>9} {'msg/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'done':>6} {'cpu ms':>7}",
-              flush=True)
+        print(f"{'':22} {'messages':>9} {'msg/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'done':>6} {'cpu ms':>7}"
+              + (f" {'wkr ms':>7}" if worker else ""), flush=True)
 
         def run(kind: str, hh: list[Household], per: int, pace: float | None = None,
                 label: str | None = None) -> dict[str, float]:
@@ -631,11 +642,15 @@ def main() -> int:
             if kind == "sms":
                 waits.append(drained(db_url))
             before = cpu_seconds(proc.pid)
+            worker_before = cpu_seconds(worker.pid) if worker is not None else None
             r = asyncio.run(drive(kind, bare_base if kind == "bare" else base, hh, c, per, pace))
             after = cpu_seconds(proc.pid)
+            worker_after = cpu_seconds(worker.pid) if worker is not None else None
             r["cpu_ms"] = 1000 * (after - before) / r["messages"] if before is not None and after else -1.0
             if label is not None:
                 cpu = f"{r['cpu_ms']:7.2f}" if r["cpu_ms"] >= 0 else f"{'-':>7}"
+                if worker_before is not None and worker_after is not None:
+                    cpu += f" {1000 * (worker_after - worker_before) / r['messages']:7.2f}"
                 dropped = f"  {r['failed']:.0f} households' connections failed" if r["failed"] else ""
                 print(f"{label:22} {r['messages']:9.0f} {r['rate']:8.1f} {r['p50']:8.1f} {r['p99']:8.1f} "
                       f"{r['completed'] if kind == 'sms' else '-':>6} {cpu}{dropped}", flush=True)
@@ -674,7 +689,7 @@ def main() -> int:
             f"bare/telegram {floor['rate'] / saturation['telegram']['rate']:.1f}x"
         )
     finally:
-        for proc in (server, bare):
+        for proc in (server, bare, *([worker] if worker is not None else [])):
             proc.terminate()
             try:
                 proc.wait(timeout=10)
