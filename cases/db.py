@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shlex
 import sqlite3
 import threading
 import weakref
@@ -172,15 +173,48 @@ def make_loop_engine(url: str, *, ping_idle_seconds: float = POSTGRES_PING_AFTER
 
 
 def _asyncpg_connect(url: str) -> Callable[[], Awaitable[Any]]:
-    """asyncpg's connect for SQLAlchemy's `async_creator`, to the server `url` names (any driver)."""
-    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    """asyncpg's connect for SQLAlchemy's `async_creator`, to the server `url` names (any driver). asyncpg's
+    DSN parser reads libpq's connection options (sslmode, sslrootcert, target_session_attrs, ...) and
+    sends any other as a server setting (application_name); libpq's `connect_timeout` and `options`
+    (`-c name=value`) are given to asyncpg as its `timeout` and `server_settings`."""
+    parsed = make_url(url)
+    query = dict(parsed.query)
+    kwargs: dict[str, Any] = {}
+    timeout = query.pop("connect_timeout", None)
+    if isinstance(timeout, str) and timeout:
+        kwargs["timeout"] = float(timeout)
+    options = query.pop("options", None)
+    if isinstance(options, str):
+        kwargs["server_settings"] = server_settings(options)
+    dsn = parsed.set(drivername="postgresql", query=query).render_as_string(hide_password=False)
 
     async def connect() -> Any:
         import asyncpg  # only PostgreSQL's loop engine needs it
 
-        return await asyncpg.connect(dsn)
+        return await asyncpg.connect(dsn, **kwargs)
 
     return connect
+
+
+def server_settings(options: str) -> dict[str, str]:
+    """libpq's `options` (`-c search_path=x -c statement_timeout=5s`, `-cname=value`, `--name=value`) as
+    name -> value."""
+    words = shlex.split(options)
+    found: dict[str, str] = {}
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "-c" and i + 1 < len(words):
+            setting, i = words[i + 1], i + 2
+        elif word.startswith("-c") or word.startswith("--"):
+            setting, i = word[2:], i + 1
+        else:
+            raise ValueError(f"database URL options: {word!r} is not -c name=value")
+        name, sep, value = setting.partition("=")
+        if not sep:
+            raise ValueError(f"database URL options: {setting!r} is not name=value")
+        found[name.replace("-", "_")] = value
+    return found
 
 
 def _postgres_defaults(kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -3,14 +3,16 @@ new connection after a quiet spell, and by one failed statement (then a fresh po
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from cases.db import make_engine
+from cases.db import make_engine, make_loop_engine, run_on_loop, server_settings
 from tests.conftest import POSTGRES_URL
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL only (SHENBAO_TEST_POSTGRES_URL)")
@@ -62,3 +64,72 @@ def test_a_connection_in_steady_use_is_not_tested_a_lost_one_fails_once_then_the
         assert backend(engine) != first
     finally:
         engine.dispose()
+
+
+def on_loop_engine(check: Callable[[Engine], Any], **kwargs: Any) -> Any:
+    """Run `check` with the event loop's engine (asyncpg, the webhooks'), inside `run_on_loop`."""
+    assert POSTGRES_URL is not None
+    url = kwargs.pop("url", POSTGRES_URL)
+
+    async def go() -> Any:
+        engine = make_loop_engine(url, **kwargs)
+        assert engine is not None
+        try:
+            return await run_on_loop(lambda: check(engine.sync_engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+def test_the_event_loops_engine_also_replaces_a_connection_found_gone_after_idling(admin: Engine) -> None:
+    def check(engine: Engine) -> None:
+        assert engine.dialect.driver == "asyncpg"
+        first = backend(engine)
+        end_backend(admin, first)
+        assert backend(engine) != first
+
+    on_loop_engine(check, ping_idle_seconds=0)
+
+
+def test_the_event_loops_engine_fails_once_on_a_lost_connection_then_its_pool_is_fresh(admin: Engine) -> None:
+    def check(engine: Engine) -> None:
+        first = backend(engine)
+        end_backend(admin, first)
+        with pytest.raises(DBAPIError) as lost:
+            backend(engine)
+        assert lost.value.connection_invalidated
+        assert backend(engine) != first
+
+    on_loop_engine(check, ping_idle_seconds=3600)
+
+
+def test_the_event_loops_engine_reads_libpqs_options_from_the_url() -> None:
+    """The configured URL is psycopg's (libpq's options); asyncpg connects with the same meaning."""
+    assert POSTGRES_URL is not None
+    joiner = "&" if "?" in POSTGRES_URL else "?"
+    url = (POSTGRES_URL + joiner + "connect_timeout=5&application_name=shenbao-web"
+           + "&options=-c%20statement_timeout%3D7s%20-clock_timeout%3D3s")
+
+    def check(engine: Engine) -> tuple[str, ...]:
+        with engine.connect() as conn:
+            return tuple(conn.execute(text(
+                "SELECT current_setting('application_name'), current_setting('statement_timeout'), "
+                "current_setting('lock_timeout')")).one())
+
+    assert on_loop_engine(check, url=url) == ("shenbao-web", "7s", "3s")
+    engine = make_engine(url)  # what psycopg makes of the same URL
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT current_setting('statement_timeout')")).scalar_one() == "7s"
+    finally:
+        engine.dispose()
+
+
+def test_libpq_options_are_read_as_server_settings() -> None:
+    assert server_settings("-c search_path=a,b -cstatement_timeout=5s --lock-timeout=1s") == {
+        "search_path": "a,b", "statement_timeout": "5s", "lock_timeout": "1s"}
+    with pytest.raises(ValueError, match="name=value"):
+        server_settings("-c search_path")
+    with pytest.raises(ValueError, match="-c name=value"):
+        server_settings("search_path=a")
