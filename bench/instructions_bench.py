@@ -9,8 +9,8 @@ webhook, the app called as ASGI in the same process (FastAPI's routing, Twilio's
 dialogue step, its SQL and commit, the TwiML answer; no sockets, no uvicorn); then the floor, the bare
 endpoint of bench/bare_app.py answering as many form posts the same way. With `--database-url` (PostgreSQL,
 its schema dropped and made afresh) the app runs in its lifespan, its database work on the event loop as
-`shenbao serve` runs it; the count is this process's only (psycopg's side of each round trip, not the
-server's). Both counts include the client's
+`shenbao serve` runs it; the count is this process's only (the driver's side of each round trip, not
+PostgreSQL's). Both counts include the client's
 side (building the request; signing it and reading the reply for SMS). Prints instructions a message for
 each and their ratio. The ratio is not the webhook bench's ratio of messages a second: a served message
 also costs uvicorn's HTTP work (the same for both), and the app's larger code runs slower per instruction

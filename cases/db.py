@@ -162,7 +162,7 @@ def make_loop_engine(url: str, *, ping_idle_seconds: float = POSTGRES_PING_AFTER
     unregisters the socket with the loop at every wait (measured on uvloop, `SELECT 1` prepared, one
     connection); the webhook bench's SMS dialogue 1.66 ms a message instead of 1.96, Telegram 1.75
     instead of 2.21. `url` is the configured one (`postgresql+psycopg://...`): asyncpg connects to the same
-    server, user and database, reading the query's libpq options it knows (sslmode, sslrootcert, ...)."""
+    server, user and database, with the query's libpq options (see `_asyncpg_connect`)."""
     if make_url(url).get_backend_name() != "postgresql":
         return None
     kwargs.setdefault("async_creator", _asyncpg_connect(url))

@@ -23,6 +23,7 @@ from cases.db import (
     WalCheckpointer,
     is_sqlite,
     make_engine,
+    server_settings,
     sqlite_writes_alone,
     wal_checkpointer_for,
 )
@@ -142,3 +143,13 @@ def test_a_database_error_logged_shows_no_phone_number(engine: Engine, caplog: p
     logged = caplog.text
     assert "IntegrityError" in logged and "storing +861********78 failed" in logged
     assert "13912345678" not in logged
+
+
+def test_libpq_options_are_read_as_server_settings() -> None:
+    """The database URL's `options`, as the event loop's asyncpg connections get them (no server needed)."""
+    assert server_settings("-c search_path=a,b -cstatement_timeout=5s --lock-timeout=1s") == {
+        "search_path": "a,b", "statement_timeout": "5s", "lock_timeout": "1s"}
+    with pytest.raises(ValueError, match="name=value"):
+        server_settings("-c search_path")
+    with pytest.raises(ValueError, match="-c name=value"):
+        server_settings("search_path=a")

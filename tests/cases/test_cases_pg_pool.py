@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from cases.db import make_engine, make_loop_engine, run_on_loop, server_settings
+from cases.db import make_engine, make_loop_engine, run_on_loop
 from tests.conftest import POSTGRES_URL
 
+T = TypeVar("T")
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL only (SHENBAO_TEST_POSTGRES_URL)")
 
 
@@ -39,60 +40,47 @@ def end_backend(admin: Engine, pid: int) -> None:
         assert conn.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid}).scalar_one()
 
 
-def test_a_connection_idle_past_the_limit_is_tested_and_replaced_before_use(admin: Engine) -> None:
+def with_engine(kind: str, check: Callable[[Engine], T], *, url: str | None = None, **kwargs: Any) -> T:
+    """Run `check` with a pooled engine of `kind`: "threads" (`make_engine`, psycopg: the dispatcher, the
+    console, the CLI) or "loop" (`make_loop_engine`, asyncpg: the webhooks' work, inside `run_on_loop`)."""
     assert POSTGRES_URL is not None
-    engine = make_engine(POSTGRES_URL, ping_idle_seconds=0)
-    try:
-        first = backend(engine)
-        end_backend(admin, first)
-        assert backend(engine) != first  # no error: the ping found it gone and the pool connected anew
-    finally:
-        engine.dispose()
-
-
-def test_a_connection_in_steady_use_is_not_tested_a_lost_one_fails_once_then_the_pool_is_fresh(
-    admin: Engine,
-) -> None:
-    assert POSTGRES_URL is not None
-    engine = make_engine(POSTGRES_URL, ping_idle_seconds=3600)
-    try:
-        first = backend(engine)
-        end_backend(admin, first)
-        with pytest.raises(DBAPIError) as lost:
-            backend(engine)
-        assert lost.value.connection_invalidated
-        assert backend(engine) != first
-    finally:
-        engine.dispose()
-
-
-def on_loop_engine(check: Callable[[Engine], Any], **kwargs: Any) -> Any:
-    """Run `check` with the event loop's engine (asyncpg, the webhooks'), inside `run_on_loop`."""
-    assert POSTGRES_URL is not None
-    url = kwargs.pop("url", POSTGRES_URL)
-
-    async def go() -> Any:
-        engine = make_loop_engine(url, **kwargs)
-        assert engine is not None
+    url = url or POSTGRES_URL
+    if kind == "threads":
+        engine = make_engine(url, **kwargs)
         try:
-            return await run_on_loop(lambda: check(engine.sync_engine))
+            return check(engine)
         finally:
-            await engine.dispose()
+            engine.dispose()
+
+    async def go() -> T:
+        loop_engine = make_loop_engine(url, **kwargs)
+        assert loop_engine is not None
+        try:
+            return await run_on_loop(lambda: check(loop_engine.sync_engine))
+        finally:
+            await loop_engine.dispose()
 
     return asyncio.run(go())
 
 
-def test_the_event_loops_engine_also_replaces_a_connection_found_gone_after_idling(admin: Engine) -> None:
+ENGINES = pytest.mark.parametrize("kind", ["threads", "loop"])
+
+
+@ENGINES
+def test_a_connection_idle_past_the_limit_is_tested_and_replaced_before_use(admin: Engine, kind: str) -> None:
     def check(engine: Engine) -> None:
-        assert engine.dialect.driver == "asyncpg"
+        assert engine.dialect.driver == ("asyncpg" if kind == "loop" else "psycopg")
         first = backend(engine)
         end_backend(admin, first)
-        assert backend(engine) != first
+        assert backend(engine) != first  # no error: the ping found it gone and the pool connected anew
 
-    on_loop_engine(check, ping_idle_seconds=0)
+    with_engine(kind, check, ping_idle_seconds=0)
 
 
-def test_the_event_loops_engine_fails_once_on_a_lost_connection_then_its_pool_is_fresh(admin: Engine) -> None:
+@ENGINES
+def test_a_connection_in_steady_use_is_not_tested_a_lost_one_fails_once_then_the_pool_is_fresh(
+    admin: Engine, kind: str
+) -> None:
     def check(engine: Engine) -> None:
         first = backend(engine)
         end_backend(admin, first)
@@ -101,7 +89,7 @@ def test_the_event_loops_engine_fails_once_on_a_lost_connection_then_its_pool_is
         assert lost.value.connection_invalidated
         assert backend(engine) != first
 
-    on_loop_engine(check, ping_idle_seconds=3600)
+    with_engine(kind, check, ping_idle_seconds=3600)
 
 
 def test_the_event_loops_engine_reads_libpqs_options_from_the_url() -> None:
@@ -117,19 +105,6 @@ def test_the_event_loops_engine_reads_libpqs_options_from_the_url() -> None:
                 "SELECT current_setting('application_name'), current_setting('statement_timeout'), "
                 "current_setting('lock_timeout')")).one())
 
-    assert on_loop_engine(check, url=url) == ("shenbao-web", "7s", "3s")
-    engine = make_engine(url)  # what psycopg makes of the same URL
-    try:
-        with engine.connect() as conn:
-            assert conn.execute(text("SELECT current_setting('statement_timeout')")).scalar_one() == "7s"
-    finally:
-        engine.dispose()
+    assert with_engine("loop", check, url=url) == ("shenbao-web", "7s", "3s")
+    assert with_engine("threads", check, url=url) == ("shenbao-web", "7s", "3s")  # as psycopg reads it
 
-
-def test_libpq_options_are_read_as_server_settings() -> None:
-    assert server_settings("-c search_path=a,b -cstatement_timeout=5s --lock-timeout=1s") == {
-        "search_path": "a,b", "statement_timeout": "5s", "lock_timeout": "1s"}
-    with pytest.raises(ValueError, match="name=value"):
-        server_settings("-c search_path")
-    with pytest.raises(ValueError, match="-c name=value"):
-        server_settings("search_path=a")
