@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import Engine, text
@@ -14,10 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.settings import Settings
 from cases import logs
 from cases.clock import BEIJING, FrozenClock
-from cases.db import make_engine, make_session_factory
+from cases.db import make_engine, make_loop_engine, make_session_factory, run_on_loop
 from cases.models import Base
 
 POSTGRES_URL = os.environ.get("SHENBAO_TEST_POSTGRES_URL")
+T = TypeVar("T")
 BACKENDS = ["sqlite"] + (["postgres"] if POSTGRES_URL else [])
 SHARED_DATA = next(  # ../shared/data beside the repo (or beside the folder of git worktrees)
     (p / "shared" / "data" for p in Path(__file__).resolve().parents[1:4]
@@ -107,3 +110,27 @@ def clock() -> FrozenClock:
 def settings(db_url: str) -> Settings:
     return Settings(environment="test", database_url=db_url, secret_key="test-secret-key-0123456789abcdef",
                     public_url="https://shenbao.example.org", run_dispatcher=False)
+
+
+def with_engine(kind: str, check: Callable[[Engine], T], *, url: str | None = None, **kwargs: Any) -> T:
+    """Run `check` with a pooled engine of `kind`: "threads" (`make_engine`, psycopg: the dispatcher, the
+    console, the CLI) or "loop" (`make_loop_engine`, asyncpg: the webhooks' work, inside `run_on_loop`);
+    on PostgreSQL at `url`, else the test database."""
+    url = url or POSTGRES_URL
+    assert url is not None
+    if kind == "threads":
+        engine = make_engine(url, **kwargs)
+        try:
+            return check(engine)
+        finally:
+            engine.dispose()
+
+    async def go() -> T:
+        loop_engine = make_loop_engine(url, **kwargs)
+        assert loop_engine is not None
+        try:
+            return await run_on_loop(lambda: check(loop_engine.sync_engine))
+        finally:
+            await loop_engine.dispose()
+
+    return asyncio.run(go())

@@ -3,19 +3,16 @@ new connection after a quiet spell, and by one failed statement (then a fresh po
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from cases.db import make_engine, make_loop_engine, run_on_loop
-from tests.conftest import POSTGRES_URL
+from cases.db import make_engine
+from tests.conftest import POSTGRES_URL, with_engine
 
-T = TypeVar("T")
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL only (SHENBAO_TEST_POSTGRES_URL)")
 
 
@@ -38,29 +35,6 @@ def end_backend(admin: Engine, pid: int) -> None:
     """End the server process `pid`; PostgreSQL itself waits (up to 5 s) until it is gone, else false."""
     with admin.connect() as conn:
         assert conn.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid}).scalar_one()
-
-
-def with_engine(kind: str, check: Callable[[Engine], T], *, url: str | None = None, **kwargs: Any) -> T:
-    """Run `check` with a pooled engine of `kind`: "threads" (`make_engine`, psycopg: the dispatcher, the
-    console, the CLI) or "loop" (`make_loop_engine`, asyncpg: the webhooks' work, inside `run_on_loop`)."""
-    assert POSTGRES_URL is not None
-    url = url or POSTGRES_URL
-    if kind == "threads":
-        engine = make_engine(url, **kwargs)
-        try:
-            return check(engine)
-        finally:
-            engine.dispose()
-
-    async def go() -> T:
-        loop_engine = make_loop_engine(url, **kwargs)
-        assert loop_engine is not None
-        try:
-            return await run_on_loop(lambda: check(loop_engine.sync_engine))
-        finally:
-            await loop_engine.dispose()
-
-    return asyncio.run(go())
 
 
 ENGINES = pytest.mark.parametrize("kind", ["threads", "loop"])

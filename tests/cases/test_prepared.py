@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import enum
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -29,9 +28,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from cases.clock import BEIJING
-from cases.db import make_loop_engine, run_on_loop
 from cases.models import UTCDateTime
 from cases.prepared import Prepared
+from tests.conftest import with_engine
 
 
 class Colour(enum.StrEnum):
@@ -85,23 +84,14 @@ def on_loop(db_url: str, conn: Connection) -> OnLoop[Any]:
         pytest.skip("the event loop's engine is PostgreSQL's")
 
     def run(check: Callable[[Connection], T]) -> T:
-        async def go() -> T:
-            engine = make_loop_engine(db_url)
-            assert engine is not None
+        def on(engine: Engine) -> T:
+            with engine.connect() as connection:
+                try:
+                    return check(connection)
+                finally:
+                    connection.rollback()
 
-            def work() -> T:
-                with engine.sync_engine.connect() as connection:
-                    try:
-                        return check(connection)
-                    finally:
-                        connection.rollback()
-
-            try:
-                return await run_on_loop(work)
-            finally:
-                await engine.dispose()
-
-        return asyncio.run(go())
+        return with_engine("loop", on, url=db_url)
 
     return run
 
