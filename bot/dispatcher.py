@@ -26,14 +26,15 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import outbox
 from bot.outbox import Claimed
 from cases.clock import Clock
-from cases.db import writer_turn
+from cases.db import engines_of, writer_turn
 from cases.models import ContactStatus, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -167,6 +168,9 @@ class _Batch:
     wake: list[datetime] = field(default_factory=list)
     locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     frozen: bool = False  # the clock stood still through a wait (a pinned test clock): wait no more
+    # the round's connection, in autocommit: a send's rate slots and its record are one statement each, one
+    # round trip on PostgreSQL (a session's transaction costs a BEGIN and a COMMIT more, and a checkout)
+    conn: Connection | None = None
 
     def lock(self, key: str) -> asyncio.Lock:
         return self.locks.setdefault(key, asyncio.Lock())
@@ -196,6 +200,14 @@ class Dispatcher:
     _shared: dict[str, tuple[str, timedelta]] = field(default_factory=dict, init=False, repr=False)
     # the moments rows this dispatcher gave back fall due (a heap, past ones dropped): when to wake
     _due: list[datetime] = field(default_factory=list, init=False, repr=False)
+
+    @contextmanager
+    def _direct(self, batch: _Batch) -> Iterator[Connection]:
+        """The round's autocommit connection in the writer turn, for a send's one-statement steps (its rate
+        slots, its record)."""
+        assert batch.conn is not None
+        with writer_turn(batch.conn.engine):
+            yield batch.conn
 
     @contextmanager
     def _writing(self) -> Iterator[Session]:
@@ -231,7 +243,26 @@ class Dispatcher:
             waits = self._due[:1] + ([held_until] if held_until is not None else [])
             return Round(wake_at=min(waits, default=None))
         self._learn_shared(rows)
-        batch = _Batch(started=now, lease_until=now + self.lease)
+        with engines_of(self.sessions)[0].connect() as conn:
+            batch = _Batch(started=now, lease_until=now + self.lease,
+                           conn=conn.execution_options(isolation_level="AUTOCOMMIT"))
+            outcomes = await self._work_through(rows, batch, held_until)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        taken: dict[str, int] = {}
+        for row in rows:
+            taken[row.channel] = taken.get(row.channel, 0) + 1
+        full = len(rows) >= self.batch or any(taken.get(c, 0) >= n for c, n in limits.items())
+        wake = min([*batch.wake, *self._due[:1]], default=None)
+        return Round(claimed=len(rows), deferred=len(batch.deferred), full=full, wake_at=wake)
+
+    async def _work_through(
+        self, rows: list[Claimed], batch: _Batch, held_until: datetime | None
+    ) -> list[BaseException | None]:
+        """Send a claimed batch: rows of one address one after the other in id order, `concurrency`
+        addresses at a time; then give back in one statement the rows that wait for a busy slot. Returns
+        what each address's chain raised."""
         if held_until is not None:
             batch.wake.append(held_until)
         gate = asyncio.Semaphore(self.concurrency)
@@ -240,7 +271,6 @@ class Dispatcher:
             async with gate:
                 await self.process(row, batch)
 
-        # rows of one address are sent one after the other, in id order
         by_address: dict[tuple[str, str], list[Claimed]] = {}
         for row in rows:
             by_address.setdefault((row.channel, row.to), []).append(row)
@@ -251,15 +281,7 @@ class Dispatcher:
 
         outcomes = await asyncio.gather(*(chain(g) for g in by_address.values()), return_exceptions=True)
         self._give_back(batch)  # every row of the batch has settled: sent, recorded, or waiting here
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome
-        taken: dict[str, int] = {}
-        for row in rows:
-            taken[row.channel] = taken.get(row.channel, 0) + 1
-        full = len(rows) >= self.batch or any(taken.get(c, 0) >= n for c, n in limits.items())
-        wake = min([*batch.wake, *self._due[:1]], default=None)
-        return Round(claimed=len(rows), deferred=len(batch.deferred), full=full, wake_at=wake)
+        return list(outcomes)
 
     def _per_batch(self, interval: timedelta) -> int:
         """How many sends on a key of this interval one batch makes: those it waits for within the
@@ -326,8 +348,8 @@ class Dispatcher:
                         batch.frozen = True
                         return free
                     continue
-                with self._writing() as db:
-                    busy = outbox.take_slots(db, keys, now=now)
+                with self._direct(batch) as conn:
+                    busy = outbox.take_free_slots(conn, keys, now=now)
                 if not busy:
                     for key, interval in keys:
                         self._slots[key] = now + interval
@@ -384,6 +406,7 @@ class Dispatcher:
                     outbox.record_provider_id(db, row.id, found, now=self.clock(), parts_sent=len(parts))
                 return
         keys = sender.rate_keys(row)
+        held: tuple[dict[str, Any], str | None] | None = (dict(row.extra), row.provider_id)  # as claimed
         for index in range(done, len(parts)):
             busy_until = await self._slot(batch, keys)
             if busy_until is not None:
@@ -410,12 +433,35 @@ class Dispatcher:
                 )
                 return
             last = index == len(parts) - 1
-            with self._writing() as db:
-                outbox.record_provider_id(
-                    db, row.id, provider_id, now=self.clock(), parts_sent=index + 1, done=last
-                )
+            held = self._record(row, batch, held, provider_id, parts_sent=index + 1, done=last)
             if last:  # the address's next row, if any, may go once its slots free
                 batch.wake.append(max(self._slots.get(k, batch.started) for k, _ in keys))
+
+    def _record(
+        self,
+        row: Claimed,
+        batch: _Batch,
+        held: tuple[dict[str, Any], str | None] | None,
+        provider_id: str,
+        *,
+        parts_sent: int,
+        done: bool,
+    ) -> tuple[dict[str, Any], str | None] | None:
+        """Record a sent part's provider id at once (G2): in one statement while the row is as this claim
+        left it (`held`: its extra and provider id), else by reading it first. Returns what the row now
+        holds, or None once someone else changed it (later parts are then recorded the reading way)."""
+        now = self.clock()
+        if held is not None:
+            extra, was = held
+            extra = {**extra, "provider_ids": [*extra.get("provider_ids", []), provider_id],
+                     "parts_sent": parts_sent}
+            with self._direct(batch) as conn:
+                if outbox.record_held(conn, row, provider_id, lease_until=batch.lease_until, extra=extra,
+                                      was=was, now=now, done=done):
+                    return extra, was or provider_id
+        with self._writing() as db:
+            outbox.record_provider_id(db, row.id, provider_id, now=now, parts_sent=parts_sent, done=done)
+        return None
 
     def _permanent(self, row: Claimed, exc: PermanentFailure) -> None:
         log.info("outbox %s failed permanently: %s", row.id, exc)

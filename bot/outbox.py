@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, case, or_, select, update
+from sqlalchemy import Connection, Integer, bindparam, case, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
@@ -237,6 +237,53 @@ def record_provider_id(
     db.commit()
 
 
+_HELD = (  # the row is still this claim's: sending under its lease, no provider id recorded meanwhile
+    _OUTBOX.c.id == bindparam("row_id"),
+    _OUTBOX.c.status == OutboxStatus.SENDING,
+    _OUTBOX.c.claimed_until == bindparam("lease"),
+    _OUTBOX.c.provider_id.is_not_distinct_from(bindparam("was", type_=_OUTBOX.c.provider_id.type)),
+)
+_RECORD_HELD_PART = Prepared(_RECORD_PART.where(*_HELD))
+_RECORD_HELD_SENT = Prepared(_RECORD_PART.where(*_HELD).values(
+    status=OutboxStatus.SENT, sent_at=bindparam("now"), claimed_until=None, last_error=None, error_code=None
+))
+
+
+def record_held(
+    conn: Connection,
+    row: Claimed,
+    provider_id: str,
+    *,
+    lease_until: datetime,
+    extra: Mapping[str, Any],
+    was: str | None,
+    now: datetime,
+    done: bool,
+) -> bool:
+    """`record_provider_id` in one statement, for the dispatcher that holds the row: `extra` is the row's
+    extra as this claim knows it (the claim's, plus the parts it recorded), `was` the provider id it knows
+    the row has. Changes the row only while it is still held so (sending, under `lease_until`, no provider
+    id recorded by anyone else: a status callback that came first); True when it did, False when the
+    caller must record through `record_provider_id`, which reads the row first. On an autocommit
+    connection the one statement is the transaction; commits."""
+    values = {
+        "row_id": row.id,
+        "lease": lease_until,
+        "was": was,
+        "extra": dict(extra),
+        "provider_id": was or provider_id,
+    }
+    if done:
+        changed = _RECORD_HELD_SENT.count(conn, {**values, "now": now})
+    else:
+        changed = _RECORD_HELD_PART.count(conn, values)
+    if changed == 1:
+        conn.commit()
+        return True
+    conn.rollback()
+    return False
+
+
 def mark_sent(
     db: Session, row_id: int, *, now: datetime, provider_id: str | None = None, note: str | None = None
 ) -> None:
@@ -412,50 +459,94 @@ def claim_inline(
 
 
 _STATE = Base.metadata.tables[ChannelState.__tablename__]
-_TAKE_SLOT = Prepared(  # a send reserves its slots on every part, so this runs at the send rate
+_INSERT: dict[str, Callable[[Any], Any]] = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}
+_SLOTS: dict[tuple[str, int], tuple[Prepared[Any], Prepared[Any]]] = {}
+
+
+def _slot_statements(dialect: str, n: int) -> tuple[Prepared[Any], Prepared[Any]]:
+    """For n rate keys (`k0`.. the keys, `n0`.. the moments each frees again once taken): the statement
+    that takes each key's slot that is free (an UPDATE of its row, or its first row), returning the keys
+    taken; and the SELECT of the n keys' moments. Built once a dialect and a number of keys."""
+    found = _SLOTS.get((dialect, n))
+    if found is None:
+        keys = [bindparam(f"k{i}", type_=_STATE.c.key.type) for i in range(n)]
+        now = bindparam("now", type_=_STATE.c.until.type)
+        insert = _INSERT[dialect](_STATE).values(
+            [{"key": keys[i], "until": bindparam(f"n{i}", type_=_STATE.c.until.type), "updated_at": now}
+             for i in range(n)]
+        )
+        take = insert.on_conflict_do_update(
+            index_elements=[_STATE.c.key],
+            set_={"until": insert.excluded.until, "updated_at": insert.excluded.updated_at},
+            where=or_(_STATE.c.until.is_(None), _STATE.c.until <= now),
+        ).returning(_STATE.c.key)
+        untils = select(_STATE.c.key, _STATE.c.until).where(_STATE.c.key.in_(keys))
+        found = _SLOTS[(dialect, n)] = (Prepared(take), Prepared(untils))
+    return found
+
+
+def _take_each(
+    conn: Connection, keys: Sequence[tuple[str, timedelta]], now: datetime
+) -> tuple[set[str], dict[str, datetime], dict[str, Any]]:
+    """Take every free slot of `keys` in one statement: the keys taken, each key's next free moment once
+    taken, and the statement's parameters."""
+    nexts = {key: now + interval for key, interval in keys}
+    take, _ = _slot_statements(conn.dialect.name, len(nexts))
+    params: dict[str, Any] = {"now": now}
+    for i, (key, at) in enumerate(nexts.items()):
+        params[f"k{i}"], params[f"n{i}"] = key, at
+    return {r.key for r in take.rows(conn, params)}, nexts, params
+
+
+def _busy(
+    conn: Connection, nexts: dict[str, datetime], taken: set[str], params: dict[str, Any], now: datetime
+) -> dict[str, datetime]:
+    """The keys not taken, with the moments they free (now, for one another worker gave back since)."""
+    refused = set(nexts) - taken
+    _, untils_of = _slot_statements(conn.dialect.name, len(nexts))
+    untils = {r.key: r.until for r in untils_of.rows(conn, params)}
+    return {key: max(now, untils.get(key) or now) for key in refused}
+
+
+_UNTAKE = Prepared(  # a slot taken without the others, given back: free from `now` (it was free before)
     update(_STATE)
-    .where(_STATE.c.key == bindparam("k"), or_(_STATE.c.until.is_(None), _STATE.c.until <= bindparam("now")))
-    .values(until=bindparam("next_free"), updated_at=bindparam("now"))
+    .where(_STATE.c.key == bindparam("k"), _STATE.c.until == bindparam("next_free"))
+    .values(until=bindparam("now"))
 )
-_SLOT_UNTIL = Prepared(select(_STATE.c.until).where(_STATE.c.key == bindparam("k")))
-_NEW_SLOT = {  # a key's first send: its row, unless another worker has just created it (no savepoint)
-    dialect: insert(_STATE)
-    .values(key=bindparam("k"), until=bindparam("next_free"), updated_at=bindparam("now"))
-    .on_conflict_do_nothing(index_elements=[_STATE.c.key])
-    .returning(_STATE.c.key)  # a row back: created (psycopg reports no rowcount for an INSERT)
-    for dialect, insert in (("sqlite", sqlite_insert), ("postgresql", postgresql_insert))
-}
-
-
-def reserve_slots(db: Session, keys: Sequence[tuple[str, timedelta]], *, now: datetime) -> datetime | None:
-    """Reserve the next send on every rate key (key, interval) at once, or none of them: None when all are
-    reserved (committed together), else the moment the busiest one frees up (nothing taken)."""
-    busy = take_slots(db, keys, now=now)
-    return max(busy.values()) if busy else None
 
 
 def take_slots(db: Session, keys: Sequence[tuple[str, timedelta]], *, now: datetime) -> dict[str, datetime]:
     """Reserve the next send on every rate key (key, interval) at once, or none of them: {} when all are
     reserved (committed together), else each busy key with the moment it frees up (nothing taken)."""
-    busy: dict[str, datetime] = {}
+    if not keys:
+        return {}
     conn = db.connection()
-    for key, interval in keys:
-        if _TAKE_SLOT.count(conn, {"k": key, "now": now, "next_free": now + interval}) == 1:
-            continue
-        until = _SLOT_UNTIL.scalar(conn, {"k": key})
-        if until is not None:
-            busy[key] = until
-            continue
-        created = conn.execute(
-            _NEW_SLOT[conn.dialect.name], {"k": key, "now": now, "next_free": now + interval}
-        ).first()
-        if created is None:  # another worker created it first: its slot
-            busy[key] = now + interval
-    if busy:
-        db.rollback()
-        return busy
-    db.commit()
-    return {}
+    taken, nexts, params = _take_each(conn, keys, now)
+    if len(taken) == len(nexts):
+        db.commit()
+        return {}
+    busy = _busy(conn, nexts, taken, params, now)
+    db.rollback()
+    return busy
+
+
+def take_free_slots(
+    conn: Connection, keys: Sequence[tuple[str, timedelta]], *, now: datetime
+) -> dict[str, datetime]:
+    """`take_slots` in one statement on an autocommit connection (the dispatcher's sends: one round trip,
+    where a transaction costs a BEGIN and a COMMIT more). A refusal gives back the slots it took (each
+    free from `now`, as it was) and asks for the busy keys' moments: two statements more."""
+    if not keys:
+        return {}
+    taken, nexts, params = _take_each(conn, keys, now)
+    if len(taken) == len(nexts):
+        conn.commit()
+        return {}
+    for key in taken:
+        _UNTAKE.run(conn, {"k": key, "now": now, "next_free": nexts[key]})
+    busy = _busy(conn, nexts, taken, params, now)
+    conn.rollback()
+    return busy
 
 
 def add(

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import outbox, runtime, smstext
@@ -16,7 +17,7 @@ from bot.dispatcher import Dispatcher
 from bot.notify import OutboxNotifier
 from bot.outbox import Claimed
 from cases.clock import FrozenClock
-from cases.models import Channel, ContactStatus, OutboxStatus
+from cases.models import Channel, ContactStatus, Outbox, OutboxStatus
 from tests.bot import helpers as h
 from tests.bot.conftest import (
     RecordingTelegram,
@@ -446,3 +447,43 @@ async def test_S6_T6_one_batch_sends_only_to_contacts_that_may_be_written_to(
         OutboxStatus.SENT,
         OutboxStatus.SENT,
     ]
+
+
+def test_G2_a_send_is_recorded_in_one_statement_only_while_its_claim_still_holds_the_row(
+    ctx: BotContext, session_factory: sessionmaker[Session], db: Session, clock: FrozenClock
+) -> None:
+    start = clock()
+    lease = start + outbox.LEASE
+    callback_first, taken_over, held = (h.queue(db, start, "sms", f"+86138000025{i:02d}") for i in range(3))
+    with session_factory() as s:
+        claimed = {c.id: c for c in outbox.claim_due(s, now=start, channels=["sms"])}
+    with session_factory() as s:  # Twilio's status callback found the first row and recorded its id first
+        row = s.get(Outbox, callback_first)
+        assert row is not None
+        row.provider_id = "SM" + "1" * 32
+        s.commit()
+    with session_factory() as s:  # the second's lease lapsed and another worker claimed it again
+        again = lease + timedelta(seconds=9)
+        s.execute(update(Outbox).where(Outbox.id == taken_over).values(claimed_until=again))
+        s.commit()
+    with ctx.engine.connect() as raw:
+        conn = raw.execution_options(isolation_level="AUTOCOMMIT")
+
+        def record(rid: int, sid: str) -> bool:
+            extra = {**claimed[rid].extra, "provider_ids": [sid], "parts_sent": 1}
+            return outbox.record_held(
+                conn, claimed[rid], sid, lease_until=lease, extra=extra, was=None, now=start, done=True
+            )
+
+        assert not record(callback_first, "SM" + "2" * 32)
+        assert not record(taken_over, "SM" + "3" * 32)
+        assert record(held, "SM" + "4" * 32)
+    first, second, third = (h.row(db, i) for i in (callback_first, taken_over, held))
+    assert (first.status, first.provider_id, first.extra.get("provider_ids")) == (
+        OutboxStatus.SENDING, "SM" + "1" * 32, None
+    )
+    assert (second.status, second.provider_id) == (OutboxStatus.SENDING, None)
+    assert (third.status, third.provider_id, third.sent_at, third.claimed_until) == (
+        OutboxStatus.SENT, "SM" + "4" * 32, start, None
+    )
+    assert third.extra["provider_ids"] == ["SM" + "4" * 32] and third.extra["parts_sent"] == 1

@@ -316,3 +316,61 @@ def test_T7_two_workers_creating_a_new_rate_key_at_once_get_one_slot(
 def _take(sessions: sessionmaker[Session], key: str, now: datetime) -> dict[str, datetime]:
     with sessions() as db:
         return outbox.take_slots(db, [(key, PER_CHAT)], now=now)
+
+
+def _until(db: Session, key: str) -> datetime | None:
+    db.expire_all()
+    got = db.get(ChannelState, key)
+    return None if got is None else got.until
+
+
+def test_T7_a_send_takes_all_its_slots_in_one_statement_or_none_of_them(
+    ctx: BotContext, db: Session, clock: FrozenClock
+) -> None:
+    now, chat, new_chat = clock(), "rate:telegram:chat:7800", "rate:telegram:chat:7801"
+    another_process_holds(db, chat, now, 1.0)
+    with ctx.engine.connect() as raw:
+        conn = raw.execution_options(isolation_level="AUTOCOMMIT")
+        with tally(ctx.engine) as t:  # the chat is busy: the free overall slot is not kept either
+            assert outbox.take_free_slots(conn, [(TG_ALL, OVERALL), (chat, PER_CHAT)], now=now) == {
+                chat: now + timedelta(seconds=1)
+            }
+        assert t.commits == 0 and t.rollbacks == 1, t.log
+        assert _until(db, TG_ALL) == now and _until(db, chat) == now + timedelta(seconds=1)
+        later = now + timedelta(seconds=1)
+        another_process_holds(db, TG_ALL, later, 2.0)
+        # a chat's first send while the overall slot is busy: its row is made, its slot left free
+        assert outbox.take_free_slots(conn, [(TG_ALL, OVERALL), (new_chat, PER_CHAT)], now=later) == {
+            TG_ALL: later + timedelta(seconds=2)
+        }
+        assert _until(db, new_chat) == later and _until(db, TG_ALL) == later + timedelta(seconds=2)
+        free = later + timedelta(seconds=2)
+        with tally(ctx.engine) as t:  # every slot free: one statement takes them all, and that is all
+            assert outbox.take_free_slots(conn, [(TG_ALL, OVERALL), (new_chat, PER_CHAT)], now=free) == {}
+        assert t.statements == 1 and t.commits == 1 and t.rollbacks == 0, t.log
+    assert _until(db, TG_ALL) == free + OVERALL and _until(db, new_chat) == free + PER_CHAT
+
+
+async def test_T7_a_send_s_slots_and_its_record_are_one_autocommit_statement_each(
+    ctx: BotContext, db: Session, clock: FrozenClock, tg: RecordingTelegram
+) -> None:
+    ids = [h.queue(db, clock(), "telegram", str(7900 + i), f"第{i}条") for i in range(3)]
+    seen: list[tuple[str, bool]] = []
+
+    def statement(conn: Any, cursor: Any, sql: str, params: Any, context: Any, executemany: bool) -> None:
+        words = " ".join(sql.split())
+        if "channel_state" in words or words.startswith("UPDATE outbox SET extra"):
+            raw = conn.connection.dbapi_connection  # sqlite3: no isolation level is autocommit
+            alone = raw.isolation_level is None if ctx.engine.dialect.name == "sqlite" else raw.autocommit
+            seen.append(("slots" if "channel_state" in words else "record", bool(alone)))
+
+    event.listen(ctx.engine, "before_cursor_execute", statement)
+    try:
+        d, _ = paced(ctx, clock)
+        done = await d.run_round()
+    finally:
+        event.remove(ctx.engine, "before_cursor_execute", statement)
+    assert done.claimed == 3 and len(tg.sent()) == 3
+    assert {h.row(db, i).status for i in ids} == {OutboxStatus.SENT}
+    # no BEGIN and COMMIT round trips around them on PostgreSQL: each statement is its own transaction
+    assert sorted(seen) == [("record", True)] * 3 + [("slots", True)] * 3
