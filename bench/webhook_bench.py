@@ -445,6 +445,27 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def database_cpu_seconds(db_url: str) -> float | None:
+    """PostgreSQL on this machine: the CPU seconds its processes (all named `postgres`) have used so far;
+    None for SQLite (its work is the server's own) or a server elsewhere."""
+    if not db_url.startswith("postgresql"):
+        return None
+    total, seen = 0.0, False
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm") as f:
+                if f.read().strip() != "postgres":
+                    continue
+        except OSError:
+            continue
+        used = cpu_seconds(int(entry))
+        if used is not None:
+            total, seen = total + used, True
+    return total if seen else None
+
+
 def settled(pid: int, busy: float = 0.3, limit: float = 180.0) -> float:
     """Wait until the process uses less than `busy` of a core over half a second (an overloaded run leaves
     requests queued in the server, which it answers after the clients gave up; the dispatcher's steady
@@ -613,6 +634,7 @@ def main() -> int:
         )
         c = args.concurrency
         taken = 0
+        db_is_local = database_cpu_seconds(db_url) is not None
 
         def fresh(count: int) -> list[Household]:
             """Households never seen by the server (new phone numbers, IDs and chats)."""
@@ -627,11 +649,12 @@ def main() -> int:
             f"{SPAN:g} s of steady load. Telegram is answered once the update is stored and handled; its",
             "replies leave through the outbox at Telegram's 30 a second (the dispatcher works through that",
             "backlog, at that rate, during every Telegram run). cpu ms: the server process's CPU time (all",
-            "its threads) during the run, per message" + ("; wkr ms: the worker's." if worker else "."),
+            "its threads) during the run, per message" + ("; wkr ms: the worker's" if worker else "")
+            + ("; db ms: PostgreSQL's processes' (on this machine)." if db_is_local else "."),
         ):
             print(line)
         print(f"{'':22} {'messages':>9} {'msg/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'done':>6} {'cpu ms':>7}"
-              + (f" {'wkr ms':>7}" if worker else ""), flush=True)
+              + (f" {'wkr ms':>7}" if worker else "") + (f" {'db ms':>7}" if db_is_local else ""), flush=True)
 
         def run(kind: str, hh: list[Household], per: int, pace: float | None = None,
                 label: str | None = None) -> dict[str, float]:
@@ -643,14 +666,19 @@ def main() -> int:
                 waits.append(drained(db_url))
             before = cpu_seconds(proc.pid)
             worker_before = cpu_seconds(worker.pid) if worker is not None else None
+            db_before = database_cpu_seconds(db_url) if kind != "bare" else None
             r = asyncio.run(drive(kind, bare_base if kind == "bare" else base, hh, c, per, pace))
             after = cpu_seconds(proc.pid)
             worker_after = cpu_seconds(worker.pid) if worker is not None else None
+            db_after = database_cpu_seconds(db_url) if db_before is not None else None
             r["cpu_ms"] = 1000 * (after - before) / r["messages"] if before is not None and after else -1.0
             if label is not None:
                 cpu = f"{r['cpu_ms']:7.2f}" if r["cpu_ms"] >= 0 else f"{'-':>7}"
                 if worker_before is not None and worker_after is not None:
                     cpu += f" {1000 * (worker_after - worker_before) / r['messages']:7.2f}"
+                if db_is_local:
+                    db_ms = 1000 * (db_after - db_before) / r["messages"] if db_after and db_before else None
+                    cpu += f" {db_ms:7.2f}" if db_ms is not None else f" {'-':>7}"
                 dropped = f"  {r['failed']:.0f} households' connections failed" if r["failed"] else ""
                 print(f"{label:22} {r['messages']:9.0f} {r['rate']:8.1f} {r['p50']:8.1f} {r['p99']:8.1f} "
                       f"{r['completed'] if kind == 'sms' else '-':>6} {cpu}{dropped}", flush=True)
