@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,6 +22,26 @@ from cases.notify import Notifier, NullNotifier
 
 # at shutdown, how long requests' database work still running on the loop is waited for
 SHUTDOWN_WAIT_SECONDS = 10.0
+
+
+def start_loop_jobs(app: FastAPI) -> tuple[asyncio.Task[None], threading.Event] | None:
+    """The background jobs `run_jobs_on_loop` gave the app (api/channels.py), started as a task on this
+    loop; None when there are none."""
+    given = getattr(app.state, "loop_jobs", None)
+    if given is None:
+        return None
+    jobs, interval = given
+    stop = threading.Event()
+    return asyncio.create_task(jobs.run_forever(interval=interval, stop=stop), name="outbox-dispatcher"), stop
+
+
+async def stop_loop_jobs(task: asyncio.Task[None], stop: threading.Event) -> None:
+    """Let the jobs finish their round (up to SHUTDOWN_WAIT_SECONDS), then cancel them: what a round left
+    unsent is sent after the restart (its lease lapses)."""
+    stop.set()
+    await asyncio.wait({task}, timeout=SHUTDOWN_WAIT_SECONDS)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 def create_app(
@@ -43,9 +65,12 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if checkpointer is not None:
             checkpointer.start()
+        jobs = start_loop_jobs(_app)
         try:
             yield
         finally:
+            if jobs is not None:
+                await stop_loop_jobs(*jobs)
             if checkpointer is not None:
                 checkpointer.stop()
             if loop_engine is not None:

@@ -49,10 +49,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     migrate.upgrade(make_engine(settings.database_url))
     app = create_app(settings)
     if settings.run_dispatcher and hasattr(app.state, "channels"):
-        from api.channels import jobs_for
+        from api.channels import jobs_for, run_jobs_on_loop
         from bot.dispatcher import start_in_thread
 
-        start_in_thread(jobs_for(app.state.channels), interval=settings.dispatcher_interval_seconds)
+        jobs = jobs_for(app.state.channels)
+        if app.state.loop_engine is not None:  # PostgreSQL: on the server's loop, beside the webhooks
+            run_jobs_on_loop(app, jobs, interval=settings.dispatcher_interval_seconds)
+        else:
+            start_in_thread(jobs, interval=settings.dispatcher_interval_seconds)
     if hasattr(app.state, "channels"):
         from api.channels import warm_up
 

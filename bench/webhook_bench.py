@@ -564,6 +564,10 @@ def main() -> int:
         help="run the dispatcher in a `shenbao worker` process beside `shenbao serve` (RUN_DISPATCHER=false),"
              " as a PostgreSQL deployment may, instead of in the server's own thread as `make run` does",
     )
+    parser.add_argument(
+        "--channels", type=lambda v: [c for c in ("sms", "telegram") if c in v.split(",")],
+        default=["sms", "telegram"], help="comma-separated, of sms,telegram (default both; SMS runs first)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument(
         "--reset",
@@ -694,7 +698,7 @@ def main() -> int:
             run("bare", fresh(paced_count(rate)), DIALOGUE, rate, label=f"bare {label}")
         found: dict[str, Slo] = {}
         saturation: dict[str, dict[str, float]] = {}
-        for kind in ("sms", "telegram"):  # SMS first: Telegram leaves a backlog of replies behind
+        for kind in args.channels:  # SMS first: Telegram leaves a backlog of replies behind
             saturation[kind] = run(kind, fresh(n), 30, label=kind)
             for rate, label in rates:
                 run(kind, fresh(paced_count(rate)), 30, rate, label=f"{kind} {label}")
@@ -712,10 +716,8 @@ def main() -> int:
         print(f"reports filed: {filed(db_url)}; replies still queued at the end: {backlog(db_url)} "
               f"(sent to the Bot API stub meanwhile: {BotApiStub.sent}); waited {sum(waits):.0f} s in all "
               "for an idle server and, before SMS runs, an empty outbox")
-        print(
-            f"saturation ratio bare/sms {floor['rate'] / saturation['sms']['rate']:.1f}x, "
-            f"bare/telegram {floor['rate'] / saturation['telegram']['rate']:.1f}x"
-        )
+        print("saturation ratio " + ", ".join(
+            f"bare/{kind} {floor['rate'] / saturation[kind]['rate']:.1f}x" for kind in args.channels))
     finally:
         for proc in (server, bare, *([worker] if worker is not None else [])):
             proc.terminate()

@@ -26,18 +26,20 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from functools import partial
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot import outbox
 from bot.outbox import Claimed
 from cases.clock import Clock
-from cases.db import engines_of, writer_turn
+from cases.db import engines_of, run_on_loop, writer_turn
 from cases.models import ContactStatus, OutboxStatus
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class SendError(Exception):
@@ -194,12 +196,29 @@ class Dispatcher:
     max_wait: timedelta = timedelta(milliseconds=100)
     horizon: timedelta = timedelta(seconds=2)  # how far ahead a batch paces its sends (lease: 60 s)
     lease: timedelta = outbox.LEASE
+    # PostgreSQL's `serve`: the rounds run on the server's event loop and their database work in greenlets
+    # on the loop's engine (asyncpg), as the webhooks' does, instead of in a thread of their own whose GIL
+    # hand-offs cost the loop more than the thread's work (see api/channels.py, start_on_loop)
+    on_loop: bool = False
     # rate key -> the moment it frees, as last seen (a hint: the database decides)
     _slots: dict[str, datetime] = field(default_factory=dict, init=False, repr=False)
     # channel -> the rate key every one of its sends takes, and its interval (seen in its batches)
     _shared: dict[str, tuple[str, timedelta]] = field(default_factory=dict, init=False, repr=False)
     # the moments rows this dispatcher gave back fall due (a heap, past ones dropped): when to wake
     _due: list[datetime] = field(default_factory=list, init=False, repr=False)
+
+    async def _db(self, work: Callable[[], T]) -> T:
+        """Run blocking database work: in a greenlet on the loop's engine (`on_loop`), else right here."""
+        return await run_on_loop(work) if self.on_loop else work()
+
+    def _engine(self) -> Engine:
+        """The engine of this dispatcher's sessions: the loop's (asyncpg) when `on_loop`."""
+        engines = engines_of(self.sessions)
+        return engines[-1] if self.on_loop else engines[0]
+
+    def _connect(self) -> Connection:
+        """A round's connection: autocommit, so each of a send's one-statement steps is one round trip."""
+        return self._engine().connect().execution_options(isolation_level="AUTOCOMMIT")
 
     @contextmanager
     def _direct(self, batch: _Batch) -> Iterator[Connection]:
@@ -235,18 +254,17 @@ class Dispatcher:
         channels, limits, held_until = self._claim_limits(now)
         rows: list[Claimed] = []
         if channels:
-            with self._writing() as db:
-                rows = outbox.claim_due(
-                    db, now=now, channels=channels, limit=self.batch, lease=self.lease, limits=limits
-                )
+            rows = await self._db(partial(self._claim, now, channels, limits))
         if not rows:
             waits = self._due[:1] + ([held_until] if held_until is not None else [])
             return Round(wake_at=min(waits, default=None))
         self._learn_shared(rows)
-        with engines_of(self.sessions)[0].connect() as conn:
-            batch = _Batch(started=now, lease_until=now + self.lease,
-                           conn=conn.execution_options(isolation_level="AUTOCOMMIT"))
+        conn = await self._db(self._connect)
+        try:
+            batch = _Batch(started=now, lease_until=now + self.lease, conn=conn)
             outcomes = await self._work_through(rows, batch, held_until)
+        finally:
+            await self._db(conn.close)
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome
@@ -256,6 +274,11 @@ class Dispatcher:
         full = len(rows) >= self.batch or any(taken.get(c, 0) >= n for c, n in limits.items())
         wake = min([*batch.wake, *self._due[:1]], default=None)
         return Round(claimed=len(rows), deferred=len(batch.deferred), full=full, wake_at=wake)
+
+    def _claim(self, now: datetime, channels: list[str], limits: dict[str, int]) -> list[Claimed]:
+        with self._writing() as db:
+            return outbox.claim_due(db, now=now, channels=channels, limit=self.batch, lease=self.lease,
+                                    limits=limits)
 
     async def _work_through(
         self, rows: list[Claimed], batch: _Batch, held_until: datetime | None
@@ -280,7 +303,8 @@ class Dispatcher:
                 await one(row)
 
         outcomes = await asyncio.gather(*(chain(g) for g in by_address.values()), return_exceptions=True)
-        self._give_back(batch)  # every row of the batch has settled: sent, recorded, or waiting here
+        # every row of the batch has settled: sent, recorded, or waiting here to go back
+        await self._db(partial(self._give_back, batch))
         return list(outcomes)
 
     def _per_batch(self, interval: timedelta) -> int:
@@ -348,8 +372,7 @@ class Dispatcher:
                         batch.frozen = True
                         return free
                     continue
-                with self._direct(batch) as conn:
-                    busy = outbox.take_free_slots(conn, keys, now=now)
+                busy = await self._db(partial(self._take, batch, keys, now))
                 if not busy:
                     for key, interval in keys:
                         self._slots[key] = now + interval
@@ -359,6 +382,10 @@ class Dispatcher:
                 refusals += 1
                 if refusals >= 3:
                     return max(now, *(self._slots.get(k, now) for k in names))
+
+    def _take(self, batch: _Batch, keys: list[tuple[str, timedelta]], now: datetime) -> dict[str, datetime]:
+        with self._direct(batch) as conn:
+            return outbox.take_free_slots(conn, keys, now=now)
 
     def _give_back(self, batch: _Batch) -> None:
         """Release the rows this round did not try, in one statement, each from the moment the known slots
@@ -387,23 +414,23 @@ class Dispatcher:
         parts = sender.parts(row)
         done = int(row.extra.get("parts_sent", 0))
         if row.provider_id and done >= len(parts):
-            with self._writing() as db:
-                outbox.mark_sent(db, row.id, now=now, note="recovered")
+            await self._db(partial(self._mark_sent, row.id, now))
             return
         if row.blocked is not None:  # S6/T6: nothing goes to an opted-out or blocked contact
-            self._permanent(
-                row, PermanentFailure(f"contact {row.blocked}", code=f"contact:{row.blocked}", fallback=True)
-            )
+            await self._db(partial(
+                self._permanent,
+                row, PermanentFailure(f"contact {row.blocked}", code=f"contact:{row.blocked}", fallback=True),
+            ))
             return
         if row.extra.get("uncertain"):
             try:
                 found = await sender.lookup(row)
             except SendError as exc:
-                self._transient(row, TransientFailure(f"lookup failed: {exc}", code=exc.code, uncertain=True))
+                failed = TransientFailure(f"lookup failed: {exc}", code=exc.code, uncertain=True)
+                await self._db(partial(self._transient, row, failed))
                 return
             if found:
-                with self._writing() as db:
-                    outbox.record_provider_id(db, row.id, found, now=self.clock(), parts_sent=len(parts))
+                await self._db(partial(self._recorded_elsewhere, row.id, found, len(parts)))
                 return
         keys = sender.rate_keys(row)
         held: tuple[dict[str, Any], str | None] | None = (dict(row.extra), row.provider_id)  # as claimed
@@ -416,26 +443,41 @@ class Dispatcher:
                 provider_id = await sender.send(row, parts[index], index)
             except RetryAfter as exc:
                 until = self.clock() + timedelta(seconds=exc.seconds)
-                with self._writing() as db:
-                    outbox.release(db, row.id, until=until, error=str(exc), code=exc.code)
+                await self._db(partial(self._release, row.id, until, exc))
                 batch.wake.append(until)
                 return
             except PermanentFailure as exc:
-                self._permanent(row, exc)
+                await self._db(partial(self._permanent, row, exc))
                 return
             except TransientFailure as exc:
-                self._transient(row, exc)
+                await self._db(partial(self._transient, row, exc))
                 return
             except Exception as exc:  # noqa: BLE001 - a sender bug must not stop the dispatcher
                 log.exception("outbox %s: unexpected sender error", row.id)
-                self._transient(
-                    row, TransientFailure(f"{type(exc).__name__}", code="internal:sender", uncertain=True)
-                )
+                await self._db(partial(
+                    self._transient,
+                    row, TransientFailure(f"{type(exc).__name__}", code="internal:sender", uncertain=True),
+                ))
                 return
             last = index == len(parts) - 1
-            held = self._record(row, batch, held, provider_id, parts_sent=index + 1, done=last)
+            held = await self._db(
+                partial(self._record, row, batch, held, provider_id, parts_sent=index + 1, done=last)
+            )
             if last:  # the address's next row, if any, may go once its slots free
                 batch.wake.append(max(self._slots.get(k, batch.started) for k, _ in keys))
+
+    def _mark_sent(self, row_id: int, now: datetime) -> None:
+        with self._writing() as db:
+            outbox.mark_sent(db, row_id, now=now, note="recovered")
+
+    def _recorded_elsewhere(self, row_id: int, provider_id: str, parts: int) -> None:
+        """The provider had the message after all (an uncertain send looked up): its id, all parts sent."""
+        with self._writing() as db:
+            outbox.record_provider_id(db, row_id, provider_id, now=self.clock(), parts_sent=parts)
+
+    def _release(self, row_id: int, until: datetime, exc: RetryAfter) -> None:
+        with self._writing() as db:
+            outbox.release(db, row_id, until=until, error=str(exc), code=exc.code)
 
     def _record(
         self,

@@ -4,13 +4,19 @@ failures, crash recovery (T6, T7, T8, W6, W10, S6, S7, S9, G2, G3)."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.channels import jobs_for, run_jobs_on_loop
+from api.settings import Settings
 from bot import outbox, runtime, smstext
 from bot.context import BotContext
 from bot.dispatcher import Dispatcher
@@ -26,6 +32,7 @@ from tests.bot.conftest import (
     RefusingTelegram,
     TimeoutAfterCreate,
 )
+from tests.bot.world import make_app
 
 
 def dispatcher(ctx: BotContext, *, fallback: bool = True) -> Dispatcher:
@@ -487,3 +494,32 @@ def test_G2_a_send_is_recorded_in_one_statement_only_while_its_claim_still_holds
         OutboxStatus.SENT, "SM" + "4" * 32, start, None
     )
     assert third.extra["provider_ids"] == ["SM" + "4" * 32] and third.extra["parts_sent"] == 1
+
+
+def test_G1_postgresql_serve_runs_its_dispatcher_on_its_loop_for_the_app_s_lifetime(
+    bot_settings: Settings,
+    db: Session,
+    clock: FrozenClock,
+    tg: RecordingTelegram,
+    wx: RecordingWeChat,
+    tw: RecordingTwilio,
+    db_url: str,
+) -> None:
+    app = make_app(bot_settings, clock, tg, wx, tw)
+    jobs = jobs_for(app.state.channels)
+    if not db_url.startswith("postgresql"):  # SQLite's serve keeps its thread (the writer turn)
+        with pytest.raises(ValueError):
+            run_jobs_on_loop(app, jobs, interval=0.05)
+        return
+    run_jobs_on_loop(app, jobs, interval=0.05)
+    rid = h.queue(db, clock(), "telegram", "8200", "您好")
+    with TestClient(app):
+        waited = 0
+        while h.row(db, rid).status != OutboxStatus.SENT and waited < 400:  # up to 20 s
+            time.sleep(0.05)
+            waited += 1
+        threads = {t.name for t in threading.enumerate()}
+        running = jobs.dispatcher.on_loop
+    assert h.row(db, rid).status == OutboxStatus.SENT and [p["text"] for p in tg.sent()] == ["您好"]
+    assert running and "outbox-dispatcher" not in threads
+    assert app.state.loop_jobs[0] is jobs

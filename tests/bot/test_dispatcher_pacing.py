@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +21,7 @@ from bot.context import BotContext
 from bot.dispatcher import Dispatcher
 from bot.telegram import OVERALL, PER_CHAT
 from cases.clock import FrozenClock
+from cases.db import make_loop_engine, make_session_factory
 from cases.models import ChannelState, OutboxStatus
 from tests.bot import helpers as h
 from tests.bot.conftest import TW_FROM, RecordingTelegram, RecordingTwilio
@@ -374,3 +375,31 @@ async def test_T7_a_send_s_slots_and_its_record_are_one_autocommit_statement_eac
     assert {h.row(db, i).status for i in ids} == {OutboxStatus.SENT}
     # no BEGIN and COMMIT round trips around them on PostgreSQL: each statement is its own transaction
     assert sorted(seen) == [("record", True)] * 3 + [("slots", True)] * 3
+
+
+async def test_on_postgresql_serve_s_dispatcher_does_its_database_work_on_the_loop_s_engine(
+    ctx: BotContext, db: Session, clock: FrozenClock, tg: RecordingTelegram, db_url: str, postgres_only: None
+) -> None:
+    ids = [h.queue(db, clock(), "telegram", str(8000 + i), f"第{i}条") for i in range(3)]
+    loop_engine = make_loop_engine(db_url)
+    assert loop_engine is not None
+    on_loop = replace(ctx, sessions=make_session_factory(ctx.engine, on_loop=loop_engine))
+    d, _ = paced(on_loop, clock)
+    d.on_loop = True
+    drivers: list[str] = []
+
+    def statement(conn: Any, *_: Any) -> None:
+        drivers.append(conn.dialect.driver)
+
+    for engine in (ctx.engine, loop_engine.sync_engine):
+        event.listen(engine, "before_cursor_execute", statement)
+    try:
+        done = await d.run_round()
+    finally:
+        for engine in (ctx.engine, loop_engine.sync_engine):
+            event.remove(engine, "before_cursor_execute", statement)
+        await loop_engine.dispose()
+    assert done.claimed == 3 and len(tg.sent()) == 3
+    assert {h.row(db, i).status for i in ids} == {OutboxStatus.SENT}
+    # the claim, each send's slots and record, all waited for on the loop (asyncpg), none in this thread
+    assert len(drivers) >= 7 and set(drivers) == {"asyncpg"}, drivers
