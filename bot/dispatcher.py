@@ -14,6 +14,10 @@ overall 1/30 s); a row whose slot is known busy for longer is not tried, and all
 end of the round in one statement, from the moment their slot frees, spread by its interval; the loop then
 sleeps until the earliest of those moments. The slots themselves stay in the database (several processes
 share them); what the dispatcher remembers of them is only a hint that saves asking.
+
+A send's own database steps are one statement each on the round's autocommit connection: its rate slots
+(outbox.take_free_slots) and its provider id (outbox.record_held, guarded by the claim). On PostgreSQL's
+`serve` the rounds run on the server's event loop, their database work in greenlets on asyncpg (`on_loop`).
 """
 
 from __future__ import annotations
