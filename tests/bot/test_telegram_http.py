@@ -54,7 +54,7 @@ class Stub:
         elif request.method == "POST":
             fields = {k: str(v) for k, v in (await request.post()).items()}
         self.seen.append({"method": request.method, "path": request.path, "fields": fields, "files": files,
-                          "agent": request.headers.get("User-Agent", "")})
+                          "agent": request.headers.get("User-Agent", ""), "type": request.content_type})
         return await self.answer(request)
 
 
@@ -108,6 +108,7 @@ async def test_send_message_posts_form_fields_and_reads_the_message(stub: tuple[
     assert message.message_id == 1 and message.chat_id == 42
     [sent] = s.seen
     assert sent["method"] == "POST" and sent["path"] == f"/bot{TOKEN}/sendMessage"
+    assert sent["type"] == "application/x-www-form-urlencoded"  # encoded by us, as the form aiohttp built
     assert sent["fields"]["chat_id"] == "42"
     assert sent["fields"]["text"] == "请回复数字：\n1 是\n2 不是"
     markup = json.loads(sent["fields"]["reply_markup"])
