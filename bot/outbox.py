@@ -207,9 +207,16 @@ _RECORD_PART = (  # the dispatcher records every part it sends
     .where(_OUTBOX.c.id == bindparam("row_id"))
     .values(extra=bindparam("extra"), provider_id=bindparam("provider_id"))
 )
-_RECORD_SENT = Prepared(_RECORD_PART.values(
-    status=OutboxStatus.SENT, sent_at=bindparam("now"), claimed_until=None, last_error=None, error_code=None
-))
+# a delivery failure the provider's status callback reported before the send was recorded is kept
+_REPORTED_FAILED = or_(_OUTBOX.c.provider_status == "failed", _OUTBOX.c.provider_status == "undelivered")
+_SENT_VALUES: dict[str, Any] = dict(
+    status=OutboxStatus.SENT,
+    sent_at=bindparam("now"),
+    claimed_until=None,
+    last_error=case((_REPORTED_FAILED, _OUTBOX.c.last_error), else_=None),
+    error_code=case((_REPORTED_FAILED, _OUTBOX.c.error_code), else_=None),
+)
+_RECORD_SENT = Prepared(_RECORD_PART.values(**_SENT_VALUES))
 _RECORD_ONE_PART = Prepared(_RECORD_PART)
 
 
@@ -244,9 +251,7 @@ _HELD = (  # the row is still this claim's: sending under its lease, no provider
     _OUTBOX.c.provider_id.is_not_distinct_from(bindparam("was", type_=_OUTBOX.c.provider_id.type)),
 )
 _RECORD_HELD_PART = Prepared(_RECORD_PART.where(*_HELD))
-_RECORD_HELD_SENT = Prepared(_RECORD_PART.where(*_HELD).values(
-    status=OutboxStatus.SENT, sent_at=bindparam("now"), claimed_until=None, last_error=None, error_code=None
-))
+_RECORD_HELD_SENT = Prepared(_RECORD_PART.where(*_HELD).values(**_SENT_VALUES))
 
 
 def record_held(

@@ -302,3 +302,31 @@ def test_wechat_signature_matches_the_documented_algorithm() -> None:
 
     expected = hashlib.sha1("".join(sorted(["tok", "123", "abc"])).encode()).hexdigest()
     assert signature("tok", "123", "abc") == expected
+
+
+def test_S8_a_delivery_failure_reported_before_the_send_was_recorded_is_kept(
+    ctx: BotContext, db: Session, clock: FrozenClock
+) -> None:
+    from bot import outbox
+
+    first, second = (h.queue(db, clock(), "sms", f"+86138123456{i:02d}", "已受理") for i in range(2))
+    claimed = {c.id: c for c in outbox.claim_due(db, now=clock(), channels=["sms"])}
+    lease = clock() + outbox.LEASE
+    sid = {first: "SM" + "5" * 32, second: "SM" + "6" * 32}
+    with ch.client_for(ctx) as client:  # Twilio's callbacks outran the dispatcher's records
+        for rid in (first, second):
+            path = f"/webhooks/twilio/status?outbox={rid}&part=0"
+            params = ch.tw_params("twilio_status.txt", MessageSid=sid[rid], SmsSid=sid[rid],
+                                  MessageStatus="undelivered", SmsStatus="undelivered", ErrorCode="30003")
+            assert ch.tw_post(client, params, path=path).status_code == 204
+    outbox.record_provider_id(db, first, sid[first], now=clock(), parts_sent=1)  # the reading way
+    with ctx.engine.connect() as raw:  # and the one-statement way, the callback's id already the row's
+        conn = raw.execution_options(isolation_level="AUTOCOMMIT")
+        extra = {**claimed[second].extra, "provider_ids": [sid[second]], "parts_sent": 1}
+        assert outbox.record_held(conn, claimed[second], sid[second], lease_until=lease, extra=extra,
+                                  was=sid[second], now=clock(), done=True)
+    for rid in (first, second):
+        got = h.row(db, rid)
+        assert (got.status, got.provider_status, got.error_code) == (
+            OutboxStatus.SENT, "undelivered", "twilio:30003"
+        )
