@@ -170,13 +170,13 @@ class _Batch:
 
     started: datetime
     lease_until: datetime
+    # the round's connection, in autocommit: a send's rate slots and its record are one statement each, one
+    # round trip on PostgreSQL (a session's transaction costs a BEGIN and a COMMIT more, and a checkout)
+    conn: Connection
     deferred: list[tuple[Claimed, datetime, list[tuple[str, timedelta]]]] = field(default_factory=list)
     wake: list[datetime] = field(default_factory=list)
     locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     frozen: bool = False  # the clock stood still through a wait (a pinned test clock): wait no more
-    # the round's connection, in autocommit: a send's rate slots and its record are one statement each, one
-    # round trip on PostgreSQL (a session's transaction costs a BEGIN and a COMMIT more, and a checkout)
-    conn: Connection | None = None
 
     def lock(self, key: str) -> asyncio.Lock:
         return self.locks.setdefault(key, asyncio.Lock())
@@ -184,7 +184,7 @@ class _Batch:
 
 @dataclass
 class Dispatcher:
-    """Sends the outbox. Rate slots live in the database (outbox.take_slots); what this dispatcher last
+    """Sends the outbox. Rate slots live in the database (outbox.take_free_slots); what this dispatcher last
     learnt of them is kept only as a hint, so rows that cannot go yet are neither claimed nor tried."""
 
     sessions: sessionmaker[Session]
@@ -202,7 +202,7 @@ class Dispatcher:
     lease: timedelta = outbox.LEASE
     # PostgreSQL's `serve`: the rounds run on the server's event loop and their database work in greenlets
     # on the loop's engine (asyncpg), as the webhooks' does, instead of in a thread of their own whose GIL
-    # hand-offs cost the loop more than the thread's work (see api/channels.py, start_on_loop)
+    # hand-offs cost the loop more than the thread's work (see api/channels.py, run_jobs_on_loop)
     on_loop: bool = False
     # rate key -> the moment it frees, as last seen (a hint: the database decides)
     _slots: dict[str, datetime] = field(default_factory=dict, init=False, repr=False)
@@ -228,7 +228,6 @@ class Dispatcher:
     def _direct(self, batch: _Batch) -> Iterator[Connection]:
         """The round's autocommit connection in the writer turn, for a send's one-statement steps (its rate
         slots, its record)."""
-        assert batch.conn is not None
         with writer_turn(batch.conn.engine):
             yield batch.conn
 

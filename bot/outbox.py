@@ -490,29 +490,6 @@ def _slot_statements(dialect: str, n: int) -> tuple[Prepared[Any], Prepared[Any]
     return found
 
 
-def _take_each(
-    conn: Connection, keys: Sequence[tuple[str, timedelta]], now: datetime
-) -> tuple[set[str], dict[str, datetime], dict[str, Any]]:
-    """Take every free slot of `keys` in one statement: the keys taken, each key's next free moment once
-    taken, and the statement's parameters."""
-    nexts = {key: now + interval for key, interval in keys}
-    take, _ = _slot_statements(conn.dialect.name, len(nexts))
-    params: dict[str, Any] = {"now": now}
-    for i, (key, at) in enumerate(nexts.items()):
-        params[f"k{i}"], params[f"n{i}"] = key, at
-    return {r.key for r in take.rows(conn, params)}, nexts, params
-
-
-def _busy(
-    conn: Connection, nexts: dict[str, datetime], taken: set[str], params: dict[str, Any], now: datetime
-) -> dict[str, datetime]:
-    """The keys not taken, with the moments they free (now, for one another worker gave back since)."""
-    refused = set(nexts) - taken
-    _, untils_of = _slot_statements(conn.dialect.name, len(nexts))
-    untils = {r.key: r.until for r in untils_of.rows(conn, params)}
-    return {key: max(now, untils.get(key) or now) for key in refused}
-
-
 _UNTAKE = Prepared(  # a slot taken without the others, given back: free from `now` (it was free before)
     update(_STATE)
     .where(_STATE.c.key == bindparam("k"), _STATE.c.until == bindparam("next_free"))
@@ -520,38 +497,31 @@ _UNTAKE = Prepared(  # a slot taken without the others, given back: free from `n
 )
 
 
-def take_slots(db: Session, keys: Sequence[tuple[str, timedelta]], *, now: datetime) -> dict[str, datetime]:
-    """Reserve the next send on every rate key (key, interval) at once, or none of them: {} when all are
-    reserved (committed together), else each busy key with the moment it frees up (nothing taken)."""
-    if not keys:
-        return {}
-    conn = db.connection()
-    taken, nexts, params = _take_each(conn, keys, now)
-    if len(taken) == len(nexts):
-        db.commit()
-        return {}
-    busy = _busy(conn, nexts, taken, params, now)
-    db.rollback()
-    return busy
-
-
 def take_free_slots(
     conn: Connection, keys: Sequence[tuple[str, timedelta]], *, now: datetime
 ) -> dict[str, datetime]:
-    """`take_slots` in one statement on an autocommit connection (the dispatcher's sends: one round trip,
-    where a transaction costs a BEGIN and a COMMIT more). A refusal gives back the slots it took (each
-    free from `now`, as it was) and asks for the busy keys' moments: two statements more."""
+    """Reserve the next send on every rate key (key, interval) at once, or none of them, on an autocommit
+    connection: {} when all are reserved, else each busy key with the moment it frees up (nothing taken).
+    The reservation is one statement, one round trip (a transaction would cost a BEGIN and a COMMIT more);
+    a refusal gives back the slots it took (each free from `now`, as it was) and asks for the busy keys'
+    moments: two statements more. Commits a reservation, rolls back a refusal."""
     if not keys:
         return {}
-    taken, nexts, params = _take_each(conn, keys, now)
+    nexts = {key: now + interval for key, interval in keys}
+    take, untils_of = _slot_statements(conn.dialect.name, len(nexts))
+    params: dict[str, Any] = {"now": now}
+    for i, (key, at) in enumerate(nexts.items()):
+        params[f"k{i}"], params[f"n{i}"] = key, at
+    taken = {r.key for r in take.rows(conn, params)}
     if len(taken) == len(nexts):
         conn.commit()
         return {}
     for key in taken:
         _UNTAKE.run(conn, {"k": key, "now": now, "next_free": nexts[key]})
-    busy = _busy(conn, nexts, taken, params, now)
+    untils = {r.key: r.until for r in untils_of.rows(conn, params)}
     conn.rollback()
-    return busy
+    # a key another worker gave back since the statement: free from now
+    return {key: max(now, untils.get(key) or now) for key in nexts if key not in taken}
 
 
 def add(

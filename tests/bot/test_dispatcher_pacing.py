@@ -99,7 +99,7 @@ def paced(ctx: BotContext, clock: FrozenClock) -> tuple[Dispatcher, PinnedSleep]
 
 def another_process_holds(db: Session, key: str, now: datetime, seconds: float) -> None:
     """Another dispatcher took the slot of `key` for `seconds` (through the database, as it would)."""
-    assert outbox.take_slots(db, [(key, timedelta(seconds=seconds))], now=now) == {}
+    assert _take(db.get_bind(), [(key, timedelta(seconds=seconds))], now) == {}
 
 
 async def test_T7_a_busy_overall_slot_is_asked_for_once_and_the_batch_goes_back_in_one_statement(
@@ -304,7 +304,8 @@ def test_T7_two_workers_creating_a_new_rate_key_at_once_get_one_slot(
         first.flush()
         got: list[dict[str, datetime]] = []
         second = threading.Thread(
-            target=lambda: got.append(_take(session_factory, key, now)), name="second-worker"
+            target=lambda: got.append(_take(session_factory.kw["bind"], [(key, PER_CHAT)], now)),
+            name="second-worker",
         )
         second.start()  # its insert waits for the first's transaction, then finds the key taken
         first.commit()
@@ -314,9 +315,10 @@ def test_T7_two_workers_creating_a_new_rate_key_at_once_get_one_slot(
     assert got == [{key: now + PER_CHAT}]
 
 
-def _take(sessions: sessionmaker[Session], key: str, now: datetime) -> dict[str, datetime]:
-    with sessions() as db:
-        return outbox.take_slots(db, [(key, PER_CHAT)], now=now)
+def _take(engine: Engine, keys: list[tuple[str, timedelta]], now: datetime) -> dict[str, datetime]:
+    """A worker's reservation of `keys`, as the dispatcher makes it (on its own autocommit connection)."""
+    with engine.connect() as raw:
+        return outbox.take_free_slots(raw.execution_options(isolation_level="AUTOCOMMIT"), keys, now=now)
 
 
 def _until(db: Session, key: str) -> datetime | None:
