@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -134,3 +135,32 @@ def with_engine(kind: str, check: Callable[[Engine], T], *, url: str | None = No
             await loop_engine.dispose()
 
     return asyncio.run(go())
+
+
+# --- work counted, not timed (SQLite's steps, PostgreSQL's plan) ---------------------------------
+
+
+@contextmanager
+def counting_steps(db: Session) -> Iterator[list[int]]:
+    """Count the SQLite virtual machine steps run on the session's connection meanwhile."""
+    raw = db.connection().connection.driver_connection
+    steps = [0]
+
+    def step() -> int:
+        steps[0] += 1
+        return 0
+
+    raw.set_progress_handler(step, 1)
+    try:
+        yield steps
+    finally:
+        raw.set_progress_handler(None, 1)
+
+
+def rows_touched(plan: dict[str, Any]) -> int:
+    """Rows a PostgreSQL plan node and those under it produced or threw away, over all their loops."""
+    loops = int(plan.get("Actual Loops", 1))
+    own = int(plan.get("Actual Rows", 0)) * loops + sum(
+        int(plan.get(key, 0)) for key in ("Rows Removed by Filter", "Rows Removed by Join Filter",
+                                          "Rows Removed by Index Recheck"))
+    return own + sum(rows_touched(child) for child in plan.get("Plans", []))

@@ -7,8 +7,6 @@ one channel's due rows in order and probed only the open rows of an address, the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot import outbox
 from cases.clock import FrozenClock
 from cases.models import Outbox, OutboxStatus
+from tests.conftest import counting_steps, rows_touched
 
 _TABLE = Outbox.__table__
 
@@ -47,23 +46,6 @@ def fill(db: Session, now: datetime, *, addresses: int, sent_each: int, pending_
     db.commit()
 
 
-@contextmanager
-def counting_steps(db: Session) -> Iterator[list[int]]:
-    """Count the SQLite virtual machine steps run on the session's connection meanwhile."""
-    raw = db.connection().connection.driver_connection
-    steps = [0]
-
-    def step() -> int:
-        steps[0] += 1
-        return 0
-
-    raw.set_progress_handler(step, 1)
-    try:
-        yield steps
-    finally:
-        raw.set_progress_handler(None, 1)
-
-
 def claim_steps(db: Session, now: datetime, **world: int) -> tuple[int, list[outbox.Claimed]]:
     """Fill the outbox with `world` (see fill), then claim once: the steps it took and what it claimed."""
     if db.get_bind().dialect.name != "sqlite":
@@ -90,15 +72,6 @@ def test_an_idle_claim_reads_nothing_of_the_history(db: Session, clock: FrozenCl
     big, got = claim_steps(db, clock(), addresses=200, sent_each=40, pending_each=0)
     assert got == []
     assert big < 1.5 * small, (small, big)
-
-
-def rows_touched(plan: dict[str, Any]) -> int:
-    """Rows a PostgreSQL plan node and those under it produced or threw away, over all their loops."""
-    loops = int(plan.get("Actual Loops", 1))
-    own = int(plan.get("Actual Rows", 0)) * loops + sum(
-        int(plan.get(key, 0)) for key in ("Rows Removed by Filter", "Rows Removed by Join Filter",
-                                          "Rows Removed by Index Recheck"))
-    return own + sum(rows_touched(child) for child in plan.get("Plans", []))
 
 
 def test_on_postgresql_statistics_of_an_emptier_table_do_not_make_the_claim_quadratic(

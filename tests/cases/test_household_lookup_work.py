@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from cases import intake
 from cases.clock import FrozenClock
 from cases.models import Base, Household, Member
-from tests.bot.test_outbox_claim import counting_steps, rows_touched
+from tests.conftest import counting_steps, rows_touched
 
 _HOUSEHOLDS = Base.metadata.tables[Household.__tablename__]
 _MEMBERS = Base.metadata.tables[Member.__tablename__]
