@@ -22,8 +22,10 @@ from conversations.flows.common import (
     GO_ON_WORDS,
     HELP_WORDS,
     HUMAN_WORDS,
+    KEYWORDS,
     MENU_WORDS,
     STATE_VERSION,
+    STATUS_WORDS,
     Facts,
     Turn,
     back,
@@ -48,16 +50,6 @@ _ACKNOWLEDGING = frozenset({"好", "好的", "是", "是的", "对", "对的", "
 _CASE_IN_TEXT = re.compile(r"SB\s?([0-9A-Z]{4}\s?[0-9A-Z]{4})(?![0-9A-Z])")
 _BIND = re.compile(r"^(?:绑定|bind|/bind)\s*(\d{6,8})$", re.IGNORECASE)
 
-KEYWORDS: list[tuple[tuple[str, ...], str]] = [
-    (("撤回授权", "撤销授权", "取消授权", "收回授权", "撤回签字", "撤销签字", "取消签字", "撤回同意"),
-     "withdraw_consent"),
-    (("代报", "代为申报", "替别人", "帮别人", "代申报"), "proxy"),
-    (("查询", "查进度", "进度", "状态", "查一下", "结果"), "status"),
-    (("补充", "补材料", "上传", "发照片"), "supplement"),
-    (("签字", "签名", "补签", "授权"), "sign"),
-    (("撤回", "撤销", "不申报了"), "withdraw"),
-    (("申报", "报困难", "我要报"), "report"),
-]
 
 
 class Step(NamedTuple):
@@ -167,6 +159,10 @@ def _navigate(turn: Turn) -> bool:
     if matches(text, HUMAN_WORDS) and turn.flow != "human":
         pause_flow(turn)
         human.start(turn)
+        return True
+    if matches(text, STATUS_WORDS) and turn.flow != "case":  # a case flow asks for its number itself
+        pause_flow(turn)
+        case_flows.start(turn, "status")
         return True
     if matches(text, HELP_WORDS):
         turn.say(turn._("Answer the question below. Reply 0 to go back a step, \"菜单\" for the menu, "

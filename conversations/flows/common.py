@@ -38,6 +38,20 @@ NO_WORDS = frozenset({"不同意", "不", "不是", "不对", "不要", "不签"
 UNKNOWN_WORDS = frozenset({"不知道", "不清楚", "不记得", "没有", "无", "不晓得", "晓不得"})
 # withdrawing (a case, a signature) ends something: only 1 or words that say so, not a passing 好 or 对
 WITHDRAW_WORDS = frozenset({"确定", "确定撤回", "确认撤回", "撤回", "要撤回"})
+# what a short message asks for when no flow is under way (a word anywhere in it); never a person's name
+KEYWORDS: list[tuple[tuple[str, ...], str]] = [
+    (("撤回授权", "撤销授权", "取消授权", "收回授权", "撤回签字", "撤销签字", "取消签字", "撤回同意"),
+     "withdraw_consent"),
+    (("代报", "代为申报", "替别人", "帮别人", "代申报"), "proxy"),
+    (("查询", "查进度", "进度", "状态", "查一下", "结果"), "status"),
+    (("补充", "补材料", "上传", "发照片"), "supplement"),
+    (("签字", "签名", "补签", "授权"), "sign"),
+    (("撤回", "撤销", "不申报了"), "withdraw"),
+    (("申报", "报困难", "我要报"), "report"),
+]
+# ... and in the middle of a flow, the whole message: a case's progress asked for (the flow is set aside)
+STATUS_WORDS = frozenset({"查进度", "查询进度", "查看进度", "进度", "查进展", "进展", "查询", "查状态",
+                          "状态", "查结果", "/status"})
 _NAME = re.compile(r"^[\u3400-\u9fff·•A-Za-z ]{2,20}$")
 _NAME_LEAD = re.compile(r"^(我的名字(叫|是)|名字(叫|是)|我叫|我是|户主(叫|是)|他叫|她叫|叫|姓名[:：]?)")
 # answers that are not names, though written in characters ('好的' after '请问您的姓名？')
@@ -60,6 +74,8 @@ def person_name(turn: Turn) -> str | None:
     answer that is not one ('好的', '不知道')."""
     name = turn.parse.person_name or clean_name(_NAME_LEAD.sub("", normalize(turn.raw)))
     if name is None or name in _NOT_A_NAME or name.endswith(_PLACE_ENDS):  # 中湖村: a place, not a person
+        return None
+    if any(word in name for words, _ in KEYWORDS for word in words):  # 查进度, 签字: asked for, not a name
         return None
     return name
 

@@ -339,9 +339,11 @@ def test_bad_id_numbers_are_re_asked_kindly(world: World) -> None:
     assert state_of_data(world, chat)["id"] == ID_LI
 
 
-def state_of_data(world: World, chat: Chat) -> dict[str, object]:
+def state_of_data(world: World, chat: Chat, *, paused: bool = False) -> dict[str, object]:
+    """The dialogue's answers so far (`paused`: those of the flow set aside)."""
     with world.factory() as db:
-        data: dict[str, object] = state_of(db, chat.channel, chat.user_key, world.vault).get("data", {})
+        state = state_of(db, chat.channel, chat.user_key, world.vault)
+        data: dict[str, object] = ((state.get("paused") or {}) if paused else state).get("data") or {}
         return data
 
 
@@ -915,3 +917,29 @@ def test_numbers_typed_into_free_text_are_stored_masked(world: World) -> None:
 def test_someone_who_cannot_type_is_offered_a_call_back(world: World) -> None:
     out = Chat(world).send("我不会打字")
     assert "12317" in out and "没看懂" not in out
+
+
+def test_progress_asked_in_the_middle_of_a_report_looks_up_a_case_and_keeps_the_report(world: World) -> None:
+    """'查进度' typed at the ID question is a wish to check a case: it was taken as a name correction (the
+    name became 查进度, and the signature, which must match it, could never be given)."""
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "张三")
+    out = chat.send("查进度")
+    assert "姓名已改为" not in out and "请输入案件号" in out
+    assert state_of_data(world, chat, paused=True)["name"] == "张三"
+    out = chat.send("0")  # no case number at hand: back, and the report is there to go on with
+    assert "9 接着办刚才没办完的" in out
+    assert "请输入张三的身份证号码" in chat.send("9")
+
+
+def test_command_words_are_not_taken_as_names(world: World) -> None:
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1")
+    for words in ("签字", "申报", "补充材料", "撤回"):
+        out = chat.send(words)
+        assert "身份证号码" not in out and "姓名" in out, (words, out)
+    assert "请输入张三的身份证号码" in chat.send("张三")
+    for words in ("签字", "撤回", "上传照片"):
+        out = chat.send(words)
+        assert "姓名已改为" not in out and "身份证" in out, (words, out)
+    assert state_of_data(world, chat)["name"] == "张三"
