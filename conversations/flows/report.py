@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import weakref
 from dataclasses import asdict
 from typing import Any
 
@@ -18,6 +19,7 @@ from conversations.flows.common import (
     NO_WORDS,
     UNKNOWN_WORDS,
     YES_WORDS,
+    PlaceDirectory,
     Turn,
     end_flow,
     flow,
@@ -618,6 +620,8 @@ def _village(turn: Turn) -> None:
         goto(turn, "village_pick")
         return
     towns = [p for p in candidates if p.level == "township" and p.township_code]
+    if not candidates and not township:  # 西渡 for 西渡镇: the parser takes a bare township stem in no text
+        towns = _bare_township(turn)
     if len(towns) == 1:
         turn.data["township"] = {"code": towns[0].township_code, "name": towns[0].township or towns[0].name}
     if turn.data.get("township") and _bare_village(turn):  # 西渡镇梅花, or 梅花 once the township is known
@@ -634,6 +638,40 @@ def _village(turn: Turn) -> None:
 
 
 _NOT_IN_NAME = re.compile(r"[\s\d,，。.、！!？?的]+")
+
+
+def _bare_township(turn: Turn) -> list[Place]:
+    """The one township whose name, without 镇/乡/街道, begins the answer (西渡, 西渡梅花), the answer to a
+    question about a place; [] when none or several do. The parser does not read a bare township stem in
+    a sentence, where two characters are often an ordinary word."""
+    if turn.facts.places is None:
+        return []
+    text = _NOT_IN_NAME.sub("", unicodedata.normalize("NFKC", turn.text))
+    found = {place.code: place for stem, place in _township_stems(turn.facts.places) if text.startswith(stem)}
+    return list(found.values()) if len(found) == 1 else []
+
+
+_TOWNSHIPS: weakref.WeakKeyDictionary[PlaceDirectory, list[tuple[str, Place]]] = weakref.WeakKeyDictionary()
+
+
+def _township_stems(places: PlaceDirectory) -> list[tuple[str, Place]]:
+    """(stem of two or more characters, township) of a directory, walked once (all Hunan: 2,157 places
+    above the villages, 7 ms)."""
+    known = _TOWNSHIPS.get(places)
+    if known is None:
+        known, level = [], list(places.children(None))
+        while level:
+            below: list[Place] = []
+            for place in level:
+                if place.level == "township":
+                    stem = stem_of(place.name, "township")[0]
+                    if len(stem) >= 2:
+                        known.append((stem, place))
+                elif place.level != "village":
+                    below.extend(places.children(place.code))
+            level = below
+        _TOWNSHIPS[places] = known
+    return known
 
 
 def _bare_village(turn: Turn) -> bool:

@@ -943,3 +943,18 @@ def test_command_words_are_not_taken_as_names(world: World) -> None:
         out = chat.send(words)
         assert "姓名已改为" not in out and "身份证" in out, (words, out)
     assert state_of_data(world, chat)["name"] == "张三"
+
+
+def test_a_township_named_without_its_suffix_leads_to_its_villages(world: World) -> None:
+    """'西渡' is how people there say 西渡镇: it was 'village not found'."""
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "赵六", ID_WANG, "5")
+    out = chat.send("西渡")
+    assert "是西渡镇的哪个村" in out and "没有找到" not in out
+    assert "是衡阳县西渡镇石狮村吗" in chat.send("石狮")
+    other = Chat(world, user_key="10002")
+    other.script(DESCRIPTION, "1", "赵六", ID_WANG, "5")
+    assert "是衡阳县西渡镇梅花村吗" in other.send("西渡 梅花")  # 梅花村 alone is in two townships
+    third = Chat(world, user_key="10003")
+    third.script(DESCRIPTION, "1", "赵六", ID_WANG, "5")
+    assert "没有找到这个村" in third.send("西边")  # a stem's first character is not the stem
