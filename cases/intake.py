@@ -87,6 +87,10 @@ class IntakeResult:
     household: Household
     joined_existing: bool
     cadre: Staff | None = None  # the contact cadre the new case was assigned to, if any
+    # the filing identity (draft.contact_id) stands for the household: it made the household, was linked
+    # to it, or is an SMS from the phone number on its record. Knowing the ID number and the name proves
+    # nothing (a neighbour knows them): only such an identity is linked, told the case and signs in a chat.
+    vouched: bool = False
 
 
 # --- numbers and look-ups ----------------------------------------------------------------------
@@ -424,12 +428,12 @@ def submit_report(
 
     alone = sqlite_writes_alone(db)  # then no one can insert the household between look-up and insert
     household = _household_for(db, vault, draft, id_normalized)
-    created = False
+    created = vouched = False
     if household is None:
         try:
             with nullcontext() if alone else db.begin_nested():
                 household = _new_household(db, vault, draft, id_normalized, birth, phone, now)
-            created = True
+            created = vouched = True
         except IntegrityError:  # the same ID arrived concurrently on another channel
             if alone:
                 raise
@@ -437,7 +441,13 @@ def submit_report(
             if household is None:
                 raise
     else:
-        _fill_blanks(household, vault, draft, phone)
+        if draft.reporter_kind in _FROM_THE_HOUSEHOLD and id_normalized is not None and draft.head_name:
+            _check_name_on_record(household, vault.lookup_hash(id_normalized), draft.head_name)
+        vouched = _vouches(db, vault, draft, household)
+        # a phone number the record lacks, from a chat that is not the household's, would make that chat's
+        # owner pass for the household (an SMS from it would vouch); a proxy's stays (they are asked for it)
+        _fill_blanks(household, vault, draft,
+                     phone if vouched or draft.reporter_kind != ReporterKind.SELF else None)
 
     case: Case | None = None
     if not created:  # a household this transaction inserted has no case, and no one else sees it yet
@@ -499,7 +509,7 @@ def submit_report(
         group_name=draft.group_name,
     )
     rows.insert(db, report)
-    if draft.contact_id is not None and draft.reporter_kind == ReporterKind.SELF:
+    if draft.contact_id is not None and draft.reporter_kind == ReporterKind.SELF and vouched:
         link_contact_to_household(db=db, contact_id=draft.contact_id, household_id=household.id, now=now)
 
     cadre: Staff | None = None
@@ -550,7 +560,41 @@ def submit_report(
                                   params={"case_number": case.number})
         cadre = auto_assign(db, case, now, notifier, lookups)
     db.flush()
-    return IntakeResult(case=case, report=report, household=household, joined_existing=joined, cadre=cadre)
+    return IntakeResult(case=case, report=report, household=household, joined_existing=joined, cadre=cadre,
+                        vouched=vouched)
+
+
+_FROM_THE_HOUSEHOLD = (ReporterKind.SELF, ReporterKind.PROXY)  # reports whose names are typed in a chat
+
+
+def _check_name_on_record(household: Household, id_hash: str, name: str) -> None:
+    """The name given with an ID number must be the name on record for it (the member, or the head whose
+    number the household carries): otherwise it is someone else's number, typed by mistake or not."""
+    said = _clean_name(name)
+    for member in household.members:
+        if member.id_hash == id_hash:
+            if member.name != said:
+                raise IntakeError("name_not_on_record", "the name does not fit the ID number on record")
+            return
+    if household.id_hash == id_hash and _clean_name(household.head_name) != said:
+        raise IntakeError("name_not_on_record", "the name does not fit the ID number on record")
+
+
+def _vouches(db: Session, vault: Vault, draft: ReportDraft, household: Household) -> bool:
+    """Whether the filing identity is the household's own (see IntakeResult.vouched): linked to it, or an
+    SMS from the phone number on its record that no proxy of the household gave as their own."""
+    contact = db.get(Contact, draft.contact_id) if draft.contact_id is not None else None
+    if contact is None or contact.staff_id is not None:
+        return False
+    if contact.household_id == household.id:
+        return True
+    phone = normalize_phone(contact.external_id) if contact.channel == Channel.SMS else None
+    if phone is None or household.phone_hash is None or vault.lookup_hash(phone) != household.phone_hash:
+        return False
+    proxies = db.scalars(select(Report.proxy_phone_enc).where(
+        Report.household_id == household.id, Report.reporter_kind == ReporterKind.PROXY,
+        Report.proxy_phone_enc.is_not(None))).all()
+    return all(vault.decrypt(enc) != phone for enc in proxies if enc)
 
 
 def _unused_number(db: Session) -> str:

@@ -212,18 +212,19 @@ class Applier:
                                                      Attachment.case_id.is_(None))
                             .values(case_id=case.id, report_id=done.report.id))
         signatures: tuple[Authorization, ...] = ()
-        if cmd.signature is not None:
+        if cmd.signature is not None and done.vouched:  # otherwise it waits for the home visit
             signatures = (intake.sign_authorization(
                 db=self.db, vault=self.vault, case=case, signer_name=cmd.signature.signer_name,
                 signer_id_number=cmd.id_number, channel=self.channel, message_ref=self.message.external_id,
                 contact_id=self.contact_id, now=self.now, text_version=cmd.signature.text_version,
                 shown_sha256=cmd.signature.shown_sha256, report_id=done.report.id,
                 signatures=[] if opened else None),)
-        elif cmd.declined:
+        elif cmd.declined and done.vouched:  # a chat not the household's declines nothing for it
             self._decline(case)
         self.db.flush()
         new = status.NewCase(cadre=done.cadre, signatures=signatures) if opened else None
-        return Result(ok=True, case=self.view(case, new), joined_existing=done.joined_existing)
+        return Result(ok=True, case=self.view(case, new), joined_existing=done.joined_existing,
+                      vouched=done.vouched or cmd.reporter_kind != ReporterKind.SELF)
 
     def _decline(self, case: Case) -> None:
         add_event(self.db, case, action="signature_declined", now=self.now, actor_label=self.actor)

@@ -193,6 +193,7 @@ class Result:
     reason: str | None = None
     case: CaseView | None = None
     joined_existing: bool = False
+    vouched: bool = True  # SubmitReport: the chat stands for the household (cases.intake.IntakeResult)
     attachment_id: int | None = None
     retry_after_minutes: int | None = None
     data: dict[str, Any] = field(default_factory=dict)

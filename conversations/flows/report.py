@@ -1102,7 +1102,7 @@ def _draft(turn: Turn, *, signature: SignatureDraft | None, declined: bool = Fal
 
 
 _NAME_ID_CLASH = frozenset({"signer_not_in_household", "signer_id_mismatch",
-                            "id_number_belongs_to_another_household"})
+                            "id_number_belongs_to_another_household", "name_not_on_record"})
 
 
 @F.result(SubmitReport)
@@ -1124,6 +1124,9 @@ def _submitted(turn: Turn, command: SubmitReport, result: Result) -> None:
         turn.state["step"] = "summary"
         return
     case = result.case
+    if not result.vouched:  # a household on record, and a chat that is not known as theirs
+        _submitted_for_a_household_on_record(turn, result)
+        return
     lines = []
     if result.joined_existing:
         lines.append(turn._("Your household already has a case, {number}. We added this report to it.")
@@ -1161,6 +1164,25 @@ def _submitted(turn: Turn, command: SubmitReport, result: Result) -> None:
                             "Reply 查询 to see your case."))
     turn.say("\n".join(x for x in lines if x))
     end_flow(turn, keep={"case": case.number})
+
+
+def _submitted_for_a_household_on_record(turn: Turn, result: Result) -> None:
+    """Filed for a household already on record from a chat not known as the household's: the report is
+    kept for the cadre, but the case number, the case and signing stay with the household's own phone
+    or chat and the home visit (knowing the name and the ID number proves nothing)."""
+    lines = [
+        turn._("Your household is already on record, so we added what you told us to its file. The contact "
+               "cadre will check it with the household.") if result.joined_existing else
+        turn._("Your report is in. Your household is already on record: the contact cadre will check the "
+               "report with the household."),
+        turn._("This chat is not yet on your household's record, so the case number and the signature stay "
+               "with the phone or chat the household reported from before: staff take the signature when "
+               "they visit. To see the case here, reply 查询 with the case number and the last 4 digits of "
+               "the ID."),
+        _who_visits(turn, result),
+    ]
+    turn.say("\n".join(x for x in lines if x))
+    end_flow(turn)
 
 
 def _who_visits(turn: Turn, result: Result) -> str:

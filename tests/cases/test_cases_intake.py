@@ -543,3 +543,43 @@ def test_proxy_report_for_an_ill_person_shows_the_pending_signature(
     assert err.value.reason == "signer_not_in_household"
     _sign(world, case, "张三", None, witnessed_by_staff_id=world.cadre.id)
     assert pending_signatures(db=db, vault=vault, case=case) == []
+
+
+def test_a_household_on_record_is_vouched_for_only_by_its_own_identities(
+    world: World, notifier: RecordingNotifier
+) -> None:
+    """Knowing a household's ID number and name proves nothing: a later report from another chat joins the
+    case but does not link that chat; the household's linked chat and an SMS from its phone on record do."""
+    db, vault = world.db, world.vault
+    own = contact(world, Channel.TELEGRAM, "tg-own")
+    first = submit_report(db=db, vault=vault, draft=draft(contact_id=own.id), now=world.now,
+                          notifier=notifier)
+    assert first.vouched
+    other = contact(world, Channel.WECHAT, "wx-other")
+    joined = submit_report(db=db, vault=vault, draft=draft(contact_id=other.id, phone="13700007777"),
+                           now=world.now, notifier=notifier)
+    assert joined.joined_existing and not joined.vouched
+    assert db.get(Contact, other.id).household_id is None  # type: ignore[union-attr]
+    again = submit_report(db=db, vault=vault, draft=draft(contact_id=own.id), now=world.now,
+                          notifier=notifier)
+    assert again.vouched
+    sms = contact(world, Channel.SMS, "+8613900001111")  # the phone on record
+    by_sms = submit_report(db=db, vault=vault, draft=draft(channel=Channel.SMS, contact_id=sms.id),
+                           now=world.now, notifier=notifier)
+    assert by_sms.vouched and db.get(Contact, sms.id).household_id == first.household.id  # type: ignore[union-attr]
+
+
+def test_a_household_id_under_another_name_is_refused_for_self_and_proxy_reports(
+    world: World, notifier: RecordingNotifier
+) -> None:
+    db, vault = world.db, world.vault
+    submit_report(db=db, vault=vault, draft=draft(), now=world.now, notifier=notifier)
+    for kind in (ReporterKind.SELF, ReporterKind.PROXY):
+        with pytest.raises(IntakeError) as refused:
+            submit_report(db=db, vault=vault, draft=draft(reporter_kind=kind, head_name="李四"),
+                          now=world.now, notifier=notifier)
+        assert refused.value.reason == "name_not_on_record"
+    hotline = submit_report(db=db, vault=vault, now=world.now, notifier=notifier,
+                            draft=draft(channel=Channel.CONSOLE, reporter_kind=ReporterKind.HOTLINE,
+                                        head_name="张 三"))
+    assert hotline.joined_existing  # staff write what the caller says; the cadre checks it at the visit

@@ -1,0 +1,88 @@
+"""A household's ID number typed in someone else's chat: knowing it (and the name) proves nothing.
+
+Filing a self-report with the ID number of a household that already has a case joined the report to that
+case and linked the chat to the household, even when the report was not signed: the chat then saw the
+case and could withdraw it (found by exploratory testing)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from cases.models import Authorization, Case, CaseStatus, Contact, Household, Report
+
+from .conftest import Chat, World
+from .test_conv_dialogues import CASE_NUMBER, report_until_annex
+from .test_conv_flows import signed_case
+
+
+def _linked(world: World, chat: Chat) -> int | None:
+    with world.factory() as db:
+        return db.scalar(select(Contact.household_id).where(Contact.channel == chat.channel,
+                                                            Contact.external_id == chat.user_key))
+
+
+def _count(world: World, what: type[Report] | type[Authorization]) -> int:
+    with world.factory() as db:
+        return int(db.scalar(select(func.count()).select_from(what)) or 0)
+
+
+def test_the_id_of_a_household_under_another_name_files_nothing(world: World) -> None:
+    signed_case(world, Chat(world))
+    stranger = Chat(world, user_key="70001")
+    report_until_annex(stranger, name="李四")
+    out = stranger.send("2")  # declined: nothing to sign, and it used to be filed all the same
+    assert "姓名和身份证号码对不上" in out and not CASE_NUMBER.search(out)
+    assert _count(world, Report) == 1 and _linked(world, stranger) is None
+
+
+def test_the_right_name_and_id_from_an_unknown_chat_add_the_report_but_show_and_link_nothing(
+    world: World,
+) -> None:
+    number = signed_case(world, Chat(world))
+    stranger = Chat(world, user_key="70002")
+    report_until_annex(stranger)
+    out = stranger.send("2")
+    assert "已经有一个在办的案件" in out and number not in out and not CASE_NUMBER.search(out)
+    assert _count(world, Report) == 2  # what they wrote is kept, for the cadre to check with the family
+    assert _linked(world, stranger) is None
+    assert "请输入案件号" in stranger.send("查询")  # not the case: it is asked for
+    stranger.send("0")
+    assert "已撤回" not in stranger.script("撤回", "1")
+    with world.factory() as db:
+        assert db.scalar(select(Case.status)) == CaseStatus.APPLIED
+
+
+def test_a_signature_from_an_unknown_chat_is_not_taken(world: World) -> None:
+    signed_case(world, Chat(world))
+    stranger = Chat(world, user_key="70003")
+    report_until_annex(stranger)
+    stranger.send("1")
+    out = stranger.send("张三")
+    assert "上门" in out and "已签字" not in out and not CASE_NUMBER.search(out)
+    assert _count(world, Authorization) == 1 and _linked(world, stranger) is None
+
+
+def test_an_sms_from_the_households_phone_on_record_is_the_household(world: World) -> None:
+    number = signed_case(world, Chat(world))  # its phone: 139 1234 5678
+    with world.factory() as db:
+        assert db.scalar(select(Household.phone_hash)) is not None
+    sms = Chat(world, channel="sms", user_key="+8613912345678")
+    report_until_annex(sms)
+    out = sms.send("2")
+    assert number in out
+    assert _linked(world, sms) is not None
+
+
+def test_an_unknown_chat_does_not_give_the_household_its_phone_number(world: World) -> None:
+    """A phone number the household's record lacks is not filled from a chat that is not the household's
+    (it would then pass for the household's own phone)."""
+    signed_case(world, Chat(world))
+    with world.factory() as db, db.begin():
+        household = db.scalar(select(Household))
+        assert household is not None
+        household.phone_enc = household.phone_hash = None
+    stranger = Chat(world, user_key="70005")
+    report_until_annex(stranger)  # types 139 1234 5678 as the phone
+    stranger.send("2")
+    with world.factory() as db:
+        assert db.scalar(select(Household.phone_hash)) is None
