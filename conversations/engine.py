@@ -45,6 +45,7 @@ __all__ = ["Facts", "Step", "advance", "expire", "new_state", "resume"]
 
 _CASE_AT_IDLE = re.compile(r"^(?:SB|sb|Sb)\s?[0-9A-Za-z]{4}\s?[0-9A-Za-z]{4}(?:\s+\d{3}[\dXx])?$")
 _CANNOT_TYPE = ("不会打字", "打不了字", "不识字", "不认识字", "看不懂字")  # a call-back is the way forward
+_A_PERSON = ("人工", "叫个人", "找个人", "来个人", "找工作人员", "叫干部", "找干部")  # in a short message
 # an OK said in passing (after a reply that needed none) is not a wish to sign: 我同意签字 is
 _ACKNOWLEDGING = frozenset({"好", "好的", "是", "是的", "对", "对的", "可以", "行", "嗯", "嗯嗯", "ok"})
 _CASE_IN_TEXT = re.compile(r"SB\s?([0-9A-Z]{4}\s?[0-9A-Z]{4})(?![0-9A-Z])")
@@ -156,7 +157,7 @@ def _navigate(turn: Turn) -> bool:
         turn.say(turn._("All right, cancelled."))
         show_menu(turn)
         return True
-    if matches(text, HUMAN_WORDS) and turn.flow != "human":
+    if turn.flow != "human" and (matches(text, HUMAN_WORDS) or _asks_for_a_person(turn)):
         pause_flow(turn)
         human.start(turn)
         return True
@@ -170,6 +171,14 @@ def _navigate(turn: Turn) -> bool:
         reprompt(turn)
         return True
     return False
+
+
+def _asks_for_a_person(turn: Turn) -> bool:
+    """A short message that asks for a person in other words (我要人工, 帮我叫个人, 不会打字); in a longer one
+    (a description that says 有事打我电话) the words are what happened, not a request."""
+    text = normalize(turn.raw)
+    return len(text) <= 12 and (turn.parse.intent == "human"
+                                or any(w in text for w in (*_CANNOT_TYPE, *_A_PERSON)))
 
 
 def _location(turn: Turn) -> bool:
@@ -221,7 +230,9 @@ def _idle(turn: Turn) -> None:
             return
         show_menu(turn, turn._("Please reply with one of the numbers below."))
         return
-    if matches(text, HUMAN_WORDS) or parse.intent == "human" or any(w in text for w in _CANNOT_TYPE):
+    hardship = bool(parse.risks or parse.guarantees or parse.disasters)
+    if matches(text, HUMAN_WORDS) or any(w in text for w in _CANNOT_TYPE) or (
+            parse.intent == "human" and not hardship):  # 老伴住院，有事打我电话: the report, phone and all
         human.start(turn)
         return
     if matches(text, MENU_WORDS) or matches(text, HELP_WORDS) or parse.intent == "help":

@@ -58,6 +58,11 @@ _NAME_LEAD = re.compile(r"^(我的名字(叫|是)|名字(叫|是)|我叫|我是|
 _NOT_A_NAME = YES_WORDS | NO_WORDS | UNKNOWN_WORDS | frozenset(
     {"知道", "姓名", "名字", "户主", "本人", "我", "我自己"})
 _PLACE_ENDS = ("村", "镇", "乡", "县", "市", "组", "社区", "街道")
+# in answers to a name question that are not names: fillers, thanks, dialect for 'what?', 'I don't have',
+# 'I don't know', a reference to someone (张三的崽), words about the ID card or a person to call
+_NOT_IN_A_NAME = re.compile(r"你好|您好|谢谢|多谢|晓得|知道|么子|什么|冇得|没得|没有|身份证|人工|打字|电话|"
+                            r"算了|等一下|等下|好的|嗯|喂|啊|呢|吗|吧|哒|咯|的|\?|？")
+_CASE_NUMBER_LIKE = re.compile(r"^(?:SB|sb|Sb)[0-9A-Za-z]{8}$")
 # what people are called, not their names: 刘大爷, 王奶奶, 老王, 小李
 _FORM_OF_ADDRESS = re.compile(r"^([\u4e00-\u9fff](大爷|大娘|大妈|大伯|大叔|大婶|大哥|大姐|奶奶|爷爷|婆婆|"
                               r"阿姨|叔叔|伯伯|老汉|师傅|嫂子|老师|姐|哥|叔|婶|伯)|[老小阿][\u4e00-\u9fff])$")
@@ -77,7 +82,17 @@ def person_name(turn: Turn) -> str | None:
         return None
     if any(word in name for words, _ in KEYWORDS for word in words):  # 查进度, 签字: asked for, not a name
         return None
+    if _NOT_IN_A_NAME.search(name) or _CASE_NUMBER_LIKE.match(name) or _said_twice(name):
+        return None
+    if turn.parse.intent in ("human", "help", "greeting", "cancel") and not turn.parse.person_name:
+        return None
     return name
+
+
+def _said_twice(text: str) -> bool:
+    """'好的好的', '嗯嗯': a word said twice over (not 丽丽, a name of one character twice)."""
+    half = len(text) // 2
+    return len(text) >= 4 and len(text) % 2 == 0 and text[:half] == text[half:]
 
 
 def form_of_address(name: str) -> bool:

@@ -958,3 +958,42 @@ def test_a_township_named_without_its_suffix_leads_to_its_villages(world: World)
     third = Chat(world, user_key="10003")
     third.script(DESCRIPTION, "1", "赵六", ID_WANG, "5")
     assert "没有找到这个村" in third.send("西边")  # a stem's first character is not the stem
+
+
+def test_answers_that_are_not_names_are_not_taken_as_the_name(world: World) -> None:
+    """Found by exploratory testing: each of these became the household head's name."""
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1")
+    for words in ("喂你好", "嗯嗯", "好的好的", "晓得了", "谢谢你", "你说么子", "冇得身份证", "算了吧",
+                  "SBVTYPBHRK", "张三的崽"):
+        out = chat.send(words)
+        assert "身份证号码（18 位）" not in out and "姓名" in out, (words, out)
+    assert "请输入谢文的身份证号码" in chat.send("谢文")  # a name may start with 谢
+    for words in ("身份证在崽那里", "冇得", "晓不得放哪里哒", "等一下"):
+        out = chat.send(words)
+        assert "姓名已改为" not in out and "身份证" in out, (words, out)
+    assert state_of_data(world, chat)["name"] == "谢文"
+
+
+def test_asking_for_a_person_in_the_middle_of_a_report_in_other_words_gets_one(world: World) -> None:
+    for words in ("我要人工", "帮我叫个人", "不会打字"):
+        chat = Chat(world, user_key=f"3{len(words)}{ord(words[0])}")
+        chat.script(DESCRIPTION, "1")
+        out = chat.send(words)
+        assert "打电话" in out and "身份证" not in out, (words, out)
+
+
+def test_a_hardship_that_asks_for_a_call_starts_the_report(world: World) -> None:
+    """'有事打我电话' or '叫干部联系我' in the first words asked for a call-back; the hardship was lost."""
+    for words in ("老伴住院哒，有事打我电话13900001111", "老伴住院哒，叫干部联系我"):
+        chat = Chat(world, user_key=f"4{len(words)}")
+        out = chat.send(words)
+        assert "因病" in out and "1 对" in out, (words, out)
+
+
+def test_at_the_id_question_only_a_name_is_taken_as_the_name_put_right(world: World) -> None:
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "刘长跟")
+    out = chat.send("在崽那里")  # not digits, not a name
+    assert "姓名已改为" not in out and "身份证" in out
+    assert chat.send("刘长根").startswith("姓名已改为：刘长根。")
