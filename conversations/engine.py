@@ -10,6 +10,7 @@ Every call ends with at least one reply: never silence, never a dead end.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from conversations.commands import BindStaff, Command, Result
@@ -24,6 +25,7 @@ from conversations.flows.common import (
     HUMAN_WORDS,
     KEYWORDS,
     MENU_WORDS,
+    PARTICLES,
     STATE_VERSION,
     STATUS_WORDS,
     Facts,
@@ -41,10 +43,11 @@ from conversations.flows.menu import MENU, RESUME_CHOICE, show_menu
 from conversations.messages import InboundMessage, Reply
 from nlu.types import Parse
 
-__all__ = ["Facts", "Step", "advance", "expire", "new_state", "resume"]
+__all__ = ["Facts", "Step", "advance", "expire", "new_state", "remember_choices", "resume"]
 
 _CASE_AT_IDLE = re.compile(r"^(?:SB|sb|Sb)\s?[0-9A-Za-z]{4}\s?[0-9A-Za-z]{4}(?:\s+\d{3}[\dXx])?$")
 _CANNOT_TYPE = ("不会打字", "打不了字", "不识字", "不认识字", "看不懂字")  # a call-back is the way forward
+_HAN = re.compile(r"[\u3400-\u9fff]")
 _A_PERSON = ("人工", "叫个人", "找个人", "来个人", "找工作人员", "叫干部", "找干部")  # in a short message
 # an OK said in passing (after a reply that needed none) is not a wish to sign: 我同意签字 is
 _ACKNOWLEDGING = frozenset({"好", "好的", "是", "是的", "对", "对的", "可以", "行", "嗯", "嗯嗯", "ok"})
@@ -96,6 +99,9 @@ def _finish(turn: Turn) -> Step:
 def advance(state: dict[str, Any] | None, inbound: InboundMessage, parse: Parse, facts: Facts) -> Step:
     """One inbound message: the next state, the replies to send and the commands to apply."""
     turn = _turn(state, facts, parse, inbound)
+    offered = turn.state.pop("offered", None)
+    if offered and number_choice(turn.raw) is None:
+        turn.chosen = _typed_choice(turn.raw, offered)
     if turn.flow is not None:
         turn.state.pop("expired", None)
     if turn.flow is not None and turn.step is not None and turn.flow in FLOWS:
@@ -111,6 +117,41 @@ def advance(state: dict[str, Any] | None, inbound: InboundMessage, parse: Parse,
         turn.state.update(flow=None, step=None)
         _idle(turn)
     return _finish(turn)
+
+
+def remember_choices(state: dict[str, Any], replies: Sequence[Reply]) -> dict[str, Any]:
+    """The state, with the numbered choices of the last reply that offered any, by their words: the next
+    message may type the words of a choice instead of its number (不对，我重新说, 从列表里选, 邻居)."""
+    for reply in reversed(replies):
+        if reply.choices:
+            offered = {}
+            for choice in reply.choices:
+                numbered = _NUMBERED.match(choice)
+                if numbered is not None and len(key := _label_key(numbered.group(2))) >= 2:
+                    offered[key] = numbered.group(1)
+            if offered:
+                return {**state, "offered": offered}
+            break
+    return state
+
+
+_NUMBERED = re.compile(r"^(\d{1,2}) (.+)$")
+_NOT_IN_LABEL = re.compile(r"[\s,，。.、;；:：!！?？()（）\"“”'‘’]+")
+
+
+def _label_key(text: str) -> str:
+    return _NOT_IN_LABEL.sub("", normalize(text)).rstrip(PARTICLES)
+
+
+def _typed_choice(raw: str, offered: dict[str, str]) -> str | None:
+    """The number of the choice whose words `raw` is, or begins (有错 for 有错，要改) when only one's do."""
+    key = _label_key(raw)
+    if len(key) < 2:
+        return None
+    if key in offered:
+        return offered[key]
+    numbers = {number for label, number in offered.items() if label.startswith(key)}
+    return numbers.pop() if len(numbers) == 1 else None
 
 
 def resume(state: dict[str, Any], command: Command, result: Result, facts: Facts) -> Step:
@@ -177,8 +218,9 @@ def _asks_for_a_person(turn: Turn) -> bool:
     """A short message that asks for a person in other words (我要人工, 帮我叫个人, 不会打字); in a longer one
     (a description that says 有事打我电话) the words are what happened, not a request."""
     text = normalize(turn.raw)
-    return len(text) <= 12 and (turn.parse.intent == "human"
-                                or any(w in text for w in (*_CANNOT_TYPE, *_A_PERSON)))
+    if len(text) > 12 or not _HAN.search(text):  # the parser reads 'rg' in a case number (SB8RG...) as 人工
+        return False
+    return turn.parse.intent == "human" or any(w in text for w in (*_CANNOT_TYPE, *_A_PERSON))
 
 
 def _location(turn: Turn) -> bool:

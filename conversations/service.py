@@ -514,6 +514,8 @@ def _process(db: Session, inbound_id: int, msg: InboundMessage, *, ctx: ServiceC
     if not replies:  # never silence (e.g. a cadre handler that had nothing to say)
         t = translator("conversations", ctx.locale)
         replies = [Reply(t.gettext("Sorry, I did not understand that."))]
+    if contact.staff_id is None:
+        state = engine.remember_choices(state, replies)
 
     sent = _answers_inline(answer, contact)
     saved = _saved_state(session_row, state, ctx.vault, now, ctx.dialogue_ttl)

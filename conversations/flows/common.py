@@ -34,7 +34,7 @@ HELP_WORDS = frozenset({"帮助", "?", "？", "help", "/help", "怎么办", "不
 DONE_WORDS = frozenset({"好了", "完了", "发完了", "完成", "没有了", "没了", "结束", "done"})
 YES_WORDS = frozenset({"同意", "我同意", "同意签字", "是", "是的", "对", "对的", "好", "好的", "可以", "确定",
                        "确认", "都对", "没错", "没问题", "yes", "y", "ok"})
-NO_WORDS = frozenset({"不同意", "不", "不是", "不对", "不要", "不签", "否", "no", "n"})
+NO_WORDS = frozenset({"不同意", "不", "不是", "不对", "不要", "不签", "否", "错", "错了", "有错", "no", "n"})
 UNKNOWN_WORDS = frozenset({"不知道", "不清楚", "不记得", "没有", "无", "不晓得", "晓不得"})
 # withdrawing (a case, a signature) ends something: only 1 or words that say so, not a passing 好 or 对
 WITHDRAW_WORDS = frozenset({"确定", "确定撤回", "确认撤回", "撤回", "要撤回"})
@@ -138,6 +138,7 @@ class Turn:
     replies: list[Reply] = field(default_factory=list)
     commands: list[Command] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # lines the next reply starts with (one message, not two)
+    chosen: str | None = None  # the number of the choice whose words the message typed (engine.advance)
 
     @property
     def t(self) -> Translator:
@@ -148,6 +149,8 @@ class Turn:
 
     @property
     def raw(self) -> str:
+        if self.chosen is not None:
+            return self.chosen
         return (self.inbound.text or "") if self.inbound is not None else ""
 
     @property
@@ -202,6 +205,15 @@ class Turn:
         return [i for i, a in enumerate(self.inbound.attachments) if a.kind in ("photo", "voice", "document")]
 
 
+PARTICLES = "哦啊哒咯呀嘛啦呢吧的了"  # said after an answer: 不对哦, 错哒, 不是的
+
+
+def matches(text: str, words: frozenset[str]) -> bool:
+    """The message is one of `words`, maybe with a particle after it (不对哦, 是的 as 是)."""
+    value = normalize(text)
+    return value in words or (len(value) > 1 and value.rstrip(PARTICLES) in words)
+
+
 def normalize(text: str) -> str:
     value = unicodedata.normalize("NFKC", text).strip()
     value = value.strip("。.!！,，")
@@ -236,10 +248,6 @@ def small_number(text: str) -> int | None:
     if len(run) >= 2 and run[1] == "十":
         return _CN_DIGITS[run[0]] * 10 + (_CN_DIGITS[run[2]] if len(run) > 2 else 0)
     return _CN_DIGITS[run[0]]
-
-
-def matches(text: str, words: frozenset[str]) -> bool:
-    return normalize(text) in words
 
 
 def numbered(options: list[str]) -> list[str]:

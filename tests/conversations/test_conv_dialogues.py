@@ -997,3 +997,29 @@ def test_at_the_id_question_only_a_name_is_taken_as_the_name_put_right(world: Wo
     out = chat.send("在崽那里")  # not digits, not a name
     assert "姓名已改为" not in out and "身份证" in out
     assert chat.send("刘长根").startswith("姓名已改为：刘长根。")
+
+
+def test_an_answer_typed_as_the_words_of_a_choice_is_that_choice(world: World) -> None:
+    """Elderly people type the words of an option as often as its number. At the confirmation, '不对，我重新
+    说' and '从列表里选' were read as more of the description: the question came again, and the words went
+    into the annex 1 text they sign (found by exploratory testing)."""
+    chat = Chat(world)
+    chat.send("我屋里冇得钱哒")
+    assert "您家遇到了什么困难" in chat.send("不对，我重新说")
+    chat.send("我屋里冇得钱哒")
+    assert "是哪几种" in chat.send("从列表里选")
+    wrong = Chat(world, user_key="10009")
+    wrong.send(DESCRIPTION)
+    assert "您家遇到了什么困难" in wrong.send("错哒")  # "wrong", in dialect, with a particle
+    proxy = Chat(world, user_key="10010")
+    proxy.script("2", "隔壁刘大爷家房子被洪水冲倒了", "1")
+    proxy.send("邻居")  # the relation's own label
+    assert state_of_data(world, proxy)["relation"] == "neighbour"
+
+
+def test_a_case_number_with_rg_in_it_is_a_case_number_not_a_request_for_a_person(world: World) -> None:
+    """The parser reads 'rg' (人工's initials) in SB8RG... as a wish for a person; 1 number in 25 has it."""
+    chat = Chat(world)
+    chat.send("查询")
+    out = chat.send("SB8RG2K9QA")
+    assert "电话" not in out and "身份证" in out
