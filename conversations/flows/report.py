@@ -333,7 +333,8 @@ def _ask_pick(turn: Turn) -> None:
 def _pick(turn: Turn) -> None:
     picked = sorted({int(n) for n in re.findall(r"\d+", turn.text) if 1 <= int(n) <= len(ITEMS)})
     if not picked:
-        turn.say(turn._("Please reply with numbers from the list, for example: 5 1"))
+        turn.note(turn._("Please reply with numbers from the list, for example: 5 1"))
+        reprompt(turn)  # the list again: never an answer without the choices it asks for
         return
     chosen = [ITEMS[n - 1] for n in picked]
     turn.data["guarantees"] = [c for k, c, _l in chosen if k == "g"]
@@ -371,7 +372,8 @@ def _disaster(turn: Turn) -> None:
     elif choice is not None and 1 <= choice <= len(DISASTERS):
         turn.data["disasters"] = [codes[choice - 1]]
     else:
-        turn.say(turn._("Please reply with a number from 1 to {n}.").format(n=len(DISASTERS)))
+        turn.note(turn._("Please reply with a number from 1 to {n}.").format(n=len(DISASTERS)))
+        reprompt(turn)
         return
     _after(turn, "disaster")
 
@@ -389,7 +391,8 @@ def _ask_relation(turn: Turn) -> None:
 def _relation(turn: Turn) -> None:
     choice = number_choice(turn.text)
     if choice is None or not 1 <= choice <= len(RELATIONS):
-        turn.say(turn._("Please reply with a number from 1 to {n}.").format(n=len(RELATIONS)))
+        turn.note(turn._("Please reply with a number from 1 to {n}.").format(n=len(RELATIONS)))
+        reprompt(turn)
         return
     turn.data["relation"] = RELATIONS[choice - 1][0]
     _after(turn, "relation")
@@ -876,7 +879,8 @@ def _village_pick(turn: Turn) -> None:
     candidates = turn.data.get("candidates", [])
     choice = number_choice(turn.text)
     if choice is None or not 1 <= choice <= len(candidates):
-        turn.say(turn._("Please reply with a number from 1 to {n}.").format(n=len(candidates)))
+        turn.note(turn._("Please reply with a number from 1 to {n}.").format(n=len(candidates)))
+        reprompt(turn)
         return
     picked = candidates[choice - 1]
     turn.data["village"] = {"code": str(picked["code"]).ljust(12, "0"), "label": picked["label"]}
@@ -918,7 +922,7 @@ def _group(turn: Turn) -> None:
     if not text:
         turn.say(turn._("Please write the group, for example: 3组."))
         return
-    if text in UNKNOWN_WORDS:
+    if matches(text, UNKNOWN_WORDS) or _NO_GROUP.search(text):  # 晓不得, 冇得组: none given
         turn.data["group"] = None
         _after(turn, "group")
         return
@@ -928,7 +932,8 @@ def _group(turn: Turn) -> None:
         turn.data["group"] = f"{number}{counted.group(2)}"
     elif number is not None and not re.search(r"[组队社]", text):
         turn.data["group"] = f"{number}组"
-    elif len(text) <= 8:  # a group with a name of its own: 张家组, 上屋
+    elif 2 <= len(text) <= 8 and not _NOT_A_GROUP.search(text) and not (
+            turn.parse.risks or turn.parse.guarantees or turn.parse.disasters):  # a name: 张家组, 上屋
         turn.data["group"] = _GROUP_LEAD.sub("", text).removesuffix("的") or text
     else:  # a sentence: it would go into annex 1's address as typed
         _bad(turn, turn._("Please write just the group, for example: 3组 or 张家组."))
@@ -938,6 +943,9 @@ def _group(turn: Turn) -> None:
 
 _GROUP_NUMBER = re.compile(r"第?([\d一二三四五六七八九十两]{1,3})\s*(组|队|社)")
 _GROUP_LEAD = re.compile(r"^(我们是|我家是|我家在|我们在|在|是)")
+_NO_GROUP = re.compile(r"搞不清|不清楚|不知道|晓不得|不晓得|不记得|冇得|没得|没有|忘了")
+# fillers and particles of a sentence, not of a group's name ('嗯', '好的', '老倌子住院咯' names a hardship)
+_NOT_A_GROUP = re.compile(r"[嗯啊哦呢吗吧哒咯了]|好的|谢谢|你好|么子|什么")
 
 
 def _phone_guess(turn: Turn) -> str | None:
@@ -1002,8 +1010,11 @@ def _ask_summary(turn: Turn) -> None:
         lines.append(money)
     if d.get("proxy"):
         lines.append(turn._("Reported by: {name}").format(name=d.get("proxy_name", "")))
-    turn.say("\n".join(lines), numbered([turn._("All correct"), turn._("Something is wrong")])
-             + ["0 " + turn._("Back")])
+    turn.say("\n".join(lines), _summary_choices(turn))
+
+
+def _summary_choices(turn: Turn) -> list[str]:
+    return numbered([turn._("All correct"), turn._("Something is wrong")]) + ["0 " + turn._("Back")]
 
 
 @F.on("summary")
@@ -1018,7 +1029,7 @@ def _summary(turn: Turn) -> None:
     elif choice == 2 or matches(turn.text, NO_WORDS):
         goto(turn, "edit")
     else:
-        turn.say(turn._("Please reply 1 or 2."))
+        turn.say(turn._("Please reply 1 or 2."), _summary_choices(turn))
 
 
 @F.prompt("edit")
@@ -1031,7 +1042,8 @@ def _ask_edit(turn: Turn) -> None:
 def _edit(turn: Turn) -> None:
     choice = number_choice(turn.text)
     if choice is None or not 1 <= choice <= len(EDITABLE):
-        turn.say(turn._("Please reply with a number from 1 to {n}.").format(n=len(EDITABLE)))
+        turn.note(turn._("Please reply with a number from 1 to {n}.").format(n=len(EDITABLE)))
+        reprompt(turn)
         return
     turn.data["editing"] = True
     step = EDITABLE[choice - 1]

@@ -1012,7 +1012,7 @@ def test_an_answer_typed_as_the_words_of_a_choice_is_that_choice(world: World) -
     wrong.send(DESCRIPTION)
     assert "您家遇到了什么困难" in wrong.send("错哒")  # "wrong", in dialect, with a particle
     proxy = Chat(world, user_key="10010")
-    proxy.script("2", "隔壁刘大爷家房子被洪水冲倒了", "1")
+    assert "3 邻居" in proxy.script("2", "他屋里遭了大水，房子冲垮了", "1")
     proxy.send("邻居")  # the relation's own label
     assert state_of_data(world, proxy)["relation"] == "neighbour"
 
@@ -1023,3 +1023,25 @@ def test_a_case_number_with_rg_in_it_is_a_case_number_not_a_request_for_a_person
     chat.send("查询")
     out = chat.send("SB8RG2K9QA")
     assert "电话" not in out and "身份证" in out
+
+
+def test_the_group_question_keeps_fillers_and_sentences_out_of_the_address(world: World) -> None:
+    """'嗯', '搞不清', '冇得组' and '老倌子住院咯' became the village group, in annex 1's address."""
+    for said, group in (("搞不清", None), ("冇得组", None), ("晓不得哦", None), ("上屋", "上屋"),
+                        ("张家组", "张家组")):
+        chat = Chat(world, user_key=f"5{ord(said[0])}")
+        chat.script(DESCRIPTION, "1", "赵六", ID_WANG, "5", "西渡镇梅花村", "1")
+        chat.send(said)
+        assert state_of_data(world, chat).get("group", "unset") == group, said
+    chat = Chat(world, user_key="50001")
+    chat.script(DESCRIPTION, "1", "赵六", ID_WANG, "5", "西渡镇梅花村", "1")
+    for said in ("嗯", "老倌子住院咯", "好的"):
+        assert "组" in chat.send(said) and "group" not in state_of_data(world, chat), said
+
+
+def test_a_wrong_answer_to_a_numbered_question_shows_the_choices_again(world: World) -> None:
+    proxy = Chat(world)
+    out = proxy.script("2", "他屋里遭了大水，房子冲垮了", "1")
+    assert "3 邻居" in out
+    out = proxy.send("晓不得")
+    assert "请回复 1 到 5 的数字" in out and "3 邻居" in out and "0 返回" in out
