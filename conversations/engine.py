@@ -47,6 +47,11 @@ __all__ = ["Facts", "Step", "advance", "expire", "new_state", "remember_choices"
 
 _CASE_AT_IDLE = re.compile(r"^(?:SB|sb|Sb)\s?[0-9A-Za-z]{4}\s?[0-9A-Za-z]{4}(?:\s+\d{3}[\dXx])?$")
 _CANNOT_TYPE = ("不会打字", "打不了字", "不识字", "不认识字", "看不懂字")  # a call-back is the way forward
+# reporting for a parent or another relative, said so (我帮我娘报, 替我爸申报, 我是她崽): not the reporter's
+# own household, so the proxy report asks who they are to it (a son or daughter is a choice)
+_KIN = r"(?:娘|妈|妈妈|母亲|爸|爸爸|父亲|爹|爷爷|奶奶|外公|外婆|姥姥|姥爷|公公|婆婆|岳父|岳母|老人家?)"
+_FOR_FAMILY = re.compile(rf"(?:帮|替|给|代)我?(?:家)?{_KIN}.{{0,6}}报|"
+                         r"我是(?:他|她)(?:的|家)?(?:崽|儿子|女儿|闺女|孙子|孙女|媳妇|女婿|侄子|侄女|亲戚)")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _A_PERSON = ("人工", "叫个人", "找个人", "来个人", "找工作人员", "叫干部", "找干部")  # in a short message
 # an OK said in passing (after a reply that needed none) is not a wish to sign: 我同意签字 is
@@ -279,6 +284,10 @@ def _idle(turn: Turn) -> None:
         return
     if matches(text, MENU_WORDS) or matches(text, HELP_WORDS) or parse.intent == "help":
         show_menu(turn)
+        return
+    if _FOR_FAMILY.search(text):  # 我帮我娘报: another family's report, with what happened if it is said
+        hardship = bool(parse.risks or parse.guarantees or parse.disasters)
+        report.start(turn, proxy=True, description=turn.raw if hardship else None)
         return
     if len(text) <= 12:
         for words, action in KEYWORDS:

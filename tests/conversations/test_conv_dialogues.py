@@ -1045,3 +1045,13 @@ def test_a_wrong_answer_to_a_numbered_question_shows_the_choices_again(world: Wo
     assert "3 邻居" in out
     out = proxy.send("晓不得")
     assert "请回复 1 到 5 的数字" in out and "3 邻居" in out and "0 返回" in out
+
+
+def test_reporting_for_a_parent_said_so_is_a_report_for_another_family(world: World) -> None:
+    """'我帮我娘报' was filed as the son's own household, the son as its head and signer."""
+    for i, words in enumerate(("我帮我娘报，她住院哒", "我是她崽，我娘中风哒", "替我爸申报，他中风住院了")):
+        chat = Chat(world, user_key=f"6000{i}")
+        out = chat.script(words, "1")
+        assert "1 子女" in out, (words, out)
+    own = Chat(world, user_key="60009")
+    assert "姓名" in own.script("我妈住院了，花了好多钱", "1")  # a parent at home: the household's own report
