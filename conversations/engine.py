@@ -31,7 +31,6 @@ from conversations.flows.common import (
     Facts,
     Turn,
     back,
-    end_flow,
     matches,
     normalize,
     number_choice,
@@ -197,10 +196,12 @@ def _navigate(turn: Turn) -> bool:
         pause_flow(turn)
         show_menu(turn)
         return True
-    if matches(text, CANCEL_WORDS):
-        end_flow(turn)
-        turn.state.pop("paused", None)
-        turn.say(turn._("All right, cancelled."))
+    if matches(text, CANCEL_WORDS):  # 算了 may be regretted: what was typed is set aside, not thrown away
+        pause_flow(turn)
+        if turn.state.get("paused"):
+            turn.say(turn._("All right, we stop here. What you typed is kept: reply 9 to go on with it."))
+        else:
+            turn.say(turn._("All right, cancelled."))
         show_menu(turn)
         return True
     if turn.flow != "human" and (matches(text, HUMAN_WORDS) or _asks_for_a_person(turn)):

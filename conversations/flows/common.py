@@ -352,15 +352,26 @@ def pause_flow(turn: Turn, *, unanswered: bool = False) -> None:
     `unanswered` sets it aside all the same (an expiry, whose note tells the household so), unless what
     is set aside already has answers. A report set aside with answers stays rather than another kind of
     flow (report.start asks before a new report takes its place)."""
-    answered = bool(turn.state.get("history")) or unanswered
+    answered = _answered(turn.state) or unanswered
     kept = turn.state.get("paused") or {}
-    if kept.get("history") and (not turn.state.get("history")
-                                or (kept.get("flow") == "report" and turn.flow != "report")):
+    if _answered(kept) and (not _answered(turn.state)
+                            or (kept.get("flow") == "report" and turn.flow != "report")):
         answered = False  # answers set aside stay: not given up for a question or a case lookup's number
     if turn.flow is not None and turn.flow not in ("menu", "human") and answered:
         turn.state["paused"] = {k: turn.state.get(k) for k in ("flow", "step", "data", "history")}
         turn.state["paused_at"] = turn.facts.now.isoformat()
     end_flow(turn)
+
+
+# what a person typed into a report, kept in its data even after going back to its first question
+_ANSWER_KEYS = ("text", "name", "id", "size", "village", "group", "phone", "proxy_name", "proxy_phone")
+
+
+def _answered(state: dict[str, Any]) -> bool:
+    """Whether a flow (the state's, or one set aside) holds answers: steps passed, or answers kept after
+    going back over them with 0 (backing out of a report to the menu dropped the name and ID typed)."""
+    data = state.get("data") or {}
+    return bool(state.get("history")) or any(data.get(key) for key in _ANSWER_KEYS)
 
 
 def resume_paused(turn: Turn, *, ask_again: bool = True) -> bool:

@@ -26,6 +26,7 @@ from conversations.flows.common import (
     form_of_address,
     goto,
     matches,
+    normalize,
     number_choice,
     numbered,
     person_name,
@@ -1087,15 +1088,24 @@ def _ask_sign_name(turn: Turn) -> None:
 
 @F.on("sign_name")
 def _sign_name(turn: Turn) -> None:
+    name = turn.data.get("name")
     typed = person_name(turn)
-    if typed is None or typed != turn.data.get("name"):
+    if typed != name and _SIGNING_WORDS.sub("", normalize(turn.raw)) == name:  # 张三同意, 同意签字张三
+        typed = name
+    if typed != name and not _SIGNING_WORDS.sub("", normalize(turn.raw)):  # 同意 again: the name is asked for
+        _bad(turn, turn._("To sign, please type your full name as on the ID card, for example: {name}.")
+             .format(name=name))
+        return
+    if typed is None or typed != name:
         _bad(turn, turn._("That is not the same as the name you gave before ({name}). "
-                          "Please type it exactly, or reply 0 to go back.").format(
-                              name=turn.data.get("name")))
+                          "Please type it exactly, or reply 0 to go back.").format(name=name))
         return
     shown = turn.data.get("annex") or {}
     turn.do(_draft(turn, signature=SignatureDraft(signer_name=typed, text_version=turn.facts.annex_version,
                                                   shown_sha256=shown.get("sha256"))))
+
+
+_SIGNING_WORDS = re.compile(r"我同意|同意签字|同意|签字|签名|确认|本人|我叫|我是|[\s,，。.、:：]")
 
 
 def _draft(turn: Turn, *, signature: SignatureDraft | None, declined: bool = False) -> SubmitReport:

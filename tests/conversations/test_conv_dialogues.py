@@ -1055,3 +1055,31 @@ def test_reporting_for_a_parent_said_so_is_a_report_for_another_family(world: Wo
         assert "1 子女" in out, (words, out)
     own = Chat(world, user_key="60009")
     assert "姓名" in own.script("我妈住院了，花了好多钱", "1")  # a parent at home: the household's own report
+
+
+def test_agreeing_again_at_the_signature_asks_for_the_name_and_a_name_with_agree_signs(world: World) -> None:
+    """'同意' at 'type your full name' was told it is not the name given before (found by exploratory
+    testing); '张三同意' is the name and the consent together."""
+    chat = Chat(world)
+    report_until_annex(chat)
+    chat.send("1")
+    out = chat.send("同意")
+    assert "不一样" not in out and "全名" in out and "张三" in out
+    assert "已签字" in chat.send("张三同意")
+
+
+def test_cancelling_or_backing_out_of_a_report_keeps_what_was_typed(world: World) -> None:
+    """取消 dropped the answers at once, and 0 back to the menu dropped the name and ID typed (found by
+    exploratory testing): nothing a person typed is lost, 9 goes on with it."""
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "张三", ID_ZHANG)
+    out = chat.send("算了")
+    assert "9" in out and "9 接着办刚才没办完的" in out
+    assert "几口人" in chat.send("9")
+    back = Chat(world, user_key="10011")
+    back.script(DESCRIPTION, "1", "张三", ID_ZHANG)
+    for _ in range(6):
+        out = back.send("0")
+    assert "9 接着办刚才没办完的" in out
+    back.send("9")
+    assert state_of_data(world, back)["name"] == "张三" and state_of_data(world, back)["id"] == ID_ZHANG
