@@ -35,7 +35,7 @@ DONE_WORDS = frozenset({"好了", "完了", "发完了", "完成", "没有了", 
 YES_WORDS = frozenset({"同意", "我同意", "同意签字", "是", "是的", "对", "对的", "好", "好的", "可以", "确定",
                        "确认", "都对", "没错", "没问题", "yes", "y", "ok"})
 NO_WORDS = frozenset({"不同意", "不", "不是", "不对", "不要", "不签", "否", "错", "错了", "有错", "no", "n"})
-UNKNOWN_WORDS = frozenset({"不知道", "不清楚", "不记得", "没有", "无", "不晓得", "晓不得"})
+UNKNOWN_WORDS = frozenset({"不知道", "不清楚", "不记得", "没有", "无", "不晓得", "晓不得", "没得", "冇得"})
 # withdrawing (a case, a signature) ends something: only 1 or words that say so, not a passing 好 or 对
 WITHDRAW_WORDS = frozenset({"确定", "确定撤回", "确认撤回", "撤回", "要撤回"})
 # what a short message asks for when no flow is under way (a word anywhere in it); never a person's name

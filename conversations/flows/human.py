@@ -6,12 +6,13 @@ import re
 
 from cases.ids import normalize_phone
 from conversations.commands import RequestCallback, Result
-from conversations.flows.common import NO_WORDS, Turn, end_flow, flow, goto, matches
+from conversations.flows.common import MAX_FAILS, NO_WORDS, Turn, end_flow, flow, goto, matches
 from conversations.flows.menu import show_menu
 
 F = flow("human")
 _MOBILE = re.compile(r"^(1[3-9]\d{9}|0\d{9,11})$")
-_NO_PHONE = re.compile(r"^(没有|没|无)(电话|手机|号码)?|不方便|不用打")
+_NO_PHONE = re.compile(r"^(没有|没得|冇得|没|无)(电话|手机|号码)?|不方便|不用打|"
+                       r"晓不得|不晓得|不知道|不记得|记不得")
 
 
 def start(turn: Turn) -> None:
@@ -20,6 +21,10 @@ def start(turn: Turn) -> None:
     turn.state.update(flow="human", step=None, data={"note": note}, history=[], fails={})
     if turn.facts.known_phone:
         turn.do(RequestCallback(phone=turn.facts.known_phone, note=note))
+        return
+    given = {p for p in map(normalize_phone, turn.parse.phones) if p and _MOBILE.match(p)}
+    if len(given) == 1:  # 有事打我崽电话139 0000 2222: the number to call came with the request
+        turn.do(RequestCallback(phone=given.pop(), note=note))
         return
     goto(turn, "phone")
 
@@ -38,7 +43,9 @@ def _phone(turn: Turn) -> None:
         if phone and _MOBILE.match(phone):
             turn.do(RequestCallback(phone=phone, note=turn.data.get("note", "")))
             return
-    if _NO_PHONE.search(turn.text) or matches(turn.text, NO_WORDS):
+    fails = turn.state.setdefault("fails", {})
+    fails["phone"] = fails.get("phone", 0) + 1
+    if _NO_PHONE.search(turn.text) or matches(turn.text, NO_WORDS) or fails["phone"] >= MAX_FAILS:
         end_flow(turn)  # no number to call back: say how else to reach a person, never ask again and again
         turn.say(turn._("Without a phone number staff cannot call you back. You can call {hotline} from any "
                         "phone, or ask at your village committee. You can also go on here: choose below.")

@@ -979,7 +979,7 @@ def _ask_phone(turn: Turn) -> None:
 def _phone_step(turn: Turn) -> None:
     if not turn.parse.phones and _answered_offer(turn, "phone", _phone_guess(turn)):
         return
-    if turn.text in UNKNOWN_WORDS:
+    if matches(turn.text, UNKNOWN_WORDS) or _NO_PHONE.match(turn.text):  # 没得手机, 冇得: none
         turn.data["phone"] = None
         _after(turn, "phone")
         return
@@ -989,6 +989,9 @@ def _phone_step(turn: Turn) -> None:
         return
     turn.data["phone"] = phone
     _after(turn, "phone")
+
+
+_NO_PHONE = re.compile(r"^(没有|没得|冇得|没|无)(电话|手机|号码)")
 
 
 # --- check, then sign ------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from cases.models import (
     Outbox,
     Report,
     ReporterKind,
+    Task,
 )
 from conversations.service import state_of
 
@@ -1083,3 +1084,25 @@ def test_cancelling_or_backing_out_of_a_report_keeps_what_was_typed(world: World
     assert "9 接着办刚才没办完的" in out
     back.send("9")
     assert state_of_data(world, back)["name"] == "张三" and state_of_data(world, back)["id"] == ID_ZHANG
+
+
+def test_a_call_back_uses_the_number_given_and_never_asks_for_it_forever(world: World) -> None:
+    chat = Chat(world)
+    out = chat.send("人工，打我崽电话139 0000 2222")
+    assert "请问打哪个号码" not in out
+    with world.factory() as db:
+        assert db.scalar(select(func.count()).select_from(Task)) == 1
+    loop = Chat(world, user_key="10012")
+    loop.send("人工")
+    assert "12317" in loop.send("晓不得")  # no number known: how else to reach a person
+    stuck = Chat(world, user_key="10013")
+    stuck.send("人工")
+    outs = [stuck.send("1") for _ in range(3)]
+    assert "12317" in outs[-1] and "菜单" not in outs[0]
+
+
+def test_no_phone_said_in_dialect_at_the_phone_question(world: World) -> None:
+    for i, said in enumerate(("冇得", "没得手机")):
+        chat = Chat(world, user_key=f"1002{i}")
+        chat.script(DESCRIPTION, "1", "赵六", ID_WANG, "5", "西渡镇梅花村", "1", "3")
+        assert "请核对" in chat.send(said), said
