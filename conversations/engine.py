@@ -51,6 +51,8 @@ _CANNOT_TYPE = ("不会打字", "打不了字", "不识字", "不认识字", "�
 _KIN = r"(?:娘|妈|妈妈|母亲|爸|爸爸|父亲|爹|爷爷|奶奶|外公|外婆|姥姥|姥爷|公公|婆婆|岳父|岳母|老人家?)"
 _FOR_FAMILY = re.compile(rf"(?:帮|替|给|代)我?(?:家)?{_KIN}.{{0,6}}报|"
                          r"我是(?:他|她)(?:的|家)?(?:崽|儿子|女儿|闺女|孙子|孙女|媳妇|女婿|侄子|侄女|亲戚)")
+_POLITE = frozenset({"谢谢", "谢谢你", "谢谢您", "多谢", "感谢", "好", "好的", "嗯", "嗯嗯", "哦", "知道了",
+                     "晓得了", "晓得哒", "行", "收到", "ok"})
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _A_PERSON = ("人工", "叫个人", "找个人", "来个人", "找工作人员", "叫干部", "找干部")  # in a short message
 # an OK said in passing (after a reply that needed none) is not a wish to sign: 我同意签字 is
@@ -318,6 +320,9 @@ def _idle(turn: Turn) -> None:
     if expired:  # not a new request: most likely the answer to where they were
         if not _go_on(turn):
             show_menu(turn)  # the gentle note was said: just the choices, no "not understood"
+        return
+    if matches(text, _POLITE):  # 谢谢, 好, 嗯 after an answer: no "I did not understand"
+        show_menu(turn, turn._("Anything else? Reply with a number."))
         return
     if parse.intent == "greeting" or not text:
         show_menu(turn, turn._("Hello! This is the hardship report service. "

@@ -1106,3 +1106,13 @@ def test_no_phone_said_in_dialect_at_the_phone_question(world: World) -> None:
         chat = Chat(world, user_key=f"1002{i}")
         chat.script(DESCRIPTION, "1", "赵六", ID_WANG, "5", "西渡镇梅花村", "1", "3")
         assert "请核对" in chat.send(said), said
+
+
+def test_thanks_after_a_report_is_not_misunderstood(world: World) -> None:
+    chat = Chat(world)
+    report_until_annex(chat)
+    chat.send("1")
+    chat.send("张三")
+    for said in ("谢谢", "好", "嗯"):
+        out = chat.send(said)
+        assert "没看懂" not in out and "还要办别的吗" in out, said
