@@ -1275,6 +1275,9 @@ def _after(turn: Turn, done: str) -> None:
     """Go to the next unanswered step (or back to the summary after an edit)."""
     d = turn.data
     if d.get("editing") and done not in ("describe",):
+        if done == "confirm" and not _skip(turn, "disaster"):  # a disaster added while editing: which one
+            goto(turn, "disaster")
+            return
         goto(turn, "summary")
         return
     order = ORDER_PROXY if d.get("proxy") else ORDER_SELF

@@ -1116,3 +1116,12 @@ def test_thanks_after_a_report_is_not_misunderstood(world: World) -> None:
     for said in ("谢谢", "好", "嗯"):
         out = chat.send(said)
         assert "没看懂" not in out and "还要办别的吗" in out, said
+
+
+def test_a_disaster_added_while_correcting_asks_which_disaster(world: World) -> None:
+    chat = Chat(world)
+    out = chat.script(DESCRIPTION, "1", "赵六", ID_WANG, "5", "西渡镇梅花村", "1", "3", "13900001111")
+    assert "请核对" in out
+    chat.script("2", "7", "3", "5 8")  # what to change: the difficulties, from the list: illness and disaster
+    assert "是什么灾害" in chat.send("1")
+    assert "请核对" in chat.send("1")
