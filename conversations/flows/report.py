@@ -589,13 +589,24 @@ def _ask_size(turn: Turn) -> None:
 def _size(turn: Turn) -> None:
     # a number alone ('4', '4口人', '四个人'); in a longer text only what the parser reads as the household
     # size, never the first digit in it ('我和老伴还有2个孙子', a case number)
-    size = turn.parse.household_size or (small_number(turn.text) if len(turn.text) <= 6 else None)
+    if _SIZE_RANGE.search(turn.text):  # 三四个, 6到7: which one is for the household to say
+        _bad(turn, turn._("Please reply with one number, the people who live in the household now, "
+                          "for example: 4"))
+        return
+    counted = _SIZE_SAID.search(turn.text) if len(turn.text) <= 16 else None  # 我和老伴两个人
+    size = turn.parse.household_size or (small_number(turn.text) if len(turn.text) <= 6 else None) or (
+        small_number(counted.group(1)) if counted else None)
     if size is None or not 1 <= size <= 30 or re.search(r"[A-Za-z]", turn.text):
         _bad(turn, turn._("Please reply with the number of people, for example: 4"))
         return
     turn.data["size"] = size
     turn.data.pop("size_said", None)
     _after(turn, "size")
+
+
+_SIZE_RANGE = re.compile(r"(?<![十\d])([一二两三四五六七八九])(?!\1)[一二两三四五六七八九](?![十百])|"
+                         r"\d\s*(?:到|至|-|~|或|、)\s*\d")
+_SIZE_SAID = re.compile(r"([\d一二两三四五六七八九十]{1,3})\s*(?:个人|口人|口|个)")
 
 
 @F.prompt("village")

@@ -1125,3 +1125,17 @@ def test_a_disaster_added_while_correcting_asks_which_disaster(world: World) -> 
     chat.script("2", "7", "3", "5 8")  # what to change: the difficulties, from the list: illness and disaster
     assert "是什么灾害" in chat.send("1")
     assert "请核对" in chat.send("1")
+
+
+def test_a_household_size_given_as_a_range_is_asked_again_and_one_said_in_a_sentence_is_taken(
+    world: World,
+) -> None:
+    """'三四个' became 3 and '六七口人' 6, unasked; '我和老伴两个人' was refused."""
+    for i, (said, size) in enumerate((("三四个", None), ("六七口人", None), ("3到4个", None),
+                                      ("我和老伴两个人", 2), ("十二个", 12), ("两口人", 2))):
+        chat = Chat(world, user_key=f"1003{i}")
+        chat.script(DESCRIPTION, "1", "赵六", ID_WANG)
+        out = chat.send(said)
+        assert state_of_data(world, chat).get("size") == size, (said, out)
+        if size is None:
+            assert "一个数字" in out, (said, out)
