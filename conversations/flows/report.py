@@ -21,6 +21,7 @@ from conversations.flows.common import (
     YES_WORDS,
     PlaceDirectory,
     Turn,
+    clean_name,
     end_flow,
     flow,
     form_of_address,
@@ -456,7 +457,10 @@ def _name_guess(turn: Turn) -> str | None:
 def _name(turn: Turn) -> None:
     if _answered_offer(turn, "name", _name_guess(turn)):
         return
+    _keep_for_later(turn)
     name = person_name(turn)
+    if name is None and (turn.parse.id_numbers or turn.parse.phones):  # 张三 430421...: the name (the
+        name = clean_name(_DIGITS.sub("", turn.raw))  # number is kept for its own question)
     if name is None:
         _bad(turn, turn._("Please write the name in characters, for example: 张三."))
         return
@@ -465,6 +469,19 @@ def _name(turn: Turn) -> None:
         return
     turn.data["name"] = name
     _after(turn, "name")
+
+
+_DIGITS = re.compile(r"[\dXx\s\-+]{7,}")
+
+
+def _keep_for_later(turn: Turn) -> None:
+    """An ID or mobile number typed with another answer (张三 430421..., 5组 电话139...) is kept, and offered
+    at its own question as the first message's are; it was lost."""
+    d, p = turn.data, turn.parse
+    if p.id_numbers and "id" not in d and not d.get("id_guess"):
+        d["id_guess"] = p.id_numbers[0]
+    if p.phones and "phone" not in d and not d.get("phone_guess"):
+        d["phone_guess"] = p.phones[0]
 
 
 def _given(turn: Turn, key: str) -> str | None:
@@ -877,6 +894,10 @@ def _place_label(p: Place) -> str:
 def _set_village(turn: Turn, p: Place) -> None:
     code = (p.village_code or p.code).ljust(12, "0")
     turn.data["village"] = {"code": code, "label": _place_label(p)}
+    group = _GROUP_NUMBER.search(turn.text)  # 西渡镇梅花村5组: the group came with it, not asked again
+    number = small_number(group.group(1)) if group else None
+    if group and number is not None and "group" not in turn.data:
+        turn.data["group"], turn.data["group_said"] = f"{number}{group.group(2)}", True
 
 
 @F.prompt("village_pick")
@@ -930,7 +951,8 @@ def _ask_group(turn: Turn) -> None:
 
 @F.on("group")
 def _group(turn: Turn) -> None:
-    text = turn.text
+    _keep_for_later(turn)
+    text = _DIGITS.sub("", turn.text).replace("电话", "").replace("手机", "").strip() or turn.text
     if not text:
         turn.say(turn._("Please write the group, for example: 3组."))
         return
@@ -1316,6 +1338,8 @@ def _skip(turn: Turn, step: str) -> bool:
         return True
     if step == "size":  # asked again when the household goes back over it, as every other question
         return bool(d.get("size")) and bool(d.get("size_said"))
+    if step == "group":
+        return bool(d.get("group")) and bool(d.pop("group_said", False))
     return False
 
 

@@ -1139,3 +1139,19 @@ def test_a_household_size_given_as_a_range_is_asked_again_and_one_said_in_a_sent
         assert state_of_data(world, chat).get("size") == size, (said, out)
         if size is None:
             assert "一个数字" in out, (said, out)
+
+
+def test_facts_typed_together_are_each_kept_for_their_question(world: World) -> None:
+    """'张三 430421...' at the name question was refused whole; '西渡镇梅花村5组' had its group asked again;
+    '5组 电话139...' had its phone asked again (found by exploratory testing)."""
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1")
+    out = chat.send(f"赵六 {ID_WANG}")
+    assert state_of_data(world, chat)["name"] == "赵六" and "430421********0015" in out  # offered
+    chat.script("1", "5")
+    out = chat.script("西渡镇梅花村5组", "1")
+    assert state_of_data(world, chat)["group"] == "5组" and "手机" in out and "村民小组" not in out
+    other = Chat(world, user_key="10040")
+    other.script(DESCRIPTION, "1", "赵六", ID_WANG, "5", "西渡镇梅花村", "1")
+    out = other.send("5组 电话13900001111")
+    assert state_of_data(world, other)["group"] == "5组" and "139****1111" in out
