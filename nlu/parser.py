@@ -128,6 +128,8 @@ class Parser:
             for j in range(min(len(text), i + max_len), i, -1):
                 if j in ends and text[i:j] in entries:
                     word = text[i:j]
+                    if word.isascii() and (_latin(text, i - 1) or _latin(text, j)):
+                        continue  # rg, qx, 12317 inside a case number, a phone or a word are not the code
                     es = entries[word]
                     # Inside a longer word (没有 in 没有医保) only if it raises a kind of code the longer
                     # word does not (住院 inside 生病住院 still means urgent).
@@ -463,6 +465,11 @@ PEOPLE = frozenset("我他她你")
 _COUNTED = re.compile(r"[一二两三四五六七八九十几好\d]{1,3}(?:次|回|趟)")
 _CORRECTION = re.compile(r"[,，]\s*(?:而|就|只|其实)?是")
 _STRIP = re.compile(r"[\s,.!?;:，。！？；：、~…]+")
+
+
+def _latin(text: str, i: int) -> bool:
+    """Whether text[i] is an ASCII letter or digit (False outside the text)."""
+    return 0 <= i < len(text) and text[i].isascii() and text[i].isalnum()
 
 
 def _intent(norm: str, intents: dict[str, list[str]], has_content: bool, intent_chars: int,

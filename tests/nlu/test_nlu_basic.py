@@ -81,3 +81,12 @@ def test_a_disaster_found_by_a_pattern_is_also_risk_04() -> None:
     p = nlu.parse("两个多月没下一滴雨，稻子都枯了")
     assert (p.disasters, p.risks) == (["03"], ["04"])
     assert nlu.parse("我细伢子脑子不太灵光，学校不收").risks == ["03"]
+
+
+def test_a_code_word_inside_a_case_number_or_phone_is_not_the_code() -> None:
+    """'rg' (人工) and 'qx' (取消) inside a case number, '12317' inside a phone number, were read as asking
+    for a person or cancelling (a status lookup by case number went to the call-back, 1 number in 25)."""
+    assert nlu.parse("SBRG2K9QXA").intent == "other"
+    assert nlu.parse("SB7K2M9QRG").intent == "other"
+    assert nlu.parse("我的电话13812317000").intent != "human"
+    assert nlu.parse("rg").intent == "human" and nlu.parse("打12317").intent == "human"
