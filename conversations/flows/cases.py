@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import datetime, timedelta
 
 from conversations.commands import (
     AddAttachment,
@@ -77,6 +78,19 @@ NEXT_WORDS: dict[str, str] = {
 ELIMINATION_NEXT = N_("Staff check whether the risk is gone.")
 
 
+FOUND_FOR = timedelta(minutes=30)  # a case looked up with its number and ID digits, for adding to it
+
+
+def _found_lately(turn: Turn) -> str | None:
+    """The case this chat looked up with its number and the ID digits in the last FOUND_FOR, if any."""
+    found = turn.state.get("found") or {}
+    try:
+        at = datetime.fromisoformat(found.get("at", ""))
+    except ValueError:
+        return None
+    return str(found["case"]) if turn.facts.now - at <= FOUND_FOR else None
+
+
 def start(turn: Turn, purpose: str) -> None:
     """purpose: status | sign | supplement | withdraw."""
     turn.state.update(flow="case", step=None, data={"purpose": purpose}, history=[], fails={})
@@ -90,6 +104,11 @@ def start(turn: Turn, purpose: str) -> None:
             return
         turn.data.update(case=facts.linked_case, linked=True)
         _found(turn)
+        return
+    found = _found_lately(turn)
+    if purpose == "supplement" and found is not None:  # looked up with the ID digits a moment ago
+        turn.data["case"] = found
+        goto(turn, "collect")
         return
     if purpose == "withdraw":  # never on a case number and 4 ID digits: others may know those (G4)
         if facts.linked_case:
@@ -124,6 +143,11 @@ def _case_number(turn: Turn) -> None:
     if not m:  # typed with spaces inside: SB 46BE J4JN, perhaps with the last 4 after it
         raw = raw.replace(" ", "")
         m = _CASE_AND_LAST4.match(raw) or _CASE.search(raw)
+    if not m and turn.data.get("purpose") == "supplement" and len(turn.text) > 8:  # the words to add, first
+        turn.data.setdefault("pending", []).append(turn.raw.strip())
+        turn.say(turn._("Please type the case number first (it starts with SB). What you just wrote is kept "
+                        "and will be added."), ["0 " + turn._("Back")])
+        return
     if not m:
         count = turn.fail()
         text = turn._("A case number is SB followed by 8 letters and digits, for example SB7K2M9QXA.")
@@ -160,6 +184,7 @@ def _last4(turn: Turn) -> None:
 def _find_result(turn: Turn, command: FindCase, result: Result) -> None:
     if result.ok and result.case is not None:
         turn.data["case"] = result.case.number
+        turn.state["found"] = {"case": result.case.number, "at": turn.facts.now.isoformat()}
         _found(turn, result.case)
         return
     if result.reason == "rate_limited":
@@ -197,6 +222,8 @@ def _found(turn: Turn, case: CaseView | None = None) -> None:
             show_menu(turn)
             return
         goto(turn, "collect")
+        for text in turn.data.pop("pending", []):  # typed while the case number was asked for
+            turn.do(AddSupplement(number, text))
     else:
         goto(turn, "confirm_withdraw")
 

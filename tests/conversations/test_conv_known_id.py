@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from cases.models import Authorization, Case, CaseStatus, Contact, Household, Report
+from cases.models import Authorization, Case, CaseEvent, CaseStatus, Contact, Household, Report
 
-from .conftest import Chat, World
+from .conftest import ID_ZHANG, Chat, World
 from .test_conv_dialogues import CASE_NUMBER, report_until_annex
 from .test_conv_flows import signed_case
 
@@ -86,3 +86,24 @@ def test_an_unknown_chat_does_not_give_the_household_its_phone_number(world: Wor
     stranger.send("2")
     with world.factory() as db:
         assert db.scalar(select(Household.phone_hash)) is None
+
+
+def test_a_case_looked_up_with_its_id_digits_takes_additions_without_asking_again(world: World) -> None:
+    """After 查询 with the number and the ID digits, 补充 asked for the number again, and words typed at
+    that question were lost (found by exploratory testing)."""
+    number = signed_case(world, Chat(world))
+    other = Chat(world, user_key="70010")
+    other.send("查询")
+    assert "现在：" in other.send(f"{number} {ID_ZHANG[-4:]}")
+    out = other.send("补充")
+    assert "请输入案件号" not in out and number in out
+    other.send("好了")
+    later = Chat(world, user_key="70011")
+    later.send("补充")
+    assert "会一起补充" in later.send("老倌子又住院哒，这次花了一万")
+    later.send(number)
+    out = later.send(ID_ZHANG[-4:])
+    assert "收到了" in out
+    with world.factory() as db:
+        notes = db.scalars(select(CaseEvent.note).where(CaseEvent.action == "supplement")).all()
+    assert any("老倌子又住院哒" in (n or "") for n in notes)
