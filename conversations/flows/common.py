@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from conversations.commands import Command
 from conversations.i18n import Translator, translator
 from conversations.messages import InboundMessage, Reply
+from nlu.names import surnames
 from nlu.types import Parse, Place
 
 DOMAIN = "conversations"
@@ -53,15 +54,16 @@ KEYWORDS: list[tuple[tuple[str, ...], str]] = [
 STATUS_WORDS = frozenset({"查进度", "查询进度", "查看进度", "进度", "查进展", "进展", "查询", "查状态",
                           "状态", "查结果", "/status"})
 _NAME = re.compile(r"^[\u3400-\u9fff·•A-Za-z ]{2,20}$")
-_NAME_LEAD = re.compile(r"^(我的名字(叫|是)|名字(叫|是)|我叫|我是|户主(叫|是)|他叫|她叫|叫|姓名[:：]?)")
+_NAME_LEAD = re.compile(r"^(我的名字(叫|是)|名字(叫|是)|我叫|俺叫|我是|户主(叫|是)|他叫|她叫|叫|姓名[:：]?)")
 # answers that are not names, though written in characters ('好的' after '请问您的姓名？')
 _NOT_A_NAME = YES_WORDS | NO_WORDS | UNKNOWN_WORDS | frozenset(
     {"知道", "姓名", "名字", "户主", "本人", "我", "我自己"})
 _PLACE_ENDS = ("村", "镇", "乡", "县", "市", "组", "社区", "街道")
 # in answers to a name question that are not names: fillers, thanks, dialect for 'what?', 'I don't have',
 # 'I don't know', a reference to someone (张三的崽), words about the ID card or a person to call
-_NOT_IN_A_NAME = re.compile(r"你好|您好|谢谢|多谢|晓得|知道|么子|什么|冇得|没得|没有|身份证|人工|打字|电话|"
-                            r"算了|等一下|等下|好的|嗯|喂|啊|呢|吗|吧|哒|咯|的|\?|？")
+_NOT_IN_A_NAME = re.compile(r"你好|您好|谢谢|多谢|谢了|感谢|辛苦|麻烦|晓得|知道|明白|收到|要得|么子|什么|"
+                            r"冇得|没得|没有|身份证|人工|打字|电话|算了|等一下|等下|好的|本人|就是|自己|同志|"
+                            r"老伴|老婆|老公|媳妇|堂客|老倌|老头|我姓|嗯|喂|啊|呢|吗|吧|哒|咯|的|了|嘞|滴|哦|\?|？")
 _CASE_NUMBER_LIKE = re.compile(r"^(?:SB|sb|Sb)[0-9A-Za-z]{8}$")
 # what people are called, not their names: 刘大爷, 王奶奶, 老王, 小李
 _FORM_OF_ADDRESS = re.compile(r"^([\u4e00-\u9fff](大爷|大娘|大妈|大伯|大叔|大婶|大哥|大姐|奶奶|爷爷|婆婆|"
@@ -86,7 +88,22 @@ def person_name(turn: Turn) -> str | None:
         return None
     if turn.parse.intent in ("human", "help", "greeting", "cancel") and not turn.parse.person_name:
         return None
+    if not turn.parse.person_name and not looks_like_a_name(name):  # 要得, 明白了: not a name, unless
+        if turn.data.get("name_tried") != name:                     # typed again as it was (a surname
+            turn.data["name_tried"] = name                          # the table lacks)
+            return None
+    turn.data.pop("name_tried", None)
     return name
+
+
+def looks_like_a_name(text: str) -> bool:
+    """A family name and one to three more characters (王五, 欧阳娜娜), or a name written with ·
+    (阿依古丽·买买提)."""
+    if "·" in text or "•" in text:
+        return True
+    single, compound = surnames()
+    family = 2 if text[:2] in compound else 1 if text[:1] in single else 0
+    return family > 0 and 2 <= len(text) <= family + 3
 
 
 def _said_twice(text: str) -> bool:

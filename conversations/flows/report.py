@@ -26,6 +26,7 @@ from conversations.flows.common import (
     flow,
     form_of_address,
     goto,
+    looks_like_a_name,
     matches,
     normalize,
     number_choice,
@@ -37,7 +38,6 @@ from conversations.flows.common import (
 )
 from conversations.i18n import N_
 from nlu.gazetteer import spoken_name, stem_of
-from nlu.names import surnames
 from nlu.types import Parse, Place
 
 F = flow("report")
@@ -572,7 +572,7 @@ def _id(turn: Turn) -> None:
     digits = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", turn.raw))
     corrected = None if re.search(r"\d", digits) else person_name(turn)
     if corrected is not None and not form_of_address(corrected) and corrected != turn.data.get("name") \
-            and _looks_like_a_name(corrected):
+            and looks_like_a_name(corrected):
         turn.data["name"] = corrected  # the name again, put right ('刘大爷', then '刘长根'): taken, not lost
         turn.note(turn._("Name changed to {name}.").format(name=corrected))
         reprompt(turn)
@@ -584,16 +584,6 @@ def _id(turn: Turn) -> None:
     reason = ID_REASONS.get(check_reason or "", N_("That does not look like an ID number. "
                                                     "Please type the 18 characters on the card."))
     _bad(turn, turn.t.gettext(reason).format(n=len(digits)))
-
-
-def _looks_like_a_name(text: str) -> bool:
-    """A name typed again at the ID question: a family name and one to three more characters (王五,
-    欧阳娜娜), or a name written with · (阿依古丽·买买提); not just any words that are not digits."""
-    if "·" in text or "•" in text:
-        return True
-    single, compound = surnames()
-    family = 2 if text[:2] in compound else 1 if text[:1] in single else 0
-    return family > 0 and 2 <= len(text) <= family + 3
 
 
 @F.prompt("size")

@@ -1155,3 +1155,22 @@ def test_facts_typed_together_are_each_kept_for_their_question(world: World) -> 
     other.script(DESCRIPTION, "1", "赵六", ID_WANG, "5", "西渡镇梅花村", "1")
     out = other.send("5组 电话13900001111")
     assert state_of_data(world, other)["group"] == "5组" and "139****1111" in out
+
+
+def test_more_answers_that_are_not_names_and_names_that_are(world: World) -> None:
+    """Round 2 of exploratory testing: 要得 (Hunan 'OK') and the like were still taken as the name."""
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1")
+    for words in ("要得", "好嘞", "哦哦", "收到", "明白", "谢了", "辛苦了", "我就是户主", "是我", "我老伴",
+                  "老头子", "我姓李", "我是他老婆", "刘德华同志"):
+        out = chat.send(words)
+        assert "身份证号码（18 位）" not in out, (words, out)
+    assert "请输入王五的身份证号码" in chat.send("俺叫王五")
+    for i, name in enumerate(("欧阳春花", "谢军", "何平", "文静", "买买提·艾力")):
+        other = Chat(world, user_key=f"1005{i}")
+        other.script(DESCRIPTION, "1")
+        assert f"请输入{name}的身份证号码" in other.send(name), name
+    rare = Chat(world, user_key="10059")  # a family name the table lacks: taken when typed again
+    rare.script(DESCRIPTION, "1")
+    assert "身份证号码（18 位）" not in rare.send("禤明")
+    assert "请输入禤明的身份证号码" in rare.send("禤明")
