@@ -25,9 +25,12 @@ from conversations.flows.common import (
     HUMAN_WORDS,
     KEYWORDS,
     MENU_WORDS,
+    NO_WORDS,
     PARTICLES,
     STATE_VERSION,
     STATUS_WORDS,
+    UNKNOWN_WORDS,
+    YES_WORDS,
     Facts,
     Turn,
     back,
@@ -107,7 +110,7 @@ def advance(state: dict[str, Any] | None, inbound: InboundMessage, parse: Parse,
     turn = _turn(state, facts, parse, inbound)
     offered = turn.state.pop("offered", None)
     if offered and number_choice(turn.raw) is None:
-        turn.chosen = _typed_choice(turn.raw, offered)
+        turn.chosen = _typed_choice(turn, offered)
     if turn.flow is not None:
         turn.state.pop("expired", None)
     if turn.flow is not None and turn.step is not None and turn.flow in FLOWS:
@@ -141,6 +144,7 @@ def remember_choices(state: dict[str, Any], replies: Sequence[Reply]) -> dict[st
     return state
 
 
+_ANSWER_WORDS = YES_WORDS | NO_WORDS | UNKNOWN_WORDS  # answers of their own, whatever a choice says
 _NUMBERED = re.compile(r"^(\d{1,2}) (.+)$")
 _NOT_IN_LABEL = re.compile(r"[\s,，。.、;；:：!！?？()（）\"“”'‘’]+")
 
@@ -149,14 +153,19 @@ def _label_key(text: str) -> str:
     return _NOT_IN_LABEL.sub("", normalize(text)).rstrip(PARTICLES)
 
 
-def _typed_choice(raw: str, offered: dict[str, str]) -> str | None:
-    """The number of the choice whose words `raw` is, or begins (有错 for 有错，要改) when only one's do."""
-    key = _label_key(raw)
+def _typed_choice(turn: Turn, offered: dict[str, str]) -> str | None:
+    """The number of the choice whose words the message is, or holds (有错 for 有错，要改, 亲戚 for 其他亲戚)
+    when only one choice's do. Not part of a choice's words when the message says something of its own: a
+    hardship (找工作 is not 找工作人员) or a yes, no or none (没有 is not 没有参加医保)."""
+    key = _label_key(turn.raw)
     if len(key) < 2:
         return None
     if key in offered:
         return offered[key]
-    numbers = {number for label, number in offered.items() if label.startswith(key)}
+    parse = turn.parse
+    if turn.flow is None or parse.risks or parse.guarantees or parse.disasters or key in _ANSWER_WORDS:
+        return None  # the menu: its words whole (找工作 is not 找工作人员); the parser reads the rest
+    numbers = {number for label, number in offered.items() if key in label}
     return numbers.pop() if len(numbers) == 1 else None
 
 

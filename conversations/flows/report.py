@@ -969,7 +969,7 @@ _GROUP_NUMBER = re.compile(r"第?([\d一二三四五六七八九十两]{1,3})\s*
 _GROUP_LEAD = re.compile(r"^(我们是|我家是|我家在|我们在|在|是)")
 _NO_GROUP = re.compile(r"搞不清|不清楚|不知道|晓不得|不晓得|不记得|冇得|没得|没有|忘了")
 # fillers and particles of a sentence, not of a group's name ('嗯', '好的', '老倌子住院咯' names a hardship)
-_NOT_A_GROUP = re.compile(r"[嗯啊哦呢吗吧哒咯了]|好的|谢谢|你好|么子|什么")
+_NOT_A_GROUP = re.compile(r"[嗯啊哦呢吗吧哒咯了在住离远近不没零]|好的|谢谢|你好|么子|什么|山上|村里")
 
 
 def _phone_guess(turn: Turn) -> str | None:

@@ -1174,3 +1174,27 @@ def test_more_answers_that_are_not_names_and_names_that_are(world: World) -> Non
     rare.script(DESCRIPTION, "1")
     assert "身份证号码（18 位）" not in rare.send("禤明")
     assert "请输入禤明的身份证号码" in rare.send("禤明")
+
+
+def test_round_two_choices_groups_and_yes(world: World) -> None:
+    """Round 2 of exploratory testing: 就在村里 became the group; 找工作 at the menu was 找工作人员 (a
+    call-back); 没有 at the list was 没有参加医保; 亲戚 was not 其他亲戚; 嗯 and 要得 were not 'yes'."""
+    group = Chat(world)
+    group.script(DESCRIPTION, "1", "赵六", ID_WANG, "5", "西渡镇梅花村", "1")
+    for said in ("就在村里", "住在山上", "离村部不远", "零组"):
+        assert "组" in group.send(said) and "group" not in state_of_data(world, group), said
+    menu = Chat(world, user_key="10060")
+    menu.send("你好")
+    assert "请问打哪个号码" not in menu.send("找工作")
+    listing = Chat(world, user_key="10061")
+    listing.script(DESCRIPTION, "3")
+    assert "请回复列表里的数字" in listing.send("没有")
+    assert "A26" not in state_of_data(world, listing).get("guarantees", [])
+    proxy = Chat(world, user_key="10062")
+    assert "2 其他亲戚" in proxy.script("2", "他屋里遭了大水，房子冲垮了", "1")
+    proxy.send("亲戚")
+    assert state_of_data(world, proxy)["relation"] == "relative"
+    for i, yes in enumerate(("嗯", "要得", "对头")):
+        chat = Chat(world, user_key=f"1007{i}")
+        chat.send(DESCRIPTION)
+        assert "姓名" in chat.send(yes), yes
