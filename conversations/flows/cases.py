@@ -29,6 +29,7 @@ from conversations.flows.common import (
     DONE_WORDS,
     MAX_FAILS,
     NO_WORDS,
+    UNKNOWN_WORDS,
     WITHDRAW_WORDS,
     Turn,
     end_flow,
@@ -78,6 +79,7 @@ NEXT_WORDS: dict[str, str] = {
 ELIMINATION_NEXT = N_("Staff check whether the risk is gone.")
 
 
+_NOT_REPORTED = re.compile(r"还没(报|申报|有报)|没(报|申报)过|没有案件")
 FOUND_FOR = timedelta(minutes=30)  # a case looked up with its number and ID digits, for adding to it
 
 
@@ -106,9 +108,9 @@ def start(turn: Turn, purpose: str) -> None:
         _found(turn)
         return
     found = _found_lately(turn)
-    if purpose == "supplement" and found is not None:  # looked up with the ID digits a moment ago
+    if purpose in ("supplement", "sign") and found is not None:  # looked up with the ID digits lately
         turn.data["case"] = found
-        goto(turn, "collect")
+        goto(turn, "collect" if purpose == "supplement" else "annex")
         return
     if purpose == "withdraw":  # never on a case number and 4 ID digits: others may know those (G4)
         if facts.linked_case:
@@ -143,6 +145,11 @@ def _case_number(turn: Turn) -> None:
     if not m:  # typed with spaces inside: SB 46BE J4JN, perhaps with the last 4 after it
         raw = raw.replace(" ", "")
         m = _CASE_AND_LAST4.match(raw) or _CASE.search(raw)
+    if not m and (matches(turn.text, UNKNOWN_WORDS) or _NOT_REPORTED.search(turn.text)):  # 没有, 还没报
+        end_flow(turn)
+        turn.say(turn._("No case number yet? A report gets one when it is filed: choose 1 to report."))
+        show_menu(turn)  # with 9 when a report was set aside to look a case up
+        return
     if not m and turn.data.get("purpose") == "supplement" and len(turn.text) > 8:  # the words to add, first
         turn.data.setdefault("pending", []).append(turn.raw.strip())
         turn.say(turn._("Please type the case number first (it starts with SB). What you just wrote is kept "
@@ -173,6 +180,9 @@ def _ask_last4(turn: Turn) -> None:
 def _last4(turn: Turn) -> None:
     raw = unicodedata.normalize("NFKC", turn.raw).upper().replace(" ", "")
     m = _LAST4.search(raw)
+    if turn.data.get("purpose") == "supplement" and len(turn.text) > 8 and not re.search(r"\d{4}", raw):
+        turn.data.setdefault("pending", []).append(turn.raw.strip())  # the words to add: kept for the case
+        m = None
     if not m or len(raw) > 6:
         turn.say(turn._("Please type just the last 4 digits, for example 3457 (or 123X)."),
                  ["0 " + turn._("Back")])
@@ -391,6 +401,10 @@ def _ask_collect(turn: Turn) -> None:
 def _collect(turn: Turn) -> None:
     if matches(turn.text, DONE_WORDS) or number_choice(turn.text) == 1 and len(turn.text) <= 3:
         count = int(turn.data.get("added", 0))
+        if not count:
+            turn.say(turn._("Nothing was added to case {number}.").format(number=turn.data["case"]))
+            end_flow(turn, keep={"case": turn.data["case"]})
+            return
         turn.say(turn.t.ngettext("Thank you. {n} item was added to case {number}; the cadre will see it.",
                                  "Thank you. {n} items were added to case {number}; the cadre will see them.",
                                  count).format(n=count, number=turn.data["case"]))

@@ -107,3 +107,28 @@ def test_a_case_looked_up_with_its_id_digits_takes_additions_without_asking_agai
     with world.factory() as db:
         notes = db.scalars(select(CaseEvent.note).where(CaseEvent.action == "supplement")).all()
     assert any("老倌子又住院哒" in (n or "") for n in notes)
+
+
+def test_round_two_case_lookups(world: World) -> None:
+    """Round 2 of exploratory testing: words typed at the ID-digits question were lost ('0 items added');
+    签字 right after 查询 asked for the number again; 没有 at the case number question was a dead end."""
+    number = signed_case(world, Chat(world))
+    adder = Chat(world, user_key="70020")
+    adder.script("补充", number)
+    adder.send("老伴又住院了，这次花了五千")  # typed at the ID digits question
+    assert "收到了" in adder.send(ID_ZHANG[-4:])
+    with world.factory() as db:
+        notes = db.scalars(select(CaseEvent.note).where(CaseEvent.action == "supplement")).all()
+    assert any("老伴又住院了" in (n or "") for n in notes)
+    idle = Chat(world, user_key="70021")
+    idle.script("补充", number, ID_ZHANG[-4:])
+    assert "这次没有给案件" in idle.send("好了")
+    signer = Chat(world, user_key="70022")
+    signer.send("查询")
+    signer.send(f"{number} {ID_ZHANG[-4:]}")
+    assert "请输入案件号" not in signer.send("签字")
+    midway = Chat(world, user_key="70023")
+    midway.script("我老伴生病住院了，花了好多钱，房子也漏雨", "1", "张三")
+    midway.send("查进度")
+    out = midway.send("没有")
+    assert "还没有案件号" in out and "9 接着办刚才没办完的" in out
