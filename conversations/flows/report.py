@@ -929,8 +929,15 @@ def _village_ok(turn: Turn) -> None:
         turn.data.pop("village", None)
         turn.data.pop("township", None)
         goto(turn, "village", remember=False)
+    elif turn.parse.place is not None or (turn.data.get("township") and _VILLAGE_AGAIN.match(turn.text)):
+        turn.data.pop("village", None)  # 不是，是赤水村: the answer to the village question, again
+        turn.state["step"] = "village"
+        _village(turn)
     else:
         turn.say(turn._("Please reply 1 or 2."), _yes_no(turn))
+
+
+_VILLAGE_AGAIN = re.compile(r"^(不是|不对)[,，\s]*(是|在)?\S{2,}")
 
 
 @F.prompt("group")

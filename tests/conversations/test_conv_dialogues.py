@@ -1198,3 +1198,11 @@ def test_round_two_choices_groups_and_yes(world: World) -> None:
         chat = Chat(world, user_key=f"1007{i}")
         chat.send(DESCRIPTION)
         assert "姓名" in chat.send(yes), yes
+
+
+def test_a_village_put_right_at_its_check_is_taken(world: World) -> None:
+    """'不是，是石狮村' at 'is it 梅花村?' was answered 'reply 1 or 2' and the village typed was lost."""
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "赵六", ID_WANG, "5")
+    assert "是衡阳县西渡镇梅花村吗" in chat.send("西渡镇梅花村")
+    assert "是衡阳县西渡镇石狮村吗" in chat.send("不是，是石狮村")
