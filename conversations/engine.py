@@ -235,7 +235,7 @@ def _asks_for_a_person(turn: Turn) -> bool:
     """A short message that asks for a person in other words (我要人工, 帮我叫个人, 不会打字); in a longer one
     (a description that says 有事打我电话) the words are what happened, not a request."""
     text = normalize(turn.raw)
-    if len(text) > 12 or not _HAN.search(text):  # the parser reads 'rg' in a case number (SB8RG...) as 人工
+    if len(text) > 12 or not _HAN.search(text):  # in words: a case number or a code is an answer here
         return False
     return turn.parse.intent == "human" or any(w in text for w in (*_CANNOT_TYPE, *_A_PERSON))
 
@@ -298,7 +298,6 @@ def _idle(turn: Turn) -> None:
         show_menu(turn)
         return
     if _FOR_FAMILY.search(text):  # 我帮我娘报: another family's report, with what happened if it is said
-        hardship = bool(parse.risks or parse.guarantees or parse.disasters)
         report.start(turn, proxy=True, description=turn.raw if hardship else None)
         return
     if len(text) <= 12:

@@ -228,11 +228,18 @@ def _describe_into(data: dict[str, Any], text: str, p: Parse) -> None:
     if p.household_size and not data.get("size"):
         data["size"] = p.household_size
         data["size_said"] = True  # told in the description: its question is not asked
-    if p.id_numbers and not data.get("id_guess"):
-        data["id_guess"] = p.id_numbers[0]  # offered at the ID question: whose number it is, only they know
-    if p.phones and not data.get("phone_guess"):
-        data["phone_guess"] = p.phones[0]  # offered at the phone question
+    _keep_numbers(data, p)
     _settle_risks(data)
+
+
+def _keep_numbers(data: dict[str, Any], p: Parse) -> None:
+    """An ID or mobile number in a message, kept to be offered at its own question (whose ID number it is,
+    only they know); the first one said stays. A number whose question is answered already is never
+    offered (_given)."""
+    if p.id_numbers and not data.get("id_guess"):
+        data["id_guess"] = p.id_numbers[0]
+    if p.phones and not data.get("phone_guess"):
+        data["phone_guess"] = p.phones[0]
 
 
 def _settle_risks(data: dict[str, Any]) -> None:
@@ -457,7 +464,7 @@ def _name_guess(turn: Turn) -> str | None:
 def _name(turn: Turn) -> None:
     if _answered_offer(turn, "name", _name_guess(turn)):
         return
-    _keep_for_later(turn)
+    _keep_numbers(turn.data, turn.parse)  # 张三 430421..., 5组 电话139...: offered at their questions
     name = person_name(turn)
     if name is None and (turn.parse.id_numbers or turn.parse.phones):  # 张三 430421...: the name (the
         name = clean_name(_DIGITS.sub("", turn.raw))  # number is kept for its own question)
@@ -472,16 +479,6 @@ def _name(turn: Turn) -> None:
 
 
 _DIGITS = re.compile(r"[\dXx\s\-+]{7,}")
-
-
-def _keep_for_later(turn: Turn) -> None:
-    """An ID or mobile number typed with another answer (张三 430421..., 5组 电话139...) is kept, and offered
-    at its own question as the first message's are; it was lost."""
-    d, p = turn.data, turn.parse
-    if p.id_numbers and "id" not in d and not d.get("id_guess"):
-        d["id_guess"] = p.id_numbers[0]
-    if p.phones and "phone" not in d and not d.get("phone_guess"):
-        d["phone_guess"] = p.phones[0]
 
 
 def _given(turn: Turn, key: str) -> str | None:
@@ -948,7 +945,7 @@ def _ask_group(turn: Turn) -> None:
 
 @F.on("group")
 def _group(turn: Turn) -> None:
-    _keep_for_later(turn)
+    _keep_numbers(turn.data, turn.parse)  # 张三 430421..., 5组 电话139...: offered at their questions
     text = _DIGITS.sub("", turn.text).replace("电话", "").replace("手机", "").strip() or turn.text
     if not text:
         turn.say(turn._("Please write the group, for example: 3组."))
@@ -1123,9 +1120,10 @@ def _ask_sign_name(turn: Turn) -> None:
 def _sign_name(turn: Turn) -> None:
     name = turn.data.get("name")
     typed = person_name(turn)
-    if typed != name and _SIGNING_WORDS.sub("", normalize(turn.raw)) == name:  # 张三同意, 同意签字张三
+    bare = _SIGNING_WORDS.sub("", normalize(turn.raw))  # without 同意, 签字 and the like
+    if typed != name and bare == name:  # 张三同意, 同意签字张三
         typed = name
-    if typed != name and not _SIGNING_WORDS.sub("", normalize(turn.raw)):  # 同意 again: the name is asked for
+    if typed != name and not bare:  # 同意 again: the name is asked for
         _bad(turn, turn._("To sign, please type your full name as on the ID card, for example: {name}.")
              .format(name=name))
         return
