@@ -109,10 +109,24 @@ MONEY_UNITS = ("块", "元", "圆", "万元", "千元", "百元", "毛", "角")
 
 
 _ABOUT_ONE = re.compile(r"(?<![\d一二两三四五六七八九十])([万千])把(?:块|元)")  # 万把块钱: about ten thousand
+# Digits grouped with a space: by ten-thousands as Chinese counts (2 0000, 12 5000) or by thousands (20 000,
+# 1 200 000). Only regular groups of a figure below a hundred million, standing alone (a phone or ID number
+# typed in groups is blanked before this; a card number's first group has four digits): never 1000 2000.
+_SPACE = "[ \u00a0\u2009\u202f]"
+_GROUPED = re.compile(rf"(?<![\d.,])(?<!\d{_SPACE})[1-9]\d{{0,2}}"
+                      rf"(?:{_SPACE}\d{{4}}|(?:{_SPACE}\d{{3}}){{1,2}})(?!\d|{_SPACE}\d|[.,]\d)")
+
+
+def _ungroup(text: str) -> str:
+    """The space in grouped digits as a comma, which the amount pattern reads (same length: offsets hold)."""
+    if " " not in text and not any(c in text for c in "\u00a0\u2009\u202f"):
+        return text
+    return _GROUPED.sub(lambda m: re.sub(_SPACE, ",", m.group(0)), text)
 
 
 def amounts(text: str, cue_spans: list[tuple[int, int]]) -> list[float]:
     """Money amounts in yuan: a numeral with a money unit, or one with 万/千 near a money word."""
+    text = _ungroup(text)
     out: list[float] = [float(BIG.get(m.group(1)) or SMALL[m.group(1)]) for m in _ABOUT_ONE.finditer(text)]
     cues = Spans(cue_spans)
     for m in _AMOUNT.finditer(text):
