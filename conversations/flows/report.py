@@ -11,7 +11,7 @@ from typing import Any
 from cases.crypto import mask_id, mask_phone, mask_text
 from cases.ids import check_id, normalize_phone
 from conversations.commands import AddAttachment, FillAnnex, Result, SignatureDraft, SubmitReport
-from conversations.flows import annex
+from conversations.flows import annex, human
 from conversations.flows.cases import still_to_sign
 from conversations.flows.common import (
     GO_ON_WORDS,
@@ -31,6 +31,7 @@ from conversations.flows.common import (
     normalize,
     number_choice,
     numbered,
+    pause_flow,
     person_name,
     reprompt,
     resume_paused,
@@ -1045,7 +1046,10 @@ def _ask_summary(turn: Turn) -> None:
 
 
 def _summary_choices(turn: Turn) -> list[str]:
-    return numbered([turn._("All correct"), turn._("Something is wrong")]) + ["0 " + turn._("Back")]
+    options = [turn._("All correct"), turn._("Something is wrong")]
+    if turn.data.get("clash"):  # the name and ID number were refused: a person, by number too
+        options.append(turn._("Talk to a person"))
+    return numbered(options) + ["0 " + turn._("Back")]
 
 
 @F.on("summary")
@@ -1058,7 +1062,13 @@ def _summary(turn: Turn) -> None:
         else:
             goto(turn, "annex")
     elif choice == 2 or matches(turn.text, NO_WORDS):
+        turn.data.pop("clash", None)
         goto(turn, "edit")
+    elif choice == 3 and turn.data.get("clash"):  # set aside with every answer: 9 comes back here
+        pause_flow(turn)
+        human.start(turn)
+    elif turn.data.get("clash"):
+        turn.say(turn._("Please reply 1, 2 or 3."), _summary_choices(turn))
     else:
         turn.say(turn._("Please reply 1 or 2."), _summary_choices(turn))
 
@@ -1176,10 +1186,14 @@ def _submitted(turn: Turn, command: SubmitReport, result: Result) -> None:
         annex.changed(turn)
         goto(turn, "annex", remember=False)
         return
-    if not result.ok and result.reason in _NAME_ID_CLASH:  # trying again would fail again: say why
-        turn.say(turn._("This ID number is already registered for a household under another name, so the "
-                        "name and the ID number do not fit together. Please check both: reply 2 to change "
-                        "them, or 人工 to talk to a person."))
+    if not result.ok and result.reason in _NAME_ID_CLASH:  # trying again would fail again: say so
+        # the same words whatever the records hold: never whether the ID number is known, nor under which
+        # name (a stranger may be trying numbers); what was typed stays, with a person a number away
+        turn.data["clash"] = True
+        turn.say(turn._("The report is not sent yet: this name and this ID number cannot be registered "
+                        "together. Please check both against the ID card (身份证). Reply 2 to change them. "
+                        "If they are right, reply 3 and staff will call you, or call {hotline}.")
+                 .format(hotline=turn.facts.hotline))
         turn.state["step"] = "summary"
         _ask_summary(turn)
         return

@@ -9,9 +9,12 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from cases.models import Authorization, Case, CaseEvent, CaseStatus, Contact, Household, Report
+from conversations import engine
+from conversations.commands import Result
 
 from .conftest import ID_ZHANG, Chat, World
 from .test_conv_dialogues import CASE_NUMBER, report_until_annex
+from .test_conv_engine import FACTS, say, walk
 from .test_conv_flows import signed_case
 
 
@@ -31,8 +34,38 @@ def test_the_id_of_a_household_under_another_name_files_nothing(world: World) ->
     stranger = Chat(world, user_key="70001")
     report_until_annex(stranger, name="李四")
     out = stranger.send("2")  # declined: nothing to sign, and it used to be filed all the same
-    assert "姓名和身份证号码对不上" in out and not CASE_NUMBER.search(out)
+    assert "这个姓名和身份证号码不能一起登记" in out and not CASE_NUMBER.search(out)
     assert _count(world, Report) == 1 and _linked(world, stranger) is None
+
+
+def test_a_name_that_does_not_fit_the_id_is_refused_without_saying_the_id_is_on_record(world: World) -> None:
+    """The refusal said the ID number was registered under another name: a stranger trying numbers learnt
+    which were on record (found by exploratory testing). The same words for every name/ID refusal, whose
+    reason says nothing of the records; what was typed stays, and a person is a number away."""
+    signed_case(world, Chat(world))
+    stranger = Chat(world, user_key="70004")
+    report_until_annex(stranger, name="李四")
+    out = stranger.send("2")
+    for revealing in ("已经登记", "另一个", "登记在", "已有", "档案"):
+        assert revealing not in out, (revealing, out)
+    assert "身份证" in out and "12317" in out and "3 找工作人员" in out and "李四" in out
+    assert "请核对" in out and "430421********" in out  # the answers typed, shown again
+    assert "打哪个号码" in stranger.send("3")  # a call-back; the report is set aside with its answers
+    assert "9 接着办刚才没办完的" in stranger.send("菜单")
+    again = stranger.send("9")
+    assert "请核对" in again and "李四" in again and "3 找工作人员" in again
+
+
+def test_every_name_and_id_refusal_gets_the_same_words() -> None:
+    """Whatever the case store found (the ID number a member's, another household's head's, ...), the
+    household reads one answer, which says nothing of the records."""
+    signed = say(say(walk()[-1], "同意").state, "张三")
+    (command,) = signed.commands
+    answers = {engine.resume(signed.state, command, Result(ok=False, reason=reason), FACTS).replies[0].text
+               for reason in ("name_not_on_record", "id_number_belongs_to_another_household",
+                              "signer_id_mismatch", "signer_not_in_household")}
+    (answer,) = answers
+    assert "不能一起登记" in answer and "12317" in answer and "另一个" not in answer
 
 
 def test_the_right_name_and_id_from_an_unknown_chat_add_the_report_but_show_and_link_nothing(
