@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -96,16 +97,31 @@ def numeral(s: str) -> float | None:
 
 _NUM = rf"(?:[\d{NUM_CHARS}]|\.(?=\d)|,(?=\d{{3}}))+"  # one character class: linear, validated by numeral()
 _APPROX = r"(?:多|来|余|几|左右|上下)?"
-# "三五百", "两三万", "五六千": two digits then a unit -> a range.
-_RANGE = re.compile(r"([一二两三四五六七八九])([二两三四五六七八九])([十百千万]+)")
+# A range said as one numeral: two digits in a row, the second larger, after nothing or a unit and before
+# the units they share: 五六万, 三五百, 十七八万, 一万七八千, 一百二三十, 三万五六.
+_RANGE = re.compile(r"(?P<head>(?:[一二两三四五六七八九十百千万]*[十百千万])?)"
+                    r"(?P<lo>[一二两三四五六七八九])(?P<hi>[二两三四五六七八九])(?P<units>[十百千万]*)")
 _AMOUNT = re.compile(
     rf"(?P<num>{_NUM}(?:{_APPROX}[十百千万亿]+)?)(?P<approx>{_APPROX})"
     r"\s*(?P<unit>块钱|块|元钱|元|圆|万元|千元|百元|毛钱|毛|角)?"
     rf"(?P<tail>(?:(?<=块)|(?<=元))[一二两三四五六七八九\d](?:毛|角))?"
 )
+# The lower end of a range said with 到 (两万到三万, 3到5万, 1万-5万元, 10~15k元), right before the upper end.
+_LOWER_END = re.compile(rf"{_NUM}{_APPROX}\s*(?:块钱|块|元钱|元)?\s*(?:到|至|-{{1,2}}|—{{1,2}}|~|～)\s*$")
+# Words before a figure that say it is a guess (大概两万, 差不多花了三千): not 近 alone (最近花了三千).
+_ABOUT_BEFORE = re.compile(rf"(?:大概|大约|约莫|约|差不多|将近|接近|估计|大致)"
+                           rf"[^\d{NUM_CHARS}，。,.!?！？；;\s]{{0,3}}$")
 BLOCKING_UNITS = tuple("岁口个年月日天号人次亩斤头只间层米里周级栋座户位名度楼组队克棵袋分秒点届批辆台本件")
 UNIT_SCALE = {"毛": 0.1, "毛钱": 0.1, "角": 0.1, "万元": 10_000.0, "千元": 1000.0, "百元": 100.0}
 MONEY_UNITS = ("块", "元", "圆", "万元", "千元", "百元", "毛", "角")
+
+
+@dataclass(frozen=True, slots=True)
+class Amount:
+    """A sum in yuan; approximate for a range (its upper bound) or a figure said with 多, 左右, 大概..."""
+
+    value: float
+    approximate: bool = False
 
 
 _ABOUT_ONE = re.compile(r"(?<![\d一二两三四五六七八九十])([万千])把(?:块|元)")  # 万把块钱: about ten thousand
@@ -126,8 +142,17 @@ def _ungroup(text: str) -> str:
 
 def amounts(text: str, cue_spans: list[tuple[int, int]]) -> list[float]:
     """Money amounts in yuan: a numeral with a money unit, or one with 万/千 near a money word."""
+    return [a.value for a in read_amounts(text, cue_spans)]
+
+
+def read_amounts(text: str, cue_spans: list[tuple[int, int]]) -> list[Amount]:
+    """The amounts of `amounts`, in text order, each marked approximate or not. A range is one amount,
+    its upper bound (五六万, 两万到三万 -> 60000, 30000); 三万多, 两千来块, 三万左右, 大概两万 keep the
+    figure said."""
     text = _ungroup(text)
-    out: list[float] = [float(BIG.get(m.group(1)) or SMALL[m.group(1)]) for m in _ABOUT_ONE.finditer(text)]
+    found: list[tuple[int, Amount]] = [
+        (m.start(), Amount(float(BIG.get(m.group(1)) or SMALL[m.group(1)]), True))
+        for m in _ABOUT_ONE.finditer(text)]
     cues = Spans(cue_spans)
     for m in _AMOUNT.finditer(text):
         raw = m.group("num")
@@ -137,33 +162,43 @@ def amounts(text: str, cue_spans: list[tuple[int, int]]) -> list[float]:
         after = text[m.end():m.end() + 2]
         if not unit and (after[:1] in BLOCKING_UNITS or (after[:1] == "多" and after[1:2] in BLOCKING_UNITS)):
             continue
-        values = _values(raw)
-        if not values:
+        read = _value(raw)
+        if read is None:
             continue
+        value, approximate = read
         if not unit:
             has_big = any(c in raw for c in "万萬千kw")
-            if not cues.ended_near(m.start(), 6) or not (has_big or max(values) >= 10):
+            if not cues.ended_near(m.start(), 6) or not (has_big or value >= 10):
                 continue
+        before = text[max(0, m.start() - 24):m.start()]
+        lower = _LOWER_END.search(before)
+        if lower is not None:  # the upper end of a range: the lower end is no amount of its own
+            lower_start = m.start() - len(before) + lower.start()
+            found = [f for f in found if f[0] < lower_start]
+        approximate = (approximate or bool(m.group("approx")) or lower is not None
+                       or _ABOUT_BEFORE.search(before[-8:]) is not None)
         scale = UNIT_SCALE.get(unit, 1.0)
         tail = m.group("tail")
         extra = (DIGITS.get(tail[0]) or int(tail[0])) / 10 if tail else 0.0
-        out.extend(round(v * scale + extra, 2) for v in values)
-    return out
+        found.append((m.start(), Amount(round(value * scale + extra, 2), approximate)))
+    return [a for _, a in sorted(found, key=lambda f: f[0])]
 
 
-def _values(raw: str) -> list[float]:
-    """One value, or two for a range (三五百 -> 300, 500); approximate words give the stated base."""
+def _value(raw: str) -> tuple[float, bool] | None:
+    """(value, approximate): a range gives its upper bound (三五百 -> 500); 多, 来, 余, 几 the figure said."""
     if len(raw) > 24:  # no amount is written that long; keeps odd input cheap
-        return []
-    core = raw.replace(",", "").replace("多", "").replace("来", "").replace("余", "").replace("几", "")
+        return None
+    core = raw.replace(",", "")
+    approximate = any(c in core for c in "多来余几")
+    core = core.replace("多", "").replace("来", "").replace("余", "").replace("几", "")
     rng = _RANGE.fullmatch(core)
-    if rng:
-        lo, hi, units = DIGITS[rng.group(1)], DIGITS[rng.group(2)], rng.group(3)
-        scale = numeral("一" + units)
-        if scale and lo < hi:
-            return [lo * scale, hi * scale]
+    said = rng is not None and (rng.group("head") or rng.group("units"))  # 三五 alone is read 35, as before
+    if rng and said and DIGITS[rng.group("lo")] < DIGITS[rng.group("hi")]:
+        upper = numeral(rng.group("head") + rng.group("hi") + rng.group("units"))
+        if upper:
+            return upper, True
     value = numeral(core)
-    return [value] if value is not None and value > 0 else []
+    return (value, approximate) if value is not None and value > 0 else None
 
 
 _COUNT = rf"\d{{1,2}}|[{NUM_CHARS}]{{1,3}}"

@@ -260,8 +260,9 @@ class Parser:
                     if pkind == "disaster":
                         found["risk"].setdefault("04", []).append(pm.group(0))
         risks = found["risk"]
-        amounts = numbers.amounts(masked, [(c.start(), c.end()) for c in self.money_cue.finditer(masked)]
-                                  if self.money_cue else [])
+        money = numbers.read_amounts(masked, [(c.start(), c.end()) for c in self.money_cue.finditer(masked)]
+                                     if self.money_cue else [])
+        amounts = [a.value for a in money]
         cues = [c.start() for c in self.money_cue.finditer(masked)] if self.money_cue and amounts else []
         school = next((m for m in matches if ("part", "school") in m.entries and not m.negated
                        and any(m.start < c <= m.end + SCHOOL_COST_REACH for c in cues)), None)
@@ -297,6 +298,7 @@ class Parser:
             guarantees=sorted(found["guarantee"]),
             urgent=bool(urgent),
             amounts=amounts,
+            amounts_approximate=[a.approximate for a in money],
             household_size=numbers.household_size(masked),
             id_numbers=_unique(ids),
             invalid_id_numbers=_unique(bad_ids),

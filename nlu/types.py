@@ -32,7 +32,7 @@ class Parse:
     disasters: list[str] = field(default_factory=list)  # A27a "01".."07"
     guarantees: list[str] = field(default_factory=list)  # "A23".."A26"
     urgent: bool = False
-    amounts: list[float] = field(default_factory=list)  # yuan
+    amounts: list[float] = field(default_factory=list)  # yuan; a range is one amount, its upper bound
     household_size: int | None = None
     id_numbers: list[str] = field(default_factory=list)  # pass GB 11643 only, normalised (upper X)
     invalid_id_numbers: list[str] = field(default_factory=list)  # look like ID numbers but fail
@@ -48,6 +48,8 @@ class Parse:
     # the full name a self-introduction or hotline note gives (我叫张三, 来电人王五); a family name with an
     # honorific (张大爷) or alone (我姓刘) is None: this fills the head-of-household name field
     person_name: str | None = None
+    # one per amount, in the same order: a range (五六万, 两万到三万), 三万多, 两千来块, 三万左右, 大概两万
+    amounts_approximate: list[bool] = field(default_factory=list)
 
     def contract(self) -> dict[str, Any]:
         """The keys of `python -m nlu parse` output, exactly as design.md lists them."""

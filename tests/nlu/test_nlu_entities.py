@@ -134,8 +134,8 @@ def test_an2cn_round_trip_through_the_fast_path() -> None:
     ("一个月工资才八百", [800]),
     ("收入才５千", [5000]),
     ("十块三毛", [10.3]),
-    ("三五百块", [300, 500]),
-    ("损失两三万", [20000, 30000]),
+    ("三五百块", [500]),  # a range is one amount, its upper bound (approximate: test_nlu_exploratory.py)
+    ("损失两三万", [30000]),
     ("看病花了１２０００元", [12000]),
     ("借了3万5", [35000]),
     ("一年挣一万二", [12000]),
