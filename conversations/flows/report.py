@@ -226,7 +226,7 @@ def _describe_into(data: dict[str, Any], text: str, p: Parse) -> None:
         data["relation"] = relation_code(p.relation)
     if p.person_name and not data.get("proxy") and not data.get("name_guess"):
         data["name_guess"] = p.person_name  # 我叫张三...: offered as the answer to the name question
-    if p.household_size and not data.get("size"):
+    if p.household_size and not data.get("size") and not size_range(text):  # 一家五六口: asked for
         data["size"] = p.household_size
         data["size_said"] = True  # told in the description: its question is not asked
     _keep_numbers(data, p)
@@ -592,16 +592,18 @@ def _ask_size(turn: Turn) -> None:
 
 @F.on("size")
 def _size(turn: Turn) -> None:
-    # a number alone ('4', '4口人', '四个人'); in a longer text only what the parser reads as the household
-    # size, never the first digit in it ('我和老伴还有2个孙子', a case number)
-    if _SIZE_RANGE.search(turn.text):  # 三四个, 6到7: which one is for the household to say
+    # a number alone ('4', '4口人', '四个人', '俩'); in a longer text only what the parser reads as the
+    # household size, or a count of people in a short one, never the first digit in it ('我和老伴还有2个孙子',
+    # a case number)
+    text = _spoken_counts(turn.text)
+    if _SIZE_RANGE.search(text):  # 三四个, 五到六个, 6到7: which one is for the household to say
         _bad(turn, turn._("Please reply with one number, the people who live in the household now, "
                           "for example: 4"))
         return
-    counted = _SIZE_SAID.search(turn.text) if len(turn.text) <= 16 else None  # 我和老伴两个人
-    size = turn.parse.household_size or (small_number(turn.text) if len(turn.text) <= 6 else None) or (
-        small_number(counted.group(1)) if counted else None)
-    if size is None or not 1 <= size <= 30 or re.search(r"[A-Za-z]", turn.text):
+    counted = _SIZE_SAID.search(text) if len(text) <= 16 else None  # 我和老伴两个人, 一家三个
+    size = turn.parse.household_size or (small_number(counted.group(1)) if counted else None) or (
+        small_number(text) if len(text) <= 6 else None)
+    if size is None or not 1 <= size <= 30 or re.search(r"[A-Za-z]", text):
         _bad(turn, turn._("Please reply with the number of people, for example: 4"))
         return
     turn.data["size"] = size
@@ -609,9 +611,26 @@ def _size(turn: Turn) -> None:
     _after(turn, "size")
 
 
-_SIZE_RANGE = re.compile(r"(?<![十\d])([一二两三四五六七八九])(?!\1)[一二两三四五六七八九](?![十百])|"
-                         r"\d\s*(?:到|至|-|~|或|、)\s*\d")
-_SIZE_SAID = re.compile(r"([\d一二两三四五六七八九十]{1,3})\s*(?:个人|口人|口|个)")
+def _spoken_counts(text: str) -> str:
+    """俩 and 仨 (two, three: 我们俩, 仨人) as the numerals they stand for, with their 个."""
+    return text.replace("俩", "两个").replace("仨", "三个")
+
+
+_CN_DIGIT = "[一二两三四五六七八九]"
+# two numbers for the household's size, not one: 五六, 十五六, 二三十, 五到六, 5、6, 五个或者六个, 两个三个,
+# 5 6; not a range of something else (五六天, 两三万, 三四个月)
+_SIZE_RANGE = re.compile(rf"(?:十?({_CN_DIGIT})(?!\1){_CN_DIGIT}十?"
+                         r"|[\d一二两三四五六七八九十]\s*个?\s*(?:到|至|或者|或是|或|还是|、|-|~|—)\s*"
+                         r"[\d一二两三四五六七八九十]"
+                         r"|\d\s+\d"
+                         rf"|({_CN_DIGIT})个(?!\2){_CN_DIGIT}个)"
+                         r"(?![\d十]|\s*个?(?:月|小时|钟头|星期|礼拜)|\s*[天年岁块元万千百次亩斤里点号日周倍层间组队])")
+_SIZE_SAID = re.compile(r"([\d一二两三四五六七八九十]{1,3})\s*(?:个人|口人|口|个)(?!月|小时|钟头|星期|礼拜)")
+
+
+def size_range(text: str) -> bool:
+    """Whether the text gives the household's size as two numbers (五六个人, 5到6口)."""
+    return bool(_SIZE_RANGE.search(_spoken_counts(normalize(text))))
 
 
 @F.prompt("village")
