@@ -22,8 +22,9 @@ class Lexicon:
     max_len: int
     by_kind: dict[str, frozenset[str]] = field(default_factory=dict)
     # (result kind, result code, part a, part b, mode): 房子 + 塌了 -> guarantee A23; mode is "+" (near, any
-    # order, one clause), ">" (near, a first, one clause), "~" (anywhere in the message) or "^" (a first, b
-    # in its clause or at the head of the next, a clause without a subject of its own: 水井，上个月干了)
+    # order, one clause), ">" (near, a first, one clause), "~" (anywhere in the message), "^" (a first, b
+    # in its clause or at the head of the next, a clause without a subject of its own: 水井，上个月干了) or
+    # "." (b right after a, at most one token between: 遭|了|水, where 水 at a distance means nothing)
     combos: tuple[tuple[str, str, str, str, str], ...] = ()
     # per combo (same order): parts that must occur in the message (&part) and parts that must not (!part)
     conditions: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
@@ -68,7 +69,7 @@ def load(path: Path = LEXICON) -> Lexicon:
                 rkind, _, rcode = code.partition(":")
                 for rule in words.split():
                     pair, *conds = re.split(r"(?=[&!])", rule)
-                    mode = next((c for c in ">~^+" if c in pair), "+")
+                    mode = next((c for c in ">~^+." if c in pair), "+")
                     a, _, b = pair.partition(mode)
                     combos.append((rkind, rcode, a, b, mode))
                     conditions.append((tuple(c[1:] for c in conds if c[0] == "&"),

@@ -27,6 +27,7 @@ NEGATION_STOPS = frozenset({"就", "又", "还", "才", "也", "却", "然后", 
                             "把", "被", "让", "说"})
 NEGATION_REACH = 3  # tokens between a negator and the word it negates
 COMBO_REACH = 6  # tokens between the two parts of a two-part rule
+ADJACENT_REACH = 2  # tokens from part a's first token to part b's in an "a.b" rule (遭|了|水)
 SCHOOL_COST_REACH = 12  # characters from a school word to the money word that makes it a schooling cost
 CONSENT_COVER = 0.4  # consent/decline words must cover this share of a reply
 SHORT_CODES: dict[str, Intent] = {"cx": "status", "sb": "report", "qx": "cancel", "rg": "human", "bz": "help",
@@ -396,6 +397,8 @@ def _combo(by_part: dict[str, list[Match]], a: str, b: str, mode: str,
     for x in firsts:
         if mode == "^":
             low, high = x.token, _topic_reach(toks, x)
+        elif mode == ".":
+            low, high = x.token + 1, x.token + ADJACENT_REACH
         else:
             low, high = x.token - COMBO_REACH, x.token + COMBO_REACH
         for y in seconds[bisect_left(tokens, low):bisect_right(tokens, high)]:
@@ -404,6 +407,8 @@ def _combo(by_part: dict[str, list[Match]], a: str, b: str, mode: str,
             if mode == "^":
                 if x.start < y.start and _topic_comment(toks, x, y):
                     return x, y
+                continue
+            if mode == "." and x.end > y.start:
                 continue
             if x.clause == y.clause and (mode == "+" or x.start < y.start):
                 return (x, y) if x.start < y.start else (y, x)

@@ -109,3 +109,60 @@ def test_jionlp_money_ranges_are_one_amount_at_the_upper_bound() -> None:
         assert p.amounts_approximate == [True], text
         checked += 1
     assert checked >= 4
+
+
+# -- Hunan dialect: 哒 is 了 (respell.tsv); 遭 + a bare calamity (旱, 涝, 虫, 雹) is that disaster -------
+@pytest.mark.parametrize("text, risks, disasters", [
+    ("田里遭哒旱", ["04"], ["03"]),
+    ("今年田里遭了旱", ["04"], ["03"]),
+    ("稻田受哒旱", ["04"], ["03"]),
+    ("我们这里闹旱，禾都黄了", ["04"], ["03"]),
+    ("遭哒好大的旱", ["04"], ["03"]),
+    ("田里的禾都旱死哒", ["04"], ["03"]),
+    ("今年遭哒涝", ["04"], ["01"]),
+    ("屋里遭哒水", ["04"], ["01"]),
+    ("屋里遭哒大水", ["04"], ["01"]),
+    ("今年涨哒水，田都冲哒", ["04"], ["01"]),
+    ("河里涨哒水", ["04"], ["01"]),
+    ("田里遭哒虫", ["04"], ["04"]),
+    ("菜都遭哒雹", ["04"], ["05"]),
+    # counterparts: no calamity, or none suffered
+    ("今年冇遭旱", [], []),
+    ("没遭过旱，就是身体不好", ["01"], []),
+    ("屋后头有个旱厕", [], []),
+    ("他抽旱烟", [], []),
+    ("旱地里种花生", [], []),
+    ("屋里遭哒贼", [], []),
+    ("遭人打了喝水都难", [], []),
+    ("受了伤又没水喝", ["05"], []),
+])
+def test_hunan_dialect_disasters(text: str, risks: list[str], disasters: list[str]) -> None:
+    p = nlu.parse(text)
+    assert (p.risks, p.disasters) == (risks, disasters)
+
+
+@pytest.mark.parametrize("text, risks", [
+    ("老倌子得哒重病", ["01"]),
+    ("老倌子中哒风", ["01"]),
+    ("娭毑住哒院", ["01"]),
+    ("冇得事做", ["07"]),
+    ("冇得工做", ["07"]),
+    ("在屋里冇得事搞", ["07"]),
+    ("摔断哒腿", ["05"]),
+    ("屋里着哒火", ["05"]),
+    ("老倌子过哒身", ["08"]),
+    ("我男人去年冇得哒", ["08"]),
+    # counterparts
+    ("冇得事，都好", []),
+    ("钱冇得哒", []),
+    ("今年涨哒水费", []),
+    ("中哒奖", []),
+])
+def test_hunan_dialect_risks(text: str, risks: list[str]) -> None:
+    assert nlu.parse(text).risks == risks
+
+
+def test_hunan_dialect_no_food_is_urgent() -> None:
+    p = nlu.parse("屋里冇得饭恰哒")
+    assert p.urgent and p.urgent_reasons == ["food"]
+    assert not nlu.parse("恰饭哒冇").urgent
