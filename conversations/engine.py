@@ -200,6 +200,9 @@ def _navigate(turn: Turn) -> bool:
     text = turn.raw
     if matches(text, BACK_WORDS):
         if not back(turn):
+            flow = FLOWS.get(turn.flow or "")
+            if flow is not None and flow.backed_out is not None:
+                flow.backed_out(turn)
             pause_flow(turn)
             show_menu(turn)
         return True

@@ -289,6 +289,7 @@ class Flow:
     results: dict[type, ResultHandler] = field(default_factory=dict)
     backs: dict[str, Callable[[Turn], bool]] = field(default_factory=dict)  # a step's own "0" (True: done)
     attachments: Callable[[Turn], bool] | None = None  # takes a message's attachments; True = done
+    backed_out: Handler | None = None  # "0" leaves the flow from its first question: where 9 goes on from
 
     def prompt(self, step: str) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:

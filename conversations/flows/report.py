@@ -1371,6 +1371,51 @@ def _skip(turn: Turn, step: str) -> bool:
     return False
 
 
+def _backed_out(turn: Turn) -> None:
+    """0 past the first question: the report is set aside at the first question not answered yet, with the
+    steps before it to go back through, so 9 goes on where the household had got (it went on from the
+    description, and every answer kept was asked again)."""
+    d = turn.data
+    order = ORDER_PROXY if d.get("proxy") else ORDER_SELF
+    history: list[str] = []
+    for step in order[:-1]:
+        if not _has_answer(turn, step):
+            turn.state.update(step=step, history=history)
+            return
+        if _was_asked(turn, step):
+            history.append(step)
+    turn.state.update(step="summary", history=history)
+
+
+F.backed_out = _backed_out
+_AFTER_CONFIRM = ("relation", "proxy_name", "proxy_phone", "name", "id", "village", "group", "phone")
+
+
+def _has_answer(turn: Turn, step: str) -> bool:
+    """Whether the report holds the answer to `step`'s question (or needs none: _skip)."""
+    d = turn.data
+    if step == "describe":
+        return bool(d.get("text"))
+    if step == "confirm":  # read back and agreed: a later question was answered
+        return bool(d.get("text")) and (any(key in d for key in _AFTER_CONFIRM)
+                                        or ("size" in d and not d.get("size_said")))
+    if step in ("disaster", "relation", "proxy_phone", "phone") and _skip(turn, step):
+        return True
+    return step in d and (step != "relation" or bool(d[step]))
+
+
+def _was_asked(turn: Turn, step: str) -> bool:
+    """Whether going on would have asked `step`'s question (not one the report fills by itself)."""
+    d = turn.data
+    if step == "disaster":
+        return "04" in d.get("risks", [])
+    if step == "size":
+        return not d.get("size_said")
+    if step in ("phone", "proxy_phone"):
+        return not (turn.facts.known_phone and (step == "proxy_phone" or not d.get("proxy")))
+    return True
+
+
 def _bad(turn: Turn, message: str, choices: list[str] | None = None) -> None:
     """A friendly re-ask (with `choices`, else 0 返回); after a few misses, offer a person as well."""
     count = turn.fail()

@@ -41,3 +41,34 @@ def test_lia_and_sa_are_read_by_the_flow_whatever_the_parser_reads() -> None:
     for said, size in (("俩", 2), ("就我们仨", 3), ("我和老伴俩人", 2)):
         step = say(state, said, Parse())
         assert step.state["data"]["size"] == size and "哪个村" in joined(step), said
+
+
+def test_9_after_backing_out_of_a_report_goes_on_where_the_household_had_got(world: World) -> None:
+    """0 back past the first question, then 9, started from the description again and asked every answer
+    kept once more; now 9 goes on at the first question not answered, and 0 still goes back through them."""
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "赵六", ID_WANG, "4")
+    for _ in range(5):
+        chat.send("0")
+    assert "9 接着办刚才没办完的" in chat.send("0")
+    assert "哪个村" in chat.send("9")
+    data = state_of_data(world, chat)
+    assert (data["name"], data["id"], data["size"]) == ("赵六", ID_WANG, 4)
+    assert "几口人" in chat.send("0")  # the way back is kept
+    assert "哪个村" in chat.send("4")
+    words = Chat(world, user_key="20100")  # 继续, and 1 at 'a report is not finished' after new words
+    words.script(DESCRIPTION, "1", "赵六", ID_WANG, "4", "西渡镇梅花村", "1", "3", *["0"] * 9)
+    assert "手机号" in words.send("继续")
+    words.script(*["0"] * 9)
+    words.send("老伴又摔了一跤")
+    out = words.send("1")
+    assert "已加到您的申报里" in out and "手机号" in out
+    proxy = Chat(world, user_key="20101")
+    out = proxy.script("2", "他屋里遭了大水，房子冲垮了", "1", "1", "李四", "13900002222")
+    assert "户主叫什么名字" in out
+    assert "身份证号码" in proxy.send("王五")
+    for _ in range(7):
+        out = proxy.send("0")
+    assert "9 接着办刚才没办完的" in out
+    assert "身份证号码" in proxy.send("9")
+    assert state_of_data(world, proxy)["name"] == "王五"
