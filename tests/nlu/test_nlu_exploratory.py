@@ -8,6 +8,7 @@ import json
 import pytest
 
 import nlu
+from nlu.numbers import cn_number, numeral
 from tests.conftest import shared_data
 
 
@@ -166,3 +167,38 @@ def test_hunan_dialect_no_food_is_urgent() -> None:
     p = nlu.parse("屋里冇得饭恰哒")
     assert p.urgent and p.urgent_reasons == ["food"]
     assert not nlu.parse("恰饭哒冇").urgent
+
+
+# -- 俩 (two) and 仨 (three) hold their measure word: 俩人 is 两个人 ----------------------------------
+def test_lia_and_sa_are_numerals() -> None:
+    assert numeral("俩") == 2
+    assert numeral("仨") == 3
+    assert cn_number("仨") == 3
+
+
+@pytest.mark.parametrize("text, size", [
+    ("家里俩人", 2),
+    ("家里就仨人", 3),
+    ("屋里就我们俩人", 2),
+    ("一家仨口", 3),
+    ("仨口人", 3),
+    ("就我们俩", 2),
+    ("只有我和老伴俩", 2),
+    ("屋里就我们仨，日子难过", 3),
+    ("就剩我跟孙子俩过日子", 2),
+    ("我们老俩口过日子", 2),
+    ("家里就俩口子", 2),
+    ("我带着俩孙子过", 3),
+    ("我和老伴带着仨孙子", 5),
+    ("俩孙子跟着我", 3),
+    ("家里共仨人", 3),
+    # counterparts: 俩/仨 counting something else, or people not said to be the household
+    ("俩孩子读书要钱", None),
+    ("家里有俩孩子读书", None),
+    ("我们俩都病了", None),
+    ("他俩去了医院", None),
+    ("只有我们俩去了医院", None),
+    ("花了仨月", None),
+])
+def test_household_size_with_lia_and_sa(text: str, size: int | None) -> None:
+    assert nlu.parse(text).household_size == size
