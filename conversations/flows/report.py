@@ -230,6 +230,7 @@ def _describe_into(data: dict[str, Any], text: str, p: Parse) -> None:
         data["size"] = p.household_size
         data["size_said"] = True  # told in the description: its question is not asked
     _keep_numbers(data, p)
+    _keep_place(data, text, p)
     _settle_risks(data)
 
 
@@ -241,6 +242,20 @@ def _keep_numbers(data: dict[str, Any], p: Parse) -> None:
         data["id_guess"] = p.id_numbers[0]
     if p.phones and not data.get("phone_guess"):
         data["phone_guess"] = p.phones[0]
+
+
+def _keep_place(data: dict[str, Any], text: str, p: Parse) -> None:
+    """The village (石狮村, or the villages of that name) and the village group (三组) a description names,
+    kept to be offered at their questions; the first said stays."""
+    place = p.place
+    candidates = place if isinstance(place, list) else ([place] if place is not None else [])
+    villages = [_place_dict(x) for x in candidates if x.level == "village" and x.village_code]
+    if villages and "village" not in data and not data.get("village_guess"):
+        data["village_guess"] = villages[:8]
+    group = _GROUP_NUMBER.search(normalize(text))
+    number = small_number(group.group(1)) if group else None
+    if group and number and "group" not in data and not data.get("group_guess"):
+        data["group_guess"] = f"{number}{group.group(2)}"
 
 
 def _settle_risks(data: dict[str, Any]) -> None:
@@ -261,7 +276,7 @@ def _merge_description(data: dict[str, Any], fresh: dict[str, Any]) -> None:
     data["urgent"] = bool(data.get("urgent")) or bool(fresh.get("urgent"))
     if fresh.get("parsed"):
         data["parsed"] = _merged_parse(data.get("parsed"), fresh["parsed"])
-    for key in ("name_guess", "relation", "id_guess", "phone_guess"):
+    for key in ("name_guess", "relation", "id_guess", "phone_guess", "village_guess", "group_guess"):
         if fresh.get(key) and not data.get(key):
             data[key] = fresh[key]
     if fresh.get("size") and not data.get("size"):
@@ -635,6 +650,18 @@ def size_range(text: str) -> bool:
 
 @F.prompt("village")
 def _ask_village(turn: Turn) -> None:
+    guess = _village_guess(turn)
+    if guess and len(guess) == 1:  # 我是石狮村三组的...: offered, with its group
+        place = guess[0]["label"] + (_group_guess(turn) or "")
+        text = (turn._("That family lives in {place}, as you said. Is that right?") if turn.data.get("proxy")
+                else turn._("Your home is in {place}, as you said. Is that right?"))
+        turn.say(text.format(place=place), _yes_no(turn))
+        return
+    if guess:  # a village name several villages have: which one (0, none of them: the question)
+        turn.data["village_guess"] = None
+        turn.data["candidates"] = guess
+        goto(turn, "village_pick")
+        return
     township = turn.data.get("township")
     if township:
         turn.say(turn._("Which village in {township}?").format(township=township["name"]),
@@ -647,8 +674,49 @@ def _ask_village(turn: Turn) -> None:
     turn.say(question.format(example=_example(turn)), _village_choices(turn))
 
 
+def _village_guess(turn: Turn) -> list[dict[str, Any]] | None:
+    """The villages the description named, while the village question is not answered yet and not being
+    changed from the summary."""
+    d = turn.data
+    guess = d.get("village_guess")
+    if not isinstance(guess, list) or not guess or "village" in d or d.get("editing"):
+        return None
+    return guess
+
+
+def _group_guess(turn: Turn) -> str | None:
+    """The village group the description named, while the group question is not answered yet."""
+    return _given(turn, "group")
+
+
+def _answered_village_offer(turn: Turn) -> bool:
+    """The reply to 'your home is in 石狮村3组, is that right?': 1 takes the village and the group, 2 asks the
+    question as usual. Anything else is read as the answer to the village question (the offer is
+    dropped, its group too: a village put right may not have that group)."""
+    guess = _village_guess(turn)
+    if not guess or len(guess) != 1:
+        return False
+    choice = number_choice(turn.text)
+    turn.data["village_guess"] = None
+    group = _group_guess(turn)
+    turn.data["group_guess"] = ""
+    if choice == 1 or matches(turn.text, YES_WORDS):
+        turn.data["village"] = {"code": str(guess[0]["code"]).ljust(12, "0"), "label": guess[0]["label"]}
+        turn.data.pop("township", None)
+        if group:
+            turn.data["group"], turn.data["group_said"] = group, True
+        _after(turn, "village")
+        return True
+    if choice == 2 or matches(turn.text, NO_WORDS):
+        reprompt(turn)
+        return True
+    return False
+
+
 @F.on("village")
 def _village(turn: Turn) -> None:
+    if _answered_village_offer(turn):
+        return
     if turn.facts.places is not None and turn.parse.place is None and number_choice(turn.text) == 1:
         # "1 choose from a list" (starting in the township already named, if one was)
         turn.data["browse"] = {"path": [turn.data["township"]["code"]] if turn.data.get("township") else [],
@@ -959,12 +1027,22 @@ _VILLAGE_AGAIN = re.compile(r"^(不是|不对)[,，\s]*(是|在)?\S{2,}")
 
 @F.prompt("group")
 def _ask_group(turn: Turn) -> None:
+    guess = _group_guess(turn)
+    if guess:  # 我是三组的...
+        turn.say(turn._("The village group is {group}, as you said. Is that right?").format(group=guess),
+                 _yes_no(turn))
+        return
     turn.say(turn._("Which village group (村民小组) is it? For example: 3组. "
                     "If you are not sure, reply 不清楚."), ["0 " + turn._("Back")])
 
 
 @F.on("group")
 def _group(turn: Turn) -> None:
+    guess = _group_guess(turn)
+    if guess:
+        if _answered_offer(turn, "group", guess):
+            return
+        turn.data["group_guess"] = ""  # another answer: read as usual (a 1 later is not 'yes')
     _keep_numbers(turn.data, turn.parse)  # 张三 430421..., 5组 电话139...: offered at their questions
     text = _DIGITS.sub("", turn.text).replace("电话", "").replace("手机", "").strip() or turn.text
     if not text:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from nlu.types import Parse
 
-from .conftest import ID_WANG, Chat, World
+from .conftest import ID_WANG, ID_ZHANG, MEIHUA2, SHISHI, Chat, World
 from .test_conv_dialogues import DESCRIPTION, state_of_data
 from .test_conv_engine import SCRIPT, joined, say
 
@@ -72,3 +72,41 @@ def test_9_after_backing_out_of_a_report_goes_on_where_the_household_had_got(wor
     assert "9 接着办刚才没办完的" in out
     assert "身份证号码" in proxy.send("9")
     assert state_of_data(world, proxy)["name"] == "王五"
+
+
+def test_the_village_and_group_the_first_message_names_are_offered_not_asked_again(world: World) -> None:
+    """'我是石狮村三组的，老伴住院了' had the village and the group asked later as if never said; now they
+    are offered at the village question, as a name, an ID or a phone number is at theirs."""
+    first = "我是石狮村三组的，老伴住院了花了三万块"
+    chat = Chat(world)
+    out = chat.script(first, "1", "张三", ID_ZHANG, "4")
+    assert "您说家住在衡阳县西渡镇石狮村3组，对吗？" in out and "1 是" in out and "2 不是" in out
+    assert "手机号" in chat.send("1")  # the group came with it: not asked
+    data = state_of_data(world, chat)
+    assert data["village"] == {"code": SHISHI, "label": "衡阳县西渡镇石狮村"} and data["group"] == "3组"
+    out = chat.send("139 1234 5678")
+    assert "请核对" in out and "住址：衡阳县西渡镇石狮村3组" in out
+    other = Chat(world, user_key="20200")  # 2: the questions as usual, neither offered again
+    out = other.script(first, "1", "张三", ID_ZHANG, "4", "2")
+    assert "哪个村" in out and "石狮村" not in out
+    out = other.script("西渡镇梅花村", "1")
+    assert "是哪个村民小组" in out and "您说村民小组是" not in out
+    typed = Chat(world, user_key="20201")  # another village typed instead: read as the answer
+    other_village = typed.script(first, "1", "张三", ID_ZHANG, "4", "不是，是西渡镇梅花村")
+    assert "是衡阳县西渡镇梅花村吗" in other_village
+    twice = Chat(world, user_key="20202")  # a name several villages have: which one, then the group
+    out = twice.script("我是梅花村五组的，老伴住院了", "1", "张三", ID_ZHANG, "4")
+    assert "1 衡阳县西渡镇梅花村" in out and "2 衡阳县台源镇梅花村" in out
+    assert "您说村民小组是5组，对吗？" in twice.send("2")
+    assert "手机号" in twice.send("1")
+    data = state_of_data(world, twice)
+    assert data["village"] == {"code": MEIHUA2, "label": "衡阳县台源镇梅花村"} and data["group"] == "5组"
+    group = Chat(world, user_key="20203")  # the group alone: offered at its question
+    group.script("我是三组的，老伴住院了", "1", "张三", ID_ZHANG, "4", "西渡镇石狮村")
+    assert "您说村民小组是3组，对吗？" in group.send("1")
+    group.send("1")
+    assert state_of_data(world, group)["group"] == "3组"
+    proxy = Chat(world, user_key="20204")
+    out = proxy.script("我帮我娘报，她住石狮村，房子漏雨", "1", "1", "李四", "13900002222", "王五", "不知道",
+                       "3")
+    assert "您说那户人家住在衡阳县西渡镇石狮村，对吗？" in out
