@@ -1466,7 +1466,8 @@ def _backed_out(turn: Turn) -> None:
 
 
 F.backed_out = _backed_out
-_AFTER_CONFIRM = ("relation", "proxy_name", "proxy_phone", "name", "id", "village", "group", "phone")
+# answers only given after the read-back (a relation or a size may come with the description itself)
+_AFTER_CONFIRM = ("proxy_name", "proxy_phone", "name", "id", "village", "group", "phone")
 
 
 def _has_answer(turn: Turn, step: str) -> bool:
@@ -1479,7 +1480,7 @@ def _has_answer(turn: Turn, step: str) -> bool:
                                         or ("size" in d and not d.get("size_said")))
     if step in ("disaster", "relation", "proxy_phone", "phone") and _skip(turn, step):
         return True
-    return step in d and (step != "relation" or bool(d[step]))
+    return step in d and step != "relation"  # a relation answered is never None: _skip has it
 
 
 def _was_asked(turn: Turn, step: str) -> bool:
