@@ -254,17 +254,6 @@ async def run_on_loop(work: Callable[[], T]) -> T:
     return await greenlet_spawn(work)
 
 
-def sqlite_writes_alone(db: Session) -> bool:
-    """SQLite inside a transaction: no other connection can commit between what this one reads now and
-    what it writes later (it holds the write lock, or a snapshot that would make its write fail as busy,
-    never as a duplicate). False on PostgreSQL, and on SQLite before the transaction's first write."""
-    conn = db.connection()
-    if conn.dialect.name != "sqlite":
-        return False
-    raw = conn.connection.driver_connection
-    return raw is not None and bool(raw.in_transaction)
-
-
 def is_sqlite(engine_or_session: Engine | Session) -> bool:
     bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
     return bind.dialect.name == "sqlite"

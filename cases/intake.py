@@ -10,21 +10,18 @@ from __future__ import annotations
 
 import secrets
 import unicodedata
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy import case as when
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from cases import annex1, annex1_text, audit, rows
 from cases.clock import BEIJING
 from cases.crypto import Vault, mask_name, mask_parsed, mask_text
-from cases.db import sqlite_writes_alone
 from cases.errors import IntakeError
 from cases.events import SYSTEM, add_event
 from cases.ids import age_on, check_id, normalize_phone
@@ -261,7 +258,9 @@ def _new_household(
     birth: date | None,
     phone: str | None,
     now: datetime,
-) -> Household:
+) -> Household | None:
+    """The new household with its head as a member; None when its ID number was filed meanwhile (another
+    transaction inserted that household after the look-up; a unique index makes the insert wait for it)."""
     if not draft.head_name:
         raise IntakeError("head_name_required", "the household head's name is needed for a new household")
     name = _clean_name(draft.head_name)
@@ -278,7 +277,8 @@ def _new_household(
         size=draft.household_size,
         created_at=now,
     )
-    rows.insert(db, household)
+    if rows.insert_unless_taken(db, household, "id_hash") is None:
+        return None
     head = rows.insert(db, Member(household_id=household.id, name=name, relation="户主", is_head=True,
                                   id_number_enc=id_enc, id_hash=id_hash, birth_date=birth))
     # built with its head: the members are known, not loaded again at the signature
@@ -426,20 +426,17 @@ def submit_report(
     lookups = Lookups(db)  # the cadre's deadline is read for the same village: its chain is not read again
     lookups.know_chain(chain)
 
-    alone = sqlite_writes_alone(db)  # then no one can insert the household between look-up and insert
     household = _household_for(db, vault, draft, id_normalized)
-    created = vouched = False
+    created = False
     if household is None:
-        try:
-            with nullcontext() if alone else db.begin_nested():
-                household = _new_household(db, vault, draft, id_normalized, birth, phone, now)
-            created = vouched = True
-        except IntegrityError:  # the same ID arrived concurrently on another channel
-            if alone:
-                raise
+        household = _new_household(db, vault, draft, id_normalized, birth, phone, now)
+        created = household is not None
+        if household is None:  # the same ID number was filed meanwhile, on another channel: that household
             household = _household_for(db, vault, draft, id_normalized)
             if household is None:
-                raise
+                raise IntakeError("household_conflict", "the ID number is taken; its household is not found")
+    if created:
+        vouched = True
     else:
         if draft.reporter_kind in _FROM_THE_HOUSEHOLD and id_normalized is not None and draft.head_name:
             _check_name_on_record(household, vault.lookup_hash(id_normalized), draft.head_name)
@@ -461,7 +458,6 @@ def submit_report(
         if village is None:
             raise IntakeError("village_required", "the household's village is needed to open a case")
         case = Case(
-            number=_unused_number(db),
             household_id=household.id,
             area_code=village,
             status=CaseStatus.APPLIED,
@@ -472,7 +468,10 @@ def submit_report(
             opened_at=now,
             updated_at=now,
         )
-        rows.insert(db, case)
+        while True:  # a random number; in the rare case it is taken, another
+            case.number = new_case_number()
+            if rows.insert_unless_taken(db, case, "number") is not None:
+                break
     else:
         merged_risks = sorted(set(case.risks) | set(draft.risks))
         merged_guarantees = sorted(set(case.guarantees) | set(draft.guarantees))
@@ -595,19 +594,6 @@ def _vouches(db: Session, vault: Vault, draft: ReportDraft, household: Household
         Report.household_id == household.id, Report.reporter_kind == ReporterKind.PROXY,
         Report.proxy_phone_enc.is_not(None))).all()
     return all(vault.decrypt(enc) != phone for enc in proxies if enc)
-
-
-def _unused_number(db: Session) -> str:
-    db.flush()  # then a plain query on the table: what the session holds is in it
-    conn = db.connection()
-    while True:
-        number = new_case_number()
-        if conn.execute(_NUMBER_TAKEN, {"number": number}).first() is None:
-            return number
-
-
-_CASES = Base.metadata.tables[Case.__tablename__]
-_NUMBER_TAKEN = select(_CASES.c.id).where(_CASES.c.number == bindparam("number"))
 
 
 # --- the signed annex 1 ------------------------------------------------------------------------

@@ -12,7 +12,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, insert, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
 from api.settings import Settings
@@ -21,10 +20,8 @@ from cases.db import (
     SQLITE_AUTOCHECKPOINT_PAGES,
     SQLITE_BACKSTOP_CHECKPOINT_PAGES,
     WalCheckpointer,
-    is_sqlite,
     make_engine,
     server_settings,
-    sqlite_writes_alone,
     wal_checkpointer_for,
 )
 from cases.models import Channel, Contact, ContactStatus
@@ -103,23 +100,6 @@ def test_the_app_runs_its_checkpointer_for_its_lifetime(tmp_path: Path) -> None:
         assert client.get("/healthz").status_code == 200
         assert any(t.name == "sqlite-wal-checkpointer" for t in threading.enumerate())
     assert not any(t.name == "sqlite-wal-checkpointer" for t in threading.enumerate())
-
-
-def test_sqlite_writes_alone_only_inside_a_transaction(session_factory: sessionmaker[Session]) -> None:
-    with session_factory() as db:
-        if not is_sqlite(db):  # PostgreSQL: row locks and unique-index waits, never "alone"
-            db.execute(text("SELECT 1"))
-            assert not sqlite_writes_alone(db)
-            return
-        db.execute(text("SELECT 1"))
-        assert not sqlite_writes_alone(db)  # a read outside a transaction: another writer may commit next
-        db.rollback()
-        db.connection().exec_driver_sql("BEGIN IMMEDIATE")
-        assert sqlite_writes_alone(db)
-        db.rollback()
-        db.execute(text("CREATE TABLE IF NOT EXISTS t (x INTEGER)"))
-        db.execute(text("INSERT INTO t (x) VALUES (1)"))  # the first write begins the transaction
-        assert sqlite_writes_alone(db)
 
 
 def test_a_database_error_logged_shows_no_phone_number(engine: Engine, caplog: pytest.LogCaptureFixture,

@@ -321,6 +321,20 @@ def test_find_case_by_number_is_tolerant(world: World, notifier: RecordingNotifi
     assert intake.find_case_by_number(db=world.db, number="SBZZZZZZZZ") is None or case.number == "SBZZZZZZZZ"
 
 
+def test_a_case_number_already_taken_is_drawn_again(world: World, notifier: RecordingNotifier,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    first = submit_report(db=world.db, vault=world.vault, draft=draft(), now=world.now,
+                          notifier=notifier).case
+    taken = first.number[2:]
+    draws = iter(taken + "Z" * 8)  # the randomness draws the taken number first, then SBZZZZZZZZ
+    monkeypatch.setattr(intake.secrets, "choice", lambda _alphabet: next(draws))
+    other = submit_report(db=world.db, vault=world.vault, now=world.now, notifier=notifier,
+                          draft=draft(head_name="李四", id_number=SPOUSE_ID)).case
+    world.db.commit()
+    assert other.number == "SBZZZZZZZZ" and first.number != other.number
+    assert world.db.scalars(select(Case.number).order_by(Case.id)).all() == [first.number, "SBZZZZZZZZ"]
+
+
 def _sign(world: World, case: Case, name: str, id_number: str | None, **kw: object) -> Authorization:
     return sign_authorization(
         db=world.db,

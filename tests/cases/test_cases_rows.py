@@ -85,3 +85,22 @@ def test_a_column_with_a_server_default_is_refused_not_sent_as_null() -> None:
                    Column("kind", String, server_default=text("'x'"))).c.kind
     with pytest.raises(NotImplementedError):
         rows._default(column)
+
+
+def test_insert_unless_taken_leaves_out_a_row_whose_unique_value_is_taken(
+        world: World, engine: Engine) -> None:
+    db, now = world.db, world.now
+    first = Household(head_name="张三", id_hash="h" * 64, created_at=now)
+    assert rows.insert_unless_taken(db, first, "id_hash") is first and inspect(first).persistent
+    assert rows.inserted_here(db, Household, first.id)
+    seen = count_statements(engine)
+    again = Household(head_name="李四", id_hash="h" * 64, created_at=now)
+    assert rows.insert_unless_taken(db, again, "id_hash") is None
+    assert inspect(again).transient and again not in db
+    assert not any(s.startswith("SAVEPOINT") for s in seen)  # nothing to roll back: the transaction goes on
+    none_taken = [rows.insert_unless_taken(db, Household(head_name=n, created_at=now), "id_hash")
+                  for n in ("王五", "赵六")]  # NULL takes nothing
+    assert all(h is not None for h in none_taken)
+    db.commit()
+    assert not rows.inserted_here(db, Household, first.id)  # committed: no longer this transaction's
+    assert db.scalars(select(Household.head_name).order_by(Household.id)).all() == ["张三", "王五", "赵六"]
