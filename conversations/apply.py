@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from cases import annex1, annex1_text, audit, intake, journal, status
+from cases import annex1, annex1_text, audit, intake, journal, rows, status
 from cases.clock import BEIJING
 from cases.crypto import Vault, mask_name, mask_phone, mask_text
 from cases.errors import CaseError
@@ -95,6 +95,8 @@ class SenderAwareNotifier:
 
     def notify_household(self, db: Session, *, household_id: int, event: str, params: dict[str, Any]) -> None:
         if event in TOLD_IN_DIALOGUE and self.sender.household_id == household_id:
+            if rows.inserted_here(db, Household, household_id):
+                return  # made by this filing, linked to the sender: it has no other contact
             db.flush()  # then a plain query on the table: what the session holds is in it
             others = db.connection().execute(
                 _OTHER_CONTACTS, {"household_id": household_id, "sender_id": self.sender.id}).scalar()
