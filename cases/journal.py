@@ -3,7 +3,8 @@
 The ORM inserts such rows one statement each on SQLite (it wants every new primary key back, and SQLite
 gives no order to batch by), and a query between two of them flushes them apart. Inside `batched`,
 `audit.record` and `events.add_event` queue their rows instead, and the end of the block inserts each
-table's rows in one statement, in the order recorded, within the caller's transaction. Nothing inside the
+table's rows in one statement, in the order recorded, within the caller's transaction (on PostgreSQL,
+every table's rows in one statement). Nothing inside the
 block may read those rows back, and the objects the two functions return get no primary key.
 """
 
@@ -13,13 +14,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Insert, Table
+from sqlalchemy import Insert, Table, bindparam
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Session
+
+from cases.prepared import Prepared
 
 M = TypeVar("M", bound=DeclarativeBase)
 
 _KEY = "cases.journal"
 _INSERTS: dict[Table, Insert] = {}  # statements, built once per table (not data)
+# PostgreSQL: the statement of each shape (tables, their rows' keys, how many rows), built once
+_COMBINED: dict[tuple[tuple[Table, tuple[str, ...], int], ...], Prepared[Insert]] = {}
 
 
 @contextmanager
@@ -36,11 +42,41 @@ def batched(db: Session) -> Iterator[None]:
     finally:
         del db.info[_KEY]
     conn = db.connection()
+    if conn.dialect.name == "postgresql" and len(queued) > 1:  # one round trip for every table
+        _in_one(conn, queued)
+        return
     for table, rows in queued.items():
         statement = _INSERTS.get(table)
         if statement is None:
             statement = _INSERTS[table] = table.insert()
         conn.execute(statement, rows)
+
+
+def _in_one(conn: Connection, queued: dict[Table, list[dict[str, Any]]]) -> None:
+    """PostgreSQL: each table's rows in one multi-row INSERT, all but the last as data-modifying CTEs of
+    the last (the tables do not refer to one another, so the order among them does not matter). The
+    statement is built and prepared once per shape (which tables, how many rows each)."""
+    shape = tuple((table, tuple(rows[0]), len(rows)) for table, rows in queued.items())
+    statement = _COMBINED.get(shape)
+    if statement is None:
+        statement = _COMBINED[shape] = Prepared(_combined(shape))
+    conn_params = {f"j{t}_{i}_{key}": value
+                   for t, rows in enumerate(queued.values()) for i, row in enumerate(rows)
+                   for key, value in row.items()}
+    statement.run(conn, conn_params)
+
+
+def _combined(shape: tuple[tuple[Table, tuple[str, ...], int], ...]) -> Insert:
+    """`shape`: each table with the keys of its rows (every row has the same) and how many rows."""
+    inserts = [
+        table.insert().values([{key: bindparam(f"j{t}_{i}_{key}", type_=table.c[key].type) for key in keys}
+                               for i in range(count)])
+        for t, (table, keys, count) in enumerate(shape)
+    ]
+    *others, statement = inserts
+    for n, other in enumerate(others):
+        statement = statement.add_cte(other.cte(f"journal_{n}"))
+    return statement
 
 
 def add(db: Session, model: type[M], row: dict[str, Any]) -> M:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from cases import audit, journal
@@ -67,3 +67,21 @@ def test_an_error_drops_the_block_rows(world: World) -> None:
     with journal.batched(db):
         note(db, case, now, 2)
     assert counts(db) == (1, 1)
+
+
+def test_the_block_end_is_one_statement_on_postgresql_one_per_table_on_sqlite(
+        world: World, engine: Engine) -> None:
+    db, now = world.db, world.now
+    case = a_case(db, now)
+    seen: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda _c, _cu, statement, *_: seen.append(statement))
+    for rounds in (1, 2, 1):  # a shape seen before reuses its statement; another makes its own
+        seen.clear()
+        with journal.batched(db):
+            for _ in range(rounds):
+                note(db, case, now, rounds)
+        assert len(seen) == (1 if engine.dialect.name == "postgresql" else 2)
+    assert counts(db) == (4, 4)
+    entries = db.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [(e.action, e.detail, e.at, e.actor_staff_id) for e in entries] == [
+        (f"case.step{n}", {"n": n}, now, None) for n in (1, 2, 2, 1)]
