@@ -309,8 +309,10 @@ def _idle(turn: Turn) -> None:
                 _start(turn, action)
                 return
     if matches(text, CANCEL_WORDS) or parse.intent == "cancel":
-        turn.state.pop("paused", None)
-        turn.say(turn._("All right. Write to us any time."))
+        if turn.state.get("paused"):  # 取消 said twice: the answers set aside stay (they expire by themselves)
+            turn.say(turn._("All right, we stop here. What you typed is kept: reply 9 to go on with it."))
+        else:
+            turn.say(turn._("All right. Write to us any time."))
         show_menu(turn)
         return
     if not text and turn.attachments():
