@@ -13,6 +13,7 @@ from conversations.commands import Command
 from conversations.i18n import Translator, translator
 from conversations.messages import InboundMessage, Reply
 from nlu.names import surnames
+from nlu.normalize import to_simplified
 from nlu.types import Parse, Place
 
 DOMAIN = "conversations"
@@ -81,6 +82,8 @@ def person_name(turn: Turn) -> str | None:
     """The name in an answer to a name question: '张三', '我叫张三', '我叫张三，今年七十了'; None for an
     answer that is not one ('好的', '不知道')."""
     name = turn.parse.person_name or clean_name(_NAME_LEAD.sub("", normalize(turn.raw)))
+    if name is not None:  # 張三 as the ID card writes it (张三): its family name is in the table, and the
+        name = to_simplified(name)  # name on record and the one signed later compare alike
     if name is None or name in _NOT_A_NAME or name.endswith(_PLACE_ENDS):  # 中湖村: a place, not a person
         return None
     if any(word in name for words, _ in KEYWORDS for word in words):  # 查进度, 签字: asked for, not a name
