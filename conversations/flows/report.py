@@ -415,12 +415,38 @@ def _ask_relation(turn: Turn) -> None:
 @F.on("relation")
 def _relation(turn: Turn) -> None:
     choice = number_choice(turn.text)
-    if choice is None or not 1 <= choice <= len(RELATIONS):
-        turn.note(turn._("Please reply with a number from 1 to {n}.").format(n=len(RELATIONS)))
-        reprompt(turn)
+    if choice is not None and 1 <= choice <= len(RELATIONS):
+        turn.data["relation"] = RELATIONS[choice - 1][0]
+    elif (code := _typed_relation(turn)) is not None:  # 侄子, 我是她邻居, 隔壁的, 我是村里的会计
+        turn.data["relation"] = code
+    else:
+        _keep_numbers(turn.data, turn.parse)  # an ID or a phone typed here: offered at its question
+        _bad(turn, turn._("Please reply with a number from 1 to {n}.").format(n=len(RELATIONS)),
+             numbered([turn.t.gettext(label) for _c, label in RELATIONS]) + ["0 " + turn._("Back")])
         return
-    turn.data["relation"] = RELATIONS[choice - 1][0]
     _after(turn, "relation")
+
+
+# who the reporter is to the family, in words: read as the numbered choice they mean
+_RELATION_WORDS = [
+    ("relative", re.compile(r"侄|孙|外甥|兄|弟|姐|妹|哥|嫂|媳妇|女婿|叔|伯|舅|姑|姨|亲戚|老表|表亲|堂亲")),
+    ("child", re.compile(r"子女|儿子|女儿|崽|闺女|孩子|伢子")),
+    ("neighbour", re.compile(r"邻居|邻里|隔壁|对门|邻舍")),
+    ("cadre", re.compile(r"干部|村长|支书|书记|主任|会计|组长|网格员|村委|驻村")),
+    ("other", re.compile(r"朋友|老乡|同事|熟人")),
+]
+
+
+def _typed_relation(turn: Turn) -> str | None:
+    """The relation an answer says in words (the parser's relation word first); None if it names none."""
+    if turn.parse.relation:
+        code = relation_code(turn.parse.relation)
+        if code is not None:
+            return code
+    text = normalize(turn.text)
+    if len(text) > 12:
+        return None
+    return next((code for code, words in _RELATION_WORDS if words.search(text)), None)
 
 
 @F.prompt("proxy_name")

@@ -29,3 +29,22 @@ def test_a_name_in_traditional_characters_is_taken_and_kept_as_the_id_card_write
     proxy.script("我帮隔壁王奶奶报，她摔断了腿，一个人住", "1")
     assert "手机号" in proxy.send("陳桂蘭")
     assert state_of_data(world, proxy)["proxy_name"] == "陈桂兰"
+
+
+def test_the_relation_to_the_family_may_be_said_in_words(world: World) -> None:
+    """侄子, 我是她邻居, 隔壁的, 我是村里的会计 at 'how are you related' were 'reply 1 to 5' again and again, with
+    no call-back offered, and an ID number typed there was lost."""
+    said_and_code = [("侄子", "relative"), ("我是他侄儿", "relative"), ("我是她邻居", "neighbour"),
+                     ("隔壁的", "neighbour"), ("我是村里的会计", "cadre"), ("我是她崽", "child"),
+                     ("儿子", "child"), ("朋友", "other")]
+    for i, (said, code) in enumerate(said_and_code):
+        chat = Chat(world, user_key=f"3000{i}")
+        chat.script("2", "他屋里发大水，房子冲垮了")
+        assert "什么关系" in chat.send("1"), said
+        assert "您的姓名" in chat.send(said), said
+        assert state_of_data(world, chat)["relation"] == code, said
+    lost = Chat(world, user_key="30099")
+    lost.script("2", "他屋里发大水，房子冲垮了", "1")
+    outs = [lost.send(ID_ZHANG) for _ in range(3)]
+    assert "1 到 5" in outs[0] and "人工" in outs[-1]
+    assert state_of_data(world, lost)["id_guess"] == ID_ZHANG
