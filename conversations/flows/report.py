@@ -1084,6 +1084,10 @@ def _group(turn: Turn) -> None:
         turn.data["group"] = f"{number}{counted.group(2)}"
     elif number is not None and not re.search(r"[组队社]", text):
         turn.data["group"] = f"{number}组"
+    elif _A_PLACE.search(text.removesuffix("的")):  # 西渡镇梅花村 again: annex 1 would read 梅花村西渡镇梅花村
+        _bad(turn, turn._("The village is noted already. Please write just the group, for example: 3组. "
+                          "If you are not sure, reply 不清楚."))
+        return
     elif 2 <= len(text) <= 8 and not _NOT_A_GROUP.search(text) and not (
             turn.parse.risks or turn.parse.guarantees or turn.parse.disasters):  # a name: 张家组, 上屋
         turn.data["group"] = _GROUP_LEAD.sub("", text).removesuffix("的") or text
@@ -1095,6 +1099,7 @@ def _group(turn: Turn) -> None:
 
 _GROUP_NUMBER = re.compile(r"第?([\d一二三四五六七八九十两]{1,3})\s*(组|队|社)")
 _GROUP_LEAD = re.compile(r"^(我们是|我家是|我家在|我们在|在|是)")
+_A_PLACE = re.compile(r"(?:村|镇|乡|县|街道|社区)$")  # a village, a township: not a village group
 _NO_GROUP = re.compile(r"搞不清|不清楚|不知道|晓不得|不晓得|不记得|冇得|没得|没有|忘了")
 # fillers and particles of a sentence, not of a group's name ('嗯', '好的', '老倌子住院咯' names a hardship)
 _NOT_A_GROUP = re.compile(r"[嗯啊哦呢吗吧哒咯了在住离远近不没零]|好的|谢谢|你好|么子|什么|山上|村里")

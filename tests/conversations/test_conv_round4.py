@@ -48,3 +48,18 @@ def test_the_relation_to_the_family_may_be_said_in_words(world: World) -> None:
     outs = [lost.send(ID_ZHANG) for _ in range(3)]
     assert "1 到 5" in outs[0] and "人工" in outs[-1]
     assert state_of_data(world, lost)["id_guess"] == ID_ZHANG
+
+
+def test_the_village_typed_again_at_the_group_question_is_not_taken_as_the_group(world: World) -> None:
+    """西渡镇梅花村 typed again at 'which village group' was kept as the group: annex 1, signed, read
+    '衡阳县西渡镇梅花村西渡镇梅花村'."""
+    for i, said in enumerate(("西渡镇梅花村", "梅花村", "在梅花村的", "西渡镇")):
+        chat = Chat(world, user_key=f"4000{i}")
+        chat.script(DESCRIPTION, "1", "张三", ID_ZHANG, "4", "西渡镇梅花村", "1")
+        out = chat.send(said)
+        assert "村民小组" not in out and "只写组" in out, (said, out)
+        assert "group" not in state_of_data(world, chat), said
+        assert "手机号" in chat.send("3组"), said
+    named = Chat(world, user_key="40099")  # a group with a name of its own is still taken
+    named.script(DESCRIPTION, "1", "张三", ID_ZHANG, "4", "西渡镇梅花村", "1", "张家组")
+    assert state_of_data(world, named)["group"] == "张家组"
