@@ -315,6 +315,11 @@ def _idle(turn: Turn) -> None:
             turn.say(turn._("All right. Write to us any time."))
         show_menu(turn)
         return
+    if not text and turn.inbound is not None and any(a.kind == "voice" for a in turn.inbound.attachments):
+        turn.say(turn._("We got your voice message, but cannot listen to it here. Please type a few words "
+                        "about what happened, or reply 人工 and staff will call you."))
+        show_menu(turn)
+        return
     if not text and turn.attachments():
         turn.say(turn._("Thank you. To add this to your report, choose 4 and send it again."))
         show_menu(turn)

@@ -1419,6 +1419,9 @@ def _attachment_kept(turn: Turn, command: AddAttachment, result: Result) -> None
         turn.data["reprompt_after"] = waiting
     elif waiting == 0:
         reprompt(turn)  # a photo alone answers nothing: ask the question again
+        if turn.data.pop("voice_only", False):
+            turn.say(turn._("We cannot listen to voice messages here. If typing is hard, reply 人工 and "
+                            "staff will call you."))
 
 
 def _attachments(turn: Turn) -> bool:
@@ -1427,6 +1430,8 @@ def _attachments(turn: Turn) -> bool:
     if turn.text:
         return False  # the words are still an answer to the current question
     turn.data["reprompt_after"] = len(turn.attachments())
+    if turn.inbound is not None and any(a.kind == "voice" for a in turn.inbound.attachments):
+        turn.data["voice_only"] = True  # someone who speaks rather than types: the call-back is the way on
     return True
 
 

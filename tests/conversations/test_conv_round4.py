@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from conversations.messages import Attachment
+
 from .conftest import ID_ZHANG, Chat, World
 from .test_conv_dialogues import DESCRIPTION, state_of_data
 
@@ -63,3 +65,23 @@ def test_the_village_typed_again_at_the_group_question_is_not_taken_as_the_group
     named = Chat(world, user_key="40099")  # a group with a name of its own is still taken
     named.script(DESCRIPTION, "1", "张三", ID_ZHANG, "4", "西渡镇梅花村", "1", "张家组")
     assert state_of_data(world, named)["group"] == "张家组"
+
+
+VOICE = Attachment(kind="voice", content_type="audio/ogg", file_id="tg-voice-1", size=20000)
+
+
+def test_voice_notes_alone_lead_to_a_call_back(world: World) -> None:
+    """Someone who only speaks: a voice note with no report was told to reply 4 (add to a case) and send it
+    again; in a report each voice note was kept and the question asked again, for ever, with no word that
+    voice is not understood nor of a call-back."""
+    chat = Chat(world)
+    out = chat.send(None, (VOICE,))
+    assert "听不了" in out and "人工" in out and "回复 4" not in out and "1 申报困难" in out
+    assert "电话" in chat.send("人工")
+    reporting = Chat(world, user_key="10002")
+    reporting.script(DESCRIPTION, "1")
+    out = reporting.send(None, (VOICE,))
+    assert "会和申报一起交给干部" in out and "姓名" in out  # kept, the question again
+    assert "听不了语音" in out and "人工" in out
+    photo = Attachment(kind="photo", content_type="image/png", data=b"\x89PNG" + b"\x00" * 64)
+    assert "听不了" not in reporting.send(None, (photo,))
