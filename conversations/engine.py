@@ -335,8 +335,8 @@ def _idle(turn: Turn) -> None:
         said = parse.risks or parse.guarantees or parse.disasters or len(text) > 4
         report.start(turn, proxy=parse.relation is not None, description=turn.raw if said else None)
         return
-    if expired:  # not a new request: most likely the answer to where they were
-        if not _go_on(turn):
+    if expired:  # not a new request: most likely the answer to where they were; a greeting is no answer
+        if not _go_on(turn, answer=parse.intent != "greeting"):  # 好的 may be a yes: an answer
             show_menu(turn)  # the gentle note was said: just the choices, no "not understood"
         return
     if matches(text, _POLITE):  # 谢谢, 好, 嗯 after an answer: no "I did not understand"
@@ -365,15 +365,19 @@ def _with_case_number(turn: Turn, text: str) -> bool:
     return True
 
 
-def _go_on(turn: Turn) -> bool:
-    """Take the paused flow up again with this message as the answer to its question (after an expiry)."""
+def _go_on(turn: Turn, *, answer: bool = True) -> bool:
+    """Take the paused flow up again with this message as the answer to its question (after an expiry), or
+    asking its question again (`answer` off: 你好, 在吗 a day later answer nothing)."""
     paused = turn.state.get("paused") or {}
     flow = FLOWS.get(paused.get("flow") or "")
     if flow is None or paused.get("step") not in flow.steps or not turn.raw.strip():
         return False
     resume_paused(turn, ask_again=False)
     turn.say(turn._("Let us go on where you were."))
-    flow.steps[paused["step"]](turn)
+    if answer:
+        flow.steps[paused["step"]](turn)
+    else:
+        reprompt(turn)
     return True
 
 

@@ -85,3 +85,15 @@ def test_voice_notes_alone_lead_to_a_call_back(world: World) -> None:
     assert "听不了语音" in out and "人工" in out
     photo = Attachment(kind="photo", content_type="image/png", data=b"\x89PNG" + b"\x00" * 64)
     assert "听不了" not in reporting.send(None, (photo,))
+
+
+def test_a_greeting_a_day_later_asks_the_question_again_and_is_not_taken_as_the_answer(world: World) -> None:
+    """你好 a day after the village question was read as the village ('没有找到这个村'), and the 9 typed next
+    as another village."""
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1", "张三", ID_ZHANG, "4")
+    world.clock.advance(hours=25)
+    out = chat.send("你好")
+    assert "好久没有回复" in out and "接着刚才的办" in out and "哪个村" in out
+    assert "没有找到" not in out
+    assert "是衡阳县西渡镇梅花村吗" in chat.send("西渡镇梅花村")
