@@ -34,6 +34,7 @@ from bot.dispatcher import PermanentFailure, RetryAfter, TransientFailure
 from bot.i18n import _
 from bot.outbox import Claimed
 from cases.models import OPEN_OUTBOX, Channel, Contact, ContactStatus, Outbox, OutboxStatus
+from conversations import service
 from conversations.messages import Attachment, InboundMessage, Reply
 from conversations.service import InlineAnswer
 
@@ -43,7 +44,7 @@ CHANNEL = Channel.SMS.value
 MAX_FORM_FIELDS = 1000  # as Starlette's form parser allows
 DEADLINE_SECONDS = 10.0  # Twilio gives up at 15 s (error 11200) and does not retry; answer well inside
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "退订", "TD", "取消订阅"})
-START_WORDS = frozenset({"START", "UNSTOP", "YES", "开通", "恢复"})
+START_WORDS = frozenset({"START", "UNSTOP", "YES", "开通", "重新开通", "恢复"})  # 重新开通: our reply's word
 HELP_WORDS = frozenset({"HELP", "INFO"})  # 帮助 goes to the dialogue, which helps in context
 PER_NUMBER = timedelta(seconds=1)
 # Twilio message statuses in the order they can happen; a callback never moves a row backwards (S8)
@@ -262,6 +263,14 @@ def set_consent(ctx: BotContext, phone: str, status: ContactStatus) -> None:
         db.commit()
 
 
+def question_under_way(ctx: BotContext, phone: str) -> list[str]:
+    """The question this number's dialogue waits on, as SMS parts (none when no dialogue is under way)."""
+    with ctx.sessions() as db:
+        replies = service.question_under_way(db, channel=CHANNEL, user_key=phone, ctx=ctx.service_ctx,
+                                             now=ctx.now())
+    return [p for r in replies for p in smstext.split(with_choices(r.text, list(r.choices)))]
+
+
 def public_url_of(ctx: BotContext, request: Request) -> str:
     """The URL Twilio signed: the configured public base, our path, and the query string."""
     url = ctx.settings.public_url.rstrip("/") + request.url.path
@@ -302,6 +311,9 @@ def sms_router(ctx: BotContext, provider: SmsProvider | None = None) -> APIRoute
             return _reply(prov, [_("You will get no more messages from us. Reply START to come back.")])
         if word == "start":
             set_consent(ctx, phone, ContactStatus.ACTIVE)
+            where = question_under_way(ctx, phone)  # answers sent meanwhile moved on unseen: where it is
+            if where:
+                return _reply(prov, [_("Welcome back. Let us go on where you were:"), *where])
             return _reply(prov, [_("Welcome back. Reply MENU for the menu.")])
         if word == "help":
             return _reply(

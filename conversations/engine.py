@@ -45,7 +45,7 @@ from conversations.flows.menu import MENU, RESUME_CHOICE, show_menu
 from conversations.messages import InboundMessage, Reply
 from nlu.types import Parse
 
-__all__ = ["Facts", "Step", "advance", "expire", "new_state", "remember_choices", "resume"]
+__all__ = ["Facts", "Step", "advance", "ask_again", "expire", "new_state", "remember_choices", "resume"]
 
 _CASE_AT_IDLE = re.compile(r"^(?:SB|sb|Sb)\s?[0-9A-Za-z]{4}\s?[0-9A-Za-z]{4}(?:\s+\d{3}[\dXx])?$")
 _CANNOT_TYPE = ("不会打字", "打不了字", "不识字", "不认识字", "看不懂字")  # a call-back is the way forward
@@ -183,6 +183,16 @@ def resume(state: dict[str, Any], command: Command, result: Result, facts: Facts
     return Step(turn.state, turn.said(), turn.commands)
 
 
+def ask_again(state: dict[str, Any] | None, facts: Facts) -> list[Reply]:
+    """The question of the flow under way, asked again (after a pause the household did not see: an SMS
+    number opted back in); nothing when no flow is under way. The state is not changed."""
+    turn = _turn(state, facts, Parse(), None)
+    if turn.flow not in FLOWS or turn.step not in FLOWS[turn.flow or ""].prompts:
+        return []
+    reprompt(turn)
+    return turn.said()
+
+
 def expire(state: dict[str, Any] | None, facts: Facts) -> Step:
     """The dialogue waited too long: set the unfinished flow aside with a gentle note."""
     turn = _turn(state, facts, Parse(), None)
@@ -309,7 +319,7 @@ def _idle(turn: Turn) -> None:
                 _start(turn, action)
                 return
     if matches(text, CANCEL_WORDS) or parse.intent == "cancel":
-        if turn.state.get("paused"):  # 取消 said twice: the answers set aside stay (they expire by themselves)
+        if turn.state.get("paused"):  # 取消 said twice: the answers set aside stay (they expire alone)
             turn.say(turn._("All right, we stop here. What you typed is kept: reply 9 to go on with it."))
         else:
             turn.say(turn._("All right. Write to us any time."))

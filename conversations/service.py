@@ -698,6 +698,19 @@ def _dead_letter(db: Session, msg: InboundMessage, *, ctx: ServiceContext, now: 
                         answered_inline=sent)
 
 
+def question_under_way(db: Session, *, channel: str, user_key: str, ctx: ServiceContext,
+                       now: datetime) -> list[Reply]:
+    """The question a contact's dialogue waits on, asked again (none when no flow is under way)."""
+    state = state_of(db, channel, user_key, ctx.vault)
+    if not state.get("flow"):
+        return []
+    known_phone = normalize_phone(user_key) if channel == Channel.SMS.value else None
+    facts = Facts(channel=channel, now=now, locale=ctx.locale, known_phone=known_phone,
+                  annex_version=ctx.annex_version, annex_text=annex1.text(ctx.annex_version),
+                  hotline=ctx.hotline, places=ctx.gazetteer)
+    return engine.ask_again(state, facts)
+
+
 def state_of(db: Session, channel: str, user_key: str, vault: Vault) -> dict[str, Any]:
     """The decrypted dialogue state of a contact (for tests, the simulator and support)."""
     row = db.scalar(select(DialogueSession).where(DialogueSession.channel == Channel(channel),
@@ -706,4 +719,4 @@ def state_of(db: Session, channel: str, user_key: str, vault: Vault) -> dict[str
 
 
 __all__ = ["HandleResult", "ServiceContext", "Taken", "handle_in_order", "handle_inbound", "process_inbound",
-           "record_inbound", "state_of"]
+           "question_under_way", "record_inbound", "state_of"]

@@ -1084,7 +1084,7 @@ def _group(turn: Turn) -> None:
         turn.data["group"] = f"{number}{counted.group(2)}"
     elif number is not None and not re.search(r"[组队社]", text):
         turn.data["group"] = f"{number}组"
-    elif _A_PLACE.search(text.removesuffix("的")):  # 西渡镇梅花村 again: annex 1 would read 梅花村西渡镇梅花村
+    elif _A_PLACE.search(text.removesuffix("的")):  # 西渡镇梅花村 again: annex 1 read 梅花村西渡镇梅花村
         _bad(turn, turn._("The village is noted already. Please write just the group, for example: 3组. "
                           "If you are not sure, reply 不清楚."))
         return

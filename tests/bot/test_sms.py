@@ -248,3 +248,17 @@ def test_G1_a_message_whose_handling_fails_gets_the_apology_in_the_twiml_and_is_
     assert reply.status == OutboxStatus.SENT and reply.provider_status == "inline" and reply.segments
     world.dispatch()
     assert world.tw.creates() == []  # answered once, in the TwiML
+
+
+def test_S6_back_after_opting_out_mid_report_the_question_under_way_is_asked_again(world: World) -> None:
+    """退订 at the ID question, then START: 'welcome back, reply MENU' hid that a report waited on its ID
+    question, and the next message (9, as for a report set aside) was read as an ID number. 重新开通, the
+    word of the opt-out answer, was not a way back: silence."""
+    with world.client() as client:
+        for i, text in enumerate([DESCRIPTION, "1", "张三", "退订"]):
+            sms(world, client, f"SMr{i:032d}", text)
+        back = "\n".join(sms(world, client, "SMr" + "8" * 32, "重新开通"))
+        assert "欢迎回来" in back and "身份证号码" in back and "菜单" not in back
+        assert "几口人" in "\n".join(sms(world, client, "SMr" + "9" * 32, ID_ZHANG))
+        idle = "\n".join(sms(world, client, "SMr" + "7" * 32, "START", phone="+8613900000077"))
+        assert "回复“菜单”" in idle  # no dialogue under way: as before

@@ -1,4 +1,4 @@
-"""Round 4 of exploratory testing: SMS, proxies, expiry, voice notes, traditional characters, the cadre chat."""
+"""Round 4 of exploratory testing: proxies, expiry, voice notes, traditional characters, the village group."""
 
 from __future__ import annotations
 
@@ -34,8 +34,8 @@ def test_a_name_in_traditional_characters_is_taken_and_kept_as_the_id_card_write
 
 
 def test_the_relation_to_the_family_may_be_said_in_words(world: World) -> None:
-    """侄子, 我是她邻居, 隔壁的, 我是村里的会计 at 'how are you related' were 'reply 1 to 5' again and again, with
-    no call-back offered, and an ID number typed there was lost."""
+    """侄子, 我是她邻居, 隔壁的, 我是村里的会计 at 'how are you related' were 'reply 1 to 5' again and
+    again, with no call-back offered, and an ID number typed there was lost."""
     said_and_code = [("侄子", "relative"), ("我是他侄儿", "relative"), ("我是她邻居", "neighbour"),
                      ("隔壁的", "neighbour"), ("我是村里的会计", "cadre"), ("我是她崽", "child"),
                      ("儿子", "child"), ("朋友", "other")]
