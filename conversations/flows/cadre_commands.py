@@ -18,14 +18,17 @@ from cases import audit, reminders
 from cases.codes import RISKS
 from cases.crypto import mask_name
 from cases.models import Area, Case, CaseStatus, Household, Staff, Task
+from conversations.flows.common import small_number
 from conversations.i18n import N_, Translator, translator
 from conversations.messages import Reply
 
-TODO = re.compile(r"^\s*(?:待办|待辦|代办|任务|todo|/todo)\s*$", re.IGNORECASE)
+TODO = re.compile(r"^\s*(?:(?:我的|看下|看看|查下)?(?:待办|待辦|代办|任务)(?:事项|事項|清单|列表)?"
+                  r"|todo|/todo)\s*$", re.IGNORECASE)
 CASE = re.compile(r"^\s*(?:案件|查案|case|/case)\s*[:：#]?\s*([A-Za-z0-9-]{4,24})\s*$", re.IGNORECASE)
 DONE = re.compile(r"^\s*(?:完成|办结|done|/done)\s*[:：#]?\s*(\d{1,9})(?:\s+(.*))?$",
                   re.IGNORECASE | re.DOTALL)
-POSTPONE = re.compile(r"^\s*(?:改期|延期|postpone|/postpone)\s*[:：#]?\s*(\d{1,9})(?:\s+(\d{1,3})\s*天?)?"
+POSTPONE = re.compile(r"^\s*(?:改期|延期|postpone|/postpone)\s*[:：#]?\s*(\d{1,9})"
+                      r"(?:\s+(\d{1,3}|[一二两三四五六七八九十]{1,3})\s*(?:个工作日|个?天|日)?)?"
                       r"(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)
 MAX_LIST = 10
 MAX_NOTE = 500
@@ -213,11 +216,16 @@ def postpone(turn: CadreTurn, task_id: int, days: str | None, reason: str) -> Re
     t = turn.t
     try:
         task = reminders.postpone_task(turn.db, task_id=task_id, staff_id=turn.staff.id,
-                                       days=int(days) if days else 0, reason=reason[:MAX_NOTE], now=turn.now)
+                                       days=_days(days), reason=reason[:MAX_NOTE], now=turn.now)
     except reminders.TaskError as error:
         return _task_error(t, task_id, error)
     audit.record(db=turn.db, actor=audit.staff_actor(turn.staff.id), action="task.postpone", entity="task",
-                 entity_id=task.id, area_code=task.area_code, detail={"days": int(days or 0), "via": "chat"},
+                 entity_id=task.id, area_code=task.area_code, detail={"days": _days(days), "via": "chat"},
                  now=turn.now, actor_staff_id=turn.staff.id)
     return Reply(t.gettext("Task #{task} is now due {due}.").format(
         task=task.id, due=t.format_datetime(task.due_at, "MM-dd HH:mm")))
+
+
+def _days(said: str | None) -> int:
+    """The working days of 改期: '3', or in characters as people type them ('三', 改期 2 三天 下雨)."""
+    return (small_number(said) or 0) if said else 0

@@ -103,3 +103,18 @@ def test_anything_else_gets_the_command_list(db: Session) -> None:
 
 def test_catalog_is_complete() -> None:
     assert missing_translations("conversations", "zh_CN") == []
+
+
+def test_a_busy_cadre_types_days_in_characters_and_the_list_in_other_words(db: Session) -> None:
+    """Round 4 of exploratory testing: 改期 2 三天 下雨路断了 was 'give the number of working days' (三天 read
+    as part of the reason), and 待办事项, 我的任务, 看下任务 got the command list instead of the tasks."""
+    w = build_world(db, bj(2, 10))
+    reminders.run_reminders(db, bj(2, 10), OutboxNotifier())
+    ack = db.scalar(select(Task).where(Task.kind == "acknowledge"))
+    assert ack is not None
+    text = say(db, w.cadre.id, f"改期 {ack.id} 三天 户主外出务工", bj(2, 11))
+    assert text == f"任务 #{ack.id} 已改期，新的截止时间：02-14 18:00。"
+    db.refresh(ack)
+    assert ack.postponed_reason == "户主外出务工"
+    for said in ("待办事项", "我的任务", "看下任务", "待辦事項"):
+        assert say(db, w.cadre.id, said, bj(2, 11)).startswith("您的待办"), said
