@@ -143,3 +143,11 @@ def inserted_here(db: Session, model: type[Any], row_id: int) -> bool:
     """Whether the `model` row `row_id` was inserted by `insert` in the session's transaction under way."""
     return any(isinstance(obj, model) and inspect(obj).identity == (row_id,)
                for _, obj in db.info.get(_KEY, ()))
+
+
+def loaded(db: Session, obj: T) -> T:
+    """A transient object holding every column of a row the caller has just read (key included), added to
+    the session as if the session had loaded it: reading it, or `Session.get` of its key, sends no SQL."""
+    make_transient_to_detached(obj)
+    db.add(obj)
+    return obj

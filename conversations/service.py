@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -261,7 +261,8 @@ _FIND_INBOUND = select(_INBOUND.c.id).where(
 # reads both. FOR UPDATE OF the session only (PostgreSQL locks no row of an outer join's nullable side).
 _SESSION_COLUMNS = (_SESSIONS.c.id, _SESSIONS.c.state, _SESSIONS.c.expires_at,
                     _CONTACTS.c.id.label("contact_id"), _CONTACTS.c.household_id, _CONTACTS.c.staff_id,
-                    _CONTACTS.c.status, _CONTACTS.c.last_inbound_at)
+                    _CONTACTS.c.status, _CONTACTS.c.last_inbound_at, _CONTACTS.c.display_name,
+                    _CONTACTS.c.created_at)
 _WITH_CONTACT = _SESSIONS.outerjoin(_CONTACTS, (_CONTACTS.c.channel == _SESSIONS.c.channel)
                                     & (_CONTACTS.c.external_id == _SESSIONS.c.user_key))
 _SESSION_KEY = (_SESSIONS.c.channel == bindparam("channel"), _SESSIONS.c.user_key == bindparam("user_key"))
@@ -402,6 +403,15 @@ class Sender:
     household_id: int | None
     staff_id: int | None
     status: ContactStatus
+    display_name: str | None
+    created_at: datetime
+    last_inbound_at: datetime | None
+
+    def contact(self, msg: InboundMessage) -> Contact:
+        """The Contact ORM object of this row (what a command that changes the contact works on)."""
+        return Contact(id=self.id, channel=Channel(msg.channel), external_id=msg.user_key,
+                       household_id=self.household_id, staff_id=self.staff_id, display_name=self.display_name,
+                       status=self.status, last_inbound_at=self.last_inbound_at, created_at=self.created_at)
 
 
 @dataclass
@@ -439,7 +449,8 @@ def _session_row(row: Row[*tuple[Any, ...]], waiting: bool) -> _SessionRow:
     return _SessionRow(id=row.id, state=row.state or {}, expires_at=row.expires_at,
                        contact=None if row.contact_id is None else Sender(
                            id=row.contact_id, household_id=row.household_id, staff_id=row.staff_id,
-                           status=ContactStatus(row.status)),
+                           status=ContactStatus(row.status), display_name=row.display_name,
+                           created_at=row.created_at, last_inbound_at=row.last_inbound_at),
                        contact_seen=row.last_inbound_at,
                        others_waiting=waiting and row.waiting is not None)
 
@@ -452,10 +463,12 @@ def _contact(db: Session, msg: InboundMessage, now: datetime, session_row: _Sess
         new_id = conn.execute(_NEW_CONTACT, {
             "channel": Channel(msg.channel), "external_id": msg.user_key, "display_name": msg.display_name,
             "status": ContactStatus.ACTIVE, "created_at": now, "last_inbound_at": now}).scalar_one()
-        return Sender(id=int(new_id), household_id=None, staff_id=None, status=ContactStatus.ACTIVE)
+        return Sender(id=int(new_id), household_id=None, staff_id=None, status=ContactStatus.ACTIVE,
+                      display_name=msg.display_name, created_at=now, last_inbound_at=now)
     last = session_row.contact_seen
     if last is None or not now - TOUCH_EVERY < last <= now:  # to the minute: one write, not one a message
         _TOUCH_CONTACT.run(conn, {"row_id": found.id, "now": now})
+        return replace(found, last_inbound_at=now)
     return found
 
 
@@ -561,6 +574,7 @@ def _apply_all(db: Session, ctx: ServiceContext, contact: Sender, msg: InboundMe
                state: dict[str, Any], commands: list[Command],
                facts: Facts) -> tuple[dict[str, Any], list[Reply]]:
     applier = Applier(db=db, vault=ctx.vault, notifier=ctx.notifier, contact_id=contact.id, message=msg,
+                      sender=contact.contact(msg) if commands else None,
                       now=now, lookup_limit=ctx.lookup_limit, lookup_window=ctx.lookup_window,
                       max_attachment_bytes=ctx.max_attachment_bytes)
     replies: list[Reply] = []

@@ -198,6 +198,41 @@ def test_a_dialogue_step_is_two_statements_on_postgresql_the_store_and_lock_then
         assert after["flow"] == before["flow"] and after != before
 
 
+def test_the_filing_reads_nothing_it_knows_and_needs_no_savepoint_but_the_commands(
+    world: World, engine: Engine
+) -> None:
+    """The signature that files a new household's report: the sender's contact is the row its message's
+    statement read (not loaded again), the household and the case go in with ON CONFLICT DO NOTHING (no
+    savepoint around the household, no look-up of the case number first), a household just made has no
+    other contact to count, and on PostgreSQL the audit entries and case events are one statement."""
+    chat = Chat(world, channel="telegram", user_key="7001")
+    report_until_annex(chat)
+    chat.send("同意")
+    statements: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(" ".join(statement.split()).upper())
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        out = chat.send("张三")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert CASE_NUMBER.search(out), out
+    assert [s for s in statements if s.startswith("SAVEPOINT")] == ["SAVEPOINT SA_SAVEPOINT_1"]  # the command
+    assert not [s for s in statements if s.startswith("SELECT") and " FROM CONTACTS " in s
+                and ("WHERE CONTACTS.ID =" in s or "COUNT(" in s)]
+    assert not [s for s in statements if s.startswith("SELECT CASES.ID FROM CASES WHERE CASES.NUMBER")]
+    assert [s for s in statements if "ON CONFLICT (ID_HASH) DO NOTHING" in s] and \
+        [s for s in statements if "ON CONFLICT (NUMBER) DO NOTHING" in s]
+    journal = [s for s in statements if "INTO AUDIT_LOG" in s or "INTO CASE_EVENTS" in s]
+    assert len(journal) == (1 if engine.dialect.name == "postgresql" else 2)
+    with world.factory() as db:
+        contact = db.scalar(select(Contact).where(Contact.external_id == "7001"))
+        household = db.scalar(select(Household))
+        assert contact is not None and household is not None and contact.household_id == household.id
+
+
 def test_every_statement_of_a_second_households_report_is_compiled_once_and_reused(
     world: World, engine: Engine
 ) -> None:
