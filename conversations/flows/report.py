@@ -293,15 +293,34 @@ def _merged_parse(earlier: dict[str, Any] | None, later: dict[str, Any]) -> dict
         merged[key] = sorted(set(earlier.get(key) or []) | set(later.get(key) or []))
     for key in ("amounts", "id_numbers", "phones"):
         merged[key] = [*(earlier.get(key) or []), *(later.get(key) or [])]
+    flags = [*_approximate(earlier), *_approximate(later)]
+    merged.pop(_APPROXIMATE, None)
+    if any(flags):
+        merged[_APPROXIMATE] = flags
     merged["urgent"] = bool(earlier.get("urgent")) or bool(later.get("urgent"))
     return merged
 
 
 def _contract(p: Any) -> dict[str, Any]:
+    """The parser's contract keys, and which amounts were said roughly (五六万, 三万多) when any was."""
     try:
-        return dict(p.contract())
+        found = dict(p.contract())
     except Exception:  # noqa: BLE001 - a parse from an older parser still has the fields
         return {k: v for k, v in asdict(p).items() if k in ("intent", "risks", "disasters", "guarantees")}
+    flags = [bool(f) for f in getattr(p, _APPROXIMATE, None) or []]
+    if any(flags):
+        found[_APPROXIMATE] = flags
+    return found
+
+
+_APPROXIMATE = "amounts_approximate"  # one flag per amount, kept only when one is set
+
+
+def _approximate(parsed: dict[str, Any]) -> list[bool]:
+    """Each amount's flag, False for those a parse without flags read."""
+    amounts = parsed.get("amounts") or []
+    flags = list(parsed.get(_APPROXIMATE) or [])[:len(amounts)]
+    return flags + [False] * (len(amounts) - len(flags))
 
 
 @F.prompt("confirm")
@@ -321,12 +340,15 @@ def _confirm_choices(turn: Turn) -> list[str]:
 
 
 def _amounts(turn: Turn, data: dict[str, Any] | None = None) -> str:
-    """'Amounts you mentioned: 30,000 yuan, 2,500 yuan' (the first three), or '' when none was read."""
+    """'Amounts you mentioned: about 60,000 yuan, 2,500 yuan' (the first three; 'about' for one said roughly,
+    五六万 or 三万多), or '' when none was read."""
     parsed = (turn.data if data is None else data).get("parsed") or {}
-    amounts = [a for a in parsed.get("amounts") or [] if isinstance(a, int | float)]
+    amounts = [(a, rough) for a, rough in zip(parsed.get("amounts") or [], _approximate(parsed), strict=True)
+               if isinstance(a, int | float)]
     if not amounts:
         return ""
-    money = [turn._("{amount} yuan").format(amount=turn.t.format_number(a)) for a in amounts[:3]]
+    money = [(turn._("about {amount} yuan") if rough else turn._("{amount} yuan"))
+             .format(amount=turn.t.format_number(a)) for a, rough in amounts[:3]]
     return turn._("Amounts you mentioned: {amounts}").format(amounts=turn._(", ").join(money))
 
 
