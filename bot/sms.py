@@ -315,16 +315,12 @@ def sms_router(ctx: BotContext, provider: SmsProvider | None = None) -> APIRoute
             if where:
                 return _reply(prov, [_("Welcome back. Let us go on where you were:"), *where])
             return _reply(prov, [_("Welcome back. Reply MENU for the menu.")])
-        if word == "help":
-            return _reply(
-                prov,
-                [
-                    _(
-                        "Shenbao: report a hardship or check your case. Reply MENU for the menu, "
-                        "TD to stop. Hotline 12317."
-                    )
-                ],
+        if word == "help":  # then the question under way, as 帮助 in the dialogue: the next reply answers it
+            helped = _(
+                "Shenbao: report a hardship or check your case. Reply MENU for the menu, "
+                "TD to stop. Hotline 12317."
             )
+            return _reply(prov, [helped, *question_under_way(ctx, phone)])
         msg = InboundMessage(
             channel=CHANNEL,
             user_key=phone,

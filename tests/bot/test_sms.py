@@ -262,3 +262,16 @@ def test_S6_back_after_opting_out_mid_report_the_question_under_way_is_asked_aga
         assert "几口人" in "\n".join(sms(world, client, "SMr" + "9" * 32, ID_ZHANG))
         idle = "\n".join(sms(world, client, "SMr" + "7" * 32, "START", phone="+8613900000077"))
         assert "回复“菜单”" in idle  # no dialogue under way: as before
+
+
+def test_help_in_the_middle_of_a_report_asks_the_question_again_after_the_help(world: World) -> None:
+    """HELP at the ID question gave the service's help alone: the question the next message answers was not
+    said again (帮助, which the dialogue answers, says it again)."""
+    with world.client() as client:
+        for i, text in enumerate([DESCRIPTION, "1", "张三"]):
+            sms(world, client, f"SMh{i:032d}", text)
+        helped = sms(world, client, "SMh" + "8" * 32, "HELP")
+        assert "12317" in helped[0] and "身份证号码" in "\n".join(helped[1:])
+        assert "几口人" in "\n".join(sms(world, client, "SMh" + "9" * 32, ID_ZHANG))
+        idle = sms(world, client, "SMh" + "7" * 32, "HELP", phone="+8613900000078")
+        assert len(idle) == 1 and "12317" in idle[0]  # no dialogue under way: the help alone
