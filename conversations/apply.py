@@ -302,8 +302,12 @@ class Applier:
             refusal = self.signing_refusal(case)
             text, report_id = annex1_text.case_text(self.db, self.vault, case, signed_on=today,
                                                     version=cmd.text_version, variant=variant)
+            # a chat that may not sign is shown the text only while someone still has to sign it
+            to_sign = refusal is None or bool(intake.pending_signatures(db=self.db, vault=self.vault,
+                                                                        case=case))
             return Result(ok=True, data={"text": text, "report_id": report_id, "variant": variant,
-                                         "may_sign": refusal is None, "refusal": refusal})
+                                         "may_sign": refusal is None, "refusal": refusal,
+                                         "to_sign": to_sign})
         filling = annex1_text.draft_filling(
             self.db, name=cmd.name, id_number=cmd.id_number, size=cmd.size, village_code=cmd.village_code,
             group=cmd.group, risks=cmd.risks, guarantees=cmd.guarantees, other_text=cmd.other_text,

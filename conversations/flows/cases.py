@@ -289,6 +289,11 @@ def _ask_annex(turn: Turn) -> None:
 
 @F.result(FillAnnex)
 def _annex_filled(turn: Turn, command: FillAnnex, result: Result) -> None:
+    if result.ok and result.data.get("may_sign") is False and not result.data.get("to_sign", True):
+        turn.say(turn._("Case {number} has all the signatures it needs.").format(number=turn.data["case"]))
+        end_flow(turn)  # nothing for this chat to sign: not the application to read again
+        show_menu(turn)
+        return
     if annex.shown(turn, result) or not result.ok:
         return
     not_the_household(turn, result.data.get("refusal"))  # shown to read; signing is the household's
