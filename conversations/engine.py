@@ -29,7 +29,9 @@ from conversations.flows.common import (
     PARTICLES,
     STATE_VERSION,
     STATUS_WORDS,
+    SUPPLEMENT_WORDS,
     UNKNOWN_WORDS,
+    WITHDRAW_REPORT_WORDS,
     YES_WORDS,
     Facts,
     Turn,
@@ -236,12 +238,31 @@ def _navigate(turn: Turn) -> bool:
         pause_flow(turn)
         case_flows.start(turn, "status")
         return True
+    action = _case_action_asked(turn)
+    if action is not None:  # 补充, 撤回申报 alone: as 查进度, the flow is set aside and the action starts
+        pause_flow(turn)
+        case_flows.start(turn, action)
+        return True
     if matches(text, HELP_WORDS):
         turn.say(turn._("Answer the question below. Reply 0 to go back a step, \"菜单\" for the menu, "
                         "or \"人工\" to talk to a person."))
         reprompt(turn)
         return True
     return False
+
+
+def _case_action_asked(turn: Turn) -> str | None:
+    """'supplement' or 'withdraw' when the whole message asks for it (补充, 撤回申报), unless it is the
+    answer of the flow under way (撤回 confirms a withdrawal, of a case or of the authorization)."""
+    if matches(turn.raw, SUPPLEMENT_WORDS):
+        action = "supplement"
+    elif matches(turn.raw, WITHDRAW_REPORT_WORDS) and turn.flow != "consent":
+        action = "withdraw"
+    else:
+        return None
+    if turn.flow == "case" and turn.data.get("purpose") == action:  # already doing it
+        return None
+    return action
 
 
 def _asks_for_a_person(turn: Turn) -> bool:

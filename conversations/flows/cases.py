@@ -30,6 +30,7 @@ from conversations.flows.common import (
     MAX_FAILS,
     NO_WORDS,
     UNKNOWN_WORDS,
+    WITHDRAW_REPORT_WORDS,
     WITHDRAW_WORDS,
     Turn,
     end_flow,
@@ -458,7 +459,7 @@ def _withdraw_choices(turn: Turn) -> list[str]:
     return numbered([turn._("Yes, withdraw it"), turn._("No, keep it")]) + ["0 " + turn._("Back")]
 
 
-WITHDRAW_CASE_WORDS = WITHDRAW_WORDS | {"是的，撤回"}
+WITHDRAW_CASE_WORDS = WITHDRAW_WORDS | WITHDRAW_REPORT_WORDS | {"是的，撤回"}  # 撤回申报: as it was asked
 
 
 @F.on("confirm_withdraw")

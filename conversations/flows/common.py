@@ -55,6 +55,10 @@ KEYWORDS: list[tuple[tuple[str, ...], str]] = [
 # ... and in the middle of a flow, the whole message: a case's progress asked for (the flow is set aside)
 STATUS_WORDS = frozenset({"查进度", "查询进度", "查看进度", "进度", "查进展", "进展", "查询", "查状态",
                           "状态", "查结果", "/status"})
+# ... adding to a case, and withdrawing one: the whole message, and only these words (补充 in a sentence is
+# part of an answer)
+SUPPLEMENT_WORDS = frozenset({"补充", "补充材料", "补材料", "补充资料", "我要补充", "/supplement"})
+WITHDRAW_REPORT_WORDS = frozenset({"撤回", "撤回申报", "撤销申报", "我要撤回", "/withdraw"})
 _NAME = re.compile(r"^[\u3400-\u9fff·•A-Za-z ]{2,20}$")
 _NAME_LEAD = re.compile(r"^(我的名字(叫|是)|名字(叫|是)|我叫|俺叫|我是|户主(叫|是)|他叫|她叫|叫|姓名[:：]?)")
 # answers that are not names, though written in characters ('好的' after '请问您的姓名？')

@@ -6,7 +6,7 @@ from __future__ import annotations
 from cases import annex1
 
 from .conftest import ID_ZHANG, Chat, World
-from .test_conv_dialogues import case_number, report_until_annex
+from .test_conv_dialogues import DESCRIPTION, case_number, report_until_annex, state_of_data
 
 
 def signed_household(world: World, user_key: str = "10001") -> tuple[Chat, str]:
@@ -27,3 +27,39 @@ def test_a_strangers_sign_on_a_case_already_signed_does_not_show_the_application
     out = stranger.send("签字")
     assert annex1.TITLE not in out and "只有这户人家本人能签字" not in out
     assert number in out and "已经签好字" in out and "1 申报困难" in out
+
+
+def test_supplement_and_withdraw_typed_alone_in_a_flow_start_them_and_keep_the_report(world: World) -> None:
+    """补充 at 'what happened' became the risk 其他; 撤回申报 at the ID question got 'that does not look like
+    an ID number'; 撤回 at the case number question was ignored."""
+    chat = Chat(world)
+    chat.send("1")
+    out = chat.send("补充")
+    assert "其他" not in out and "请输入案件号" in out
+    out = chat.send("0")
+    assert "1 申报困难" in out and "9 接着办" not in out  # nothing was answered before 补充: nothing kept
+
+    chat = Chat(world, user_key="10002")
+    chat.script(DESCRIPTION, "1", "张三")
+    out = chat.send("撤回申报")
+    assert "不像身份证" not in out and "才能撤回申报" in out and "9 接着办" in out
+    assert "请输入张三的身份证号码" in chat.send("9")
+    assert "请输入案件号" in chat.send("查询")
+    out = chat.send("撤回")
+    assert "案件号是 SB" not in out and "才能撤回申报" in out and "9 接着办" in out
+    assert state_of_data(world, chat, paused=True)["name"] == "张三"
+
+
+def test_the_words_inside_an_answer_are_not_a_command(world: World) -> None:
+    chat = Chat(world)
+    chat.send("1")
+    out = chat.send("我想补充一下，老伴住院了，房子也漏雨")
+    assert "因病" in out and "对吗" in out and "案件号" not in out
+    out = chat.send("撤回申报的话要怎么办")
+    assert "对吗" in out and "才能撤回" not in out
+
+
+def test_the_household_confirms_its_own_withdrawal_with_the_words_it_asked_with(world: World) -> None:
+    chat, number = signed_household(world)
+    assert "确定撤回" in chat.send("撤回申报")
+    assert f"案件 {number} 已撤回" in chat.send("撤回申报")  # its answer here, not a new start
