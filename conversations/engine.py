@@ -118,7 +118,7 @@ def advance(state: dict[str, Any] | None, inbound: InboundMessage, parse: Parse,
     if turn.flow is not None and turn.step is not None and turn.flow in FLOWS:
         if not _navigate(turn):
             if not turn.raw.strip() and not turn.attachments() and not _location(turn):
-                turn.say(turn._("I can read words, photos and voice messages."))
+                turn.say(_unreadable(turn))
                 reprompt(turn)
             else:
                 flow = FLOWS[turn.flow]
@@ -128,6 +128,12 @@ def advance(state: dict[str, Any] | None, inbound: InboundMessage, parse: Parse,
         turn.state.update(flow=None, step=None)
         _idle(turn)
     return _finish(turn)
+
+
+def _unreadable(turn: Turn) -> str:
+    """What a message with nothing we can read gets (a sticker, a shared contact card): what we can read."""
+    return turn._("We could not read that. We can read typed words and keep photos, but not stickers. "
+                  "Please type a few words, or reply 人工 and staff will call you.")
 
 
 def remember_choices(state: dict[str, Any], replies: Sequence[Reply]) -> dict[str, Any]:
@@ -353,6 +359,10 @@ def _idle(turn: Turn) -> None:
         return
     if not text and turn.attachments():
         turn.say(turn._("Thank you. To add this to your report, choose 4 and send it again."))
+        show_menu(turn)
+        return
+    if turn.inbound is not None and turn.inbound.text is None and not turn.inbound.attachments:
+        turn.say(_unreadable(turn))  # a sticker: no words, nothing kept
         show_menu(turn)
         return
     if parse.intent == "status":

@@ -63,3 +63,15 @@ def test_the_household_confirms_its_own_withdrawal_with_the_words_it_asked_with(
     chat, number = signed_household(world)
     assert "确定撤回" in chat.send("撤回申报")
     assert f"案件 {number} 已撤回" in chat.send("撤回申报")  # its answer here, not a new start
+
+
+def test_a_sticker_is_told_what_we_can_read_and_no_voice_is_promised(world: World) -> None:
+    """A sticker (no text, nothing attached) was told 'I can read words, photos and voice messages', which
+    is not true of voice."""
+    chat = Chat(world)
+    chat.script(DESCRIPTION, "1")
+    out = chat.send(None)
+    assert "语音" not in out and "看不懂表情" in out and "打几个字" in out and "人工" in out
+    assert "姓名" in out  # the question again
+    idle = Chat(world, user_key="10002").send(None)
+    assert "语音" not in idle and "看不懂表情" in idle and "1 申报困难" in idle
