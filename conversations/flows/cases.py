@@ -419,6 +419,15 @@ def _collect(turn: Turn) -> None:
     turn.do(AddSupplement(turn.data["case"], turn.raw.strip()))
 
 
+def add_words(turn: Turn, number: str, text: str) -> None:
+    """Words the household said about its open case (a new difficulty): added to it as 补充 adds them,
+    then more may follow."""
+    turn.state.update(flow=F.name, step="collect", data={"purpose": "supplement", "case": number,
+                                                         "linked": True, "said_first": True},
+                      history=[], fails={})
+    turn.do(AddSupplement(number, text))
+
+
 def _collect_attachments(turn: Turn) -> bool:
     if turn.step != "collect":
         turn.say(turn._("To add photos, first finish this step, or choose 4 in the menu."))
@@ -440,8 +449,17 @@ def _added(turn: Turn, command: AddSupplement | AddAttachment, result: Result) -
         turn.data["added"] = int(turn.data.get("added", 0)) + 1
         if result.data.get("needs_listening"):
             turn.say(turn._("Voice message kept; a person will listen to it. More? Reply 好了 when done."))
+        elif turn.data.pop("said_first", False):  # add_words: said, then what else may be sent
+            turn.note(turn._("What you said is added to case {number}; the cadre will see it.")
+                      .format(number=turn.data["case"]))
+            _ask_collect(turn)
         else:
             turn.say(turn._("Received. More? Reply 好了 when you are done."))
+    elif result.reason == "not_open":  # closed meanwhile: not "could not keep that file"
+        turn.say(turn._("Case {number} is closed; nothing can be added. To report again, choose 1.")
+                 .format(number=command.case_number))
+        end_flow(turn)
+        show_menu(turn)
     else:
         turn.say(annex.attachment_refusal(turn, result))
 

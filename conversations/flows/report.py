@@ -12,7 +12,7 @@ from cases.crypto import mask_id, mask_phone, mask_text
 from cases.ids import check_id, normalize_phone
 from conversations.commands import AddAttachment, FillAnnex, Result, SignatureDraft, SubmitReport
 from conversations.flows import annex, human
-from conversations.flows.cases import still_to_sign
+from conversations.flows.cases import add_words, still_to_sign
 from conversations.flows.common import (
     GO_ON_WORDS,
     MAX_FAILS,
@@ -87,6 +87,12 @@ def start(turn: Turn, *, proxy: bool, description: str | None = None) -> None:
         return
     turn.state.pop("paused", None)
     turn.state.update(flow=F.name, step=None, data={"proxy": proxy}, history=[], fails={})
+    facts = turn.facts
+    if description and not proxy and facts.linked_case and facts.linked_case_open:
+        _describe_into(turn.data, description, turn.parse)  # kept, whichever way they choose
+        turn.data["open_case"] = facts.linked_case  # intake would join it: not a new report from scratch
+        goto(turn, "open_case")
+        return
     if description:
         turn.state["step"] = "describe"
         _take_description(turn, description)
@@ -159,6 +165,38 @@ def _resume_or_new(turn: Turn) -> None:
             goto(turn, "describe", remember=False)
     else:
         _bad(turn, turn._("Please reply 1 or 2."), _resume_choices(turn))
+
+
+@F.prompt("open_case")
+def _ask_open_case(turn: Turn) -> None:
+    turn.say(turn._("Your case {number} is still being handled. Shall we add what you just said to it?")
+             .format(number=turn.data["open_case"]), _open_case_choices(turn))
+
+
+def _open_case_choices(turn: Turn) -> list[str]:
+    return numbered([turn._("Yes, add it to this case"), turn._("Report for someone else")]) + [
+        "0 " + turn._("Back")]
+
+
+@F.on("open_case")
+def _open_case(turn: Turn) -> None:
+    """A household whose own case is open said a new difficulty: 1 adds the words to that case (as 补充
+    does), 2 is a report for another household, with the words said as its description."""
+    short = len(turn.text) <= 6
+    choice = number_choice(turn.text) if short else None
+    if choice == 1 or matches(turn.text, YES_WORDS):
+        add_words(turn, turn.data["open_case"], turn.data["text"])
+    elif choice == 2:
+        for key in ("open_case", "name_guess"):  # the household's own name is not the other family's
+            turn.data.pop(key, None)
+        turn.data["proxy"] = True
+        turn.state["step"] = "describe"
+        goto(turn, "confirm")
+    elif choice is None and (not short or turn.parse.risks or turn.parse.guarantees or turn.parse.disasters):
+        _describe_into(turn.data, turn.raw, turn.parse)  # more words (又漏雨了 too): kept, asked again
+        turn.say(turn._("Noted. Please choose first:"), _open_case_choices(turn))
+    else:
+        _bad(turn, turn._("Please reply 1 or 2."), _open_case_choices(turn))
 
 
 def relation_code(word: str) -> str | None:
@@ -1512,6 +1550,8 @@ def _backed_out(turn: Turn) -> None:
     steps before it to go back through, so 9 goes on where the household had got (it went on from the
     description, and every answer kept was asked again)."""
     d = turn.data
+    if turn.step == "open_case":  # 9 asks again whether to add the words to the open case
+        return
     order = ORDER_PROXY if d.get("proxy") else ORDER_SELF
     history: list[str] = []
     for step in order[:-1]:
