@@ -46,7 +46,10 @@ from babel.support import Translations
 DEFAULT_LOCALE = "zh_CN"
 LOCALES = ("zh_CN", "en")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-PYTHON_ONLY: list[tuple[str, str]] = [("**/locales/**", "ignore"), ("**.py", "python")]
+# what is extracted from a package: its Python, and its Jinja templates (the console's); `update api` once
+# read only the Python and dropped every msgid of the console's templates from the catalogs
+SOURCES: list[tuple[str, str]] = [("**/locales/**", "ignore"),
+                                  ("**/templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
 _FIELD = re.compile(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)[^{}]*\}")
 
 
@@ -168,7 +171,7 @@ class Extracted:
         return self.msgid if isinstance(self.msgid, str) else self.msgid[0]
 
 
-def extract(domain: str, method_map: Sequence[tuple[str, str]] = PYTHON_ONLY) -> list[Extracted]:
+def extract(domain: str, method_map: Sequence[tuple[str, str]] = SOURCES) -> list[Extracted]:
     """Every marked msgid of the package `domain`, with where it occurs (babel.messages.extract)."""
     root = locales_dir(domain).parent
     keywords = dict(DEFAULT_KEYWORDS)
@@ -218,7 +221,7 @@ def missing_translations(
     locale: str = "zh_CN",
     *,
     require_text: bool = True,
-    method_map: Sequence[tuple[str, str]] = PYTHON_ONLY,
+    method_map: Sequence[tuple[str, str]] = SOURCES,
 ) -> list[str]:
     """Problems of one catalog: msgids in the code but absent, untranslated or fuzzy, or a translation
     whose {fields} differ from the msgid's. `require_text=False` accepts an empty msgstr (the en
@@ -248,7 +251,7 @@ def missing_translations(
 
 
 def update_catalogs(domain: str, locales: Iterable[str] = LOCALES,
-                    method_map: Sequence[tuple[str, str]] = PYTHON_ONLY) -> list[Path]:
+                    method_map: Sequence[tuple[str, str]] = SOURCES) -> list[Path]:
     """Extract the package's msgids and merge them into each locale's .po (like pybabel update)."""
     template = Catalog(domain=domain, project="shenbao", charset="utf-8")
     for item in extract(domain, method_map):

@@ -114,6 +114,13 @@ def test_update_catalogs_merges_new_msgids(demo_pkg: str) -> None:
     assert i18n.translator(demo_pkg, "zh_CN").gettext("Hello {name}.") == "你好，{name}。"
 
 
+def test_the_cli_update_keeps_the_console_templates_msgids() -> None:
+    """`python -m conversations.i18n update api` read only the Python and dropped the msgids that only the
+    console's Jinja templates hold (its pages then showed English): the default extraction reads both."""
+    found = {item.key: item.locations for item in i18n.extract("api")}
+    assert "Next page" in found and all(path.endswith(".html") for path, _ in found["Next page"])
+
+
 def test_dates_and_money_are_babel_formatted_in_shanghai_time() -> None:
     t = i18n.translator("conversations", "zh_CN")
     late_utc = datetime(2026, 3, 1, 17, 30, tzinfo=UTC)  # already 2 March in Beijing
