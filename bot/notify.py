@@ -44,6 +44,8 @@ TEMPLATES: dict[str, str] = {
     ),
     "case_unassigned": N_("Case {case_number} in {village} was moved to another cadre."),
     "case_report_joined": N_("Case {case_number} in {village} has a new report from the household."),
+    "case_supplemented": N_("Case {case_number} in {village}: the household sent more (words, a photo or a "
+                            "voice message). Please look at the case."),
     "case_status_changed": N_("Your case {case_number}: {status_text}"),
     "case_withdrawn": N_("Case {case_number} was withdrawn by the household."),
     "authorization_withdrawn": N_(

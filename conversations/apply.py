@@ -31,6 +31,7 @@ from cases.models import (
     Base,
     BindingCode,
     Case,
+    CaseEvent,
     CaseStatus,
     Channel,
     Contact,
@@ -74,6 +75,8 @@ ALLOWED_TYPES = {
 
 
 TOLD_IN_DIALOGUE = frozenset({"case_opened"})  # household events the dialogue's own reply already tells
+# a household sends several messages in a row: one notice to the cadre for all that come this close together
+SUPPLEMENT_NOTICE_EVERY = timedelta(minutes=30)
 
 
 _CONTACTS = Base.metadata.tables[Contact.__tablename__]
@@ -380,6 +383,7 @@ class Applier:
         case = self.case(cmd.case_number)
         if case.status not in OPEN_STATUSES:
             return Result(ok=False, reason="not_open")
+        self._tell_cadre_more_came(case)
         add_event(self.db, case, action="supplement", now=self.now, actor_label=self.actor,
                   note=mask_text(cmd.text)[:4000], data={"message_ref": self.message.external_id})
         case.updated_at = self.now
@@ -399,6 +403,7 @@ class Applier:
             case = self.case(cmd.case_number)
             if case.status not in OPEN_STATUSES:
                 return Result(ok=False, reason="not_open")
+            self._tell_cadre_more_came(case)
             case_id = case.id
             case.updated_at = self.now
         row = Attachment(
@@ -408,6 +413,22 @@ class Applier:
         self.db.add(row)
         self.db.flush()
         return Result(ok=True, attachment_id=row.id, data={"needs_listening": kind == "voice"})
+
+    def _tell_cadre_more_came(self, case: Case) -> None:
+        """Tell the case's cadre the household sent more (words, a photo, a voice message): once for what
+        comes within SUPPLEMENT_NOTICE_EVERY of the last, as a household sends several messages in a row.
+        Call before this command's own supplement is written."""
+        since = self.now - SUPPLEMENT_NOTICE_EVERY
+        earlier = (select(CaseEvent.id).where(CaseEvent.case_id == case.id, CaseEvent.action == "supplement",
+                                              CaseEvent.at > since)
+                   .union_all(select(Attachment.id).where(Attachment.case_id == case.id,
+                                                          Attachment.created_at > since)))
+        if self.db.scalar(earlier.limit(1)) is not None:
+            return
+        assignment = intake.current_assignment(self.db, case)
+        if assignment is not None:
+            self.notifier.notify_staff(self.db, staff_id=assignment.staff_id, event="case_supplemented",
+                                       params=intake.case_params(self.db, case))
 
     def _RequestCallback(self, cmd: RequestCallback) -> Result:  # noqa: N802
         case_id = area = None

@@ -169,6 +169,7 @@ NOTICE_LABELS: dict[str, str] = {  # what a notification in the outbox was about
     "case_assigned": N_("new case assigned"),
     "case_unassigned": N_("case moved to another cadre"),
     "case_report_joined": N_("new report on a case"),
+    "case_supplemented": N_("household sent more"),
     "case_status_changed": N_("case progress"),
     "case_withdrawn": N_("case withdrawn"),
     "authorization_withdrawn": N_("authorization withdrawn"),

@@ -254,3 +254,28 @@ def test_a_contacts_last_message_time_is_kept_to_the_minute(world: World) -> Non
     world.clock.advance(seconds=31)
     chat.send("2")
     assert last_inbound() == world.clock()
+
+
+def test_the_cadre_is_told_once_of_what_the_household_sends_in_a_row(world: World) -> None:
+    """Words, a photo and more words sent one after another are one notice to the case's cadre; what comes
+    more than half an hour after the last is another."""
+    chat = Chat(world)
+    number = signed_case(world, chat)
+
+    def told() -> list[tuple[str, int, str]]:
+        return [e for e in world.notifier.events() if e[2] == "case_supplemented"]
+
+    assert told() == []
+    chat.send("4")
+    chat.send("医院的发票在这里")
+    assert told() == [("staff", world.cadre_id, "case_supplemented")]
+    chat.send(None, (Attachment(kind="photo", content_type="image/jpeg", data=JPEG),))
+    world.clock.advance(minutes=20)
+    chat.send("还有一张")
+    assert "3 条材料" in chat.send("好了") and len(told()) == 1
+    params = [p for k, _, e, p in world.notifier.sent if e == "case_supplemented"][0]
+    assert params["case_number"] == number and params["head_name_masked"] == "张*"
+    world.clock.advance(minutes=31)
+    chat.send("4")
+    chat.send("老伴又住院了")
+    assert len(told()) == 2
