@@ -17,6 +17,7 @@ from tests.bot.world import DESCRIPTION, World, case_number
 from tests.conversations.conftest import CADRE_PHONE, ID_ZHANG
 
 PHONE = "+8613912345678"
+APOLOGY = "我们这边出了问题"  # the dead letter's answer (conversations.service._dead_letter)
 
 
 def sms(world: World, client: object, sid: str, body: str, phone: str = PHONE, **extra: str) -> list[str]:
@@ -67,10 +68,21 @@ def test_S3_the_same_message_sid_twice_one_record_the_same_reply(world: World, d
 
 
 @pytest.mark.parametrize("body", ["", "😀👍🙏", "我" * 1600, "a" * 1600])
-def test_S5_empty_body_emoji_and_1600_characters_are_handled(world: World, body: str) -> None:
+def test_S5_empty_body_emoji_and_1600_characters_are_handled(world: World, db: Session, body: str) -> None:
     with world.client() as client:
         answer = sms(world, client, "SM" + "5" * 32, body)
     assert answer and all(smstext.segments(m) <= 8 for m in answer)
+    assert_handled_not_dead_lettered(db, answer)
+
+
+def assert_handled_not_dead_lettered(db: Session, answer: list[str]) -> None:
+    """A handling crash is dead-lettered and answered with an apology (G1): an answer alone proves nothing."""
+    from cases.models import InboundMessage as InboundRow
+
+    db.expire_all()
+    row = db.scalar(select(InboundRow))
+    assert row is not None and (row.status, row.error) == ("handled", None)
+    assert not any(APOLOGY in m for m in answer), answer
 
 
 def test_S5_media_only_is_handled(world: World, db: Session) -> None:
@@ -85,7 +97,7 @@ def test_S5_media_only_is_handled(world: World, db: Session) -> None:
             MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/AC/Messages/MM1/Media/ME1",
         )
     assert answer
-    db.expire_all()
+    assert_handled_not_dead_lettered(db, answer)
     from cases.models import InboundMessage as InboundRow
 
     row = db.scalar(select(InboundRow))

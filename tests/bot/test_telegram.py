@@ -16,6 +16,7 @@ from tests.conversations.conftest import COUNTY, ID_ZHANG
 from tests.conversations.test_waiting_index import plan
 
 CHAT = 5550001
+APOLOGY = "我们这边出了问题"  # the dead letter's answer (conversations.service._dead_letter)
 
 
 def talk(w: World, texts: list[str], *, start: int = 1000, chat: int = CHAT) -> list[str]:
@@ -251,6 +252,13 @@ def test_T5_edited_callback_kicked_photo_and_sticker_updates_do_not_crash(world:
     )
     assert contact is not None and contact.status == ContactStatus.UNREACHABLE
     assert ch.stored(db) == 5  # the kicked notice is a state change, not a message
+    # handled, not dead-lettered: a crash after storing still answers 200 (T4), so 200 alone proves nothing
+    handled = list(db.scalars(select(InboundRow).order_by(InboundRow.id)))
+    kinds = [(r.external_id, r.status, r.error) for r in handled]
+    assert all(status == InboundStatus.HANDLED and error is None for _e, status, error in kinds), kinds
+    replies = list(db.scalars(select(Outbox).where(Outbox.kind == "reply")))
+    assert {r.inbound_id for r in replies} == {r.id for r in handled}  # each update got its own answer
+    assert not [r.body for r in replies if APOLOGY in r.body]
     got_file = [p for m, p in world.tg.calls if m == "getFile"]
     assert got_file == [{"file_id": "AgACAgUAAxkBAAIBlarge"}]  # the largest PhotoSize
     assert any(m == "download" for m, _ in world.tg.calls)
