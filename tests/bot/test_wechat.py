@@ -89,7 +89,19 @@ def test_W4_events_are_deduplicated_on_sender_createtime_and_event(world: World,
             assert ch.wx_post(client, click).status_code == 200
         later = click.replace(b"1772418000", b"1772418060")
         assert ch.wx_post(client, later).status_code == 200
-    assert ch.stored(db) == 2
+        assert ch.stored(db) == 2
+        # the same second, another event (a QR scan) or another sender: not repeats of the click
+        scan = click.replace(b"CLICK", b"SCAN").replace("菜单".encode(), b"123")
+        other = click.replace(b"oFAKE_openid_0001", b"oFAKE_openid_0002")
+        for _ in range(2):
+            assert ch.wx_post(client, scan).status_code == 200
+            assert ch.wx_post(client, other).status_code == 200
+    assert ch.stored(db) == 4
+    db.expire_all()
+    rows = list(db.scalars(select(InboundRow)))
+    assert len({r.id for r in rows}) == 4 and all(r.status == "handled" for r in rows)
+    replies = list(db.scalars(select(Outbox)))
+    assert len({r.inbound_id for r in replies}) == 4  # one effect each: answered once, not per retry
 
 
 def test_a_message_is_stored_handled_and_answered_passively_in_one_commit(world: World, db: Session) -> None:
@@ -116,6 +128,7 @@ def test_a_message_is_stored_handled_and_answered_passively_in_one_commit(world:
 def test_W5_slow_work_is_answered_success_in_time_and_sent_by_customer_service_message(
     world: World, db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    assert wechat.DEADLINE_SECONDS <= 4.5  # WeChat gives up at 5 s: the real deadline leaves room
     monkeypatch.setattr(wechat, "DEADLINE_SECONDS", 0.3)
     with world.client() as client:  # the contact exists and has a session row
         say(world, client, 24400000000000100, "你好", "plain")
