@@ -11,13 +11,24 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from cases import audit, reminders
+from cases import audit, reminders, sweeps
 from cases.codes import RISKS
 from cases.crypto import mask_name
-from cases.models import Area, Case, CaseStatus, Household, Staff, Task
+from cases.models import (
+    OPEN_STATUSES,
+    Area,
+    Assignment,
+    Case,
+    CaseStatus,
+    Household,
+    Role,
+    Staff,
+    Task,
+    TaskStatus,
+)
 from conversations.flows.common import small_number
 from conversations.i18n import N_, Translator, translator
 from conversations.messages import Reply
@@ -83,6 +94,8 @@ def respond(db: Session, *, staff_id: int, text: str, now: datetime, locale: str
     if staff is None or not staff.active:
         return [Reply(t.gettext("This staff account is not active. Please contact your township."))]
     turn = CadreTurn(db, staff, (text or "").strip(), now, t)
+    if any(p.match(turn.text) for p in (TODO, CASE, DONE, POSTPONE)):
+        sync_my_tasks(turn)
     if TODO.match(turn.text):
         return [todo(turn)]
     if m := CASE.match(turn.text):
@@ -92,6 +105,25 @@ def respond(db: Session, *, staff_id: int, text: str, now: datetime, locale: str
     if m := POSTPONE.match(turn.text):
         return [postpone(turn, int(m.group(1)), m.group(2), (m.group(3) or "").strip())]
     return [help_reply(t)]
+
+
+def sync_my_tasks(turn: CadreTurn) -> None:
+    """Bring the tasks this staff member may be shown up to date first, as the console's task page does: a
+    new case's acknowledgement exists at once (the reminder tick makes it minutes later), and a step taken
+    since (a home visit recorded) no longer shows its task as open."""
+    db, staff = turn.db, turn.staff
+    mine = select(Task.case_id).where(Task.assignee_staff_id == staff.id, Task.status == TaskStatus.OPEN,
+                                      Task.case_id.is_not(None))
+    if staff.role == Role.CADRE:  # a cadre's tasks come from the cases assigned to them
+        ours = Case.id.in_(select(Assignment.case_id).where(Assignment.staff_id == staff.id,
+                                                           Assignment.ended_at.is_(None)))
+    else:
+        ours = Case.area_code.like(scope_prefix(staff.area_code) + "%")
+    query = select(Case).where(or_(ours & Case.status.in_(list(OPEN_STATUSES)), Case.id.in_(mine)))
+    behind = sweeps.maybe_behind(db, turn.now)
+    if behind is not None:
+        query = query.where(behind)
+    reminders.sync_cases(db, db.scalars(query.order_by(Case.id)).all(), turn.now)
 
 
 def help_reply(t: Translator) -> Reply:
