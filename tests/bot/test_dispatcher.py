@@ -22,6 +22,7 @@ from bot.context import BotContext
 from bot.dispatcher import Dispatcher
 from bot.notify import OutboxNotifier
 from bot.outbox import Claimed
+from bot.telegram import split_text
 from cases.clock import FrozenClock
 from cases.models import Channel, ContactStatus, Outbox, OutboxStatus
 from tests.bot import helpers as h
@@ -146,6 +147,46 @@ async def test_T8_a_reply_over_4096_characters_is_split_and_resumes_after_a_cras
     parts = [p["text"] for p in tg.sent()]
     assert len(parts) == 3 and all(len(p.encode("utf-16-le")) // 2 <= 4096 for p in parts)
     assert "".join(parts).replace("\n", "") == body.replace("\n", "")
+    got = h.row(db, rid)
+    assert got.status == OutboxStatus.SENT and len(got.extra["provider_ids"]) == 3
+
+
+class WorkerKilled(BaseException):
+    """The process dies in the middle of a send (no handler of ours catches a BaseException)."""
+
+
+async def test_T8_a_split_reply_whose_worker_dies_after_the_first_part_sends_only_the_rest(
+    ctx: BotContext, db: Session, clock: FrozenClock, tg: RecordingTelegram
+) -> None:
+    """The test above never crashes: here the worker dies while sending part 2 (part 1 recorded); the
+    next worker, once the lease lapses, sends parts 2 and 3 only, and the household sees each part once."""
+    body = "\n".join(["这是一行很长的说明文字。" * 20] * 40)
+    expected = split_text(body)
+    assert len(expected) == 3
+    deaths = [2]  # the second sendMessage kills the worker
+
+    def script(method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if method == "sendMessage" and len(tg.sent()) in deaths:
+            deaths.clear()
+            raise WorkerKilled
+        return 200, tg.success(method, params)
+
+    tg.script = script
+    rid = h.queue(db, clock(), "telegram", "89", body)
+    dying = dispatcher(ctx)
+    await dying.run_once()  # part 1; part 2 waits for the chat's next second
+    clock.advance(seconds=1)
+    with pytest.raises(WorkerKilled):
+        await dying.run_once()
+    got = h.row(db, rid)
+    assert got.status == OutboxStatus.SENDING and got.extra["parts_sent"] == 1
+    clock.advance(minutes=2)  # the dead worker's lease lapses; another process takes the row
+    d = dispatcher(ctx)
+    for _ in range(4):
+        await d.run_once()
+        clock.advance(seconds=1)
+    texts = [p["text"] for p in tg.sent()]
+    assert texts == [expected[0], expected[1], expected[1], expected[2]]  # part 2 tried when it died
     got = h.row(db, rid)
     assert got.status == OutboxStatus.SENT and len(got.extra["provider_ids"]) == 3
 
