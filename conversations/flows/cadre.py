@@ -46,12 +46,12 @@ CadreHandler = Callable[[CadreRequest], CadreResponse]
 
 
 def handle(request: CadreRequest) -> CadreResponse:
-    """Follow's cadre commands (待办, 案件, 完成, 改期; help otherwise)."""
-    from conversations.flows.cadre_commands import respond
+    """Follow's cadre commands (待办, 收到, 案件, 完成, 改期; help otherwise)."""
+    from conversations.flows.cadre_commands import answer
 
-    replies = respond(request.db, staff_id=request.staff_id, text=request.message.text or "", now=request.now,
-                      locale=request.locale)
-    return CadreResponse(replies=replies, state=dict(request.state))
+    replies, state = answer(request.db, staff_id=request.staff_id, text=request.message.text or "",
+                            now=request.now, locale=request.locale, state=dict(request.state))
+    return CadreResponse(replies=replies, state=state)
 
 
 _handler: CadreHandler = handle

@@ -1,4 +1,6 @@
-"""Cadre commands by message: 待办 (my tasks), 案件 <number>, 完成 <task> <note>, 改期 <task> <days> <reason>.
+"""Cadre commands by message: 待办 (my tasks), 收到 (acknowledge a new case), 案件 <number> (or the number
+alone), 完成 <task> <note>, 改期 <task> <days> <reason>; a question a reply asks is answered by the next
+message.
 
 A staff-linked contact's message comes here (through conversations/flows/cadre.py). Replies are short,
 in Chinese through the conversations catalog, never with an unmasked ID or phone number; every change
@@ -9,7 +11,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -33,14 +36,23 @@ from conversations.flows.common import small_number
 from conversations.i18n import N_, Translator, translator
 from conversations.messages import Reply
 
-TODO = re.compile(r"^\s*(?:(?:我的|看下|看看|查下)?(?:待办|待辦|代办|任务)(?:事项|事項|清单|列表)?"
+_SEP = r"[\s,，、:：;；#＃]*"  # what a busy cadre puts between a command and its number
+TODO = re.compile(r"^\s*(?:(?:我的|看下|看看|查下|查看|查|看|今天的?)?(?:待办|待辦|代办|任务|任務)"
+                  r"(?:事项|事項|清单|列表|有哪些|呢)?|(?:有什么|有啥|有哪些|还有什么|还有啥)(?:待办|任务)"
                   r"|todo|/todo)\s*$", re.IGNORECASE)
-CASE = re.compile(r"^\s*(?:案件|查案|case|/case)\s*[:：#]?\s*([A-Za-z0-9-]{4,24})\s*$", re.IGNORECASE)
-DONE = re.compile(r"^\s*(?:完成|办结|done|/done)\s*[:：#]?\s*(\d{1,9})(?:\s+(.*))?$",
-                  re.IGNORECASE | re.DOTALL)
-POSTPONE = re.compile(r"^\s*(?:改期|延期|postpone|/postpone)\s*[:：#]?\s*(\d{1,9})"
-                      r"(?:\s+(\d{1,3}|[一二两三四五六七八九十]{1,3})\s*(?:个工作日|个?天|日)?)?"
-                      r"(?:\s+(.*))?$", re.IGNORECASE | re.DOTALL)
+CASE = re.compile(r"^\s*(?:案件|查案|case|/case)" + _SEP + r"((?:SB\s?)?[A-Za-z0-9-]{4,24})\s*$",
+                  re.IGNORECASE)
+ANY_CASE = re.compile(r"(?<![A-Za-z0-9])(SB\s?[0-9A-Za-z]{4,12})(?![A-Za-z0-9])", re.IGNORECASE)
+DONE = re.compile(r"^\s*(?:(?:已经?)?(?:完成|办结|办完|做完|搞完|搞定|弄完)了?(?:任务)?|done|/done)" + _SEP
+                  + r"(\d{1,9})(?:[\s,，、:：;；。]*(.*))?$", re.IGNORECASE | re.DOTALL)
+DAYS = r"(\d{1,3}|[一二两三四五六七八九十]{1,3})\s*(?:个工作日|个?天|日)?"
+POSTPONE = re.compile(r"^\s*(?:改期|延期|推迟|延后|往后推|postpone|/postpone)(?:任务)?" + _SEP + r"(\d{1,9})"
+                      r"(?:[\s,，、]+" + DAYS + r")?(?:[\s,，、:：;；。]*(.*))?$", re.IGNORECASE | re.DOTALL)
+DAYS_FIRST = re.compile(r"^\s*(?:延期|改期|推迟|延后)?" + DAYS + r"(?:[\s,，、:：;；。]*(.*))?$", re.DOTALL)
+ACK = re.compile(r"^\s*(?:已经?)?(?:收到|确认接收|确认|接收|知道了|晓得了|晓得哒|晓得)(?:了|啦|哒)?" + _SEP
+                 + r"([A-Za-z0-9 ]{1,14})?\s*$", re.IGNORECASE)
+CANCEL = re.compile(r"^\s*(?:取消|算了|不用了|不改了|cancel)\s*$", re.IGNORECASE)
+FOLLOW_UP_FOR = timedelta(minutes=30)  # how long a question asked (完成's note, 改期's days or reason) waits
 MAX_LIST = 10
 MAX_NOTE = 500
 
@@ -89,22 +101,82 @@ class CadreTurn:
 
 def respond(db: Session, *, staff_id: int, text: str, now: datetime, locale: str = "zh_CN") -> list[Reply]:
     """Answer one cadre message: a command's result, or the command list (never silence)."""
+    return answer(db, staff_id=staff_id, text=text, now=now, locale=locale, state={})[0]
+
+
+def answer(db: Session, *, staff_id: int, text: str, now: datetime, state: dict[str, Any],
+           locale: str = "zh_CN") -> tuple[list[Reply], dict[str, Any]]:
+    """One cadre message with the chat's state: a question asked by the last answer (the note of 完成, the
+    days or reason of 改期) takes this message as its answer, so the cadre need not type the command again."""
     t = translator("conversations", locale)
+    said = state.get("asked")
+    asked = _still_asked(said, now) if isinstance(said, dict) else None
+    state = {k: v for k, v in state.items() if k != "asked"}  # a question is answered once, or dropped
     staff = db.get(Staff, staff_id)
     if staff is None or not staff.active:
-        return [Reply(t.gettext("This staff account is not active. Please contact your township."))]
-    turn = CadreTurn(db, staff, (text or "").strip(), now, t)
-    if any(p.match(turn.text) for p in (TODO, CASE, DONE, POSTPONE)):
+        return [Reply(t.gettext("This staff account is not active. Please contact your township."))], state
+    turn = CadreTurn(db, staff, _tidy(text), now, t)
+    reply, asking = _command(turn, asked)
+    if asking is not None:
+        state["asked"] = {**asking, "at": now.isoformat()}
+    return [reply], state
+
+
+def _tidy(text: str | None) -> str:
+    """The message without the trailing punctuation people add (待办？ 待办。)."""
+    return (text or "").strip().rstrip("?？。.!！~～ 　")
+
+
+def _still_asked(asked: dict[str, Any], now: datetime) -> dict[str, Any] | None:
+    try:
+        at = datetime.fromisoformat(str(asked.get("at")))
+    except ValueError:
+        return None
+    return asked if now - at <= FOLLOW_UP_FOR else None
+
+
+Asked = dict[str, Any] | None
+
+
+def _command(turn: CadreTurn, asked: Asked) -> tuple[Reply, Asked]:
+    text = turn.text
+    if TODO.match(text) or CASE.match(text) or DONE.match(text) or POSTPONE.match(text) or ACK.match(text):
         sync_my_tasks(turn)
-    if TODO.match(turn.text):
-        return [todo(turn)]
-    if m := CASE.match(turn.text):
-        return [case_details(turn, m.group(1))]
-    if m := DONE.match(turn.text):
-        return [complete(turn, int(m.group(1)), (m.group(2) or "").strip())]
-    if m := POSTPONE.match(turn.text):
-        return [postpone(turn, int(m.group(1)), m.group(2), (m.group(3) or "").strip())]
-    return [help_reply(t)]
+    if TODO.match(text):
+        return todo(turn), None
+    if m := CASE.match(text):
+        return case_details(turn, m.group(1)), None
+    if m := DONE.match(text):
+        return complete(turn, int(m.group(1)), (m.group(2) or "").strip())
+    if m := POSTPONE.match(text):
+        return postpone(turn, int(m.group(1)), m.group(2), (m.group(3) or "").strip())
+    if m := ACK.match(text):
+        return acknowledge(turn, (m.group(1) or "").strip()), None
+    if CANCEL.match(text):
+        return Reply(turn.t.gettext("All right, nothing was changed.") if asked else help_text(turn.t),
+                     choices=("待办",)), None
+    if asked is not None and text:
+        return _answer_asked(turn, asked)
+    if len(text) <= 40 and (m := ANY_CASE.search(text)):  # a case number pasted from a reminder
+        sync_my_tasks(turn)
+        return case_details(turn, m.group(1)), None
+    return help_reply(turn.t), None
+
+
+def _answer_asked(turn: CadreTurn, asked: dict[str, Any]) -> tuple[Reply, Asked]:
+    """This message answers the question the last reply asked."""
+    task_id = int(asked.get("task") or 0)
+    sync_my_tasks(turn)
+    if asked.get("do") == "done":
+        return complete(turn, task_id, turn.text)
+    days = asked.get("days")
+    reason = turn.text
+    if not days:
+        m = DAYS_FIRST.match(turn.text)
+        if m is None:
+            return _task_error(turn.t, task_id, reminders.TaskError("bad_days")), asked
+        days, reason = m.group(1), (m.group(2) or "").strip()
+    return postpone(turn, task_id, str(days), reason)
 
 
 def sync_my_tasks(turn: CadreTurn) -> None:
@@ -126,13 +198,18 @@ def sync_my_tasks(turn: CadreTurn) -> None:
     reminders.sync_cases(db, db.scalars(query.order_by(Case.id)).all(), turn.now)
 
 
-def help_reply(t: Translator) -> Reply:
-    return Reply(t.gettext(
+def help_text(t: Translator) -> str:
+    return t.gettext(
         "Cadre commands:\n"
         "待办 — my open tasks\n"
-        "案件 <case number> — case details\n"
+        "收到 — acknowledge a new case\n"
+        "案件 <case number> — case details (or just the case number)\n"
         "完成 <task number> <note> — mark a task done\n"
-        "改期 <task number> <days> <reason> — move a deadline"), choices=("待办",))
+        "改期 <task number> <days> <reason> — move a deadline")
+
+
+def help_reply(t: Translator) -> Reply:
+    return Reply(help_text(t), choices=("待办",))
 
 
 def task_label(t: Translator, kind: str) -> str:
@@ -183,7 +260,10 @@ def case_in_scope(staff: Staff, case: Case) -> bool:
 def case_details(turn: CadreTurn, number: str) -> Reply:
     """案件 <number>: masked details of a case in the cadre's area (else 'not found', never 'forbidden')."""
     t, db = turn.t, turn.db
-    case = db.scalar(select(Case).where(Case.number == number.strip().upper()))
+    number = re.sub(r"\s+", "", number).upper()
+    case = db.scalar(select(Case).where(Case.number == number))
+    if case is None and not number.startswith("SB"):  # 案件 YPB4AQES: the number without its SB
+        case = db.scalar(select(Case).where(Case.number == "SB" + number))
     if case is None or not case_in_scope(turn.staff, case):
         return Reply(t.gettext("No case {number} in your area. Check the number.").format(number=number))
     household = db.get(Household, case.household_id)
@@ -216,46 +296,90 @@ def _task_error(t: Translator, task_id: int, error: reminders.TaskError) -> Repl
     reason = str(error)
     if reason == "closed":
         return Reply(t.gettext("Task #{task} is already closed.").format(task=task_id))
-    if reason == "note_required":
-        return Reply(t.gettext("Please add a short note on the evaluation: 完成 {task} <note>.").format(
-            task=task_id))
+    if reason == "note_required":  # the next message is taken as the note (answer: asked)
+        return Reply(t.gettext("Please add a short note on the evaluation of task #{task}: just type it now.")
+                     .format(task=task_id))
     if reason == "bad_days":
-        return Reply(t.gettext("Give the number of working days, 1 to {max}: 改期 {task} 3 <reason>.").format(
-            task=task_id, max=reminders.MAX_POSTPONE_DAYS))
+        return Reply(t.gettext("How many working days (1 to {max}) should task #{task} move? Reply a number, "
+                               "e.g. 3.").format(task=task_id, max=reminders.MAX_POSTPONE_DAYS))
     if reason == "reason_required":
-        return Reply(t.gettext("Please give a reason: 改期 {task} <days> <reason>.").format(task=task_id))
+        return Reply(t.gettext("Why does task #{task} move? Just type the reason now.").format(task=task_id))
     return Reply(t.gettext("You have no task #{task}. Send 待办 to see your tasks.").format(task=task_id))
 
 
-def complete(turn: CadreTurn, task_id: int, note: str) -> Reply:
+_ASKS = {"note_required": "done", "bad_days": "postpone", "reason_required": "postpone"}
+
+
+def _failed(t: Translator, task_id: int, error: reminders.TaskError, days: str | None = None,
+            ) -> tuple[Reply, Asked]:
+    """The task error's reply, and the question it asks, if any (answered by the next message)."""
+    asking = _ASKS.get(str(error))
+    asked = {"do": asking, "task": task_id, "days": days if str(error) == "reason_required" else None}
+    return _task_error(t, task_id, error), asked if asking else None
+
+
+def complete(turn: CadreTurn, task_id: int, note: str) -> tuple[Reply, Asked]:
     """完成 <task> <note>: close one of my tasks (an evaluation records the quarterly evaluation)."""
     t = turn.t
     try:
         task = reminders.complete_task(turn.db, task_id=task_id, staff_id=turn.staff.id, note=note[:MAX_NOTE],
                                        now=turn.now)
     except reminders.TaskError as error:
-        return _task_error(t, task_id, error)
+        return _failed(t, task_id, error)
     audit.record(db=turn.db, actor=audit.staff_actor(turn.staff.id), action="task.complete", entity="task",
                  entity_id=task.id, area_code=task.area_code, detail={"kind": task.kind, "via": "chat"},
                  now=turn.now, actor_staff_id=turn.staff.id)
     left = len(reminders.open_tasks_for(turn.db, turn.staff.id))
     return Reply(t.gettext("Done: task #{task} ({label}) is closed. Open tasks left: {left}.").format(
-        task=task.id, label=task_label(t, task.kind), left=left))
+        task=task.id, label=task_label(t, task.kind), left=left)), None
 
 
-def postpone(turn: CadreTurn, task_id: int, days: str | None, reason: str) -> Reply:
+def postpone(turn: CadreTurn, task_id: int, days: str | None, reason: str) -> tuple[Reply, Asked]:
     """改期 <task> <days> <reason>: move a deadline by working days, with the reason kept."""
     t = turn.t
     try:
         task = reminders.postpone_task(turn.db, task_id=task_id, staff_id=turn.staff.id,
                                        days=_days(days), reason=reason[:MAX_NOTE], now=turn.now)
     except reminders.TaskError as error:
-        return _task_error(t, task_id, error)
+        return _failed(t, task_id, error, days)
     audit.record(db=turn.db, actor=audit.staff_actor(turn.staff.id), action="task.postpone", entity="task",
                  entity_id=task.id, area_code=task.area_code, detail={"days": _days(days), "via": "chat"},
                  now=turn.now, actor_staff_id=turn.staff.id)
     return Reply(t.gettext("Task #{task} is now due {due}.").format(
-        task=task.id, due=t.format_datetime(task.due_at, "MM-dd HH:mm")))
+        task=task.id, due=t.format_datetime(task.due_at, "MM-dd HH:mm"))), None
+
+
+def acknowledge(turn: CadreTurn, said: str) -> Reply:
+    """收到 (确认, 知道了) after a new case's notice: acknowledge it; 收到 <case or task number> picks one of
+    several; with several and none named, they are listed."""
+    t, db = turn.t, turn.db
+    tasks = [x for x in reminders.open_tasks_for(db, turn.staff.id) if x.kind == reminders.ACKNOWLEDGE]
+    said = re.sub(r"\s+", "", said).upper()
+    if said:
+        tasks = [x for x in tasks if str(x.id) == said or _case_number(turn, x) in (said, "SB" + said)]
+        if not tasks:
+            return Reply(t.gettext("No new case {number} is waiting for you to acknowledge. Send 待办 to see "
+                                   "your tasks.").format(number=said))
+    if not tasks:
+        return Reply(t.gettext("No new case is waiting for you to acknowledge. Send 待办 to see your tasks."),
+                     choices=("待办",))
+    if len(tasks) > 1:
+        head = t.gettext("{n} new cases wait for you to acknowledge. Reply 收到 and the case number:")
+        lines = [head.format(n=len(tasks))] + [_task_line(turn, x) for x in tasks[:MAX_LIST]]
+        return Reply("\n".join(lines))
+    task = tasks[0]
+    reminders.complete_task(db, task_id=task.id, staff_id=turn.staff.id, note="", now=turn.now)
+    audit.record(db=db, actor=audit.staff_actor(turn.staff.id), action="task.complete", entity="task",
+                 entity_id=task.id, area_code=task.area_code, detail={"kind": task.kind, "via": "chat"},
+                 now=turn.now, actor_staff_id=turn.staff.id)
+    left = len(reminders.open_tasks_for(db, turn.staff.id))
+    return Reply(t.gettext("Acknowledged: new case {case} (task #{task}). Open tasks left: {left}.").format(
+        case=_case_number(turn, task), task=task.id, left=left))
+
+
+def _case_number(turn: CadreTurn, task: Task) -> str:
+    case = turn.db.get(Case, task.case_id) if task.case_id else None
+    return case.number if case else "-"
 
 
 def _days(said: str | None) -> int:
