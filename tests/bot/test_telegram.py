@@ -332,3 +332,39 @@ def test_two_messages_of_one_chat_at_once_are_both_handled_one_at_a_time(world: 
     before = len(world.tg.sent())
     world.dispatch()
     assert len(world.tg.sent()) - before >= 2  # each got its answer; the session row serialised them
+
+
+def test_T3_two_updates_of_one_chat_racing_through_the_webhook_are_handled_one_after_the_other(
+    world: World, db: Session
+) -> None:
+    """At the household-size question, 4 and 5 arrive at once on two connections: one is the size (then
+    the village is asked), the other is read as the village after it. Handled side by side, both would be
+    the size; a step that failed would be dead-lettered with an apology."""
+    import threading
+
+    from fastapi.testclient import TestClient
+
+    talk(world, full_report()[:4])  # now at "how many people"
+    barrier = threading.Barrier(2)
+    codes: list[int] = []
+
+    def post(update_id: int, words: str) -> None:
+        with TestClient(world.app) as client:
+            barrier.wait()
+            codes.append(ch.tg_post(client, ch.tg_text(CHAT, update_id, words)).status_code)
+
+    threads = [threading.Thread(target=post, args=args) for args in ((1201, "4"), (1202, "5"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert codes == [200, 200]
+    db.expire_all()
+    raced = list(db.scalars(select(InboundRow).where(InboundRow.external_id.in_(["1201:1201", "1202:1202"]))))
+    assert [r.status for r in raced] == [InboundStatus.HANDLED] * 2
+    answers = {r.id: "\n".join(o.body for o in db.scalars(select(Outbox).where(Outbox.inbound_id == r.id)))
+               for r in raced}
+    assert sum("哪个村" in a for a in answers.values()) == 1, answers
+    assert sum("没有找到这个村" in a for a in answers.values()) == 1, answers
+    assert not any(APOLOGY in a for a in answers.values())
+
