@@ -18,7 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from cases import audit, reminders, sweeps
-from cases.codes import RISKS
+from cases.codes import GUARANTEES, RISKS
 from cases.crypto import mask_name
 from cases.models import (
     OPEN_STATUSES,
@@ -268,7 +268,9 @@ def case_details(turn: CadreTurn, number: str) -> Reply:
         return Reply(t.gettext("No case {number} in your area. Check the number.").format(number=number))
     household = db.get(Household, case.household_id)
     village = db.get(Area, case.area_code)
-    risks = "、".join(RISKS.get(code, code) for code in case.risks) or "-"
+    # ②-⑤ (housing, school, water, insurance) as well as the A27 risks: annex 1 lists both as risks
+    named = [GUARANTEES.get(code, code) for code in case.guarantees or []]
+    risks = "、".join(named + [RISKS.get(code, code) for code in case.risks]) or "-"
     lines = [
         t.gettext("Case {number}: {status}").format(
             number=case.number, status=t.gettext(STATUS_LABELS.get(case.status, str(case.status)))),

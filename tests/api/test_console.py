@@ -360,3 +360,26 @@ def test_the_case_page_masks_numbers_in_report_text_and_notes_even_in_rows_store
     for secret in (VALID_ID, "13712345678", "6222021234567890123"):
         assert secret not in page, secret
     assert "137****5678" in page and "儿子卡号622" in page
+
+
+def test_the_case_page_names_the_guarantee_risks(web: TestClient, seeded: Session) -> None:
+    """Round 5 of exploratory testing: a household reported 房子漏雨 (② 住房安全, A23) besides an illness; the
+    case page's 风险 listed 因病 alone, so the cadre going to the home did not learn of the house."""
+    csrf = login(web, "hotline")
+    log_call(web, csrf, "梅花村张建国生病住院，房子也漏雨")
+    call = seeded.scalar(select(HotlineCall))
+    assert call is not None
+    web.post(
+        f"/console/hotline/calls/{call.id}/report",
+        data={"csrf": csrf, "head_name": "张建国", "household_size": "4", "village_code": demo.MEIHUA,
+              "risks[]": ["01"]},
+    )
+    case = seeded.scalar(select(Case))
+    assert case is not None
+    case.guarantees = ["A23"]
+    seeded.commit()
+    web.cookies.clear()
+    login(web, "cadre1")
+    page = web.get(f"/console/cases/{case.number}").text
+    risks = re.search(r'id="case-risks">([^<]*)<', page)
+    assert risks is not None and risks.group(1) == "住房安全保障风险、因病"

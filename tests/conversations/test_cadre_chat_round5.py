@@ -141,3 +141,12 @@ def test_the_bound_chat_keeps_the_question_between_messages(world: ConvWorld) ->
     assert "为什么要改期" in cadre.send(f"改期 {ack_id} 2")
     assert cadre.send("户主在外地，明天回").startswith(f"任务 #{ack_id} 已改期")
     assert cadre.send("户主在外地").startswith("干部指令：")  # answered once
+
+
+def test_case_details_name_the_housing_risk(db: Session) -> None:
+    """案件 listed the A27 risks only: a house unsafe (② 住房安全, A23) was left out."""
+    w = build_world(db, bj(3, 2))
+    w.case.guarantees = ["A23", "A25"]
+    db.commit()
+    text = say(db, w.cadre.id, "案件 SB7Q2K9M", bj(3, 2))
+    assert "风险：住房安全保障风险、饮水安全风险、因病" in text
