@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -80,6 +80,7 @@ STATUS_TEXT: dict[str, str] = {
     "withdrawn": N_("withdrawn as you asked."),
     "eliminated": N_("the risk is marked as removed. Thank you."),
 }
+NOTICE_UNTIL = N_("the village review passed; the public notice runs until {notice_end}.")
 TASK_TEXT: dict[str, str] = {
     "acknowledge": N_("acknowledge the new case"),
     "assign": N_("assign a contact cadre"),
@@ -114,7 +115,11 @@ def render(event: str, params: Mapping[str, Any], locale: str | None = None) -> 
     values = _Blank(params)
     values["urgent"] = t.gettext(URGENT) if params.get("urgent") else ""
     status = str(params.get("status") or "")
-    if status in STATUS_TEXT:
+    notice_end = params.get("notice_end")
+    if status == "public_notice" and isinstance(notice_end, str):
+        values["notice_end"] = t.format_date(date.fromisoformat(notice_end))
+        values["status_text"] = t.gettext(NOTICE_UNTIL).format_map(values)
+    elif status in STATUS_TEXT:
         values["status_text"] = t.gettext(STATUS_TEXT[status]).format_map(values)
     kind = str(params.get("task_kind") or "")
     values["task_text"] = t.gettext(TASK_TEXT[kind]) if kind in TASK_TEXT else kind

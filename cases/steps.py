@@ -159,4 +159,6 @@ def move(
         params["reason"] = case.refused_reason
     if to == CaseStatus.MONITORED:
         params["category"] = case.category
+    if to == CaseStatus.PUBLIC_NOTICE and case.notice_end is not None:
+        params["notice_end"] = case.notice_end.isoformat()  # the household is told until when
     notifier.notify_household(db, household_id=case.household_id, event="case_status_changed", params=params)

@@ -59,6 +59,17 @@ def test_a_household_with_no_chat_gets_an_sms_to_its_phone_with_segments(
     assert row.segments == 1
 
 
+def test_the_public_notice_message_says_until_when(db: Session, clock: FrozenClock) -> None:
+    hh = h.household(db, clock(), phone="13812345678")
+    for params in ({"case_number": "SB12345678", "status": "public_notice", "notice_end": "2026-03-09"},
+                   {"case_number": "SB12345678", "status": "public_notice"}):  # a notice end not known
+        notifier(clock).notify_household(db, household_id=hh.id, event="case_status_changed", params=params)
+    db.commit()
+    assert [r.body for r in h.rows(db)] == [
+        "您的案件 SB12345678：村评议已通过，正在公示，公示到2026年3月9日。",
+        "您的案件 SB12345678：村评议已通过，正在公示。"]
+
+
 def test_an_opted_out_household_gets_no_sms(db: Session, clock: FrozenClock) -> None:
     hh = h.household(db, clock())
     h.contact(db, clock(), Channel.SMS, "+8613812345678", household_id=hh.id, status=ContactStatus.OPTED_OUT)

@@ -145,6 +145,10 @@ def test_full_identification_path(world: World, notifier: RecordingNotifier, clo
     assert {"case.home_verified", "case.village_reviewed", "case.county_approved"} <= audits
     told = [p["status"] for k, _, e, p in notifier.sent if k == "household" and e == "case_status_changed"]
     assert told == ["verified", "public_notice", "township_review", "county_review", "monitored"]
+    (notice,) = [p for _k, _, e, p in notifier.sent
+                 if e == "case_status_changed" and p["status"] == "public_notice"]
+    (reviewed,) = [e for e in events if e.action == "village_reviewed"]
+    assert notice["notice_end"] == reviewed.data["notice_end"]  # the household is told until when
     summary = status_summary(db, case, vault=world.vault)
     assert summary.status == "monitored" and summary.steps_done == 5 and summary.category == 2
 
