@@ -100,7 +100,7 @@ def test_a_cadre_linked_over_telegram_gets_the_assignment_and_digest_answers_don
     tasks = dict(
         (kind, int(task_id)) for task_id, kind in re.findall(r"#(\d+) (\S+) · 案件 " + number, digest[0])
     )
-    assert set(tasks) == {"确认新案件", "入户核实"}, digest[0]
+    assert set(tasks) == {"确认接收新案件", "入户核实"}, digest[0]  # named as in 待办 and the console
     assert "🟠" in digest[0]  # the acknowledgement is due tomorrow 18:00: orange
     assert texts_to_cadre_phone(world) == []  # quiet hours: no texts to the cadre at night ...
     db.expire_all()
