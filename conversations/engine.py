@@ -314,6 +314,11 @@ def _idle(turn: Turn) -> None:
         return
     if len(text) <= 40 and _with_case_number(turn, text):
         return
+    if turn.attachments() and turn.facts.linked_case and turn.facts.linked_case_open:
+        # photos or a voice message from the household's own chat, its case open (right after filing, say):
+        # kept with the case, words sent along too (it was 'choose 4 and send it again')
+        case_flows.add_files(turn, turn.facts.linked_case)
+        return
     if turn.state.get("paused") and len(text) <= 6 and any(w in text for w in GO_ON_WORDS) \
             and resume_paused(turn):  # '继续', '接着办': the menu's 9 in words
         return

@@ -428,14 +428,27 @@ def add_words(turn: Turn, number: str, text: str) -> None:
     turn.do(AddSupplement(number, text))
 
 
+def add_files(turn: Turn, number: str) -> None:
+    """Photos or voice messages the household sent its open case with no flow under way (right after
+    filing, say): added to it as 补充 adds them, with any words sent along, then more may follow."""
+    turn.state.update(flow=F.name, step="collect", data={"purpose": "supplement", "case": number,
+                                                         "linked": True, "files_first": True},
+                      history=[], fails={})
+    _collect_attachments(turn)
+
+
 def _collect_attachments(turn: Turn) -> bool:
     if turn.step != "collect":
         turn.say(turn._("To add photos, first finish this step, or choose 4 in the menu."))
         return not turn.text
+    issued = 0
     for index in turn.attachments():
         turn.do(AddAttachment(case_number=turn.data["case"], index=index))
+        issued += 1
     if turn.text and not matches(turn.text, DONE_WORDS):
         turn.do(AddSupplement(turn.data["case"], turn.raw.strip()))
+        issued += 1
+    turn.data["acks_due"] = issued  # one answer for the message, after its last item (a caption too)
     return True
 
 
@@ -445,12 +458,26 @@ F.attachments = _collect_attachments
 @F.result(AddSupplement)
 @F.result(AddAttachment)
 def _added(turn: Turn, command: AddSupplement | AddAttachment, result: Result) -> None:
+    due = int(turn.data.pop("acks_due", 1)) - 1
+    if result.ok and due > 0:  # more items of the same message to come: answered once, after the last
+        turn.data["added"] = int(turn.data.get("added", 0)) + 1
+        turn.data["acks_due"] = due
+        voice = bool(result.data.get("needs_listening"))
+        turn.data["voice_kept"] = bool(turn.data.get("voice_kept")) or voice
+        return
+    if due > 0:
+        turn.data["acks_due"] = due
     if result.ok:
         turn.data["added"] = int(turn.data.get("added", 0)) + 1
-        if result.data.get("needs_listening"):
+        if turn.data.pop("voice_kept", False) or result.data.get("needs_listening"):
+            turn.data.pop("files_first", None)
             turn.say(turn._("Voice message kept; a person will listen to it. More? Reply 好了 when done."))
         elif turn.data.pop("said_first", False):  # add_words: said, then what else may be sent
             turn.note(turn._("What you said is added to case {number}; the cadre will see it.")
+                      .format(number=turn.data["case"]))
+            _ask_collect(turn)
+        elif turn.data.pop("files_first", False):  # add_files: sent, then what else may be sent
+            turn.note(turn._("Received, and added to case {number}; the cadre will see it.")
                       .format(number=turn.data["case"]))
             _ask_collect(turn)
         else:

@@ -279,3 +279,28 @@ def test_the_cadre_is_told_once_of_what_the_household_sends_in_a_row(world: Worl
     chat.send("4")
     chat.send("老伴又住院了")
     assert len(told()) == 2
+
+
+def test_a_photo_or_voice_sent_after_filing_is_kept_with_the_households_open_case(world: World) -> None:
+    """It was 'thank you; to add this to your report, choose 4 and send it again' (nothing kept; the
+    voice message was told it cannot be listened to). From the household's own chat, its case open, it
+    goes with the case, words sent along too, and more may follow."""
+    chat = Chat(world)
+    number = signed_case(world, chat)
+    out = chat.send("医院发票", (Attachment(kind="photo", content_type="image/jpeg", data=JPEG),))
+    assert f"已加到案件 {number}" in out and "好了" in out and out.count("收到了") == 1, out  # once a message
+    voice = Attachment(kind="voice", content_type="audio/amr", data=b"#!AMR\n" + b"\x01" * 100)
+    assert "工作人员会听" in chat.send(None, (voice,))
+    assert "3 条材料" in chat.send("好了")
+    with world.factory() as db:
+        case = db.scalar(select(Case).where(Case.number == number))
+        assert case is not None
+        kinds = db.scalars(select(AttachmentRow.kind).where(AttachmentRow.case_id == case.id)
+                           .order_by(AttachmentRow.id)).all()
+        assert kinds == ["photo", "voice"]
+        notes = db.scalars(select(CaseEvent.note).where(CaseEvent.case_id == case.id,
+                                                        CaseEvent.action == "supplement")).all()
+        assert notes == ["医院发票"]
+    stranger = Chat(world, user_key="40404")  # not linked to any case: asked to choose 4 as before
+    out = stranger.send(None, (Attachment(kind="photo", content_type="image/jpeg", data=JPEG),))
+    assert "4" in out and "已加到案件" not in out, out
