@@ -64,6 +64,7 @@ from conversations.commands import (
     Withdraw,
     WithdrawConsent,
 )
+from conversations.messages import Attachment as InboundAttachment
 from conversations.messages import InboundMessage
 
 ALLOWED_TYPES = {
@@ -72,6 +73,30 @@ ALLOWED_TYPES = {
               "audio/silk", "audio/speex"),
     "document": ("application/pdf", "image/jpeg", "image/png"),
 }
+
+
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+
+
+def attachment_problem(att: InboundAttachment, max_bytes: int = MAX_ATTACHMENT_BYTES) -> str | None:
+    """Why a file sent is not kept ('bad_type', 'too_large'), or None."""
+    content_type = att.content_type.split(";")[0].strip().lower()
+    if content_type not in ALLOWED_TYPES.get(att.kind, ()):
+        return "bad_type"
+    size = len(att.data) if att.data is not None else (att.size or 0)
+    return "too_large" if size > max_bytes else None
+
+
+def keep_attachment(db: Session, att: InboundAttachment, *, case_id: int | None, now: datetime) -> Attachment:
+    """The file's row (whole, as sent; a voice message flagged for a person to listen to), flushed."""
+    row = Attachment(
+        case_id=case_id, kind=att.kind, content_type=att.content_type.split(";")[0].strip().lower(),
+        size=len(att.data) if att.data is not None else (att.size or 0),
+        sha256=hashlib.sha256(att.data).hexdigest() if att.data is not None else "",
+        data=att.data, channel_file_id=att.file_id, needs_listening=att.kind == "voice", created_at=now)
+    db.add(row)
+    db.flush()
+    return row
 
 
 TOLD_IN_DIALOGUE = frozenset({"case_opened"})  # household events the dialogue's own reply already tells
@@ -124,7 +149,7 @@ class Applier:
     # failed look-ups of one case from every identity together (a new web session each try): a day's worth
     case_lookup_limit: int = 10
     case_lookup_window: timedelta = timedelta(hours=24)
-    max_attachment_bytes: int = 20 * 1024 * 1024
+    max_attachment_bytes: int = MAX_ATTACHMENT_BYTES
     callback_due: timedelta = timedelta(days=1)
 
     # the sender's Contact as the message's own statement read it (every column): it stands in the session
@@ -391,13 +416,9 @@ class Applier:
 
     def _AddAttachment(self, cmd: AddAttachment) -> Result:  # noqa: N802
         att = self.message.attachments[cmd.index]
-        kind = att.kind
-        content_type = att.content_type.split(";")[0].strip().lower()
-        if content_type not in ALLOWED_TYPES.get(kind, ()):
-            return Result(ok=False, reason="bad_type")
-        size = len(att.data) if att.data is not None else (att.size or 0)
-        if size > self.max_attachment_bytes:
-            return Result(ok=False, reason="too_large")
+        problem = attachment_problem(att, self.max_attachment_bytes)
+        if problem is not None:
+            return Result(ok=False, reason=problem)
         case_id = None
         if cmd.case_number is not None:
             case = self.case(cmd.case_number)
@@ -406,13 +427,8 @@ class Applier:
             self._tell_cadre_more_came(case)
             case_id = case.id
             case.updated_at = self.now
-        row = Attachment(
-            case_id=case_id, kind=kind, content_type=content_type, size=size,
-            sha256=hashlib.sha256(att.data).hexdigest() if att.data is not None else "",
-            data=att.data, channel_file_id=att.file_id, needs_listening=kind == "voice", created_at=self.now)
-        self.db.add(row)
-        self.db.flush()
-        return Result(ok=True, attachment_id=row.id, data={"needs_listening": kind == "voice"})
+        row = keep_attachment(self.db, att, case_id=case_id, now=self.now)
+        return Result(ok=True, attachment_id=row.id, data={"needs_listening": row.needs_listening})
 
     def _tell_cadre_more_came(self, case: Case) -> None:
         """Tell the case's cadre the household sent more (words, a photo, a voice message): once for what

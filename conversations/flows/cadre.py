@@ -46,9 +46,15 @@ CadreHandler = Callable[[CadreRequest], CadreResponse]
 
 
 def handle(request: CadreRequest) -> CadreResponse:
-    """Follow's cadre commands (待办, 收到, 案件, 完成, 改期; help otherwise)."""
+    """Files sent (kept with their case), else follow's cadre commands (待办, 收到, 案件, 完成, 改期; help
+    otherwise)."""
     from conversations.flows.cadre_commands import answer
+    from conversations.flows.cadre_files import take
 
+    files = take(request.db, staff_id=request.staff_id, message=request.message, state=request.state,
+                 now=request.now, locale=request.locale)  # photos of a visit: kept with their case
+    if files is not None:
+        return CadreResponse(replies=files[0], state=files[1])
     replies, state = answer(request.db, staff_id=request.staff_id, text=request.message.text or "",
                             now=request.now, locale=request.locale, state=dict(request.state))
     return CadreResponse(replies=replies, state=state)

@@ -10,6 +10,7 @@ from cases.models import (
     Attachment as AttachmentRow,
 )
 from cases.models import (
+    AuditEntry,
     BindingCode,
     Case,
     CaseEvent,
@@ -304,3 +305,37 @@ def test_a_photo_or_voice_sent_after_filing_is_kept_with_the_households_open_cas
     stranger = Chat(world, user_key="40404")  # not linked to any case: asked to choose 4 as before
     out = stranger.send(None, (Attachment(kind="photo", content_type="image/jpeg", data=JPEG),))
     assert "4" in out and "已加到案件" not in out, out
+
+
+def test_a_cadres_photos_are_kept_with_the_case_the_caption_or_the_next_message_names(world: World) -> None:
+    """A bound cadre's photo (a home visit, a signed paper) got the command list and was dropped."""
+    from conversations.binding import issue_code
+
+    number = signed_case(world, Chat(world))
+    with world.factory() as db, db.begin():
+        code = issue_code(db=db, vault=world.vault, staff_id=world.cadre_id, now=world.clock())
+    cadre = Chat(world, user_key="cadre-chat")
+    assert "绑定成功" in cadre.send(f"绑定 {code}")
+    photo = Attachment(kind="photo", content_type="image/jpeg", data=JPEG)
+    assert f"已存到案件 {number}：1 个文件" in cadre.send(f"{number} 入户照片", (photo,))
+    out = cadre.send(None, (photo, photo))  # no number: kept, and the number asked for
+    assert "收到 2 个文件" in out and "哪个案件" in out, out
+    assert "待办" in cadre.send("待办")  # a command meanwhile: the files keep waiting
+    assert "没有案件 SBZZZZZZZZ" in cadre.send("SBZZZZZZZZ")  # not a case of theirs: asked again
+    assert f"已存到案件 {number}：2 个文件" in cadre.send(number.lower())
+    exe = Attachment(kind="document", content_type="application/x-msdownload", data=b"MZ")
+    assert "收不了这种文件" in cadre.send(None, (exe,))
+    cadre.send(None, (photo,))
+    assert "没有存" in cadre.send("取消")
+    with world.factory() as db:
+        case = db.scalar(select(Case).where(Case.number == number))
+        assert case is not None
+        kept = db.scalars(select(AttachmentRow).where(AttachmentRow.case_id == case.id)).all()
+        assert len(kept) == 3 and all(r.data == JPEG for r in kept)
+        assert db.scalars(select(AttachmentRow).where(AttachmentRow.case_id.is_(None))).all() == []
+        events = db.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id,
+                                                    CaseEvent.action == "staff_attachment")).all()
+        assert [e.note for e in events] == ["入户照片", None] and all(e.actor_staff_id == world.cadre_id
+                                                                   for e in events)
+        audits = db.scalars(select(AuditEntry).where(AuditEntry.action == "attachment.add")).all()
+        assert [(a.entity_id, a.actor_staff_id) for a in audits] == [(str(case.id), world.cadre_id)] * 2
