@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from api.console import hotline, pages
+from api.console import files, hotline, pages
 from api.console.auth import CsrfFailed, Forbidden, LoginRequired
 from api.console.render import page, t_
 
@@ -20,6 +20,7 @@ def mount(app: FastAPI) -> None:
     router = APIRouter(prefix="/console", include_in_schema=False)
     router.include_router(pages.router)
     router.include_router(hotline.router)
+    router.include_router(files.router)
     app.include_router(router)
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
 

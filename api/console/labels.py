@@ -88,6 +88,12 @@ EVENT_LABELS: dict[str, str] = {
     "elimination_refused": N_("Risk elimination refused"),
     "measure_added": N_("Assistance measure added"),
     "evaluation_recorded": N_("Evaluation recorded"),
+    "voice_listened": N_("Voice message listened to"),
+}
+ATTACHMENT_LABELS: dict[str, str] = {  # cases.models.Attachment.kind
+    "photo": N_("Photo"),
+    "voice": N_("Voice"),
+    "document": N_("File"),
 }
 CHANNEL_LABELS: dict[str, str] = {
     "telegram": N_("Telegram"),
@@ -189,6 +195,15 @@ DELIVERY_LABELS: dict[str, str] = {  # outbox statuses
 }
 _VIA = re.compile(r"^(?P<who>[a-z]+) via (?P<channel>[a-z]+)$")
 _STAFF = re.compile(r"^(?P<name>.+) \((?P<role>[a-z]+)\)$")
+
+
+def size(value: int) -> str:
+    """A file size as people read it: 812 B, 45 KB, 1.2 MB."""
+    if value < 1024:
+        return f"{value} B"
+    if value < 1024 * 1024:
+        return f"{round(value / 1024)} KB"
+    return f"{value / (1024 * 1024):.1f} MB"
 
 
 def label(t: Translator, table: dict[str, str], key: str) -> str:

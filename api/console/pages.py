@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from api import attachments
 from api.auth import LoginRefused, LoginThrottled, authenticate
 from api.console import auth as ca
 from api.console.auth import FormDep, ViewerDep
@@ -352,6 +353,7 @@ def case_context(
         "evaluations": evaluations,
         "objections": objections,
         "tasks": tasks,
+        "attachments": attachments.list_for_case(db=db, case=case),
         "pending": pending,
         "actions": console_actions(db, case, viewer.staff, now, pending),
         "verifiers": verifiers,

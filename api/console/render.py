@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from api.console.auth import Viewer
 from api.console.labels import (
     ACTION_LABELS,
+    ATTACHMENT_LABELS,
     CHANNEL_LABELS,
     DELIVERY_LABELS,
     EVENT_LABELS,
@@ -25,6 +26,7 @@ from api.console.labels import (
     actor,
     label,
     notice,
+    size,
 )
 from cases import reminders
 from cases.crypto import mask_text
@@ -65,6 +67,8 @@ def _environment(t: Translator) -> Environment:
         word=lambda w: label(t, OTHER_LABELS, str(w)),
         notice_label=lambda e: notice(t, e),
         delivery_label=lambda s: label(t, DELIVERY_LABELS, str(s)),
+        attachment_label=lambda k: label(t, ATTACHMENT_LABELS, str(k)),
+        size_label=size,
         actor=lambda a: actor(t, str(a)),
         urgency=reminders.urgency,
         colour=reminders.colour,
