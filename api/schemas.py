@@ -273,6 +273,22 @@ class RevealOut(BaseModel):
     audit_id: int
 
 
+class AttachmentOut(BaseModel):
+    """A photo, voice note or file the household sent to the case or one of its reports (no bytes)."""
+
+    id: int
+    kind: str = Field(description="photo, voice or document")
+    content_type: str
+    size: int = Field(description="bytes")
+    sha256: str | None = Field(description="of the stored bytes; null when they stayed at the channel")
+    created_at: datetime
+    report_id: int | None = Field(description="the report it came with; null when added to the case later")
+    channel: Channel | None = Field(description="the report's channel; null when added to the case later")
+    stored: bool = Field(description="false: too large to fetch, the file stays at the channel")
+    needs_listening: bool = Field(description="a voice note no one has marked listened to yet")
+    url: str | None = Field(description="its bytes (each view is audited); null when not stored")
+
+
 # --- hotline -------------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from cases import demo
@@ -244,3 +244,70 @@ def test_another_area_cannot_mark_a_voice_note_listened(web: TestClient, sent: S
     assert web.post(url(sent, sent.voice) + "/listened", data={"csrf": csrf}).status_code == 404
     seeded.expire_all()
     assert sent.voice.needs_listening is True
+
+
+# --- REST --------------------------------------------------------------------------------------
+
+
+def test_rest_lists_the_attachments_metadata(client: TestClient, auth: Auth, sent: Sent) -> None:
+    response = client.get(f"/api/cases/{sent.case.number}/attachments", headers=auth("meihua"))
+    assert response.status_code == 200, response.text
+    listed = {a["id"]: a for a in response.json()}
+    assert list(listed) == [sent.photo.id, sent.voice.id, sent.large.id]
+    photo, voice, large = listed[sent.photo.id], listed[sent.voice.id], listed[sent.large.id]
+    assert photo["kind"] == "photo" and photo["channel"] == "sms" and photo["size"] == len(JPEG)
+    assert photo["url"] == url(sent, sent.photo, "/api") and photo["stored"] is True
+    assert voice["channel"] is None and voice["needs_listening"] is True and voice["report_id"] is None
+    assert large["stored"] is False and large["url"] is None and large["size"] == 31_000_000
+    assert "data" not in photo and "channel_file_id" not in large
+
+
+def test_rest_serves_the_bytes_with_an_audit_entry_per_view(
+    client: TestClient, auth: Auth, sent: Sent, seeded: Session
+) -> None:
+    for _ in range(3):
+        response = client.get(url(sent, sent.photo, "/api"), headers=auth("xidu"))
+        assert response.status_code == 200 and response.content == JPEG
+    assert response.headers["content-type"] == "image/jpeg"
+    assert response.headers["content-disposition"] == f'inline; filename="{photo_name(sent)}"'
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    entries = audits(seeded, "attachment.view", sent.photo)
+    assert len(entries) == 3 and {e.detail["via"] for e in entries} == {"api"}
+
+
+def test_rest_answers_404_out_of_area_unknown_or_not_stored(
+    client: TestClient, auth: Auth, sent: Sent, seeded: Session
+) -> None:
+    outside = auth("cadre3")
+    for path in (f"/api/cases/{sent.case.number}/attachments", url(sent, sent.photo, "/api")):
+        response = client.get(path, headers=outside)
+        assert response.status_code == 404 and response.json()["reason"] == "case_not_found"
+    unknown = client.get(url(sent, 999_999, "/api"), headers=auth("cadre1"))
+    assert unknown.status_code == 404 and unknown.json()["reason"] == "attachment_not_found"
+    kept = client.get(url(sent, sent.large, "/api"), headers=auth("cadre1"))
+    assert kept.status_code == 404 and kept.json()["reason"] == "attachment_not_stored"
+    assert client.get(url(sent, sent.photo, "/api")).status_code == 401
+    assert audits(seeded, "attachment.view", sent.photo) == []
+
+
+def test_rest_marks_a_voice_note_listened(
+    client: TestClient, auth: Auth, sent: Sent, seeded: Session
+) -> None:
+    path = url(sent, sent.voice, "/api") + "/listened"
+    assert client.post(path, headers=auth("cadre3")).status_code == 404
+    response = client.post(path, headers=auth("cadre1"))
+    assert response.status_code == 200 and response.json()["needs_listening"] is False
+    assert client.post(path, headers=auth("cadre1")).status_code == 409
+    photo = client.post(url(sent, sent.photo, "/api") + "/listened", headers=auth("cadre1"))
+    assert photo.status_code == 409 and photo.json()["reason"] == "nothing_to_listen_to"
+    assert len(audits(seeded, "attachment.listened", sent.voice)) == 1
+    events = select(func.count()).select_from(CaseEvent).where(CaseEvent.action == "voice_listened")
+    assert seeded.scalar(events) == 1
+
+
+def test_the_attachment_routes_are_in_the_openapi_schema(app: FastAPI) -> None:
+    paths = app.openapi()["paths"]
+    assert "get" in paths["/api/cases/{number}/attachments"]
+    assert "get" in paths["/api/cases/{number}/attachments/{attachment_id}"]
+    assert "post" in paths["/api/cases/{number}/attachments/{attachment_id}/listened"]

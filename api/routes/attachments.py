@@ -1,0 +1,93 @@
+"""A case's photos, voice notes and files over REST: their list, one's bytes (each view audited), and a
+voice note marked listened to. Scoped as the case itself (CaseDep): another area's case is 404."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from api import attachments, schemas
+from api.attachments import AttachmentRow
+from api.deps import CaseDep, CurrentStaff, NowDep, SessionDep
+from api.errors import ApiError, not_found, responses
+from cases.models import Attachment, Case, Channel
+
+router = APIRouter(prefix="/api/cases", tags=["cases"])
+
+
+def attachment_out(case: Case, row: AttachmentRow) -> schemas.AttachmentOut:
+    return schemas.AttachmentOut(
+        id=row.id,
+        kind=row.kind,
+        content_type=row.content_type,
+        size=row.size,
+        sha256=row.sha256 or None,
+        created_at=row.created_at,
+        report_id=row.report_id,
+        channel=Channel(row.channel) if row.channel else None,
+        stored=row.stored,
+        needs_listening=row.needs_listening,
+        url=f"/api/cases/{case.number}/attachments/{row.id}" if row.stored else None,
+    )
+
+
+def _load(db: Session, case: Case, attachment_id: int) -> Attachment:
+    found = attachments.load(db=db, case=case, attachment_id=attachment_id)
+    if found is None:
+        raise not_found("attachment")
+    return found
+
+
+@router.get(
+    "/{number}/attachments", response_model=list[schemas.AttachmentOut], responses=responses(401, 404)
+)
+def list_attachments(case: CaseDep, staff: CurrentStaff, db: SessionDep) -> list[schemas.AttachmentOut]:
+    """The photos, voice notes and files sent to the case or its reports, oldest first (no bytes)."""
+    return [attachment_out(case, row) for row in attachments.list_for_case(db=db, case=case)]
+
+
+@router.get(
+    "/{number}/attachments/{attachment_id}",
+    response_class=Response,
+    responses=responses(401, 404)
+    | {
+        200: {
+            "description": "the stored bytes, with their content type, inline, never cached",
+            "content": {
+                t: {"schema": {"type": "string", "format": "binary"}}
+                for t in ("image/jpeg", "audio/amr", "application/octet-stream")
+            },
+        }
+    },
+)
+def attachment_bytes(
+    attachment_id: int, case: CaseDep, staff: CurrentStaff, db: SessionDep, now: NowDep
+) -> Response:
+    """One attachment's bytes; every view is in the audit log (a photo can be an ID card). 404
+    `attachment_not_found` for an attachment not of this case, `attachment_not_stored` for one whose file
+    stayed at the channel."""
+    found = _load(db, case, attachment_id)
+    if found.data is None:
+        raise ApiError(404, "attachment_not_stored", "the file stayed at the channel; it is not kept here")
+    attachments.record_view(db=db, case=case, attachment=found, actor=staff, via="api", now=now)
+    db.commit()
+    return attachments.response(case, found)
+
+
+@router.post(
+    "/{number}/attachments/{attachment_id}/listened",
+    response_model=schemas.AttachmentOut,
+    responses=responses(401, 404, 409),
+)
+def attachment_listened(
+    attachment_id: int, case: CaseDep, staff: CurrentStaff, db: SessionDep, now: NowDep
+) -> schemas.AttachmentOut:
+    """Mark a voice note listened to (a timeline event; audited); 409 for one that is not a voice note
+    waiting to be listened to."""
+    found = _load(db, case, attachment_id)
+    if not attachments.mark_listened(db=db, case=case, attachment=found, actor=staff, via="api", now=now):
+        raise ApiError(409, "nothing_to_listen_to", "not a voice note waiting to be listened to")
+    db.commit()
+    row = next(r for r in attachments.list_for_case(db=db, case=case) if r.id == found.id)
+    return attachment_out(case, row)
