@@ -13,7 +13,15 @@ from sqlalchemy.orm import Session, defer
 
 from cases import audit
 from cases.events import add_event, staff_label
-from cases.models import Attachment, Case, Report, Staff
+from cases.models import Attachment, Case, Report, Role, Staff
+
+# who may open the bytes: field staff, as for the unmasked ID or phone number (the hotline sees the list)
+OPENERS = (Role.CADRE, Role.VILLAGE, Role.TOWNSHIP, Role.COUNTY, Role.ADMIN)
+
+
+def may_open(staff: Staff) -> bool:
+    """Whether `staff` may open a case's attachments (a photo can be an ID card: not the hotline)."""
+    return staff.role in OPENERS
 
 # served inline with their stored type; anything else (none is accepted by the chat today) is served as a
 # download of opaque bytes, so a stored type can never make the browser run a page from our origin

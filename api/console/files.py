@@ -21,7 +21,7 @@ def attachment_bytes(
 ) -> Response:
     """The attachment's stored bytes; 404 alike for another area's case, another case's attachment or one
     whose file stayed at the channel."""
-    case = load_case(db, viewer, number)
+    case = load_case(db, viewer, number) if attachments.may_open(viewer.staff) else None
     found = attachments.load(db=db, case=case, attachment_id=attachment_id) if case else None
     if case is None or found is None or found.data is None:
         return not_found(request, viewer)
@@ -41,7 +41,7 @@ def attachment_listened(
     now: NowDep,
 ) -> Response:
     ca.check_csrf(viewer, form)
-    case = load_case(db, viewer, number)
+    case = load_case(db, viewer, number) if attachments.may_open(viewer.staff) else None
     found = attachments.load(db=db, case=case, attachment_id=attachment_id) if case else None
     if case is None or found is None:
         return not_found(request, viewer)

@@ -89,6 +89,7 @@ EVENT_LABELS: dict[str, str] = {
     "measure_added": N_("Assistance measure added"),
     "evaluation_recorded": N_("Evaluation recorded"),
     "voice_listened": N_("Voice message listened to"),
+    "staff_attachment": N_("Photos or files from staff"),
 }
 ATTACHMENT_LABELS: dict[str, str] = {  # cases.models.Attachment.kind
     "photo": N_("Photo"),

@@ -354,6 +354,7 @@ def case_context(
         "objections": objections,
         "tasks": tasks,
         "attachments": attachments.list_for_case(db=db, case=case),
+        "may_open": attachments.may_open(viewer.staff),
         "pending": pending,
         "actions": console_actions(db, case, viewer.staff, now, pending),
         "verifiers": verifiers,

@@ -3,18 +3,22 @@ voice note marked listened to. Scoped as the case itself (CaseDep): another area
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from api import attachments, schemas
 from api.attachments import AttachmentRow
-from api.deps import CaseDep, CurrentStaff, NowDep, SessionDep
+from api.deps import CaseDep, CurrentStaff, NowDep, SessionDep, require_roles
 from api.errors import ApiError, not_found, responses
-from cases.models import Attachment, Case, Channel
+from cases.models import Attachment, Case, Channel, Staff
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
 
+
+Opener = Annotated[Staff, Depends(require_roles(*attachments.OPENERS))]  # as for an unmasked ID number
 
 def attachment_out(case: Case, row: AttachmentRow) -> schemas.AttachmentOut:
     return schemas.AttachmentOut(
@@ -50,7 +54,7 @@ def list_attachments(case: CaseDep, staff: CurrentStaff, db: SessionDep) -> list
 @router.get(
     "/{number}/attachments/{attachment_id}",
     response_class=Response,
-    responses=responses(401, 404)
+    responses=responses(401, 403, 404)
     | {
         200: {
             "description": "the stored bytes, with their content type, inline, never cached",
@@ -62,7 +66,7 @@ def list_attachments(case: CaseDep, staff: CurrentStaff, db: SessionDep) -> list
     },
 )
 def attachment_bytes(
-    attachment_id: int, case: CaseDep, staff: CurrentStaff, db: SessionDep, now: NowDep
+    attachment_id: int, case: CaseDep, staff: Opener, db: SessionDep, now: NowDep
 ) -> Response:
     """One attachment's bytes; every view is in the audit log (a photo can be an ID card). 404
     `attachment_not_found` for an attachment not of this case, `attachment_not_stored` for one whose file
@@ -78,10 +82,10 @@ def attachment_bytes(
 @router.post(
     "/{number}/attachments/{attachment_id}/listened",
     response_model=schemas.AttachmentOut,
-    responses=responses(401, 404, 409),
+    responses=responses(401, 403, 404, 409),
 )
 def attachment_listened(
-    attachment_id: int, case: CaseDep, staff: CurrentStaff, db: SessionDep, now: NowDep
+    attachment_id: int, case: CaseDep, staff: Opener, db: SessionDep, now: NowDep
 ) -> schemas.AttachmentOut:
     """Mark a voice note listened to (a timeline event; audited); 409 for one that is not a voice note
     waiting to be listened to."""

@@ -311,3 +311,19 @@ def test_the_attachment_routes_are_in_the_openapi_schema(app: FastAPI) -> None:
     assert "get" in paths["/api/cases/{number}/attachments"]
     assert "get" in paths["/api/cases/{number}/attachments/{attachment_id}"]
     assert "post" in paths["/api/cases/{number}/attachments/{attachment_id}/listened"]
+
+
+def test_the_hotline_sees_the_list_but_opens_no_attachment(
+    web: TestClient, client: TestClient, auth: Auth, sent: Sent, seeded: Session
+) -> None:
+    """A photo can be an ID card: opened by field staff, as the unmasked ID number is (not the hotline)."""
+    login(web, "hotline")
+    page = web.get(f"/console/cases/{sent.case.number}")
+    assert page.status_code == 200 and 'id="attachments"' in page.text
+    assert url(sent, sent.photo) not in page.text and "/listened" not in page.text
+    assert web.get(url(sent, sent.photo)).status_code == 404
+    response = client.get(url(sent, sent.photo, "/api"), headers=auth("hotline"))
+    assert response.status_code == 403 and JPEG not in response.content
+    listed = client.get(f"/api/cases/{sent.case.number}/attachments", headers=auth("hotline"))
+    assert listed.status_code == 200 and len(listed.json()) >= 1
+    assert audits(seeded, "attachment.view", sent.photo) == []
