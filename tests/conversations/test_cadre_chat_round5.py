@@ -8,25 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cases import reminders
-from cases.clock import BEIJING
 from cases.models import CaseStatus, Evaluation, Task, TaskStatus
-from conversations.flows.cadre_commands import answer, respond
+from conversations.flows.cadre_commands import answer
 from tests.cases.reminder_world import OutboxNotifier, World, build_world, move
 
 from .conftest import Chat
 from .conftest import World as ConvWorld
-from .test_conv_flows import signed_case
-
-
-def bj(m: int, d: int, hh: int = 10, mm: int = 0) -> datetime:
-    return datetime(2026, m, d, hh, mm, tzinfo=BEIJING)
-
-
-def say(db: Session, staff_id: int, text: str, now: datetime) -> str:
-    replies = respond(db, staff_id=staff_id, text=text, now=now)
-    db.commit()
-    assert len(replies) == 1
-    return replies[0].text
+from .test_cadre_commands import bj, say
+from .test_conv_flows import bound_cadre, signed_case
 
 
 def test_todo_is_up_to_date_before_the_reminder_tick(db: Session) -> None:
@@ -126,13 +115,8 @@ def test_a_busy_cadre_types_commands_loosely(db: Session) -> None:
 
 def test_the_bound_chat_keeps_the_question_between_messages(world: ConvWorld) -> None:
     """Through the service: the state the cadre handler returns is the next message's."""
-    from conversations.binding import issue_code
-
     number = signed_case(world, Chat(world))
-    with world.factory() as db, db.begin():
-        code = issue_code(db=db, vault=world.vault, staff_id=world.cadre_id, now=world.clock())
-    cadre = Chat(world, user_key="cadre-chat")
-    assert "绑定成功" in cadre.send(f"绑定 {code}")
+    cadre = bound_cadre(world)
     assert number in cadre.send("待办")
     with world.factory() as db:
         ack = db.scalar(select(Task).where(Task.kind == "acknowledge"))

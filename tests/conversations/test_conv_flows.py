@@ -307,15 +307,21 @@ def test_a_photo_or_voice_sent_after_filing_is_kept_with_the_households_open_cas
     assert "4" in out and "已加到案件" not in out, out
 
 
-def test_a_cadres_photos_are_kept_with_the_case_the_caption_or_the_next_message_names(world: World) -> None:
-    """A bound cadre's photo (a home visit, a signed paper) got the command list and was dropped."""
+def bound_cadre(world: World) -> Chat:
+    """The village cadre's own chat, bound with a code from the console."""
     from conversations.binding import issue_code
 
-    number = signed_case(world, Chat(world))
     with world.factory() as db, db.begin():
         code = issue_code(db=db, vault=world.vault, staff_id=world.cadre_id, now=world.clock())
     cadre = Chat(world, user_key="cadre-chat")
     assert "绑定成功" in cadre.send(f"绑定 {code}")
+    return cadre
+
+
+def test_a_cadres_photos_are_kept_with_the_case_the_caption_or_the_next_message_names(world: World) -> None:
+    """A bound cadre's photo (a home visit, a signed paper) got the command list and was dropped."""
+    number = signed_case(world, Chat(world))
+    cadre = bound_cadre(world)
     photo = Attachment(kind="photo", content_type="image/jpeg", data=JPEG)
     assert f"已存到案件 {number}：1 个文件" in cadre.send(f"{number} 入户照片", (photo,))
     out = cadre.send(None, (photo, photo))  # no number: kept, and the number asked for
