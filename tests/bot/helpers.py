@@ -130,8 +130,10 @@ def contact_status(db: Session, contact_id: int) -> ContactStatus:
 
 
 @contextmanager
-def contact_locked(engine: Engine, seconds: float = 1.0) -> Iterator[None]:
-    """Another worker holds the contacts' dialogue locks (SQLite: the write lock) for `seconds` from now."""
+def contact_locked(engine: Engine, seconds: float = 3.0) -> Iterator[None]:
+    """Another worker holds the contacts' dialogue locks (SQLite: the write lock) for `seconds` from now:
+    ten times the tests' 0.3 s webhook deadline (with 1 s, a loaded CI machine once reached the handler
+    only after the lock was gone, and the 'slow' message was answered in time)."""
     raw = engine.raw_connection()
     if engine.dialect.name == "sqlite":
         raw.cursor().execute("BEGIN IMMEDIATE")
