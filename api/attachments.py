@@ -11,17 +11,17 @@ from fastapi.responses import Response
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session, defer
 
+from api.scope import FIELD_STAFF
 from cases import audit
 from cases.events import add_event, staff_label
-from cases.models import Attachment, Case, Report, Role, Staff
-
-# who may open the bytes: field staff, as for the unmasked ID or phone number (the hotline sees the list)
-OPENERS = (Role.CADRE, Role.VILLAGE, Role.TOWNSHIP, Role.COUNTY, Role.ADMIN)
+from cases.models import Attachment, Case, Report, Staff
 
 
 def may_open(staff: Staff) -> bool:
-    """Whether `staff` may open a case's attachments (a photo can be an ID card: not the hotline)."""
-    return staff.role in OPENERS
+    """Whether `staff` may open a case's attachments: field staff, as for the unmasked ID or phone number (a
+    photo can be an ID card; the hotline sees the list)."""
+    return staff.role in FIELD_STAFF
+
 
 # served inline with their stored type; anything else (none is accepted by the chat today) is served as a
 # download of opaque bytes, so a stored type can never make the browser run a page from our origin

@@ -5,8 +5,11 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import InstrumentedAttribute
 
-from cases.models import Staff
+from cases.models import Role, Staff
 
+# staff who work on the ground (not the hotline): they may see a household's unmasked ID or phone number
+# and open its photos, voice messages and files, each view audited
+FIELD_STAFF = (Role.CADRE, Role.VILLAGE, Role.TOWNSHIP, Role.COUNTY, Role.ADMIN)
 GROUPS = (2, 2, 2, 3, 3)  # province, city, county, township, village digits of a 12-digit code
 
 

@@ -13,12 +13,13 @@ from api import attachments, schemas
 from api.attachments import AttachmentRow
 from api.deps import CaseDep, CurrentStaff, NowDep, SessionDep, require_roles
 from api.errors import ApiError, not_found, responses
+from api.scope import FIELD_STAFF
 from cases.models import Attachment, Case, Channel, Staff
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
 
 
-Opener = Annotated[Staff, Depends(require_roles(*attachments.OPENERS))]  # as for an unmasked ID number
+Opener = Annotated[Staff, Depends(require_roles(*FIELD_STAFF))]  # as for an unmasked ID number
 
 def attachment_out(case: Case, row: AttachmentRow) -> schemas.AttachmentOut:
     return schemas.AttachmentOut(

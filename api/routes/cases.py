@@ -11,13 +11,12 @@ from sqlalchemy import String, cast, exists, func, select
 from api import schemas, services, views
 from api.deps import CaseDep, CurrentStaff, NotifierDep, NowDep, SessionDep, VaultDep, require_roles
 from api.errors import ApiError, responses
-from api.scope import in_scope, scope_filter, scope_prefix
+from api.scope import FIELD_STAFF, in_scope, scope_filter, scope_prefix
 from cases import audit, visits, workflow
 from cases.intake import ReportDraft, submit_report
 from cases.models import Area, Assignment, Case, CaseStatus, Channel, ReporterKind, Role, Staff
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
-FIELD_STAFF = (Role.CADRE, Role.VILLAGE, Role.TOWNSHIP, Role.COUNTY, Role.ADMIN)
 FieldStaff = Annotated[Staff, Depends(require_roles(*FIELD_STAFF))]
 # 干部走访排查 is done by township, village-stationed and village cadres; 部门筛查预警 arrives at the county
 # (or township) and is verified on the ground.
@@ -25,9 +24,7 @@ REPORTERS = {
     "cadre": frozenset({Role.CADRE, Role.VILLAGE, Role.TOWNSHIP, Role.COUNTY}),
     "department": frozenset({Role.TOWNSHIP, Role.COUNTY, Role.ADMIN}),
 }
-ReportingStaff = Annotated[
-    Staff, Depends(require_roles(Role.CADRE, Role.VILLAGE, Role.TOWNSHIP, Role.COUNTY, Role.ADMIN))
-]
+ReportingStaff = FieldStaff  # who may file a cadre's or a department's report (REPORTERS narrows it)
 
 
 @router.get("", response_model=schemas.CasePage, responses=responses(401, 404))
