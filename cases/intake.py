@@ -344,6 +344,18 @@ def current_assignment(db: Session, case: Case) -> Assignment | None:
     )
 
 
+def notify_cadre(db: Session, case: Case, notifier: Notifier, event: str,
+                 params: dict[str, Any] | None = None) -> bool:
+    """Tell the case's contact cadre of `event` (with `params`, else the case's notification parameters);
+    False when no cadre is assigned."""
+    assignment = current_assignment(db, case)
+    if assignment is None:
+        return False
+    notifier.notify_staff(db, staff_id=assignment.staff_id, event=event,
+                          params=case_params(db, case) if params is None else params)
+    return True
+
+
 _ASSIGN = Base.metadata.tables[Assignment.__tablename__].insert()
 
 
@@ -526,13 +538,8 @@ def submit_report(
             detail=detail,
             now=now,
         )
-        assignment = current_assignment(db, case)
-        if assignment is not None:
-            notifier.notify_staff(
-                db, staff_id=assignment.staff_id, event="case_report_joined", params=case_params(db, case)
-            )
-        else:  # no cadre was free when the case opened: try again now
-            cadre = auto_assign(db, case, now, notifier, lookups)
+        if not notify_cadre(db, case, notifier, "case_report_joined"):
+            cadre = auto_assign(db, case, now, notifier, lookups)  # none was free when the case opened: again
     else:
         add_event(
             db,
@@ -826,11 +833,7 @@ def withdraw_household_consent(
         for a in targets
     ]
     case.updated_at = now
-    assignment = current_assignment(db, case)
-    if assignment is not None:
-        notifier.notify_staff(
-            db, staff_id=assignment.staff_id, event="authorization_withdrawn", params=case_params(db, case)
-        )
+    notify_cadre(db, case, notifier, "authorization_withdrawn")
     return records
 
 

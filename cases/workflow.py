@@ -27,7 +27,7 @@ from cases.assignments import assign, reassign_all
 from cases.clock import BEIJING
 from cases.codes import CATEGORIES, ELIMINATION_MODES
 from cases.errors import WorkflowError
-from cases.intake import auto_assign, current_assignment, open_case_for_household
+from cases.intake import auto_assign, current_assignment, notify_cadre, open_case_for_household
 from cases.models import OPEN_STATUSES, Case, CaseStatus, Household, Objection, Role, Staff
 from cases.notify import Notifier
 from cases.regions import RegionSettingMissing, setting_for
@@ -299,14 +299,7 @@ def raise_objection(
     log_step(
         db, case, action="objection_raised", now=now, actor=actor, note=note, data={"objection_id": row.id}
     )
-    assignment = current_assignment(db, case)
-    if assignment is not None:
-        notifier.notify_staff(
-            db,
-            staff_id=assignment.staff_id,
-            event="objection_raised",
-            params={"case_number": case.number, "objection_id": row.id},
-        )
+    notify_cadre(db, case, notifier, "objection_raised", {"case_number": case.number, "objection_id": row.id})
     return row
 
 
@@ -545,11 +538,7 @@ def withdraw(
         notifier=notifier,
         data={"channel": channel},
     )
-    assignment = current_assignment(db, case)
-    if assignment is not None:
-        notifier.notify_staff(
-            db, staff_id=assignment.staff_id, event="case_withdrawn", params={"case_number": case.number}
-        )
+    notify_cadre(db, case, notifier, "case_withdrawn", {"case_number": case.number})
     return case
 
 

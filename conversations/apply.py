@@ -385,10 +385,7 @@ class Applier:
         audit.record(db=self.db, actor=f"household:{self.message.channel}", action="case.withdraw",
                      entity="case", entity_id=case.id, area_code=case.area_code,
                      detail={"from": before, "contact_id": self.contact_id}, now=self.now)
-        assignment = intake.current_assignment(self.db, case)
-        if assignment is not None:
-            self.notifier.notify_staff(self.db, staff_id=assignment.staff_id, event="case_withdrawn",
-                                       params={"case_number": case.number})
+        intake.notify_cadre(self.db, case, self.notifier, "case_withdrawn", {"case_number": case.number})
         self.db.flush()
         return Result(ok=True)
 
@@ -441,10 +438,7 @@ class Applier:
                                                           Attachment.created_at > since)))
         if self.db.scalar(earlier.limit(1)) is not None:
             return
-        assignment = intake.current_assignment(self.db, case)
-        if assignment is not None:
-            self.notifier.notify_staff(self.db, staff_id=assignment.staff_id, event="case_supplemented",
-                                       params=intake.case_params(self.db, case))
+        intake.notify_cadre(self.db, case, self.notifier, "case_supplemented")
 
     def _RequestCallback(self, cmd: RequestCallback) -> Result:  # noqa: N802
         case_id = area = None
