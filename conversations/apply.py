@@ -78,20 +78,25 @@ ALLOWED_TYPES = {
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 
 
+def _content_type(att: InboundAttachment) -> str:
+    return att.content_type.split(";")[0].strip().lower()
+
+
+def _size(att: InboundAttachment) -> int:
+    return len(att.data) if att.data is not None else (att.size or 0)
+
+
 def attachment_problem(att: InboundAttachment, max_bytes: int = MAX_ATTACHMENT_BYTES) -> str | None:
     """Why a file sent is not kept ('bad_type', 'too_large'), or None."""
-    content_type = att.content_type.split(";")[0].strip().lower()
-    if content_type not in ALLOWED_TYPES.get(att.kind, ()):
+    if _content_type(att) not in ALLOWED_TYPES.get(att.kind, ()):
         return "bad_type"
-    size = len(att.data) if att.data is not None else (att.size or 0)
-    return "too_large" if size > max_bytes else None
+    return "too_large" if _size(att) > max_bytes else None
 
 
 def keep_attachment(db: Session, att: InboundAttachment, *, case_id: int | None, now: datetime) -> Attachment:
     """The file's row (whole, as sent; a voice message flagged for a person to listen to), flushed."""
     row = Attachment(
-        case_id=case_id, kind=att.kind, content_type=att.content_type.split(";")[0].strip().lower(),
-        size=len(att.data) if att.data is not None else (att.size or 0),
+        case_id=case_id, kind=att.kind, content_type=_content_type(att), size=_size(att),
         sha256=hashlib.sha256(att.data).hexdigest() if att.data is not None else "",
         data=att.data, channel_file_id=att.file_id, needs_listening=att.kind == "voice", created_at=now)
     db.add(row)
@@ -159,11 +164,9 @@ class Applier:
     @property
     def contact(self) -> Contact:
         """The sender's Contact (the session's, else `sender`, else loaded when a command first needs it)."""
-        present = self.db.identity_map.get(identity_key(Contact, self.contact_id))
-        if isinstance(present, Contact):
-            return present
-        if self.sender is not None and inspect(self.sender).transient:
-            return rows.loaded(self.db, self.sender)
+        if self.sender is not None and inspect(self.sender).transient \
+                and identity_key(Contact, self.contact_id) not in self.db.identity_map:
+            rows.loaded(self.db, self.sender)  # stands for the row: Session.get below sends no SELECT
         found = self.db.get(Contact, self.contact_id)
         assert found is not None
         return found
