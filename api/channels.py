@@ -24,6 +24,7 @@ from bot import runtime
 from bot.context import BotContext
 from bot.dispatcher import Dispatcher, Round, run_rounds
 from bot.notify import OutboxNotifier
+from bot.spool import Spool
 from cases import reminders
 from cases.clock import Clock
 from cases.crypto import Vault
@@ -68,7 +69,12 @@ def build_context(
         dialogue_ttl=timedelta(minutes=settings.dialogue_ttl_minutes),
     )
     return BotContext(
-        settings=settings, sessions=sessions, clock=clock, service_ctx=service_ctx, extras=dict(extras or {})
+        settings=settings,
+        sessions=sessions,
+        clock=clock,
+        service_ctx=service_ctx,
+        extras=dict(extras or {}),
+        spool=Spool(settings.spool_dir, vault, clock),
     )
 
 
@@ -135,8 +141,32 @@ class Jobs:
         """Reminders when due, then one dispatcher batch; the number of outbox rows claimed."""
         return (await self.run_round()).claimed
 
+    def spool_due(self) -> bool:
+        """Webhook messages spooled at a deadline (bot/spool.py) wait, and it is time to try them again."""
+        spool = self.ctx.spool
+        if spool is None:
+            return False
+        spool.rescan()  # files other processes on this host spooled too (one directory listing)
+        return spool.due()
+
+    def replay_spool(self) -> int:
+        """Store the spooled messages the database can take now; how many."""
+        stored = self.ctx.replay_spooled()
+        if stored:
+            log.info("spooled messages stored: %d", stored)
+        return stored
+
     async def run_round(self) -> Round:
-        """Reminders when due, then one dispatcher round."""
+        """Spooled messages and reminders when due, then one dispatcher round."""
+        try:
+            if not self.spool_due():
+                pass
+            elif not self.dispatcher.on_loop:
+                self.replay_spool()
+            else:  # stored in a thread, not on the server's loop
+                await asyncio.to_thread(self.replay_spool)
+        except Exception:  # noqa: BLE001 - the reminders and the sends go on; the files stay for the next round
+            log.exception("spool replay failed")
         try:
             if not self.dispatcher.on_loop:
                 self.run_reminders()

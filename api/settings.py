@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = Field(default_factory=lambda: f"sqlite:///{Path('var/shenbao.db').resolve()}")
     public_url: str = "http://127.0.0.1:8000"
+    # WeChat and SMS messages the database did not take before the platform's deadline wait here (encrypted,
+    # one file each) until the background jobs store them (bot/spool.py); keep it on a local, durable disk
+    spool_dir: Path = Field(default_factory=lambda: Path("var/spool").resolve())
     secret_key: str = PLACEHOLDER_SECRET
 
     telegram_bot_token: str | None = None

@@ -13,12 +13,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache, partial
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.smstext import with_choices
+from bot.spool import Spool
 from cases.clock import Clock
 from cases.db import LoopSessions, WriterTurn, another_process_writes, run_on_loop, writer_lock
 from cases.models import InboundMessage as InboundRow
@@ -33,8 +35,8 @@ from conversations.service import (
     record_inbound,
 )
 
-__all__ = ["BotContext", "Deadline", "Handled", "dead_letter", "finish_db_work", "pending_for", "run_db_work",
-           "with_choices"]
+__all__ = ["BotContext", "Deadline", "Handled", "dead_letter", "finish_db_work", "keep_past_deadline",
+           "pending_for", "run_db_work", "with_choices"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -60,6 +62,7 @@ class BotSettings(Protocol):
     locale: str
     db_threads: int
     db_in_flight: int
+    spool_dir: Path
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,7 @@ class BotContext:
     clock: Clock
     service_ctx: Any = None  # conversations.service.ServiceContext
     extras: dict[str, Any] = field(default_factory=dict)  # test seams: HTTP clients / transports
+    spool: Spool | None = None  # webhook messages the database did not take before the deadline
 
     def now(self) -> datetime:
         return self.clock()
@@ -119,6 +123,21 @@ class BotContext:
     def process(self, db: Session, inbound_id: int, message: InboundMessage | None = None) -> None:
         """Handle a stored inbound message (the dialogue step, replies to the outbox)."""
         process_inbound(db, inbound_id, ctx=self.service_ctx, now=self.now(), message=message)
+
+    def replay_spooled(self, msg: InboundMessage | None = None) -> int:
+        """Hand the spooled messages to the service (only `msg`'s contact's, before `msg` itself, when
+        given); the number stored. Cheap when the spool is empty: a request calls it for every message."""
+        if self.spool is None:
+            return 0
+
+        def store(spooled: InboundMessage) -> None:
+            with self.sessions() as db:
+                self.handle(db, spooled)
+
+        only = (msg.channel, msg.user_key) if msg is not None else None
+        if only is not None and not self.spool.held(*only):
+            return 0
+        return self.spool.replay(store, only=only)
 
 
 _IN_FLIGHT: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Semaphore]] = (
@@ -222,6 +241,35 @@ class Deadline:
         with self._lock:
             self._outcome = self._outcome or "late"
             return self._outcome == "late"
+
+
+def _finished(_result: object) -> bool:
+    return True
+
+
+async def keep_past_deadline(
+    ctx: BotContext, msg: InboundMessage, work: asyncio.Future[T], stored: Callable[[T], bool] = _finished
+) -> bool:
+    """The route answers its platform now (deadline passed, or the work failed) and the platform will not
+    send `msg` again: keep it in the spool first (in a thread: a write and an fsync), and drop the file
+    once `work` has stored it (`stored` tells from its result; by default, finishing without an error).
+    False when the spool failed (a context built without one, as some tests' and benches', answers as if
+    it had kept the message)."""
+    spool = ctx.spool
+    if spool is None:
+        return True
+    try:
+        await asyncio.to_thread(spool.keep, msg)
+    except OSError:
+        log.exception("inbound message could not be spooled")
+        return False
+
+    def done(task: asyncio.Future[T]) -> None:
+        if not task.cancelled() and task.exception() is None and stored(task.result()):
+            spool.discard(msg)
+
+    work.add_done_callback(done)
+    return True
 
 
 @cache

@@ -29,7 +29,7 @@ from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot import outbox, smstext
-from bot.context import BotContext, Deadline, run_db_work, with_choices
+from bot.context import BotContext, Deadline, keep_past_deadline, run_db_work, with_choices
 from bot.dispatcher import PermanentFailure, RetryAfter, TransientFailure
 from bot.i18n import _
 from bot.outbox import Claimed
@@ -338,6 +338,9 @@ def sms_router(ctx: BotContext, provider: SmsProvider | None = None) -> APIRoute
                 log.warning(
                     "sms inbound slower than %.0f s: replies go out through the outbox", DEADLINE_SECONDS
                 )
+                # Twilio will not send it again: kept in the spool until the work (or a replay) stores it
+                if not await keep_past_deadline(ctx, msg, work, stored=lambda done: done is not None):
+                    return Response(status_code=503)
                 return _reply(prov, [])
             handled = await work  # the replies were just written as answered here: answer with them
         if handled is None:
@@ -368,6 +371,7 @@ def _handle(ctx: BotContext, msg: InboundMessage, deadline: Deadline | None = No
     split = _Split()
     answer = InlineAnswer(in_time=(deadline or Deadline()).claim, segments=split.segments)
     try:
+        ctx.replay_spooled(msg)  # the contact's messages kept at an earlier deadline go first
         with ctx.sessions() as db:
             handled = ctx.handle(db, msg, answer=answer)
     except Exception:  # noqa: BLE001 - "database is locked" or worse: an error so Twilio retries (G1)

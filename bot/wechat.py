@@ -27,7 +27,7 @@ from wechatpy.exceptions import InvalidAppIdException
 from wechatpy.replies import TextReply
 
 from bot import outbox
-from bot.context import BotContext, Deadline, run_db_work, with_choices
+from bot.context import BotContext, Deadline, keep_past_deadline, run_db_work, with_choices
 from bot.dispatcher import PermanentFailure, TransientFailure
 from bot.i18n import _
 from bot.outbox import Claimed
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = Channel.WECHAT.value
 DEADLINE_SECONDS = 4.0  # WeChat gives up at 5 s and retries; leave room for the network
+RETRY_AFTER_SECONDS = 5.5  # an answer held this long is one WeChat gave up on: it sends the message again
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 TOKEN_ERRORS = {40001, 40014, 42001}
 FALLBACK_ERRORS = {45015, 45047}  # 48-hour window closed / customer-service quota used up
@@ -261,8 +262,11 @@ async def answer_within(ctx: BotContext, msg: InboundMessage, seconds: float) ->
     unless the deadline passed first (W5: they stay pending and go out by 客服消息). A repeat (W4) takes
     the first delivery's replies if they are still waiting."""
     deadline = Deadline()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
 
     def work() -> str | None:
+        ctx.replay_spooled(msg)  # the contact's messages kept at an earlier deadline go first
         with ctx.sessions() as db:
             handled = ctx.handle(db, msg, answer=InlineAnswer(in_time=deadline.claim))
             if handled.answered_inline:
@@ -278,12 +282,14 @@ async def answer_within(ctx: BotContext, msg: InboundMessage, seconds: float) ->
     try:
         return await asyncio.wait_for(asyncio.shield(task), timeout=seconds)
     except TimeoutError:
-        if deadline.expire():
-            return None
-        return await task  # the replies were just written as answered here: answer with them
-    except Exception:  # noqa: BLE001 - never a 5xx to WeChat (W5); the message is retried by WeChat
+        if not deadline.expire():
+            return await task  # the replies were just written as answered here: answer with them
+    except Exception:  # noqa: BLE001 - the database failed: never a 5xx to WeChat (W5)
         log.exception("wechat message could not be handled")
-        return None
+    # "success" now, and WeChat will not send the message again: kept in the spool until it is stored
+    if not await keep_past_deadline(ctx, msg, task):  # the spool failed: no answer in 5 s, so WeChat retries
+        await asyncio.sleep(max(0.0, RETRY_AFTER_SECONDS - (loop.time() - started)))
+    return None
 
 
 # --- 客服消息 through the outbox ------------------------------------------------------------

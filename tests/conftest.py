@@ -39,6 +39,12 @@ def shared_data(name: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def _spool_per_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's Settings spool into its own folder (bot/spool.py), never the developer's var/spool."""
+    monkeypatch.setenv("SHENBAO_SPOOL_DIR", str(tmp_path / "spool"))
+
+
 @pytest.fixture(scope="session")
 def _postgres_schema() -> Iterator[str | None]:
     """Migrate the PostgreSQL test database once per run (from an empty schema)."""
