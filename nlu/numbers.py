@@ -101,6 +101,9 @@ _APPROX = r"(?:多|来|余|几|左右|上下)?"
 # the units they share: 五六万, 三五百, 十七八万, 一万七八千, 一百二三十, 三万五六.
 _RANGE = re.compile(r"(?P<head>(?:[一二两三四五六七八九十百千万]*[十百千万])?)"
                     r"(?P<lo>[一二两三四五六七八九])(?P<hi>[二两三四五六七八九])(?P<units>[十百千万]*)")
+# Two digits alone before a money unit are a range when people say them so: neighbours or 三五 (一两块,
+# 三五块, 七八块钱); others are a figure read digit by digit (二五块 25), and 三五 with no unit stays 35.
+_PAIR = re.compile(r"一[二两]|[二两]三|三四|三五|四五|五六|六七|七八|八九")
 _AMOUNT = re.compile(
     rf"(?P<num>{_NUM}(?:{_APPROX}[十百千万亿]+)?)(?P<approx>{_APPROX})"
     r"\s*(?P<unit>块钱|块|元钱|元|圆|万元|千元|百元|毛钱|毛|角)?"
@@ -147,8 +150,8 @@ def amounts(text: str, cue_spans: list[tuple[int, int]]) -> list[float]:
 
 def read_amounts(text: str, cue_spans: list[tuple[int, int]]) -> list[Amount]:
     """The amounts of `amounts`, in text order, each marked approximate or not. A range is one amount,
-    its upper bound (五六万, 两万到三万 -> 60000, 30000); 三万多, 两千来块, 三万左右, 大概两万 keep the
-    figure said."""
+    its upper bound (五六万, 两万到三万, 三五块 -> 60000, 30000, 5); 三万多, 两千来块, 三万左右, 大概两万
+    keep the figure said."""
     text = _ungroup(text)
     found: list[tuple[int, Amount]] = [
         (m.start(), Amount(float(BIG.get(m.group(1)) or SMALL[m.group(1)]), True))
@@ -162,7 +165,7 @@ def read_amounts(text: str, cue_spans: list[tuple[int, int]]) -> list[Amount]:
         after = text[m.end():m.end() + 2]
         if not unit and (after[:1] in BLOCKING_UNITS or (after[:1] == "多" and after[1:2] in BLOCKING_UNITS)):
             continue
-        read = _value(raw)
+        read = _value(raw, unit)
         if read is None:
             continue
         value, approximate = read
@@ -184,15 +187,17 @@ def read_amounts(text: str, cue_spans: list[tuple[int, int]]) -> list[Amount]:
     return [a for _, a in sorted(found, key=lambda f: f[0])]
 
 
-def _value(raw: str) -> tuple[float, bool] | None:
-    """(value, approximate): a range gives its upper bound (三五百 -> 500); 多, 来, 余, 几 the figure said."""
+def _value(raw: str, unit: str = "") -> tuple[float, bool] | None:
+    """(value, approximate): a range gives its upper bound (三五百, 三五块 -> 500, 5); 多, 来, 余, 几 the
+    figure said."""
     if len(raw) > 24:  # no amount is written that long; keeps odd input cheap
         return None
     core = raw.replace(",", "")
     approximate = any(c in core for c in "多来余几")
     core = core.replace("多", "").replace("来", "").replace("余", "").replace("几", "")
     rng = _RANGE.fullmatch(core)
-    said = rng is not None and (rng.group("head") or rng.group("units"))  # 三五 alone is read 35, as before
+    said = rng is not None and (rng.group("head") or rng.group("units")
+                                or (unit and _PAIR.fullmatch(rng.group("lo") + rng.group("hi"))))
     if rng and said and DIGITS[rng.group("lo")] < DIGITS[rng.group("hi")]:
         upper = numeral(rng.group("head") + rng.group("hi") + rng.group("units"))
         if upper:
