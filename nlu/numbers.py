@@ -104,8 +104,10 @@ _RANGE = re.compile(r"(?P<head>(?:[一二两三四五六七八九十百千万]*[
 # Two digits alone before a money unit are a range when people say them so: neighbours or 三五 (一两块,
 # 三五块, 七八块钱); others are a figure read digit by digit (二五块 25), and 三五 with no unit stays 35.
 _PAIR = re.compile(r"一[二两]|[二两]三|三四|三五|四五|五六|六七|七八|八九")
+# 几 and a smaller unit after a figure (三万几千, 一千几百) is 多: the figure said.
+_FEW_AFTER = re.compile(r"(?:(?<=万)几[千百十]|(?<=千)几[百十]|(?<=百)几十)$")
 _AMOUNT = re.compile(
-    rf"(?P<num>{_NUM}(?:{_APPROX}[十百千万亿]+)?)(?P<approx>{_APPROX})"
+    rf"(?P<num>(?:几(?=[十百千万]))?{_NUM}(?:{_APPROX}[十百千万亿]+)?)(?P<approx>{_APPROX})"
     r"\s*(?P<unit>块钱|块|元钱|元|圆|万元|千元|百元|毛钱|毛|角)?"
     rf"(?P<tail>(?:(?<=块)|(?<=元))[一二两三四五六七八九\d](?:毛|角))?"
 )
@@ -150,8 +152,8 @@ def amounts(text: str, cue_spans: list[tuple[int, int]]) -> list[float]:
 
 def read_amounts(text: str, cue_spans: list[tuple[int, int]]) -> list[Amount]:
     """The amounts of `amounts`, in text order, each marked approximate or not. A range is one amount,
-    its upper bound (五六万, 两万到三万, 三五块 -> 60000, 30000, 5); 三万多, 两千来块, 三万左右, 大概两万
-    keep the figure said."""
+    its upper bound (五六万, 两万到三万, 三五块 -> 60000, 30000, 5); 三万多, 两千来块, 三万左右, 大概两万,
+    十几万 keep the figure said; 几万, 好几千, 几十万 the least they can mean (20000, 2000, 200000)."""
     text = _ungroup(text)
     found: list[tuple[int, Amount]] = [
         (m.start(), Amount(float(BIG.get(m.group(1)) or SMALL[m.group(1)]), True))
@@ -189,11 +191,14 @@ def read_amounts(text: str, cue_spans: list[tuple[int, int]]) -> list[Amount]:
 
 def _value(raw: str, unit: str = "") -> tuple[float, bool] | None:
     """(value, approximate): a range gives its upper bound (三五百, 三五块 -> 500, 5); 多, 来, 余, 几 the
-    figure said."""
+    figure said; 几 or 好几 with no figure before it (几万, 好几千, 几十万) the least it can mean."""
     if len(raw) > 24:  # no amount is written that long; keeps odd input cheap
         return None
     core = raw.replace(",", "")
     approximate = any(c in core for c in "多来余几")
+    if core.startswith("几"):  # no figure said: the least 几 (or 好几) is two: 几万 20000, 几十万 200000
+        core = "二" + core[1:]
+    core = _FEW_AFTER.sub("", core)
     core = core.replace("多", "").replace("来", "").replace("余", "").replace("几", "")
     rng = _RANGE.fullmatch(core)
     said = rng is not None and (rng.group("head") or rng.group("units")

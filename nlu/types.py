@@ -48,7 +48,8 @@ class Parse:
     # the full name a self-introduction or hotline note gives (我叫张三, 来电人王五); a family name with an
     # honorific (张大爷) or alone (我姓刘) is None: this fills the head-of-household name field
     person_name: str | None = None
-    # one per amount, in the same order: a range (五六万, 两万到三万), 三万多, 两千来块, 三万左右, 大概两万
+    # one per amount, in the same order: a range (五六万, 两万到三万, 三五块), 三万多, 两千来块, 三万左右,
+    # 大概两万, a vague figure (几万, 好几千, 十几万, 几十万)
     amounts_approximate: list[bool] = field(default_factory=list)
 
     def contract(self) -> dict[str, Any]:
