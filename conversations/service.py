@@ -506,12 +506,13 @@ def _process(db: Session, inbound_id: int, msg: InboundMessage, *, ctx: ServiceC
     state = _load_state(session_row, ctx.vault)
     _forget_old_pause(state, now, ctx.paused_ttl)
     replies: list[Reply] = []
-    facts = _facts(db, ctx, contact, msg, now, links=False)
+    facts = _facts(db, ctx, channel=msg.channel, user_key=msg.user_key, now=now)
     if (session_row.expires_at is not None and now >= session_row.expires_at and state.get("flow")):
         expired = engine.expire(state, facts)
         state, replies = expired.state, list(expired.replies)
     if not state.get("flow"):  # the household's case matters only when no flow is under way
-        facts = _facts(db, ctx, contact, msg, now, links=True)
+        facts = _facts(db, ctx, channel=msg.channel, user_key=msg.user_key, now=now,
+                       household_id=contact.household_id)
     parse = ctx.parser(_text_for_parser(msg), ctx.gazetteer)
 
     if contact.staff_id is not None:
@@ -590,20 +591,22 @@ def _apply_all(db: Session, ctx: ServiceContext, contact: Sender, msg: InboundMe
     return state, replies
 
 
-def _facts(db: Session, ctx: ServiceContext, contact: Sender, msg: InboundMessage, now: datetime, *,
-           links: bool) -> Facts:
+def _facts(db: Session, ctx: ServiceContext, *, channel: str, user_key: str, now: datetime,
+           household_id: int | None = None) -> Facts:
+    """What the engine is told about a contact: its channel's facts and, for a contact linked to a household
+    (`household_id`), that household's latest case. The one construction of Facts."""
     linked = linked_open = unsigned = False
     number: str | None = None
-    if links and contact.household_id is not None:
-        case = db.scalar(select(Case).where(Case.household_id == contact.household_id)
+    if household_id is not None:
+        case = db.scalar(select(Case).where(Case.household_id == household_id)
                          .order_by(Case.opened_at.desc(), Case.id.desc()).limit(1))
         if case is not None:
             linked = True
             number = case.number
             linked_open = case.status in OPEN_STATUSES
             unsigned = linked_open and bool(pending_signatures(db=db, vault=ctx.vault, case=case))
-    known_phone = normalize_phone(msg.user_key) if msg.channel == Channel.SMS.value else None
-    return Facts(channel=msg.channel, now=now, locale=ctx.locale, known_phone=known_phone,
+    known_phone = normalize_phone(user_key) if channel == Channel.SMS.value else None
+    return Facts(channel=channel, now=now, locale=ctx.locale, known_phone=known_phone,
                  linked_case=number if linked else None, linked_case_open=linked_open,
                  linked_case_unsigned=unsigned, annex_version=ctx.annex_version,
                  annex_text=annex1.text(ctx.annex_version), hotline=ctx.hotline, places=ctx.gazetteer)
@@ -718,11 +721,7 @@ def question_under_way(db: Session, *, channel: str, user_key: str, ctx: Service
     state = state_of(db, channel, user_key, ctx.vault)
     if not state.get("flow"):
         return []
-    known_phone = normalize_phone(user_key) if channel == Channel.SMS.value else None
-    facts = Facts(channel=channel, now=now, locale=ctx.locale, known_phone=known_phone,
-                  annex_version=ctx.annex_version, annex_text=annex1.text(ctx.annex_version),
-                  hotline=ctx.hotline, places=ctx.gazetteer)
-    return engine.ask_again(state, facts)
+    return engine.ask_again(state, _facts(db, ctx, channel=channel, user_key=user_key, now=now))
 
 
 def state_of(db: Session, channel: str, user_key: str, vault: Vault) -> dict[str, Any]:
