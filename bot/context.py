@@ -124,20 +124,29 @@ class BotContext:
         """Handle a stored inbound message (the dialogue step, replies to the outbox)."""
         process_inbound(db, inbound_id, ctx=self.service_ctx, now=self.now(), message=message)
 
-    def replay_spooled(self, msg: InboundMessage | None = None) -> int:
-        """Hand the spooled messages to the service (only `msg`'s contact's, before `msg` itself, when
-        given); the number stored. Cheap when the spool is empty: a request calls it for every message."""
+    def replay_spooled(self) -> int:
+        """Hand every spooled message the database can take now to the service; the number stored."""
         if self.spool is None:
             return 0
+        return self.spool.replay(self._store_spooled)
+
+    def replay_before(self, msg: InboundMessage) -> list[int]:
+        """Before `msg` is handled: its contact's spooled messages, so they keep their order. Returns the
+        outbox ids of their replies (due now), which the route may answer inline ahead of `msg`'s own.
+        Cheap when the spool is empty: every WeChat and SMS message calls it."""
+        if self.spool is None or not self.spool.held(msg.channel, msg.user_key):
+            return []
+        written: list[int] = []
 
         def store(spooled: InboundMessage) -> None:
-            with self.sessions() as db:
-                self.handle(db, spooled)
+            written.extend(self._store_spooled(spooled).outbox_ids)
 
-        only = (msg.channel, msg.user_key) if msg is not None else None
-        if only is not None and not self.spool.held(*only):
-            return 0
-        return self.spool.replay(store, only=only)
+        self.spool.replay(store, only=(msg.channel, msg.user_key))
+        return written
+
+    def _store_spooled(self, spooled: InboundMessage) -> Handled:
+        with self.sessions() as db:
+            return self.handle(db, spooled)
 
 
 _IN_FLIGHT: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Semaphore]] = (

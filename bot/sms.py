@@ -371,9 +371,14 @@ def _handle(ctx: BotContext, msg: InboundMessage, deadline: Deadline | None = No
     split = _Split()
     answer = InlineAnswer(in_time=(deadline or Deadline()).claim, segments=split.segments)
     try:
-        ctx.replay_spooled(msg)  # the contact's messages kept at an earlier deadline go first
+        earlier = ctx.replay_before(msg)  # the contact's messages kept at an earlier deadline go first
         with ctx.sessions() as db:
             handled = ctx.handle(db, msg, answer=answer)
+            kept = (  # their replies ahead of this one's, in this answer
+                outbox.claim_inline(db, earlier, now=ctx.now(), segments=split.row_segments)
+                if earlier and handled.answered_inline
+                else []
+            )
     except Exception:  # noqa: BLE001 - "database is locked" or worse: an error so Twilio retries (G1)
         log.exception("sms inbound could not be handled")
         return None
@@ -382,7 +387,8 @@ def _handle(ctx: BotContext, msg: InboundMessage, deadline: Deadline | None = No
         return [p for text in texts for p in smstext.split(text)]
     if not handled.answered_inline:
         return []
-    return [p for reply in handled.replies for p in split.parts(reply)]
+    earlier_parts = [p for row in kept for p in split.row_parts(row)]
+    return [*earlier_parts, *(p for reply in handled.replies for p in split.parts(reply))]
 
 
 class _Split:
@@ -399,6 +405,13 @@ class _Split:
 
     def segments(self, reply: Reply) -> int:
         return sum(smstext.segments(p) for p in self.parts(reply))
+
+    def row_parts(self, row: outbox.InlineRow) -> list[str]:
+        """An outbox row's parts (a reply written earlier, answered in this TwiML)."""
+        return self.parts(Reply(row.body, tuple((row.extra or {}).get("choices") or ())))
+
+    def row_segments(self, row: outbox.InlineRow) -> int:
+        return sum(smstext.segments(p) for p in self.row_parts(row))
 
 
 def _reply(provider: SmsProvider, texts: list[str]) -> Response:

@@ -266,17 +266,18 @@ async def answer_within(ctx: BotContext, msg: InboundMessage, seconds: float) ->
     started = loop.time()
 
     def work() -> str | None:
-        ctx.replay_spooled(msg)  # the contact's messages kept at an earlier deadline go first
+        earlier = ctx.replay_before(msg)  # the contact's messages kept at an earlier deadline go first
         with ctx.sessions() as db:
             handled = ctx.handle(db, msg, answer=InlineAnswer(in_time=deadline.claim))
             if handled.answered_inline:
-                return render_text([(r.text, list(r.choices)) for r in handled.replies])
+                kept = outbox.claim_inline(db, earlier, now=ctx.now())  # their replies first, in this answer
+                return render_text([*_bodies(kept), *((r.text, list(r.choices)) for r in handled.replies)])
             if not handled.duplicate or not deadline.claim():
                 return None
             rows = outbox.claim_inline(db, handled.outbox_ids, now=ctx.now())
             if not rows:
                 return None
-            return render_text([(r.body, list((r.extra or {}).get("choices") or [])) for r in rows])
+            return render_text(_bodies(rows))
 
     task = asyncio.ensure_future(run_db_work(ctx, work))
     try:
@@ -290,6 +291,10 @@ async def answer_within(ctx: BotContext, msg: InboundMessage, seconds: float) ->
     if not await keep_past_deadline(ctx, msg, task):  # the spool failed: no answer in 5 s, so WeChat retries
         await asyncio.sleep(max(0.0, RETRY_AFTER_SECONDS - (loop.time() - started)))
     return None
+
+
+def _bodies(rows: list[outbox.InlineRow]) -> list[tuple[str, list[str]]]:
+    return [(r.body, list((r.extra or {}).get("choices") or [])) for r in rows]
 
 
 # --- 客服消息 through the outbox ------------------------------------------------------------

@@ -18,9 +18,9 @@ from api.channels import jobs_for
 from bot import sms as sms_adapter
 from bot.spool import UNREADABLE, Spool, decode, encode
 from cases.clock import FrozenClock
-from cases.crypto import Vault
 from cases.db import make_session_factory
 from cases.models import InboundMessage as InboundRow
+from cases.models import Outbox
 from conversations.messages import Attachment, InboundMessage
 from tests.bot import channels as ch
 from tests.bot import helpers as h
@@ -34,8 +34,8 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 def message(external_id: str, text: str | None = "你好", *, user_key: str = PHONE, at: datetime = T0,
             attachments: tuple[Attachment, ...] = ()) -> InboundMessage:
-    return InboundMessage(channel="sms", user_key=user_key, external_id=external_id, text=text, received_at=at,
-                          attachments=attachments)
+    return InboundMessage(channel="sms", user_key=user_key, external_id=external_id, text=text,
+                          received_at=at, attachments=attachments)
 
 
 @pytest.fixture
@@ -212,14 +212,41 @@ def test_sms_past_the_deadline_the_file_goes_once_the_request_s_own_work_stores_
     assert row.status == "handled"
 
 
-def test_the_contact_s_next_message_stores_the_kept_one_first(world: World, db: Session, db_url: str) -> None:
+def test_wechat_the_contact_s_next_message_stores_the_kept_one_first_and_answers_both_in_order(
+    world: World, db: Session, db_url: str
+) -> None:
     with world.client() as client:
         ch.wx_post(client, ch.wx_text(OPENID, 24400000000009100, "你好"))
     with failing_database(world, db_url, 0.3), world.client() as client:
         assert ch.wx_post(client, ch.wx_text(OPENID, 24400000000009101, DESCRIPTION)).text == "success"
     with world.client() as client:  # before any jobs round: the next message takes the kept one along
-        ch.wx_post(client, ch.wx_text(OPENID, 24400000000009102, "1"))
+        answer = ch.wx_reply(ch.wx_post(client, ch.wx_text(OPENID, 24400000000009102, "1")))["Content"]
     [kept] = stored_rows(db, "24400000000009101")
     [nxt] = stored_rows(db, "24400000000009102")
     assert kept.id < nxt.id and kept.status == nxt.status == "handled"
     assert files(world.ctx.settings.spool_dir) == []
+    # the kept message's question, then the answer to "1" (it confirmed that description): one reply
+    assert "对吗" in answer and answer.index("对吗") < answer.index("姓名")
+    world.clock.advance(seconds=16)
+    world.dispatch()
+    assert world.wx.sends() == []  # nothing left to send by 客服消息
+
+
+def test_sms_the_contact_s_next_message_answers_the_kept_one_first_in_its_twiml(
+    world: World, db: Session, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sms_adapter, "DEADLINE_SECONDS", 0.3)
+    with world.client() as client:
+        ch.tw_post(client, ch.tw_sms(PHONE, "SM" + "f" * 32, "你好"))
+    with failing_database(world, db_url, 1.0), world.client() as client:
+        assert ch.twiml_messages(ch.tw_post(client, ch.tw_sms(PHONE, "SM" + "g" * 32, DESCRIPTION))) == []
+        time.sleep(1.5)
+    with world.client() as client:
+        answer = ch.twiml_messages(ch.tw_post(client, ch.tw_sms(PHONE, "SM" + "h" * 32, "1")))
+    assert "对吗" in answer[0] and any("姓名" in part for part in answer[1:])
+    db.expire_all()
+    kept = db.scalar(select(Outbox).where(Outbox.body.contains("对吗"), Outbox.to == PHONE))
+    assert kept is not None and kept.provider_status == "inline" and kept.segments
+    world.clock.advance(seconds=16)
+    world.dispatch()
+    assert world.tw.creates() == []
