@@ -106,7 +106,10 @@ def create_app(
     mount_console(app)  # the staff console at /console
 
     @app.get("/healthz", tags=["meta"])
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    def healthz() -> dict[str, str | int]:
+        """Up; `spooled`: webhook messages waiting on this host for the database (bot/spool.py), which a
+        monitor should see go back to 0."""
+        spool = channels.spool
+        return {"status": "ok", "spooled": len(spool.held()) if spool is not None else 0}
 
     return app

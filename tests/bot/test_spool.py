@@ -164,7 +164,11 @@ def test_wechat_a_store_that_fails_is_answered_success_kept_and_stored_after_a_r
         assert res.status_code == 200 and res.text == "success"  # W5: never an error to WeChat
     assert stored_rows(db, "24400000000009001") == [] and len(files(spool_dir)) == 1
     later = world.restart()  # the server stopped before the jobs ran: the file is still there
+    with later.client() as client:
+        assert client.get("/healthz").json() == {"status": "ok", "spooled": 1}  # what a monitor sees
     replay_round(later)
+    with later.client() as client:
+        assert client.get("/healthz").json()["spooled"] == 0
     [row] = stored_rows(db, "24400000000009001")
     assert row.status == "handled" and files(spool_dir) == []
     later.clock.advance(seconds=16)  # past the inline grace: the dispatcher sends the answer by 客服消息
