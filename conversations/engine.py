@@ -35,6 +35,7 @@ from conversations.flows.common import (
     YES_WORDS,
     Facts,
     Turn,
+    asked_for,
     back,
     matches,
     normalize,
@@ -173,8 +174,21 @@ def _typed_choice(turn: Turn, offered: dict[str, str]) -> str | None:
     parse = turn.parse
     if turn.flow is None or parse.risks or parse.guarantees or parse.disasters or key in _ANSWER_WORDS:
         return None  # the menu: its words whole (找工作 is not 找工作人员); the parser reads the rest
-    numbers = {number for label, number in offered.items() if key in label}
+    request = asked_for(key) is not None
+    numbers = {number for label, number in offered.items()
+               if key in label and (not request or _leads_the_request(key, label))}
     return numbers.pop() if len(numbers) == 1 else None
+
+
+_REQUEST_WORDS = tuple(word for words, _ in KEYWORDS for word in words)
+
+
+def _leads_the_request(key: str, label: str) -> bool:
+    """Whether a request word typed alone stands where the choice's own request begins: 补充 is 补充到这个案件
+    and 替别人 is 重新填一份（替别人申报）, but 申报 is not 替别人申报 (another family's report: the household
+    asked for its own)."""
+    first = min(label.find(word) for word in _REQUEST_WORDS if word in label)
+    return label.find(key) == first
 
 
 def resume(state: dict[str, Any], command: Command, result: Result, facts: Facts) -> Step:
@@ -400,7 +414,7 @@ def _idle(turn: Turn) -> None:
 def _with_case_number(turn: Turn, text: str) -> bool:
     """'签字 SB7K2M9QXA', '我要查询，案件号SB7K2M9QXA': what to do, and the case it is for, in one message."""
     found = _CASE_IN_TEXT.search(text.upper())
-    action = next((a for words, a in KEYWORDS if any(w in text for w in words)), None)
+    action = asked_for(text)
     if found is None or action not in ("status", "sign", "supplement"):
         return False
     number = "SB" + found.group(1).replace(" ", "")

@@ -506,13 +506,12 @@ def _process(db: Session, inbound_id: int, msg: InboundMessage, *, ctx: ServiceC
     state = _load_state(session_row, ctx.vault)
     _forget_old_pause(state, now, ctx.paused_ttl)
     replies: list[Reply] = []
-    facts = _facts(db, ctx, channel=msg.channel, user_key=msg.user_key, now=now)
+    # the household's case matters in a flow too: 查询 or 撤回 said in the middle of one are about it
+    facts = _facts(db, ctx, channel=msg.channel, user_key=msg.user_key, now=now,
+                   household_id=contact.household_id)
     if (session_row.expires_at is not None and now >= session_row.expires_at and state.get("flow")):
         expired = engine.expire(state, facts)
         state, replies = expired.state, list(expired.replies)
-    if not state.get("flow"):  # the household's case matters only when no flow is under way
-        facts = _facts(db, ctx, channel=msg.channel, user_key=msg.user_key, now=now,
-                       household_id=contact.household_id)
     parse = ctx.parser(_text_for_parser(msg), ctx.gazetteer)
 
     if contact.staff_id is not None:

@@ -52,6 +52,14 @@ KEYWORDS: list[tuple[tuple[str, ...], str]] = [
     (("撤回", "撤销", "不申报了"), "withdraw"),
     (("申报", "报困难", "我要报"), "report"),
 ]
+
+
+def asked_for(text: str) -> str | None:
+    """What a short message asks for, read as the menu reads it (KEYWORDS, the first kind whose word it
+    holds): 'report' for 申报, 'proxy' for 替别人申报; None when it names none."""
+    return next((action for words, action in KEYWORDS if any(w in text for w in words)), None)
+
+
 # ... and in the middle of a flow, the whole message: a case's progress asked for (the flow is set aside)
 STATUS_WORDS = frozenset({"查进度", "查询进度", "查看进度", "进度", "查进展", "进展", "查询", "查状态",
                           "状态", "查结果", "/status"})

@@ -21,6 +21,7 @@ from conversations.flows.common import (
     YES_WORDS,
     PlaceDirectory,
     Turn,
+    asked_for,
     clean_name,
     end_flow,
     flow,
@@ -181,12 +182,14 @@ def _open_case_choices(turn: Turn) -> list[str]:
 @F.on("open_case")
 def _open_case(turn: Turn) -> None:
     """A household whose own case is open said a new difficulty: 1 adds the words to that case (as 补充
-    does), 2 is a report for another household, with the words said as its description."""
+    does), 2 is a report for another household, with the words said as its description (代报 too). 申报 is
+    the household's own report, which is that case: it is told so and asked again."""
     short = len(turn.text) <= 6
     choice = number_choice(turn.text) if short else None
+    asked = asked_for(turn.text) if short and choice is None else None
     if choice == 1 or matches(turn.text, YES_WORDS):
         add_words(turn, turn.data["open_case"], turn.data["text"])
-    elif choice == 2:
+    elif choice == 2 or asked == "proxy":
         for key in ("open_case", "name_guess"):  # the household's own name is not the other family's
             turn.data.pop(key, None)
         turn.data["proxy"] = True
@@ -195,6 +198,11 @@ def _open_case(turn: Turn) -> None:
     elif choice is None and (not short or turn.parse.risks or turn.parse.guarantees or turn.parse.disasters):
         _describe_into(turn.data, turn.raw, turn.parse)  # more words (又漏雨了 too): kept, asked again
         turn.say(turn._("Noted. Please choose first:"), _open_case_choices(turn))
+    elif asked == "report" or turn.parse.intent == "report":  # 申报, 我要报: their own report is that case
+        _bad(turn, turn._("Your family has reported already: case {number} is still being handled, and a new "
+                          "difficulty goes with it. Reply 1 to add what you just said to it; if it is "
+                          "another family's difficulty, reply 2.").format(number=turn.data["open_case"]),
+             _open_case_choices(turn))
     else:
         _bad(turn, turn._("Please reply 1 or 2."), _open_case_choices(turn))
 
