@@ -12,7 +12,19 @@ from fastapi import FastAPI
 
 from api import errors
 from api.console import mount as mount_console
-from api.routes import attachments, audit, auth, cases, codes, deliveries, exports, hotline, staff, workflow
+from api.routes import (
+    attachments,
+    audit,
+    auth,
+    cases,
+    codes,
+    deliveries,
+    exports,
+    hotline,
+    members,
+    staff,
+    workflow,
+)
 from api.settings import Settings
 from bot.context import finish_db_work
 from cases.clock import Clock, system_clock
@@ -101,7 +113,8 @@ def create_app(
     channels = install_channels(app, settings, clock=clock, extras=channel_extras)
     if notifier is None:
         app.state.notifier = channels.service_ctx.notifier
-    for module in (auth, cases, attachments, workflow, hotline, staff, audit, exports, deliveries, codes):
+    routers = (auth, cases, attachments, workflow, members, hotline, staff, audit, exports, deliveries, codes)
+    for module in routers:
         app.include_router(module.router)
     mount_console(app)  # the staff console at /console
 

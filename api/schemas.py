@@ -483,6 +483,22 @@ class SignatureIn(BaseModel):
     message_ref: str | None = Field(default=None, max_length=128, description="e.g. the paper form's number")
 
 
+class MemberIn(BaseModel):
+    """A household member as annex 2 records one (A5 name, A7 ID number, A8 relation to the head)."""
+
+    name: str = Field(min_length=1, max_length=64)
+    relation_code: str = Field(
+        pattern=r"^\d{2}$",
+        description="A8 与户主关系: 02 配偶, 03 之子 ... 99 其他 (`relations` in GET /api/codes)",
+    )
+    id_number: str = Field(min_length=15, max_length=32, description="the member's resident ID number")
+    note: str | None = Field(default=None, max_length=500)
+
+
+class MemberRemoveIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500, description="e.g. recorded in error, 分户, moved away")
+
+
 class CodeTables(BaseModel):
     """Code -> official name (Chinese, as the annexes write it); statuses in the deployment's language."""
 
@@ -492,4 +508,5 @@ class CodeTables(BaseModel):
     categories: dict[str, str] = Field(description="monitored household categories 1-3")
     measures: dict[str, str] = Field(description="assistance measure types (annex 2, A39 ...)")
     annex1_items: dict[str, str] = Field(description="annex 1's items ①-⑭ by number")
+    relations: dict[str, str] = Field(description="A8 a member's relation to the head, 01-21 and 99")
     statuses: dict[str, str] = Field(description="case statuses")

@@ -133,6 +133,14 @@ def household_out(household: Household, vault: Vault) -> schemas.HouseholdOut:
     )
 
 
+def case_household_out(db: Session, case: Case, vault: Vault) -> schemas.HouseholdOut:
+    """The case's household with its members, as it stands now (after a member was added or removed)."""
+    household = db.get(Household, case.household_id)
+    assert household is not None
+    db.refresh(household, ["members"])
+    return household_out(household, vault)
+
+
 def report_out(report: Report) -> schemas.ReportOut:
     return schemas.ReportOut(
         id=report.id,

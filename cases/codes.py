@@ -157,3 +157,12 @@ ELIMINATION_MODES: dict[str, tuple[str, str]] = {
 }
 
 CATEGORIES: dict[int, str] = {1: "脱贫不稳定户", 2: "边缘易致贫户", 3: "突发严重困难户"}
+
+# A8 与户主关系 (annex 2's member section): the code and the words the form writes. 01 is the head.
+RELATION_HEAD = "01"
+MEMBER_RELATIONS: dict[str, str] = {
+    "01": "本人或户主", "02": "配偶", "03": "之子", "04": "之女", "05": "之儿媳", "06": "之女婿",
+    "07": "之孙子", "08": "之孙女", "09": "之外孙子", "10": "之外孙女", "11": "之父", "12": "之母",
+    "13": "之岳父", "14": "之岳母", "15": "之公公", "16": "之婆婆", "17": "之祖父", "18": "之祖母",
+    "19": "之外祖父", "20": "之外祖母", "21": "之兄弟姐妹", "99": "其他",
+}

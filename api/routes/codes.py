@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/codes", tags=["codes"])
 @router.get("", response_model=CodeTables, responses=responses(401))
 def code_tables(request: Request, _staff: CurrentStaff) -> CodeTables:
     """What `risks` ("01"-"09", A27), `guarantees` (A23-A26), `disasters` (A27a), `category`, the
-    measures (A39...) and `status` stand for, with annex 1's ①-⑭ numbers."""
+    measures (A39...), a member's `relation_code` (A8) and `status` stand for, with annex 1's ①-⑭ numbers."""
     t = translator("api", request.app.state.settings.locale)
     return CodeTables(
         risks=codes.RISKS,
@@ -26,5 +26,6 @@ def code_tables(request: Request, _staff: CurrentStaff) -> CodeTables:
         categories={str(k): v for k, v in codes.CATEGORIES.items()},
         measures={m.code: m.name for m in codes.MEASURES.values()},
         annex1_items={str(i.annex1_no): i.name for i in codes.ANNEX1_ITEMS},
+        relations=codes.MEMBER_RELATIONS,
         statuses={status: t.gettext(msgid) for status, msgid in STATUS_LABELS.items()},
     )

@@ -1,0 +1,46 @@
+"""A household's members over REST (annex 2, A5-A8): field staff add them at or after the home visit."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api import schemas, views
+from api.deps import CaseDep, CurrentStaff, NowDep, SessionDep, VaultDep
+from api.errors import not_found, responses
+from cases import members
+
+router = APIRouter(prefix="/api/cases/{number}/members", tags=["workflow"])
+ERRORS = responses(401, 404, 409, 422)
+
+
+@router.post("", response_model=schemas.HouseholdOut, status_code=201, responses=ERRORS)
+def add_member(
+    body: schemas.MemberIn, case: CaseDep, staff: CurrentStaff, db: SessionDep, vault: VaultDep, now: NowDep
+) -> schemas.HouseholdOut:
+    """Record a member (409 `member_in_other_household` when the ID number is on record in another
+    household, `member_exists` in this one); answers the household with its members, ID numbers masked."""
+    members.record_member(
+        db=db, vault=vault, case=case, actor=staff, now=now, name=body.name, relation_code=body.relation_code,
+        id_number=body.id_number, note=body.note,
+    )
+    db.commit()
+    return views.case_household_out(db, case, vault)
+
+
+@router.post("/{member_id}/remove", response_model=schemas.HouseholdOut, responses=ERRORS)
+def remove_member(
+    member_id: int,
+    body: schemas.MemberRemoveIn,
+    case: CaseDep,
+    staff: CurrentStaff,
+    db: SessionDep,
+    vault: VaultDep,
+    now: NowDep,
+) -> schemas.HouseholdOut:
+    """Take a member off (not the head, nor one whose annex 1 signature is on record), with the reason."""
+    try:
+        members.remove_member(db=db, case=case, actor=staff, now=now, member_id=member_id, reason=body.reason)
+    except LookupError as exc:
+        raise not_found("member") from exc
+    db.commit()
+    return views.case_household_out(db, case, vault)
