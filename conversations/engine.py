@@ -65,6 +65,10 @@ _A_PERSON = ("人工", "叫个人", "找个人", "来个人", "找工作人员",
 _ACKNOWLEDGING = frozenset({"好", "好的", "是", "是的", "对", "对的", "可以", "行", "嗯", "嗯嗯", "ok"})
 _CASE_IN_TEXT = re.compile(r"SB\s?([0-9A-Z]{4}\s?[0-9A-Z]{4})(?![0-9A-Z])")
 _BIND = re.compile(r"^(?:绑定|bind|/bind)\s*(\d{6,8})$", re.IGNORECASE)
+# 'why not us?' about a decision (为什么不给我, 为啥不批, 凭什么不给, 怎么没评上): the case's answer, and
+# its reason. Read here, not by the parser: 我老伴住院了，为什么不给我报销 names a hardship, a report
+_WHY_NOT = re.compile(r"(?:为什么|为啥|为何|凭什么|凭啥|咋|怎么|么子)(?:还|就|又|都)?(?:不|没有?|冇)"
+                      r"(?:给|批|通过|评|选|帮|纳入|享受|同意|算)")
 
 
 
@@ -394,6 +398,9 @@ def _idle(turn: Turn) -> None:
         # a difficulty named in a few words (房子漏雨) is the description; a bare 申报 is not
         said = parse.risks or parse.guarantees or parse.disasters or len(text) > 4
         report.start(turn, proxy=parse.relation is not None, description=turn.raw if said else None)
+        return
+    if len(text) <= 30 and _WHY_NOT.search(text):  # after a refusal: its reason and how to ask for a review
+        case_flows.start(turn, "status", why=True)
         return
     if expired:  # not a new request: most likely the answer to where they were; a greeting is no answer
         if not _go_on(turn, answer=parse.intent != "greeting"):  # 好的 may be a yes: an answer

@@ -94,9 +94,11 @@ def _found_lately(turn: Turn) -> str | None:
     return str(found["case"]) if turn.facts.now - at <= FOUND_FOR else None
 
 
-def start(turn: Turn, purpose: str) -> None:
-    """purpose: status | sign | supplement | withdraw."""
-    turn.state.update(flow="case", step=None, data={"purpose": purpose}, history=[], fails={})
+def start(turn: Turn, purpose: str, *, why: bool = False) -> None:
+    """purpose: status | sign | supplement | withdraw. `why`: the status asked as 'why not us?'
+    (为什么不给我), which a refused case answers with its reason and how to ask for a review."""
+    data: dict[str, object] = {"purpose": purpose, "why": True} if why else {"purpose": purpose}
+    turn.state.update(flow="case", step=None, data=data, history=[], fails={})
     facts = turn.facts
     if facts.linked_case and (purpose == "status" or facts.linked_case_open):
         if purpose == "sign" and not facts.linked_case_unsigned:
@@ -214,7 +216,7 @@ def _found(turn: Turn, case: CaseView | None = None) -> None:
     number = turn.data["case"]
     if purpose == "status":
         if case is not None:
-            render_status(turn, case)
+            _tell(turn, case)
             end_flow(turn)
         else:
             turn.do(QueryStatus(number))
@@ -242,10 +244,34 @@ def _found(turn: Turn, case: CaseView | None = None) -> None:
 @F.result(QueryStatus)
 def _status_result(turn: Turn, command: QueryStatus, result: Result) -> None:
     if result.ok and result.case is not None:
-        render_status(turn, result.case)
+        _tell(turn, result.case)
     else:
         turn.say(turn._("We could not find your case just now. Please try again later."))
     end_flow(turn)
+
+
+def _tell(turn: Turn, case: CaseView) -> None:
+    """The case's status; a refused case asked 'why not us?' is told why and how to ask for a review."""
+    if turn.data.get("why") and case.status == "refused":
+        render_refusal(turn, case)
+    else:
+        render_status(turn, case)
+
+
+def render_refusal(turn: Turn, case: CaseView) -> None:
+    """Why the case was not approved (the reason recorded at the refusal) and how to object: a review (复核)
+    is asked for through a person (人工, the hotline or the contact cadre), who records it; then the menu."""
+    lines = [turn._("Case {number} was not approved.").format(number=case.number)]
+    if case.refused_reason:
+        lines.append(turn._("Reason: {reason}").format(reason=case.refused_reason))
+    lines.append(turn._("If you disagree, you can ask for a review (复核): reply 人工 and staff will call "
+                        "you back, or call {hotline}.").format(hotline=turn.facts.hotline))
+    if case.cadre_name:
+        cadre = turn._("Contact cadre: {name} {phone}").format(name=case.cadre_name,
+                                                                phone=case.cadre_phone_masked or "")
+        lines.append(cadre.strip())
+    lines.append(turn._("Anything else? Reply with a number."))
+    show_menu(turn, intro="\n".join(lines))
 
 
 def render_status(turn: Turn, case: CaseView) -> None:
