@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from fastapi.responses import Response
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, defer
 
 from api.scope import FIELD_STAFF
@@ -56,7 +57,10 @@ class AttachmentRow:
     sha256: str
     created_at: datetime
     report_id: int | None
-    channel: str | None  # the report's channel; None for one added to the case outside a report
+    channel: str | None  # the channel it came by (a report's: the report's); None: added before it was kept
+    sent_by: Literal["household", "staff"] | None  # household: its chat (or its proxy's); None: not recorded
+    staff: str | None  # the staff member who sent it from their chat, as the timeline names them
+    sent_by_staff_id: int | None
     stored: bool  # the bytes are kept here; False: only the channel's file id is (too large to fetch)
     needs_listening: bool
 
@@ -72,9 +76,12 @@ def of_case(case: Case) -> ColumnElement[bool]:
 def list_for_case(*, db: Session, case: Case) -> list[AttachmentRow]:
     """The case's attachments, oldest first, without reading their bytes."""
     rows = db.execute(
-        select(Attachment, Attachment.data.is_not(None), Report.channel)
+        select(
+            Attachment, Attachment.data.is_not(None), func.coalesce(Attachment.channel, Report.channel), Staff
+        )
         .options(defer(Attachment.data))
         .outerjoin(Report, Report.id == Attachment.report_id)
+        .outerjoin(Staff, Staff.id == Attachment.sent_by_staff_id)
         .where(of_case(case))
         .order_by(Attachment.created_at, Attachment.id)
     ).all()
@@ -88,11 +95,20 @@ def list_for_case(*, db: Session, case: Case) -> list[AttachmentRow]:
             created_at=a.created_at,
             report_id=a.report_id,
             channel=str(channel) if channel is not None else None,
+            sent_by=_sender(a, channel),
+            staff=staff_label(sender) if sender is not None else None,
+            sent_by_staff_id=a.sent_by_staff_id,
             stored=bool(stored),
             needs_listening=a.needs_listening,
         )
-        for a, stored, channel in rows
+        for a, stored, channel, sender in rows
     ]
+
+
+def _sender(attachment: Attachment, channel: str | None) -> Literal["household", "staff"] | None:
+    if attachment.sent_by_staff_id is not None:
+        return "staff"
+    return "household" if channel is not None else None  # no staff member: the household's chat or SMS
 
 
 def load(*, db: Session, case: Case, attachment_id: int) -> Attachment | None:

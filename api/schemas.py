@@ -274,7 +274,7 @@ class RevealOut(BaseModel):
 
 
 class AttachmentOut(BaseModel):
-    """A photo, voice note or file the household sent to the case or one of its reports (no bytes)."""
+    """A photo, voice note or file sent to the case or one of its reports (no bytes)."""
 
     id: int
     kind: str = Field(description="photo, voice or document")
@@ -283,7 +283,15 @@ class AttachmentOut(BaseModel):
     sha256: str | None = Field(description="of the stored bytes; null when they stayed at the channel")
     created_at: datetime
     report_id: int | None = Field(description="the report it came with; null when added to the case later")
-    channel: Channel | None = Field(description="the report's channel; null when added to the case later")
+    channel: Channel | None = Field(
+        description="the channel it came by (a report's: the report's); null for one added to the case "
+        "before channels were kept for such files"
+    )
+    sent_by: Literal["household", "staff"] | None = Field(
+        description="household: from the household's side (its chat, or its proxy's); staff: a staff member "
+        "from their bound chat; null when not recorded (added to the case before this was kept)"
+    )
+    sent_by_staff_id: int | None = Field(description="the staff member who sent it, when one did")
     stored: bool = Field(description="false: too large to fetch, the file stays at the channel")
     needs_listening: bool = Field(description="a voice note no one has marked listened to yet")
     url: str | None = Field(description="its bytes (each view is audited); null when not stored")

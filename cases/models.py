@@ -525,7 +525,7 @@ class Evaluation(Base):
 
 
 class Attachment(Base):
-    """A photo or voice note added to a report, kept whole; never forwarded."""
+    """A photo, voice note or file sent to a report or a case, kept whole; never forwarded."""
 
     __tablename__ = "attachments"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -539,6 +539,10 @@ class Attachment(Base):
     channel_file_id: Mapped[str | None] = mapped_column(String(255))  # fetched later when not inline
     needs_listening: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # how it came; None only on a file added to a case before revision 0006 recorded it
+    channel: Mapped[Channel | None] = mapped_column(_enum(Channel))
+    # the staff member who sent it from their bound chat; None: the household's side (or before 0006)
+    sent_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
 
 
 # --- hotline, tasks, messaging -----------------------------------------------------------------

@@ -93,12 +93,15 @@ def attachment_problem(att: InboundAttachment, max_bytes: int = MAX_ATTACHMENT_B
     return "too_large" if _size(att) > max_bytes else None
 
 
-def keep_attachment(db: Session, att: InboundAttachment, *, case_id: int | None, now: datetime) -> Attachment:
-    """The file's row (whole, as sent; a voice message flagged for a person to listen to), flushed."""
+def keep_attachment(db: Session, att: InboundAttachment, *, case_id: int | None, channel: Channel,
+                    now: datetime, sent_by_staff_id: int | None = None) -> Attachment:
+    """The file's row (whole, as sent, with the channel it came by and the staff member who sent it, if one
+    did; a voice message flagged for a person to listen to), flushed."""
     row = Attachment(
         case_id=case_id, kind=att.kind, content_type=_content_type(att), size=_size(att),
         sha256=hashlib.sha256(att.data).hexdigest() if att.data is not None else "",
-        data=att.data, channel_file_id=att.file_id, needs_listening=att.kind == "voice", created_at=now)
+        data=att.data, channel_file_id=att.file_id, needs_listening=att.kind == "voice", created_at=now,
+        channel=channel, sent_by_staff_id=sent_by_staff_id)
     db.add(row)
     db.flush()
     return row
@@ -427,7 +430,7 @@ class Applier:
             self._tell_cadre_more_came(case)
             case_id = case.id
             case.updated_at = self.now
-        row = keep_attachment(self.db, att, case_id=case_id, now=self.now)
+        row = keep_attachment(self.db, att, case_id=case_id, channel=self.channel, now=self.now)
         return Result(ok=True, attachment_id=row.id, data={"needs_listening": row.needs_listening})
 
     def _tell_cadre_more_came(self, case: Case) -> None:

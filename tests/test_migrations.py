@@ -52,3 +52,27 @@ def test_upgrade_says_which_revision_the_database_was_at_and_is_at_now(tmp_path:
     assert migrate.upgrade(engine) == ("0003", head)
     assert migrate.upgrade(engine) == (head, head)
     engine.dispose()
+
+
+def test_0006_gives_a_reports_attachments_its_channel_and_leaves_a_later_file_without(tmp_path: Path) -> None:
+    """Attachments kept no channel of their own; a report's take the report's, a file added to a case later
+    stays without (nullable): nothing recorded how it came."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'attachments.db'}")
+    migrate.upgrade(engine, "0005")
+    at = "2026-03-02 02:00:00.000000"
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO reports (id, channel, reporter_kind, raw_text, parsed, risks, disasters, "
+            "guarantees, urgent, created_at) VALUES (7, 'wechat', 'self', 'ill', '{}', '[]', '[]', '[]', 0, "
+            ":at)"),
+            {"at": at})
+        for row_id, report_id in ((1, 7), (2, None)):
+            conn.execute(text(
+                "INSERT INTO attachments (id, report_id, kind, content_type, size, sha256, needs_listening, "
+                "created_at) VALUES (:id, :report_id, 'photo', 'image/jpeg', 3, '', 0, :at)"),
+                {"id": row_id, "report_id": report_id, "at": at})
+    migrate.upgrade(engine, "0006")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, channel, sent_by_staff_id FROM attachments ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [(1, "wechat", None), (2, None, None)]
+    engine.dispose()

@@ -31,6 +31,8 @@ def attachment_out(case: Case, row: AttachmentRow) -> schemas.AttachmentOut:
         created_at=row.created_at,
         report_id=row.report_id,
         channel=Channel(row.channel) if row.channel else None,
+        sent_by=row.sent_by,
+        sent_by_staff_id=row.sent_by_staff_id,
         stored=row.stored,
         needs_listening=row.needs_listening,
         url=f"/api/cases/{case.number}/attachments/{row.id}" if row.stored else None,

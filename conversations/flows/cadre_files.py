@@ -18,7 +18,7 @@ from cases import audit
 from cases.crypto import mask_text
 from cases.events import add_event, staff_label
 from cases.intake import find_case_by_number
-from cases.models import Attachment, Staff
+from cases.models import Attachment, Channel, Staff
 from conversations.apply import attachment_problem, keep_attachment
 from conversations.flows.cadre_commands import ANY_CASE, CANCEL, case_in_scope
 from conversations.i18n import Translator, translator
@@ -48,7 +48,8 @@ def take(db: Session, *, staff_id: int, message: InboundMessage, state: dict[str
         for att in files:
             problem = attachment_problem(att)
             if problem is None:
-                kept.append(keep_attachment(db, att, case_id=None, now=now).id)
+                kept.append(keep_attachment(db, att, case_id=None, channel=Channel(message.channel), now=now,
+                                            sent_by_staff_id=staff.id).id)
             else:
                 refused.append(_refusal(t, problem))
         if not kept:

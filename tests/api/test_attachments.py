@@ -327,3 +327,32 @@ def test_the_hotline_sees_the_list_but_opens_no_attachment(
     listed = client.get(f"/api/cases/{sent.case.number}/attachments", headers=auth("hotline"))
     assert listed.status_code == 200 and len(listed.json()) >= 1
     assert audits(seeded, "attachment.view", sent.photo) == []
+
+
+# --- who sent a file, and by which channel -----------------------------------------------------------
+
+
+def test_a_file_added_to_the_case_later_shows_its_channel_and_a_cadres_shows_who_sent_it(
+    web: TestClient, client: TestClient, auth: Auth, sent: Sent, seeded: Session, clock: FrozenClock
+) -> None:
+    """Files added after the report (the household's with its case open, a cadre's from the bound chat) kept
+    no channel: the console said 聊天补充 for both and the REST channel was null."""
+    cadre1 = seeded.scalars(select(Staff).where(Staff.username == "cadre1")).one()
+    household = attach(seeded, clock, case_id=sent.case.id, kind="photo", data=JPEG, channel="wechat")
+    cadres = attach(seeded, clock, case_id=sent.case.id, kind="photo", data=JPEG, channel="telegram",
+                    sent_by_staff_id=cadre1.id)
+    login(web, "cadre1")
+    html = web.get(f"/console/cases/{sent.case.number}").text
+    theirs, ours = item(html, household), item(html, cadres)
+    assert "微信" in theirs and "聊天补充" not in theirs and "sent-by" not in theirs
+    assert "Telegram" in ours and f'<span class="sent-by">{cadre1.name}（帮扶联系人）</span>' in ours
+    assert "聊天补充" not in ours
+    assert "聊天补充" in item(html, sent.voice)  # added before the channel was kept: as before
+    listed = {a["id"]: a for a in client.get(f"/api/cases/{sent.case.number}/attachments",
+                                             headers=auth("cadre1")).json()}
+    assert (listed[household.id]["channel"], listed[household.id]["sent_by"]) == ("wechat", "household")
+    assert listed[household.id]["sent_by_staff_id"] is None
+    assert (listed[cadres.id]["channel"], listed[cadres.id]["sent_by"]) == ("telegram", "staff")
+    assert listed[cadres.id]["sent_by_staff_id"] == cadre1.id
+    assert (listed[sent.photo.id]["channel"], listed[sent.photo.id]["sent_by"]) == ("sms", "household")
+    assert (listed[sent.voice.id]["channel"], listed[sent.voice.id]["sent_by"]) == (None, None)

@@ -345,3 +345,31 @@ def test_a_cadres_photos_are_kept_with_the_case_the_caption_or_the_next_message_
                                                                    for e in events)
         audits = db.scalars(select(AuditEntry).where(AuditEntry.action == "attachment.add")).all()
         assert [(a.entity_id, a.actor_staff_id) for a in audits] == [(str(case.id), world.cadre_id)] * 2
+
+
+def test_files_added_after_filing_keep_their_channel_and_a_cadres_who_sent_them(world: World) -> None:
+    """The household's files sent with its case open, and a cadre's from the bound chat, kept no channel (the
+    console could only say 聊天补充) and nothing told a cadre's from the household's."""
+    chat = Chat(world, channel="wechat", user_key="oWx-household")
+    number = signed_case(world, chat)
+    chat.send(None, (Attachment(kind="photo", content_type="image/jpeg", data=JPEG),))
+    chat.send(None, (Attachment(kind="voice", content_type="audio/amr", data=b"#!AMR\n" + b"\x01" * 100),))
+    cadre = bound_cadre(world)
+    cadre.send(f"{number} 入户照片", (Attachment(kind="photo", content_type="image/jpeg", data=JPEG),))
+    with world.factory() as db:
+        case = db.scalar(select(Case).where(Case.number == number))
+        assert case is not None
+        rows = db.scalars(select(AttachmentRow).where(AttachmentRow.case_id == case.id)
+                          .order_by(AttachmentRow.id)).all()
+        assert [(r.kind, r.channel, r.sent_by_staff_id, r.report_id) for r in rows] == [
+            ("photo", "wechat", None, None), ("voice", "wechat", None, None),
+            ("photo", "telegram", world.cadre_id, None)]
+
+
+def test_a_photo_sent_with_the_report_keeps_the_reports_channel(world: World) -> None:
+    chat = Chat(world, channel="sms", user_key="+8613912345678")
+    chat.send("我老伴生病住院了")
+    chat.send(None, (Attachment(kind="photo", content_type="image/png", data=b"\x89PNG" + b"\x00" * 64),))
+    with world.factory() as db:
+        row = db.scalar(select(AttachmentRow))
+        assert row is not None and (row.channel, row.sent_by_staff_id) == ("sms", None)
