@@ -1,11 +1,16 @@
 """A case's photos, voice notes and files for staff: listed, served (an audited unmasked view: a photo can be
 an ID card) and voice notes marked listened to. The console and the REST API both go through here, after
-their own case loader has applied the one area rule (api.scope.in_scope)."""
+their own case loader has applied the one area rule (api.scope.in_scope).
+
+The bytes honour one HTTP byte range (RFC 9110 section 14), as a browser's audio player asks for them to
+play and seek. Starlette implements Range for FileResponse only, and these bytes are in the database, not
+in a file: the small parser is here (byte_range)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from fastapi.responses import Response
@@ -15,7 +20,7 @@ from sqlalchemy.orm import Session, defer
 from api.scope import FIELD_STAFF
 from cases import audit
 from cases.events import add_event, staff_label
-from cases.models import Attachment, Case, Report, Staff
+from cases.models import Attachment, AuditEntry, Case, Report, Staff
 
 
 def may_open(staff: Staff) -> bool:
@@ -141,20 +146,133 @@ def record_view(
     )
 
 
-def response(case: Case, attachment: Attachment) -> Response:
-    """The stored bytes, shown in the browser, never cached, never sniffed into another type."""
+# on every answer of the bytes route: never cached, never sniffed into another type, never embedded elsewhere
+_SAFE = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+
+class RangeNotSatisfiable(Exception):
+    """A Range no byte of the attachment satisfies: answered 416 with `headers` (Content-Range: bytes */N)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"bytes */{size}")
+        self.headers = {"Content-Range": f"bytes */{size}", **_SAFE}
+
+
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)", re.ASCII | re.IGNORECASE)
+_PAST_ANY_FILE = 2**62  # a position with more digits than any size: past every stored file
+
+
+def _position(digits: str) -> int:
+    return int(digits) if len(digits) < 18 else _PAST_ANY_FILE  # int() of 4,300 digits raises
+
+
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The first and last byte (inclusive) one `Range: bytes=...` header asks for; None to send the whole
+    (no header, one not understood, or several ranges: RFC 9110 lets a server ignore Range). Raises
+    RangeNotSatisfiable when the range starts past the end (or asks for the last 0 bytes)."""
+    found = _RANGE.fullmatch(header.replace(" ", "")) if header else None
+    if found is None or found.groups() == ("", ""):
+        return None
+    first, last = found.groups()
+    if not first:  # a suffix: the last N bytes
+        wanted = _position(last)
+        if wanted == 0 or size == 0:
+            raise RangeNotSatisfiable(size)
+        return max(size - wanted, 0), size - 1
+    start = _position(first)
+    if last and _position(last) < start:
+        return None  # not a valid range: ignored
+    if start >= size:
+        raise RangeNotSatisfiable(size)
+    return start, (min(_position(last), size - 1) if last else size - 1)
+
+
+def etag(attachment: Attachment) -> str | None:
+    """A strong validator: the stored bytes' SHA-256 (None for a row that kept none)."""
+    return f'"{attachment.sha256}"' if attachment.sha256 else None
+
+
+def wanted_range(
+    attachment: Attachment, range_header: str | None, if_range: str | None
+) -> tuple[int, int] | None:
+    """The byte range to send of the stored bytes (None: all of them); If-Range must name our ETag, else
+    the whole is sent (the client's copy is of other bytes). Raises RangeNotSatisfiable."""
+    assert attachment.data is not None
+    if if_range is not None and if_range.strip() != etag(attachment):
+        return None
+    return byte_range(range_header, len(attachment.data))
+
+
+VIEW_LASTS = timedelta(minutes=30)  # a later range (a seek) this soon after a person's view is the same view
+
+
+def is_new_view(*, db: Session, attachment: Attachment, actor: Staff, part: tuple[int, int] | None,
+                now: datetime) -> bool:
+    """Whether sending `part` is a view of its own for the audit log: the whole, or a range from byte 0 (a
+    player starting), is; a later range (a player seeking) is not when this person's view of it is in the
+    log within VIEW_LASTS, so one play is one entry and a range asked for alone is still recorded."""
+    if part is None or part[0] == 0:
+        return True
+    seen = db.scalar(
+        select(AuditEntry.id)
+        .where(
+            AuditEntry.at > now - VIEW_LASTS,
+            AuditEntry.action == "attachment.view",
+            AuditEntry.entity == "attachment",
+            AuditEntry.entity_id == str(attachment.id),
+            AuditEntry.actor_staff_id == actor.id,
+        )
+        .limit(1)
+    )
+    return seen is None
+
+
+def view(
+    *,
+    db: Session,
+    case: Case,
+    attachment: Attachment,
+    actor: Staff,
+    via: str,
+    now: datetime,
+    range_header: str | None,
+    if_range: str | None,
+) -> Response:
+    """The stored bytes, or the range asked for, with the view audited when it is a new one (is_new_view);
+    the caller commits. Raises RangeNotSatisfiable, audited as nothing (no byte is sent)."""
+    part = wanted_range(attachment, range_header, if_range)
+    if is_new_view(db=db, attachment=attachment, actor=actor, part=part, now=now):
+        record_view(db=db, case=case, attachment=attachment, actor=actor, via=via, now=now)
+    return response(case, attachment, part)
+
+
+def response(case: Case, attachment: Attachment, part: tuple[int, int] | None = None) -> Response:
+    """The stored bytes (200) or one range of them (206), shown in the browser, never cached, never sniffed
+    into another type."""
     assert attachment.data is not None
     name = filename(case, attachment)
     inline = attachment.content_type in INLINE_TYPES
+    headers = {
+        "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{name}"',
+        "Accept-Ranges": "bytes",
+        **_SAFE,
+    }
+    if tag := etag(attachment):
+        headers["ETag"] = tag
+    content = attachment.data
+    if part is not None:
+        first, last = part
+        headers["Content-Range"] = f"bytes {first}-{last}/{len(content)}"
+        content = content[first : last + 1]
     return Response(
-        content=attachment.data,
+        content=content,
+        status_code=200 if part is None else 206,
         media_type=attachment.content_type if inline else "application/octet-stream",
-        headers={
-            "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{name}"',
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-            "Cross-Origin-Resource-Policy": "same-origin",
-        },
+        headers=headers,
     )
 
 

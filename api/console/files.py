@@ -19,15 +19,21 @@ router = APIRouter()
 def attachment_bytes(
     request: Request, number: str, attachment_id: int, viewer: ViewerDep, db: SessionDep, now: NowDep
 ) -> Response:
-    """The attachment's stored bytes; 404 alike for another area's case, another case's attachment or one
-    whose file stayed at the channel."""
+    """The attachment's stored bytes, or the byte range an audio player asks for (one audited view per play);
+    404 alike for another area's case, another case's attachment or one whose file stayed at the channel."""
     case = load_case(db, viewer, number) if attachments.may_open(viewer.staff) else None
     found = attachments.load(db=db, case=case, attachment_id=attachment_id) if case else None
     if case is None or found is None or found.data is None:
         return not_found(request, viewer)
-    attachments.record_view(db=db, case=case, attachment=found, actor=viewer.staff, via="console", now=now)
+    try:
+        served = attachments.view(
+            db=db, case=case, attachment=found, actor=viewer.staff, via="console", now=now,
+            range_header=request.headers.get("range"), if_range=request.headers.get("if-range"),
+        )
+    except attachments.RangeNotSatisfiable as exc:
+        return Response(status_code=416, headers=exc.headers)
     db.commit()
-    return attachments.response(case, found)
+    return served
 
 
 @router.post("/cases/{number}/attachments/{attachment_id}/listened")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Header
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,8 @@ router = APIRouter(prefix="/api/cases", tags=["cases"])
 
 
 Opener = Annotated[Staff, Depends(require_roles(*FIELD_STAFF))]  # as for an unmasked ID number
+_BYTES_TYPES = ("image/jpeg", "audio/amr", "application/octet-stream")  # examples of the types served
+
 
 def attachment_out(case: Case, row: AttachmentRow) -> schemas.AttachmentOut:
     return schemas.AttachmentOut(
@@ -57,29 +59,44 @@ def list_attachments(case: CaseDep, staff: CurrentStaff, db: SessionDep) -> list
 @router.get(
     "/{number}/attachments/{attachment_id}",
     response_class=Response,
-    responses=responses(401, 403, 404)
+    responses=responses(401, 403, 404, 416)
     | {
         200: {
             "description": "the stored bytes, with their content type, inline, never cached",
-            "content": {
-                t: {"schema": {"type": "string", "format": "binary"}}
-                for t in ("image/jpeg", "audio/amr", "application/octet-stream")
-            },
-        }
+            "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in _BYTES_TYPES},
+        },
+        206: {
+            "description": "the byte range asked for (Range: bytes=first-last), with Content-Range",
+            "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in _BYTES_TYPES},
+        },
     },
 )
 def attachment_bytes(
-    attachment_id: int, case: CaseDep, staff: Opener, db: SessionDep, now: NowDep
+    attachment_id: int,
+    case: CaseDep,
+    staff: Opener,
+    db: SessionDep,
+    now: NowDep,
+    range_: Annotated[str | None, Header(alias="Range", description="one byte range: bytes=500-999")] = None,
+    if_range: Annotated[str | None, Header(alias="If-Range", description="the ETag the range is of")] = None,
 ) -> Response:
-    """One attachment's bytes; every view is in the audit log (a photo can be an ID card). 404
-    `attachment_not_found` for an attachment not of this case, `attachment_not_stored` for one whose file
-    stayed at the channel."""
+    """One attachment's bytes, or one byte range of them (206; 416 `range_not_satisfiable` past the end), as
+    an audio player asks; every view is in the audit log (a photo can be an ID card), a player's later
+    ranges of it (seeking) are not views of their own. 404 `attachment_not_found` for an attachment not of
+    this case, `attachment_not_stored` for one whose file stayed at the channel."""
     found = _load(db, case, attachment_id)
     if found.data is None:
         raise ApiError(404, "attachment_not_stored", "the file stayed at the channel; it is not kept here")
-    attachments.record_view(db=db, case=case, attachment=found, actor=staff, via="api", now=now)
+    try:
+        served = attachments.view(
+            db=db, case=case, attachment=found, actor=staff, via="api", now=now, range_header=range_,
+            if_range=if_range,
+        )
+    except attachments.RangeNotSatisfiable as exc:
+        raise ApiError(416, "range_not_satisfiable", "the range starts past the end of the file",
+                       headers=exc.headers) from None
     db.commit()
-    return attachments.response(case, found)
+    return served
 
 
 @router.post(

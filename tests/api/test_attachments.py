@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from api import attachments
 from cases import demo
 from cases.clock import FrozenClock
 from cases.models import Attachment, AuditEntry, Case, CaseEvent, Report, Staff
@@ -356,3 +358,136 @@ def test_a_file_added_to_the_case_later_shows_its_channel_and_a_cadres_shows_who
     assert listed[cadres.id]["sent_by_staff_id"] == cadre1.id
     assert (listed[sent.photo.id]["channel"], listed[sent.photo.id]["sent_by"]) == ("sms", "household")
     assert (listed[sent.voice.id]["channel"], listed[sent.voice.id]["sent_by"]) == (None, None)
+
+
+# --- byte ranges (a browser's audio player) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, None),
+        ("bytes=0-", (0, 999)),
+        ("bytes=0-0", (0, 0)),
+        ("bytes=100-199", (100, 199)),
+        ("bytes=900-5000", (900, 999)),  # past the end: up to the last byte
+        ("bytes=999-", (999, 999)),
+        ("bytes=-50", (950, 999)),  # the last 50 bytes
+        ("bytes=-5000", (0, 999)),
+        ("Bytes = 10 - 19", (10, 19)),
+        ("bytes=0-99999999999999999999999", (0, 999)),
+        ("bytes=0-1,5-9", None),  # several ranges: the whole is sent (RFC 9110 lets a server ignore Range)
+        ("bytes=5-1", None),  # not a valid range: ignored
+        ("bytes=-", None),
+        ("bytes=abc", None),
+        ("items=0-5", None),
+        ("", None),
+    ],
+)
+def test_byte_range_reads_one_range_or_none(header: str | None, expected: tuple[int, int] | None) -> None:
+    assert attachments.byte_range(header, 1000) == expected
+
+
+@pytest.mark.parametrize(("header", "size"), [("bytes=1000-", 1000), ("bytes=99999999999999999999-", 1000),
+                                              ("bytes=-0", 1000), ("bytes=0-", 0), ("bytes=-5", 0)])
+def test_byte_range_past_the_end_is_not_satisfiable(header: str, size: int) -> None:
+    with pytest.raises(attachments.RangeNotSatisfiable) as raised:
+        attachments.byte_range(header, size)
+    assert raised.value.headers["Content-Range"] == f"bytes */{size}"
+
+
+@pytest.mark.parametrize("prefix", ["/console", "/api"])
+def test_a_range_is_answered_206_with_content_range_and_no_range_200(
+    web: TestClient, client: TestClient, auth: Auth, sent: Sent, prefix: str
+) -> None:
+    """The bytes route ignored Range: an audio player got the whole file every time and could not seek."""
+    headers = auth("cadre1") if prefix == "/api" else {}
+    http = client if prefix == "/api" else web
+    if prefix == "/console":
+        login(web, "cadre1")
+    path = url(sent, sent.voice, prefix)
+    whole = http.get(path, headers=headers)
+    assert whole.status_code == 200 and whole.content == AMR and whole.headers["accept-ranges"] == "bytes"
+    assert "content-range" not in whole.headers
+    start = http.get(path, headers=headers | {"Range": "bytes=0-"})
+    assert start.status_code == 206 and start.content == AMR
+    assert start.headers["content-range"] == f"bytes 0-{len(AMR) - 1}/{len(AMR)}"
+    assert start.headers["content-type"] == "audio/amr" and start.headers["accept-ranges"] == "bytes"
+    assert start.headers["cache-control"] == "no-store"
+    assert start.headers["x-content-type-options"] == "nosniff"
+    middle = http.get(path, headers=headers | {"Range": "bytes=100-199"})
+    assert middle.status_code == 206 and middle.content == AMR[100:200]
+    assert middle.headers["content-range"] == f"bytes 100-199/{len(AMR)}"
+    assert middle.headers["content-length"] == "100"
+    tail = http.get(path, headers=headers | {"Range": "bytes=-6"})
+    assert tail.status_code == 206 and tail.content == AMR[-6:]
+    several = http.get(path, headers=headers | {"Range": "bytes=0-1,5-9"})
+    assert several.status_code == 200 and several.content == AMR
+
+
+def test_a_range_past_the_end_is_416_with_the_size_and_no_audit_entry(
+    web: TestClient, client: TestClient, auth: Auth, sent: Sent, seeded: Session
+) -> None:
+    login(web, "cadre1")
+    console = web.get(url(sent, sent.voice), headers={"Range": f"bytes={len(AMR)}-"})
+    assert console.status_code == 416 and console.content == b""
+    assert console.headers["content-range"] == f"bytes */{len(AMR)}"
+    rest = client.get(url(sent, sent.voice, "/api"), headers=auth("cadre1") | {"Range": "bytes=5000-"})
+    assert rest.status_code == 416 and rest.json()["reason"] == "range_not_satisfiable"
+    assert rest.headers["content-range"] == f"bytes */{len(AMR)}"
+    assert audits(seeded, "attachment.view", sent.voice) == []
+
+
+def test_if_range_serves_the_range_only_for_the_current_bytes(
+    web: TestClient, sent: Sent, seeded: Session, clock: FrozenClock
+) -> None:
+    digest = hashlib.sha256(AMR).hexdigest()
+    row = attach(seeded, clock, case_id=sent.case.id, kind="voice", content_type="audio/amr", data=AMR,
+                 sha256=digest)
+    login(web, "cadre1")
+    whole = web.get(url(sent, row))
+    assert whole.headers["etag"] == f'"{digest}"'
+    same = web.get(url(sent, row), headers={"Range": "bytes=10-", "If-Range": f'"{digest}"'})
+    assert same.status_code == 206 and same.content == AMR[10:]
+    other = web.get(url(sent, row), headers={"Range": "bytes=10-", "If-Range": '"0123abcd"'})
+    assert other.status_code == 200 and other.content == AMR
+    dated = web.get(url(sent, row), headers={"Range": "bytes=10-", "If-Range": "Mon, 02 Mar 2026 02:00 GMT"})
+    assert dated.status_code == 200 and dated.content == AMR
+
+
+@pytest.mark.parametrize("prefix", ["/console", "/api"])
+def test_one_play_with_its_seeks_is_one_audited_view(
+    web: TestClient, client: TestClient, auth: Auth, sent: Sent, seeded: Session, prefix: str
+) -> None:
+    """A player asks for bytes=0- and then for later ranges as it seeks: each request was audited."""
+    headers = auth("cadre1") if prefix == "/api" else {}
+    http = client if prefix == "/api" else web
+    if prefix == "/console":
+        login(web, "cadre1")
+    path = url(sent, sent.voice, prefix)
+    for asked in ("bytes=0-", "bytes=400-", "bytes=100-", "bytes=650-705"):
+        assert http.get(path, headers=headers | {"Range": asked}).status_code == 206
+    assert len(audits(seeded, "attachment.view", sent.voice)) == 1
+    assert http.get(path, headers=headers | {"Range": "bytes=0-"}).status_code == 206  # played again
+    assert http.get(path, headers=headers | {"Range": "bytes=300-"}).status_code == 206
+    assert len(audits(seeded, "attachment.view", sent.voice)) == 2
+    assert http.get(path, headers=headers).status_code == 200  # the whole, as a download: a view
+    assert len(audits(seeded, "attachment.view", sent.voice)) == 3
+
+
+def test_a_later_range_asked_for_alone_is_still_an_audited_view(
+    client: TestClient, auth: Auth, sent: Sent, seeded: Session, clock: FrozenClock
+) -> None:
+    """Not auditing every range past byte 0 would let anyone read a file unaudited, a range at a time."""
+    path = url(sent, sent.photo, "/api")
+    alone = client.get(path, headers=auth("cadre1") | {"Range": "bytes=1-"})
+    assert alone.status_code == 206 and alone.content == JPEG[1:]
+    entries = audits(seeded, "attachment.view", sent.photo)
+    assert len(entries) == 1 and entries[0].detail["via"] == "api"
+    client.get(path, headers=auth("cadre1") | {"Range": "bytes=2-"})  # the same person, soon after: one view
+    assert len(audits(seeded, "attachment.view", sent.photo)) == 1
+    client.get(path, headers=auth("xidu") | {"Range": "bytes=2-"})  # another person: a view of their own
+    assert len(audits(seeded, "attachment.view", sent.photo)) == 2
+    clock.advance(seconds=attachments.VIEW_LASTS.total_seconds() + 1)
+    client.get(path, headers=auth("cadre1") | {"Range": "bytes=2-"})  # long after: a new view
+    assert len(audits(seeded, "attachment.view", sent.photo)) == 3
