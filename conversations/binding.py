@@ -2,6 +2,7 @@
 
 The cadre sends "绑定 <code>" in Telegram, WeChat or SMS; `conversations.apply` redeems it (failed tries
 are throttled per chat identity, G7). Only the keyed hash of a code is stored (Vault.lookup_hash).
+"解绑" in the bound chat undoes it (`unbind`, after a numbered confirmation in flows/cadre.py), audited alike.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from cases import audit
 from cases.crypto import Vault
-from cases.models import BindingCode, Staff
+from cases.models import BindingCode, Channel, Contact, Staff
 
 CODE_DIGITS = 8
 DEFAULT_TTL = timedelta(minutes=30)
@@ -42,3 +43,18 @@ def issue_code(*, db: Session, vault: Vault, staff_id: int, now: datetime,
                  now=now, actor_staff_id=staff_id)
     db.flush()
     return code
+
+
+def unbind(*, db: Session, contact_id: int, staff_id: int, now: datetime) -> bool:
+    """Unlink the chat `contact_id` from the staff account `staff_id` (a plain chat again), audited as the
+    binding is; False when the chat is not bound to that account."""
+    contact = db.get(Contact, contact_id)
+    if contact is None or contact.staff_id != staff_id:
+        return False
+    staff = db.get(Staff, staff_id)
+    contact.staff_id = None
+    audit.record(db=db, actor=audit.staff_actor(staff_id), action="contact.unbind", entity="contact",
+                 entity_id=contact_id, area_code=staff.area_code if staff is not None else None,
+                 detail={"channel": Channel(contact.channel).value}, now=now, actor_staff_id=staff_id)
+    db.flush()
+    return True

@@ -9,17 +9,27 @@ and the new JSON-serialisable state kept for this contact.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from cases.crypto import Vault
+from cases.models import Staff
 from cases.notify import Notifier
+from conversations import binding
+from conversations.i18n import translator
 from conversations.messages import InboundMessage, Reply
 from nlu.types import Parse
+
+UNBIND = re.compile(r"^\s*(?:解绑|解除绑定|取消绑定|解开绑定|unbind|/unbind)\s*[。.!！]?\s*$", re.IGNORECASE)
+_YES = re.compile(r"^\s*(?:1|１|确认|确定|确认解绑|确定解绑|解绑|是|是的|好|好的|对)\s*[。.!！]?\s*$")
+_NO = re.compile(r"^\s*(?:2|２|不|不要|不解绑|不用了|否|取消|算了)\s*[。.!！]?\s*$")
+UNBIND_WAITS = timedelta(minutes=30)  # how long the confirmation question waits for its answer
+_KEY = "unbind"  # the chat state's key while the question waits: {"at": iso}
 
 
 @dataclass
@@ -46,18 +56,57 @@ CadreHandler = Callable[[CadreRequest], CadreResponse]
 
 
 def handle(request: CadreRequest) -> CadreResponse:
-    """Files sent (kept with their case), else follow's cadre commands (待办, 收到, 案件, 完成, 改期; help
-    otherwise)."""
+    """解绑 (unlink this chat, confirmed by number), files sent (kept with their case), else follow's cadre
+    commands (待办, 收到, 案件, 完成, 改期; help otherwise)."""
     from conversations.flows.cadre_commands import answer
     from conversations.flows.cadre_files import take
 
-    files = take(request.db, staff_id=request.staff_id, message=request.message, state=request.state,
+    state = dict(request.state)
+    asked = state.pop(_KEY, None)  # the question 解绑 asked is answered by this message, or dropped
+    unbinding = unbind(request, state, asked=_waiting(asked, request.now))
+    if unbinding is not None:
+        return unbinding
+    files = take(request.db, staff_id=request.staff_id, message=request.message, state=state,
                  now=request.now, locale=request.locale)  # photos of a visit: kept with their case
     if files is not None:
         return CadreResponse(replies=files[0], state=files[1])
     replies, state = answer(request.db, staff_id=request.staff_id, text=request.message.text or "",
-                            now=request.now, locale=request.locale, state=dict(request.state))
+                            now=request.now, locale=request.locale, state=state)
     return CadreResponse(replies=replies, state=state)
+
+
+def unbind(request: CadreRequest, state: dict[str, Any], *, asked: bool) -> CadreResponse | None:
+    """解绑 asks to confirm (1 unlink, 2 keep); 1 then unlinks the chat from the staff account, audited, and
+    the chat is a plain chat from its next message. None when the message is neither (a command)."""
+    t = translator("conversations", request.locale)
+    text = request.message.text or ""
+    if asked and _YES.match(text):
+        binding.unbind(db=request.db, contact_id=request.contact_id, staff_id=request.staff_id,
+                       now=request.now)
+        return CadreResponse(replies=[Reply(t.gettext(
+            "Done: this chat is no longer linked to your staff account; reminders will not come here. "
+            "To link it again, get a new code in the console and send 绑定 and the code."))], state={})
+    if asked and _NO.match(text):
+        return CadreResponse(replies=[Reply(t.gettext("All right, the chat stays linked."))], state=state)
+    if not UNBIND.match(text):
+        return None
+    staff = request.db.get(Staff, request.staff_id)
+    question = t.gettext("Unlink this chat from your staff account ({name})? Reminders and tasks will no "
+                         "longer come here, and it becomes an ordinary chat.")
+    return CadreResponse(replies=[Reply(question.format(name=staff.name if staff is not None else ""),
+                                        choices=("1 " + t.gettext("Yes, unlink"),
+                                                 "2 " + t.gettext("No, keep it linked")))],
+                         state={**state, _KEY: {"at": request.now.isoformat()}})
+
+
+def _waiting(asked: object, now: datetime) -> bool:
+    """Whether the question 解绑 asked still waits (for UNBIND_WAITS)."""
+    if not isinstance(asked, dict):
+        return False
+    try:
+        return now - datetime.fromisoformat(str(asked.get("at"))) <= UNBIND_WAITS
+    except ValueError:
+        return False
 
 
 _handler: CadreHandler = handle

@@ -205,7 +205,8 @@ def help_text(t: Translator) -> str:
         "收到 — acknowledge a new case\n"
         "案件 <case number> — case details (or just the case number)\n"
         "完成 <task number> <note> — mark a task done\n"
-        "改期 <task number> <days> <reason> — move a deadline")
+        "改期 <task number> <days> <reason> — move a deadline\n"
+        "解绑 — unlink this chat from my staff account")
 
 
 def help_reply(t: Translator) -> Reply:

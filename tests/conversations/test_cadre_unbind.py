@@ -1,0 +1,57 @@
+"""解绑: a cadre unlinks the bound chat from their staff account (a numbered confirmation, audited as the
+binding is); the chat is a plain chat again. There was no way out of a binding from the chat."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from cases.models import AuditEntry, Contact
+from conversations.binding import issue_code
+
+from .conftest import MEIHUA, World
+from .test_conv_flows import bound_cadre
+
+
+def staff_of_chat(world: World, user_key: str = "cadre-chat") -> int | None:
+    with world.factory() as db:
+        contact = db.scalar(select(Contact).where(Contact.external_id == user_key))
+        assert contact is not None
+        return contact.staff_id
+
+
+def test_a_cadre_unlinks_the_chat_after_a_numbered_confirmation(world: World) -> None:
+    cadre = bound_cadre(world)
+    assert "解绑 — " in cadre.send("你好")  # the command list names it
+    out = cadre.send("解绑")
+    assert "李桂英" in out and "1 确认解绑" in out and "2 不解绑" in out
+    assert "不解绑" in cadre.send("2") and staff_of_chat(world) == world.cadre_id
+    assert "待办" in cadre.send("你好")  # still the cadre's chat
+
+    cadre.send("解绑")
+    out = cadre.send("1")
+    assert "已解绑" in out and "绑定" in out
+    assert staff_of_chat(world) is None
+    with world.factory() as db:
+        contact = db.scalar(select(Contact).where(Contact.external_id == "cadre-chat"))
+        entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "contact.unbind"))
+        assert contact is not None and entry is not None
+        assert entry.actor == f"staff:{world.cadre_id}" and entry.actor_staff_id == world.cadre_id
+        assert entry.entity == "contact" and entry.entity_id == str(contact.id) and entry.area_code == MEIHUA
+        assert entry.detail == {"channel": "telegram"}
+    out = cadre.send("你好")  # a plain chat again: the household menu
+    assert "1 申报困难" in out and "干部指令" not in out
+
+    with world.factory() as db, db.begin():
+        code = issue_code(db=db, vault=world.vault, staff_id=world.cadre_id, now=world.clock())
+    assert "绑定成功" in cadre.send(f"绑定 {code}")  # and it may be bound again
+    assert staff_of_chat(world) == world.cadre_id
+
+
+def test_another_message_drops_the_question_and_1_alone_unlinks_nothing(world: World) -> None:
+    cadre = bound_cadre(world)
+    cadre.send("解绑")
+    assert cadre.send("待办").startswith(("您的待办", "您目前没有待办"))  # a command meanwhile: answered
+    assert "已解绑" not in cadre.send("1") and staff_of_chat(world) == world.cadre_id
+    cadre.send("解绑")
+    world.clock.advance(minutes=31)  # the question waits half an hour
+    assert "已解绑" not in cadre.send("1") and staff_of_chat(world) == world.cadre_id
