@@ -55,3 +55,16 @@ def test_another_message_drops_the_question_and_1_alone_unlinks_nothing(world: W
     cadre.send("解绑")
     world.clock.advance(minutes=31)  # the question waits half an hour
     assert "已解绑" not in cadre.send("1") and staff_of_chat(world) == world.cadre_id
+
+
+def test_a_deactivated_account_can_still_unlink_its_chat(world: World) -> None:
+    """Every command of an inactive account is 'not active': 解绑 is the way out of that chat."""
+    from cases.models import Staff
+
+    cadre = bound_cadre(world)
+    with world.factory() as db, db.begin():
+        staff = db.get(Staff, world.cadre_id)
+        assert staff is not None
+        staff.active = False
+    assert "1 确认解绑" in cadre.send("解绑")
+    assert "已解绑" in cadre.send("1") and staff_of_chat(world) is None
