@@ -321,9 +321,17 @@ def _failed(t: Translator, task_id: int, error: reminders.TaskError, days: str |
     return _task_error(t, task_id, error), asked if asking else None
 
 
+VISITS = frozenset({"verify", "elim_verify"})  # step tasks whose step is a home visit (入户核实)
+
+
 def complete(turn: CadreTurn, task_id: int, note: str) -> tuple[Reply, Asked]:
-    """完成 <task> <note>: close one of my tasks (an evaluation records the quarterly evaluation)."""
+    """完成 <task> <note>: close one of my tasks (an evaluation records the quarterly evaluation). A step's
+    task (入户核实 above all) is not closed by a word: it closes when its step is recorded."""
     t = turn.t
+    task = turn.db.get(Task, task_id)
+    if task is not None and task.kind in reminders.RULE_BY_KIND and task.status == TaskStatus.OPEN \
+            and task.assignee_staff_id == turn.staff.id:
+        return step_not_recorded(turn, task), None
     try:
         task = reminders.complete_task(turn.db, task_id=task_id, staff_id=turn.staff.id, note=note[:MAX_NOTE],
                                        now=turn.now)
@@ -335,6 +343,22 @@ def complete(turn: CadreTurn, task_id: int, note: str) -> tuple[Reply, Asked]:
     left = len(reminders.open_tasks_for(turn.db, turn.staff.id))
     return Reply(t.gettext("Done: task #{task} ({label}) is closed. Open tasks left: {left}.").format(
         task=task.id, label=task_label(t, task.kind), left=left)), None
+
+
+def step_not_recorded(turn: CadreTurn, task: Task) -> Reply:
+    """Why 完成 leaves a step's task open: it closes once the step is recorded (the home visit's record: the
+    verification group and annex 2, on the case page), which 完成 in a chat is not; closed by a word, the
+    task stopped its reminders while the case waited for a visit no one recorded."""
+    t = turn.t
+    params = {"task": task.id, "label": task_label(t, task.kind), "case": _case_number(turn, task)}
+    if task.kind in VISITS:
+        visit = t.gettext("Task #{task} ({label}) closes once the home visit is recorded: in the console, "
+                          "open case {case} and fill in 登记入户核实 (the verification group of at least "
+                          "two, and what you found). Until then it stays open.")
+        return Reply(visit.format(**params))
+    step = t.gettext("Task #{task} ({label}) closes by itself once this step of case {case} is recorded in "
+                     "the console; 完成 cannot close it.")
+    return Reply(step.format(**params))
 
 
 def postpone(turn: CadreTurn, task_id: int, days: str | None, reason: str) -> tuple[Reply, Asked]:

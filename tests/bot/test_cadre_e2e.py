@@ -120,14 +120,14 @@ def test_a_cadre_linked_over_telegram_gets_the_assignment_and_digest_answers_don
     assert sum(t.startswith("今天：") for t in sms) == 2  # Monday's held digest and Tuesday's
     assert sum(t.startswith("今天：") for t in cadre_chat(world)) == 2  # Tuesday's digest in Telegram too
 
-    # the cadre answers over the Telegram webhook
-    verify = tasks["入户核实"]
+    # the cadre answers over the Telegram webhook (the acknowledgement: 入户核实 closes with its visit record)
+    ack = tasks["确认接收新案件"]
     before = len(cadre_chat(world))
-    answer = talk(world, [f"完成 {verify} 已入户"], start=9100, chat=CADRE_CHAT)[0]
-    assert answer == f"已办结：任务 #{verify}（入户核实）。剩余待办 1 项。"
+    answer = talk(world, [f"完成 {ack} 已入户"], start=9100, chat=CADRE_CHAT)[0]
+    assert answer == f"已办结：任务 #{ack}（确认接收新案件）。剩余待办 1 项。"
     assert len(cadre_chat(world)) == before + 1
     db.expire_all()
-    task = db.get(Task, verify)
+    task = db.get(Task, ack)
     assert task is not None and task.status == TaskStatus.DONE and task.done_note == "已入户"
     assert task.done_at is not None and task.done_at.astimezone(BEIJING).date().isoformat() == "2026-03-03"
     audit = db.scalar(select(AuditEntry).where(AuditEntry.action == "task.complete"))
@@ -136,9 +136,10 @@ def test_a_cadre_linked_over_telegram_gets_the_assignment_and_digest_answers_don
     # the rules run again: the closed task stays closed and no second digest goes out today
     worker_round(world)
     db.expire_all()
-    assert db.get(Task, verify).status == TaskStatus.DONE  # type: ignore[union-attr]
+    assert db.get(Task, ack).status == TaskStatus.DONE  # type: ignore[union-attr]
     assert sum(t.startswith("今天：") for t in cadre_chat(world)) == 2
-    assert db.scalar(select(Task.id).where(Task.kind == "verify", Task.status == TaskStatus.OPEN)) is None
+    acks = select(Task.id).where(Task.kind == "acknowledge", Task.status == TaskStatus.OPEN)
+    assert db.scalar(acks) is None
 
 
 def test_shenbao_worker_once_runs_the_reminder_rules_as_well_as_the_outbox(

@@ -59,15 +59,15 @@ def test_case_details_are_masked_scoped_and_audited(db: Session) -> None:
 def test_complete_closes_my_task_only(db: Session) -> None:
     w = build_world(db, bj(3, 2))
     reminders.run_reminders(db, bj(3, 2), OutboxNotifier())
-    verify = db.scalar(select(Task).where(Task.kind == "verify"))
-    assert verify is not None
-    assert say(db, w.cadre2.id, f"完成 {verify.id} 已入户", bj(3, 4)) == \
-        f"您没有任务 #{verify.id}。发送“待办”查看您的任务。"
-    text = say(db, w.cadre.id, f"完成 {verify.id} 已与村主任入户核实", bj(3, 4))
-    assert text == f"已办结：任务 #{verify.id}（入户核实）。剩余待办 1 项。"
-    db.refresh(verify)
-    assert verify.status == TaskStatus.DONE and verify.done_note == "已与村主任入户核实"
-    assert say(db, w.cadre.id, f"完成 {verify.id}", bj(3, 4)) == f"任务 #{verify.id} 已办结。"
+    ack = db.scalar(select(Task).where(Task.kind == "acknowledge"))  # 入户核实 closes with its visit's record
+    assert ack is not None
+    assert say(db, w.cadre2.id, f"完成 {ack.id} 已入户", bj(3, 4)) == \
+        f"您没有任务 #{ack.id}。发送“待办”查看您的任务。"
+    text = say(db, w.cadre.id, f"完成 {ack.id} 已与村主任入户核实", bj(3, 4))
+    assert text == f"已办结：任务 #{ack.id}（确认接收新案件）。剩余待办 1 项。"
+    db.refresh(ack)
+    assert ack.status == TaskStatus.DONE and ack.done_note == "已与村主任入户核实"
+    assert say(db, w.cadre.id, f"完成 {ack.id}", bj(3, 4)) == f"任务 #{ack.id} 已办结。"
     assert db.scalar(select(AuditEntry.action).where(AuditEntry.action == "task.complete")) == "task.complete"
 
 
