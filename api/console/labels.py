@@ -53,6 +53,8 @@ ACTION_LABELS: dict[str, str] = {
     "assign": N_("Assign a contact cadre"),
     "add_measure": N_("Add an assistance measure"),
     "record_evaluation": N_("Record an evaluation"),
+    "add_member": N_("Add a household member"),
+    "remove_member": N_("Take off"),
 }
 ROLE_LABELS: dict[str, str] = {
     "hotline": N_("12317 hotline"),
@@ -90,6 +92,8 @@ EVENT_LABELS: dict[str, str] = {
     "evaluation_recorded": N_("Evaluation recorded"),
     "voice_listened": N_("Voice message listened to"),
     "staff_attachment": N_("Photos or files from staff"),
+    "member_added": N_("Household member added"),
+    "member_removed": N_("Household member taken off"),
 }
 ATTACHMENT_LABELS: dict[str, str] = {  # cases.models.Attachment.kind
     "photo": N_("Photo"),
@@ -168,6 +172,16 @@ REASON_LABELS: dict[str, str] = {
     "assignee_out_of_area": N_("the new contact works outside the case's area"),
     "not_assignable": N_("only an active cadre, village or township staff member can be the contact"),
     "no_cadre_available": N_("no other active cadre in this village"),
+    "member_exists": N_("this person is already a member of this household"),
+    "member_in_other_household": N_(
+        "this ID number is on record in another household: correct that household first (分户)"
+    ),
+    "head_exists": N_("the head of household is on record already: add the other members"),
+    "unknown_relation": N_("choose the member's relation to the head"),
+    "name_required": N_("give the member's name"),
+    "head_cannot_be_removed": N_("the head of household cannot be taken off"),
+    "member_signed": N_("this member signed annex 1: the signature stays on record"),
+    "member_not_found": N_("no such member in this household"),
 }
 NOTICE_LABELS: dict[str, str] = {  # what a notification in the outbox was about (bot.notify events)
     "case_opened": N_("report received"),
@@ -193,6 +207,7 @@ DELIVERY_LABELS: dict[str, str] = {  # outbox statuses
     "sent": N_("sent"),
     "failed": N_("failed"),
     "dead": N_("failed after retries"),
+    "dropped": N_("not sent: out of date"),  # its task done, cancelled or moved, its case closed meanwhile
 }
 _VIA = re.compile(r"^(?P<who>[a-z]+) via (?P<channel>[a-z]+)$")
 _STAFF = re.compile(r"^(?P<name>.+) \((?P<role>[a-z]+)\)$")

@@ -22,10 +22,19 @@ from api.console.render import page, t_
 from api.deps import NowDep, SessionDep, SettingsDep
 from api.routes.deliveries import FOLLOW_UP_ROLES, collect_failed
 from api.scope import in_scope, scope_filter
-from cases import annex1, audit, reminders, sweeps, workflow
+from cases import annex1, audit, members, reminders, sweeps, workflow
 from cases.clock import BEIJING
-from cases.codes import CATEGORIES, DISASTERS, ELIMINATION_MODES, GUARANTEES, MEASURES, RISKS
-from cases.crypto import Vault, mask_name
+from cases.codes import (
+    CATEGORIES,
+    DISASTERS,
+    ELIMINATION_MODES,
+    GUARANTEES,
+    MEASURES,
+    MEMBER_RELATIONS,
+    RELATION_HEAD,
+    RISKS,
+)
+from cases.crypto import Vault, mask_id, mask_name
 from cases.errors import CaseError
 from cases.intake import sign_authorization, signature_gaps
 from cases.models import (
@@ -291,6 +300,7 @@ def case_page(
 
 
 SIGN_AT_VISIT = "sign_at_visit"
+MEMBER_ACTIONS = ("add_member", "remove_member")
 
 
 def console_actions(db: Session, case: Case, staff: Staff, now: datetime, pending: list[str]) -> list[str]:
@@ -299,7 +309,30 @@ def console_actions(db: Session, case: Case, staff: Staff, now: datetime, pendin
     actions = workflow.allowed_actions(case, staff, now=now)
     if pending and staff.role in VERIFIER_ROLES:
         actions.insert(0, SIGN_AT_VISIT)
+    if case.status in OPEN_STATUSES and staff.role in members.MEMBER_ROLES:
+        actions.extend(MEMBER_ACTIONS)  # forms of their own, in the members' card
     return actions
+
+
+def member_rows(
+    household: Household | None, auths: list[Authorization], vault: Vault
+) -> list[dict[str, Any]]:
+    """The household's members as the console lists them: head first, name and ID number masked; one that
+    signed annex 1 stays (its signature is evidence)."""
+    if household is None:
+        return []
+    signers = {a.member_id for a in auths}
+    return [
+        {
+            "id": m.id,
+            "name": mask_name(m.name),
+            "relation": m.relation or "",
+            "id_masked": mask_id(vault.decrypt(m.id_number_enc)) if m.id_number_enc else "—",
+            "head": m.is_head,
+            "removable": not m.is_head and m.id not in signers,
+        }
+        for m in sorted(household.members, key=lambda m: (not m.is_head, m.id))
+    ]
 
 
 def case_context(
@@ -357,6 +390,9 @@ def case_context(
         "may_open": attachments.may_open(viewer.staff),
         "pending": pending,
         "actions": console_actions(db, case, viewer.staff, now, pending),
+        "member_actions": MEMBER_ACTIONS,
+        "members": member_rows(household, list(auths), vault_of(request)),
+        "relations": {code: words for code, words in MEMBER_RELATIONS.items() if code != RELATION_HEAD},
         "verifiers": verifiers,
         "cadres": cadres,
         "cadre": _staff_name(db, assignment.staff_id) if assignment else None,
@@ -501,6 +537,24 @@ def run_action(
             description=str(form.get("description") or "") or None,
             amount=amount,
         )
+    elif action == "add_member":
+        members.record_member(
+            db=db,
+            vault=vault,
+            case=case,
+            actor=actor,
+            now=now,
+            note=note,
+            name=str(form.get("member_name") or "").strip(),
+            relation_code=str(form.get("relation_code") or ""),
+            id_number=str(form.get("member_id_number") or "").strip(),
+        )
+    elif action == "remove_member":
+        try:
+            members.remove_member(db=db, case=case, actor=actor, now=now, member_id=_int(form, "member_id"),
+                                  reason=str(form.get("reason") or "").strip())
+        except LookupError as exc:
+            raise CaseError("member_not_found", "no such member") from exc
     elif action == "record_evaluation":
         workflow.record_evaluation(
             db=db, case=case, actor=actor, now=now, note=note, result=str(form.get("result") or "")

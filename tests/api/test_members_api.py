@@ -64,13 +64,16 @@ def test_one_person_one_household_and_bad_input_refused_with_reasons(
     assert add(client, cadre, case, "李梅", "02", SPOUSE_ID).status_code == 201
     assert reason_of(add(client, cadre, case, "李梅", "02", SPOUSE_ID)) == (409, "member_exists")
     assert reason_of(add(client, cadre, other, "李梅", "21", SPOUSE_ID)) == (409, "member_in_other_household")
-    assert reason_of(add(client, cadre, case, "王五", "11", other_head_id)) == (409, "member_in_other_household")
+    elsewhere = (409, "member_in_other_household")
+    assert reason_of(add(client, cadre, case, "王五", "11", other_head_id)) == elsewhere
     assert reason_of(add(client, cadre, case, "王五", "01", CHILD_ID)) == (409, "head_exists")
     assert reason_of(add(client, cadre, case, "王五", "55", CHILD_ID)) == (422, "unknown_relation")
-    assert reason_of(add(client, cadre, case, "王五", "03", CHILD_ID[:-1] + "0")) == (422, "invalid_id_number")
+    bad_id = CHILD_ID[:-1] + "0"
+    assert reason_of(add(client, cadre, case, "王五", "03", bad_id)) == (422, "invalid_id_number")
     assert reason_of(add(client, auth("hotline"), case, "王五", "03", CHILD_ID)) == (409, "role_not_allowed")
     far = make_case(demo.ZHONGHU)
-    assert reason_of(add(client, cadre, far, "王五", "03", CHILD_ID)) == (404, "case_not_found")  # not its area
+    # outside the cadre's area
+    assert reason_of(add(client, cadre, far, "王五", "03", CHILD_ID)) == (404, "case_not_found")
     seeded.expire_all()
     names = seeded.scalars(select(Member.name).where(Member.household_id == case.household_id)).all()
     assert sorted(names) == sorted([case.household.head_name, "李梅"])  # nothing half-written
