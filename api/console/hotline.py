@@ -85,6 +85,7 @@ def prefill(parsed: dict[str, Any]) -> dict[str, Any]:
         "head_name": parsed.get("person_name") or "",
         "risks": list(parsed.get("risks") or []),
         "amounts": list(parsed.get("amounts") or []),
+        "amounts_approximate": list(parsed.get("amounts_approximate") or []),
         "household_size": parsed.get("household_size") or "",
         "id_number": (parsed.get("id_numbers") or [""])[0],
         "phone": (parsed.get("phones") or [""])[0],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -55,7 +56,16 @@ def _environment(t: Translator) -> Environment:
     def money(value: Decimal | float | int | None) -> str:
         return t.format_money(value) if value is not None else ""
 
+    def amounts(parsed: Mapping[str, Any] | None) -> list[str]:
+        """A parse's amounts as read: 约 before one the household gave as a range or a rough figure."""
+        values, rough = (parsed or {}).get("amounts") or [], (parsed or {}).get("amounts_approximate") or []
+        return [
+            t.gettext("about {amount}").format(amount=money(v)) if i < len(rough) and rough[i] else money(v)
+            for i, v in enumerate(values)
+        ]
+
     env.filters.update(dt=dt, d=d, money=money, masked=mask_text)
+    env.globals.update(amounts=amounts)
     env.globals.update(
         status_label=lambda s: label(t, STATUS_LABELS, str(s)),
         task_label=lambda k: label(t, TASK_LABELS, str(k)),
