@@ -2,10 +2,11 @@
 
 Order of things for one row (each step its own commit, so a crash anywhere loses nothing and, once a
 provider id is known, sends nothing twice):
-1. claim (lease); 2. a row that already has its provider id is simply marked sent (G2); a row whose
-last try may have reached the provider is looked up first (S9); 3. reserve the rate slots; 4. send one
-part; 5. record the provider id at once; repeat 3-5 for further parts; errors become backoff, a
-permanent failure (contact marked), or dead after the cap (G3), with a fallback hook for the latter two.
+1. claim (lease), dropping instead a notice out of date by now (a reminder of a task done meanwhile);
+2. a row that already has its provider id is simply marked sent (G2); a row whose last try may have
+reached the provider is looked up first (S9); 3. reserve the rate slots; 4. send one part; 5. record the
+provider id at once; repeat 3-5 for further parts; errors become backoff, a permanent failure (contact
+marked), or dead after the cap (G3), with a fallback hook for the latter two.
 
 When a rate limit is the bottleneck (a backlog for Telegram's 30 a second, one SMS number's one a second)
 a round does not churn: it claims no more rows of a channel than the channel's shared slot lets go within
@@ -127,13 +128,14 @@ class Round:
 
     claimed: int = 0
     deferred: int = 0  # rows given back untried: a rate slot they need was busy
+    dropped: int = 0  # due rows found out of date at the claim and dropped, not sent (outbox.claim)
     full: bool = False  # the batch, or a channel's share of it, was filled: more may be due now
     wake_at: datetime | None = None  # the earliest moment a given-back row or a held-back channel can go
 
     def pause(self, *, now: datetime, interval: float) -> float:
         """Seconds to wait before the next round: none after a full batch that moved, else until the
         earliest slot frees (at most `interval`); never zero when nothing moved."""
-        moved = self.claimed - self.deferred
+        moved = self.claimed - self.deferred + self.dropped
         if self.full and moved > 0:
             return 0.0
         wait = interval
@@ -255,12 +257,14 @@ class Dispatcher:
         while self._due and self._due[0] <= now:
             heapq.heappop(self._due)
         channels, limits, held_until = self._claim_limits(now)
-        rows: list[Claimed] = []
+        claim = outbox.Claim([])
         if channels:
-            rows = await self._db(partial(self._claim, now, channels, limits))
+            claim = await self._db(partial(self._claim, now, channels, limits))
+        rows = claim.rows
         if not rows:
             waits = self._due[:1] + ([held_until] if held_until is not None else [])
-            return Round(wake_at=min(waits, default=None))
+            # rows dropped as out of date moved the queue: others may be due behind them, claim again now
+            return Round(dropped=claim.dropped, full=claim.dropped > 0, wake_at=min(waits, default=None))
         self._learn_shared(rows)
         conn = await self._db(self._connect)
         try:
@@ -274,14 +278,16 @@ class Dispatcher:
         taken: dict[str, int] = {}
         for row in rows:
             taken[row.channel] = taken.get(row.channel, 0) + 1
-        full = len(rows) >= self.batch or any(taken.get(c, 0) >= n for c, n in limits.items())
+        full = (len(rows) >= self.batch or any(taken.get(c, 0) >= n for c, n in limits.items())
+                or claim.dropped > 0)
         wake = min([*batch.wake, *self._due[:1]], default=None)
-        return Round(claimed=len(rows), deferred=len(batch.deferred), full=full, wake_at=wake)
+        return Round(claimed=len(rows), deferred=len(batch.deferred), dropped=claim.dropped, full=full,
+                     wake_at=wake)
 
-    def _claim(self, now: datetime, channels: list[str], limits: dict[str, int]) -> list[Claimed]:
+    def _claim(self, now: datetime, channels: list[str], limits: dict[str, int]) -> outbox.Claim:
         with self._writing() as db:
-            return outbox.claim_due(db, now=now, channels=channels, limit=self.batch, lease=self.lease,
-                                    limits=limits)
+            return outbox.claim(db, now=now, channels=channels, limit=self.batch, lease=self.lease,
+                                limits=limits)
 
     async def _work_through(
         self, rows: list[Claimed], batch: _Batch, held_until: datetime | None

@@ -19,6 +19,7 @@ from bot.outbox import Claimed
 from cases.clock import Clock
 from cases.models import Channel, Contact, ContactStatus, Household, Outbox, Staff
 from cases.reminders import ReminderPolicy, in_quiet_hours
+from cases.subjects import subject_of
 from conversations.i18n import N_
 
 log = logging.getLogger(__name__)
@@ -205,7 +206,10 @@ class OutboxNotifier:
         if staff is None or not staff.active:
             return []
         contacts = list(db.scalars(_STAFF_CONTACTS, {"staff_id": staff_id}))
-        return self._write(db, contacts, staff.phone_enc, event, params, kind=_kind(event), staff=True)
+        # what the notice is about, so that the dispatcher drops it once that no longer holds (cases.subjects)
+        subject = subject_of(event, staff_id, params)
+        return self._write(db, contacts, staff.phone_enc, event, params, kind=_kind(event), staff=True,
+                           subject=subject)
 
     def notify_household(self, db: Session, *, household_id: int, event: str, params: dict[str, Any]) -> None:
         household = db.get(Household, household_id)
@@ -224,13 +228,16 @@ class OutboxNotifier:
         *,
         kind: str,
         staff: bool = False,
+        subject: dict[str, Any] | None = None,
     ) -> list[Outbox]:
         """The rows written, in order: one per active contact, or an SMS to the phone on file."""
         now = self._now(db)
         hold_sms_until = self._quiet_until(now) if staff else None
         body = render(event, params, self.locale)
         active = [c for c in contacts if c.status == ContactStatus.ACTIVE]
-        extra = {"event": event}
+        extra: dict[str, Any] = {"event": event}
+        if subject is not None:
+            extra["subject"] = subject
         written: list[Outbox] = []
         for contact in active:
             row = outbox.add(
@@ -308,7 +315,9 @@ class OutboxNotifier:
             body=row.body,
             now=now,
             kind=row.kind,
-            extra={"fallback_of": row.id, "reason": reason[:100]},
+            # the same notice by other means: out of date as soon as the original would be
+            extra={"fallback_of": row.id, "reason": reason[:100]}
+            | ({"subject": row.extra["subject"]} if "subject" in row.extra else {}),
             dedupe_key=key,
             segments=_segments("sms", row.body),
         )

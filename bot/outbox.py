@@ -32,6 +32,7 @@ from cases.models import (
     open_status,
 )
 from cases.prepared import Prepared
+from cases.subjects import REASONS, why_stale
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,14 @@ def backoff(
     return timedelta(seconds=min(cap, base * 2 ** max(0, attempts - 1)))
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A claim's rows to send, and how many due rows it dropped as out of date instead (not sent)."""
+
+    rows: list[Claimed]
+    dropped: int = 0
+
+
 def claim_due(
     db: Session,
     *,
@@ -97,14 +106,30 @@ def claim_due(
     """Claim due rows of `channels` (pending and due, or a lapsed lease after a crash); commits.
     Only the oldest unsent row of an address is taken, so replies never overtake each other.
     `limits` caps the rows taken per channel (what its send rate allows before the lease matters);
-    rows over a cap are left pending, untouched.
+    rows over a cap are left pending, untouched. Rows out of date are dropped (`claim`)."""
+    return claim(db, now=now, channels=channels, limit=limit, lease=lease, limits=limits).rows
+
+
+def claim(
+    db: Session,
+    *,
+    now: datetime,
+    channels: Sequence[str],
+    limit: int = 50,
+    lease: timedelta = LEASE,
+    limits: Mapping[str, int] | None = None,
+) -> Claim:
+    """claim_due, also telling how many rows it dropped: a notice to staff whose subject no longer holds
+    (cases.subjects: the task done, cancelled, rescheduled or moved to a colleague, the case closed) is
+    marked dropped, with the reason as its error code, in the claim's transaction, and not sent.
 
     One statement a channel, each walking that channel's due rows in order (ix_outbox_due) and stopping
     at its cap, and one for lapsed leases; whether a row heads its address is one probe of the partial
-    index of open rows (ix_outbox_open). A backlog behind a rate limit, or years of sent rows, cost
-    nothing here: the claim runs under the writer turn, so its time is every webhook's wait."""
+    index of open rows (ix_outbox_open); one more, by primary keys, when rows about tasks or cases are
+    among them. A backlog behind a rate limit, or years of sent rows, cost nothing here: the claim runs
+    under the writer turn, so its time is every webhook's wait."""
     if not channels:
-        return []
+        return Claim([])
     due_of, lapsed = _CLAIMS[db.connection().dialect.name]
     room = {str(c): min(limit, (limits or {}).get(str(c), limit)) for c in channels}  # rows left a channel
     rows = list(db.scalars(lapsed, {"now": now, "channels": list(room), "cap": limit}))
@@ -112,8 +137,12 @@ def claim_due(
         if cap > 0:
             rows += db.scalars(due_of, {"now": now, "channel": channel, "cap": cap})
     rows.sort(key=lambda r: (r.next_attempt_at, r.id))
+    stale = _stale_of(db, rows)
     claimed: list[Outbox] = []
     for row in rows:
+        if row.id in stale:
+            _drop(row, stale[row.id])
+            continue
         if len(claimed) >= limit or room[str(row.channel)] <= 0:
             continue
         room[str(row.channel)] -= 1
@@ -130,7 +159,30 @@ def claim_due(
         claimed.append(row)
     stops = _blocked_of(db, claimed)
     db.commit()
-    return [Claimed.of(r, stops.get(r.id)) for r in claimed]
+    return Claim([Claimed.of(r, stops.get(r.id)) for r in claimed], dropped=len(stale))
+
+
+def _stale_of(db: Session, rows: Sequence[Outbox]) -> dict[int, str]:
+    """The rows that are notices whose subject no longer holds, with why (cases.subjects). Never a reply,
+    nor a row the provider may hold already in part (its id recorded, parts sent): that one is finished."""
+    subjects = {
+        r.id: r.extra["subject"]
+        for r in rows
+        if r.kind != "reply"
+        and isinstance((r.extra or {}).get("subject"), dict)
+        and r.provider_id is None
+        and not r.extra.get("parts_sent")
+    }
+    return why_stale(db, subjects) if subjects else {}
+
+
+def _drop(row: Outbox, reason: str) -> None:
+    """Mark a due row dropped, not sent: pending or sending (a lapsed lease) before, never tried again."""
+    log.info("outbox %s dropped, out of date: %s", row.id, reason)
+    row.status = OutboxStatus.DROPPED
+    row.claimed_until = None
+    row.error_code = reason
+    row.last_error = f"not sent: {REASONS.get(reason, reason)}"
 
 
 _EARLIER = aliased(Outbox)

@@ -145,6 +145,9 @@ class OutboxStatus(enum.StrEnum):
     SENT = "sent"
     FAILED = "failed"  # permanently failed (not retried), e.g. blocked or opted out
     DEAD = "dead"  # retries exhausted
+    # not sent, and never will be: its subject no longer held when it was due (the task done, cancelled or
+    # moved to a colleague, the case closed); `error_code` says why ("stale:task_done"). Not a failure
+    DROPPED = "dropped"
 
 
 OPEN_OUTBOX = (OutboxStatus.PENDING, OutboxStatus.SENDING)
