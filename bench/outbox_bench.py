@@ -10,8 +10,13 @@ statements, commits and rollbacks per message sent (SQLAlchemy events). The floo
 run: the CPU of PTB's send_message alone on the same fake (no database), per message; the ratio says what
 the outbox costs on top of the send itself.
 
+`--reminders` makes every row a cadre's task reminder instead of a reply (its subject an open task of an
+open case), so each claim also checks that the rows' tasks and cases still hold (cases.subjects: one more
+statement a batch).
+
     python bench/outbox_bench.py
     python bench/outbox_bench.py --rows 2000 --chats 20 --seconds 20
+    python bench/outbox_bench.py --reminders
 """
 
 from __future__ import annotations
@@ -42,7 +47,20 @@ from bot.context import BotContext  # noqa: E402
 from bot.telegram import OVERALL  # noqa: E402
 from cases.clock import system_clock  # noqa: E402
 from cases.db import make_engine, make_session_factory  # noqa: E402
-from cases.models import Base, Outbox  # noqa: E402
+from cases.models import (  # noqa: E402
+    Area,
+    AreaLevel,
+    Base,
+    Case,
+    CaseStatus,
+    Household,
+    Outbox,
+    ReporterKind,
+    Role,
+    Staff,
+    Task,
+    TaskStatus,
+)
 
 TOKEN = "123456:BENCH-token"
 
@@ -106,6 +124,28 @@ def floor_cpu_per_send(n: int, latency: float, concurrency: int = 8) -> float:
     return (time.process_time() - start) / n
 
 
+def open_tasks(db: Any, now: Any, n: int) -> list[dict[str, Any]]:
+    """`n` open tasks of a cadre, one case each: their reminders' subjects (as bot.notify writes them)."""
+    village = "430421100201"
+    db.add(Area(code=village, name="梅花村", level=AreaLevel.VILLAGE))
+    db.flush()
+    cadre = Staff(username="bench-cadre", name="李桂英", role=Role.CADRE, area_code=village, created_at=now)
+    household = Household(head_name="张三", village_code=village, created_at=now)
+    db.add_all([cadre, household])
+    db.flush()
+    due = now + timedelta(hours=6)
+    cases = [Case(number=f"SB{i:08d}", household_id=household.id, area_code=village,
+                  status=CaseStatus.APPLIED, discovery=ReporterKind.SELF, opened_at=now, updated_at=now)
+             for i in range(n)]
+    db.add_all(cases)
+    db.flush()
+    tasks = [Task(case_id=case.id, kind="verify", cycle="", assignee_staff_id=cadre.id, area_code=village,
+                  due_at=due, status=TaskStatus.OPEN, created_at=now) for case in cases]
+    db.add_all(tasks)
+    db.flush()
+    return [{"task": t.id, "due_at": due.isoformat(), "staff": cadre.id} for t in reversed(tasks)]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=20.0)
@@ -113,6 +153,8 @@ def main() -> None:
     ap.add_argument("--chats", type=int, default=200)
     ap.add_argument("--latency", type=float, default=0.02, help="the fake Bot API's answer delay, seconds")
     ap.add_argument("--warm", type=int, default=10, help="sends before the measured run (first-use work)")
+    ap.add_argument("--reminders", action="store_true",
+                    help="task reminders to cadres (checked against their tasks at each claim), not replies")
     ap.add_argument("--database-url", default=None,
                     help="PostgreSQL to run on (its schema is dropped and made afresh: destroys its data); "
                          "default: a temporary SQLite file")
@@ -127,10 +169,15 @@ def main() -> None:
     now = system_clock()
     with sessions() as db:  # replies in the order dialogues write them: each chat's next after everyone's
         per = args.rows // args.chats
+        subjects = open_tasks(db, now, args.rows) if args.reminders else []
         for k in range(per):
             for c in range(args.chats):  # written a millisecond apart, as replies are, all due by now
                 at = now - timedelta(milliseconds=(per - k) * args.chats - c)
-                outbox.add(db, channel="telegram", to=str(10_000 + c), body=f"回复 {k}", now=at)
+                if subjects:
+                    outbox.add(db, channel="telegram", to=str(10_000 + c), body=f"提醒 {k}", now=at,
+                               kind="reminder", extra={"event": "task_due", "subject": subjects.pop()})
+                else:
+                    outbox.add(db, channel="telegram", to=str(10_000 + c), body=f"回复 {k}", now=at)
         db.commit()
 
     settings = Settings(
@@ -184,7 +231,8 @@ def main() -> None:
         closest = min(closest, at - last.get(chat, float("-inf")))
         last[chat] = at
     per_send = cpu / sent
-    print(f"backlog: {args.rows} Telegram replies to {args.chats} chats; fake Bot API answers in "
+    what = "task reminders" if args.reminders else "replies"
+    print(f"backlog: {args.rows} Telegram {what} to {args.chats} chats; fake Bot API answers in "
           f"{args.latency * 1000:.0f} ms; {wall:.1f} s on the real clock")
     print(f"sent {len(api.sends)} = {len(api.sends) / wall:.1f} a second (Telegram's overall limit: "
           f"{1 / OVERALL.total_seconds():.0f}); {pending} still pending; closest two sends to one chat "
