@@ -69,26 +69,36 @@ class DemoStaff:
     name: str
     role: Role
     area_code: str
+    phone: str | None = None  # a fictional mobile number (DEMO_PHONE_PREFIX), stored as real ones are
+
+
+# 154 is a mainland mobile prefix that no operator has been given: the demo staff's numbers look like
+# mobile numbers (a household's status reply shows its cadre's as 154****0006) and reach nobody
+DEMO_PHONE_PREFIX = "1540734"
+
+
+def _phone(n: int) -> str:
+    return f"{DEMO_PHONE_PREFIX}{n:04d}"
 
 
 STAFF: list[DemoStaff] = [  # names as households and colleagues read them; the role is its own field
     DemoStaff("admin", "系统管理员", Role.ADMIN, PROVINCE),
-    DemoStaff("county", "刘建华", Role.COUNTY, COUNTY),
+    DemoStaff("county", "刘建华", Role.COUNTY, COUNTY, _phone(2)),
     DemoStaff("hotline", "周敏", Role.HOTLINE, COUNTY),
-    DemoStaff("xidu", "李卫东", Role.TOWNSHIP, XIDU),
-    DemoStaff("meihua", "王桂兰", Role.VILLAGE, MEIHUA),
-    DemoStaff("cadre1", "赵强", Role.CADRE, MEIHUA),
-    DemoStaff("cadre2", "陈芳", Role.CADRE, MEIHUA),
-    DemoStaff("sanhu", "孙立新", Role.TOWNSHIP, SANHU),
-    DemoStaff("zhonghu", "吴秀英", Role.VILLAGE, ZHONGHU),
-    DemoStaff("cadre3", "郑伟", Role.CADRE, ZHONGHU),
+    DemoStaff("xidu", "李卫东", Role.TOWNSHIP, XIDU, _phone(4)),
+    DemoStaff("meihua", "王桂兰", Role.VILLAGE, MEIHUA, _phone(5)),
+    DemoStaff("cadre1", "赵强", Role.CADRE, MEIHUA, _phone(6)),
+    DemoStaff("cadre2", "陈芳", Role.CADRE, MEIHUA, _phone(7)),
+    DemoStaff("sanhu", "孙立新", Role.TOWNSHIP, SANHU, _phone(8)),
+    DemoStaff("zhonghu", "吴秀英", Role.VILLAGE, ZHONGHU, _phone(9)),
+    DemoStaff("cadre3", "郑伟", Role.CADRE, ZHONGHU, _phone(10)),
     # every other village has its contact cadre too, as a real county's does (a report from any demo
     # village is assigned, not left waiting for a cadre)
-    DemoStaff("cadre4", "黄建国", Role.CADRE, "430421100203"),
-    DemoStaff("cadre5", "何丽", Role.CADRE, "430421100210"),
-    DemoStaff("cadre6", "罗志勇", Role.CADRE, "430421112200"),
-    DemoStaff("cadre7", "谢春梅", Role.CADRE, "430421200201"),
-    DemoStaff("cadre8", "唐军", Role.CADRE, "430421200204"),
+    DemoStaff("cadre4", "黄建国", Role.CADRE, "430421100203", _phone(11)),
+    DemoStaff("cadre5", "何丽", Role.CADRE, "430421100210", _phone(12)),
+    DemoStaff("cadre6", "罗志勇", Role.CADRE, "430421112200", _phone(13)),
+    DemoStaff("cadre7", "谢春梅", Role.CADRE, "430421200201", _phone(14)),
+    DemoStaff("cadre8", "唐军", Role.CADRE, "430421200204", _phone(15)),
 ]
 
 
@@ -134,15 +144,17 @@ def _demo_hash() -> str:
     return hash_password(DEMO_PASSWORD)
 
 
-def seed_staff(db: Session, now: datetime) -> int:
-    """One account per role (password DEMO_PASSWORD); existing usernames are left alone."""
-    have = set(db.scalars(select(Staff.username)))
+def seed_staff(db: Session, now: datetime, vault: Vault | None = None) -> int:
+    """One account per role (password DEMO_PASSWORD); existing usernames are left alone, except that one
+    without a phone gets its demo number. Phones (with a `vault`) are stored as `import staff` stores them:
+    encrypted, with a keyed hash for look-ups."""
+    demo_staff = select(Staff).where(Staff.username.in_([p.username for p in STAFF]))
+    have = {s.username: s for s in db.scalars(demo_staff)}
     added = 0
     for person in STAFF:
-        if person.username in have:
-            continue
-        db.add(
-            Staff(
+        staff = have.get(person.username)
+        if staff is None:
+            staff = Staff(
                 username=person.username,
                 name=person.name,
                 role=person.role,
@@ -151,8 +163,10 @@ def seed_staff(db: Session, now: datetime) -> int:
                 active=True,
                 created_at=now,
             )
-        )
-        added += 1
+            db.add(staff)
+            added += 1
+        if vault is not None and person.phone is not None and staff.phone_enc is None:
+            staff.phone_enc, staff.phone_hash = vault.encrypt(person.phone), vault.lookup_hash(person.phone)
     db.flush()
     return added
 
@@ -373,7 +387,7 @@ def seed(*, db: Session, now: datetime, vault: Vault | None = None) -> DemoResul
     """Seed the demo county (idempotent; demo cases need a vault and no cases yet); caller commits."""
     areas = seed_areas(db=db, rows=AREAS)
     setting = seed_region_setting(db)
-    staff = seed_staff(db, now)
+    staff = seed_staff(db, now, vault)
     cases = seed_cases(db=db, vault=vault, now=now) if vault is not None else 0
     return DemoResult(
         areas_added=areas, staff_added=staff, setting_added=setting, logins=STAFF, cases_added=cases
