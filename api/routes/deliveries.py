@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from api.deps import SessionDep, require_roles
 from api.errors import responses
 from api.scope import in_scope
+from cases import subjects
 from cases.crypto import mask_phone
 from cases.models import (
     OPEN_OUTBOX,
@@ -108,8 +109,13 @@ def collect_failed(db: Session, staff: Staff, limit: int = 100) -> list[FailedMe
         )
         .order_by(Outbox.id.desc())
         .limit(limit * 4)
-    )
+    ).all()
+    # a notice whose subject no longer holds (its task done since, its case closed) needs no follow-up
+    about = {r.id: r.extra["subject"] for r in rows if (r.extra or {}).get("subject")}
+    settled = subjects.why_stale(db, about) if about else {}
     for row in rows:
+        if row.id in settled:
+            continue
         recipient, staff_id, area = _whose(db, row.contact_id)
         if not _visible(staff, area):
             continue

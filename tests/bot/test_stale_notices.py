@@ -401,6 +401,15 @@ def test_the_sms_fallback_of_a_failed_reminder_held_overnight_is_dropped_once_th
     assert fallback.extra["subject"] == failed.extra["subject"]
 
     at(world, WEDNESDAY_7)
+    listed = {m["id"]: m for m in failed_listed(world)}
+    assert listed[failed.id]["fallback_status"] == "pending"  # to follow up: the SMS waits for the morning
+    with world.sessions() as s, s.begin():  # the county's 未送达 page lists it
+        county = s.scalar(select(Staff).where(Staff.username == "county-staff"))
+        assert county is not None
+        county.password_hash = hash_password(PASSWORD)
+    with TestClient(world.app, base_url="https://testserver", follow_redirects=False) as web:
+        console_login(web, "county-staff", PASSWORD)
+        assert f'id="failed-outbound-{failed.id}"' in web.get("/console/deliveries").text
     ack = task_of(db, "acknowledge")
     with world.sessions() as s, s.begin():  # in the console, say
         reminders.complete_task(s, task_id=ack.id, staff_id=world.cadre_id, note="", now=world.clock())
@@ -409,13 +418,37 @@ def test_the_sms_fallback_of_a_failed_reminder_held_overnight_is_dropped_once_th
     dropped(db, fallback, "stale:task_done")
     assert fallback.body not in texts_to_cadre_phone(world)
     listed = {m["id"]: m for m in failed_listed(world)}
-    assert listed[failed.id]["fallback_status"] == "dropped"  # the failure stays listed, its SMS not sent
-    assert fallback.id not in listed
-    with world.sessions() as s, s.begin():  # the county's 未送达 page says so in words
-        county = s.scalar(select(Staff).where(Staff.username == "county-staff"))
-        assert county is not None
-        county.password_hash = hash_password(PASSWORD)
+    assert failed.id not in listed and fallback.id not in listed  # done: nothing left to follow up
     with TestClient(world.app, base_url="https://testserver", follow_redirects=False) as web:
         console_login(web, "county-staff", PASSWORD)
         page = web.get("/console/deliveries")
-    assert page.status_code == 200 and "已过时，未发送" in page.text and "dropped" not in page.text
+    assert page.status_code == 200 and f'id="failed-outbound-{failed.id}"' not in page.text
+
+
+def test_a_reminder_that_failed_for_good_is_no_longer_listed_undelivered_once_its_task_is_done(
+    world: World, db: Session
+) -> None:
+    bind_telegram(world)
+    reported(world)
+    ok = world.tg.success
+
+    def refuse_reminders(method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if str(params.get("chat_id")) == str(CADRE_CHAT) and str(params.get("text", "")).startswith("提醒："):
+            blocked = "Forbidden: bot was blocked by the user"
+            return 403, {"ok": False, "error_code": 403, "description": blocked}
+        return 200, ok(method, params)
+
+    world.tg.script = refuse_reminders
+    at(world, TUESDAY_19)
+    worker_round(world)  # the overdue reminder fails for good: the cadre blocked the bot
+    db.expire_all()
+    reminder = db.scalar(select(Outbox).where(Outbox.to == str(CADRE_CHAT), Outbox.kind == "reminder",
+                                              Outbox.body.startswith("提醒：")))
+    assert reminder is not None and reminder.status in (OutboxStatus.FAILED, OutboxStatus.DEAD)
+    assert reminder.id in [m["id"] for m in failed_listed(world)]  # someone must follow it up
+    world.tg.script = None
+    with world.sessions() as s, s.begin():  # the cadre did it from the console meanwhile
+        task = s.get(Task, task_of(db, "acknowledge").id)
+        assert task is not None
+        task.status, task.done_at = TaskStatus.DONE, world.clock()
+    assert reminder.id not in [m["id"] for m in failed_listed(world)]  # nothing left to follow up
