@@ -141,7 +141,8 @@ class BotContext:
         def store(spooled: InboundMessage) -> None:
             written.extend(self._store_spooled(spooled).outbox_ids)
 
-        self.spool.replay(store, only=(msg.channel, msg.user_key))
+        # msg itself, kept at its first delivery and sent again by the platform now, is the caller's to handle
+        self.spool.replay(store, only=(msg.channel, msg.user_key), skip=msg)
         return written
 
     def _store_spooled(self, spooled: InboundMessage) -> Handled:

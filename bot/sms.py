@@ -343,8 +343,10 @@ def sms_router(ctx: BotContext, provider: SmsProvider | None = None) -> APIRoute
                     return Response(status_code=503)
                 return _reply(prov, [])
             handled = await work  # the replies were just written as answered here: answer with them
-        if handled is None:
-            return Response(status_code=503)  # G1: Twilio retries a failed webhook
+        if handled is None:  # G1: an error, so Twilio retries (where its webhook retries are set up) or calls
+            # the fallback URL; kept in the spool all the same, and stored from there if no retry comes
+            await keep_past_deadline(ctx, msg, work, stored=lambda done: done is not None)
+            return Response(status_code=503)
         return _reply(prov, handled)
 
     @router.post("/webhooks/twilio/status", include_in_schema=False)

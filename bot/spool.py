@@ -208,15 +208,18 @@ class Spool:
                 return False
         return self._next_try is None or self.clock() >= self._next_try
 
-    def replay(self, store: Callable[[InboundMessage], object], *, only: tuple[str, str] | None = None
-               ) -> int:
+    def replay(self, store: Callable[[InboundMessage], object], *, only: tuple[str, str] | None = None,
+               skip: InboundMessage | None = None) -> int:
         """Hand each waiting message (oldest first) to `store`, which puts it in the database or raises;
         a stored one's file goes. After a failure a contact's later messages wait (their order holds) and
-        the next round waits longer (doubling up to MAX_BACKOFF). Returns how many were stored."""
+        the next round waits longer (doubling up to MAX_BACKOFF). `skip`: a message the caller is handling
+        itself (a platform's retry of one kept here); its file stays until a later replay finds it stored.
+        Returns how many were stored."""
         stored = 0
         blocked: set[str] = set()
+        skipped = self._message(skip) if skip is not None else None
         for held in self.held(*only) if only else self.held():
-            if held.contact in blocked:
+            if held.contact in blocked or held.message == skipped:
                 continue
             if not held.path.exists():  # another process replayed it
                 self._drop(held)

@@ -254,3 +254,39 @@ def test_sms_the_contact_s_next_message_answers_the_kept_one_first_in_its_twiml(
     world.clock.advance(seconds=16)
     world.dispatch()
     assert world.tw.creates() == []
+
+
+def test_sms_a_store_that_fails_in_time_answers_503_keeps_it_and_a_retry_is_answered_once(
+    world: World, db: Session, db_url: str
+) -> None:
+    sid = "SM" + "k" * 32
+    with world.client() as client:
+        ch.tw_post(client, ch.tw_sms(PHONE, "SM" + "j" * 32, "你好"))
+    spool_dir = world.ctx.settings.spool_dir
+    with failing_database(world, db_url, 0.3), world.client() as client:
+        assert ch.tw_post(client, ch.tw_sms(PHONE, sid, DESCRIPTION)).status_code == 503  # G1
+    assert stored_rows(db, sid) == [] and len(files(spool_dir)) == 1  # kept: not every Twilio set-up retries
+    with world.client() as client:  # this one does: its retry is answered in the TwiML
+        answer = ch.twiml_messages(ch.tw_post(client, ch.tw_sms(PHONE, sid, DESCRIPTION)))
+    assert "对吗" in "\n".join(answer)
+    replay_round(world)  # the file finds the message stored: it goes, nothing is written twice
+    assert files(spool_dir) == [] and len(stored_rows(db, sid)) == 1
+    world.clock.advance(seconds=16)
+    world.dispatch()
+    assert world.tw.creates() == []  # answered once, in the TwiML
+
+
+def test_sms_a_store_that_fails_in_time_with_no_retry_is_stored_from_the_spool(
+    world: World, db: Session, db_url: str
+) -> None:
+    sid = "SM" + "m" * 32
+    with world.client() as client:
+        ch.tw_post(client, ch.tw_sms(PHONE, "SM" + "l" * 32, "你好"))
+    with failing_database(world, db_url, 0.3), world.client() as client:
+        assert ch.tw_post(client, ch.tw_sms(PHONE, sid, DESCRIPTION)).status_code == 503
+    replay_round(world)
+    [row] = stored_rows(db, sid)
+    assert row.status == "handled"
+    world.clock.advance(seconds=16)
+    world.dispatch()
+    assert any("对吗" in c["Body"] for c in world.tw.creates())
