@@ -12,19 +12,15 @@ from api import schemas, services, views
 from api.deps import CaseDep, CurrentStaff, NotifierDep, NowDep, SessionDep, VaultDep, require_roles
 from api.errors import ApiError, responses
 from api.scope import FIELD_STAFF, in_scope, scope_filter, scope_prefix
-from cases import audit, visits, workflow
-from cases.intake import ReportDraft, submit_report
-from cases.models import Area, Assignment, Case, CaseStatus, Channel, ReporterKind, Role, Staff
+from cases import visits, workflow
+from cases.intake import ReportDraft
+from cases.models import Area, Assignment, Case, CaseStatus, Channel, ReporterKind, Staff
+from cases.staff_reports import file_staff_report, may_file
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
 FieldStaff = Annotated[Staff, Depends(require_roles(*FIELD_STAFF))]
-# 干部走访排查 is done by township, village-stationed and village cadres; 部门筛查预警 arrives at the county
-# (or township) and is verified on the ground.
-REPORTERS = {
-    "cadre": frozenset({Role.CADRE, Role.VILLAGE, Role.TOWNSHIP, Role.COUNTY}),
-    "department": frozenset({Role.TOWNSHIP, Role.COUNTY, Role.ADMIN}),
-}
-ReportingStaff = FieldStaff  # who may file a cadre's or a department's report (REPORTERS narrows it)
+# who may file a cadre's or a department's report (cases.staff_reports.REPORTERS narrows it)
+ReportingStaff = FieldStaff
 
 
 @router.get("", response_model=schemas.CasePage, responses=responses(401, 404))
@@ -79,7 +75,7 @@ def report_by_staff(
 ) -> schemas.IntakeOut:
     """A household found by cadre screening or a department alert: it opens a case, or joins the household's
     open case (matched on the ID number, whatever channel opened it). The household still signs annex 1."""
-    if Role(staff.role) not in REPORTERS[body.reporter_kind]:
+    if not may_file(staff, body.reporter_kind):
         raise ApiError(403, "role_not_allowed", f"a {body.reporter_kind} report is not filed by {staff.role}")
     if db.get(Area, body.village_code) is None or not in_scope(staff, body.village_code):
         raise ApiError(422, "unknown_village", "the village is not a known area of yours")
@@ -92,7 +88,7 @@ def report_by_staff(
         guarantees=body.guarantees,
         other_risk_text=body.other_risk_text,
         urgent=body.urgent,
-        parsed={"reported_by_staff_id": staff.id, "department": body.department},
+        parsed={"department": body.department},  # and who filed it: file_staff_report adds them
         head_name=body.head_name,
         id_number=body.id_number,
         phone=body.phone,
@@ -100,18 +96,7 @@ def report_by_staff(
         village_code=body.village_code,
         group_name=body.group_name,
     )
-    result = submit_report(db=db, vault=vault, draft=draft, now=now, notifier=notifier)
-    audit.record(
-        db=db,
-        actor=audit.staff_actor(staff.id),
-        actor_staff_id=staff.id,
-        action=f"report.{body.reporter_kind}",
-        entity="case",
-        entity_id=result.case.id,
-        area_code=result.case.area_code,
-        detail={"case": result.case.number, "joined": result.joined_existing, "report_id": result.report.id},
-        now=now,
-    )
+    result = file_staff_report(db=db, vault=vault, staff=staff, draft=draft, now=now, notifier=notifier)
     db.commit()
     return schemas.IntakeOut(
         case_number=result.case.number, joined_existing=result.joined_existing, report_id=result.report.id

@@ -56,8 +56,10 @@ CadreHandler = Callable[[CadreRequest], CadreResponse]
 
 
 def handle(request: CadreRequest) -> CadreResponse:
-    """解绑 (unlink this chat, confirmed by number), files sent (kept with their case), else follow's cadre
-    commands (待办, 收到, 案件, 完成, 改期; help otherwise)."""
+    """解绑 (unlink this chat, confirmed by number), 排查 (report a household found by screening, and the
+    answers to its questions), files sent (kept with their case), else follow's cadre commands (待办, 收到,
+    案件, 完成, 改期; help otherwise)."""
+    from conversations.flows import cadre_screening, screening
     from conversations.flows.cadre_commands import answer
     from conversations.flows.cadre_files import take
 
@@ -66,13 +68,21 @@ def handle(request: CadreRequest) -> CadreResponse:
     unbinding = unbind(request, state, asked=_waiting(asked, request.now))
     if unbinding is not None:
         return unbinding
-    files = take(request.db, staff_id=request.staff_id, message=request.message, state=state,
-                 now=request.now, locale=request.locale)  # photos of a visit: kept with their case
-    if files is not None:
-        return CadreResponse(replies=files[0], state=files[1])
-    replies, state = answer(request.db, staff_id=request.staff_id, text=request.message.text or "",
-                            now=request.now, locale=request.locale, state=state)
-    return CadreResponse(replies=replies, state=state)
+    # the dialogue's timeout set an unfinished 排查 aside (the service's expiry): said with this answer
+    kept = screening.set_aside_note(state, request.locale) if state.pop("expired", False) else None
+    response = cadre_screening.take(request, state)
+    if response is None:
+        files = take(request.db, staff_id=request.staff_id, message=request.message, state=state,
+                     now=request.now, locale=request.locale)  # photos of a visit: kept with their case
+        if files is not None:
+            response = CadreResponse(replies=files[0], state=files[1])
+    if response is None:
+        replies, state = answer(request.db, staff_id=request.staff_id, text=request.message.text or "",
+                                now=request.now, locale=request.locale, state=state)
+        response = CadreResponse(replies=replies, state=state)
+    if kept is not None and not screening.STARTS.match(request.message.text or ""):
+        response.replies.insert(0, kept)
+    return response
 
 
 def unbind(request: CadreRequest, state: dict[str, Any], *, asked: bool) -> CadreResponse | None:

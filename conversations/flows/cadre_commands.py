@@ -206,6 +206,7 @@ def help_text(t: Translator) -> str:
         "案件 <case number> — case details (or just the case number)\n"
         "完成 <task number> <note> — mark a task done\n"
         "改期 <task number> <days> <reason> — move a deadline\n"
+        "排查 — report a household found by screening\n"
         "解绑 — unlink this chat from my staff account")
 
 

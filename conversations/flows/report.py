@@ -701,18 +701,12 @@ def _ask_size(turn: Turn) -> None:
 
 @F.on("size")
 def _size(turn: Turn) -> None:
-    # a number alone ('4', '4口人', '四个人', '俩'); in a longer text only what the parser reads as the
-    # household size, or a count of people in a short one, never the first digit in it ('我和老伴还有2个孙子',
-    # a case number)
-    text = _spoken_counts(turn.text)
-    if _SIZE_RANGE.search(text):  # 三四个, 五到六个, 6到7: which one is for the household to say
+    if size_range(turn.text):  # 三四个, 五到六个, 6到7: which one is for the household to say
         _bad(turn, turn._("Please reply with one number, the people who live in the household now, "
                           "for example: 4"))
         return
-    counted = _SIZE_SAID.search(text) if len(text) <= 16 else None  # 我和老伴两个人, 一家三个
-    size = turn.parse.household_size or (small_number(counted.group(1)) if counted else None) or (
-        small_number(text) if len(text) <= 6 else None)
-    if size is None or not 1 <= size <= 30 or re.search(r"[A-Za-z]", text):
+    size = read_size(turn)
+    if size is None:
         _bad(turn, turn._("Please reply with the number of people, for example: 4"))
         return
     turn.data["size"] = size
@@ -740,6 +734,20 @@ _SIZE_SAID = re.compile(r"([\d一二两三四五六七八九十]{1,3})\s*(?:个�
 def size_range(text: str) -> bool:
     """Whether the text gives the household's size as two numbers (五六个人, 5到6口)."""
     return bool(_SIZE_RANGE.search(_spoken_counts(normalize(text))))
+
+
+def read_size(turn: Turn) -> int | None:
+    """The household size an answer gives (1-30), None when it gives none. A number alone ('4', '4口人',
+    '四个人', '俩'); in a longer text only what the parser reads as the household size, or a count of people
+    in a short one, never the first digit in it ('我和老伴还有2个孙子', a case number). Two numbers
+    (size_range) are for the caller to ask about first."""
+    text = _spoken_counts(turn.text)
+    counted = _SIZE_SAID.search(text) if len(text) <= 16 else None  # 我和老伴两个人, 一家三个
+    size = turn.parse.household_size or (small_number(counted.group(1)) if counted else None) or (
+        small_number(text) if len(text) <= 6 else None)
+    if size is None or not 1 <= size <= 30 or re.search(r"[A-Za-z]", text):
+        return None
+    return size
 
 
 @F.prompt("village")

@@ -15,14 +15,25 @@ from sqlalchemy.orm import Session
 from api.channels import jobs_for, run_worker
 from api.settings import Settings
 from cases.clock import BEIJING
-from cases.models import AuditEntry, Contact, Outbox, OutboxStatus, Staff, Task, TaskStatus
+from cases.models import (
+    AuditEntry,
+    Case,
+    Contact,
+    Outbox,
+    OutboxStatus,
+    Report,
+    ReporterKind,
+    Staff,
+    Task,
+    TaskStatus,
+)
 from cases.passwords import hash_password
 from conversations import binding
 from tests.api.test_console import login as console_login
 from tests.bot import channels as ch
 from tests.bot.test_telegram import full_report, talk
 from tests.bot.world import World, case_number
-from tests.conversations.conftest import CADRE_PHONE
+from tests.conversations.conftest import CADRE_PHONE, ID_WANG, MEIHUA
 
 CADRE_CHAT, HOUSEHOLD_CHAT = 7770001, 5550001
 CADRE_SMS = "+86" + CADRE_PHONE
@@ -160,3 +171,35 @@ def test_shenbao_worker_once_runs_the_reminder_rules_as_well_as_the_outbox(
         )
     )
     assert digest is not None and number in digest.body and digest.status == OutboxStatus.PENDING
+
+
+def test_a_cadre_files_a_household_found_by_screening_over_telegram(world: World, db: Session) -> None:
+    """排查 over the Telegram webhook: numbered questions (keyboard buttons pressed as their labels), the
+    read-back confirmed, the case filed as reporter cadre by the cadre, and the cadre told its number."""
+    bind(world, db)
+    said = ["排查", "王五", ID_WANG, "139 1234 5678", "1 西渡镇梅花村（本村）", "3",
+            "户主中风卧床，看病花了三万多，儿子务工收入不稳"]
+    answers = talk(world, said, start=9200, chat=CADRE_CHAT)
+    assert answers[0].startswith("排查上报：户主姓名？"), answers[0]
+    assert "王五的身份证号" in answers[1] and "户主手机号" in answers[2] and "哪个村" in answers[3]
+    assert "几口人" in answers[4] and "有什么困难" in answers[5]
+    readback = answers[6]
+    assert "户主：王五" in readback and "身份证：430421********0015" in readback
+    assert "困难：因病、因务工就业不稳" in readback and "约30,000元" in readback, readback
+    keyboard = [row[0]["text"] for row in world.tg.sent()[-1]["reply_markup"]["keyboard"]]
+    assert keyboard == ["1 对，上报", "2 改", "0 返回"]
+    assert ID_WANG not in "".join(cadre_chat(world))  # masked in every reply
+
+    filed = talk(world, ["1 对，上报"], start=9300, chat=CADRE_CHAT)[0]
+    number = case_number(filed)
+    assert f"已上报：案件号 {number}（走访排查）" in filed and "案件已分给您" in filed
+    assert any(number in t and "梅花村新案件" in t for t in cadre_chat(world))  # and the assignment notice
+    db.expire_all()
+    case = db.scalars(select(Case).where(Case.number == number)).one()
+    report = db.scalars(select(Report).where(Report.case_id == case.id)).one()
+    assert case.discovery == ReporterKind.CADRE and case.area_code == MEIHUA and case.risks == ["01", "07"]
+    assert report.channel == "telegram" and report.parsed["reported_by_staff_id"] == world.cadre_id
+    audit = db.scalar(select(AuditEntry).where(AuditEntry.action == "report.cadre"))
+    assert audit is not None and audit.actor_staff_id == world.cadre_id and audit.detail["case"] == number
+    # the case is the cadre's: 案件 shows it in the same chat
+    assert f"案件 {number}" in talk(world, [f"案件 {number}"], start=9400, chat=CADRE_CHAT)[0]

@@ -1,0 +1,116 @@
+"""排查 in a cadre's bound chat, around the pure dialogue of flows/screening.py: who may file (an active
+account of a role that screens), the villages of their area for the village question, and the filing: the
+SubmitReport the dialogue asks for is filed as reporter `cadre` through cases.staff_reports, as
+`POST /api/cases` files it (the same checks, the same audit entry), and the result handed back.
+
+Called by flows/cadre.py inside the service's transaction (never commits). While the dialogue waits, a
+message is its answer, except 待办 and 案件 <number> (answered, then the question asked again) and files
+(kept by flows/cadre_files.py until a case number names their case: the filing gives one).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from cases import journal
+from cases.errors import CaseError
+from cases.intake import ReportDraft, current_assignment
+from cases.models import Area, AreaLevel, Case, Channel, ReporterKind, Staff
+from cases.staff_reports import file_staff_report, may_file
+from conversations.commands import Result, SubmitReport
+from conversations.flows import screening
+from conversations.flows.cadre import CadreRequest, CadreResponse
+from conversations.flows.cadre_commands import CASE, TODO, answer, scope_prefix
+from conversations.i18n import translator
+from conversations.messages import Reply
+
+_TOWNSHIP = aliased(Area)
+_VILLAGES = (select(Area.code, Area.name, _TOWNSHIP.name)
+             .join(_TOWNSHIP, _TOWNSHIP.code == Area.parent_code, isouter=True)
+             .where(Area.level == AreaLevel.VILLAGE)
+             .order_by(Area.code))
+
+
+def take(request: CadreRequest, state: dict[str, Any]) -> CadreResponse | None:
+    """The answer when the message starts a screening report (排查) or answers the one under way; None when
+    it is neither (a cadre command, files)."""
+    text = request.message.text or ""
+    under_way = state.get("flow") == screening.FLOW
+    if not (under_way or screening.STARTS.match(text)) or (under_way and request.message.attachments):
+        return None
+    t = translator("conversations", request.locale)
+    db = request.db
+    staff = db.get(Staff, request.staff_id)
+    if staff is None or not staff.active:
+        return CadreResponse([Reply(t.gettext("This staff account is not active. Please contact your "
+                                              "township."))], state)
+    if not may_file(staff, ReporterKind.CADRE):  # the hotline logs calls; admin files department alerts
+        left = {k: v for k, v in state.items() if k not in ("flow", "step", "data", "history", "fails")}
+        return CadreResponse([Reply(t.gettext("This account cannot file screening reports: they are filed by "
+                                              "village, township and county staff."))], left)
+    facts = _facts(request, staff)
+    if not under_way:  # a command's question (完成's note, 改期's days) is dropped, as by any other command
+        state = {k: v for k, v in state.items() if k != "asked"}
+    tidy = text.strip().rstrip("?？。.!！~～ 　")
+    if under_way and (TODO.match(tidy) or CASE.match(tidy)):  # 待办 meanwhile: answered, the report waits
+        replies, state = answer(db, staff_id=staff.id, text=text, now=request.now, state=state,
+                                locale=request.locale)
+        return CadreResponse([*replies, *screening.ask_again(state, facts)], state)
+    step = screening.advance(state, request.message, request.parse, facts)
+    state, replies = step.state, list(step.replies)
+    for command in step.commands:
+        if isinstance(command, SubmitReport):
+            resumed = screening.resume(state, command, _file(request, staff, command), facts)
+            state, replies = resumed.state, [*replies, *resumed.replies]
+    return CadreResponse(replies, state)
+
+
+def _facts(request: CadreRequest, staff: Staff) -> screening.ScreeningFacts:
+    """The chat's facts, with the villages of the staff member's area (their own first)."""
+    prefix = scope_prefix(staff.area_code)
+    rows = request.db.execute(_VILLAGES.where(Area.code.startswith(prefix, autoescape=True))).all()
+    villages = [screening.Village(code=code, name=name, township=township or "", own=code == staff.area_code)
+                for code, name, township in rows]
+    return screening.ScreeningFacts(channel=request.message.channel, now=request.now, locale=request.locale,
+                                    villages=tuple(sorted(villages, key=lambda v: not v.own)))
+
+
+def _file(request: CadreRequest, staff: Staff, command: SubmitReport) -> Result:
+    """File the report as the REST route does (reporter cadre, the chat's channel); the case number, whether
+    it joined an open case, and its contact cadre."""
+    draft = ReportDraft(
+        channel=Channel(request.message.channel),
+        reporter_kind=ReporterKind.CADRE,
+        raw_text=command.raw_text,
+        risks=list(command.risks),
+        disasters=list(command.disasters),
+        guarantees=list(command.guarantees),
+        other_risk_text=command.other_risk_text,
+        urgent=command.urgent,
+        parsed=dict(command.parsed),
+        head_name=command.head_name,
+        id_number=command.id_number,
+        phone=command.phone,
+        household_size=command.household_size,
+        village_code=command.village_code,
+        group_name=command.group_name,
+    )
+    db = request.db
+    try:
+        with db.begin_nested(), journal.batched(db):
+            filed = file_staff_report(db=db, vault=request.vault, staff=staff, draft=draft, now=request.now,
+                                      notifier=request.notifier)
+    except CaseError as error:
+        return Result(ok=False, reason=error.reason)
+    cadre = _contact_cadre(db, filed.case)
+    return Result(ok=True, joined_existing=filed.joined_existing,
+                  data={"case": filed.case.number, "cadre": cadre.name if cadre is not None else None,
+                        "yours": cadre is not None and cadre.id == staff.id})
+
+
+def _contact_cadre(db: Session, case: Case) -> Staff | None:
+    assignment = current_assignment(db, case)
+    return db.get(Staff, assignment.staff_id) if assignment is not None else None

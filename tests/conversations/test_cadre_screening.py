@@ -1,0 +1,351 @@
+"""排查: a contact cadre files a household found by screening (干部走访排查) from the bound chat, in numbered
+questions, read back and confirmed; filed as reporter `cadre` with the cadre as the reporting staff member,
+audited as POST /api/cases files it, joining the household's open case instead of opening a second one."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from cases.models import Area, AreaLevel, AuditEntry, Case, Household, Report, ReporterKind, Role, Staff, Task
+from conversations.binding import issue_code
+from conversations.flows.cadre_commands import help_text
+from conversations.i18n import translator
+from conversations.service import state_of
+
+from .conftest import HEPING, ID_LI, ID_ZHANG, MEIHUA, SHISHI, XIDU, Chat, World
+from .test_conv_dialogues import case_number
+from .test_conv_flows import bound_cadre, signed_case
+
+WHAT = "户主中风卧床，看病花了三万多，房子漏雨"
+
+
+def cases(world: World) -> list[Case]:
+    with world.factory() as db:
+        return list(db.scalars(select(Case).order_by(Case.id)))
+
+
+def bound_staff(world: World, *, role: Role, area: str, user_key: str, username: str) -> Chat:
+    """Another staff account with its chat bound."""
+    with world.factory() as db, db.begin():
+        staff = Staff(username=username, name="王建华", role=role, area_code=area, created_at=world.clock())
+        db.add(staff)
+        db.flush()
+        code = issue_code(db=db, vault=world.vault, staff_id=staff.id, now=world.clock())
+    chat = Chat(world, user_key=user_key)
+    assert "绑定成功" in chat.send(f"绑定 {code}")
+    return chat
+
+
+def up_to_village(cadre: Chat, *, name: str = "张三", id_number: str = ID_ZHANG) -> str:
+    assert "户主姓名" in cadre.send("排查")
+    assert f"{name}的身份证号" in cadre.send(name)
+    assert "户主手机号" in cadre.send(id_number)
+    return cadre.send("139 1234 5678")
+
+
+def test_a_cadre_files_a_household_found_by_screening(world: World) -> None:
+    cadre = bound_cadre(world)
+    assert "排查 — 上报走访排查发现的农户" in cadre.send("你好")  # the command list names it
+    out = cadre.send("排查")
+    assert out.startswith("排查上报：户主姓名？") and "取消" in out and "0 返回" in out
+    out = cadre.send("张三")
+    assert "张三的身份证号？（18位）" in out
+    assert "户主手机号？没有就回复 1。" in cadre.send(ID_ZHANG)
+    out = cadre.send("139 1234 5678")
+    assert "这户在哪个村？" in out and "1 西渡镇梅花村（本村）" in out
+    assert "2 " not in out  # a contact cadre's area is their village
+    assert "这户一共几口人？" in cadre.send("1")
+    assert "这户有什么困难？" in cadre.send("4口人")
+    out = cadre.send(WHAT)  # read as the household's words are: risks, 三保障, amounts
+    for line in ("请核对排查上报：", "户主：张三", "身份证：430421********1234", "电话：139****5678",
+                 "住址：西渡镇梅花村", "家庭人口：4人", "困难：因病、住房安全", "约30,000元",
+                 "1 对，上报", "2 改"):
+        assert line in out, (line, out)
+    assert "张三" not in out.replace("户主：张三", "") and ID_ZHANG not in out
+    assert cases(world) == []  # nothing is filed before the 1
+    out = cadre.send("1")
+    number = case_number(out)
+    assert f"已上报：案件号 {number}（走访排查）" in out
+    assert "张三还要签申请及承诺授权书（附件1），请入户时签字。" in out
+    assert "案件已分给您" in out  # the village's one contact cadre
+    with world.factory() as db:
+        case = db.scalars(select(Case)).one()
+        report = db.scalars(select(Report)).one()
+        household = db.get(Household, case.household_id)
+        entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "report.cadre"))
+        assert household is not None and entry is not None
+        assert (case.number, case.discovery, case.area_code) == (number, ReporterKind.CADRE, MEIHUA)
+        assert case.risks == ["01"] and case.guarantees == ["A23"]
+        assert report.reporter_kind == ReporterKind.CADRE and report.channel == "telegram"
+        assert report.parsed["reported_by_staff_id"] == world.cadre_id and report.parsed["amounts"] == [30000]
+        assert report.raw_text == WHAT and report.contact_id is None
+        assert (household.head_name, household.size, household.village_code) == ("张三", 4, MEIHUA)
+        assert world.vault.decrypt(household.phone_enc or "") == "13912345678"
+        assert world.vault.decrypt(household.id_number_enc or "") == ID_ZHANG
+        assert entry.actor == f"staff:{world.cadre_id}" and entry.actor_staff_id == world.cadre_id
+        assert entry.entity_id == str(case.id) and entry.area_code == MEIHUA
+        assert entry.detail == {"case": number, "joined": False, "report_id": report.id}
+    assert state_of(world.factory(), "telegram", "cadre-chat", world.vault).get("flow") is None
+    assert cadre.send("待办").startswith("您的待办")  # the chat is the cadre's commands again
+
+
+def test_a_village_outside_the_cadres_area_is_refused(world: World) -> None:
+    cadre = bound_cadre(world)
+    assert "这户在哪个村？" in up_to_village(cadre)
+    out = cadre.send("石狮村")  # the same township, not the cadre's village
+    assert "西渡镇石狮村不在您的辖区，只能上报本辖区的农户。" in out and "1 西渡镇梅花村（本村）" in out
+    assert "台源镇和平村不在您的辖区" in cadre.send("台源镇和平村")
+    assert "没有这个村" in cadre.send("幸福村")  # known nowhere
+    assert "这户一共几口人？" in cadre.send("梅花")  # the cadre's own, by its bare name
+    assert cases(world) == []
+
+
+def test_a_township_lists_its_villages_and_files_any_of_them(world: World) -> None:
+    township = bound_staff(world, role=Role.TOWNSHIP, area=XIDU, user_key="xidu-chat", username="xidu")
+    out = up_to_village(township)
+    assert "1 西渡镇梅花村" in out and "2 西渡镇石狮村" in out and "本村" not in out
+    assert "和平村" not in out  # another township's
+    assert "台源镇和平村不在您的辖区" in township.send("和平村")
+    assert "几口人" in township.send("石狮村")
+    township.send("3")
+    township.send(WHAT)
+    out = township.send("1")
+    assert "该村暂无联系人，由乡镇指派。" in out  # 石狮村 has no contact cadre
+    (case,) = cases(world)
+    assert case.area_code == SHISHI and case.discovery == ReporterKind.CADRE
+
+
+def test_the_id_number_of_a_household_with_an_open_case_joins_it(world: World) -> None:
+    number = signed_case(world, Chat(world))  # 张三 reported and signed from the household's chat
+    cadre = bound_cadre(world)
+    up_to_village(cadre)
+    cadre.send("1")
+    cadre.send("4")
+    cadre.send("儿子务工受伤，没有收入")
+    out = cadre.send("1")
+    assert f"这户已有在办案件 {number}，本次上报已并入该案件。" in out
+    assert "附件1" not in out  # signed already
+    (case,) = cases(world)
+    with world.factory() as db:
+        kinds = list(db.scalars(select(Report.reporter_kind).where(Report.case_id == case.id)
+                                .order_by(Report.id)))
+        entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "report.cadre"))
+    assert kinds == [ReporterKind.SELF, ReporterKind.CADRE] and case.discovery == ReporterKind.SELF
+    assert entry is not None and entry.detail["joined"] is True and entry.detail["case"] == number
+
+
+def test_an_invalid_id_number_is_asked_again_kindly(world: World) -> None:
+    cadre = bound_cadre(world)
+    cadre.send("排查")
+    cadre.send("李四")
+    out = cadre.send(ID_LI[:-1])
+    assert "身份证号码是 18 位，您输入了 17 位。请核对后再输一次。" in out and "0 返回" in out
+    wrong = ID_LI[:-1] + ("0" if ID_LI[-1] != "0" else "1")
+    assert "最后一位" in cadre.send(wrong)
+    assert "需要身份证号" in cadre.send("不知道")
+    assert "不是身份证号码" in cadre.send("身份证在他儿子那里")
+    assert "户主手机号" in cadre.send(ID_LI.lower())  # the x of a number is read as X
+    assert cases(world) == []
+
+
+def test_an_id_and_a_phone_typed_with_the_name_are_not_asked_again(world: World) -> None:
+    cadre = bound_cadre(world)
+    cadre.send("排查")
+    assert "这户在哪个村？" in cadre.send(f"张三 {ID_ZHANG} 13912345678")
+
+
+def test_cancel_mid_way_files_nothing_and_keeps_what_was_typed(world: World) -> None:
+    cadre = bound_cadre(world)
+    cadre.send("排查")
+    cadre.send("张三")
+    cadre.send(ID_ZHANG)
+    assert "已取消，没有上报。填过的先留着：发“排查”可接着填。" in cadre.send("取消")
+    assert cases(world) == []
+    assert cadre.send("待办").startswith("您目前没有待办")  # a command again, not an answer
+    out = cadre.send("排查")
+    assert "您排查上报的张三户还没填完。" in out and "1 接着填上次的" in out and "2 重新报一户" in out
+    assert "户主手机号" in cadre.send("1")  # the first question not answered
+    cadre.send("1")
+    cadre.send("1")
+    cadre.send("4")
+    cadre.send(WHAT)
+    cadre.send("取消")  # at the read-back
+    cadre.send("排查")
+    out = cadre.send("1")
+    assert "请核对排查上报" in out and "户主：张三" in out  # asked again where it was set aside
+    assert "已上报" in cadre.send("1")
+    assert len(cases(world)) == 1
+    out = cadre.send("排查")  # nothing set aside any more: a new report
+    assert out.startswith("排查上报：户主姓名？")
+    assert cadre.send("取消") == "已取消，没有上报。"
+
+
+def test_0_goes_back_a_step_and_before_the_first_question_stops(world: World) -> None:
+    cadre = bound_cadre(world)
+    up_to_village(cadre)
+    assert "户主手机号" in cadre.send("0")
+    assert "张三的身份证号" in cadre.send("0")
+    assert "户主姓名" in cadre.send("返回")
+    assert "已取消" in cadre.send("0")
+    assert cadre.send("0").startswith("干部指令")  # no report under way: the command list
+    assert cases(world) == []
+
+
+def test_a_change_from_the_read_back_comes_back_to_it(world: World) -> None:
+    cadre = bound_cadre(world)
+    up_to_village(cadre)
+    cadre.send("1")
+    cadre.send("五六个")  # two sizes: which one
+    assert "请只回复一个数字" in cadre.send("五六个")
+    cadre.send("5")
+    cadre.send(WHAT)
+    out = cadre.send("2")
+    assert "要改哪一项？" in out and "3 电话" in out and "6 困难" in out
+    assert "户主手机号" in cadre.send("3")
+    out = cadre.send("没有")
+    assert "请核对排查上报" in out and "电话：无" in out and "家庭人口：5人" in out
+    cadre.send("改")
+    cadre.send("6")
+    out = cadre.send("家里遭了灾，庄稼全毁了")  # a disaster of no kind said: which (A27a)
+    assert "是什么灾害？" in out
+    out = cadre.send("1")
+    assert "困难：因自然灾害" in out and "因病" not in out
+    cadre.send("1")
+    with world.factory() as db:
+        report = db.scalars(select(Report)).one()
+        assert report.risks == ["04"] and report.disasters == ["01"] and report.household_size == 5
+
+
+def test_a_command_meanwhile_is_answered_and_the_question_asked_again(world: World) -> None:
+    cadre = bound_cadre(world)
+    cadre.send("排查")
+    cadre.send("张三")
+    out = cadre.send("待办")
+    assert out.startswith("您目前没有待办") and out.endswith("张三的身份证号？（18位）\n0 返回")
+    question = "张三的身份证号？（18位）\n0 返回"
+    out = cadre.send("帮助")
+    assert out.startswith("回答下面的问题即可。回复 0 返回上一步") and out.endswith(question)
+    assert "户主手机号" in cadre.send(ID_ZHANG)  # still the report's answers
+
+
+def test_nothing_typed_is_lost_when_the_dialogue_times_out(world: World) -> None:
+    cadre = bound_cadre(world)
+    cadre.send("排查")
+    cadre.send("张三")
+    cadre.send(ID_ZHANG)
+    world.clock.advance(hours=25)  # past the dialogue's timeout (24 hours)
+    out = cadre.send("待办")
+    assert out.startswith("您排查上报的张三户还没填完，填过的已保留。发“排查”接着填。")
+    assert "您目前没有待办" in out
+    assert "您排查上报的张三户还没填完" in cadre.send("排查")
+    assert "户主手机号" in cadre.send("1")
+    for said in ("没有", "1", "4", WHAT):
+        cadre.send(said)
+    assert "已上报" in cadre.send("1")
+    with world.factory() as db:
+        household = db.scalars(select(Household)).one()
+        assert household.head_name == "张三" and household.phone_enc is None
+        assert world.vault.decrypt(household.id_number_enc or "") == ID_ZHANG
+
+
+def test_a_hotline_or_an_inactive_account_cannot_file(world: World) -> None:
+    hotline = bound_staff(world, role=Role.HOTLINE, area="430421000000", user_key="hotline-chat",
+                          username="hotline")
+    assert hotline.send("排查") == "您的账号不能上报走访排查户：排查户由村、乡镇、县干部上报。"
+    assert hotline.send("张三").startswith("干部指令")  # no dialogue was started
+
+    cadre = bound_cadre(world)
+    up_to_village(cadre)
+    cadre.send("1")
+    cadre.send("4")
+    cadre.send(WHAT)
+    with world.factory() as db, db.begin():
+        staff = db.get(Staff, world.cadre_id)
+        assert staff is not None
+        staff.active = False  # deactivated before the confirmation
+    assert cadre.send("1") == "此工作人员账号已停用，请联系乡镇。"
+    assert cadre.send("排查") == "此工作人员账号已停用，请联系乡镇。"
+    assert cases(world) == []
+    with world.factory() as db:
+        assert db.scalar(select(func.count()).select_from(Report)) == 0
+
+
+def test_another_cadres_chat_files_only_in_their_own_village(world: World) -> None:
+    """The village question of 和平村's cadre offers 和平村 alone: 梅花村 (two of them) is refused."""
+    with world.factory() as db:
+        heping = db.scalar(select(Staff.id).where(Staff.area_code == HEPING))
+    assert heping is not None
+    with world.factory() as db, db.begin():
+        code = issue_code(db=db, vault=world.vault, staff_id=heping, now=world.clock())
+    chat = Chat(world, user_key="heping-chat")
+    chat.send(f"绑定 {code}")
+    out = up_to_village(chat)
+    assert "1 台源镇和平村（本村）" in out and "梅花村" not in out
+    assert "梅花村不在您的辖区" in chat.send("梅花村")  # both 梅花村 are others'
+    assert "几口人" in chat.send("1")
+
+
+def test_the_command_list_names_the_screening_report() -> None:
+    assert "排查 — 上报走访排查发现的农户" in help_text(translator("conversations", "zh_CN"))
+
+
+def test_a_long_list_of_villages_comes_in_pages(world: World) -> None:
+    """A township of ten villages: eight a page and 9 the next; a keyboard's '2 西渡镇白沙村' or '0 返回' is
+    read as its number."""
+    names = ["东山村", "西山村", "南岭村", "北岭村", "青石村", "白沙村", "红星村", "新华村"]
+    with world.factory() as db, db.begin():
+        for n, name in enumerate(names, start=3):
+            db.add(Area(code=f"430421100{200 + n}", name=name, level=AreaLevel.VILLAGE, parent_code=XIDU))
+    township = bound_staff(world, role=Role.TOWNSHIP, area=XIDU, user_key="xidu-chat", username="xidu")
+    out = up_to_village(township)
+    assert "（第 1 页，共 2 页）" in out and "8 西渡镇白沙村" in out and "9 下一页" in out
+    out = township.send("9 下一页")
+    assert "（第 2 页，共 2 页）" in out and "1 西渡镇红星村" in out and "2 西渡镇新华村" in out
+    assert "几口人" in township.send("2 西渡镇新华村")
+    assert "这户在哪个村" in township.send("0 返回")
+    assert "几口人" in township.send("青石")  # a village the parser's list lacks, by its name
+    township.send("3")
+    township.send(WHAT)
+    township.send("1 对，上报")
+    (case,) = cases(world)
+    assert case.area_code == "430421100207"
+
+
+def test_a_question_a_command_asked_is_dropped_by_the_report(world: World) -> None:
+    """改期 <task> asks for the days; 排查 meanwhile drops that question, as any other command does, so an
+    answer typed after the report is not taken for the days."""
+    signed_case(world, Chat(world))
+    cadre = bound_cadre(world)
+    cadre.send("待办")
+    with world.factory() as db:
+        ack = db.scalar(select(Task.id).where(Task.kind == "acknowledge"))
+    assert ack is not None
+    assert "几个工作日" in cadre.send(f"改期 {ack}")
+    cadre.send("排查")
+    cadre.send("取消")
+    assert cadre.send("3").startswith("干部指令")
+    with world.factory() as db:
+        task = db.get(Task, ack)
+        assert task is not None and task.postponed_reason is None
+
+
+def test_the_filing_checks_the_area_again(world: World) -> None:
+    """The cadre's area changed between the village question and the 1 (moved to 和平村): the filing is
+    refused as POST /api/cases refuses it, the village asked again, and the read-back comes back."""
+    cadre = bound_cadre(world)
+    up_to_village(cadre)
+    cadre.send("1")
+    cadre.send("4")
+    cadre.send(WHAT)
+    with world.factory() as db, db.begin():
+        staff = db.get(Staff, world.cadre_id)
+        assert staff is not None
+        staff.area_code = HEPING
+    out = cadre.send("1")
+    assert "这个村不在您的辖区，只能上报本辖区的农户。" in out and "1 台源镇和平村（本村）" in out
+    assert cases(world) == []
+    out = cadre.send("1")
+    assert "请核对排查上报" in out and "住址：台源镇和平村" in out
+    assert "已上报" in cadre.send("1")
+    (case,) = cases(world)
+    assert case.area_code == HEPING
