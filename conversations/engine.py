@@ -37,6 +37,7 @@ from conversations.flows.common import (
     Turn,
     asked_for,
     back,
+    goes_back,
     matches,
     normalize,
     number_choice,
@@ -234,7 +235,7 @@ def expire(state: dict[str, Any] | None, facts: Facts) -> Step:
 
 def _navigate(turn: Turn) -> bool:
     text = turn.raw
-    if matches(text, BACK_WORDS):
+    if goes_back(text):
         if not back(turn):
             flow = FLOWS.get(turn.flow or "")
             if flow is not None and flow.backed_out is not None:

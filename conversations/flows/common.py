@@ -247,6 +247,14 @@ def matches(text: str, words: frozenset[str]) -> bool:
     return value in words or (len(value) > 1 and value.rstrip(PARTICLES) in words)
 
 
+_BACK_BUTTON = re.compile(r"0\s*(?:返回|上一步|back)")
+
+
+def goes_back(text: str) -> bool:
+    """0, 返回 or 上一步, or the keyboard's '0 返回' button (a button sends its label as the message)."""
+    return matches(text, BACK_WORDS) or _BACK_BUTTON.fullmatch(normalize(text)) is not None
+
+
 def normalize(text: str) -> str:
     value = unicodedata.normalize("NFKC", text).strip()
     value = value.strip("。.!！,，")
