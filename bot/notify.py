@@ -39,6 +39,11 @@ TEMPLATES: dict[str, str] = {
         "Someone reported a difficulty for your household. Case number {case_number}. A village cadre will "
         "contact you and visit; the head of the household signs the application and authorization then."
     ),
+    "case_opened_by_staff": N_(
+        "Your household's difficulty is recorded for follow-up. Case number {case_number}. A village cadre "
+        "will contact you and visit; the head of the household signs the application and authorization then. "
+        "Reply MENU for the menu."
+    ),
     "case_assigned": N_(
         "{urgent}New case {case_number} in {village}: household {head_name_masked}. "
         "Please contact the household by the end of the working day on {due}."

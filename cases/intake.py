@@ -560,8 +560,9 @@ def submit_report(
             detail=detail,
             now=now,
         )
-        opened = ("case_opened" if draft.reporter_kind != ReporterKind.PROXY
-                  else "case_opened_by_proxy" if household.id_hash else "case_opened_by_proxy_no_id")
+        opened = _OPENED.get(draft.reporter_kind, "case_opened")
+        if draft.reporter_kind == ReporterKind.PROXY and not household.id_hash:
+            opened = "case_opened_by_proxy_no_id"
         notifier.notify_household(db, household_id=household.id, event=opened,
                                   params={"case_number": case.number})
         cadre = auto_assign(db, case, now, notifier, lookups)
@@ -571,6 +572,13 @@ def submit_report(
 
 
 _FROM_THE_HOUSEHOLD = (ReporterKind.SELF, ReporterKind.PROXY)  # reports whose names are typed in a chat
+# what the household is told of a case opened for it: it reported (itself or by the hotline), someone else
+# did, or staff found it (a cadre's screening, a department's alert) and it is told so, not "your report"
+_OPENED = {
+    ReporterKind.PROXY: "case_opened_by_proxy",
+    ReporterKind.CADRE: "case_opened_by_staff",
+    ReporterKind.DEPARTMENT: "case_opened_by_staff",
+}
 
 
 def _check_name_on_record(household: Household, id_hash: str, name: str) -> None:

@@ -187,6 +187,7 @@ NOTICE_LABELS: dict[str, str] = {  # what a notification in the outbox was about
     "case_opened": N_("report received"),
     "case_opened_by_proxy": N_("report received from someone else: the household is asked to sign"),
     "case_opened_by_proxy_no_id": N_("report received from someone else: signed at the home visit"),
+    "case_opened_by_staff": N_("recorded by staff: the household is told and signs at the home visit"),
     "case_assigned": N_("new case assigned"),
     "case_unassigned": N_("case moved to another cadre"),
     "case_report_joined": N_("new report on a case"),

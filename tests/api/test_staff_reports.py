@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from cases import demo
 from cases.models import AuditEntry, Case, Report, ReporterKind
+from cases.notify import RecordingNotifier
 from tests.api.conftest import make_id
 
 Auth = Callable[[str], dict[str, str]]
@@ -84,3 +85,19 @@ def test_staff_report_refusals(
     response = client.post("/api/cases", json=body(**kw), headers=auth(username))
     assert (response.status_code, response.json()["reason"]) == (status, reason)
     assert seeded.scalars(select(Case)).all() == []
+
+
+def test_a_household_staff_found_is_told_its_difficulty_is_recorded_not_that_it_reported(
+    client: TestClient, auth: Auth, notifier: RecordingNotifier
+) -> None:
+    from bot.notify import render
+
+    found = client.post("/api/cases", json=body(), headers=auth("cadre1"))
+    alert = client.post("/api/cases", headers=auth("county"), json=body(
+        reporter_kind="department", department="县医保局", raw_text="大额医疗费用", head_name="李四",
+        id_number=make_id("43042119580303011")))
+    assert found.status_code == alert.status_code == 201
+    told = [event for kind, _id, event in notifier.events() if kind == "household"]
+    assert told == ["case_opened_by_staff", "case_opened_by_staff"]
+    text = render("case_opened_by_staff", {"case_number": found.json()["case_number"]}, "zh_CN")
+    assert "已登记" in text and found.json()["case_number"] in text and "您的申报已收到" not in text
