@@ -17,6 +17,7 @@ from bot import outbox, smstext
 from bot.i18n import tr
 from bot.outbox import Claimed
 from cases.clock import Clock
+from cases.codes import GUARANTEES, RISKS
 from cases.models import Channel, Contact, ContactStatus, Household, Outbox, Staff
 from cases.reminders import ReminderPolicy, in_quiet_hours
 from cases.subjects import subject_of
@@ -50,8 +51,8 @@ TEMPLATES: dict[str, str] = {
     ),
     "case_unassigned": N_("Case {case_number} in {village} was moved to another cadre."),
     "case_report_joined": N_("Case {case_number} in {village} has a new report from the household."),
-    "case_supplemented": N_("Case {case_number} in {village}: the household sent more (words, a photo or a "
-                            "voice message). Please look at the case."),
+    "case_supplemented": N_("{urgent}Case {case_number} in {village}: the household sent more (words, a "
+                            "photo or a voice message). {added}Please look at the case."),
     "case_status_changed": N_("Your case {case_number}: {status_text}"),
     "case_withdrawn": N_("Case {case_number} was withdrawn by the household."),
     "authorization_withdrawn": N_(
@@ -72,6 +73,8 @@ TEMPLATES: dict[str, str] = {
         "Today: {count} open tasks, {overdue} overdue, {soon} due soon. Reply 待办 for the list."
     ),
 }
+# what words the household added to its case brought that the case lacked (cases.intake.Added)
+ADDED = N_("New: {labels}. ")
 TASK_TEMPLATE = N_("Reminder: {task_text} for case {case_number} in {village}, due {due}.")
 GENERIC = N_("Case {case_number}: there is news. Reply MENU for the menu.")
 URGENT = N_("[Urgent] ")
@@ -139,6 +142,9 @@ def render(event: str, params: Mapping[str, Any], locale: str | None = None) -> 
         values["due"] = t.format_date(due)
     if "tasks" in params and "count" not in params:
         values["count"] = len(params.get("tasks") or [])
+    added = [GUARANTEES.get(str(c), str(c)) for c in params.get("added_guarantees") or []] + [
+        RISKS.get(str(c), str(c)) for c in params.get("added_risks") or []]
+    values["added"] = t.gettext(ADDED).format(labels="、".join(added)) if added else ""
     if event in TEMPLATES:
         template = TEMPLATES[event]
     elif event.startswith("task_"):

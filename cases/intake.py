@@ -417,6 +417,44 @@ def case_params(db: Session, case: Case, *, assigned_at: datetime | None = None,
 # --- reports -----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Added:
+    """What words joined to an open case (a further report, a supplement) brought that the case lacked."""
+
+    risks: tuple[str, ...] = ()  # A27 codes new to the case
+    guarantees: tuple[str, ...] = ()  # A23-A26 codes new to the case
+    urgent: bool = False  # the case became urgent
+
+    def __bool__(self) -> bool:
+        return bool(self.risks or self.guarantees or self.urgent)
+
+    def data(self) -> dict[str, Any]:
+        """As a timeline event's data and a notice's parameters: only what was added."""
+        out: dict[str, Any] = {}
+        if self.risks:
+            out["added_risks"] = list(self.risks)
+        if self.guarantees:
+            out["added_guarantees"] = list(self.guarantees)
+        if self.urgent:
+            out["became_urgent"] = True
+        return out
+
+
+def merge_into_case(case: Case, *, risks: list[str], guarantees: list[str], urgent: bool,
+                    now: datetime) -> Added:
+    """Merge what was read into the open case: codes are only ever added and `urgent` only raised; the case
+    changes (and `updated_at` moves) only when something is new."""
+    added = Added(risks=tuple(sorted(set(risks) - set(case.risks))),
+                  guarantees=tuple(sorted(set(guarantees) - set(case.guarantees))),
+                  urgent=urgent and not case.urgent)
+    if added:
+        case.risks = sorted(set(case.risks) | set(added.risks))
+        case.guarantees = sorted(set(case.guarantees) | set(added.guarantees))
+        case.urgent = case.urgent or added.urgent
+        case.updated_at = now
+    return added
+
+
 def submit_report(
     *, db: Session, vault: Vault, draft: ReportDraft, now: datetime, notifier: Notifier
 ) -> IntakeResult:
@@ -485,16 +523,7 @@ def submit_report(
             if rows.insert_unless_taken(db, case, "number") is not None:
                 break
     else:
-        merged_risks = sorted(set(case.risks) | set(draft.risks))
-        merged_guarantees = sorted(set(case.guarantees) | set(draft.guarantees))
-        if (
-            merged_risks != case.risks
-            or merged_guarantees != case.guarantees
-            or (draft.urgent and not case.urgent)
-        ):
-            case.risks, case.guarantees = merged_risks, merged_guarantees
-            case.urgent = case.urgent or draft.urgent
-            case.updated_at = now
+        merge_into_case(case, risks=draft.risks, guarantees=draft.guarantees, urgent=draft.urgent, now=now)
 
     report = Report(
         case_id=case.id,

@@ -411,9 +411,17 @@ class Applier:
         case = self.case(cmd.case_number)
         if case.status not in OPEN_STATUSES:
             return Result(ok=False, reason="not_open")
-        self._tell_cadre_more_came(case)
+        # what the words name that the case lacked joins it, as a further report's does (submit_report)
+        added = intake.merge_into_case(case, risks=cmd.risks, guarantees=cmd.guarantees, urgent=cmd.urgent,
+                                       now=self.now)
+        self._tell_cadre_more_came(case, added)
         add_event(self.db, case, action="supplement", now=self.now, actor_label=self.actor,
-                  note=mask_text(cmd.text)[:4000], data={"message_ref": self.message.external_id})
+                  note=mask_text(cmd.text)[:4000],
+                  data={"message_ref": self.message.external_id, **added.data()})
+        if added:
+            audit.record(db=self.db, actor=f"household:{self.message.channel}", action="case.supplement",
+                         entity="case", entity_id=case.id, area_code=case.area_code,
+                         detail={"contact_id": self.contact_id, **added.data()}, now=self.now)
         case.updated_at = self.now
         return Result(ok=True)
 
@@ -433,18 +441,21 @@ class Applier:
         row = keep_attachment(self.db, att, case_id=case_id, channel=self.channel, now=self.now)
         return Result(ok=True, attachment_id=row.id, data={"needs_listening": row.needs_listening})
 
-    def _tell_cadre_more_came(self, case: Case) -> None:
+    def _tell_cadre_more_came(self, case: Case, added: intake.Added | None = None) -> None:
         """Tell the case's cadre the household sent more (words, a photo, a voice message): once for what
-        comes within SUPPLEMENT_NOTICE_EVERY of the last, as a household sends several messages in a row.
+        comes within SUPPLEMENT_NOTICE_EVERY of the last, as a household sends several messages in a row;
+        words that added a difficulty or made the case urgent are told at once, with what they added.
         Call before this command's own supplement is written."""
-        since = self.now - SUPPLEMENT_NOTICE_EVERY
-        earlier = (select(CaseEvent.id).where(CaseEvent.case_id == case.id, CaseEvent.action == "supplement",
-                                              CaseEvent.at > since)
-                   .union_all(select(Attachment.id).where(Attachment.case_id == case.id,
-                                                          Attachment.created_at > since)))
-        if self.db.scalar(earlier.limit(1)) is not None:
-            return
-        intake.notify_cadre(self.db, case, self.notifier, "case_supplemented")
+        if not added:
+            since = self.now - SUPPLEMENT_NOTICE_EVERY
+            earlier = (select(CaseEvent.id).where(CaseEvent.case_id == case.id,
+                                                  CaseEvent.action == "supplement", CaseEvent.at > since)
+                       .union_all(select(Attachment.id).where(Attachment.case_id == case.id,
+                                                              Attachment.created_at > since)))
+            if self.db.scalar(earlier.limit(1)) is not None:
+                return
+        params = intake.case_params(self.db, case) | (added.data() if added else {})
+        intake.notify_cadre(self.db, case, self.notifier, "case_supplemented", params)
 
     def _RequestCallback(self, cmd: RequestCallback) -> Result:  # noqa: N802
         case_id = area = None

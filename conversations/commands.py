@@ -119,10 +119,14 @@ class WithdrawConsent:
 
 @dataclass(frozen=True)
 class AddSupplement:
-    """A text added to an open case."""
+    """A text added to an open case, with what the parser read in it (merged into the case as a report that
+    joins it is: codes added, urgent raised, never the other way)."""
 
     case_number: str
     text: str
+    risks: list[str] = field(default_factory=list)
+    guarantees: list[str] = field(default_factory=list)
+    urgent: bool = False
 
 
 @dataclass(frozen=True)

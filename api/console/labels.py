@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from cases.codes import GUARANTEES, RISKS
 from conversations.i18n import N_, Translator
 
 STATUS_LABELS: dict[str, str] = {
@@ -235,6 +237,18 @@ def actor(t: Translator, text: str) -> str:
     if m := _STAFF.match(text):
         return t.gettext("{name} ({role})").format(name=m["name"], role=label(t, ROLE_LABELS, m["role"]))
     return label(t, OTHER_LABELS, text)
+
+
+def added(t: Translator, data: dict[str, Any] | None) -> str:
+    """What a timeline event brought that the case lacked (words the household added: cases.intake.Added),
+    e.g. 新增：因意外事故; empty when nothing."""
+    data = data or {}
+    names = [GUARANTEES.get(str(c), str(c)) for c in data.get("added_guarantees") or []] + [
+        RISKS.get(str(c), str(c)) for c in data.get("added_risks") or []]
+    parts = [t.gettext("New: {labels}").format(labels="、".join(names))] if names else []
+    if data.get("became_urgent"):
+        parts.append(t.gettext("now urgent"))
+    return t.gettext("; ").join(parts)
 
 
 def reason(t: Translator, code: str, message: str) -> str:

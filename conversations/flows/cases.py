@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from conversations.commands import (
     AddAttachment,
@@ -154,7 +156,7 @@ def _case_number(turn: Turn) -> None:
         show_menu(turn)  # with 9 when a report was set aside to look a case up
         return
     if not m and turn.data.get("purpose") == "supplement" and len(turn.text) > 8:  # the words to add, first
-        turn.data.setdefault("pending", []).append(turn.raw.strip())
+        turn.data.setdefault("pending", []).append(_pending(turn))
         turn.say(turn._("Please type the case number first (it starts with SB). What you just wrote is kept "
                         "and will be added."), ["0 " + turn._("Back")])
         return
@@ -184,7 +186,7 @@ def _last4(turn: Turn) -> None:
     raw = unicodedata.normalize("NFKC", turn.raw).upper().replace(" ", "")
     m = _LAST4.search(raw)
     if turn.data.get("purpose") == "supplement" and len(turn.text) > 8 and not re.search(r"\d{4}", raw):
-        turn.data.setdefault("pending", []).append(turn.raw.strip())  # the words to add: kept for the case
+        turn.data.setdefault("pending", []).append(_pending(turn))  # the words to add: kept for the case
         m = None
     if not m or len(raw) > 6:
         turn.say(turn._("Please type just the last 4 digits, for example 3457 (or 123X)."),
@@ -235,8 +237,10 @@ def _found(turn: Turn, case: CaseView | None = None) -> None:
             show_menu(turn)
             return
         goto(turn, "collect")
-        for text in turn.data.pop("pending", []):  # typed while the case number was asked for
-            turn.do(AddSupplement(number, text))
+        for said in turn.data.pop("pending", []):  # typed while the case number was asked for
+            if isinstance(said, str):  # kept by an earlier version, before what was read went with it
+                said = {"text": said}
+            turn.do(AddSupplement(number, said["text"], **_read_in(said)))
     else:
         goto(turn, "confirm_withdraw")
 
@@ -442,16 +446,36 @@ def _collect(turn: Turn) -> None:
                                  count).format(n=count, number=turn.data["case"]))
         end_flow(turn, keep={"case": turn.data["case"]})
         return
-    turn.do(AddSupplement(turn.data["case"], turn.raw.strip()))
+    turn.do(AddSupplement(turn.data["case"], turn.raw.strip(), **_read(turn)))
+
+
+def _read_in(said: Mapping[str, Any]) -> dict[str, Any]:
+    """AddSupplement's risks, guarantees and urgent from what the parser read (its contract's keys)."""
+    return {"risks": sorted(set(said.get("risks") or [])),
+            "guarantees": sorted(set(said.get("guarantees") or [])), "urgent": bool(said.get("urgent"))}
+
+
+def _read(turn: Turn) -> dict[str, Any]:
+    """What the parser read in this message that a case keeps: its codes and whether it is urgent (a
+    negated word, 没有生病, raises nothing)."""
+    p = turn.parse
+    return _read_in({"risks": p.risks, "guarantees": p.guarantees, "urgent": p.urgent})
+
+
+def _pending(turn: Turn) -> dict[str, Any]:
+    """Words to add typed before the case is known: kept with what was read in them."""
+    return {"text": turn.raw.strip(), **_read(turn)}
 
 
 def add_words(turn: Turn, number: str, text: str) -> None:
-    """Words the household said about its open case (a new difficulty): added to it as 补充 adds them,
-    then more may follow."""
+    """Words the household said about its open case (a new difficulty): added to it as 补充 adds them, with
+    what the parser read in them (the report's `parsed`: never the '09' a report puts when nothing was
+    read), then more may follow."""
+    read = _read_in(turn.data.get("parsed") or {})
     turn.state.update(flow=F.name, step="collect", data={"purpose": "supplement", "case": number,
                                                          "linked": True, "said_first": True},
                       history=[], fails={})
-    turn.do(AddSupplement(number, text))
+    turn.do(AddSupplement(number, text, **read))
 
 
 def add_files(turn: Turn, number: str) -> None:
@@ -472,7 +496,7 @@ def _collect_attachments(turn: Turn) -> bool:
         turn.do(AddAttachment(case_number=turn.data["case"], index=index))
         issued += 1
     if turn.text and not matches(turn.text, DONE_WORDS):
-        turn.do(AddSupplement(turn.data["case"], turn.raw.strip()))
+        turn.do(AddSupplement(turn.data["case"], turn.raw.strip(), **_read(turn)))
         issued += 1
     turn.data["acks_due"] = issued  # one answer for the message, after its last item (a caption too)
     return True

@@ -93,6 +93,18 @@ def test_reminders_render_the_due_date_through_babel_and_unknown_events_stay_rea
     assert render("daily_digest", {"tasks": [{}, {}], "overdue": 1, "soon": 0}).startswith("今天：待办 2 件")
 
 
+def test_the_cadres_notice_of_words_added_says_what_they_added_and_that_the_case_is_urgent() -> None:
+    """Words a household adds to its case can bring a new difficulty or make it urgent (cases.intake.Added):
+    the notice said only 'the household sent more'."""
+    base = {"case_number": "SB12345678", "village": "梅花村", "urgent": False}
+    assert render("case_supplemented", base) == (
+        "梅花村的案件 SB12345678：农户补充了情况（文字、照片或语音），请查看案件。")
+    added = render("case_supplemented", base | {"urgent": True, "added_risks": ["05"],
+                                                "added_guarantees": ["A23"], "became_urgent": True})
+    assert added == ("【紧急】梅花村的案件 SB12345678：农户补充了情况（文字、照片或语音），"
+                     "新增：住房安全保障风险、因意外事故。请查看案件。")
+
+
 def test_every_bot_string_is_translated() -> None:
     assert missing_translations("bot", "zh_CN") == []
     assert missing_translations("bot", "en", require_text=False) == []
