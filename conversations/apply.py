@@ -459,15 +459,17 @@ class Applier:
 
     def _RequestCallback(self, cmd: RequestCallback) -> Result:  # noqa: N802
         case_id = area = None
-        if cmd.case_number:
-            case = self.case(cmd.case_number)
+        # the case it is about, so the call-back shows with the case (and counts in its area); a number not
+        # found (never expected) still gets the call-back, without a case: a person asked for is never lost
+        case = intake.find_case_by_number(db=self.db, number=cmd.case_number) if cmd.case_number else None
+        if case is not None:
             case_id, area = case.id, case.area_code
         task = Task(
             case_id=case_id, kind="callback", cycle=f"cb{self.contact_id}-{int(self.now.timestamp())}",
             area_code=area, due_at=self.now + self.callback_due, status=TaskStatus.OPEN, created_at=self.now,
             contact_id=self.contact_id,
             detail={"phone_enc": self.vault.encrypt_optional(cmd.phone),
-                    "phone_masked": mask_phone(cmd.phone), "note": cmd.note[:500],
+                    "phone_masked": mask_phone(cmd.phone), "note": mask_text(cmd.note)[:500],
                     "channel": self.message.channel},
         )
         self.db.add(task)

@@ -35,6 +35,7 @@ from cases.models import (
     OPEN_STATUSES,
     Base,
     Case,
+    CaseStatus,
     Channel,
     Contact,
     ContactStatus,
@@ -594,7 +595,7 @@ def _facts(db: Session, ctx: ServiceContext, *, channel: str, user_key: str, now
            household_id: int | None = None) -> Facts:
     """What the engine is told about a contact: its channel's facts and, for a contact linked to a household
     (`household_id`), that household's latest case. The one construction of Facts."""
-    linked = linked_open = unsigned = False
+    linked = linked_open = unsigned = refused = False
     number: str | None = None
     if household_id is not None:
         case = db.scalar(select(Case).where(Case.household_id == household_id)
@@ -604,10 +605,11 @@ def _facts(db: Session, ctx: ServiceContext, *, channel: str, user_key: str, now
             number = case.number
             linked_open = case.status in OPEN_STATUSES
             unsigned = linked_open and bool(pending_signatures(db=db, vault=ctx.vault, case=case))
+            refused = case.status == CaseStatus.REFUSED
     known_phone = normalize_phone(user_key) if channel == Channel.SMS.value else None
     return Facts(channel=channel, now=now, locale=ctx.locale, known_phone=known_phone,
                  linked_case=number if linked else None, linked_case_open=linked_open,
-                 linked_case_unsigned=unsigned, annex_version=ctx.annex_version,
+                 linked_case_unsigned=unsigned, linked_case_refused=refused, annex_version=ctx.annex_version,
                  annex_text=annex1.text(ctx.annex_version), hotline=ctx.hotline, places=ctx.gazetteer)
 
 

@@ -96,6 +96,18 @@ def _found_lately(turn: Turn) -> str | None:
     return str(found["case"]) if turn.facts.now - at <= FOUND_FOR else None
 
 
+def case_to_call_about(turn: Turn) -> tuple[str | None, bool]:
+    """The case a call-back this chat asks for is about, and whether it was refused (the call-back is then
+    the way to ask for its review, 复核): one it looked up lately with the number and ID digits, else the
+    household's own (linked) latest case; (None, False) when it has none."""
+    number = _found_lately(turn)
+    if number is not None:
+        return number, bool((turn.state.get("found") or {}).get("refused"))
+    if turn.facts.linked_case:
+        return turn.facts.linked_case, turn.facts.linked_case_refused
+    return None, False
+
+
 def start(turn: Turn, purpose: str, *, why: bool = False) -> None:
     """purpose: status | sign | supplement | withdraw. `why`: the status asked as 'why not us?'
     (为什么不给我), which a refused case answers with its reason and how to ask for a review."""
@@ -199,7 +211,8 @@ def _last4(turn: Turn) -> None:
 def _find_result(turn: Turn, command: FindCase, result: Result) -> None:
     if result.ok and result.case is not None:
         turn.data["case"] = result.case.number
-        turn.state["found"] = {"case": result.case.number, "at": turn.facts.now.isoformat()}
+        turn.state["found"] = {"case": result.case.number, "at": turn.facts.now.isoformat(),
+                               "refused": result.case.status == "refused"}
         _found(turn, result.case)
         return
     if result.reason == "rate_limited":

@@ -150,6 +150,7 @@ class Facts:
     linked_case: str | None = None  # the latest case of the household this identity is linked to
     linked_case_open: bool = False
     linked_case_unsigned: bool = False
+    linked_case_refused: bool = False  # not approved: a person asked for is asked for its review (复核)
     annex_version: str = ""
     annex_text: str = ""
     hotline: str = "12317"

@@ -6,6 +6,7 @@ import re
 
 from cases.ids import normalize_phone
 from conversations.commands import RequestCallback, Result
+from conversations.flows.cases import case_to_call_about
 from conversations.flows.common import MAX_FAILS, NO_WORDS, Turn, end_flow, flow, goto, matches
 from conversations.flows.menu import show_menu
 
@@ -16,17 +17,27 @@ _NO_PHONE = re.compile(r"^(没有|没得|冇得|没|无)(电话|手机|号码)?|
 
 
 def start(turn: Turn) -> None:
-    """Ask for a number to call back (already known on SMS), then file the callback."""
+    """Ask for a number to call back (already known on SMS), then file the callback, with the household's
+    case attached (after a refusal the note says it is a review request, 复核: how a refusal is objected
+    to)."""
     note = turn.raw.strip()[:500]
-    turn.state.update(flow="human", step=None, data={"note": note}, history=[], fails={})
+    number, refused = case_to_call_about(turn)
+    if number is not None and refused:
+        note = turn._("Review request (复核): case {number} was not approved and the household asked for a "
+                      "person. They wrote: {said}").format(number=number, said=note)
+    turn.state.update(flow="human", step=None, data={"note": note, "case": number}, history=[], fails={})
     if turn.facts.known_phone:
-        turn.do(RequestCallback(phone=turn.facts.known_phone, note=note))
+        turn.do(_callback(turn, turn.facts.known_phone))
         return
     given = {p for p in map(normalize_phone, turn.parse.phones) if p and _MOBILE.match(p)}
     if len(given) == 1:  # 有事打我崽电话139 0000 2222: the number to call came with the request
-        turn.do(RequestCallback(phone=given.pop(), note=note))
+        turn.do(_callback(turn, given.pop()))
         return
     goto(turn, "phone")
+
+
+def _callback(turn: Turn, phone: str) -> RequestCallback:
+    return RequestCallback(phone=phone, note=turn.data.get("note", ""), case_number=turn.data.get("case"))
 
 
 @F.prompt("phone")
@@ -41,7 +52,7 @@ def _phone(turn: Turn) -> None:
     for candidate in candidates:
         phone = normalize_phone(candidate)
         if phone and _MOBILE.match(phone):
-            turn.do(RequestCallback(phone=phone, note=turn.data.get("note", "")))
+            turn.do(_callback(turn, phone))
             return
     fails = turn.state.setdefault("fails", {})
     fails["phone"] = fails.get("phone", 0) + 1

@@ -1,5 +1,6 @@
 """What a household adds by chat, as staff see it on the case page: words that brought a new difficulty say
-so on the timeline (新增：因意外事故)."""
+so on the timeline (新增：因意外事故), and a person asked for after a refusal shows as the case's call-back,
+a review request (复核), which the hotline then records."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases.models import Case
+from cases.models import Case, CaseStatus, Task
 
-from .test_console import VALID_ID, login
+from .test_console import VALID_ID, act, login
 
 CASE_NUMBER = re.compile(r"SB[0-9A-Z]{8}")
 
@@ -68,3 +69,27 @@ def test_the_timeline_says_what_a_supplement_added(web: TestClient, seeded: Sess
     assert "<strong>" not in plain
     case = seeded.scalar(select(Case).where(Case.number == number))
     assert case is not None and case.risks == ["01", "05"]
+
+
+def test_a_review_asked_for_by_chat_shows_on_the_case_as_its_call_back(
+    web: TestClient, seeded: Session
+) -> None:
+    household = Household(web)
+    number = household.report()
+    case = seeded.scalar(select(Case).where(Case.number == number))
+    assert case is not None
+    csrf = login(web, "meihua")
+    act(web, csrf, case, "refuse", reason="家庭人均纯收入高于监测标准")
+    assert "申请复核" in household.send("为什么不给我")
+    household.send("人工")
+    assert "回电" in household.send("13712345678")
+    web.cookies.clear()
+    csrf = login(web, "hotline")
+    page = web.get(f"/console/cases/{number}").text
+    callback = seeded.scalar(select(Task).where(Task.kind == "callback"))
+    assert callback is not None and callback.case_id == case.id
+    assert f"#{callback.id} 回电" in page
+    assert f"申请复核：案件 {number} 未通过，农户要求人工回电。原话：人工" in page
+    act(web, csrf, case, "request_review")  # the hotline records the review the household asked for
+    seeded.expire_all()
+    assert seeded.get(Case, case.id).status == CaseStatus.APPLIED  # type: ignore[union-attr]

@@ -1,0 +1,68 @@
+"""人工 after a refusal is how a household asks for a review (复核): the call-back it files carries the case
+and says it is a review request. It reached the hotline with no case and '人工' as its only note."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from cases.models import Case, Task
+
+from .conftest import ID_ZHANG, MEIHUA, Chat, World
+from .test_conv_round5 import signed_household
+from .test_conv_why_refused import refused
+
+
+def callbacks(world: World) -> list[Task]:
+    with world.factory() as db:
+        return list(db.scalars(select(Task).where(Task.kind == "callback").order_by(Task.id)))
+
+
+def case_id(world: World, number: str) -> int:
+    with world.factory() as db:
+        found = db.scalar(select(Case.id).where(Case.number == number))
+        assert found is not None
+        return found
+
+
+def test_a_person_asked_for_after_a_refusal_is_a_review_request_on_the_case(world: World) -> None:
+    chat, number = signed_household(world)
+    refused(world, number)
+    assert "申请复核" in chat.send("为什么不给我")
+    assert "打哪个号码" in chat.send("人工")
+    assert "回电" in chat.send("13912345678")
+    (task,) = callbacks(world)
+    assert task.case_id == case_id(world, number) and task.area_code == MEIHUA
+    assert task.detail["note"] == f"申请复核：案件 {number} 未通过，农户要求人工回电。原话：人工"
+    assert task.detail["phone_masked"] == "139****5678"
+
+
+def test_a_chat_that_looked_up_the_refused_case_asks_for_its_review(world: World) -> None:
+    """A relative's chat, not linked to the household, that looked the case up with the number and ID
+    digits."""
+    _, number = signed_household(world)
+    refused(world, number)
+    other = Chat(world, user_key="20002")
+    other.send("查询")
+    assert "未通过" in other.send(f"{number} {ID_ZHANG[-4:]}")
+    other.send("我要人工")
+    other.send("13712345678")
+    (task,) = callbacks(world)
+    assert task.case_id == case_id(world, number)
+    note = task.detail["note"]
+    assert note.startswith(f"申请复核：案件 {number} 未通过") and "我要人工" in note
+
+
+def test_a_person_asked_for_with_the_case_open_has_the_case_and_the_words_as_said(world: World) -> None:
+    chat, number = signed_household(world)
+    chat.send("人工，有事打我电话13912345678")
+    (task,) = callbacks(world)
+    assert task.case_id == case_id(world, number) and task.area_code == MEIHUA
+    assert task.detail["note"] == "人工，有事打我电话139****5678"  # the number kept masked in the words
+
+
+def test_a_chat_with_no_case_still_gets_its_call_back(world: World) -> None:
+    chat = Chat(world, user_key="30003")
+    chat.send("人工")
+    assert "回电" in chat.send("13912345678")
+    (task,) = callbacks(world)
+    assert task.case_id is None and task.area_code is None and task.detail["note"] == "人工"
