@@ -210,14 +210,15 @@ def resume(state: dict[str, Any], command: Command, result: Result, facts: Facts
     return Step(turn.state, turn.said(), turn.commands)
 
 
-def ask_again(state: dict[str, Any] | None, facts: Facts) -> list[Reply]:
+def ask_again(state: dict[str, Any] | None, facts: Facts) -> Step:
     """The question of the flow under way, asked again (after a pause the household did not see: an SMS
-    number opted back in); nothing when no flow is under way. The state is not changed."""
+    number opted back in); nothing when no flow is under way. A question a command produces (annex 1, filled
+    in by FillAnnex) comes as that command: applied and handed to `resume` as a message's commands are."""
     turn = _turn(state, facts, Parse(), None)
     if turn.flow not in FLOWS or turn.step not in FLOWS[turn.flow or ""].prompts:
-        return []
+        return Step(turn.state, [], [])
     reprompt(turn)
-    return turn.said()
+    return Step(turn.state, turn.said(), turn.commands)
 
 
 def expire(state: dict[str, Any] | None, facts: Facts) -> Step:

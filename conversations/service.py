@@ -718,11 +718,39 @@ def _dead_letter(db: Session, msg: InboundMessage, *, ctx: ServiceContext, now: 
 
 def question_under_way(db: Session, *, channel: str, user_key: str, ctx: ServiceContext,
                        now: datetime) -> list[Reply]:
-    """The question a contact's dialogue waits on, asked again (none when no flow is under way)."""
+    """The question a contact's dialogue waits on, asked again (none when no flow is under way). A question a
+    command produces (annex 1, filled in by FillAnnex) is asked as the dialogue asks it (_ask_by_command)."""
     state = state_of(db, channel, user_key, ctx.vault)
     if not state.get("flow"):
         return []
-    return engine.ask_again(state, _facts(db, ctx, channel=channel, user_key=user_key, now=now))
+    asked = engine.ask_again(state, _facts(db, ctx, channel=channel, user_key=user_key, now=now))
+    if not asked.commands:
+        return asked.replies
+    return _ask_by_command(db, channel=channel, user_key=user_key, ctx=ctx, now=now)
+
+
+def _ask_by_command(db: Session, *, channel: str, user_key: str, ctx: ServiceContext,
+                    now: datetime) -> list[Reply]:
+    """The question under way when a command produces it (annex 1 at the signing step: FillAnnex, which only
+    reads): asked under the contact's lock, the command applied and its result handed back as for a message,
+    and the state kept, so what was shown is what a signature is checked against (the filled text's hash:
+    the date may have turned since) and the choices shown are the ones a typed answer is read against."""
+    msg = InboundMessage(channel=channel, user_key=user_key, external_id="question-under-way", text=None,
+                         received_at=now)
+    with writer_turn(db):
+        _begin(db)
+        row = _lock_session(db, msg, now)
+        contact = _contact(db, msg, now, row)
+        state = _load_state(row, ctx.vault)
+        facts = _facts(db, ctx, channel=channel, user_key=user_key, now=now,
+                       household_id=contact.household_id)
+        asked = engine.ask_again(state, facts)
+        state, more = _apply_all(db, ctx, contact, msg, now, asked.state, list(asked.commands), facts)
+        replies = [*asked.replies, *more]
+        state = engine.remember_choices(state, replies)
+        _SAVE_STATE.run(db.connection(), _saved_state(row, state, ctx.vault, now, ctx.dialogue_ttl))
+        db.commit()
+    return replies
 
 
 def state_of(db: Session, channel: str, user_key: str, vault: Vault) -> dict[str, Any]:

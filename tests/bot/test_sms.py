@@ -277,6 +277,20 @@ def test_S6_back_after_opting_out_mid_report_the_question_under_way_is_asked_aga
         assert "回复“菜单”" in idle  # no dialogue under way: as before
 
 
+def test_back_after_opting_out_at_the_signing_step_the_application_is_asked_again(world: World) -> None:
+    """START at annex 1 got 'welcome back, reply MENU' alone: its question is a command's answer (FillAnnex),
+    which the question asked again gave nothing of; the household did not know a signature waited."""
+    with world.client() as client:
+        steps = [DESCRIPTION, "1", "张三", ID_ZHANG, "4口人", "西渡镇梅花村", "1", "3", "1"]
+        asked = [sms(world, client, f"SMs{i:032d}", t) for i, t in enumerate(steps)][-1]
+        assert "同意" in asked[-1]
+        sms(world, client, "SMs" + "7" * 32, "退订")
+        back = sms(world, client, "SMs" + "8" * 32, "START")
+        assert "欢迎回来" in back[0] and "菜单" not in back[0]
+        assert back[1:] == asked  # the application in its parts and 'do you agree?', as the dialogue asked
+        assert "全名" in "\n".join(sms(world, client, "SMs" + "9" * 32, "1"))
+
+
 def test_help_in_the_middle_of_a_report_asks_the_question_again_after_the_help(world: World) -> None:
     """HELP at the ID question gave the service's help alone: the question the next message answers was not
     said again (帮助, which the dialogue answers, says it again)."""
