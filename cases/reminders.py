@@ -89,6 +89,7 @@ STEP_RULES: tuple[StepRule, ...] = (
     StepRule(CaseStatus.ELIM_COUNTY, "elim_county", COUNTY, "county_days"),
 )
 RULE_BY_KIND = {r.kind: r for r in STEP_RULES}
+VISIT_KINDS = frozenset({"verify", "elim_verify"})  # step tasks whose step is a home visit (入户核实)
 CADRE_KINDS = frozenset({ACKNOWLEDGE, EVALUATE} | {r.kind for r in STEP_RULES if r.role == CADRE})
 TASK_KINDS = (ACKNOWLEDGE, EVALUATE, *(r.kind for r in STEP_RULES))
 
@@ -502,7 +503,14 @@ def open_tasks_for(db: Session, staff_id: int) -> list[Task]:
 
 
 class TaskError(ValueError):
-    """A task action that cannot be done (unknown task, not yours, already closed, bad days)."""
+    """A task action that cannot be done (unknown task, not yours, already closed, bad days, a step's
+    task)."""
+
+
+# A step's task (入户核实, 村评议, ...) is not closed by a word or a button: it closes by itself once its step
+# is recorded (sync_case_tasks). Closed by hand, 入户核实 stopped its reminders with no visit on record and
+# the case waited in 'applied' for a visit no one had recorded.
+STEP_TASK = "step_task"
 
 
 def _own_open_task(db: Session, task_id: int, staff_id: int) -> Task:
@@ -516,8 +524,11 @@ def _own_open_task(db: Session, task_id: int, staff_id: int) -> Task:
 
 def complete_task(db: Session, *, task_id: int, staff_id: int, note: str, now: datetime) -> Task:
     """Close a task by its assignee. Acknowledging records the assignment's acknowledgement; an
-    evaluation task records the quarterly Evaluation with the note as its result."""
+    evaluation task records the quarterly Evaluation with the note as its result; a step's task is refused
+    (STEP_TASK: it closes when its step is recorded)."""
     task = _own_open_task(db, task_id, staff_id)
+    if task.kind in RULE_BY_KIND:
+        raise TaskError(STEP_TASK)
     note = note.strip()
     if task.kind == ACKNOWLEDGE and task.case_id is not None:
         assignment = db.scalar(

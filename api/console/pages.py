@@ -17,7 +17,7 @@ from api.auth import LoginRefused, LoginThrottled, authenticate
 from api.console import auth as ca
 from api.console.auth import FormDep, ViewerDep
 from api.console.failures import explain
-from api.console.labels import reason
+from api.console.labels import TASK_LABELS, reason
 from api.console.render import page, t_
 from api.deps import NowDep, SessionDep, SettingsDep
 from api.routes.deliveries import FOLLOW_UP_ROLES, collect_failed
@@ -238,13 +238,17 @@ def _case_row(db: Session, case: Case) -> dict[str, Any]:
 
 
 @router.post("/tasks/{task_id}/done")
-def task_done(task_id: int, viewer: ViewerDep, form: FormDep, db: SessionDep, now: NowDep) -> Response:
+def task_done(
+    request: Request, task_id: int, viewer: ViewerDep, form: FormDep, db: SessionDep, now: NowDep
+) -> Response:
     ca.check_csrf(viewer, form)
     try:
         task = reminders.complete_task(
             db, task_id=task_id, staff_id=viewer.staff.id, note=str(form.get("note", ""))[:500], now=now
         )
-    except reminders.TaskError:
+    except reminders.TaskError as error:
+        if str(error) == reminders.STEP_TASK:
+            return step_not_recorded(request, db, viewer, task_id, now)
         return redirect("/console/tasks?error=task")
     audit.record(
         db=db,
@@ -259,6 +263,28 @@ def task_done(task_id: int, viewer: ViewerDep, form: FormDep, db: SessionDep, no
     )
     db.commit()
     return redirect(str(form.get("next") or "/console/tasks"))
+
+
+def step_not_recorded(
+    request: Request, db: Session, viewer: ca.Viewer, task_id: int, now: datetime
+) -> Response:
+    """A step's task is not closed by its Done button, as 完成 in the chat does not close it: it closes by
+    itself once the step is recorded on the case page (the home visit's form: the group of at least two and
+    annex 2). The case page again, with why."""
+    db.rollback()
+    task = db.get(Task, task_id)
+    case = db.get(Case, task.case_id) if task is not None and task.case_id else None
+    if task is None or case is None or not in_scope(viewer.staff, case.area_code):
+        return redirect("/console/tasks?error=task")
+    t = t_(request)
+    label = t.gettext(TASK_LABELS[task.kind]) if task.kind in TASK_LABELS else task.kind
+    if task.kind in reminders.VISIT_KINDS:
+        why = t.gettext("Not done: task #{task} ({label}) closes once the home visit is recorded: fill in "
+                        "登记入户核实 below (a verification group of at least two, and what you found).")
+    else:
+        why = t.gettext("Not done: task #{task} ({label}) closes by itself once this step is recorded below.")
+    return page(request, "case.html", viewer, status_code=409, error=why.format(task=task.id, label=label),
+                **case_context(request, db, viewer, case, now))
 
 
 # --- the case page -----------------------------------------------------------------------------
@@ -386,6 +412,8 @@ def case_context(
         "evaluations": evaluations,
         "objections": objections,
         "tasks": tasks,
+        "step_tasks": reminders.RULE_BY_KIND,  # closed by recording their step, not by Done
+        "visit_tasks": reminders.VISIT_KINDS,
         "attachments": attachments.list_for_case(db=db, case=case),
         "may_open": attachments.may_open(viewer.staff),
         "pending": pending,

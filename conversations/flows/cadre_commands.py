@@ -322,21 +322,20 @@ def _failed(t: Translator, task_id: int, error: reminders.TaskError, days: str |
     return _task_error(t, task_id, error), asked if asking else None
 
 
-VISITS = frozenset({"verify", "elim_verify"})  # step tasks whose step is a home visit (入户核实)
+VISITS = reminders.VISIT_KINDS  # step tasks whose step is a home visit (入户核实)
 
 
 def complete(turn: CadreTurn, task_id: int, note: str) -> tuple[Reply, Asked]:
     """完成 <task> <note>: close one of my tasks (an evaluation records the quarterly evaluation). A step's
     task (入户核实 above all) is not closed by a word: it closes when its step is recorded."""
     t = turn.t
-    task = turn.db.get(Task, task_id)
-    if task is not None and task.kind in reminders.RULE_BY_KIND and task.status == TaskStatus.OPEN \
-            and task.assignee_staff_id == turn.staff.id:
-        return step_not_recorded(turn, task), None
     try:
         task = reminders.complete_task(turn.db, task_id=task_id, staff_id=turn.staff.id, note=note[:MAX_NOTE],
                                        now=turn.now)
     except reminders.TaskError as error:
+        step = turn.db.get(Task, task_id) if str(error) == reminders.STEP_TASK else None
+        if step is not None:
+            return step_not_recorded(turn, step), None
         return _failed(t, task_id, error)
     audit.record(db=turn.db, actor=audit.staff_actor(turn.staff.id), action="task.complete", entity="task",
                  entity_id=task.id, area_code=task.area_code, detail={"kind": task.kind, "via": "chat"},
