@@ -238,11 +238,28 @@ def todo(turn: CadreTurn) -> Reply:
     counts = reminders.summarize(tasks, turn.now)
     head = t.gettext("Your open tasks: {n} (overdue {overdue}, due soon {soon})").format(
         n=len(tasks), overdue=counts[reminders.OVERDUE], soon=counts[reminders.SOON])
-    lines = [head] + [_task_line(turn, task) for task in tasks[:MAX_LIST]]
+    shown = tasks[:MAX_LIST]
+    lines = [head] + [_todo_line(turn, task) for task in shown]
     if len(tasks) > MAX_LIST:
         lines.append(t.gettext("… and {n} more in the console.").format(n=len(tasks) - MAX_LIST))
-    lines.append(t.gettext("Reply 完成 <task number> <note> when done."))
+    by_word = [x for x in shown if x.kind not in reminders.RULE_BY_KIND]  # the tasks 完成 closes
+    if by_word and len(by_word) < len(shown):
+        lines.append(t.gettext("The others: reply 完成 <task number> <note> when done."))
+    elif by_word:
+        lines.append(t.gettext("Reply 完成 <task number> <note> when done."))
     return Reply("\n".join(lines))
+
+
+def _todo_line(turn: CadreTurn, task: Task) -> str:
+    """A task of 待办, with where its step is recorded when it is a step's task (完成 does not close it)."""
+    t, line = turn.t, _task_line(turn, task)
+    if task.kind in VISITS:
+        where = t.gettext("closes once the visit is recorded: console, 登记入户核实")
+    elif task.kind in reminders.RULE_BY_KIND:
+        where = t.gettext("closes once this step is recorded in the console")
+    else:
+        return line
+    return t.gettext("{line} · {where}").format(line=line, where=where)
 
 
 def scope_prefix(area_code: str) -> str:

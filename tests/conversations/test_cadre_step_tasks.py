@@ -58,3 +58,31 @@ def test_done_still_closes_the_tasks_a_word_does(db: Session) -> None:
     assert ack is not None
     text = say(db, w.cadre.id, f"完成 {ack.id}", bj(3, 2))
     assert text == f"已办结：任务 #{ack.id}（确认接收新案件）。剩余待办 1 项。"
+
+
+def test_todo_says_done_only_for_the_tasks_done_closes_and_where_a_step_is_recorded(db: Session) -> None:
+    """待办 ended with 'reply 完成 <task number> when done' under every list, 入户核实 included, which 完成 no
+    longer closes: the step's task now says where it is recorded, and 完成 is offered for the others only."""
+    w = build_world(db, bj(3, 2))
+    reminders.run_reminders(db, bj(3, 2), OutboxNotifier())
+    ack, verify = (db.scalar(select(Task).where(Task.kind == kind)) for kind in ("acknowledge", "verify"))
+    assert ack is not None and verify is not None
+    text = say(db, w.cadre.id, "待办", bj(3, 3, 9))
+    lines = text.split("\n")
+    (visit,) = [x for x in lines if f"#{verify.id} 入户核实" in x]
+    assert visit.endswith(" · 在工作台“登记入户核实”后办结")
+    (acknowledge,) = [x for x in lines if f"#{ack.id} 确认接收新案件" in x]
+    assert "办结" not in acknowledge
+    assert lines[-1] == "其余任务办完请回复：完成 <任务号> <说明>"
+
+    say(db, w.cadre.id, f"完成 {ack.id}", bj(3, 3, 9))  # only the home visit is left: no 完成 to offer
+    text = say(db, w.cadre.id, "待办", bj(3, 3, 9))
+    assert "完成 <任务号>" not in text and text.split("\n")[-1].endswith("在工作台“登记入户核实”后办结")
+
+
+def test_todo_says_where_another_steps_task_is_recorded(db: Session) -> None:
+    w = build_world(db, bj(3, 2), status=CaseStatus.VERIFIED)
+    reminders.run_reminders(db, bj(3, 2), OutboxNotifier())
+    text = say(db, w.village.id, "待办", bj(3, 3, 9))
+    assert "村评议" in text and text.split("\n")[-1].endswith(" · 在工作台办理这一步后办结")
+    assert "完成 <任务号>" not in text
