@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from api.console import auth as ca
@@ -21,7 +21,7 @@ from api.console.pages import load_case, notifier_of, redirect, vault_of
 from api.console.render import page, t_
 from api.deps import NowDep, SessionDep
 from api.scope import in_scope, scope_filter
-from cases import audit, reminders
+from cases import audit, callbacks, reminders
 from cases.clock import BEIJING
 from cases.codes import RISKS
 from cases.crypto import Vault, mask_id, mask_name, mask_phone
@@ -40,6 +40,7 @@ from cases.models import (
     Report,
     ReporterKind,
     Role,
+    Staff,
     Task,
     TaskStatus,
 )
@@ -156,7 +157,38 @@ def _page(raw: str) -> int:
     return max(1, min(int(raw), 10_000)) if raw.strip().isdigit() else 1
 
 
-def _desk(request: Request, db: Session, viewer: ca.Viewer, now: datetime, wanted: CallFilter) -> Response:
+# who sees a chat's call-back that names no case (so has no area): the desk that serves the whole county
+_UNPLACED = (Role.HOTLINE, Role.COUNTY)
+
+
+def _callbacks_visible(staff: Staff) -> ColumnElement[bool]:
+    """The chats' call-backs a staff member answers: in their area, or (the county's desk) with none."""
+    placed = scope_filter(staff, Task.area_code)
+    return or_(placed, Task.area_code.is_(None)) if staff.role in _UNPLACED else placed
+
+
+def _callback(db: Session, viewer: ca.Viewer, task_id: int) -> Task | None:
+    found = db.scalar(select(Task).where(Task.id == task_id, callbacks.from_chats(),
+                                         _callbacks_visible(viewer.staff)))
+    return found
+
+
+def chat_callbacks(db: Session, viewer: ca.Viewer, limit: int = 50) -> list[Task]:
+    """The open call-backs households asked for in a chat (人工), the most overdue first."""
+    return list(db.scalars(select(Task).where(callbacks.from_chats(), _callbacks_visible(viewer.staff))
+                           .order_by(Task.due_at, Task.id).limit(limit)))
+
+
+def _desk(
+    request: Request,
+    db: Session,
+    viewer: ca.Viewer,
+    now: datetime,
+    wanted: CallFilter,
+    revealed: dict[int, str] | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
     query = select(HotlineCall).where(
         or_(
             scope_filter(viewer.staff, HotlineCall.area_code),
@@ -196,7 +228,57 @@ def _desk(request: Request, db: Session, viewer: ca.Viewer, now: datetime, wante
         has_next=len(rows) > CALLS_PER_PAGE,
         case_number=lambda cid: _number(db, cid),
         now_local=now.astimezone(BEIJING).strftime("%Y-%m-%dT%H:%M"),
+        callbacks=chat_callbacks(db, viewer),
+        revealed=revealed or {},
+        error=error,
+        status_code=status_code,
+        now=now,
     )
+
+
+@router.post("/callbacks/{task_id}/reveal", response_class=HTMLResponse)
+def reveal_callback_phone(
+    request: Request, task_id: int, viewer: ViewerDep, form: FormDep, db: SessionDep, now: NowDep
+) -> Response:
+    """The number to dial for a chat's call-back, shown on the desk (an audited unmasked view)."""
+    ca.require(viewer, *HOTLINE_ROLES)
+    ca.check_csrf(viewer, form)
+    task = _callback(db, viewer, task_id)
+    if task is None:
+        return page(request, "not_found.html", viewer, status_code=404)
+    try:
+        phone = callbacks.phone_to_call(db=db, vault=vault_of(request), task=task, actor=viewer.staff,
+                                        reason=t_(request).gettext("to call back"), now=now)
+    except CaseError as error:
+        db.rollback()
+        return _refused(request, db, viewer, now, error)
+    db.commit()
+    return _desk(request, db, viewer, now, CallFilter(), revealed={task.id: phone})
+
+
+@router.post("/callbacks/{task_id}/done", response_class=HTMLResponse)
+def close_callback(
+    request: Request, task_id: int, viewer: ViewerDep, form: FormDep, db: SessionDep, now: NowDep
+) -> Response:
+    """The household was called back: what the call settled, on the case's timeline when it has one."""
+    ca.require(viewer, *HOTLINE_ROLES)
+    ca.check_csrf(viewer, form)
+    task = _callback(db, viewer, task_id)
+    if task is None:
+        return page(request, "not_found.html", viewer, status_code=404)
+    try:
+        callbacks.close(db=db, task=task, actor=viewer.staff, note=str(form.get("note") or ""), now=now)
+    except CaseError as error:
+        db.rollback()
+        return _refused(request, db, viewer, now, error)
+    db.commit()
+    return redirect("/console/hotline")
+
+
+def _refused(request: Request, db: Session, viewer: ca.Viewer, now: datetime, error: CaseError) -> Response:
+    t = t_(request)
+    message = t.gettext("Not done: {reason}").format(reason=reason(t, error.reason, error.message))
+    return _desk(request, db, viewer, now, CallFilter(), error=message, status_code=409)
 
 
 @router.post("/calls", response_class=HTMLResponse)

@@ -94,6 +94,7 @@ EVENT_LABELS: dict[str, str] = {
     "evaluation_recorded": N_("Evaluation recorded"),
     "voice_listened": N_("Voice message listened to"),
     "staff_attachment": N_("Photos or files from staff"),
+    "callback_done": N_("Called back"),
     "member_added": N_("Household member added"),
     "member_removed": N_("Household member taken off"),
 }
@@ -184,6 +185,9 @@ REASON_LABELS: dict[str, str] = {
     "head_cannot_be_removed": N_("the head of household cannot be taken off"),
     "member_signed": N_("this member signed annex 1: the signature stays on record"),
     "member_not_found": N_("no such member in this household"),
+    "callback_closed": N_("this call-back is closed already"),
+    "call_note_required": N_("write what the call settled"),
+    "value_not_recorded": N_("no number is recorded"),
 }
 NOTICE_LABELS: dict[str, str] = {  # what a notification in the outbox was about (bot.notify events)
     "case_opened": N_("report received"),
