@@ -503,6 +503,7 @@ def submit_report(
             db.execute(select(Household.id).where(Household.id == household.id).with_for_update())
         case = open_case_for_household(db=db, household_id=household.id)
     joined = case is not None
+    added = Added()
     if case is None:
         village = household.village_code
         if village is None:
@@ -523,7 +524,8 @@ def submit_report(
             if rows.insert_unless_taken(db, case, "number") is not None:
                 break
     else:
-        merge_into_case(case, risks=draft.risks, guarantees=draft.guarantees, urgent=draft.urgent, now=now)
+        added = merge_into_case(case, risks=draft.risks, guarantees=draft.guarantees, urgent=draft.urgent,
+                                now=now)
 
     report = Report(
         case_id=case.id,
@@ -556,7 +558,8 @@ def submit_report(
     actor = f"{draft.reporter_kind} via {draft.channel}"
     detail = {"report_id": report.id, "channel": str(draft.channel), "reporter": str(draft.reporter_kind)}
     if joined:
-        add_event(db, case, action="report_joined", now=now, actor_label=actor, data=detail)
+        # what the report brought that the case lacked (新增：…), as a supplement's event says it
+        add_event(db, case, action="report_joined", now=now, actor_label=actor, data=detail | added.data())
         audit.record(
             db=db,
             actor=actor,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cases import demo
-from cases.models import AuditEntry, Case, Report, ReporterKind
+from cases.models import AuditEntry, Case, CaseEvent, Report, ReporterKind
 from cases.notify import RecordingNotifier
 from tests.api.conftest import make_id
 
@@ -101,3 +101,21 @@ def test_a_household_staff_found_is_told_its_difficulty_is_recorded_not_that_it_
     assert told == ["case_opened_by_staff", "case_opened_by_staff"]
     text = render("case_opened_by_staff", {"case_number": found.json()["case_number"]}, "zh_CN")
     assert "已登记" in text and found.json()["case_number"] in text and "您的申报已收到" not in text
+
+
+def test_a_report_joining_a_case_says_on_the_timeline_what_it_added(
+    client: TestClient, auth: Auth, seeded: Session
+) -> None:
+    found = client.post("/api/cases", json=body(risks=["01"]), headers=auth("cadre1")).json()
+    again = client.post("/api/cases", headers=auth("county"), json=body(
+        reporter_kind="department", department="县应急管理局", raw_text="房屋受灾", risks=["01", "04"],
+        urgent=True))
+    same = client.post("/api/cases", headers=auth("county"), json=body(
+        reporter_kind="department", department="县医保局", raw_text="大额医疗费用", risks=["01"]))
+    assert again.json()["joined_existing"] and same.json()["joined_existing"]
+    case = seeded.scalars(select(Case).where(Case.number == found["case_number"])).one()
+    joined = seeded.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id,
+                                                    CaseEvent.action == "report_joined")
+                            .order_by(CaseEvent.id)).all()
+    assert joined[0].data["added_risks"] == ["04"] and joined[0].data["became_urgent"] is True
+    assert "added_risks" not in joined[1].data and "became_urgent" not in joined[1].data  # nothing new
