@@ -507,6 +507,25 @@ class MemberRemoveIn(BaseModel):
     reason: str = Field(min_length=1, max_length=500, description="e.g. recorded in error, 分户, moved away")
 
 
+class ChatCallbackOut(BaseModel):
+    """A call-back a household asked for in a chat (人工), waiting for the 12317 desk (number masked)."""
+
+    id: int
+    asked_at: datetime
+    due_at: datetime
+    channel: str | None = Field(description="the chat it was asked in: telegram, wechat, sms or web")
+    phone_masked: str | None
+    note: str | None = Field(description="what the household said, numbers masked; 申请复核 after a refusal")
+    case_number: str | None = Field(description="the household's case, when the chat knew it")
+    status: str
+    done_at: datetime | None = None
+    done_note: str | None = None
+
+
+class CallbackDoneIn(BaseModel):
+    note: str = Field(min_length=1, max_length=500, description="what the call settled")
+
+
 class CodeTables(BaseModel):
     """Code -> official name (Chinese, as the annexes write it); statuses in the deployment's language."""
 

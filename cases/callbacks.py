@@ -15,7 +15,7 @@ from cases import audit
 from cases.crypto import Vault, mask_text
 from cases.errors import CaseError, WorkflowError
 from cases.events import add_event, staff_label
-from cases.models import Case, Staff, Task, TaskStatus
+from cases.models import AuditEntry, Case, Staff, Task, TaskStatus
 
 CALLBACK = "callback"
 
@@ -34,16 +34,19 @@ def _open(task: Task | None) -> Task:
     return task
 
 
-def phone_to_call(*, db: Session, vault: Vault, task: Task, actor: Staff, reason: str, now: datetime) -> str:
-    """The number to dial, unmasked, with the view in the audit log."""
+def phone_to_call(
+    *, db: Session, vault: Vault, task: Task, actor: Staff, reason: str, now: datetime
+) -> tuple[str, AuditEntry]:
+    """The number to dial, unmasked, and the audit entry of this view."""
     _open(task)
     token = (task.detail or {}).get("phone_enc")
     if not token:
         raise CaseError("value_not_recorded", "no number is recorded for this call-back")
-    audit.record(db=db, actor=audit.staff_actor(actor.id), actor_staff_id=actor.id,
-                 action="reveal.callback_phone", entity="task", entity_id=task.id, area_code=task.area_code,
-                 detail={"reason": mask_text(reason)[:200]}, now=now)
-    return vault.decrypt(str(token))
+    entry = audit.record(db=db, actor=audit.staff_actor(actor.id), actor_staff_id=actor.id,
+                         action="reveal.callback_phone", entity="task", entity_id=task.id,
+                         area_code=task.area_code, detail={"reason": mask_text(reason)[:200]}, now=now)
+    db.flush()
+    return vault.decrypt(str(token)), entry
 
 
 def close(*, db: Session, task: Task, actor: Staff, note: str, now: datetime) -> Task:

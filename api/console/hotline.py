@@ -11,9 +11,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from api import callbacks as chat_callbacks
 from api.console import auth as ca
 from api.console.auth import FormDep, ViewerDep
 from api.console.labels import reason
@@ -40,7 +41,6 @@ from cases.models import (
     Report,
     ReporterKind,
     Role,
-    Staff,
     Task,
     TaskStatus,
 )
@@ -157,28 +157,6 @@ def _page(raw: str) -> int:
     return max(1, min(int(raw), 10_000)) if raw.strip().isdigit() else 1
 
 
-# who sees a chat's call-back that names no case (so has no area): the desk that serves the whole county
-_UNPLACED = (Role.HOTLINE, Role.COUNTY)
-
-
-def _callbacks_visible(staff: Staff) -> ColumnElement[bool]:
-    """The chats' call-backs a staff member answers: in their area, or (the county's desk) with none."""
-    placed = scope_filter(staff, Task.area_code)
-    return or_(placed, Task.area_code.is_(None)) if staff.role in _UNPLACED else placed
-
-
-def _callback(db: Session, viewer: ca.Viewer, task_id: int) -> Task | None:
-    found = db.scalar(select(Task).where(Task.id == task_id, callbacks.from_chats(),
-                                         _callbacks_visible(viewer.staff)))
-    return found
-
-
-def chat_callbacks(db: Session, viewer: ca.Viewer, limit: int = 50) -> list[Task]:
-    """The open call-backs households asked for in a chat (人工), the most overdue first."""
-    return list(db.scalars(select(Task).where(callbacks.from_chats(), _callbacks_visible(viewer.staff))
-                           .order_by(Task.due_at, Task.id).limit(limit)))
-
-
 def _desk(
     request: Request,
     db: Session,
@@ -228,7 +206,7 @@ def _desk(
         has_next=len(rows) > CALLS_PER_PAGE,
         case_number=lambda cid: _number(db, cid),
         now_local=now.astimezone(BEIJING).strftime("%Y-%m-%dT%H:%M"),
-        callbacks=chat_callbacks(db, viewer),
+        callbacks=chat_callbacks.waiting(db, viewer.staff),
         revealed=revealed or {},
         error=error,
         status_code=status_code,
@@ -243,12 +221,12 @@ def reveal_callback_phone(
     """The number to dial for a chat's call-back, shown on the desk (an audited unmasked view)."""
     ca.require(viewer, *HOTLINE_ROLES)
     ca.check_csrf(viewer, form)
-    task = _callback(db, viewer, task_id)
+    task = chat_callbacks.load(db, viewer.staff, task_id)
     if task is None:
         return page(request, "not_found.html", viewer, status_code=404)
     try:
-        phone = callbacks.phone_to_call(db=db, vault=vault_of(request), task=task, actor=viewer.staff,
-                                        reason=t_(request).gettext("to call back"), now=now)
+        phone, _entry = callbacks.phone_to_call(db=db, vault=vault_of(request), task=task, actor=viewer.staff,
+                                                reason=t_(request).gettext("to call back"), now=now)
     except CaseError as error:
         db.rollback()
         return _refused(request, db, viewer, now, error)
@@ -263,7 +241,7 @@ def close_callback(
     """The household was called back: what the call settled, on the case's timeline when it has one."""
     ca.require(viewer, *HOTLINE_ROLES)
     ca.check_csrf(viewer, form)
-    task = _callback(db, viewer, task_id)
+    task = chat_callbacks.load(db, viewer.staff, task_id)
     if task is None:
         return page(request, "not_found.html", viewer, status_code=404)
     try:

@@ -6,13 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
+from api import callbacks as chat_callbacks
 from api import schemas, services, views
 from api.deps import NotifierDep, NowDep, SessionDep, VaultDep, load_case, require_roles
 from api.errors import ApiError, not_found, responses
 from api.scope import in_scope, scope_filter
+from cases import callbacks
 from cases.intake import ReportDraft
-from cases.models import Area, Channel, HotlineCall, ReporterKind, Role, Staff
+from cases.models import Area, Case, Channel, HotlineCall, ReporterKind, Role, Staff, Task
 
 router = APIRouter(prefix="/api/hotline", tags=["hotline"])
 HOTLINE_ROLES = (Role.HOTLINE, Role.TOWNSHIP, Role.COUNTY, Role.ADMIN)
@@ -170,3 +173,56 @@ def callback_done(call: CallDep, db: SessionDep, vault: VaultDep, now: NowDep) -
     call.callback_done_at = now
     db.commit()
     return views.hotline_call_out(db, call, vault)
+
+
+# --- call-backs households asked for in a chat (人工) ---------------------------------------------------
+
+
+def _callback_out(db: Session, task: Task) -> schemas.ChatCallbackOut:
+    detail = task.detail or {}
+    case = db.get(Case, task.case_id) if task.case_id is not None else None
+    return schemas.ChatCallbackOut(
+        id=task.id, asked_at=task.created_at, due_at=task.due_at, channel=detail.get("channel"),
+        phone_masked=detail.get("phone_masked"), note=detail.get("note"),
+        case_number=case.number if case is not None else None, status=str(task.status), done_at=task.done_at,
+        done_note=task.done_note,
+    )
+
+
+def _chat_callback(task_id: int, staff: HotlineStaff, db: SessionDep) -> Task:
+    task = chat_callbacks.load(db, staff, task_id)
+    if task is None:
+        raise not_found("callback")
+    return task
+
+
+ChatCallbackDep = Annotated[Task, Depends(_chat_callback)]
+
+
+@router.get("/callbacks", response_model=list[schemas.ChatCallbackOut], responses=responses(401, 403))
+def list_chat_callbacks(staff: HotlineStaff, db: SessionDep) -> list[schemas.ChatCallbackOut]:
+    """The call-backs households asked for in a chat and still wait for, the most overdue first."""
+    return [_callback_out(db, task) for task in chat_callbacks.waiting(db, staff)]
+
+
+@router.post("/callbacks/{task_id}/reveal", response_model=schemas.RevealOut,
+             responses=responses(401, 403, 404, 409))
+def reveal_callback_phone(
+    task: ChatCallbackDep, staff: HotlineStaff, db: SessionDep, vault: VaultDep, now: NowDep
+) -> schemas.RevealOut:
+    """The number to dial, unmasked; the view is written to the audit log."""
+    phone, entry = callbacks.phone_to_call(db=db, vault=vault, task=task, actor=staff, reason="to call back",
+                                           now=now)
+    db.commit()
+    return schemas.RevealOut(field="phone", value=phone, audit_id=entry.id)
+
+
+@router.post("/callbacks/{task_id}/done", response_model=schemas.ChatCallbackOut,
+             responses=responses(401, 403, 404, 409, 422))
+def close_chat_callback(
+    body: schemas.CallbackDoneIn, task: ChatCallbackDep, staff: HotlineStaff, db: SessionDep, now: NowDep
+) -> schemas.ChatCallbackOut:
+    """The household was called back: what the call settled, on the case's timeline when it has one."""
+    callbacks.close(db=db, task=task, actor=staff, note=body.note, now=now)
+    db.commit()
+    return _callback_out(db, task)

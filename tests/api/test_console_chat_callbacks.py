@@ -4,7 +4,7 @@ timeline. It had no page: the chat promised a call no one was shown."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi import FastAPI
@@ -87,3 +87,27 @@ def test_a_cadre_cannot_use_the_desk_and_a_forged_form_changes_nothing(
     assert seeded.get(Task, task.id).status == TaskStatus.OPEN  # type: ignore[union-attr]
     assert f'id="callback-{task.id}"' in card(web.get("/console/hotline").text)  # no case: the county desk's
     assert csrf_of(web.get("/console/hotline").text)
+
+
+def test_the_same_call_backs_over_rest(
+    web: TestClient, client: TestClient, auth: Callable[[str], dict[str, str]], seeded: Session
+) -> None:
+    household = Household(web)
+    number = household.report()
+    household.send("人工")
+    household.send(PHONE)
+    hotline = auth("hotline")
+    listed = client.get("/api/hotline/callbacks", headers=hotline).json()
+    assert len(listed) == 1 and listed[0]["case_number"] == number
+    assert listed[0]["phone_masked"] == "139****5678" and PHONE not in str(listed[0])
+    task_id = listed[0]["id"]
+    assert client.get("/api/hotline/callbacks", headers=auth("cadre1")).status_code == 403
+    revealed = client.post(f"/api/hotline/callbacks/{task_id}/reveal", headers=hotline).json()
+    assert revealed["value"] == PHONE and revealed["audit_id"]
+    assert client.post(f"/api/hotline/callbacks/{task_id}/done", headers=hotline,
+                       json={"note": " "}).json()["reason"] == "call_note_required"
+    done = client.post(f"/api/hotline/callbacks/{task_id}/done", headers=hotline, json={"note": "已解答"})
+    assert done.status_code == 200 and (done.json()["status"], done.json()["done_note"]) == ("done", "已解答")
+    assert client.get("/api/hotline/callbacks", headers=hotline).json() == []
+    assert client.post(f"/api/hotline/callbacks/{task_id}/done", headers=hotline,
+                       json={"note": "再"}).status_code == 404
