@@ -96,8 +96,11 @@ def unbind(request: CadreRequest, state: dict[str, Any], *, asked: bool) -> Cadr
         return CadreResponse(replies=[Reply(t.gettext(
             "Done: this chat is no longer linked to your staff account; reminders will not come here. "
             "To link it again, get a new code in the console and send 绑定 and the code."))], state={})
-    if asked and _NO.match(text):
-        return CadreResponse(replies=[Reply(t.gettext("All right, the chat stays linked."))], state=state)
+    if asked and _NO.match(text):  # a 排查 under way goes on: its question again
+        from conversations.flows import cadre_screening
+
+        return CadreResponse(replies=[Reply(t.gettext("All right, the chat stays linked.")),
+                                      *cadre_screening.ask_again(request, state)], state=state)
     if not UNBIND.match(text):
         return None
     staff = request.db.get(Staff, request.staff_id)

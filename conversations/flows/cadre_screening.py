@@ -68,6 +68,14 @@ def take(request: CadreRequest, state: dict[str, Any]) -> CadreResponse | None:
     return CadreResponse(replies, state)
 
 
+def ask_again(request: CadreRequest, state: dict[str, Any]) -> list[Reply]:
+    """The question of the report under way, asked again (after another question, 解绑's, was answered)."""
+    staff = request.db.get(Staff, request.staff_id)
+    if staff is None or state.get("flow") != screening.FLOW:
+        return []
+    return screening.ask_again(state, _facts(request, staff))
+
+
 def _facts(request: CadreRequest, staff: Staff) -> screening.ScreeningFacts:
     """The chat's facts, with the villages of the staff member's area (their own first)."""
     prefix = scope_prefix(staff.area_code)

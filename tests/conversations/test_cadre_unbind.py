@@ -68,3 +68,15 @@ def test_a_deactivated_account_can_still_unlink_its_chat(world: World) -> None:
         staff.active = False
     assert "1 确认解绑" in cadre.send("解绑")
     assert "已解绑" in cadre.send("1") and staff_of_chat(world) is None
+
+
+def test_keeping_the_link_during_a_screening_report_asks_its_question_again(world: World) -> None:
+    """解绑 asked while 排查 waited for the ID number: 2 (不解绑) said only 'stays linked', and the cadre was
+    left with no question while the report still waited for its answer."""
+    cadre = bound_cadre(world)
+    cadre.send("排查")
+    cadre.send("张三")
+    cadre.send("解绑")
+    out = cadre.send("2")
+    assert out.startswith("好的，不解绑") and out.endswith("张三的身份证号？（18位）\n0 返回")
+    assert "户主手机号" in cadre.send("430421195003021234")  # still the report's answer
