@@ -50,7 +50,8 @@ TEMPLATES: dict[str, str] = {
         "Please contact the household by the end of the working day on {due}."
     ),
     "case_unassigned": N_("Case {case_number} in {village} was moved to another cadre."),
-    "case_report_joined": N_("Case {case_number} in {village} has a new report from the household."),
+    "case_report_joined": N_("{urgent}Case {case_number} in {village} has a new report. {added}Please look "
+                             "at the case."),
     "case_supplemented": N_("{urgent}Case {case_number} in {village}: the household sent more (words, a "
                             "photo or a voice message). {added}Please look at the case."),
     "case_status_changed": N_("Your case {case_number}: {status_text}"),

@@ -570,7 +570,8 @@ def submit_report(
             detail=detail,
             now=now,
         )
-        if not notify_cadre(db, case, notifier, "case_report_joined"):
+        # what it added is told with it, and 【紧急】 once the case is urgent (as a supplement's notice)
+        if not notify_cadre(db, case, notifier, "case_report_joined", case_params(db, case) | added.data()):
             cadre = auto_assign(db, case, now, notifier, lookups)  # none was free when the case opened: again
     else:
         add_event(

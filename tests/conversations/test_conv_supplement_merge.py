@@ -119,3 +119,27 @@ def test_words_naming_nothing_add_no_other_risk(world: World) -> None:
     chat.send("还是想再跟干部说一说")
     assert case_of(world, number) == (["01"], [], False)
     assert supplement_data(world, number) == [{}, {}]
+
+
+def test_a_screening_report_that_makes_the_case_urgent_tells_the_cadre_what_it_added(world: World) -> None:
+    """A cadre's 排查 of the household joins its open case with a collapsed house: the case became urgent
+    and 住房安全 joined it (on the timeline), but the contact cadre was told only 'a new report from the
+    household': no 【紧急】, nothing of what was added, and the report was not the household's."""
+    from bot.notify import render
+
+    from .test_cadre_screening import up_to_village
+    from .test_conv_flows import bound_cadre
+
+    _, number = household_with_a_case(world)
+    cadre = bound_cadre(world)
+    up_to_village(cadre)
+    cadre.send("1")
+    cadre.send("4")
+    cadre.send("房子塌了，一家人没地方住")
+    assert "已并入该案件" in cadre.send("1")
+    assert case_of(world, number) == (["01"], ["A23"], True)
+    (params,) = [p for kind, _, event, p in world.notifier.sent
+                 if kind == "staff" and event == "case_report_joined"]
+    text = render("case_report_joined", params, "zh_CN")
+    assert text.startswith("【紧急】") and "新增：住房安全" in text and number in text, text
+    assert "农户" not in text  # the cadre's own screening, not the household's words
