@@ -260,7 +260,8 @@ def _navigate(turn: Turn) -> bool:
         pause_flow(turn)
         human.start(turn)
         return True
-    if matches(text, STATUS_WORDS) and turn.flow != "case":  # a case flow asks for its number itself
+    # a case flow asks for its number itself; at its other questions (the name that signs) 查询 is asked for
+    if matches(text, STATUS_WORDS) and not (turn.flow == "case" and turn.step in ("ask_case", "ask_last4")):
         pause_flow(turn)
         case_flows.start(turn, "status")
         return True

@@ -35,6 +35,7 @@ from conversations.flows.common import (
     WITHDRAW_REPORT_WORDS,
     WITHDRAW_WORDS,
     Turn,
+    asked_for,
     end_flow,
     flow,
     goto,
@@ -379,7 +380,9 @@ def _ask_sign_name(turn: Turn) -> None:
 @F.on("sign_name")
 def _sign_name(turn: Turn) -> None:
     typed = "".join(unicodedata.normalize("NFKC", turn.raw).split()).strip("。.")
-    name = person_name(turn) or (typed if 2 <= len(typed) <= 20 else None)  # the command says who may sign
+    name = person_name(turn)
+    if name is None and 2 <= len(typed) <= 20 and asked_for(typed) is None:  # the command says who may sign
+        name = typed  # a name the surname table lacks; a request (签字, 授权) is not one
     if name is None:
         turn.say(turn._("Please type the full name, for example: 张三."), ["0 " + turn._("Back")])
         return
