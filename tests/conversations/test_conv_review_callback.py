@@ -8,6 +8,7 @@ from sqlalchemy import select
 from cases.models import Case, Task
 
 from .conftest import ID_ZHANG, MEIHUA, Chat, World
+from .test_conv_dialogues import case_number, report_until_annex
 from .test_conv_round5 import signed_household
 from .test_conv_why_refused import refused
 
@@ -66,3 +67,18 @@ def test_a_chat_with_no_case_still_gets_its_call_back(world: World) -> None:
     assert "回电" in chat.send("13912345678")
     (task,) = callbacks(world)
     assert task.case_id is None and task.area_code is None and task.detail["note"] == "人工"
+
+
+def test_two_call_backs_asked_in_the_same_second_are_both_filed(world: World) -> None:
+    """A household that reported and signed by SMS (its number known: 人工 files at once) sends 人工 twice in
+    the same second, as a cheap phone resends: the second failed ('we have a problem', dead-lettered), as
+    the call-back now carries the case and its cycle (the contact and the second) was taken for the case."""
+    sms = Chat(world, channel="sms", user_key="+8613912345678")
+    report_until_annex(sms)
+    sms.send("1")
+    number = case_number(sms.send("张三"))
+    for said in ("人工", "人工，快点"):
+        out = sms.send(said)
+        assert "回电" in out and "出了问题" not in out, out
+    filed = callbacks(world)
+    assert len(filed) == 2 and {t.case_id for t in filed} == {case_id(world, number)}
