@@ -32,7 +32,7 @@ from cases.models import (
     Task,
     TaskStatus,
 )
-from conversations.flows.common import small_number
+from conversations.flows.common import goes_back, small_number
 from conversations.i18n import N_, Translator, translator
 from conversations.messages import Reply
 
@@ -152,7 +152,7 @@ def _command(turn: CadreTurn, asked: Asked) -> tuple[Reply, Asked]:
         return postpone(turn, int(m.group(1)), m.group(2), (m.group(3) or "").strip())
     if m := ACK.match(text):
         return acknowledge(turn, (m.group(1) or "").strip()), None
-    if CANCEL.match(text):
+    if CANCEL.match(text) or (asked is not None and goes_back(text)):  # 0, 返回, the keyboard's '0 返回'
         return Reply(turn.t.gettext("All right, nothing was changed.") if asked else help_text(turn.t),
                      choices=("待办",)), None
     if asked is not None and text:

@@ -134,3 +134,24 @@ def test_case_details_name_the_housing_risk(db: Session) -> None:
     db.commit()
     text = say(db, w.cadre.id, "案件 SB7Q2K9M", bj(3, 2))
     assert "风险：住房安全保障风险、饮水安全风险、因病" in text
+
+
+def test_0_or_the_back_button_at_a_question_asked_changes_nothing(world: ConvWorld) -> None:
+    """At 改期's 'why?' (or 完成's note), 0, 返回 or the keyboard's '0 返回' (the report's buttons stay on the
+    keyboard) was taken for the reason: the task was postponed with '0' as why."""
+    number = signed_case(world, Chat(world))
+    cadre = bound_cadre(world)
+    assert number in cadre.send("待办")
+    with world.factory() as db:
+        ack = db.scalar(select(Task).where(Task.kind == "acknowledge"))
+        assert ack is not None
+        ack_id, due = ack.id, ack.due_at
+    for said in ("0", "0 返回", "返回"):
+        assert "为什么要改期" in cadre.send(f"改期 {ack_id} 2")
+        assert cadre.send(said) == "好的，没有改动。\n待办", said
+    with world.factory() as db:
+        task = db.get(Task, ack_id)
+        assert task is not None and task.due_at == due and task.postponed_reason is None
+    assert "几个工作日" in cadre.send(f"改期 {ack_id}")
+    assert cadre.send("0 返回") == "好的，没有改动。\n待办"
+    assert "已改期" in cadre.send(f"改期 {ack_id} 2 户主在外地")  # the command itself still works
