@@ -5,6 +5,7 @@ callback, and list the calls."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
@@ -219,19 +220,14 @@ def reveal_callback_phone(
     request: Request, task_id: int, viewer: ViewerDep, form: FormDep, db: SessionDep, now: NowDep
 ) -> Response:
     """The number to dial for a chat's call-back, shown on the desk (an audited unmasked view)."""
-    ca.require(viewer, *HOTLINE_ROLES)
-    ca.check_csrf(viewer, form)
-    task = chat_callbacks.load(db, viewer.staff, task_id)
-    if task is None:
-        return page(request, "not_found.html", viewer, status_code=404)
-    try:
+
+    def reveal(task: Task) -> Response:
         phone, _entry = callbacks.phone_to_call(db=db, vault=vault_of(request), task=task, actor=viewer.staff,
                                                 reason=t_(request).gettext("to call back"), now=now)
-    except CaseError as error:
-        db.rollback()
-        return _refused(request, db, viewer, now, error)
-    db.commit()
-    return _desk(request, db, viewer, now, CallFilter(), revealed={task.id: phone})
+        db.commit()
+        return _desk(request, db, viewer, now, CallFilter(), revealed={task.id: phone})
+
+    return _on_callback(request, task_id, viewer, form, db, now, reveal)
 
 
 @router.post("/callbacks/{task_id}/done", response_class=HTMLResponse)
@@ -239,24 +235,38 @@ def close_callback(
     request: Request, task_id: int, viewer: ViewerDep, form: FormDep, db: SessionDep, now: NowDep
 ) -> Response:
     """The household was called back: what the call settled, on the case's timeline when it has one."""
+
+    def close(task: Task) -> Response:
+        callbacks.close(db=db, task=task, actor=viewer.staff, note=str(form.get("note") or ""), now=now)
+        db.commit()
+        return redirect("/console/hotline")
+
+    return _on_callback(request, task_id, viewer, form, db, now, close)
+
+
+def _on_callback(
+    request: Request,
+    task_id: int,
+    viewer: ca.Viewer,
+    form: dict[str, Any],
+    db: Session,
+    now: datetime,
+    act: Callable[[Task], Response],
+) -> Response:
+    """`act` on one of the desk's chat call-backs (role, CSRF and area checked first); a refused step shows
+    the desk again with why, nothing written."""
     ca.require(viewer, *HOTLINE_ROLES)
     ca.check_csrf(viewer, form)
     task = chat_callbacks.load(db, viewer.staff, task_id)
     if task is None:
         return page(request, "not_found.html", viewer, status_code=404)
     try:
-        callbacks.close(db=db, task=task, actor=viewer.staff, note=str(form.get("note") or ""), now=now)
+        return act(task)
     except CaseError as error:
         db.rollback()
-        return _refused(request, db, viewer, now, error)
-    db.commit()
-    return redirect("/console/hotline")
-
-
-def _refused(request: Request, db: Session, viewer: ca.Viewer, now: datetime, error: CaseError) -> Response:
-    t = t_(request)
-    message = t.gettext("Not done: {reason}").format(reason=reason(t, error.reason, error.message))
-    return _desk(request, db, viewer, now, CallFilter(), error=message, status_code=409)
+        t = t_(request)
+        message = t.gettext("Not done: {reason}").format(reason=reason(t, error.reason, error.message))
+        return _desk(request, db, viewer, now, CallFilter(), error=message, status_code=409)
 
 
 @router.post("/calls", response_class=HTMLResponse)
