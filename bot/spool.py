@@ -144,7 +144,7 @@ class Spool:
             held = self._held.get(message)
         if held is not None and held.path.exists():
             return held.path
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)  # only this service reads it
         stamp = msg.received_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%f")
         path = self.directory / f"{stamp}-{self._contact(msg.channel, msg.user_key)}-{message}{SUFFIX}"
         tmp = self.directory / f".{uuid.uuid4().hex}.tmp"
@@ -194,7 +194,7 @@ class Spool:
 
     def _set_aside(self, held: Held) -> None:
         aside = self.directory / UNREADABLE
-        aside.mkdir(exist_ok=True)
+        aside.mkdir(mode=0o700, exist_ok=True)
         os.replace(held.path, aside / held.path.name)
         with self._lock:
             self._held.pop(held.message, None)

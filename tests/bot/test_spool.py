@@ -58,6 +58,7 @@ def test_a_kept_message_reads_back_whole_and_nothing_sensitive_is_on_disk_in_the
     for secret in (ID_ZHANG, "13912345678", "身份证".encode().decode(), "jpeg"):
         assert secret.encode() not in raw and secret not in path.name
     assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert oct(spool.directory.stat().st_mode & 0o077) == "0o0"  # nobody else lists it either
     [held] = spool.held()
     assert spool.load(held) == msg and decode(encode(msg)) == msg
     assert spool.keep(msg) == path and len(files(spool.directory)) == 1  # a second keep: the same file
