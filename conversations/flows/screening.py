@@ -40,6 +40,7 @@ from conversations.flows.common import (
     flow,
     form_of_address,
     goto,
+    looks_like_a_name,
     matches,
     normalize,
     number_choice,
@@ -250,6 +251,8 @@ def _name(turn: Turn) -> None:
     if form_of_address(name):
         _again(turn, turn._("Please write the full name as on the ID card, for example: 刘长根."))
         return
+    if name.endswith("户") and looks_like_a_name(name[:-1]):  # 张三户, as cadres name a household: 张三
+        name = name[:-1]
     turn.data["name"] = name
     _keep_numbers(turn)
     _after(turn, "name")

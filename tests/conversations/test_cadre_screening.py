@@ -349,3 +349,20 @@ def test_the_filing_checks_the_area_again(world: World) -> None:
     assert "已上报" in cadre.send("1")
     (case,) = cases(world)
     assert case.area_code == HEPING
+
+
+def test_a_household_named_as_cadres_name_it_files_the_heads_name(world: World) -> None:
+    """户主姓名？ answered 张三户 (X户, X's household, as cadres write it) was kept as the head's name 张三户:
+    the household, signing later as 张三, or reporting with its ID number and 张三, was not the name on
+    record."""
+    cadre = bound_cadre(world)
+    cadre.send("排查")
+    assert "张三的身份证号" in cadre.send("张三户")
+    cadre.send(ID_ZHANG)
+    cadre.send("1")
+    cadre.send("1")
+    cadre.send("4")
+    assert "户主：张三\n" in cadre.send(WHAT)
+    cadre.send("1")
+    with world.factory() as db:
+        assert db.scalars(select(Household.head_name)).one() == "张三"
