@@ -30,9 +30,10 @@ _KINDS = ("photo", "voice", "document")
 
 
 def take(db: Session, *, staff_id: int, message: InboundMessage, state: dict[str, Any], now: datetime,
-         locale: str = "zh_CN") -> tuple[list[Reply], dict[str, Any]] | None:
+         locale: str = "zh_CN", reporting: bool = False) -> tuple[list[Reply], dict[str, Any]] | None:
     """The answer to a message with files, or to the case number (or 取消) files wait for; None when the
-    message is neither (a command: the files keep waiting)."""
+    message is neither (a command: the files keep waiting). `reporting`: a 排查 is under way, whose filing
+    gives the case the files go with (link_waiting), so no case number is asked for."""
     t = translator("conversations", locale)
     staff = db.get(Staff, staff_id)
     if staff is None or not staff.active:
@@ -57,6 +58,12 @@ def take(db: Session, *, staff_id: int, message: InboundMessage, state: dict[str
         if found is not None:
             return _link(db, t, staff, found.group(1), waiting + kept, text, now, state, refused)
         state[_KEY] = {"ids": waiting + kept, "at": now.isoformat()}
+        if reporting:
+            held = t.ngettext("Received {n} file: it is kept with this household's case once the report is "
+                              "filed.",
+                              "Received {n} files: they are kept with this household's case once the report "
+                              "is filed.", len(waiting + kept))
+            return [Reply(" ".join([*dict.fromkeys(refused), held.format(n=len(waiting + kept))]))], state
         ask = t.ngettext("Received {n} file. Which case is it for? Reply with the case number, for example "
                          "SB7K2M9QXA. Reply 取消 not to keep it.",
                          "Received {n} files. Which case are they for? Reply with the case number, for "
@@ -71,6 +78,18 @@ def take(db: Session, *, staff_id: int, message: InboundMessage, state: dict[str
         state.pop(_KEY, None)
         return [Reply(t.gettext("All right, the files were not kept."))], state
     return None
+
+
+def link_waiting(db: Session, *, staff_id: int, number: str, state: dict[str, Any], now: datetime,
+                 locale: str = "zh_CN") -> tuple[list[Reply], dict[str, Any]] | None:
+    """The files waiting for a case number go with case `number` (the case a 排查 just filed or joined);
+    None when no file waits."""
+    state = dict(state)
+    waiting = _waiting(state, now)
+    staff = db.get(Staff, staff_id)
+    if not waiting or staff is None:
+        return None
+    return _link(db, translator("conversations", locale), staff, number, waiting, "", now, state, [])
 
 
 def _waiting(state: dict[str, Any], now: datetime) -> list[int]:

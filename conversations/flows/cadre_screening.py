@@ -24,6 +24,7 @@ from conversations.commands import Result, SubmitReport
 from conversations.flows import screening
 from conversations.flows.cadre import CadreRequest, CadreResponse
 from conversations.flows.cadre_commands import CASE, TODO, answer, scope_prefix
+from conversations.flows.cadre_files import link_waiting
 from conversations.i18n import translator
 from conversations.messages import Reply
 
@@ -63,8 +64,13 @@ def take(request: CadreRequest, state: dict[str, Any]) -> CadreResponse | None:
     state, replies = step.state, list(step.replies)
     for command in step.commands:
         if isinstance(command, SubmitReport):
-            resumed = screening.resume(state, command, _file(request, staff, command), facts)
+            result = _file(request, staff, command)
+            resumed = screening.resume(state, command, result, facts)
             state, replies = resumed.state, [*replies, *resumed.replies]
+            linked = (link_waiting(db, staff_id=staff.id, number=str(result.data.get("case")), state=state,
+                                   now=request.now, locale=request.locale) if result.ok else None)
+            if linked is not None:  # photos sent during the report go with the case it filed
+                replies, state = [*replies, *linked[0]], linked[1]
     return CadreResponse(replies, state)
 
 

@@ -366,3 +366,33 @@ def test_a_household_named_as_cadres_name_it_files_the_heads_name(world: World) 
     cadre.send("1")
     with world.factory() as db:
         assert db.scalars(select(Household.head_name)).one() == "张三"
+
+
+def test_a_photo_sent_during_the_report_goes_with_the_case_it_files(world: World) -> None:
+    """A photo of the house sent while 排查 asked for the ID number: the cadre was asked which case number it
+    was for (the report had none yet), the ID question was not asked again, and the photo stayed with no
+    case after the filing."""
+    from cases.models import Attachment as AttachmentRow
+    from conversations.messages import Attachment
+
+    from .test_conv_flows import JPEG
+
+    cadre = bound_cadre(world)
+    cadre.send("排查")
+    cadre.send("张三")
+    photo = Attachment(kind="photo", content_type="image/jpeg", data=JPEG)
+    out = cadre.send(None, (photo,))
+    assert "案件号" not in out and "上报后" in out, out
+    assert out.endswith("张三的身份证号？（18位）\n0 返回")
+    cadre.send(ID_ZHANG)
+    cadre.send("1")
+    cadre.send("1")
+    cadre.send("4")
+    cadre.send(WHAT)
+    out = cadre.send("1")
+    number = case_number(out)
+    assert f"已存到案件 {number}：1 个文件" in out
+    (case,) = cases(world)
+    with world.factory() as db:
+        rows = db.scalars(select(AttachmentRow)).all()
+        assert [(r.case_id, r.sent_by_staff_id) for r in rows] == [(case.id, world.cadre_id)]
