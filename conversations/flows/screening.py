@@ -49,8 +49,10 @@ from conversations.flows.common import (
     person_name,
     reprompt,
     resume_paused,
+    small_number,
 )
 from conversations.flows.report import (
+    _GROUP_NUMBER,
     DISASTERS,
     ID_REASONS,
     _amounts,
@@ -390,7 +392,7 @@ def _village(turn: Turn) -> None:
     if len(inside) == 1:
         _take_village(turn, inside[0])
     elif inside:
-        turn.data.update(offered=[v.code for v in inside], page=0)
+        turn.data.update(offered=[v.code for v in inside], page=0, typed=turn.text)
         reprompt(turn)
     else:
         turn.fail()
@@ -437,6 +439,10 @@ def _said(text: str, village: Village) -> bool:
 
 def _take_village(turn: Turn, village: Village) -> None:
     turn.data["village"] = {"code": village.code, "label": village.label}
+    # 梅花村3组: the group typed with the village is kept (also when a list of namesakes came in between)
+    group = _GROUP_NUMBER.search(turn.text) or _GROUP_NUMBER.search(turn.data.pop("typed", ""))
+    number = small_number(group.group(1)) if group else None
+    turn.data["group"] = f"{number}{group.group(2)}" if group and number is not None else None
     turn.data.pop("offered", None)
     turn.data.pop("page", None)
     _after(turn, "village")
@@ -512,7 +518,7 @@ def _ask_summary(turn: Turn) -> None:
              turn._("ID number: {id}").format(id=mask_id(d.get("id")) or ""),
              turn._("Phone: {phone}").format(phone=mask_phone(d.get("phone")) or turn._("none")),
              turn._("Address: {village} {group}").format(village=(d.get("village") or {}).get("label", ""),
-                                                          group=""),
+                                                          group=d.get("group") or "").rstrip(),
              turn._("People in the household: {n}").format(n=d.get("size", "")),
              turn._("Difficulties: {labels}").format(labels=labels(turn, d))]
     money = _amounts(turn)
@@ -575,7 +581,7 @@ def _draft(turn: Turn) -> SubmitReport:
         id_number=d["id"],
         household_size=int(d["size"]),
         village_code=d["village"]["code"],
-        group_name=None,
+        group_name=d.get("group"),
         phone=d.get("phone"),
     )
 

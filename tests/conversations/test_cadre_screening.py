@@ -396,3 +396,25 @@ def test_a_photo_sent_during_the_report_goes_with_the_case_it_files(world: World
     with world.factory() as db:
         rows = db.scalars(select(AttachmentRow)).all()
         assert [(r.case_id, r.sent_by_staff_id) for r in rows] == [(case.id, world.cadre_id)]
+
+
+def test_the_group_typed_with_the_village_is_kept(world: World) -> None:
+    """梅花村3组 at the village question: the village was taken and the group dropped (annex 1's address goes
+    down to the 村民小组); a report keeps it so. Also when the name matched two villages and one is picked."""
+    cadre = bound_cadre(world)
+    up_to_village(cadre)
+    assert "几口人" in cadre.send("梅花村3组")
+    cadre.send("4")
+    assert "住址：西渡镇梅花村3组" in cadre.send(WHAT)
+    cadre.send("1")
+    county = bound_staff(world, role=Role.COUNTY, area="430421000000", user_key="county-chat",
+                         username="county")
+    up_to_village(county, name="李四", id_number=ID_LI)
+    assert "是哪一个" in county.send("梅花村第五组")
+    county.send("2")  # 台源镇梅花村
+    county.send("3")
+    assert "住址：台源镇梅花村5组" in county.send(WHAT)
+    county.send("1")
+    with world.factory() as db:
+        rows = db.execute(select(Household.head_name, Household.group_name).order_by(Household.id)).all()
+    assert [tuple(r) for r in rows] == [("张三", "3组"), ("李四", "5组")]
