@@ -647,14 +647,16 @@ def _vouches(db: Session, vault: Vault, draft: ReportDraft, household: Household
 # --- the signed annex 1 ------------------------------------------------------------------------
 
 
-def _signer_member(db: Session, household: Household, signer_name: str) -> Member:
+def _signer_member(db: Session, household: Household, signer_name: str, id_hash: str | None = None) -> Member:
+    """The member of that name; of two of the same name (a father and son both 张伟), the one whose ID number
+    was given."""
     name = _clean_name(signer_name)
-    for member in household.members:
-        if member.name == name:
-            return member
-    raise IntakeError(
-        "signer_not_in_household", "the signer's name matches neither the household head nor a member"
-    )
+    named = [member for member in household.members if member.name == name]
+    if not named:
+        raise IntakeError(
+            "signer_not_in_household", "the signer's name matches neither the household head nor a member"
+        )
+    return next((m for m in named if id_hash is not None and m.id_hash == id_hash), named[0])
 
 
 def active_signatures(*, db: Session, case: Case) -> list[Authorization]:
@@ -697,14 +699,15 @@ def sign_authorization(
     household = db.get(Household, case.household_id)
     assert household is not None
     ensure_head_member(db, household)
-    member = _signer_member(db, household, signer_name)
     id_enc: str | None = None
     id_hash: str | None = None
-    if signer_id_number:
-        check = check_id(signer_id_number, today=now.date())
-        if not check.valid or check.normalized is None:
-            raise IntakeError("invalid_id_number", f"ID number refused ({check.reason})")
+    check = check_id(signer_id_number, today=now.date()) if signer_id_number else None
+    if check is not None and check.valid and check.normalized is not None:
         id_hash = vault.lookup_hash(check.normalized)
+    member = _signer_member(db, household, signer_name, id_hash)
+    if check is not None:
+        if not check.valid or check.normalized is None or id_hash is None:
+            raise IntakeError("invalid_id_number", f"ID number refused ({check.reason})")
         if member.id_hash is not None and member.id_hash != id_hash:
             raise IntakeError("signer_id_mismatch", "the ID number does not match this member's")
         id_enc = vault.encrypt(check.normalized)

@@ -316,9 +316,13 @@ class Applier:
         household = self.db.get(Household, case.household_id)
         assert household is not None
         name = "".join(cmd.signer_name.split())
-        member = next((m for m in household.members if m.name == name), None)
-        if member is None:
+        named = [m for m in household.members if m.name == name]
+        if not named:
             return Result(ok=False, reason="name_mismatch")
+        # of two of the same name (a father and son both 张伟), the one who has not signed yet
+        signed = ({a.member_id for a in intake.active_signatures(db=self.db, case=case)} if len(named) > 1
+                  else set())
+        member = next((m for m in named if m.id not in signed), named[0])
         id_enc = member.id_number_enc or (household.id_number_enc if member.is_head else None)
         intake.sign_authorization(
             db=self.db, vault=self.vault, case=case, signer_name=name,

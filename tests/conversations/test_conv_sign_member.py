@@ -6,10 +6,10 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 
 from cases import members
-from cases.models import Authorization, Case, RegionSetting, Staff
+from cases.models import Authorization, Case, Member, RegionSetting, Staff
 from cases.regions import SIGNERS_ALL_ADULTS
 
-from .conftest import ID_LI, PROVINCE, Chat, World
+from .conftest import ID_LI, ID_WANG, PROVINCE, Chat, World
 from .test_conv_round5 import signed_household
 
 
@@ -50,3 +50,28 @@ def test_a_request_at_the_name_question_is_not_taken_for_the_signers_name(world:
     chat.send("同意")
     assert "谢谢您，李四" in chat.send("李四")
     assert signatures(world) == 2
+
+
+def test_a_son_named_as_his_father_signs_after_him(world: World) -> None:
+    """The head 张三 signed; his adult son, also 张三, is recorded: his signature was never taken from the
+    chat, the name finding the father again (his signature returned as it stood, 'still to sign: 张*')."""
+    with world.factory() as db, db.begin():
+        db.execute(update(RegionSetting).where(RegionSetting.area_code == PROVINCE)
+                   .values(signers=SIGNERS_ALL_ADULTS))
+    chat, number = signed_household(world)
+    with world.factory() as db, db.begin():
+        case = db.scalar(select(Case).where(Case.number == number))
+        cadre = db.get(Staff, world.cadre_id)
+        assert case is not None and cadre is not None
+        members.record_member(db=db, vault=world.vault, case=case, actor=cadre, now=world.clock(),
+                              name="张三", relation_code="03", id_number=ID_WANG)  # born 1988
+    assert "还需签字：张*" in chat.send("查询")
+    chat.send("签字")
+    chat.send("同意")
+    out = chat.send("张三")
+    assert "谢谢您，张三" in out and "还需要" not in out, out
+    with world.factory() as db:
+        signed = db.scalars(select(Authorization.member_id)).all()
+        sons = db.scalars(select(Member.id).where(Member.relation == "之子")).all()
+    assert len(signed) == 2 and set(sons) <= set(signed)
+    assert "还需签字" not in chat.send("查询")
