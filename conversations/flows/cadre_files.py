@@ -58,7 +58,8 @@ def take(db: Session, *, staff_id: int, message: InboundMessage, state: dict[str
         if found is not None:
             return _link(db, t, staff, found.group(1), waiting + kept, text, now, state, refused)
         state[_KEY] = {"ids": waiting + kept, "at": now.isoformat()}
-        if reporting:
+        if reporting:  # these (not files that waited before the report began) go with the report's case
+            state[_KEY]["report"] = [*_for_report(state), *kept]
             held = t.ngettext("Received {n} file: it is kept with this household's case once the report is "
                               "filed.",
                               "Received {n} files: they are kept with this household's case once the report "
@@ -86,10 +87,22 @@ def link_waiting(db: Session, *, staff_id: int, number: str, state: dict[str, An
     None when no file waits."""
     state = dict(state)
     waiting = _waiting(state, now)
+    sent = [i for i in waiting if i in _for_report(state)]
     staff = db.get(Staff, staff_id)
-    if not waiting or staff is None:
+    if not sent or staff is None:
         return None
-    return _link(db, translator("conversations", locale), staff, number, waiting, "", now, state, [])
+    left = [i for i in waiting if i not in sent]  # sent before the report: still wait for their number
+    replies, state = _link(db, translator("conversations", locale), staff, number, sent, "", now, state, [])
+    if left:
+        held = state.get(_KEY)
+        state[_KEY] = {"ids": [*(held.get("ids") or [] if isinstance(held, dict) else []), *left],
+                       "at": now.isoformat()}
+    return replies, state
+
+
+def _for_report(state: dict[str, Any]) -> list[int]:
+    held = state.get(_KEY)
+    return [int(i) for i in held.get("report") or []] if isinstance(held, dict) else []
 
 
 def _waiting(state: dict[str, Any], now: datetime) -> list[int]:

@@ -397,6 +397,20 @@ def test_a_photo_sent_during_the_report_goes_with_the_case_it_files(world: World
         rows = db.scalars(select(AttachmentRow)).all()
         assert [(r.case_id, r.sent_by_staff_id) for r in rows] == [(case.id, world.cadre_id)]
 
+    # a photo sent before a report began waits for its own case number: not the report's case
+    assert "哪个案件" in cadre.send(None, (photo,))
+    up_to_village(cadre, name="李四", id_number=ID_LI)
+    cadre.send(None, (photo,))
+    for said in ("1", "4", WHAT):
+        cadre.send(said)
+    second = case_number(cadre.send("1"))
+    assert second != number
+    with world.factory() as db:
+        by_case = {r.id: r.case_id for r in db.scalars(select(AttachmentRow).order_by(AttachmentRow.id))}
+        numbers = {c.id: c.number for c in db.scalars(select(Case))}
+    assert [numbers.get(c) if c else None for c in by_case.values()] == [number, None, second]
+    assert f"已存到案件 {number}：1 个文件" in cadre.send(number)  # the one still waiting
+
 
 def test_the_group_typed_with_the_village_is_kept(world: World) -> None:
     """梅花村3组 at the village question: the village was taken and the group dropped (annex 1's address goes
