@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from bot import smstext
+from cases.clock import BEIJING
 from cases.db import writer_turn
 from cases.models import (
     Base,
@@ -137,7 +138,7 @@ def claim(
         if cap > 0:
             rows += db.scalars(due_of, {"now": now, "channel": channel, "cap": cap})
     rows.sort(key=lambda r: (r.next_attempt_at, r.id))
-    stale = _stale_of(db, rows)
+    stale = _stale_of(db, rows, now)
     claimed: list[Outbox] = []
     for row in rows:
         if row.id in stale:
@@ -162,7 +163,7 @@ def claim(
     return Claim([Claimed.of(r, stops.get(r.id)) for r in claimed], dropped=len(stale))
 
 
-def _stale_of(db: Session, rows: Sequence[Outbox]) -> dict[int, str]:
+def _stale_of(db: Session, rows: Sequence[Outbox], now: datetime) -> dict[int, str]:
     """The rows that are notices whose subject no longer holds, with why (cases.subjects). Never a reply,
     nor a row the provider may hold already in part (its id recorded, parts sent): that one is finished."""
     subjects = {
@@ -173,7 +174,7 @@ def _stale_of(db: Session, rows: Sequence[Outbox]) -> dict[int, str]:
         and r.provider_id is None
         and not r.extra.get("parts_sent")
     }
-    return why_stale(db, subjects) if subjects else {}
+    return why_stale(db, subjects, today=now.astimezone(BEIJING).date()) if subjects else {}
 
 
 def _drop(row: Outbox, reason: str) -> None:

@@ -19,7 +19,7 @@ Subjects, as stored under `Outbox.extra["subject"]` (plain JSON):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import CompoundSelect, Row, and_, bindparam, null, select, union_all
@@ -38,6 +38,7 @@ ACKNOWLEDGED = "stale:acknowledged"  # the cadre acknowledged the new case alrea
 CASE_CLOSED = "stale:case_closed"  # refused, or its risk eliminated
 CASE_WITHDRAWN = "stale:case_withdrawn"
 DIGEST_EMPTY = "stale:digest"  # none of the digest's tasks is still open and theirs
+DIGEST_OLD = "stale:digest_old"  # a day's digest ("今天：") held past its day: that day's own replaces it
 REASONS: dict[str, str] = {
     TASK_DONE: "the task was done",
     TASK_CANCELLED: "the task was cancelled",
@@ -48,6 +49,7 @@ REASONS: dict[str, str] = {
     CASE_CLOSED: "the case was closed",
     CASE_WITHDRAWN: "the case was withdrawn",
     DIGEST_EMPTY: "none of the digest's tasks is open any more",
+    DIGEST_OLD: "the digest was for an earlier day",
 }
 
 ASSIGNEE_EVENTS = frozenset({"task_due", "task_overdue"})  # cases.reminders: f"task_{kind}"
@@ -66,7 +68,9 @@ def subject_of(event: str, staff_id: int, params: Mapping[str, Any]) -> dict[str
     if event == DIGEST:
         ids = [t["task_id"] for t in params.get("tasks") or []
                if isinstance(t, Mapping) and isinstance(t.get("task_id"), int)]
-        return {"tasks": ids, "staff": staff_id} if ids else None
+        day = params.get("date")
+        return ({"tasks": ids, "staff": staff_id} | ({"date": day} if isinstance(day, str) else {})
+                if ids else None)
     if event == ASSIGNED and isinstance(params.get("case_number"), str):
         return {"case": params["case_number"], "staff": staff_id}
     return None
@@ -107,8 +111,20 @@ _CASES = (
 _BOTH: CompoundSelect[*tuple[Any, ...]] = union_all(_TASKS, _CASES)
 
 
-def why_stale(db: Session, subjects: Mapping[int, Mapping[str, Any]]) -> dict[int, str]:
-    """For each key whose subject no longer holds, the reason (an error code above); one query in all."""
+def why_stale(
+    db: Session, subjects: Mapping[int, Mapping[str, Any]], *, today: date | None = None
+) -> dict[int, str]:
+    """For each key whose subject no longer holds, the reason (an error code above); one query in all.
+    `today` (Beijing): a digest of an earlier day is out of date whatever its tasks (it says 今天)."""
+    out = _why_stale(db, subjects)
+    day = today.isoformat() if today is not None else ""
+    for key, subject in subjects.items():
+        if key not in out and isinstance(subject.get("date"), str) and subject["date"] < day:
+            out[key] = DIGEST_OLD
+    return out
+
+
+def _why_stale(db: Session, subjects: Mapping[int, Mapping[str, Any]]) -> dict[int, str]:
     task_ids: set[int] = set()
     numbers: set[str] = set()
     for subject in subjects.values():

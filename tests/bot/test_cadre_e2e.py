@@ -128,7 +128,12 @@ def test_a_cadre_linked_over_telegram_gets_the_assignment_and_digest_answers_don
     worker_round(world, rounds=10)
     sms = texts_to_cadre_phone(world)
     assert any(number in t and "梅花村新案件" in t for t in sms)  # the held assignment, in the morning
-    assert sum(t.startswith("今天：") for t in sms) == 2  # Monday's held digest and Tuesday's
+    # Tuesday's digest only: Monday's, held overnight, says 今天 of a day gone and is dropped, not sent
+    assert sum(t.startswith("今天：") for t in sms) == 1
+    db.expire_all()
+    old = [r for r in db.scalars(select(Outbox).where(Outbox.to == CADRE_SMS))
+           if (r.extra or {}).get("subject", {}).get("date") == "2026-03-02"]
+    assert [(r.status, r.error_code) for r in old] == [(OutboxStatus.DROPPED, "stale:digest_old")]
     assert sum(t.startswith("今天：") for t in cadre_chat(world)) == 2  # Tuesday's digest in Telegram too
 
     # the cadre answers over the Telegram webhook (the acknowledgement: 入户核实 closes with its visit record)
