@@ -12,6 +12,9 @@ Subjects, as stored under `Outbox.extra["subject"]` (plain JSON):
 - an escalation to the township or county (task_escalated): {"task": id, "due_at": iso}. The task moved
   to another cadre is still overdue, so the escalation still holds;
 - the daily digest: {"tasks": [ids], "staff": id}, out of date when none of its tasks is still theirs;
+- news of a case for its contact cadre (a report joined, the household added words, an objection, the
+  authorization withdrawn): {"case": number, "staff": id, "while_assigned": true}, out of date once the case
+  is another cadre's;
 - a new case's notice to its contact cadre (case_assigned): {"case": number, "staff": id}, out of date
   once the case is assigned to someone else, acknowledged or closed.
 """
@@ -56,6 +59,10 @@ ASSIGNEE_EVENTS = frozenset({"task_due", "task_overdue"})  # cases.reminders: f"
 ESCALATION = "task_escalated"
 DIGEST = "daily_digest"
 ASSIGNED = "case_assigned"
+# news of a case for its contact cadre: out of date once the case is another cadre's (it says 您的案件 ...);
+# whether the case closed meanwhile does not matter (the news is still true)
+WHILE_ASSIGNED = frozenset({"case_report_joined", "case_supplemented", "objection_raised",
+                            "authorization_withdrawn"})
 
 
 def subject_of(event: str, staff_id: int, params: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -73,6 +80,8 @@ def subject_of(event: str, staff_id: int, params: Mapping[str, Any]) -> dict[str
                 if ids else None)
     if event == ASSIGNED and isinstance(params.get("case_number"), str):
         return {"case": params["case_number"], "staff": staff_id}
+    if event in WHILE_ASSIGNED and isinstance(params.get("case_number"), str):
+        return {"case": params["case_number"], "staff": staff_id, "while_assigned": True}
     return None
 
 
@@ -162,6 +171,10 @@ def _why_stale(db: Session, subjects: Mapping[int, Mapping[str, Any]]) -> dict[i
             held = [_task_stale(tasks.get(t), None, staff if isinstance(staff, int) else None)
                     for t in subject["tasks"] if isinstance(t, int)]
             reason = DIGEST_EMPTY if held and all(held) else None
+        elif isinstance(subject.get("case"), str) and subject.get("while_assigned"):
+            found, staff = cases.get(subject["case"]), subject.get("staff")
+            moved = found is not None and isinstance(staff, int) and staff not in found[1]
+            reason = REASSIGNED if moved else None
         elif isinstance(subject.get("case"), str):
             reason = _case_stale(cases.get(subject["case"]), subject.get("staff"))
         if reason is not None:

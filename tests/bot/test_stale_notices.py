@@ -453,3 +453,45 @@ def test_a_reminder_that_failed_for_good_is_no_longer_listed_undelivered_once_it
         assert task is not None
         task.status, task.done_at = TaskStatus.DONE, world.clock()
     assert reminder.id not in [m["id"] for m in failed_listed(world)]  # nothing left to follow up
+
+
+def held_news(db: Session) -> list[Outbox]:
+    """The cadre's SMS saying the household added words, held for the morning (one or more)."""
+    db.expire_all()
+    pending = select(Outbox).where(Outbox.to == CADRE_SMS, Outbox.status == OutboxStatus.PENDING)
+    rows = [r for r in db.scalars(pending) if (r.extra or {}).get("event") == "case_supplemented"]
+    assert rows and all(r.next_attempt_at == WEDNESDAY_8 for r in rows)
+    return rows
+
+
+def test_news_of_a_case_held_overnight_is_dropped_when_the_case_moves(world: World, db: Session) -> None:
+    """The household adds words at night; the cadre's SMS saying so waits for the morning. Moved to a
+    colleague before then, the case is no longer the first cadre's news (the new one sees its timeline)."""
+    number = reported(world)
+    other = second_cadre(world)
+    at(world, TUESDAY_2130)
+    talk(world, ["补充", number, "我儿子也出车祸了，腿断了"], start=700, chat=HOUSEHOLD_CHAT)
+    news = held_news(db)
+    assert all(r.extra["subject"] == {"case": number, "staff": world.cadre_id, "while_assigned": True}
+               for r in news)
+    at(world, WEDNESDAY_7)
+    with world.client() as client:
+        res = client.post(f"/api/cases/{number}/assignment", json={"staff_id": other, "note": "原联系人病休"},
+                          headers=township(world))
+    assert res.status_code == 200, res.text
+    at(world, WEDNESDAY_8)
+    world.dispatch(rounds=6)
+    for row in news:
+        dropped(db, row, "stale:reassigned")
+        assert row.body not in texts_to_cadre_phone(world)
+
+
+def test_news_of_a_case_still_theirs_goes_in_the_morning(world: World, db: Session) -> None:
+    number = reported(world)
+    at(world, TUESDAY_2130)
+    talk(world, ["补充", number, "我儿子也出车祸了，腿断了"], start=700, chat=HOUSEHOLD_CHAT)
+    news = held_news(db)
+    at(world, WEDNESDAY_8)
+    world.dispatch(rounds=6)
+    for row in news:
+        assert h.row(db, row.id).status == OutboxStatus.SENT and row.body in texts_to_cadre_phone(world)
