@@ -23,6 +23,7 @@ from cases.models import OPEN_STATUSES, Authorization, Case, Household, Member, 
 from cases.steps import VERIFIER_ROLES, log_step, require_staff, require_status
 
 MEMBER_ROLES = VERIFIER_ROLES  # who visits the household records who lives in it
+MAX_NAME = 64  # members.name
 
 
 def record_member(
@@ -46,6 +47,8 @@ def record_member(
         raise IntakeError("unknown_relation", f"{relation_code} is not an A8 relation code")
     if not name.strip():
         raise IntakeError("name_required", "the member's name is required")
+    if len(name.strip()) > MAX_NAME:
+        raise IntakeError("name_too_long", f"a name has at most {MAX_NAME} characters")
     check = check_id(id_number, today=now.astimezone(BEIJING).date())
     if not check.valid or check.normalized is None:
         raise IntakeError("invalid_id_number", f"ID number refused ({check.reason})")

@@ -182,6 +182,7 @@ REASON_LABELS: dict[str, str] = {
     "head_exists": N_("the head of household is on record already: add the other members"),
     "unknown_relation": N_("choose the member's relation to the head"),
     "name_required": N_("give the member's name"),
+    "name_too_long": N_("the name is too long"),
     "head_cannot_be_removed": N_("the head of household cannot be taken off"),
     "member_signed": N_("this member signed annex 1: the signature stays on record"),
     "member_not_found": N_("no such member in this household"),

@@ -82,3 +82,17 @@ def test_the_hotline_sees_the_members_but_no_forms_and_a_closed_case_takes_none(
     web.cookies.clear()
     login(web, "cadre1")
     assert "添加家庭成员" not in card(web.get(f"/console/cases/{closed.number}").text)
+
+
+def test_a_name_too_long_for_the_record_is_refused_with_a_reason(
+    web: TestClient, seeded: Session, make_case: Callable[..., Case]
+) -> None:
+    case = make_case(demo.MEIHUA)
+    csrf = login(web, "cadre1")
+    res = web.post(f"/console/cases/{case.number}/act", data={
+        "csrf": csrf, "action": "add_member", "member_name": "李" * 65, "relation_code": "02",
+        "member_id_number": SPOUSE_ID})
+    assert res.status_code == 409 and "名字太长" in res.text
+    seeded.expire_all()
+    assert seeded.scalars(select(Member).where(Member.household_id == case.household_id)).all() == [] or all(
+        m.is_head for m in seeded.scalars(select(Member).where(Member.household_id == case.household_id)))
