@@ -7,7 +7,17 @@ import re
 from cases.ids import normalize_phone
 from conversations.commands import RequestCallback, Result
 from conversations.flows.cases import case_to_call_about
-from conversations.flows.common import MAX_FAILS, NO_WORDS, Turn, end_flow, flow, goto, matches
+from conversations.flows.common import (
+    HUMAN_WORDS,
+    MAX_FAILS,
+    NO_WORDS,
+    Turn,
+    end_flow,
+    flow,
+    goto,
+    matches,
+    number_choice,
+)
 from conversations.flows.menu import show_menu
 
 F = flow("human")
@@ -20,11 +30,15 @@ def start(turn: Turn) -> None:
     """Ask for a number to call back (already known on SMS), then file the callback, with the household's
     case attached (after a refusal the note says it is a review request, 复核: how a refusal is objected
     to)."""
-    note = turn.raw.strip()[:500]
+    # what the household said, for the hotline; the menu's 7 or 人工 alone says nothing more
+    bare = number_choice(turn.raw) is not None or matches(turn.raw, HUMAN_WORDS)
+    note = "" if bare else turn.raw.strip()[:500]
     number, refused = case_to_call_about(turn)
     if number is not None and refused:
-        note = turn._("Review request (复核): case {number} was not approved and the household asked for a "
-                      "person. They wrote: {said}").format(number=number, said=note)
+        note = (turn._("Review request (复核): case {number} was not approved and the household asked for a "
+                       "person. They wrote: {said}").format(number=number, said=note) if note else
+                turn._("Review request (复核): case {number} was not approved and the household asked for a "
+                       "person.").format(number=number))
     turn.state.update(flow="human", step=None, data={"note": note, "case": number}, history=[], fails={})
     if turn.facts.known_phone:
         turn.do(_callback(turn, turn.facts.known_phone))

@@ -33,7 +33,8 @@ def test_a_person_asked_for_after_a_refusal_is_a_review_request_on_the_case(worl
     assert "回电" in chat.send("13912345678")
     (task,) = callbacks(world)
     assert task.case_id == case_id(world, number) and task.area_code == MEIHUA
-    assert task.detail["note"] == f"申请复核：案件 {number} 未通过，农户要求人工回电。原话：人工"
+    # 人工 alone says nothing more: no 原话 (it read 原话：人工, or 原话：7 from the menu)
+    assert task.detail["note"] == f"申请复核：案件 {number} 未通过，农户要求人工回电。"
     assert task.detail["phone_masked"] == "139****5678"
 
 
@@ -66,7 +67,16 @@ def test_a_chat_with_no_case_still_gets_its_call_back(world: World) -> None:
     chat.send("人工")
     assert "回电" in chat.send("13912345678")
     (task,) = callbacks(world)
-    assert task.case_id is None and task.area_code is None and task.detail["note"] == "人工"
+    assert task.case_id is None and task.area_code is None and task.detail["note"] == ""  # 人工 alone
+
+
+def test_the_menu_s_choice_for_a_person_leaves_no_note_of_its_number(world: World) -> None:
+    chat = Chat(world, user_key="30004")
+    assert "7" in chat.send("你好")
+    assert "打哪个号码" in chat.send("7")
+    chat.send("13912345678")
+    (task,) = callbacks(world)
+    assert task.detail["note"] == ""  # it was "7", which tells the hotline nothing
 
 
 def test_two_call_backs_asked_in_the_same_second_are_both_filed(world: World) -> None:
