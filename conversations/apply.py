@@ -468,12 +468,16 @@ class Applier:
         case = intake.find_case_by_number(db=self.db, number=cmd.case_number) if cmd.case_number else None
         if case is not None:
             case_id, area = case.id, case.area_code
+        phone, sender = cmd.phone, self.sender
+        if phone is None and cmd.on_record and sender is not None and sender.household_id is not None:
+            household = self.db.get(Household, sender.household_id)  # the number the household gave
+            phone = self.vault.decrypt(household.phone_enc) if household and household.phone_enc else None
         task = Task(
             case_id=case_id, kind="callback", cycle=self._callback_cycle(),
             area_code=area, due_at=self.now + self.callback_due, status=TaskStatus.OPEN, created_at=self.now,
             contact_id=self.contact_id,
-            detail={"phone_enc": self.vault.encrypt_optional(cmd.phone),
-                    "phone_masked": mask_phone(cmd.phone), "note": mask_text(cmd.note)[:500],
+            detail={"phone_enc": self.vault.encrypt_optional(phone),
+                    "phone_masked": mask_phone(phone), "note": mask_text(cmd.note)[:500],
                     "channel": self.message.channel},
         )
         self.db.add(task)

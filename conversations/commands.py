@@ -144,6 +144,7 @@ class RequestCallback:
     phone: str | None
     note: str
     case_number: str | None = None
+    on_record: bool = False  # no phone given: call the number on record for the chat's household
 
 
 @dataclass(frozen=True)

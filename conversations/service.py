@@ -27,7 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from cases import annex1
-from cases.crypto import Vault
+from cases.crypto import Vault, mask_phone
 from cases.db import writer_turn
 from cases.ids import normalize_phone
 from cases.intake import pending_signatures
@@ -40,6 +40,7 @@ from cases.models import (
     Contact,
     ContactStatus,
     DialogueSession,
+    Household,
     InboundStatus,
     Outbox,
     OutboxStatus,
@@ -597,9 +598,14 @@ def _facts(db: Session, ctx: ServiceContext, *, channel: str, user_key: str, now
     (`household_id`), that household's latest case. The one construction of Facts."""
     linked = linked_open = unsigned = refused = False
     number: str | None = None
+    on_record: str | None = None
     if household_id is not None:
-        case = db.scalar(select(Case).where(Case.household_id == household_id)
-                         .order_by(Case.opened_at.desc(), Case.id.desc()).limit(1))
+        found = db.execute(select(Case, Household.phone_enc)
+                           .join(Household, Household.id == Case.household_id)
+                           .where(Case.household_id == household_id)
+                           .order_by(Case.opened_at.desc(), Case.id.desc()).limit(1)).first()
+        case, phone_enc = (found[0], found[1]) if found is not None else (None, None)
+        on_record = mask_phone(ctx.vault.decrypt(phone_enc)) if phone_enc else None
         if case is not None:
             linked = True
             number = case.number
@@ -609,7 +615,8 @@ def _facts(db: Session, ctx: ServiceContext, *, channel: str, user_key: str, now
     known_phone = normalize_phone(user_key) if channel == Channel.SMS.value else None
     return Facts(channel=channel, now=now, locale=ctx.locale, known_phone=known_phone,
                  linked_case=number if linked else None, linked_case_open=linked_open,
-                 linked_case_unsigned=unsigned, linked_case_refused=refused, annex_version=ctx.annex_version,
+                 linked_case_unsigned=unsigned, linked_case_refused=refused, phone_on_record=on_record,
+                 annex_version=ctx.annex_version,
                  annex_text=annex1.text(ctx.annex_version), hotline=ctx.hotline, places=ctx.gazetteer)
 
 

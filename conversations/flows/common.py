@@ -151,6 +151,7 @@ class Facts:
     linked_case_open: bool = False
     linked_case_unsigned: bool = False
     linked_case_refused: bool = False  # not approved: a person asked for is asked for its review (复核)
+    phone_on_record: str | None = None  # the linked household's phone, masked (人工 offers to call it)
     annex_version: str = ""
     annex_text: str = ""
     hotline: str = "12317"

@@ -11,12 +11,14 @@ from conversations.flows.common import (
     HUMAN_WORDS,
     MAX_FAILS,
     NO_WORDS,
+    YES_WORDS,
     Turn,
     end_flow,
     flow,
     goto,
     matches,
     number_choice,
+    reprompt,
 )
 from conversations.flows.menu import show_menu
 
@@ -47,11 +49,34 @@ def start(turn: Turn) -> None:
     if len(given) == 1:  # 有事打我崽电话139 0000 2222: the number to call came with the request
         turn.do(_callback(turn, given.pop()))
         return
-    goto(turn, "phone")
+    goto(turn, "on_record" if turn.facts.phone_on_record else "phone")
 
 
-def _callback(turn: Turn, phone: str) -> RequestCallback:
-    return RequestCallback(phone=phone, note=turn.data.get("note", ""), case_number=turn.data.get("case"))
+def _callback(turn: Turn, phone: str | None) -> RequestCallback:
+    return RequestCallback(phone=phone, note=turn.data.get("note", ""), case_number=turn.data.get("case"),
+                           on_record=phone is None)
+
+
+@F.prompt("on_record")
+def _ask_on_record(turn: Turn) -> None:
+    turn.say(turn._("Staff of the {hotline} hotline will call you. Call {phone}, the number you gave before?")
+             .format(hotline=turn.facts.hotline, phone=turn.facts.phone_on_record),
+             [turn._("1 Yes, call that number"), turn._("2 Call another number"), "0 " + turn._("Back")])
+
+
+@F.on("on_record")
+def _on_record(turn: Turn) -> None:
+    typed = [p for p in map(normalize_phone, [*turn.parse.phones, turn.raw]) if p and _MOBILE.match(p)]
+    choice = number_choice(turn.text)
+    if typed:  # the other number, typed at once
+        turn.do(_callback(turn, typed[0]))
+    elif choice == 1 or matches(turn.text, YES_WORDS):
+        turn.do(_callback(turn, None))
+    elif choice == 2 or matches(turn.text, NO_WORDS):
+        goto(turn, "phone")
+    else:
+        turn.note(turn._("Please reply 1 or 2."))
+        reprompt(turn)
 
 
 @F.prompt("phone")

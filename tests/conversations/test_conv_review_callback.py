@@ -29,8 +29,8 @@ def test_a_person_asked_for_after_a_refusal_is_a_review_request_on_the_case(worl
     chat, number = signed_household(world)
     refused(world, number)
     assert "申请复核" in chat.send("为什么不给我")
-    assert "打哪个号码" in chat.send("人工")
-    assert "回电" in chat.send("13912345678")
+    assert "打您登记的号码 139****5678 可以吗" in chat.send("人工")  # the number given in the report
+    assert "回电" in chat.send("1")
     (task,) = callbacks(world)
     assert task.case_id == case_id(world, number) and task.area_code == MEIHUA
     # 人工 alone says nothing more: no 原话 (it read 原话：人工, or 原话：7 from the menu)
@@ -92,3 +92,27 @@ def test_two_call_backs_asked_in_the_same_second_are_both_filed(world: World) ->
         assert "回电" in out and "出了问题" not in out, out
     filed = callbacks(world)
     assert len(filed) == 2 and {t.case_id for t in filed} == {case_id(world, number)}
+
+
+def test_a_household_with_a_number_on_record_may_give_another(world: World) -> None:
+    chat, number = signed_household(world)
+    assert "1 可以，打这个号码" in chat.send("人工")
+    assert "打哪个号码" in chat.send("2")
+    chat.send("13712345678")
+    (task,) = callbacks(world)
+    assert task.detail["phone_masked"] == "137****5678" and task.case_id == case_id(world, number)
+    assert world.vault.decrypt(task.detail["phone_enc"]) == "13712345678"
+
+
+def test_the_other_number_may_be_typed_at_once_and_the_one_on_record_is_stored_encrypted(
+    world: World
+) -> None:
+    chat, _number = signed_household(world)
+    chat.send("人工")
+    assert "回电" in chat.send("打我儿子的 13712345678")  # typed at the offer: that one is called
+    chat.send("人工")
+    assert "回电" in chat.send("1")
+    first, second = callbacks(world)
+    assert first.detail["phone_masked"] == "137****5678"
+    assert second.detail["phone_masked"] == "139****5678"
+    assert world.vault.decrypt(second.detail["phone_enc"]) == "13912345678"
