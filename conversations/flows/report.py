@@ -456,17 +456,28 @@ def _ask_disaster(turn: Turn) -> None:
              numbered([turn.t.gettext(label) for _c, label in DISASTERS]) + ["0 " + turn._("Back")])
 
 
-@F.on("disaster")
-def _disaster(turn: Turn) -> None:
+def read_disaster(turn: Turn) -> bool:
+    """The disaster kind (A27a) named in the words or chosen from the list into `data`; False when neither
+    (the caller says so and asks again). The household's report and a cadre's 排查 both read it here."""
     choice = number_choice(turn.text)
-    codes = [c for c, _l in DISASTERS]
     if turn.parse.disasters:
         turn.data["disasters"] = sorted(set(turn.parse.disasters))
     elif choice is not None and 1 <= choice <= len(DISASTERS):
-        turn.data["disasters"] = [codes[choice - 1]]
+        turn.data["disasters"] = [DISASTERS[choice - 1][0]]
     else:
-        turn.note(turn._("Please reply with a number from 1 to {n}.").format(n=len(DISASTERS)))
-        reprompt(turn)
+        return False
+    return True
+
+
+def disaster_again(turn: Turn) -> None:
+    turn.note(turn._("Please reply with a number from 1 to {n}.").format(n=len(DISASTERS)))
+    reprompt(turn)
+
+
+@F.on("disaster")
+def _disaster(turn: Turn) -> None:
+    if not read_disaster(turn):
+        disaster_again(turn)
         return
     _after(turn, "disaster")
 

@@ -58,7 +58,9 @@ from conversations.flows.report import (
     _amounts,
     _describe_into,
     _phone,
+    disaster_again,
     labels,
+    read_disaster,
     read_size,
     size_range,
 )
@@ -494,15 +496,9 @@ def _ask_disaster(turn: Turn) -> None:
 
 @F.on("disaster")
 def _disaster(turn: Turn) -> None:
-    choice = number_choice(turn.text)
-    if turn.parse.disasters:
-        turn.data["disasters"] = sorted(set(turn.parse.disasters))
-    elif choice is not None and 1 <= choice <= len(DISASTERS):
-        turn.data["disasters"] = [DISASTERS[choice - 1][0]]
-    else:
+    if not read_disaster(turn):
         turn.fail()
-        turn.note(turn._("Please reply with a number from 1 to {n}.").format(n=len(DISASTERS)))
-        reprompt(turn)
+        disaster_again(turn)
         return
     _after(turn, "disaster")
 
