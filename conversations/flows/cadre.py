@@ -21,6 +21,7 @@ from cases.crypto import Vault
 from cases.models import Staff
 from cases.notify import Notifier
 from conversations import binding
+from conversations.flows import screening
 from conversations.i18n import translator
 from conversations.messages import InboundMessage, Reply
 from nlu.types import Parse
@@ -59,7 +60,7 @@ def handle(request: CadreRequest) -> CadreResponse:
     """解绑 (unlink this chat, confirmed by number), 排查 (report a household found by screening, and the
     answers to its questions), files sent (kept with their case), else follow's cadre commands (待办, 收到,
     案件, 完成, 改期; help otherwise)."""
-    from conversations.flows import cadre_screening, screening
+    from conversations.flows import cadre_screening
     from conversations.flows.cadre_commands import answer
     from conversations.flows.cadre_files import take
 
@@ -88,16 +89,19 @@ def handle(request: CadreRequest) -> CadreResponse:
 
 
 def unbind(request: CadreRequest, state: dict[str, Any], *, asked: bool) -> CadreResponse | None:
-    """解绑 asks to confirm (1 unlink, 2 keep); 1 then unlinks the chat from the staff account, audited, and
-    the chat is a plain chat from its next message. None when the message is neither (a command)."""
+    """解绑 asks to confirm (1 unlink, 2 keep), saying that an unfinished 排查 (under way or set aside) is
+    discarded; 1 then unlinks the chat from the staff account, audited, and the chat is a plain chat from its
+    next message. None when the message is neither (a command)."""
     t = translator("conversations", request.locale)
     text = request.message.text or ""
     if asked and _YES.match(text):
         binding.unbind(db=request.db, contact_id=request.contact_id, staff_id=request.staff_id,
                        now=request.now)
-        return CadreResponse(replies=[Reply(t.gettext(
-            "Done: this chat is no longer linked to your staff account; reminders will not come here. "
-            "To link it again, get a new code in the console and send 绑定 and the code."))], state={})
+        done = t.gettext("Done: this chat is no longer linked to your staff account; reminders will not come "
+                         "here. To link it again, get a new code in the console and send 绑定 and the code.")
+        if screening.unfinished(state) is not None:  # the question said so
+            done += "\n" + t.gettext("The unfinished screening report was discarded.")
+        return CadreResponse(replies=[Reply(done)], state={})
     if asked and _NO.match(text):  # a 排查 under way goes on: its question again
         from conversations.flows import cadre_screening
 
@@ -107,8 +111,16 @@ def unbind(request: CadreRequest, state: dict[str, Any], *, asked: bool) -> Cadr
         return None
     staff = request.db.get(Staff, request.staff_id)
     question = t.gettext("Unlink this chat from your staff account ({name})? Reminders and tasks will no "
-                         "longer come here, and it becomes an ordinary chat.")
-    return CadreResponse(replies=[Reply(question.format(name=staff.name if staff is not None else ""),
+                         "longer come here, and it becomes an ordinary chat.").format(
+                             name=staff.name if staff is not None else "")
+    report = screening.unfinished(state)
+    if report is not None:  # an ordinary chat keeps nothing of the account's: said before, never after
+        name = report.get("name")
+        question += "\n" + (
+            t.gettext("Your screening report of {name}'s household is not finished: unlinking discards what "
+                      "you typed.").format(name=name) if name else
+            t.gettext("Your screening report is not finished: unlinking discards what you typed."))
+    return CadreResponse(replies=[Reply(question,
                                         choices=("1 " + t.gettext("Yes, unlink"),
                                                  "2 " + t.gettext("No, keep it linked")))],
                          state={**state, _KEY: {"at": request.now.isoformat()}})

@@ -34,6 +34,7 @@ from conversations.flows.common import (
     YES_WORDS,
     Facts,
     Turn,
+    _answered,
     back,
     clean_name,
     end_flow,
@@ -164,6 +165,16 @@ def set_aside_note(state: dict[str, Any], locale: str) -> Reply | None:
             t.gettext("Your screening report is not finished; what you typed is kept. Send 排查 to go on "
                       "with it."))
     return Reply(note)
+
+
+def unfinished(state: dict[str, Any]) -> dict[str, Any] | None:
+    """The answers of a report under way or set aside (what unlinking the chat discards); None when no
+    answer was given yet."""
+    for held in (state, state.get("paused") or {}):
+        if held.get("flow") == FLOW and _answered(held):
+            data: dict[str, Any] = held.get("data") or {}
+            return data
+    return None
 
 
 def _copied(state: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from cases.models import AuditEntry, Contact
 from conversations.binding import issue_code
 
-from .conftest import MEIHUA, World
+from .conftest import ID_ZHANG, MEIHUA, World
 from .test_conv_flows import bound_cadre
 
 
@@ -80,3 +80,31 @@ def test_keeping_the_link_during_a_screening_report_asks_its_question_again(worl
     out = cadre.send("2")
     assert out.startswith("好的，不解绑") and out.endswith("张三的身份证号？（18位）\n0 返回")
     assert "户主手机号" in cadre.send("430421195003021234")  # still the report's answer
+
+
+def test_unlinking_warns_that_an_unfinished_screening_report_is_discarded(world: World) -> None:
+    """解绑 then 1 while 排查 held answers (under way, or set aside by 取消) dropped them without a word: the
+    chat becomes an ordinary chat, so they cannot be kept for the account, and the question now says so; 2
+    keeps the link and the report. A report with nothing typed yet asks as before."""
+    cadre = bound_cadre(world)
+    cadre.send("排查")
+    cadre.send("张三")
+    out = cadre.send("解绑")
+    assert "您排查上报的张三户还没填完，解绑后填过的不再保留。" in out and "1 确认解绑" in out, out
+    out = cadre.send("2")
+    assert out.endswith("张三的身份证号？（18位）\n0 返回")  # still the report's question
+    cadre.send(ID_ZHANG)
+    assert "已取消" in cadre.send("取消")  # set aside
+    out = cadre.send("解绑")
+    assert "张三户还没填完，解绑后填过的不再保留。" in out, out
+    out = cadre.send("1")
+    assert "已解绑" in out and "没填完的排查上报已删除。" in out, out
+    assert staff_of_chat(world) is None
+
+    with world.factory() as db, db.begin():
+        code = issue_code(db=db, vault=world.vault, staff_id=world.cadre_id, now=world.clock())
+    cadre.send(f"绑定 {code}")
+    assert cadre.send("排查").startswith("排查上报：户主姓名？")  # nothing was kept
+    out = cadre.send("解绑")  # nothing typed yet: nothing to warn about
+    assert "还没填完" not in out and "1 确认解绑" in out
+    assert "删除" not in cadre.send("1")
