@@ -9,10 +9,11 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cases.callbacks import from_chats
 from cases.clock import BEIJING
 from cases.crypto import Vault, mask_name, mask_phone
 from cases.intake import current_assignment, required_signers, signature_gaps
-from cases.models import Authorization, Case, CaseStatus, Objection, Staff
+from cases.models import Authorization, Case, CaseStatus, Objection, Staff, Task
 
 _NEXT: dict[str, str] = {
     CaseStatus.APPLIED: "home_verification",
@@ -66,6 +67,7 @@ class StatusSummary:
     category: int | None
     monitored_on: date | None
     closed_on: date | None
+    review_asked_on: date | None = None  # refused, and a call-back asked since (复核) waits for its call
 
 
 @dataclass(frozen=True)
@@ -132,4 +134,16 @@ def status_summary(
         category=case.category,
         monitored_on=day(case.monitored_at),
         closed_on=day(case.closed_at),
+        review_asked_on=day(_review_asked_at(db, case)) if status == CaseStatus.REFUSED else None,
     )
+
+
+def _review_asked_at(db: Session, case: Case) -> datetime | None:
+    """When the household of a refused case asked for its review (复核): the latest call-back asked from a
+    chat since the refusal that the hotline has not closed yet (the call reopens the case, request_review;
+    closed with the case still refused, a review may be asked for again)."""
+    asked = select(func.max(Task.created_at)).where(from_chats(), Task.case_id == case.id)
+    if case.closed_at is not None:  # refused_at: a call-back asked while the case was open is no review
+        asked = asked.where(Task.created_at >= case.closed_at)
+    found: datetime | None = db.scalar(asked)
+    return found

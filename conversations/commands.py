@@ -187,6 +187,7 @@ class CaseView:
     pending_signers_masked: list[str] = field(default_factory=list)
     refused_reason: str | None = None
     head_name_masked: str = ""
+    review_asked_on: date | None = None  # refused: the day the household asked for a review still waiting
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from conversations.commands import (
@@ -282,14 +282,25 @@ def render_refusal(turn: Turn, case: CaseView) -> None:
     lines = [turn._("Case {number} was not approved.").format(number=case.number)]
     if case.refused_reason:
         lines.append(turn._("Reason: {reason}").format(reason=case.refused_reason))
-    lines.append(turn._("If you disagree, you can ask for a review (复核): reply 人工 and staff will call "
-                        "you back, or call {hotline}.").format(hotline=turn.facts.hotline))
+    if case.review_asked_on is not None:  # asked for already: when, and what comes of it; not again
+        lines.append(review_asked(turn, case.review_asked_on))
+    else:
+        lines.append(turn._("If you disagree, you can ask for a review (复核): reply 人工 and staff will "
+                            "call you back, or call {hotline}.").format(hotline=turn.facts.hotline))
     if case.cadre_name:
         cadre = turn._("Contact cadre: {name} {phone}").format(name=case.cadre_name,
                                                                 phone=case.cadre_phone_masked or "")
         lines.append(cadre.strip())
     lines.append(turn._("Anything else? Reply with a number."))
     show_menu(turn, intro="\n".join(lines))
+
+
+def review_asked(turn: Turn, on: date) -> str:
+    """A review (复核) the household asked for, waiting for the hotline's call: when, and what comes next."""
+    return turn._("You asked for a review on {date}. Staff of the {hotline} hotline will call you back on a "
+                  "working day. Then the case is reviewed again from the step that refused it, and we will "
+                  "send you a message. No need to ask again.").format(date=turn.t.format_date(on),
+                                                                       hotline=turn.facts.hotline)
 
 
 def render_status(turn: Turn, case: CaseView) -> None:
@@ -313,8 +324,11 @@ def render_status(turn: Turn, case: CaseView) -> None:
         cadre = turn._("Contact cadre: {name} {phone}").format(name=case.cadre_name,
                                                                 phone=case.cadre_phone_masked or "")
         lines.append(cadre.strip())
-    following = NEXT_WORDS.get(case.next_step, ELIMINATION_NEXT)
-    lines.append(turn._("Next: {next}").format(next=t.gettext(following)))
+    if case.status == "refused" and case.review_asked_on is not None:
+        lines.append(review_asked(turn, case.review_asked_on))  # not 'reply 人工 to ask for a review'
+    else:
+        following = NEXT_WORDS.get(case.next_step, ELIMINATION_NEXT)
+        lines.append(turn._("Next: {next}").format(next=t.gettext(following)))
     lines.append(turn._("Anything else? Reply with a number."))
     show_menu(turn, intro="\n".join(lines))  # one message: a number sent next means what it shows
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from cases.models import Case, CaseStatus, Role, Staff
+from cases import callbacks
+from cases.clock import BEIJING
+from cases.models import Case, CaseStatus, Role, Staff, Task, TaskStatus
 from cases.workflow import refuse
 
-from .conftest import MEIHUA, Chat, World
+from .conftest import COUNTY, MEIHUA, Chat, World
 from .test_conv_dialogues import state_of_data
 from .test_conv_round5 import signed_household
 
@@ -56,3 +58,50 @@ def test_why_with_a_hardship_in_it_is_still_a_report(world: World) -> None:
 def test_why_not_from_a_chat_with_no_case_asks_for_the_case_number(world: World) -> None:
     out = Chat(world, user_key="30003").send("为什么不给我")
     assert "没看懂" not in out and "案件号" in out
+
+
+def test_why_not_after_the_review_was_asked_for_says_when_and_what_comes_next(world: World) -> None:
+    """为什么不给我 after the household had asked for the review (人工, a call-back on the case) still said
+    'reply 人工 to ask for a review', as if it had not: it says the review was asked for, on which day, and
+    what comes next, and offers no second request; 查询 says the same instead of 'reply 人工'."""
+    chat, number = signed_household(world)
+    refused(world, number)
+    world.clock.advance(days=1)
+    chat.send("人工")
+    assert "会在工作日给您回电" in chat.send("1")
+    asked_on = world.clock().astimezone(BEIJING).date()
+    world.clock.advance(days=2)
+    for said in ("为什么不给我", "凭什么不给"):
+        out = chat.send(said)
+        assert f"案件 {number} 没有通过" in out and f"原因：{REASON}" in out, out
+        assert f"您已在{asked_on.year}年{asked_on.month}月{asked_on.day}日申请复核" in out, out
+        assert "12317 热线的工作人员会在工作日给您回电" in out and "重新审核" in out, out
+        assert "回复“人工”" not in out and "不用再申请" in out, out
+        assert "李桂英" in out and "1 申报困难" in out, out  # the cadre, and the menu: no dead end
+    out = chat.send("查询")
+    assert f"案件 {number}" in out and "您已在" in out and "申请复核" in out, out
+    assert "可以申请复核：回复“人工”" not in out, out
+
+
+def test_a_review_call_back_closed_with_the_case_still_refused_may_be_asked_again(world: World) -> None:
+    """The hotline called and closed the call-back without reopening the case: the household may ask
+    again, as before; a call-back asked while the case was still open is no review request."""
+    chat, number = signed_household(world)
+    chat.send("人工")
+    chat.send("1")  # before the refusal: not a review
+    world.clock.advance(hours=1)
+    refused(world, number)
+    out = chat.send("为什么不给我")
+    assert "申请复核：回复“人工”" in out and "您已在" not in out, out
+    chat.send("人工")
+    chat.send("1")
+    assert "您已在" in chat.send("为什么不给我")
+    with world.factory() as db, db.begin():
+        hotline = Staff(username="hotline-1", name="周接线", role=Role.HOTLINE, area_code=COUNTY,
+                        created_at=world.clock())
+        db.add(hotline)
+        db.flush()
+        for task in db.scalars(select(Task).where(Task.kind == "callback", Task.status == TaskStatus.OPEN)):
+            callbacks.close(db=db, task=task, actor=hotline, note="已解释原因，暂不复核", now=world.clock())
+    out = chat.send("为什么不给我")
+    assert "申请复核：回复“人工”" in out and "您已在" not in out, out
