@@ -73,11 +73,11 @@ def handle(request: CadreRequest) -> CadreResponse:
     kept = screening.set_aside_note(state, request.locale) if state.pop("expired", False) else None
     response = cadre_screening.take(request, state)
     if response is None:
-        reporting = state.get("flow") == screening.FLOW
+        report = screening.report_ref(state)
         files = take(request.db, staff_id=request.staff_id, message=request.message, state=state,
-                     now=request.now, locale=request.locale, reporting=reporting)  # kept with their case
+                     now=request.now, locale=request.locale, report=report)  # kept with their case
         if files is not None:  # during a 排查, its question again: the filing gives the files their case
-            again = cadre_screening.ask_again(request, files[1]) if reporting else []
+            again = cadre_screening.ask_again(request, files[1]) if report is not None else []
             response = CadreResponse(replies=[*files[0], *again], state=files[1])
     if response is None:
         replies, state = answer(request.db, staff_id=request.staff_id, text=request.message.text or "",

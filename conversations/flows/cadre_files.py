@@ -25,21 +25,24 @@ from conversations.i18n import Translator, translator
 from conversations.messages import InboundMessage, Reply
 
 FILES_WAIT_FOR = timedelta(minutes=30)  # files sent without a case number wait this long for one
-_KEY = "files"  # the chat state's key: {"ids": [...], "at": iso}
+# the chat state's key: {"ids": [...], "at": iso} the files waiting for a case number, and {"report": [...],
+# "for": ref} those sent during a 排查, kept for that report (screening.report_ref) as long as it is under way
+# or set aside
+_KEY = "files"
 _KINDS = ("photo", "voice", "document")
 
 
 def take(db: Session, *, staff_id: int, message: InboundMessage, state: dict[str, Any], now: datetime,
-         locale: str = "zh_CN", reporting: bool = False) -> tuple[list[Reply], dict[str, Any]] | None:
+         locale: str = "zh_CN", report: str | None = None) -> tuple[list[Reply], dict[str, Any]] | None:
     """The answer to a message with files, or to the case number (or 取消) files wait for; None when the
-    message is neither (a command: the files keep waiting). `reporting`: a 排查 is under way, whose filing
-    gives the case the files go with (link_waiting), so no case number is asked for."""
+    message is neither (a command: the files keep waiting). `report`: the reference of the 排查 under way,
+    whose filing gives the case these files go with (link_waiting), so no case number is asked for."""
     t = translator("conversations", locale)
     staff = db.get(Staff, staff_id)
     if staff is None or not staff.active:
         return None
     state = dict(state)
-    waiting = _waiting(state, now)
+    waiting, kept_for, ref = _held(state, now)
     text = (message.text or "").strip()
     found = ANY_CASE.search(text)
     files = [a for a in message.attachments if a.kind in _KINDS]
@@ -57,14 +60,16 @@ def take(db: Session, *, staff_id: int, message: InboundMessage, state: dict[str
             return [Reply(" ".join(dict.fromkeys(refused)))], state
         if found is not None:
             return _link(db, t, staff, found.group(1), waiting + kept, text, now, state, refused)
-        state[_KEY] = {"ids": waiting + kept, "at": now.isoformat()}
-        if reporting:  # these (not files that waited before the report began) go with the report's case
-            state[_KEY]["report"] = [*_for_report(state), *kept]
+        if report is not None:  # these go with the report's case (not files that waited before it began)
+            if ref != report:  # kept for a report no longer under way: they wait for a number (never here)
+                waiting, kept_for = waiting + kept_for, []
+            _hold(state, waiting, kept_for + kept, report, now)
             held = t.ngettext("Received {n} file: it is kept with this household's case once the report is "
                               "filed.",
                               "Received {n} files: they are kept with this household's case once the report "
-                              "is filed.", len(waiting + kept))
-            return [Reply(" ".join([*dict.fromkeys(refused), held.format(n=len(waiting + kept))]))], state
+                              "is filed.", len(kept_for + kept))
+            return [Reply(" ".join([*dict.fromkeys(refused), held.format(n=len(kept_for + kept))]))], state
+        _hold(state, waiting + kept, kept_for, ref, now)
         ask = t.ngettext("Received {n} file. Which case is it for? Reply with the case number, for example "
                          "SB7K2M9QXA. Reply 取消 not to keep it.",
                          "Received {n} files. Which case are they for? Reply with the case number, for "
@@ -74,58 +79,104 @@ def take(db: Session, *, staff_id: int, message: InboundMessage, state: dict[str
         return None
     if found is not None:
         return _link(db, t, staff, found.group(1), waiting, text, now, state, [])
-    if CANCEL.match(text):
+    if CANCEL.match(text):  # the files a report set aside keeps stay with it
         db.execute(delete(Attachment).where(Attachment.id.in_(waiting), Attachment.case_id.is_(None)))
-        state.pop(_KEY, None)
+        _hold(state, [], kept_for, ref, now)
         return [Reply(t.gettext("All right, the files were not kept."))], state
     return None
 
 
-def link_waiting(db: Session, *, staff_id: int, number: str, state: dict[str, Any], now: datetime,
-                 locale: str = "zh_CN") -> tuple[list[Reply], dict[str, Any]] | None:
-    """The files waiting for a case number go with case `number` (the case a 排查 just filed or joined);
-    None when no file waits."""
+def link_waiting(db: Session, *, staff_id: int, number: str, report: str | None, state: dict[str, Any],
+                 now: datetime, locale: str = "zh_CN") -> tuple[list[Reply], dict[str, Any]] | None:
+    """The files kept for the 排查 `report` go with case `number` (the case it just filed or joined); files
+    still waiting for a case number are named. None when no file waits."""
     state = dict(state)
-    waiting = _waiting(state, now)
-    sent = [i for i in waiting if i in _for_report(state)]
+    waiting, kept_for, ref = _held(state, now)
+    t = translator("conversations", locale)
     staff = db.get(Staff, staff_id)
-    if not sent or staff is None:
+    if staff is None or not (waiting or kept_for):
         return None
-    left = [i for i in waiting if i not in sent]  # sent before the report: still wait for their number
-    replies, state = _link(db, translator("conversations", locale), staff, number, sent, "", now, state, [])
-    if left:
-        held = state.get(_KEY)
-        state[_KEY] = {"ids": [*(held.get("ids") or [] if isinstance(held, dict) else []), *left],
-                       "at": now.isoformat()}
+    replies: list[Reply] = []
+    if kept_for and ref in (report, None):  # None: kept before files knew their report's reference
+        _hold(state, waiting, [], None, now)
+        replies, state = _link(db, t, staff, number, kept_for, "", now, state, [])
+    still, _kept_for, _ref = _held(state, now)
+    if still and set(still) <= set(waiting):  # (not when the case was not found: that answer asks already)
+        replies.append(_still_waiting(t, len(still)))
     return replies, state
 
 
-def _for_report(state: dict[str, Any]) -> list[int]:
-    held = state.get(_KEY)
-    return [int(i) for i in held.get("report") or []] if isinstance(held, dict) else []
+def release(*, reports: dict[str, str], named: dict[str, str], reporting: bool, state: dict[str, Any],
+            now: datetime, locale: str = "zh_CN") -> tuple[list[Reply], dict[str, Any]] | None:
+    """Files kept for a 排查 that is neither under way nor set aside any more (`reports`: those that are, by
+    reference) wait for a case number like any other, from now: said, naming the household they were sent
+    for (`named`: the head's name by reference), and how to keep them (after the report now under way, if
+    `reporting`). None when none was released."""
+    state = dict(state)
+    waiting, kept_for, ref = _held(state, now)
+    if not kept_for or ref is None or ref in reports:
+        return None
+    _hold(state, waiting + kept_for, [], None, now)
+    t = translator("conversations", locale)
+    if not reporting:
+        return [_still_waiting(t, len(kept_for))], state
+    n, name = len(kept_for), named.get(ref)
+    said = (t.ngettext("The {n} file sent for {name}'s household does not go with this household.",
+                       "The {n} files sent for {name}'s household do not go with this household.", n)
+            if name else
+            t.ngettext("The {n} file sent for the report given up does not go with this household.",
+                       "The {n} files sent for the report given up do not go with this household.", n))
+    after = t.ngettext("Once this report is filed, reply with its case number to keep it.",
+                       "Once this report is filed, reply with their case number to keep them.", n)
+    return [Reply(" ".join([said.format(n=n, name=name), after]))], state
 
 
-def _waiting(state: dict[str, Any], now: datetime) -> list[int]:
-    """The ids of files kept and waiting for a case number, if they still wait (else dropped from state)."""
+def _still_waiting(t: Translator, n: int) -> Reply:
+    return Reply(t.ngettext("{n} file sent earlier is waiting for its case number: reply with the number "
+                            "to keep it, or 取消 not to keep it.",
+                            "{n} files sent earlier are waiting for their case number: reply with the number "
+                            "to keep them, or 取消 not to keep them.", n).format(n=n))
+
+
+def _held(state: dict[str, Any], now: datetime) -> tuple[list[int], list[int], str | None]:
+    """The files waiting for a case number, if they still wait (FILES_WAIT_FOR; else the chat stops waiting:
+    they stay in the database, unlinked), and those kept for a report with its reference."""
     held = state.get(_KEY)
     if not isinstance(held, dict):
-        return []
+        return [], [], None
+    kept_for = [int(i) for i in held.get("report") or []]
     try:
         fresh = now - datetime.fromisoformat(str(held.get("at"))) <= FILES_WAIT_FOR
     except ValueError:
         fresh = False
-    if not fresh:
-        state.pop(_KEY, None)  # kept in the database, unlinked; the chat stops waiting
-        return []
-    return [int(i) for i in held.get("ids") or []]
+    waiting = [int(i) for i in held.get("ids") or [] if int(i) not in kept_for] if fresh else []
+    ref = held.get("for")
+    if not (waiting or kept_for):
+        state.pop(_KEY, None)
+    return waiting, kept_for, (str(ref) if ref is not None else None)
+
+
+def _hold(state: dict[str, Any], waiting: list[int], kept_for: list[int], ref: str | None,
+          now: datetime) -> None:
+    """Write what the chat keeps waiting (see _KEY); nothing left: the key goes."""
+    if not (waiting or kept_for):
+        state.pop(_KEY, None)
+        return
+    held: dict[str, Any] = {"ids": waiting, "at": now.isoformat()}
+    if kept_for:
+        held.update(report=kept_for, **({"for": ref} if ref is not None else {}))
+    state[_KEY] = held
 
 
 def _link(db: Session, t: Translator, staff: Staff, number: str, ids: list[int], text: str, now: datetime,
           state: dict[str, Any], refused: list[str]) -> tuple[list[Reply], dict[str, Any]]:
-    """The files go with the case, if it is in the cadre's area (else the number is asked again)."""
+    """The files go with the case, if it is in the cadre's area (else they wait and the number is asked
+    again); other files the chat keeps waiting stay as they are."""
+    waiting, kept_for, ref = _held(state, now)
+    waiting, kept_for = [i for i in waiting if i not in ids], [i for i in kept_for if i not in ids]
     case = find_case_by_number(db=db, number=number)
     if case is None or not case_in_scope(staff, case):  # never 'not yours': the same as no such case
-        state[_KEY] = {"ids": ids, "at": now.isoformat()}
+        _hold(state, [*waiting, *ids], kept_for, ref, now)
         return [Reply(" ".join([*dict.fromkeys(refused), t.gettext(
             "No case {number} in your area. Please check the number and send it again, or reply 取消.")
             .format(number=number)]))], state
@@ -137,7 +188,7 @@ def _link(db: Session, t: Translator, staff: Staff, number: str, ids: list[int],
     audit.record(db=db, actor=audit.staff_actor(staff.id), actor_staff_id=staff.id, action="attachment.add",
                  entity="case", entity_id=case.id, area_code=case.area_code,
                  detail={"attachment_ids": ids}, now=now)
-    state.pop(_KEY, None)
+    _hold(state, waiting, kept_for, ref, now)
     done = t.ngettext("Kept with case {number}: {n} file.", "Kept with case {number}: {n} files.",
                       len(ids)).format(number=case.number, n=len(ids))
     return [Reply(" ".join([*dict.fromkeys(refused), done]))], state

@@ -5,7 +5,8 @@ SubmitReport the dialogue asks for is filed as reporter `cadre` through cases.st
 
 Called by flows/cadre.py inside the service's transaction (never commits). While the dialogue waits, a
 message is its answer, except 待办 and 案件 <number> (answered, then the question asked again) and files
-(kept by flows/cadre_files.py until a case number names their case: the filing gives one).
+(kept by flows/cadre_files.py for the report they were sent during: its filing gives them their case; a
+report given up leaves them waiting for a case number, and says so).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from conversations.commands import Result, SubmitReport
 from conversations.flows import screening
 from conversations.flows.cadre import CadreRequest, CadreResponse
 from conversations.flows.cadre_commands import CASE, TODO, answer, scope_prefix
-from conversations.flows.cadre_files import link_waiting
+from conversations.flows.cadre_files import link_waiting, release
 from conversations.i18n import translator
 from conversations.messages import Reply
 
@@ -60,17 +61,25 @@ def take(request: CadreRequest, state: dict[str, Any]) -> CadreResponse | None:
         replies, state = answer(db, staff_id=staff.id, text=text, now=request.now, state=state,
                                 locale=request.locale)
         return CadreResponse([*replies, *screening.ask_again(state, facts)], state)
+    named = screening.reports(state)
     step = screening.advance(state, request.message, request.parse, facts)
     state, replies = step.state, list(step.replies)
     for command in step.commands:
         if isinstance(command, SubmitReport):
+            ref = screening.report_ref(state)
             result = _file(request, staff, command)
             resumed = screening.resume(state, command, result, facts)
             state, replies = resumed.state, [*replies, *resumed.replies]
-            linked = (link_waiting(db, staff_id=staff.id, number=str(result.data.get("case")), state=state,
-                                   now=request.now, locale=request.locale) if result.ok else None)
+            linked = (link_waiting(db, staff_id=staff.id, number=str(result.data.get("case")), report=ref,
+                                   state=state, now=request.now, locale=request.locale)
+                      if result.ok else None)
             if linked is not None:  # photos sent during the report go with the case it filed
                 replies, state = [*replies, *linked[0]], linked[1]
+    # the files of a report given up (2 at 排查, 取消 before an answer) wait for a case number: said
+    released = release(reports=screening.reports(state), named=named, state=state, now=request.now,
+                       reporting=state.get("flow") == screening.FLOW, locale=request.locale)
+    if released is not None:
+        replies, state = [*released[0], *replies], released[1]
     return CadreResponse(replies, state)
 
 

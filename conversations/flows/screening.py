@@ -177,6 +177,28 @@ def unfinished(state: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
+def report_ref(state: dict[str, Any]) -> str | None:
+    """The reference of the report under way, which the files sent meanwhile are kept for (at the question
+    whether to go on, the one set aside); None when no report is under way. "" for a report begun before
+    reports had one."""
+    if state.get("flow") != FLOW:
+        return None
+    data = state.get("data") or {}
+    if state.get("step") == "resume" and "ref" not in data:
+        data = (state.get("paused") or {}).get("data") or {}
+    return str(data.get("ref", ""))
+
+
+def reports(state: dict[str, Any]) -> dict[str, str]:
+    """The reports of the chat, under way or set aside: their reference and the head's name ("" unknown)."""
+    held = {}
+    for kept in (state, state.get("paused") or {}):
+        data = kept.get("data") or {}
+        if kept.get("flow") == FLOW and (kept is not state or state.get("step") != "resume"):
+            held[str(data.get("ref", ""))] = str(data.get("name") or "")
+    return held
+
+
 def _copied(state: dict[str, Any]) -> dict[str, Any]:
     current = copy.deepcopy(state)
     current["v"] = STATE_VERSION  # the service's expiry (engine.expire) reads the state as a flow's
@@ -190,8 +212,14 @@ def start(turn: Turn) -> None:
         turn.state.pop("paused", None)
         turn.state.pop("paused_at", None)
         paused = {}
-    turn.state.update(flow=FLOW, step=None, data={}, history=[], fails={})
+    turn.state.update(flow=FLOW, step=None, data={} if paused else {"ref": _new_ref(turn)}, history=[],
+                      fails={})
     goto(turn, "resume" if paused else "name")
+
+
+def _new_ref(turn: Turn) -> str:
+    """A new report's reference: the id of the message that began it (one chat never repeats one)."""
+    return turn.inbound.external_id if turn.inbound is not None else turn.facts.now.isoformat()
 
 
 def stop(turn: Turn) -> None:
@@ -236,7 +264,7 @@ def _resume(turn: Turn) -> None:
     elif choice == 2 or any(word in turn.text for word in ("重新", "另一户", "新的")):
         turn.state.pop("paused", None)
         turn.state.pop("paused_at", None)
-        turn.state.update(data={}, history=[], fails={})
+        turn.state.update(data={"ref": _new_ref(turn)}, history=[], fails={})
         goto(turn, "name", remember=False)
     else:
         _again(turn, turn._("Please reply 1 or 2."), _resume_choices(turn))

@@ -432,3 +432,77 @@ def test_the_group_typed_with_the_village_is_kept(world: World) -> None:
     with world.factory() as db:
         rows = db.execute(select(Household.head_name, Household.group_name).order_by(Household.id)).all()
     assert [tuple(r) for r in rows] == [("张三", "3组"), ("李四", "5组")]
+
+
+def test_a_photo_goes_only_with_the_household_it_was_sent_for(world: World) -> None:
+    """A photo sent during 排查 of 李四, the report set aside by 取消, then 2 (another household) at 排查: the
+    photo went with the case of the next household filed within half an hour (王五's). It stays with 李四's
+    report while that is set aside (a case number typed meanwhile does not take it), goes with 李四's case
+    if the report goes on, and once the report is given up it waits for a case number, and the cadre is
+    told so."""
+    from cases.models import Attachment as AttachmentRow
+    from conversations.messages import Attachment
+
+    from .conftest import ID_WANG
+    from .test_conv_flows import JPEG
+
+    def case_of_files() -> list[str | None]:
+        with world.factory() as db:
+            numbers = {c.id: c.number for c in db.scalars(select(Case))}
+            return [numbers.get(r.case_id) if r.case_id else None
+                    for r in db.scalars(select(AttachmentRow).order_by(AttachmentRow.id))]
+
+    photo = Attachment(kind="photo", content_type="image/jpeg", data=JPEG)
+    other = signed_case(world, Chat(world))  # 张三's, from the household's chat
+    cadre = bound_cadre(world)
+    cadre.send("排查")
+    cadre.send("李四")
+    assert "上报后" in cadre.send(None, (photo,))  # for 李四's household
+    cadre.send(ID_LI)
+    cadre.send("取消")
+    assert "收到 1 个文件" in cadre.send(None, (photo,))  # another photo, for a case named next
+    assert f"已存到案件 {other}：1 个文件" in cadre.send(other)  # that one alone
+    assert case_of_files() == [None, other]
+
+    out = cadre.send("排查")
+    assert "李四户还没填完" in out
+    out = cadre.send("2")  # another household: 李四's photo does not go with it
+    assert "为李四户发的 1 个文件不存到这一户" in out and "户主姓名？" in out, out
+    up_to_village(cadre, name="王五", id_number=ID_WANG)
+    for said in ("1", "4", WHAT):
+        cadre.send(said)
+    out = cadre.send("1")
+    wang = case_number(out)
+    assert "还有 1 个文件在等案件号" in out, out
+    assert case_of_files() == [None, other]  # not 王五's
+    assert f"已存到案件 {wang}：1 个文件" not in out
+    assert "这些文件没有存" in cadre.send("取消")  # the cadre's choice, said
+    assert case_of_files() == [other]
+
+
+def test_a_photo_of_a_report_set_aside_goes_with_its_case_when_it_goes_on(world: World) -> None:
+    """The photo of a report set aside by 取消 waits for it, past the half hour a photo waits for a case
+    number, and goes with its case when the report goes on and is filed."""
+    from cases.models import Attachment as AttachmentRow
+    from conversations.messages import Attachment
+
+    from .test_conv_flows import JPEG
+
+    cadre = bound_cadre(world)
+    cadre.send("排查")
+    cadre.send("李四")
+    cadre.send(None, (Attachment(kind="photo", content_type="image/jpeg", data=JPEG),))
+    cadre.send(ID_LI)
+    cadre.send("取消")
+    world.clock.advance(minutes=45)
+    cadre.send("排查")
+    assert "户主手机号" in cadre.send("1")
+    for said in ("1", "1", "4", WHAT):
+        cadre.send(said)
+    out = cadre.send("1")
+    number = case_number(out)
+    assert f"已存到案件 {number}：1 个文件" in out, out
+    with world.factory() as db:
+        (row,) = db.scalars(select(AttachmentRow)).all()
+        case = db.scalars(select(Case)).one()
+        assert row.case_id == case.id
