@@ -1,7 +1,9 @@
-"""Code tables of annexes 1, 2 and 6 (Hunan 2021): guarantees, risk types, disasters, measures, modes.
+"""Code tables of annexes 1, 2 and 6 (Hunan 2021): guarantees, risk types, disasters, measures, modes, and a
+household member's relation and details (A8-A17).
 
 Annex 1 numbers the items ①-⑭; annex 2 codes them A23-A27a; both numberings are kept in one table.
-Source: policy-excerpt.md, 附件 1 "说明" and 附件 6 "（四）风险类型", "(六) 帮扶措施", "（七）风险消除".
+Source: policy-excerpt.md, 附件 1 "说明" and 附件 6 "（二）家庭成员信息", "（四）风险类型", "(六) 帮扶措施",
+"（七）风险消除".
 """
 
 from __future__ import annotations
@@ -166,3 +168,71 @@ MEMBER_RELATIONS: dict[str, str] = {
     "13": "之岳父", "14": "之岳母", "15": "之公公", "16": "之婆婆", "17": "之祖父", "18": "之祖母",
     "19": "之外祖父", "20": "之外祖母", "21": "之兄弟姐妹", "99": "其他",
 }
+
+# Annex 6 "（二）家庭成员信息" A9-A17, a member's details as annex 2 records them: code -> the words the form
+# writes (填写汉字). Every one is unknown (None) until a cadre records it.
+# A9 民族, as annex 6 numbers it (its 02-11 are not GB/T 3304's: there 02 is 蒙古族 and 11 满族; the form
+# writes the words). Annex 6 prints 32 as 佤族 a second time (21 is 佤族) and has no 仫佬族, GB/T 3304's 32.
+ETHNICITIES: dict[str, str] = {
+    "01": "汉族", "02": "满族", "03": "回族", "04": "蒙古族", "05": "藏族", "06": "维吾尔族",
+    "07": "苗族", "08": "彝族", "09": "壮族", "10": "布依族", "11": "朝鲜族", "12": "侗族",
+    "13": "瑶族", "14": "白族", "15": "土家族", "16": "哈尼族", "17": "哈萨克族", "18": "傣族",
+    "19": "黎族", "20": "傈僳族", "21": "佤族", "22": "畲族", "23": "高山族", "24": "拉祜族",
+    "25": "水族", "26": "东乡族", "27": "纳西族", "28": "景颇族", "29": "柯尔克孜族", "30": "土族",
+    "31": "达斡尔族", "32": "仫佬族", "33": "羌族", "34": "布朗族", "35": "撒拉族", "36": "毛南族",
+    "37": "仡佬族", "38": "锡伯族", "39": "阿昌族", "40": "普米族", "41": "塔吉克族", "42": "怒族",
+    "43": "乌孜别克族", "44": "俄罗斯族", "45": "鄂温克族", "46": "德昂族", "47": "保安族", "48": "裕固族",
+    "49": "京族", "50": "塔塔尔族", "51": "独龙族", "52": "鄂伦春族", "53": "赫哲族", "54": "门巴族",
+    "55": "珞巴族", "56": "基诺族", "99": "其他",
+}
+POLITICAL_STATUSES: dict[str, str] = {  # A10 政治面貌
+    "01": "中共党员", "02": "中共预备党员", "03": "共青团员", "04": "民主党派人士", "05": "无党派民主人士",
+    "06": "群众",
+}
+EDUCATION_LEVELS: dict[str, str] = {  # A11 文化程度
+    "01": "文盲或半文盲", "02": "小学", "03": "初中", "04": "高中", "05": "大专", "06": "本科及以上",
+}
+# A12 在校生情况. Annex 6's table has no 16, and after 21 本科一年级 and 23 本科二年级 prints 24
+# twice (本科三年级, 本科四年级) before 25 本科五年级 and 26 硕士研究生及以上: read as 本科 one to five
+# at 21-25, 本科二年级 is 22 and 本科三年级 23.
+SCHOOLING: dict[str, str] = {
+    "01": "学龄前儿童", "02": "学前教育", "03": "小学", "04": "七年级", "05": "八年级", "06": "九年级",
+    "07": "普通高中一年级", "08": "普通高中二年级", "09": "普通高中三年级", "10": "中职一年级",
+    "11": "中职二年级", "12": "中职三年级", "13": "高职高专一年级", "14": "高职高专二年级",
+    "15": "高职高专三年级", "17": "技师学院一年级", "18": "技师学院二年级", "19": "技师学院三年级",
+    "20": "技师学院四年级", "21": "本科一年级", "22": "本科二年级", "23": "本科三年级", "24": "本科四年级",
+    "25": "本科五年级", "26": "硕士研究生及以上",
+}
+HEALTH: dict[str, str] = {"01": "健康", "02": "长期慢性病", "03": "大病", "04": "残疾"}  # A13 健康状况
+LABOUR_SKILLS: dict[str, str] = {  # A14 劳动技能
+    "01": "普通劳动力", "02": "技能劳动力", "03": "丧失劳动力", "04": "无劳动力", "05": "弱劳动力或半劳动力",
+}
+# A15 务工区域: annex 6 names the choices (县内、省内县外、省外; 其他 for farming at home, students,
+# soldiers) but numbers none, so they are keyed in words as the elimination modes are; the place where
+# (省、市、县、乡) is free text.
+WORK_AREAS: dict[str, str] = {"county": "县内", "province": "省内县外", "outside": "省外", "other": "其他"}
+WORK_MONTHS_MAX = 12  # A16 务工时间: months worked in the year, 0-12, halves as 3.5
+YES_NO: dict[str, str] = {"01": "是", "02": "否"}  # 是否型 items (A17 ... A26)
+YES, NO = "01", "02"
+
+
+@dataclass(frozen=True)
+class MemberField:
+    """One of annex 2's coded member items: the Member column, its A-number, official name and code table."""
+
+    column: str
+    number: str
+    name: str
+    codes: dict[str, str]
+
+
+MEMBER_CODED_FIELDS: tuple[MemberField, ...] = (
+    MemberField("a9_ethnicity", "A9", "民族", ETHNICITIES),
+    MemberField("a10_political_status", "A10", "政治面貌", POLITICAL_STATUSES),
+    MemberField("a11_education", "A11", "文化程度", EDUCATION_LEVELS),
+    MemberField("a12_schooling", "A12", "在校生情况", SCHOOLING),
+    MemberField("a13_health", "A13", "健康状况", HEALTH),
+    MemberField("a14_labour_skill", "A14", "劳动技能", LABOUR_SKILLS),
+    MemberField("a15_work_area", "A15", "务工区域", WORK_AREAS),
+    MemberField("a17_medical_insurance", "A17", "是否参加城乡居民（职工）基本医疗保险", YES_NO),
+)

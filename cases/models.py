@@ -294,8 +294,19 @@ class Member(Base):
     relation: Mapped[str | None] = mapped_column(String(32))  # 户主, 配偶, 子女 ...
     id_number_enc: Mapped[str | None] = mapped_column(Text)
     id_hash: Mapped[str | None] = mapped_column(String(64), index=True)
-    birth_date: Mapped[date | None] = mapped_column(Date)
+    birth_date: Mapped[date | None] = mapped_column(Date)  # the ID number's, or given when there is none
     is_head: Mapped[bool] = mapped_column(Boolean, default=False)
+    # annex 2's A9-A17 (cases.codes.MEMBER_CODED_FIELDS), each unknown (NULL) until a cadre records it
+    a9_ethnicity: Mapped[str | None] = mapped_column(String(2))
+    a10_political_status: Mapped[str | None] = mapped_column(String(2))
+    a11_education: Mapped[str | None] = mapped_column(String(2))
+    a12_schooling: Mapped[str | None] = mapped_column(String(2))
+    a13_health: Mapped[str | None] = mapped_column(String(2))
+    a14_labour_skill: Mapped[str | None] = mapped_column(String(2))
+    a15_work_area: Mapped[str | None] = mapped_column(String(16))  # cases.codes.WORK_AREAS
+    a15_work_place: Mapped[str | None] = mapped_column(String(64))  # 务工所在省、市、县、乡
+    a16_work_months: Mapped[Decimal | None] = mapped_column(Numeric(3, 1))
+    a17_medical_insurance: Mapped[str | None] = mapped_column(String(2))  # 01 是, 02 否
 
     household: Mapped[Household] = relationship(back_populates="members")
 

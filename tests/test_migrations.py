@@ -76,3 +76,33 @@ def test_0006_gives_a_reports_attachments_its_channel_and_leaves_a_later_file_wi
         rows = conn.execute(text("SELECT id, channel, sent_by_staff_id FROM attachments ORDER BY id")).all()
     assert [tuple(r) for r in rows] == [(1, "wechat", None), (2, None, None)]
     engine.dispose()
+
+
+def test_0007_gives_members_their_details_unknown_and_keeps_the_rows(tmp_path: Path) -> None:
+    """A9-A17 arrive as NULL (unknown until a cadre visits) on every member on record, the head's row as the
+    others'; the name, relation and birth date stay; the downgrade takes the columns away again."""
+    from alembic import command
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'members.db'}")
+    migrate.upgrade(engine, "0006")
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO households (id, head_name, formerly_poor, created_at) "
+            "VALUES (1, '张三', 0, '2026-03-02 02:00:00.000000')"))
+        conn.execute(text(
+            "INSERT INTO members (id, household_id, name, relation, birth_date, is_head) VALUES "
+            "(1, 1, '张三', '户主', '1960-01-01', 1), (2, 1, '李梅', '配偶', NULL, 0)"))
+    migrate.upgrade(engine, "0007")
+    details = ("a9_ethnicity, a10_political_status, a11_education, a12_schooling, a13_health, "
+               "a14_labour_skill, a15_work_area, a15_work_place, a16_work_months, a17_medical_insurance")
+    with engine.connect() as conn:
+        rows = conn.execute(text(f"SELECT id, name, relation, birth_date, {details} FROM members ORDER BY 1"))
+        assert [tuple(r) for r in rows] == [
+            (1, "张三", "户主", "1960-01-01", *[None] * 10), (2, "李梅", "配偶", None, *[None] * 10)]
+    config = migrate.alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0006")
+    columns = {c["name"] for c in inspect(engine).get_columns("members")}
+    assert "a17_medical_insurance" not in columns and {"name", "birth_date", "is_head"} <= columns
+    engine.dispose()
