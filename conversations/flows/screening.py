@@ -85,6 +85,7 @@ EDITS = [("name", N_("Name")), ("id", N_("ID number")), ("phone", N_("Phone")), 
 PAGE = 8  # villages a list shows at a time; 9 is the next page
 _NUMBERS = re.compile(r"[\dXx\s\-+]{7,}")  # an ID or phone number typed with the name
 _NO_PHONE = re.compile(r"^(?:(?:没有|没得|冇得|没|无)(?:电话|手机|号码|手机号)?|跳过|不用)$")
+_NO_ID = re.compile(r"^(?:跳过|先?不填|不用|没有(?:身份证|身份证号|身份证号码|号码)?|无)$")  # none at hand
 _ID_UNKNOWN = ("不知道", "不清楚", "不记得", "记不得", "忘了", "不晓得", "晓不得", "没有", "没带")
 _CHANGE_WORDS = frozenset({"改", "修改", "要改", "改一下", "有错"})
 _NOT_IN_PLACE = re.compile(r"[\s\d,，。.、！!？?的]+")
@@ -313,8 +314,12 @@ def _keep_numbers(turn: Turn) -> None:
 
 @F.prompt("id")
 def _ask_id(turn: Turn) -> None:
-    turn.say(turn._("{name}'s ID card number (18 characters)?").format(name=turn.data.get("name", "")),
-             [_back_choice(turn)])
+    turn.say(turn._("{name}'s ID card number (18 characters)? Reply 1 if the household has none at hand.")
+             .format(name=turn.data.get("name", "")), _id_choices(turn))
+
+
+def _id_choices(turn: Turn) -> list[str]:
+    return ["1 " + turn._("No ID number for now"), _back_choice(turn)]
 
 
 @F.on("id")
@@ -326,16 +331,23 @@ def _id(turn: Turn) -> None:
         _keep_numbers(turn)
         _after(turn, "id")
         return
+    if number_choice(turn.text) == 1 or _NO_ID.match(turn.text):  # filed without one, as REST files it
+        turn.data["id"] = None
+        turn.note(turn._("Without the ID number the report can be filed, but it cannot find a case the "
+                         "household already has: a new case is opened."))
+        _after(turn, "id")
+        return
     digits = re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", turn.raw))
     if not re.search(r"\d", digits):  # words, not a number
         if any(word in turn.text for word in _ID_UNKNOWN):
-            _again(turn, turn._("The ID number is needed: it finds the household's case if it already has "
-                                "one. Please copy it from the ID card or the household register (户口本)."))
+            _again(turn, turn._("The ID number is needed to find the household's case if it already has one. "
+                                "Please copy it from the ID card or the household register (户口本). None at "
+                                "hand? Reply 1 to file without it."), _id_choices(turn))
         else:
-            _again(turn, turn.t.gettext(_NOT_AN_ID))
+            _again(turn, turn.t.gettext(_NOT_AN_ID), _id_choices(turn))
         return
     reason = ID_REASONS.get(check.reason or "", _NOT_AN_ID)
-    _again(turn, turn.t.gettext(reason).format(n=len(digits)))
+    _again(turn, turn.t.gettext(reason).format(n=len(digits)), _id_choices(turn))
 
 
 @F.prompt("phone")
@@ -550,7 +562,7 @@ def _ask_summary(turn: Turn) -> None:
     d = turn.data
     lines = [turn._("Please check the screening report:"),
              turn._("Household head: {name}").format(name=d.get("name", "")),
-             turn._("ID number: {id}").format(id=mask_id(d.get("id")) or ""),
+             turn._("ID number: {id}").format(id=mask_id(d.get("id")) or turn._("not given")),
              turn._("Phone: {phone}").format(phone=mask_phone(d.get("phone")) or turn._("none")),
              turn._("Address: {village} {group}").format(village=(d.get("village") or {}).get("label", ""),
                                                           group=d.get("group") or "").rstrip(),
@@ -613,7 +625,7 @@ def _draft(turn: Turn) -> SubmitReport:
         other_risk_text=d.get("other"),
         urgent=bool(d.get("urgent")),
         head_name=d["name"],
-        id_number=d["id"],
+        id_number=d.get("id"),  # None: none at hand (the REST route files it so too)
         household_size=int(d["size"]),
         village_code=d["village"]["code"],
         group_name=d.get("group"),
