@@ -59,6 +59,7 @@ from conversations.commands import (
     QueryStatus,
     RequestCallback,
     Result,
+    SenderCase,
     SignAuthorization,
     SubmitReport,
     Withdraw,
@@ -487,6 +488,20 @@ class Applier:
                      entity="task", entity_id=task.id, area_code=area,
                      detail={"contact_id": self.contact_id}, now=self.now)
         return Result(ok=True, data={"task_id": task.id})
+
+    def _SenderCase(self, cmd: SenderCase) -> Result:  # noqa: N802
+        phone = normalize_phone(self.message.user_key) if self.channel == Channel.SMS else None
+        if phone is None:
+            return Result(ok=False, reason="not_found")
+        households = self.db.scalars(select(Household.id).where(
+            Household.phone_hash == self.vault.lookup_hash(phone)).limit(2)).all()
+        if len(households) != 1:  # a number two households gave (a relative's, a cadre's): whose is unknown
+            return Result(ok=False, reason="not_found")
+        case = self.db.scalar(select(Case).where(Case.household_id == households[0])
+                              .order_by(Case.opened_at.desc(), Case.id.desc()).limit(1))
+        if case is None or (case.status not in OPEN_STATUSES and case.status != CaseStatus.REFUSED):
+            return Result(ok=False, reason="not_found")
+        return Result(ok=True, data={"case": case.number, "refused": case.status == CaseStatus.REFUSED})
 
     def _callback_cycle(self) -> str:
         """Unique for the case's call-backs: the contact, the second and the message (an SMS 人工 sent twice

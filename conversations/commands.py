@@ -148,6 +148,13 @@ class RequestCallback:
 
 
 @dataclass(frozen=True)
+class SenderCase:
+    """The case a call-back asked by SMS from a chat with no case is about: the latest case, open or
+    refused, of the one household whose phone on record sent it. Result data: case, refused (for the
+    hotline only: the sender is told nothing of it); not ok when no household, or several, have the number."""
+
+
+@dataclass(frozen=True)
 class LinkContact:
     """Link this chat identity to the case's household (after it proved it is the household)."""
 
@@ -162,8 +169,8 @@ class BindStaff:
 
 
 Command = (SubmitReport | FillAnnex | SignAuthorization | DeclineSignature | FindCase | QueryStatus | Withdraw
-           | AddSupplement | AddAttachment | RequestCallback | LinkContact | BindStaff | CheckConsent
-           | WithdrawConsent)
+           | AddSupplement | AddAttachment | RequestCallback | SenderCase | LinkContact | BindStaff
+           | CheckConsent | WithdrawConsent)
 
 
 # --- results --------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from cases.ids import normalize_phone
-from conversations.commands import RequestCallback, Result
+from conversations.commands import RequestCallback, Result, SenderCase
 from conversations.flows.cases import case_to_call_about
 from conversations.flows.common import (
     HUMAN_WORDS,
@@ -31,17 +31,18 @@ _NO_PHONE = re.compile(r"^(没有|没得|冇得|没|无)(电话|手机|号码)?|
 def start(turn: Turn) -> None:
     """Ask for a number to call back (already known on SMS), then file the callback, with the household's
     case attached (after a refusal the note says it is a review request, 复核: how a refusal is objected
-    to)."""
+    to). An SMS from a chat with no case may come from a household's phone on record: its case is looked
+    up (SenderCase) for the call-back, and the sender is told no more than anyone."""
     # what the household said, for the hotline; the menu's 7 or 人工 alone says nothing more
     bare = number_choice(turn.raw) is not None or matches(turn.raw, HUMAN_WORDS)
     note = "" if bare else turn.raw.strip()[:500]
     number, refused = case_to_call_about(turn)
     if number is not None and refused:
-        note = (turn._("Review request (复核): case {number} was not approved and the household asked for a "
-                       "person. They wrote: {said}").format(number=number, said=note) if note else
-                turn._("Review request (复核): case {number} was not approved and the household asked for a "
-                       "person.").format(number=number))
+        note = _review_note(turn, number, note)
     turn.state.update(flow="human", step=None, data={"note": note, "case": number}, history=[], fails={})
+    if turn.facts.known_phone and number is None:
+        turn.do(SenderCase())
+        return
     if turn.facts.known_phone:
         turn.do(_callback(turn, turn.facts.known_phone))
         return
@@ -50,6 +51,27 @@ def start(turn: Turn) -> None:
         turn.do(_callback(turn, given.pop()))
         return
     goto(turn, "on_record" if turn.facts.phone_on_record else "phone")
+
+
+def _review_note(turn: Turn, number: str, said: str) -> str:
+    """The call-back's note for a refused case: a review request (复核), with what the household wrote."""
+    if said:
+        return turn._("Review request (复核): case {number} was not approved and the household asked for a "
+                      "person. They wrote: {said}").format(number=number, said=said)
+    return turn._("Review request (复核): case {number} was not approved and the household asked for a "
+                  "person.").format(number=number)
+
+
+@F.result(SenderCase)
+def _sender_case(turn: Turn, command: SenderCase, result: Result) -> None:
+    """The SMS sender's household case, if its number is one household's on record: the call-back carries
+    it, as a linked chat's does; what is said back is the same either way."""
+    if result.ok:
+        number = str(result.data["case"])
+        turn.data["case"] = number
+        if result.data.get("refused"):
+            turn.data["note"] = _review_note(turn, number, turn.data.get("note", ""))
+    turn.do(_callback(turn, turn.facts.known_phone))
 
 
 def _callback(turn: Turn, phone: str | None) -> RequestCallback:

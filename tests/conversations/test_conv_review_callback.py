@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from cases.models import Case, Task
 
-from .conftest import ID_ZHANG, MEIHUA, Chat, World
+from .conftest import ID_LI, ID_ZHANG, MEIHUA, Chat, World
 from .test_conv_dialogues import case_number, report_until_annex
 from .test_conv_round5 import signed_household
 from .test_conv_why_refused import refused
@@ -116,3 +116,39 @@ def test_the_other_number_may_be_typed_at_once_and_the_one_on_record_is_stored_e
     assert first.detail["phone_masked"] == "137****5678"
     assert second.detail["phone_masked"] == "139****5678"
     assert world.vault.decrypt(second.detail["phone_enc"]) == "13912345678"
+
+
+def test_an_sms_from_the_phone_on_record_files_its_call_back_with_the_household_s_case(world: World) -> None:
+    """The household reported from its chat with its mobile number; an SMS from that number (a contact not
+    linked to it) asking for a person filed the call-back with no case: the hotline saw neither the case
+    nor that it was a review request (复核). The sender is told nothing more than any number is."""
+    _chat, number = signed_household(world)  # 139 1234 5678 on record
+    refused(world, number)
+    stranger = Chat(world, channel="sms", user_key="+8613700001111").send("人工")
+    out = Chat(world, channel="sms", user_key="+8613912345678").send("人工")
+    assert out == stranger and "回电" in out and number not in out  # nothing of the case said
+    unknown, task = callbacks(world)
+    assert unknown.case_id is None
+    assert task.case_id == case_id(world, number) and task.area_code == MEIHUA
+    assert task.detail["note"] == f"申请复核：案件 {number} 未通过，农户要求人工回电。"
+    assert task.detail["phone_masked"] == "139****5678"
+
+
+def test_an_sms_from_the_phone_on_record_carries_the_open_case_and_the_words(world: World) -> None:
+    _chat, number = signed_household(world)
+    sms = Chat(world, channel="sms", user_key="+8613912345678")
+    assert "回电" in sms.send("我要人工，房子的事")
+    (task,) = callbacks(world)
+    assert task.case_id == case_id(world, number) and task.detail["note"] == "我要人工，房子的事"
+    assert "案件号" in sms.send("查询")  # still not linked: its case is not shown without the number
+
+
+def test_a_phone_on_record_for_two_households_files_its_call_back_with_no_case(world: World) -> None:
+    signed_household(world)
+    other = Chat(world, user_key="10002")
+    report_until_annex(other, id_number=ID_LI, name="李四")  # the same mobile number given
+    other.send("1")
+    other.send("李四")
+    assert "回电" in Chat(world, channel="sms", user_key="+8613912345678").send("人工")
+    (task,) = callbacks(world)
+    assert task.case_id is None and task.area_code is None
