@@ -82,11 +82,42 @@ class CasePage(BaseModel):
     page_size: int
 
 
-class MemberOut(BaseModel):
+class MemberDetails(BaseModel):
+    """Annex 2's A9-A17 for one member, each null until known; the codes are GET /api/codes's tables."""
+
+    a9_ethnicity: str | None = Field(default=None, max_length=16, description="A9 民族 (`ethnicities`)")
+    a10_political_status: str | None = Field(
+        default=None, max_length=16, description="A10 政治面貌 (`political_statuses`)"
+    )
+    a11_education: str | None = Field(default=None, max_length=16, description="A11 文化程度 (`education`)")
+    a12_schooling: str | None = Field(default=None, max_length=16, description="A12 在校生情况 (`schooling`)")
+    a13_health: str | None = Field(default=None, max_length=16, description="A13 健康状况 (`health`)")
+    a14_labour_skill: str | None = Field(
+        default=None, max_length=16, description="A14 劳动技能 (`labour_skills`)"
+    )
+    a15_work_area: str | None = Field(
+        default=None, max_length=16, description="A15 务工区域 (`work_areas`: county 县内 ... other 其他)"
+    )
+    a15_work_place: str | None = Field(
+        default=None, max_length=64, description="A15 where: 务工所在省、市、县、乡",
+        examples=["广东省东莞市"],
+    )
+    a16_work_months: Decimal | None = Field(
+        default=None, description="A16 务工时间: months worked in the year, 0-12, a half as .5",
+        examples=["3.5"],
+    )
+    a17_medical_insurance: str | None = Field(
+        default=None, max_length=16,
+        description="A17 参加城乡居民（职工）基本医疗保险: 01 是, 02 否 (`yes_no`)",
+    )
+
+
+class MemberOut(MemberDetails):
     id: int
     name: str
     relation: str | None
     id_number_masked: str
+    birth_year: int | None = Field(description="the year of the birth date (the ID number's, or given)")
     is_head: bool
 
 
@@ -102,6 +133,10 @@ class HouseholdOut(BaseModel):
     formerly_poor: bool
     has_labour_capacity: bool | None
     members: list[MemberOut]
+    a26_derived: str | None = Field(
+        description="A26 有家庭成员未参加基本医疗保险, generated from the members' A17: 01 是 when one has "
+        "not joined, 02 否 when every one has, null while one's A17 is not known and none is 否"
+    )
 
 
 class EventOut(BaseModel):
@@ -491,15 +526,25 @@ class SignatureIn(BaseModel):
     message_ref: str | None = Field(default=None, max_length=128, description="e.g. the paper form's number")
 
 
-class MemberIn(BaseModel):
-    """A household member as annex 2 records one (A5 name, A7 ID number, A8 relation to the head)."""
+class MemberIn(MemberDetails):
+    """A household member as annex 2 records one (A5 name, A7 ID number, A8 relation to the head, A9-A17)."""
 
     name: str = Field(min_length=1, max_length=64)
     relation_code: str = Field(
         pattern=r"^\d{2}$",
         description="A8 与户主关系: 02 配偶, 03 之子 ... 99 其他 (`relations` in GET /api/codes)",
     )
-    id_number: str = Field(min_length=15, max_length=32, description="the member's resident ID number")
+    id_number: str | None = Field(
+        default=None, min_length=15, max_length=32, description="the member's resident ID number"
+    )
+    birth_date: date | None = Field(default=None, description="without an ID number (else the ID's)")
+    note: str | None = Field(default=None, max_length=500)
+
+
+class MemberEditIn(MemberDetails):
+    """A member's A9-A17 as they become known: only the fields sent change, null makes one unknown again."""
+
+    birth_date: date | None = Field(default=None, description="of a member without an ID number only")
     note: str | None = Field(default=None, max_length=500)
 
 
@@ -536,4 +581,12 @@ class CodeTables(BaseModel):
     measures: dict[str, str] = Field(description="assistance measure types (annex 2, A39 ...)")
     annex1_items: dict[str, str] = Field(description="annex 1's items ①-⑭ by number")
     relations: dict[str, str] = Field(description="A8 a member's relation to the head, 01-21 and 99")
+    ethnicities: dict[str, str] = Field(description="A9 民族, 01-56 and 99")
+    political_statuses: dict[str, str] = Field(description="A10 政治面貌, 01-06")
+    education: dict[str, str] = Field(description="A11 文化程度, 01-06")
+    schooling: dict[str, str] = Field(description="A12 在校生情况, 01-26 (no 16)")
+    health: dict[str, str] = Field(description="A13 健康状况, 01-04")
+    labour_skills: dict[str, str] = Field(description="A14 劳动技能, 01-05")
+    work_areas: dict[str, str] = Field(description="A15 务工区域 (annex 6 numbers none: keyed in words)")
+    yes_no: dict[str, str] = Field(description="是否型 items: A17 a member's basic medical insurance, A26")
     statuses: dict[str, str] = Field(description="case statuses")

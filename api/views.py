@@ -12,6 +12,7 @@ from api import schemas
 from cases.codes import MEASURES
 from cases.crypto import Vault, mask_id, mask_name, mask_parsed, mask_phone, mask_text
 from cases.intake import pending_signatures
+from cases.members import DETAILS, a26_from_members
 from cases.models import (
     Area,
     Assignment,
@@ -120,16 +121,25 @@ def household_out(household: Household, vault: Vault) -> schemas.HouseholdOut:
         size=household.size,
         formerly_poor=household.formerly_poor,
         has_labour_capacity=household.has_labour_capacity,
-        members=[
-            schemas.MemberOut(
-                id=m.id,
-                name=m.name,
-                relation=m.relation,
-                id_number_masked=mask_id(_decrypt(vault, m.id_number_enc)),
-                is_head=m.is_head,
-            )
-            for m in sorted(household.members, key=lambda m: (not m.is_head, m.id))
-        ],
+        members=[member_out(m, vault) for m in sorted(household.members, key=_head_first)],
+        a26_derived=a26_from_members(household.members),
+    )
+
+
+def _head_first(member: Member) -> tuple[bool, int]:
+    return (not member.is_head, member.id)
+
+
+def member_out(member: Member, vault: Vault) -> schemas.MemberOut:
+    """A member with A9-A17; the ID number masked, of the birth date only the year."""
+    return schemas.MemberOut(
+        id=member.id,
+        name=member.name,
+        relation=member.relation,
+        id_number_masked=mask_id(_decrypt(vault, member.id_number_enc)),
+        birth_year=member.birth_date.year if member.birth_date else None,
+        is_head=member.is_head,
+        **{column: getattr(member, column) for column in DETAILS},
     )
 
 

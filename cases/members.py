@@ -1,20 +1,24 @@
-"""A household's members (annex 2, A5-A8) as field staff record them at or after the home visit.
+"""A household's members (annex 2, A5-A17) as field staff record them at or after the home visit.
 
 One person belongs to one household (家庭成员原则上以公安部门户籍人口为准): an ID number already on
 record in another household, as its head or a member, is refused until that household is corrected (a
 split household, 分户, is recorded there first). Where the region has every adult sign annex 1
 (`signers = all_adults`), the members recorded here are the people whose signatures the case waits for.
+A member's details (A9-A17) are each unknown until recorded; A26 is generated from the members' A17.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import unicodedata
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from cases.clock import BEIJING
-from cases.codes import MEMBER_RELATIONS, RELATION_HEAD
+from cases.codes import MEMBER_CODED_FIELDS, MEMBER_RELATIONS, NO, RELATION_HEAD, WORK_MONTHS_MAX, YES
 from cases.crypto import Vault, mask_text
 from cases.errors import IntakeError, WorkflowError
 from cases.ids import check_id
@@ -24,6 +28,13 @@ from cases.steps import VERIFIER_ROLES, log_step, require_staff, require_status
 
 MEMBER_ROLES = VERIFIER_ROLES  # who visits the household records who lives in it
 MAX_NAME = 64  # members.name
+MAX_PLACE = 64  # members.a15_work_place
+DETAILS = (  # A9-A17 in the form's order (the coded ones in cases.codes.MEMBER_CODED_FIELDS)
+    "a9_ethnicity", "a10_political_status", "a11_education", "a12_schooling", "a13_health",
+    "a14_labour_skill", "a15_work_area", "a15_work_place", "a16_work_months", "a17_medical_insurance",
+)
+EARLIEST_BIRTH = date(1900, 1, 1)
+Value = str | Decimal | date | None
 
 
 def record_member(
@@ -35,10 +46,13 @@ def record_member(
     now: datetime,
     name: str,
     relation_code: str,
-    id_number: str,
+    id_number: str | None,
+    birth_date: date | None = None,
+    details: Mapping[str, Value] | None = None,
     note: str | None = None,
 ) -> Member:
-    """Add a member to the case's household (an open case; the ID number is required, as annex 2's A7)."""
+    """Add a member to the case's household (an open case): the ID number, as annex 2's A7, or without one
+    the birth date; A9-A17 as far as they are known."""
     require_status(case, OPEN_STATUSES, "recording a household member")
     require_staff(db, case, actor, MEMBER_ROLES, "recording a household member")
     if relation_code == RELATION_HEAD:
@@ -49,16 +63,30 @@ def record_member(
         raise IntakeError("name_required", "the member's name is required")
     if len(name.strip()) > MAX_NAME:
         raise IntakeError("name_too_long", f"a name has at most {MAX_NAME} characters")
-    check = check_id(id_number, today=now.astimezone(BEIJING).date())
-    if not check.valid or check.normalized is None:
-        raise IntakeError("invalid_id_number", f"ID number refused ({check.reason})")
-    id_hash = vault.lookup_hash(check.normalized)
+    today = now.astimezone(BEIJING).date()
+    facts = check_details(details or {})
+    id_hash: str | None = None
+    normalized: str | None = None
+    if id_number and id_number.strip():
+        check = check_id(id_number, today=today)
+        if not check.valid or check.normalized is None:
+            raise IntakeError("invalid_id_number", f"ID number refused ({check.reason})")
+        if birth_date is not None and birth_date != check.birth_date:
+            raise IntakeError("birth_date_mismatch", "the birth date is not the ID number's")
+        normalized, id_hash = check.normalized, vault.lookup_hash(check.normalized)
+    elif birth_date is None:
+        raise IntakeError("id_or_birth_date_required", "the ID number, or without one the birth date")
+    else:
+        check_birth_date(birth_date, today)
     household = db.get(Household, case.household_id)
     assert household is not None
     ensure_head_member(db, household)
-    if any(m.id_hash == id_hash for m in household.members):
+    if id_hash is not None and any(m.id_hash == id_hash for m in household.members):
         raise WorkflowError("member_exists", "this ID number is already a member of this household")
-    if _elsewhere(db, id_hash, household.id):
+    written = "".join(unicodedata.normalize("NFKC", name).split())  # as add_member keeps it
+    if id_hash is None and any(m.birth_date == birth_date and m.name == written for m in household.members):
+        raise WorkflowError("member_exists", "a member of this name and birth date is on record already")
+    if id_hash is not None and _elsewhere(db, id_hash, household.id):
         raise WorkflowError(
             "member_in_other_household",
             "this ID number is on record in another household: correct that household first (分户)",
@@ -69,11 +97,117 @@ def record_member(
         household=household,
         name=name,
         relation=MEMBER_RELATIONS[relation_code],
-        id_number=check.normalized,
+        id_number=normalized,
+        birth_date=birth_date,
     )
-    log_step(db, case, action="member_added", now=now, actor=actor, note=mask_text(note) or None,
-             data={"member_id": member.id, "relation": relation_code})
+    for column, value in facts.items():
+        setattr(member, column, value)
+    filled = [column for column in DETAILS if facts.get(column) is not None]
+    data: dict[str, object] = {"member_id": member.id, "relation": relation_code}
+    if filled:
+        data["fields"] = filled  # which items, never their values
+    log_step(db, case, action="member_added", now=now, actor=actor, note=mask_text(note) or None, data=data)
     return member
+
+
+def update_member(
+    *,
+    db: Session,
+    vault: Vault,
+    case: Case,
+    actor: Staff,
+    now: datetime,
+    member_id: int,
+    changes: Mapping[str, Value],
+    note: str | None = None,
+) -> Member:
+    """Record a member's A9-A17 (None: not known), or the birth date of one without an ID number; only the
+    items given change, and a change is on the timeline and in the audit log by its items' names."""
+    require_status(case, OPEN_STATUSES, "updating a household member")
+    require_staff(db, case, actor, MEMBER_ROLES, "updating a household member")
+    member = db.get(Member, member_id)
+    if member is None or member.household_id != case.household_id:
+        raise LookupError("member")
+    wanted = dict(check_details({k: v for k, v in changes.items() if k != "birth_date"}))
+    if "birth_date" in changes:
+        born = changes["birth_date"]
+        if born is not None and not isinstance(born, date):
+            raise IntakeError("bad_birth_date", "the birth date is not a date")
+        if member.id_number_enc is not None:
+            if born != check_id(vault.decrypt(member.id_number_enc)).birth_date:
+                raise IntakeError("birth_date_from_id", "the birth date is the ID number's")
+        elif born is None:
+            raise IntakeError("id_or_birth_date_required", "a member without an ID number keeps a birth date")
+        else:
+            check_birth_date(born, now.astimezone(BEIJING).date())
+            wanted["birth_date"] = born
+    changed = [c for c in (*DETAILS, "birth_date") if c in wanted and getattr(member, c) != wanted[c]]
+    if not changed:
+        return member
+    for column in changed:
+        setattr(member, column, wanted[column])
+    db.flush()
+    log_step(db, case, action="member_updated", now=now, actor=actor, note=mask_text(note) or None,
+             data={"member_id": member.id, "fields": changed})
+    return member
+
+
+def check_details(details: Mapping[str, Value]) -> dict[str, Value]:
+    """A9-A17 as they are kept: a code of the item's table, A16 as months 0-12 in tenths, A15's place in
+    words; an empty value is not known (None). Refused with a reason that names the item."""
+    unknown = set(details) - set(DETAILS)
+    if unknown:
+        raise ValueError(f"not a member detail: {sorted(unknown)}")
+    out: dict[str, Value] = {}
+    for field in MEMBER_CODED_FIELDS:
+        if field.column in details:
+            code = details[field.column]
+            code = code.strip() if isinstance(code, str) else code
+            if code and (not isinstance(code, str) or code not in field.codes):
+                reason = "unknown_" + field.column.split("_", 1)[1]
+                raise IntakeError(reason, f"not an {field.number} {field.name} code")
+            out[field.column] = code or None
+    if "a15_work_place" in details:
+        place = details["a15_work_place"]
+        place = place.strip() if isinstance(place, str) else None
+        if place and len(place) > MAX_PLACE:
+            raise IntakeError("work_place_too_long", f"the place of work has at most {MAX_PLACE} characters")
+        out["a15_work_place"] = place or None
+    if "a16_work_months" in details:
+        out["a16_work_months"] = work_months(details["a16_work_months"])
+    return out
+
+
+def work_months(value: Value) -> Decimal | None:
+    """A16 务工时间: months worked in the year, 0-12, a half month as .5 (附件6 12); None when not known."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        months = Decimal(value.strip() if isinstance(value, str) else str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        months = Decimal("NaN")
+    tenth = Decimal("0.1")
+    if not months.is_finite() or not 0 <= months <= WORK_MONTHS_MAX or months != months.quantize(tenth):
+        raise IntakeError("bad_work_months", f"A16 is months from 0 to {WORK_MONTHS_MAX}, in tenths")
+    return months.quantize(tenth)
+
+
+def check_birth_date(born: date, today: date) -> None:
+    if born > today:
+        raise IntakeError("birth_date_in_future", "the birth date is in the future")
+    if born < EARLIEST_BIRTH:
+        raise IntakeError("bad_birth_date", "the birth date is not plausible")
+
+
+def a26_from_members(members: Iterable[Member]) -> str | None:
+    """A26 generated from the members' A17 (附件6 22): 01 是 when a member has not joined basic medical
+    insurance, 02 否 when every member has; None (not known) while one's A17 is unknown and none is 否."""
+    answers = [m.a17_medical_insurance for m in members]
+    if NO in answers:
+        return YES
+    if answers and all(a == YES for a in answers):
+        return NO
+    return None
 
 
 def remove_member(
