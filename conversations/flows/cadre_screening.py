@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session, aliased
 
 from cases import journal
 from cases.errors import CaseError
-from cases.intake import ReportDraft, current_assignment
+from cases.intake import ReportDraft, current_assignment, signature_gaps
 from cases.models import Area, AreaLevel, Case, Channel, ReporterKind, Staff
 from cases.staff_reports import file_staff_report, may_file
 from conversations.commands import Result, SubmitReport
 from conversations.flows import screening
 from conversations.flows.cadre import CadreRequest, CadreResponse
-from conversations.flows.cadre_commands import CASE, TODO, answer, scope_prefix
+from conversations.flows.cadre_commands import CASE, TODO, answer, case_in_scope, scope_prefix
 from conversations.flows.cadre_files import link_waiting, release
 from conversations.i18n import translator
 from conversations.messages import Reply
@@ -129,9 +129,13 @@ def _file(request: CadreRequest, staff: Staff, command: SubmitReport) -> Result:
     except CaseError as error:
         return Result(ok=False, reason=error.reason)
     cadre = _contact_cadre(db, filed.case)
-    return Result(ok=True, joined_existing=filed.joined_existing,
-                  data={"case": filed.case.number, "cadre": cadre.name if cadre is not None else None,
-                        "yours": cadre is not None and cadre.id == staff.id})
+    data: dict[str, Any] = {"case": filed.case.number, "cadre": cadre.name if cadre is not None else None,
+                            "yours": cadre is not None and cadre.id == staff.id}
+    if filed.joined_existing:  # a case still waiting for annex 1 (a home visit is refused without it)
+        unsigned = signature_gaps(db=db, vault=request.vault, case=filed.case)
+        if unsigned:  # who signs, named for a case of the cadre's area only
+            data["unsigned"] = unsigned if case_in_scope(staff, filed.case) else []
+    return Result(ok=True, joined_existing=filed.joined_existing, data=data)
 
 
 def _contact_cadre(db: Session, case: Case) -> Staff | None:

@@ -645,6 +645,13 @@ def _filed(turn: Turn, command: SubmitReport, result: Result) -> None:
         if not result.joined_existing:
             lines.append(turn._("{name} still has to sign the application and authorization (附件1): take "
                                 "the signature at the home visit.").format(name=command.head_name))
+        elif "unsigned" in result.data:  # the case joined waits for annex 1 still
+            names = turn._(", ").join(result.data["unsigned"])
+            lines.append(turn._("This household has not signed the application and authorization (附件1) "
+                                "yet: have {names} sign it at the home visit.").format(names=names)
+                         if names else
+                         turn._("This household has not signed the application and authorization (附件1) "
+                                "yet: take the signature at the home visit."))
         cadre = result.data.get("cadre")
         if result.data.get("yours"):
             lines.append(turn._("The case is assigned to you: see 待办."))

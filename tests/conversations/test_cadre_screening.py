@@ -546,3 +546,21 @@ def test_a_household_with_no_id_number_at_hand_is_filed_without_one(world: World
     cadre.send("2")
     assert "身份证号" in cadre.send("2")
     assert "身份证：430421********456X" in cadre.send(ID_LI)
+
+
+def test_joining_a_case_still_unsigned_reminds_the_cadre_of_annex_1(world: World) -> None:
+    """A cadre's 排查 joined the open case of a household that had not signed annex 1 (it said no to it in
+    its own chat): the cadre was told only the case number, and nothing of the signature the case waits for
+    (a home visit is refused without it). The answer now says so, naming who signs."""
+    from .test_conv_dialogues import report_until_annex
+
+    household = Chat(world)
+    report_until_annex(household)
+    number = case_number(household.send("2"))  # not signed
+    cadre = bound_cadre(world)
+    up_to_village(cadre)
+    for said in ("1", "4", "儿子务工受伤，没有收入"):
+        cadre.send(said)
+    out = cadre.send("1")
+    assert f"这户已有在办案件 {number}，本次上报已并入该案件。" in out
+    assert "这户还没签申请及承诺授权书（附件1）：入户时请张三签字。" in out, out
