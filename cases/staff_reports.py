@@ -9,7 +9,8 @@ Sources: domain README "Discovery channels" 2 and 3; Hunan opinions 二（二）
 
 from __future__ import annotations
 
-from dataclasses import replace
+import unicodedata
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -17,7 +18,8 @@ from sqlalchemy.orm import Session
 from cases import audit
 from cases.crypto import Vault
 from cases.errors import CaseError, IntakeError
-from cases.intake import IntakeResult, ReportDraft, submit_report
+from cases.ids import check_id
+from cases.intake import IntakeResult, ReportDraft, find_household_by_id_number, submit_report
 from cases.models import Area, ReporterKind, Role, Staff
 from cases.notify import Notifier
 from cases.regions import ancestors
@@ -45,11 +47,40 @@ def village_in_area(db: Session, staff: Staff, village_code: str) -> bool:
         a.code for a in ancestors(db, village_code)}
 
 
+@dataclass(frozen=True)
+class NameOnRecord:
+    """How the head's name typed with an ID number differs from the household on record with that number."""
+
+    head_name: str  # the head on record of the household the number is in
+    heads_number: bool  # the number is the head's (else a member's: the typed head is not the head)
+
+
+def name_on_record(*, db: Session, vault: Vault, id_number: str, head_name: str) -> NameOnRecord | None:
+    """The record, when the ID number is of a household on record whose head is not `head_name` (another
+    name for the head's number, or a member's number given as the head's); None when it fits or no
+    household has the number."""
+    household = find_household_by_id_number(db=db, vault=vault, id_number=id_number)
+    check = check_id(id_number)
+    if household is None or check.normalized is None:
+        return None
+    digest = vault.lookup_hash(check.normalized)
+    member = next((m for m in household.members if m.id_hash == digest), None)
+    heads = household.id_hash == digest or (member is not None and member.is_head)
+    if heads and _plain(household.head_name) == _plain(head_name):
+        return None
+    return NameOnRecord(head_name=household.head_name, heads_number=heads)
+
+
+def _plain(name: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", name).split())
+
+
 def file_staff_report(*, db: Session, vault: Vault, staff: Staff, draft: ReportDraft, now: datetime,
-                      notifier: Notifier) -> IntakeResult:
+                      notifier: Notifier, name_differs: bool = False) -> IntakeResult:
     """File `draft` (reporter cadre or department) as `staff`: refused for an inactive account, a role that
     does not do that work, or a village outside their area; else it opens a case or joins the household's
-    open one (matched on the ID number, whatever channel opened it), audited as report.<kind>."""
+    open one (matched on the ID number, whatever channel opened it), audited as report.<kind> (with
+    `name_differs` when the staff member confirmed a head's name other than the record's)."""
     kind = ReporterKind(draft.reporter_kind)
     if not staff.active:
         raise StaffReportRefused("inactive_staff", "this staff account is inactive")
@@ -67,7 +98,8 @@ def file_staff_report(*, db: Session, vault: Vault, staff: Staff, draft: ReportD
         entity="case",
         entity_id=result.case.id,
         area_code=result.case.area_code,
-        detail={"case": result.case.number, "joined": result.joined_existing, "report_id": result.report.id},
+        detail={"case": result.case.number, "joined": result.joined_existing, "report_id": result.report.id,
+                **({"name_differs": True} if name_differs else {})},
         now=now,
     )
     return result

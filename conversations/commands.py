@@ -61,6 +61,7 @@ class SubmitReport:
     attachment_ids: list[int] = field(default_factory=list)
     signature: SignatureDraft | None = None
     declined: bool = False  # annex 1 was shown and the household said no
+    name_confirmed: bool = False  # 排查: the cadre confirmed a head's name other than the record's for the ID
 
 
 @dataclass(frozen=True)

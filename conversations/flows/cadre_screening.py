@@ -17,10 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from cases import journal
+from cases.crypto import mask_name
 from cases.errors import CaseError
 from cases.intake import ReportDraft, current_assignment, signature_gaps
 from cases.models import Area, AreaLevel, Case, Channel, ReporterKind, Staff
-from cases.staff_reports import file_staff_report, may_file
+from cases.staff_reports import file_staff_report, may_file, name_on_record
 from conversations.commands import Result, SubmitReport
 from conversations.flows import screening
 from conversations.flows.cadre import CadreRequest, CadreResponse
@@ -122,10 +123,15 @@ def _file(request: CadreRequest, staff: Staff, command: SubmitReport) -> Result:
         group_name=command.group_name,
     )
     db = request.db
+    record = (name_on_record(db=db, vault=request.vault, id_number=command.id_number,
+                             head_name=command.head_name) if command.id_number else None)
+    if record is not None and not command.name_confirmed:  # asked first, the names masked
+        return Result(ok=False, reason="name_not_on_record",
+                      data={"head": mask_name(record.head_name), "heads_number": record.heads_number})
     try:
         with db.begin_nested(), journal.batched(db):
             filed = file_staff_report(db=db, vault=request.vault, staff=staff, draft=draft, now=request.now,
-                                      notifier=request.notifier)
+                                      notifier=request.notifier, name_differs=record is not None)
     except CaseError as error:
         return Result(ok=False, reason=error.reason)
     cadre = _contact_cadre(db, filed.case)

@@ -613,6 +613,39 @@ def _edit(turn: Turn) -> None:
     goto(turn, step)
 
 
+@F.prompt("name_check")
+def _ask_name_check(turn: Turn) -> None:
+    d = turn.data
+    record = d.get("record") or {}
+    masked = mask_id(d.get("id")) or ""
+    said = (turn._("ID number {id} is on record with the household head {head}, not {name}.")
+            if record.get("heads_number") else
+            turn._("ID number {id} is on record in the household of {head}: it is not the head's own."))
+    turn.say("\n".join([said.format(id=masked, head=record.get("head", ""), name=d.get("name", "")),
+                        turn._("Please check the ID card.")]), _name_check_choices(turn))
+
+
+def _name_check_choices(turn: Turn) -> list[str]:
+    return numbered([turn._("It is right, file it all the same"), turn._("Change the head's name"),
+                     turn._("Change the ID number")]) + [_back_choice(turn)]
+
+
+@F.on("name_check")
+def _name_check(turn: Turn) -> None:
+    choice = number_choice(turn.text)
+    d = turn.data
+    if choice == 1:  # filed as typed: for this name and this number only
+        d["name_ok"] = [d.get("name"), d.get("id")]
+        d.pop("record", None)
+        turn.do(_draft(turn))
+    elif choice in (2, 3):
+        d.pop("record", None)
+        d["editing"] = True
+        goto(turn, "name" if choice == 2 else "id", remember=False)
+    else:
+        _again(turn, turn._("Please reply 1, 2 or 3."), _name_check_choices(turn))
+
+
 def _draft(turn: Turn) -> SubmitReport:
     d = turn.data
     return SubmitReport(
@@ -630,6 +663,7 @@ def _draft(turn: Turn) -> SubmitReport:
         village_code=d["village"]["code"],
         group_name=d.get("group"),
         phone=d.get("phone"),
+        name_confirmed=d.get("name_ok") == [d.get("name"), d.get("id")],
     )
 
 
@@ -667,6 +701,11 @@ def _filed(turn: Turn, command: SubmitReport, result: Result) -> None:
         turn.data["editing"] = True
         turn.note(turn._("That village is not in your area: you can file households of your own area only."))
         goto(turn, "village")
+        return
+    if result.reason == "name_not_on_record":  # the cadre is asked: file all the same, or change one
+        turn.data["record"] = {"head": result.data.get("head", ""),
+                               "heads_number": bool(result.data.get("heads_number"))}
+        goto(turn, "name_check")
         return
     if result.reason == "invalid_id_number":
         turn.data.pop("id", None)

@@ -564,3 +564,58 @@ def test_joining_a_case_still_unsigned_reminds_the_cadre_of_annex_1(world: World
     out = cadre.send("1")
     assert f"这户已有在办案件 {number}，本次上报已并入该案件。" in out
     assert "这户还没签申请及承诺授权书（附件1）：入户时请张三签字。" in out, out
+
+
+def test_a_head_name_other_than_the_records_is_asked_about_before_filing(world: World) -> None:
+    """The ID number of a household on record with the head's name typed otherwise (张山 for 张三's number,
+    or a member's number given as the head's): the report was filed into that household all the same, under
+    a name the record does not have. The cadre is told (names masked) and chooses: 1 file all the same
+    (audited as such), 2 change the name, 3 change the ID number, 0 back to the read-back."""
+    from cases.intake import add_member
+
+    from .conftest import ID_WANG
+
+    number = signed_case(world, Chat(world))  # 张三, ID_ZHANG, from the household's chat
+    cadre = bound_cadre(world)
+    up_to_village(cadre, name="张山")
+    for said in ("1", "4", "儿子务工受伤，没有收入"):
+        cadre.send(said)
+    out = cadre.send("1")
+    assert "身份证号 430421********1234 登记的户主是张*，不是张山。" in out, out
+    for choice in ("1 没错，照样上报", "2 改户主姓名", "3 改身份证号", "0 返回"):
+        assert choice in out, (choice, out)
+    with world.factory() as db:
+        assert db.scalar(select(func.count()).select_from(Report)) == 1  # nothing filed yet
+    assert "请核对排查上报" in cadre.send("0")  # back to the read-back
+    assert "登记的户主是张*" in cadre.send("1")  # asked again
+    assert "户主姓名" in cadre.send("2")
+    assert "户主：张三" in cadre.send("张三")  # the read-back again, the name put right
+    assert f"这户已有在办案件 {number}" in cadre.send("1")  # no question: the name is the record's
+
+    up_to_village(cadre, name="张山")  # again, and this time filed as typed
+    for said in ("1", "4", "房子漏雨"):
+        cadre.send(said)
+    assert "登记的户主是张*" in cadre.send("1")
+    assert f"这户已有在办案件 {number}" in cadre.send("1 没错，照样上报")
+    with world.factory() as db:
+        names = list(db.scalars(select(Report.head_name).order_by(Report.id)))
+        entries = list(db.scalars(select(AuditEntry.detail).where(AuditEntry.action == "report.cadre")
+                                  .order_by(AuditEntry.id)))
+        household = db.scalars(select(Household)).one()
+        assert household.head_name == "张三"  # the record is not changed by a report
+        add_member(db=db, vault=world.vault, household=household, name="张小三", relation="子",
+                   id_number=ID_WANG)
+        db.commit()
+    assert names == ["张三", "张三", "张山"]
+    assert [e.get("name_differs") for e in entries] == [None, True]
+
+    up_to_village(cadre, name="张小三", id_number=ID_WANG)  # a member's number, as the head's
+    for said in ("1", "4", "房子漏雨"):
+        cadre.send(said)
+    out = cadre.send("1")
+    assert "身份证号 430421********0015 登记在户主张*家，不是户主本人的。" in out, out
+    assert "身份证号" in cadre.send("3")  # the ID number is changed
+    out = cadre.send(ID_LI)
+    assert "身份证：430421********456X" in out and "户主：张小三" in out
+    out = cadre.send("1")  # a new household: nothing on record to differ from
+    assert "已上报：案件号" in out and number not in out
