@@ -57,6 +57,7 @@ ACTION_LABELS: dict[str, str] = {
     "record_evaluation": N_("Record an evaluation"),
     "add_member": N_("Add a household member"),
     "remove_member": N_("Take off"),
+    "edit_member": N_("Edit the details"),
 }
 ROLE_LABELS: dict[str, str] = {
     "hotline": N_("12317 hotline"),
@@ -97,6 +98,7 @@ EVENT_LABELS: dict[str, str] = {
     "callback_done": N_("Called back"),
     "member_added": N_("Household member added"),
     "member_removed": N_("Household member taken off"),
+    "member_updated": N_("Household member's details updated"),
 }
 ATTACHMENT_LABELS: dict[str, str] = {  # cases.models.Attachment.kind
     "photo": N_("Photo"),
@@ -186,6 +188,21 @@ REASON_LABELS: dict[str, str] = {
     "head_cannot_be_removed": N_("the head of household cannot be taken off"),
     "member_signed": N_("this member signed annex 1: the signature stays on record"),
     "member_not_found": N_("no such member in this household"),
+    "unknown_ethnicity": N_("choose the ethnicity from the list (A9)"),
+    "unknown_political_status": N_("choose the political status from the list (A10)"),
+    "unknown_education": N_("choose the education from the list (A11)"),
+    "unknown_schooling": N_("choose the schooling from the list (A12)"),
+    "unknown_health": N_("choose the health from the list (A13)"),
+    "unknown_labour_skill": N_("choose the labour skill from the list (A14)"),
+    "unknown_work_area": N_("choose where the member works from the list (A15)"),
+    "unknown_medical_insurance": N_("answer yes or no for basic medical insurance (A17)"),
+    "work_place_too_long": N_("the place of work is too long"),
+    "bad_work_months": N_("months worked: a number from 0 to 12, such as 3.5 (A16)"),
+    "id_or_birth_date_required": N_("give the ID number, or the birth date when there is none"),
+    "birth_date_mismatch": N_("the birth date is not the one in the ID number"),
+    "birth_date_from_id": N_("the birth date is the one in the ID number"),
+    "birth_date_in_future": N_("the birth date is in the future"),
+    "bad_birth_date": N_("the birth date is not valid"),
     "callback_closed": N_("this call-back is closed already"),
     "call_note_required": N_("write what the call settled"),
     "value_not_recorded": N_("no number is recorded"),
@@ -216,6 +233,18 @@ DELIVERY_LABELS: dict[str, str] = {  # outbox statuses
     "failed": N_("failed"),
     "dead": N_("failed after retries"),
     "dropped": N_("not sent: out of date"),  # its task done, cancelled or moved, its case closed meanwhile
+}
+MEMBER_DETAIL_LABELS: dict[str, str] = {  # annex 2's A9-A17, by Member column
+    "a9_ethnicity": N_("Ethnicity"),
+    "a10_political_status": N_("Political status"),
+    "a11_education": N_("Education"),
+    "a12_schooling": N_("Schooling"),
+    "a13_health": N_("Health"),
+    "a14_labour_skill": N_("Labour skill"),
+    "a15_work_area": N_("Where they work"),
+    "a15_work_place": N_("Place of work (province, city, county, township)"),
+    "a16_work_months": N_("Months worked this year"),
+    "a17_medical_insurance": N_("Basic medical insurance (urban and rural residents' or employees')"),
 }
 _VIA = re.compile(r"^(?P<who>[a-z]+) via (?P<channel>[a-z]+)$")
 _STAFF = re.compile(r"^(?P<name>.+) \((?P<role>[a-z]+)\)$")

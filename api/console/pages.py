@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from api import attachments
 from api.auth import LoginRefused, LoginThrottled, authenticate
 from api.console import auth as ca
+from api.console import member_details
 from api.console.auth import FormDep, ViewerDep
 from api.console.failures import explain
 from api.console.labels import TASK_LABELS, reason
@@ -33,6 +34,7 @@ from cases.codes import (
     MEMBER_RELATIONS,
     RELATION_HEAD,
     RISKS,
+    YES_NO,
 )
 from cases.crypto import Vault, mask_id, mask_name
 from cases.errors import CaseError
@@ -326,7 +328,7 @@ def case_page(
 
 
 SIGN_AT_VISIT = "sign_at_visit"
-MEMBER_ACTIONS = ("add_member", "remove_member")
+MEMBER_ACTIONS = ("add_member", "remove_member", "edit_member")
 
 
 def console_actions(db: Session, case: Case, staff: Staff, now: datetime, pending: list[str]) -> list[str]:
@@ -343,8 +345,8 @@ def console_actions(db: Session, case: Case, staff: Staff, now: datetime, pendin
 def member_rows(
     household: Household | None, auths: list[Authorization], vault: Vault
 ) -> list[dict[str, Any]]:
-    """The household's members as the console lists them: head first, name and ID number masked; one that
-    signed annex 1 stays (its signature is evidence)."""
+    """The household's members as the console lists them: head first, name and ID number masked, A9-A17 as
+    recorded; one that signed annex 1 stays (its signature is evidence)."""
     if household is None:
         return []
     signers = {a.member_id for a in auths}
@@ -356,6 +358,10 @@ def member_rows(
             "id_masked": mask_id(vault.decrypt(m.id_number_enc)) if m.id_number_enc else "—",
             "head": m.is_head,
             "removable": not m.is_head and m.id not in signers,
+            "has_id": m.id_number_enc is not None,
+            "birth_year": m.birth_date.year if m.birth_date else None,
+            "details": member_details.shown(m),
+            "form_values": member_details.form_values(m),
         }
         for m in sorted(household.members, key=lambda m: (not m.is_head, m.id))
     ]
@@ -421,6 +427,9 @@ def case_context(
         "member_actions": MEMBER_ACTIONS,
         "members": member_rows(household, list(auths), vault_of(request)),
         "relations": {code: words for code, words in MEMBER_RELATIONS.items() if code != RELATION_HEAD},
+        "member_form": member_details.FORM,
+        "a26": members.a26_from_members(household.members) if household else None,
+        "yes_no": YES_NO,
         "verifiers": verifiers,
         "cadres": cadres,
         "cadre": _staff_name(db, assignment.staff_id) if assignment else None,
@@ -575,8 +584,20 @@ def run_action(
             note=note,
             name=str(form.get("member_name") or "").strip(),
             relation_code=str(form.get("relation_code") or ""),
-            id_number=str(form.get("member_id_number") or "").strip(),
+            id_number=str(form.get("member_id_number") or "").strip() or None,
+            birth_date=member_details.birth_date(form),
+            details=member_details.from_form(form),
         )
+    elif action == "edit_member":
+        changes = member_details.from_form(form)
+        born = member_details.birth_date(form)
+        if born is not None:  # left empty: the birth date on record stays
+            changes["birth_date"] = born
+        try:
+            members.update_member(db=db, vault=vault, case=case, actor=actor, now=now, note=note,
+                                  member_id=_int(form, "member_id"), changes=changes)
+        except LookupError as exc:
+            raise CaseError("member_not_found", "no such member") from exc
     elif action == "remove_member":
         try:
             members.remove_member(db=db, case=case, actor=actor, now=now, member_id=_int(form, "member_id"),
