@@ -12,6 +12,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
@@ -182,6 +183,33 @@ _LINK_CONTACT = (
 
 def _clean_name(name: str) -> str:
     return "".join(unicodedata.normalize("NFKC", name).split())
+
+
+def same_name(a: str, b: str) -> bool:
+    """Whether two names are one as written, spaces and width aside and traditional characters read as
+    simplified: 張偉 on record is the 张伟 a chat keeps of what was typed (nlu.normalize). Only compared so:
+    a record keeps the name as it was written."""
+    a, b = _clean_name(a), _clean_name(b)
+    return a == b or _simplified(a) == _simplified(b)
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> Any:
+    import opencc  # loaded only when two names differ as written (nlu.normalize.to_simplified's converter)
+
+    return opencc.OpenCC("t2s")
+
+
+def _simplified(name: str) -> str:
+    out: str = _t2s().convert(name)
+    return out if len(out) == len(name) else name
+
+
+def members_named(household: Household, name: str) -> list[Member]:
+    """The household's members of that name: as written, else alike (same_name: 張偉 for 张伟)."""
+    said = _clean_name(name)
+    exact = [member for member in household.members if member.name == said]
+    return exact or [member for member in household.members if same_name(member.name, said)]
 
 
 # --- households and members --------------------------------------------------------------------
@@ -617,13 +645,12 @@ _OPENED = {
 def _check_name_on_record(household: Household, id_hash: str, name: str) -> None:
     """The name given with an ID number must be the name on record for it (the member, or the head whose
     number the household carries): otherwise it is someone else's number, typed by mistake or not."""
-    said = _clean_name(name)
     for member in household.members:
         if member.id_hash == id_hash:
-            if member.name != said:
+            if not same_name(member.name, name):
                 raise IntakeError("name_not_on_record", "the name does not fit the ID number on record")
             return
-    if household.id_hash == id_hash and _clean_name(household.head_name) != said:
+    if household.id_hash == id_hash and not same_name(household.head_name, name):
         raise IntakeError("name_not_on_record", "the name does not fit the ID number on record")
 
 
@@ -648,10 +675,9 @@ def _vouches(db: Session, vault: Vault, draft: ReportDraft, household: Household
 
 
 def _signer_member(db: Session, household: Household, signer_name: str, id_hash: str | None = None) -> Member:
-    """The member of that name; of two of the same name (a father and son both 张伟), the one whose ID number
-    was given."""
-    name = _clean_name(signer_name)
-    named = [member for member in household.members if member.name == name]
+    """The member of that name (members_named); of two of the same name (a father and son both 张伟), the one
+    whose ID number was given."""
+    named = members_named(household, signer_name)
     if not named:
         raise IntakeError(
             "signer_not_in_household", "the signer's name matches neither the household head nor a member"

@@ -317,8 +317,7 @@ class Applier:
             return Result(ok=False, reason=refusal)
         household = self.db.get(Household, case.household_id)
         assert household is not None
-        name = "".join(cmd.signer_name.split())
-        named = [m for m in household.members if m.name == name]
+        named = intake.members_named(household, cmd.signer_name)  # 张伟 typed signs for 張偉 on record
         if not named:
             return Result(ok=False, reason="name_mismatch")
         # of two of the same name (a father and son both 张伟), the one who has not signed yet
@@ -327,7 +326,7 @@ class Applier:
         member = next((m for m in named if m.id not in signed), named[0])
         id_enc = member.id_number_enc or (household.id_number_enc if member.is_head else None)
         intake.sign_authorization(
-            db=self.db, vault=self.vault, case=case, signer_name=name,
+            db=self.db, vault=self.vault, case=case, signer_name=member.name,
             signer_id_number=self.vault.decrypt(id_enc) if id_enc else None, channel=self.channel,
             message_ref=self.message.external_id, contact_id=self.contact_id, now=self.now,
             text_version=cmd.text_version, shown_sha256=cmd.shown_sha256, report_id=cmd.report_id,

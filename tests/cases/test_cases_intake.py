@@ -597,3 +597,11 @@ def test_a_household_id_under_another_name_is_refused_for_self_and_proxy_reports
                             draft=draft(channel=Channel.CONSOLE, reporter_kind=ReporterKind.HOTLINE,
                                         head_name="张 三"))
     assert hotline.joined_existing  # staff write what the caller says; the cadre checks it at the visit
+
+
+def test_names_compare_alike_in_either_script_and_stay_as_written() -> None:
+    """張偉 on record and 张伟 typed are one name (the chat keeps typed names simplified); spaces and
+    full-width letters aside; a different character is another name."""
+    assert intake.same_name("張偉", "张伟") and intake.same_name("张 伟", "張偉")
+    assert intake.same_name("阿依古丽·买买提", "阿依古丽·买买提") and intake.same_name("ＬＩ Ｗｅｉ", "LIWei")
+    assert not intake.same_name("张伟", "张炜") and not intake.same_name("張偉", "章伟")

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, update
 
-from cases import members
-from cases.models import Authorization, Case, Member, RegionSetting, Staff
+from cases import intake, members
+from cases.models import Authorization, Case, Channel, Household, Member, RegionSetting, ReporterKind, Staff
 from cases.regions import SIGNERS_ALL_ADULTS
 
-from .conftest import ID_LI, ID_WANG, PROVINCE, Chat, World
+from .conftest import ID_LI, ID_WANG, ID_ZHANG, MEIHUA, PROVINCE, Chat, World
+from .test_conv_dialogues import report_until_annex
 from .test_conv_round5 import signed_household
 
 
@@ -75,3 +76,48 @@ def test_a_son_named_as_his_father_signs_after_him(world: World) -> None:
         sons = db.scalars(select(Member.id).where(Member.relation == "之子")).all()
     assert len(signed) == 2 and set(sons) <= set(signed)
     assert "还需签字" not in chat.send("查询")
+
+
+def test_a_member_recorded_in_traditional_characters_signs_from_the_chat(world: World) -> None:
+    """A member recorded as 張偉 (traditional, as staff typed it) could not sign: the name typed in the chat
+    is kept simplified (张伟) and was compared with the record as it stands ('not one of this household's
+    members'). Both are compared simplified; the record keeps 張偉, and the signature names him so."""
+    with world.factory() as db, db.begin():
+        db.execute(update(RegionSetting).where(RegionSetting.area_code == PROVINCE)
+                   .values(signers=SIGNERS_ALL_ADULTS))
+    chat, number = signed_household(world)
+    with world.factory() as db, db.begin():
+        case = db.scalar(select(Case).where(Case.number == number))
+        cadre = db.get(Staff, world.cadre_id)
+        assert case is not None and cadre is not None
+        members.record_member(db=db, vault=world.vault, case=case, actor=cadre, now=world.clock(),
+                              name="張偉", relation_code="03", id_number=ID_WANG)  # born 1988
+    assert "还需签字：張*" in chat.send("查询")
+    chat.send("签字")
+    chat.send("同意")
+    out = chat.send("张伟")
+    assert "不是这户的家庭成员" not in out and "谢谢您，张伟" in out, out
+    assert signatures(world) == 2 and "还需签字" not in chat.send("查询")
+    with world.factory() as db:
+        assert db.scalars(select(Member.name).where(Member.relation == "之子")).all() == ["張偉"]
+        assert set(db.scalars(select(Authorization.signer_name)).all()) == {"张三", "張偉"}
+
+
+def test_a_head_on_record_in_traditional_characters_reports_and_signs_from_the_chat(world: World) -> None:
+    """A household a cadre filed as 張三 (traditional), with its mobile number, reports by SMS from that
+    number with its ID number and signs: the name typed (张三, kept simplified) was 'not the name on record
+    for this ID number', and the report was not sent."""
+    with world.factory() as db, db.begin():
+        draft = intake.ReportDraft(channel=Channel.CONSOLE, reporter_kind=ReporterKind.CADRE,
+                                   raw_text="走访发现", risks=["01"], head_name="張三", id_number=ID_ZHANG,
+                                   village_code=MEIHUA, household_size=4, phone="13912345678")
+        number = intake.submit_report(db=db, vault=world.vault, draft=draft, now=world.clock(),
+                                      notifier=world.notifier).case.number
+    chat = Chat(world, channel="sms", user_key="+8613912345678")
+    report_until_annex(chat)  # 张三 and the ID number: the name is taken simplified
+    chat.send("1")
+    out = chat.send("张三")
+    assert "不能一起登记" not in out and number in out, out
+    with world.factory() as db:
+        assert db.scalars(select(Authorization.signer_name)).all() == ["張三"]
+        assert db.scalars(select(Household.head_name)).all() == ["張三"]
