@@ -262,9 +262,8 @@ class OutboxNotifier:
                 kind=kind,
                 extra=extra,
                 segments=_segments(str(contact.channel), body),
+                not_before=hold_sms_until if contact.channel == Channel.SMS else None,
             )
-            if hold_sms_until is not None and contact.channel == Channel.SMS:
-                row.next_attempt_at = hold_sms_until
             written.append(row)
         reachable = [c for c in active if c.channel != Channel.WEB and c.channel != Channel.CONSOLE]
         if reachable or not self.sms_enabled:
@@ -281,9 +280,8 @@ class OutboxNotifier:
                 kind=kind,
                 extra=extra,
                 segments=_segments("sms", body),
+                not_before=hold_sms_until,
             )
-            if hold_sms_until is not None:
-                row.next_attempt_at = hold_sms_until
             written.append(row)
         return written
 

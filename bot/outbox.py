@@ -589,8 +589,10 @@ def add(
     extra: dict[str, Any] | None = None,
     dedupe_key: str | None = None,
     segments: int | None = None,
+    not_before: datetime | None = None,
 ) -> Outbox:
-    """Write one outbox row (flushed; committed with the caller's transaction)."""
+    """Write one outbox row (flushed; committed with the caller's transaction); `not_before`: held until
+    then (a staff text in quiet hours), written with the row rather than by a second UPDATE."""
     row = Outbox(
         channel=Channel(channel),
         to=to,
@@ -601,7 +603,7 @@ def add(
         dedupe_key=dedupe_key,
         status=OutboxStatus.PENDING,
         attempts=0,
-        next_attempt_at=now,
+        next_attempt_at=not_before or now,
         created_at=now,
         segments=segments,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from bot.notify import OutboxNotifier, render
@@ -124,9 +125,20 @@ def test_staff_texts_are_held_during_the_sms_quiet_hours_chat_and_households_are
     h.contact(db, night(), Channel.SMS, "+8613912345678", staff_id=cadre.id)
     hh = h.household(db, night(), phone="13812345678")
     params = {"case_number": "SB12345678", "village": "梅花村", "head_name_masked": "王*"}
-    quiet.notify_staff(db, staff_id=cadre.id, event="case_assigned", params=params)
-    quiet.notify_household(db, household_id=hh.id, event="case_opened", params=params)
     db.commit()
+    written: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        written.append(statement.split()[0])
+
+    event.listen(db.get_bind(), "before_cursor_execute", seen)
+    try:
+        quiet.notify_staff(db, staff_id=cadre.id, event="case_assigned", params=params)
+        quiet.notify_household(db, household_id=hh.id, event="case_opened", params=params)
+        db.commit()
+    finally:
+        event.remove(db.get_bind(), "before_cursor_execute", seen)
+    assert "UPDATE" not in written  # the held text is written held, not inserted and then moved
     due = {(r.channel, r.to): r.next_attempt_at for r in h.rows(db)}
     assert due == {
         ("telegram", "3001"): night(),
