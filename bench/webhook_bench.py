@@ -654,11 +654,14 @@ def main() -> int:
             "replies leave through the outbox at Telegram's 30 a second (the dispatcher works through that",
             "backlog, at that rate, during every Telegram run). cpu ms: the server process's CPU time (all",
             "its threads) during the run, per message" + ("; wkr ms: the worker's" if worker else "")
-            + ("; db ms: PostgreSQL's processes' (on this machine)." if db_is_local else "."),
+            + ("; db ms: PostgreSQL's processes' (on this machine)" if db_is_local else "")
+            + "; gen ms: this load",
+            "generator's own (the Bot API stub's thread included), on the same cores as the server.",
         ):
             print(line)
         print(f"{'':22} {'messages':>9} {'msg/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'done':>6} {'cpu ms':>7}"
-              + (f" {'wkr ms':>7}" if worker else "") + (f" {'db ms':>7}" if db_is_local else ""), flush=True)
+              + (f" {'wkr ms':>7}" if worker else "") + (f" {'db ms':>7}" if db_is_local else "")
+              + f" {'gen ms':>7}", flush=True)
 
         def run(kind: str, hh: list[Household], per: int, pace: float | None = None,
                 label: str | None = None) -> dict[str, float]:
@@ -671,7 +674,9 @@ def main() -> int:
             before = cpu_seconds(proc.pid)
             worker_before = cpu_seconds(worker.pid) if worker is not None else None
             db_before = database_cpu_seconds(db_url) if kind != "bare" else None
+            bench_before = time.process_time()
             r = asyncio.run(drive(kind, bare_base if kind == "bare" else base, hh, c, per, pace))
+            r["gen_ms"] = 1000 * (time.process_time() - bench_before) / r["messages"]
             after = cpu_seconds(proc.pid)
             worker_after = cpu_seconds(worker.pid) if worker is not None else None
             db_after = database_cpu_seconds(db_url) if db_before is not None else None
@@ -683,6 +688,7 @@ def main() -> int:
                 if db_is_local:
                     db_ms = 1000 * (db_after - db_before) / r["messages"] if db_after and db_before else None
                     cpu += f" {db_ms:7.2f}" if db_ms is not None else f" {'-':>7}"
+                cpu += f" {r['gen_ms']:7.2f}"
                 dropped = f"  {r['failed']:.0f} households' connections failed" if r["failed"] else ""
                 print(f"{label:22} {r['messages']:9.0f} {r['rate']:8.1f} {r['p50']:8.1f} {r['p99']:8.1f} "
                       f"{r['completed'] if kind == 'sms' else '-':>6} {cpu}{dropped}", flush=True)
