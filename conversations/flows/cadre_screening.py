@@ -31,7 +31,7 @@ from conversations.i18n import translator
 from conversations.messages import Reply
 
 _TOWNSHIP = aliased(Area)
-_VILLAGES = (select(Area.code, Area.name, _TOWNSHIP.name)
+_VILLAGES = (select(Area.code, Area.name, _TOWNSHIP.name, Area.parent_code)
              .join(_TOWNSHIP, _TOWNSHIP.code == Area.parent_code, isouter=True)
              .where(Area.level == AreaLevel.VILLAGE)
              .order_by(Area.code))
@@ -96,8 +96,9 @@ def _facts(request: CadreRequest, staff: Staff) -> screening.ScreeningFacts:
     """The chat's facts, with the villages of the staff member's area (their own first)."""
     prefix = scope_prefix(staff.area_code)
     rows = request.db.execute(_VILLAGES.where(Area.code.startswith(prefix, autoescape=True))).all()
-    villages = [screening.Village(code=code, name=name, township=township or "", own=code == staff.area_code)
-                for code, name, township in rows]
+    villages = [screening.Village(code=code, name=name, township=township or "", own=code == staff.area_code,
+                                  township_code=parent or "")
+                for code, name, township, parent in rows]
     return screening.ScreeningFacts(channel=request.message.channel, now=request.now, locale=request.locale,
                                     villages=tuple(sorted(villages, key=lambda v: not v.own)))
 

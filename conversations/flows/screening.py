@@ -1,7 +1,7 @@
 """排查 in a cadre's bound chat: a household the cadre found (干部走访排查, one of the three ways a
 household is found: domain README "Discovery channels" 2), asked in short numbered questions (the head's
-name, ID number, phone, village, household size, what is wrong), read back ("1 对 2 改") and filed as
-reporter `cadre`.
+name, ID number, phone, village (its township first in an area of several) and village group, household
+size, what is wrong), read back ("1 对 2 改") and filed as reporter `cadre`.
 
 Pure like every flow: (state, message, Parse, ScreeningFacts) -> (state, replies, commands). The driver,
 flows/cadre_screening.py, reads the cadre's villages into ScreeningFacts, runs `advance`, files the
@@ -53,7 +53,11 @@ from conversations.flows.common import (
     small_number,
 )
 from conversations.flows.report import (
+    _A_PLACE,
+    _GROUP_LEAD,
     _GROUP_NUMBER,
+    _NO_GROUP,
+    _NOT_A_GROUP,
     DISASTERS,
     ID_REASONS,
     _amounts,
@@ -78,7 +82,7 @@ F = flow(FLOW)
 STARTS = re.compile(r"^\s*(?:(?:我要|帮农户|替农户|给农户)?(?:走访)?"
                     r"(?:排查上报|排查|代报|上报|代为申报|代申报|申报|新?报一户)(?:一户|农户)?"
                     r"|/screen|/report)\s*[。.!！]?\s*$", re.IGNORECASE)
-ORDER = ["name", "id", "phone", "village", "size", "describe", "disaster", "summary"]
+ORDER = ["name", "id", "phone", "village", "group", "size", "describe", "disaster", "summary"]
 # 2 改: what can be changed, in this order
 EDITS = [("name", N_("Name")), ("id", N_("ID number")), ("phone", N_("Phone")), ("village", N_("Village")),
          ("size", N_("Household size")), ("describe", N_("Difficulties"))]
@@ -99,6 +103,7 @@ class Village(NamedTuple):
     name: str  # as on record (梅花村, 梅花村委会)
     township: str
     own: bool = False  # the staff member's own village: offered first
+    township_code: str = ""  # its township (an area of several is asked the township first)
 
     @property
     def label(self) -> str:
@@ -378,18 +383,38 @@ def _villages(turn: Turn) -> tuple[Village, ...]:
     return facts.villages if isinstance(facts, ScreeningFacts) else ()
 
 
+def _townships(turn: Turn) -> list[tuple[str, str]]:
+    """The townships of the area (code, name), in the order of their villages (the staff member's own
+    first)."""
+    return list(dict.fromkeys((v.township_code, v.township) for v in _villages(turn)))
+
+
+def _choosing_township(turn: Turn) -> bool:
+    """Whether the village question lists the townships first: an area of more than one (a county's), until
+    one is chosen (or a written name matched villages)."""
+    return not turn.data.get("offered") and not turn.data.get("township") and len(_townships(turn)) > 1
+
+
 def _listed(turn: Turn) -> list[Village]:
-    """The villages the question lists: those a written name matched, else every one of the area."""
+    """The villages the question lists: those a written name matched, else those of the township chosen,
+    else every one of the area."""
     offered = turn.data.get("offered")
     villages = _villages(turn)
-    return [v for v in villages if v.code in offered] if offered else list(villages)
+    if offered:
+        return [v for v in villages if v.code in offered]
+    township = turn.data.get("township")
+    return [v for v in villages if v.township_code == township] if township else list(villages)
 
 
-def _page(turn: Turn) -> tuple[list[Village], int, int]:
-    listed = _listed(turn)
-    pages = max(1, (len(listed) + PAGE - 1) // PAGE)
+def _paged(turn: Turn, items: list[Any]) -> tuple[list[Any], int, int]:
+    pages = max(1, (len(items) + PAGE - 1) // PAGE)
     page = int(turn.data.get("page") or 0) % pages
-    return listed[page * PAGE:(page + 1) * PAGE], page, pages
+    return items[page * PAGE:(page + 1) * PAGE], page, pages
+
+
+def _page(turn: Turn) -> tuple[list[Any], int, int]:
+    """The townships or the villages the question shows now, its page and the number of pages."""
+    return _paged(turn, _townships(turn) if _choosing_township(turn) else _listed(turn))
 
 
 @F.prompt("village")
@@ -399,14 +424,18 @@ def _ask_village(turn: Turn) -> None:
         turn.say(turn._("No village of your area is on record, so no household can be filed here. Please ask "
                         "the county to check your account's area."), [_back_choice(turn)])
         return
-    question = (turn._("Several villages of your area have that name. Which one?") if turn.data.get("offered")
-                else turn._("Which village is the household in? Reply with the number, or write the "
-                            "village."))
+    if _choosing_township(turn):
+        question = turn._("Which township is the household in? Reply with the number, or write the village.")
+        labels_ = [name for _code, name in shown]
+    else:
+        question = (turn._("Several villages of your area have that name. Which one?")
+                    if turn.data.get("offered") else
+                    turn._("Which village is the household in? Reply with the number, or write the village."))
+        labels_ = [turn._("{village} (your village)").format(village=v.label) if v.own else v.label
+                   for v in shown]
     if pages > 1:
         question = turn._("{question} (page {page} of {pages})").format(question=question, page=page + 1,
                                                                          pages=pages)
-    labels_ = [turn._("{village} (your village)").format(village=v.label) if v.own else v.label
-               for v in shown]
     more = ["9 " + turn._("More")] if pages > 1 else []
     turn.say(question, [*numbered(labels_), *more, _back_choice(turn)])
 
@@ -423,7 +452,10 @@ def _village(turn: Turn) -> None:
         reprompt(turn)
         return
     if choice is not None:
-        if 1 <= choice <= len(shown):
+        if 1 <= choice <= len(shown) and _choosing_township(turn):
+            turn.data.update(township=shown[choice - 1][0], page=0)
+            reprompt(turn)
+        elif 1 <= choice <= len(shown):
             _take_village(turn, shown[choice - 1])
         else:
             turn.fail()
@@ -442,10 +474,15 @@ def _village(turn: Turn) -> None:
         return
     if not named:  # a name the parser does not know (梅花): looked for among the area's villages
         inside = [v for v in mine.values() if _said(turn.text, v)]
+    township = _township_named(turn) if not inside else None
     if len(inside) == 1:
         _take_village(turn, inside[0])
     elif inside:
         turn.data.update(offered=[v.code for v in inside], page=0, typed=turn.text)
+        reprompt(turn)
+    elif township is not None:  # 西渡镇, 西渡: its villages
+        turn.data.update(township=township, page=0)
+        turn.data.pop("offered", None)
         reprompt(turn)
     else:
         turn.fail()
@@ -454,12 +491,26 @@ def _village(turn: Turn) -> None:
         reprompt(turn)
 
 
+def _township_named(turn: Turn) -> str | None:
+    """The township of the area an answer names (西渡镇, 西渡), when the area has several."""
+    townships = _townships(turn)
+    said = _NOT_IN_PLACE.sub("", unicodedata.normalize("NFKC", turn.text))
+    if len(townships) < 2 or len(said) < 2:
+        return None
+    found = [code for code, name in townships if said in (name, stem_of(name, "township")[0])]
+    return found[0] if len(found) == 1 else None
+
+
 @F.back("village")
 def _village_back(turn: Turn) -> bool:
-    """0 at a list narrowed to the villages a name matched: the whole list again; else a step back."""
-    if not turn.data.get("offered"):
+    """0 at a list narrowed to the villages a name matched: the list before it; at a township's villages:
+    the townships; else a step back."""
+    if turn.data.get("offered"):
+        turn.data.pop("offered", None)
+    elif turn.data.get("township") and len(_townships(turn)) > 1:
+        turn.data.pop("township", None)
+    else:
         return False
-    turn.data.pop("offered", None)
     turn.data["page"] = 0
     reprompt(turn)
     return True
@@ -496,9 +547,44 @@ def _take_village(turn: Turn, village: Village) -> None:
     group = _GROUP_NUMBER.search(turn.text) or _GROUP_NUMBER.search(turn.data.pop("typed", ""))
     number = small_number(group.group(1)) if group else None
     turn.data["group"] = f"{number}{group.group(2)}" if group and number is not None else None
+    turn.data["group_said"] = turn.data["group"] is not None  # else asked next
+    if len(_townships(turn)) > 1:  # 0 at its question, or a change of village, lists its township's
+        turn.data["township"] = village.township_code
     turn.data.pop("offered", None)
     turn.data.pop("page", None)
     _after(turn, "village")
+
+
+# --- the village group (村民小组), as the household's report asks it -----------------------------------
+
+
+@F.prompt("group")
+def _ask_group(turn: Turn) -> None:
+    turn.say(turn._("Which village group (村民小组) is it? For example: 3组. "
+                    "If you are not sure, reply 不清楚."), [_back_choice(turn)])
+
+
+@F.on("group")
+def _group(turn: Turn) -> None:
+    text = turn.text
+    counted = _GROUP_NUMBER.search(text)  # 第三组, 3队
+    number = small_number(counted.group(1)) if counted else small_number(text) if len(text) <= 6 else None
+    if matches(text, UNKNOWN_WORDS) or _NO_GROUP.search(text):  # 不清楚, 没有组: none
+        turn.data["group"] = None
+    elif counted and number is not None:
+        turn.data["group"] = f"{number}{counted.group(2)}"
+    elif number is not None and not re.search(r"[组队社]", text):  # 3
+        turn.data["group"] = f"{number}组"
+    elif _A_PLACE.search(text.removesuffix("的")):  # the village again
+        _again(turn, turn._("The village is noted already. Please write just the group, for example: 3组. "
+                            "If you are not sure, reply 不清楚."))
+        return
+    elif 2 <= len(text) <= 8 and not _NOT_A_GROUP.search(text):  # a group's name: 张家组, 上屋
+        turn.data["group"] = _GROUP_LEAD.sub("", text).removesuffix("的") or text
+    else:  # a sentence: it would go into the address as typed
+        _again(turn, turn._("Please write just the group, for example: 3组 or 张家组."))
+        return
+    _after(turn, "group")
 
 
 # --- size and what is wrong ---------------------------------------------------------------------------------
@@ -727,9 +813,10 @@ def _filed(turn: Turn, command: SubmitReport, result: Result) -> None:
 def _after(turn: Turn, done: str) -> None:
     """The next question not answered yet; after a change from the read-back, the read-back again."""
     if turn.data.get("editing"):
-        if done == "describe" and not _skip(turn, "disaster"):
-            goto(turn, "disaster")
-            return
+        for then in {"describe": "disaster", "village": "group"}.get(done, "").split():
+            if not _skip(turn, then):  # what a changed answer asks in turn (a village's group)
+                goto(turn, then)
+                return
         turn.data.pop("editing", None)
         goto(turn, "summary")
         return
@@ -749,4 +836,6 @@ def _skip(turn: Turn, step: str) -> bool:
         return "phone" in d and bool(d.pop("phone_said", False))
     if step == "disaster":
         return "04" not in d.get("risks", []) or bool(d.get("disasters"))
+    if step == "group":
+        return bool(d.pop("group_said", False))
     return False

@@ -182,13 +182,13 @@ def test_a_cadre_files_a_household_found_by_screening_over_telegram(world: World
     """排查 over the Telegram webhook: numbered questions (keyboard buttons pressed as their labels), the
     read-back confirmed, the case filed as reporter cadre by the cadre, and the cadre told its number."""
     bind(world, db)
-    said = ["排查", "王五", ID_WANG, "139 1234 5678", "1 西渡镇梅花村（本村）", "3",
+    said = ["排查", "王五", ID_WANG, "139 1234 5678", "1 西渡镇梅花村（本村）", "2组", "3",
             "户主中风卧床，看病花了三万多，儿子务工收入不稳"]
     answers = talk(world, said, start=9200, chat=CADRE_CHAT)
     assert answers[0].startswith("排查上报：户主姓名？"), answers[0]
     assert "王五的身份证号" in answers[1] and "户主手机号" in answers[2] and "哪个村" in answers[3]
-    assert "几口人" in answers[4] and "有什么困难" in answers[5]
-    readback = answers[6]
+    assert "村民小组" in answers[4] and "几口人" in answers[5] and "有什么困难" in answers[6]
+    readback = answers[7]
     assert "户主：王五" in readback and "身份证：430421********0015" in readback
     assert "困难：因病、因务工就业不稳" in readback and "约30,000元" in readback, readback
     keyboard = [row[0]["text"] for row in world.tg.sent()[-1]["reply_markup"]["keyboard"]]

@@ -55,11 +55,12 @@ def test_a_cadre_files_a_household_found_by_screening(world: World) -> None:
     out = cadre.send("139 1234 5678")
     assert "这户在哪个村？" in out and "1 西渡镇梅花村（本村）" in out
     assert "2 " not in out  # a contact cadre's area is their village
-    assert "这户一共几口人？" in cadre.send("1")
+    assert "是哪个村民小组？如：3组。不清楚请回复“不清楚”。" in cadre.send("1")  # as a household's report
+    assert "这户一共几口人？" in cadre.send("3组")
     assert "这户有什么困难？" in cadre.send("4口人")
     out = cadre.send(WHAT)  # read as the household's words are: risks, 三保障, amounts
     for line in ("请核对排查上报：", "户主：张三", "身份证：430421********1234", "电话：139****5678",
-                 "住址：西渡镇梅花村", "家庭人口：4人", "困难：因病、住房安全", "约30,000元",
+                 "住址：西渡镇梅花村3组", "家庭人口：4人", "困难：因病、住房安全", "约30,000元",
                  "1 对，上报", "2 改"):
         assert line in out, (line, out)
     assert "张三" not in out.replace("户主：张三", "") and ID_ZHANG not in out
@@ -81,6 +82,7 @@ def test_a_cadre_files_a_household_found_by_screening(world: World) -> None:
         assert report.parsed["reported_by_staff_id"] == world.cadre_id and report.parsed["amounts"] == [30000]
         assert report.raw_text == WHAT and report.contact_id is None
         assert (household.head_name, household.size, household.village_code) == ("张三", 4, MEIHUA)
+        assert household.group_name == "3组"
         assert world.vault.decrypt(household.phone_enc or "") == "13912345678"
         assert world.vault.decrypt(household.id_number_enc or "") == ID_ZHANG
         assert entry.actor == f"staff:{world.cadre_id}" and entry.actor_staff_id == world.cadre_id
@@ -97,7 +99,7 @@ def test_a_village_outside_the_cadres_area_is_refused(world: World) -> None:
     assert "西渡镇石狮村不在您的辖区，只能上报本辖区的农户。" in out and "1 西渡镇梅花村（本村）" in out
     assert "台源镇和平村不在您的辖区" in cadre.send("台源镇和平村")
     assert "没有这个村" in cadre.send("幸福村")  # known nowhere
-    assert "这户一共几口人？" in cadre.send("梅花")  # the cadre's own, by its bare name
+    assert "是哪个村民小组？" in cadre.send("梅花")  # the cadre's own, by its bare name
     assert cases(world) == []
 
 
@@ -107,7 +109,8 @@ def test_a_township_lists_its_villages_and_files_any_of_them(world: World) -> No
     assert "1 西渡镇梅花村" in out and "2 西渡镇石狮村" in out and "本村" not in out
     assert "和平村" not in out  # another township's
     assert "台源镇和平村不在您的辖区" in township.send("和平村")
-    assert "几口人" in township.send("石狮村")
+    assert "是哪个村民小组？" in township.send("石狮村")
+    assert "几口人" in township.send("不清楚")
     township.send("3")
     township.send(WHAT)
     out = township.send("1")
@@ -121,6 +124,7 @@ def test_the_id_number_of_a_household_with_an_open_case_joins_it(world: World) -
     cadre = bound_cadre(world)
     up_to_village(cadre)
     cadre.send("1")
+    cadre.send("3组")
     cadre.send("4")
     cadre.send("儿子务工受伤，没有收入")
     out = cadre.send("1")
@@ -168,6 +172,7 @@ def test_cancel_mid_way_files_nothing_and_keeps_what_was_typed(world: World) -> 
     assert "户主手机号" in cadre.send("1")  # the first question not answered
     cadre.send("1")
     cadre.send("1")
+    cadre.send("3组")
     cadre.send("4")
     cadre.send(WHAT)
     cadre.send("取消")  # at the read-back
@@ -196,6 +201,7 @@ def test_a_change_from_the_read_back_comes_back_to_it(world: World) -> None:
     cadre = bound_cadre(world)
     up_to_village(cadre)
     cadre.send("1")
+    cadre.send("3组")
     cadre.send("五六个")  # two sizes: which one
     assert "请只回复一个数字" in cadre.send("五六个")
     cadre.send("5")
@@ -240,7 +246,7 @@ def test_nothing_typed_is_lost_when_the_dialogue_times_out(world: World) -> None
     assert "您目前没有待办" in out
     assert "您排查上报的张三户还没填完" in cadre.send("排查")
     assert "户主手机号" in cadre.send("1")
-    for said in ("没有", "1", "4", WHAT):
+    for said in ("没有", "1", "3组", "4", WHAT):
         cadre.send(said)
     assert "已上报" in cadre.send("1")
     with world.factory() as db:
@@ -258,6 +264,7 @@ def test_a_hotline_or_an_inactive_account_cannot_file(world: World) -> None:
     cadre = bound_cadre(world)
     up_to_village(cadre)
     cadre.send("1")
+    cadre.send("3组")
     cadre.send("4")
     cadre.send(WHAT)
     with world.factory() as db, db.begin():
@@ -283,7 +290,7 @@ def test_another_cadres_chat_files_only_in_their_own_village(world: World) -> No
     out = up_to_village(chat)
     assert "1 台源镇和平村（本村）" in out and "梅花村" not in out
     assert "梅花村不在您的辖区" in chat.send("梅花村")  # both 梅花村 are others'
-    assert "几口人" in chat.send("1")
+    assert "是哪个村民小组？" in chat.send("1")
 
 
 def test_the_command_list_names_the_screening_report() -> None:
@@ -302,9 +309,10 @@ def test_a_long_list_of_villages_comes_in_pages(world: World) -> None:
     assert "（第 1 页，共 2 页）" in out and "8 西渡镇白沙村" in out and "9 下一页" in out
     out = township.send("9 下一页")
     assert "（第 2 页，共 2 页）" in out and "1 西渡镇红星村" in out and "2 西渡镇新华村" in out
-    assert "几口人" in township.send("2 西渡镇新华村")
+    assert "是哪个村民小组？" in township.send("2 西渡镇新华村")
     assert "这户在哪个村" in township.send("0 返回")
-    assert "几口人" in township.send("青石")  # a village the parser's list lacks, by its name
+    assert "是哪个村民小组？" in township.send("青石")  # a village the parser's list lacks, by its name
+    assert "几口人" in township.send("2组")
     township.send("3")
     township.send(WHAT)
     township.send("1 对，上报")
@@ -336,6 +344,7 @@ def test_the_filing_checks_the_area_again(world: World) -> None:
     cadre = bound_cadre(world)
     up_to_village(cadre)
     cadre.send("1")
+    cadre.send("3组")
     cadre.send("4")
     cadre.send(WHAT)
     with world.factory() as db, db.begin():
@@ -345,7 +354,8 @@ def test_the_filing_checks_the_area_again(world: World) -> None:
     out = cadre.send("1")
     assert "这个村不在您的辖区，只能上报本辖区的农户。" in out and "1 台源镇和平村（本村）" in out
     assert cases(world) == []
-    out = cadre.send("1")
+    assert "是哪个村民小组？" in cadre.send("1")  # another village: its group too
+    out = cadre.send("不清楚")
     assert "请核对排查上报" in out and "住址：台源镇和平村" in out
     assert "已上报" in cadre.send("1")
     (case,) = cases(world)
@@ -362,6 +372,7 @@ def test_a_household_named_as_cadres_name_it_files_the_heads_name(world: World) 
     cadre.send(ID_ZHANG)
     cadre.send("1")
     cadre.send("1")
+    cadre.send("3组")
     cadre.send("4")
     assert "户主：张三\n" in cadre.send(WHAT)
     cadre.send("1")
@@ -388,6 +399,7 @@ def test_a_photo_sent_during_the_report_goes_with_the_case_it_files(world: World
     cadre.send(ID_ZHANG)
     cadre.send("1")
     cadre.send("1")
+    cadre.send("3组")
     cadre.send("4")
     cadre.send(WHAT)
     out = cadre.send("1")
@@ -402,7 +414,7 @@ def test_a_photo_sent_during_the_report_goes_with_the_case_it_files(world: World
     assert "哪个案件" in cadre.send(None, (photo,))
     up_to_village(cadre, name="李四", id_number=ID_LI)
     cadre.send(None, (photo,))
-    for said in ("1", "4", WHAT):
+    for said in ("1", "3组", "4", WHAT):
         cadre.send(said)
     second = case_number(cadre.send("1"))
     assert second != number
@@ -470,7 +482,7 @@ def test_a_photo_goes_only_with_the_household_it_was_sent_for(world: World) -> N
     out = cadre.send("2")  # another household: 李四's photo does not go with it
     assert "为李四户发的 1 个文件不存到这一户" in out and "户主姓名？" in out, out
     up_to_village(cadre, name="王五", id_number=ID_WANG)
-    for said in ("1", "4", WHAT):
+    for said in ("1", "3组", "4", WHAT):
         cadre.send(said)
     out = cadre.send("1")
     wang = case_number(out)
@@ -498,7 +510,7 @@ def test_a_photo_of_a_report_set_aside_goes_with_its_case_when_it_goes_on(world:
     world.clock.advance(minutes=45)
     cadre.send("排查")
     assert "户主手机号" in cadre.send("1")
-    for said in ("1", "1", "4", WHAT):
+    for said in ("1", "1", "3组", "4", WHAT):
         cadre.send(said)
     out = cadre.send("1")
     number = case_number(out)
@@ -524,7 +536,7 @@ def test_a_household_with_no_id_number_at_hand_is_filed_without_one(world: World
     assert "户主手机号" in out
     assert "张三的身份证号" in cadre.send("0")  # back to it
     assert "户主手机号" in cadre.send("跳过")
-    for said in ("1", "1", "4"):
+    for said in ("1", "1", "3组", "4"):
         cadre.send(said)
     out = cadre.send(WHAT)
     assert "身份证：未填" in out, out
@@ -541,7 +553,7 @@ def test_a_household_with_no_id_number_at_hand_is_filed_without_one(world: World
     cadre.send("排查")
     cadre.send("李四")
     cadre.send("没有")
-    for said in ("1", "1", "4", WHAT):
+    for said in ("1", "1", "3组", "4", WHAT):
         cadre.send(said)
     cadre.send("2")
     assert "身份证号" in cadre.send("2")
@@ -559,7 +571,7 @@ def test_joining_a_case_still_unsigned_reminds_the_cadre_of_annex_1(world: World
     number = case_number(household.send("2"))  # not signed
     cadre = bound_cadre(world)
     up_to_village(cadre)
-    for said in ("1", "4", "儿子务工受伤，没有收入"):
+    for said in ("1", "3组", "4", "儿子务工受伤，没有收入"):
         cadre.send(said)
     out = cadre.send("1")
     assert f"这户已有在办案件 {number}，本次上报已并入该案件。" in out
@@ -578,7 +590,7 @@ def test_a_head_name_other_than_the_records_is_asked_about_before_filing(world: 
     number = signed_case(world, Chat(world))  # 张三, ID_ZHANG, from the household's chat
     cadre = bound_cadre(world)
     up_to_village(cadre, name="张山")
-    for said in ("1", "4", "儿子务工受伤，没有收入"):
+    for said in ("1", "3组", "4", "儿子务工受伤，没有收入"):
         cadre.send(said)
     out = cadre.send("1")
     assert "身份证号 430421********1234 登记的户主是张*，不是张山。" in out, out
@@ -593,7 +605,7 @@ def test_a_head_name_other_than_the_records_is_asked_about_before_filing(world: 
     assert f"这户已有在办案件 {number}" in cadre.send("1")  # no question: the name is the record's
 
     up_to_village(cadre, name="张山")  # again, and this time filed as typed
-    for said in ("1", "4", "房子漏雨"):
+    for said in ("1", "3组", "4", "房子漏雨"):
         cadre.send(said)
     assert "登记的户主是张*" in cadre.send("1")
     assert f"这户已有在办案件 {number}" in cadre.send("1 没错，照样上报")
@@ -610,7 +622,7 @@ def test_a_head_name_other_than_the_records_is_asked_about_before_filing(world: 
     assert [e.get("name_differs") for e in entries] == [None, True]
 
     up_to_village(cadre, name="张小三", id_number=ID_WANG)  # a member's number, as the head's
-    for said in ("1", "4", "房子漏雨"):
+    for said in ("1", "3组", "4", "房子漏雨"):
         cadre.send(said)
     out = cadre.send("1")
     assert "身份证号 430421********0015 登记在户主张*家，不是户主本人的。" in out, out
@@ -619,3 +631,66 @@ def test_a_head_name_other_than_the_records_is_asked_about_before_filing(world: 
     assert "身份证：430421********456X" in out and "户主：张小三" in out
     out = cadre.send("1")  # a new household: nothing on record to differ from
     assert "已上报：案件号" in out and number not in out
+
+
+def test_a_county_account_chooses_the_township_then_the_village_and_its_group(world: World) -> None:
+    """A county account's village question listed every village of the county, page after page (a county
+    has hundreds): it asks the township first (numbered; 0 goes back), then lists that township's villages;
+    a village typed at either list is taken as before. And the village group (组) is asked, as the
+    household's report asks it, unless it came with the village."""
+    from .conftest import COUNTY
+
+    county = bound_staff(world, role=Role.COUNTY, area=COUNTY, user_key="county-chat", username="county")
+    out = up_to_village(county)
+    assert "这户在哪个乡镇？" in out and "1 西渡镇" in out and "2 台源镇" in out and "0 返回" in out, out
+    assert "梅花村" not in out
+    out = county.send("2")
+    assert "1 台源镇梅花村" in out and "2 台源镇和平村" in out and "石狮村" not in out, out
+    assert "这户在哪个乡镇？" in county.send("0")  # the townships again
+    assert "户主手机号" in county.send("0")  # and a step back
+    assert "这户在哪个乡镇？" in county.send("139 1234 5678")
+    out = county.send("西渡镇")  # the township by its name
+    assert "1 西渡镇梅花村" in out and "2 西渡镇石狮村" in out and "台源镇" not in out, out
+    assert "是哪个村民小组？" in county.send("2")  # 石狮村: its group
+    assert "2 西渡镇石狮村" in county.send("0")  # back: the township's villages
+    assert "几口人" in county.send("石狮村3组")  # the group typed with it: not asked
+    county.send("4")
+    assert "住址：西渡镇石狮村3组" in county.send(WHAT)
+    county.send("2")
+    assert "2 西渡镇石狮村" in county.send("4")  # 改 the village: the township's list
+    assert "这户在哪个乡镇？" in county.send("0")
+    assert "是哪个村民小组？" in county.send("和平村")  # typed at the townships; its group asked again
+    out = county.send("不清楚")
+    assert "请核对排查上报" in out and "住址：台源镇和平村\n" in out, out
+    county.send("1")
+    with world.factory() as db:
+        household = db.scalars(select(Household)).one()
+        assert (household.village_code, household.group_name) == (HEPING, None)
+
+
+def test_a_village_account_is_asked_the_group_and_many_townships_come_in_pages(world: World) -> None:
+    """A contact cadre (one village) goes from the village to its group; a county of ten townships lists
+    them eight a page, 9 the next."""
+    from .conftest import COUNTY
+
+    cadre = bound_cadre(world)
+    up_to_village(cadre)
+    assert "是哪个村民小组？如：3组" in cadre.send("1")
+    assert "只写村民小组就行" in cadre.send("我家门口那条路边上")  # a sentence: asked again
+    assert "几口人" in cadre.send("第五组")
+    cadre.send("4")
+    assert "住址：西渡镇梅花村5组" in cadre.send(WHAT)
+
+    with world.factory() as db, db.begin():
+        for n in range(8):
+            town = f"4304211{10 + n}000"
+            db.add(Area(code=town, name=f"新{'一二三四五六七八'[n]}镇", level=AreaLevel.TOWNSHIP,
+                        parent_code=COUNTY))
+            db.add(Area(code=town[:9] + "201", name=f"新{'一二三四五六七八'[n]}村", level=AreaLevel.VILLAGE,
+                        parent_code=town))
+    county = bound_staff(world, role=Role.COUNTY, area=COUNTY, user_key="county-chat", username="county")
+    out = up_to_village(county)
+    assert "（第 1 页，共 2 页）" in out and "8 新六镇" in out and "9 下一页" in out, out
+    out = county.send("9")
+    assert "1 新七镇" in out and "2 新八镇" in out, out
+    assert "1 新八镇新八村" in county.send("2")

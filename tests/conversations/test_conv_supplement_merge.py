@@ -134,6 +134,7 @@ def test_a_screening_report_that_makes_the_case_urgent_tells_the_cadre_what_it_a
     cadre = bound_cadre(world)
     up_to_village(cadre)
     cadre.send("1")
+    cadre.send("3组")
     cadre.send("4")
     cadre.send("房子塌了，一家人没地方住")
     assert "已并入该案件" in cadre.send("1")
