@@ -9,7 +9,6 @@ Sources: domain README "Discovery channels" 2 and 3; Hunan opinions 二（二）
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -19,7 +18,7 @@ from cases import audit
 from cases.crypto import Vault
 from cases.errors import CaseError, IntakeError
 from cases.ids import check_id
-from cases.intake import IntakeResult, ReportDraft, find_household_by_id_number, submit_report
+from cases.intake import IntakeResult, ReportDraft, find_household_by_id_number, same_name, submit_report
 from cases.models import Area, ReporterKind, Role, Staff
 from cases.notify import Notifier
 from cases.regions import ancestors
@@ -66,13 +65,9 @@ def name_on_record(*, db: Session, vault: Vault, id_number: str, head_name: str)
     digest = vault.lookup_hash(check.normalized)
     member = next((m for m in household.members if m.id_hash == digest), None)
     heads = household.id_hash == digest or (member is not None and member.is_head)
-    if heads and _plain(household.head_name) == _plain(head_name):
+    if heads and same_name(household.head_name, head_name):  # 張三 on record is the 张三 a chat keeps
         return None
     return NameOnRecord(head_name=household.head_name, heads_number=heads)
-
-
-def _plain(name: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", name).split())
 
 
 def file_staff_report(*, db: Session, vault: Vault, staff: Staff, draft: ReportDraft, now: datetime,

@@ -694,3 +694,17 @@ def test_a_village_account_is_asked_the_group_and_many_townships_come_in_pages(w
     out = county.send("9")
     assert "1 新七镇" in out and "2 新八镇" in out, out
     assert "1 新八镇新八村" in county.send("2")
+
+
+def test_a_head_on_record_in_traditional_characters_is_not_another_name(world: World) -> None:
+    """A head recorded as 張三 (as staff typed it over REST) and 张三 typed in 排查 (kept simplified): the
+    name check asked the cadre whether 张三 was right, as if the record had another name."""
+    number = signed_case(world, Chat(world))
+    with world.factory() as db, db.begin():
+        household = db.scalars(select(Household)).one()
+        household.head_name = "張三"
+    cadre = bound_cadre(world)
+    up_to_village(cadre)
+    for said in ("1", "3组", "4", "房子漏雨"):
+        cadre.send(said)
+    assert f"这户已有在办案件 {number}" in cadre.send("1")
