@@ -389,10 +389,16 @@ def _townships(turn: Turn) -> list[tuple[str, str]]:
     return list(dict.fromkeys((v.township_code, v.township) for v in _villages(turn)))
 
 
+def _township(turn: Turn) -> str | None:
+    """The township chosen, if it is one of the area's (the area may have changed since)."""
+    chosen = turn.data.get("township")
+    return chosen if chosen and any(code == chosen for code, _name in _townships(turn)) else None
+
+
 def _choosing_township(turn: Turn) -> bool:
     """Whether the village question lists the townships first: an area of more than one (a county's), until
     one is chosen (or a written name matched villages)."""
-    return not turn.data.get("offered") and not turn.data.get("township") and len(_townships(turn)) > 1
+    return not turn.data.get("offered") and _township(turn) is None and len(_townships(turn)) > 1
 
 
 def _listed(turn: Turn) -> list[Village]:
@@ -402,7 +408,7 @@ def _listed(turn: Turn) -> list[Village]:
     villages = _villages(turn)
     if offered:
         return [v for v in villages if v.code in offered]
-    township = turn.data.get("township")
+    township = _township(turn)
     return [v for v in villages if v.township_code == township] if township else list(villages)
 
 
@@ -507,7 +513,7 @@ def _village_back(turn: Turn) -> bool:
     the townships; else a step back."""
     if turn.data.get("offered"):
         turn.data.pop("offered", None)
-    elif turn.data.get("township") and len(_townships(turn)) > 1:
+    elif _township(turn) is not None and len(_townships(turn)) > 1:
         turn.data.pop("township", None)
     else:
         return False
@@ -720,9 +726,13 @@ def _name_check_choices(turn: Turn) -> list[str]:
 def _name_check(turn: Turn) -> None:
     choice = number_choice(turn.text)
     d = turn.data
-    if choice == 1:  # filed as typed: for this name and this number only
-        d["name_ok"] = [d.get("name"), d.get("id")]
+    if choice == 1:  # filed as typed, for this name and this number only, from the read-back's step (a
+        d["name_ok"] = [d.get("name"), d.get("id")]  # filing that fails offers 1 to try again there)
         d.pop("record", None)
+        history: list[str] = turn.state.setdefault("history", [])
+        if history and history[-1] == "summary":
+            history.pop()
+        turn.state["step"] = "summary"
         turn.do(_draft(turn))
     elif choice in (2, 3):
         d.pop("record", None)

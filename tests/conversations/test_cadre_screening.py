@@ -708,3 +708,56 @@ def test_a_head_on_record_in_traditional_characters_is_not_another_name(world: W
     for said in ("1", "3组", "4", "房子漏雨"):
         cadre.send(said)
     assert f"这户已有在办案件 {number}" in cadre.send("1")
+
+
+def test_a_changed_area_asks_the_village_from_its_own_list(world: World) -> None:
+    """A county account chose 台源镇 and its 和平村, then its area became 西渡镇 before the 1: the filing is
+    refused as before, and the village asked again lists 西渡镇's villages (the township chosen is not one of
+    the area's any more), not 'no village of your area is on record'."""
+    from .conftest import COUNTY
+
+    county = bound_staff(world, role=Role.COUNTY, area=COUNTY, user_key="county-chat", username="county")
+    up_to_village(county)
+    county.send("2")
+    for said in ("2", "3组", "4", WHAT):
+        county.send(said)
+    with world.factory() as db, db.begin():
+        staff = db.scalars(select(Staff).where(Staff.username == "county")).one()
+        staff.area_code = XIDU
+    out = county.send("1")
+    assert "这个村不在您的辖区" in out and "1 西渡镇梅花村" in out and "2 西渡镇石狮村" in out, out
+    assert cases(world) == []
+
+
+def test_a_filing_that_fails_after_the_name_was_confirmed_offers_1_at_the_read_back() -> None:
+    """1 at the name question (file all the same) files from the read-back's step: a filing that then fails
+    says 'reply 1 to try again' at a question that still has its words (the name question's record was
+    gone, and 帮助 there said '... is on record in the household of : ...')."""
+    from datetime import UTC, datetime
+
+    from conversations.commands import Result, SubmitReport
+    from conversations.flows import screening
+    from conversations.messages import InboundMessage
+    from nlu.types import Parse
+
+    now = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
+    facts = screening.ScreeningFacts(channel="telegram", now=now)
+    state = {"flow": "screening", "step": "name_check", "history": ["name", "id", "summary"], "fails": {},
+             "data": {"ref": "m1", "name": "张山", "id": ID_ZHANG, "phone": None, "size": 4,
+                      "village": {"code": MEIHUA, "label": "西渡镇梅花村"}, "group": None, "text": WHAT,
+                      "record": {"head": "张*", "heads_number": True}}}
+
+    def message(text: str) -> InboundMessage:
+        return InboundMessage(channel="telegram", user_key="c", external_id=text, text=text, received_at=now)
+
+    step = screening.advance(state, message("1"), Parse(), facts)
+    (command,) = step.commands
+    assert isinstance(command, SubmitReport) and command.name_confirmed
+    failed = screening.resume(step.state, command, Result(ok=False, reason="database_busy"), facts)
+    assert failed.replies[-1].text == "抱歉，暂时没能上报。填的内容都在：回复 1 再试一次。"
+    assert failed.replies[-1].choices == ("1 对，上报", "2 改", "0 返回")
+    out = screening.advance(failed.state, message("帮助"), Parse(), facts).replies[-1]
+    assert out.text.startswith("请核对排查上报") and "户主：张山" in out.text, out
+    again = screening.advance(failed.state, message("1"), Parse(), facts)
+    (command,) = again.commands
+    assert isinstance(command, SubmitReport) and command.name_confirmed
