@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from cases import demo
 from cases.clock import FrozenClock
-from cases.export import HEADER, header_index
+from cases.export import HEADER, MEMBER_HEADER, header_index
 from cases.models import AuditEntry, Case, CaseStatus, HomeVisit, Measure, Report, VisitVerifier
 from tests.api.conftest import make_id
 
@@ -241,3 +241,105 @@ def test_export_refusals_and_scope(
     assert response.status_code == status
     if status == 200:  # another township's export does not contain this household
         assert len(list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))) == 1
+
+
+SPOUSE_ID = make_id("43042119650315002")
+
+
+def test_export_members_in_annex_2_shape_head_first_masked_unless_the_audited_unmasked_one(
+    client: TestClient, auth: Auth, make_case: Callable[..., Case], seeded: Session, clock: FrozenClock
+) -> None:
+    """家庭成员信息: a second sheet in the XLSX, `monitored-members.csv` beside `monitored.csv`; A8-A17 in the
+    words the form writes, the birth date for a member without an ID number only."""
+    case = monitored_case(make_case, seeded, clock)
+    case.status = CaseStatus.APPLIED  # members are recorded on an open case, then it is monitored again
+    seeded.commit()
+    cadre = auth("cadre1")
+    added = client.post(f"/api/cases/{case.number}/members", headers=cadre, json={
+        "name": "李梅", "relation_code": "02", "id_number": SPOUSE_ID, "a9_ethnicity": "15",
+        "a13_health": "02", "a15_work_area": "outside", "a15_work_place": "广东省东莞市",
+        "a16_work_months": "3.5", "a17_medical_insurance": "02"})
+    assert added.status_code == 201, added.text
+    child = client.post(f"/api/cases/{case.number}/members", headers=cadre, json={
+        "name": "王小明", "relation_code": "03", "birth_date": "2015-06-01", "a12_schooling": "03"})
+    assert child.status_code == 201, child.text
+    head = next(m for m in child.json()["members"] if m["is_head"])
+    client.post(f"/api/cases/{case.number}/members/{head['id']}", headers=cadre,
+                json={"a10_political_status": "01", "a16_work_months": 0})
+    case.status = CaseStatus.MONITORED
+    other = make_case(demo.MEIHUA, status=CaseStatus.MONITORED, head_name="赵六")  # its head alone
+    seeded.commit()
+
+    response = client.get("/api/exports/monitored-members.csv", headers=auth("xidu"))
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert "monitored-members-" in response.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0] == list(MEMBER_HEADER)
+    column = {name: i for i, name in enumerate(MEMBER_HEADER)}
+    body = sorted(rows[1:], key=lambda r: (r[0] != case.number, int(r[column["序号"]])))
+    assert [(r[0], r[column["序号"]], r[column["A5 姓名"]], r[column["A8 与户主关系"]]) for r in body] == [
+        (case.number, "1", "王五", "本人或户主"),
+        (case.number, "2", "李梅", "配偶"),
+        (case.number, "3", "王小明", "之子"),
+        (other.number, "1", "赵六", "本人或户主"),
+    ]
+    head_row, spouse, kid = body[:3]
+    assert head_row[column["户主姓名"]] == spouse[column["户主姓名"]] == "王五"
+    assert head_row[column["A10 政治面貌"]] == "中共党员" and head_row[column["A16 务工时间（月）"]] == "0.0"
+    assert head_row[column["A9 民族"]] == ""  # not recorded yet: left for the clerk to ask
+    assert spouse[column["A7 身份证号码"]] == SPOUSE_ID[:6] + "********" + SPOUSE_ID[-4:]
+    assert (spouse[column["A9 民族"]], spouse[column["A13 健康状况"]]) == ("土家族", "长期慢性病")
+    assert spouse[column["A15 务工区域"]] == "省外"
+    assert spouse[column["A15 务工所在地（省、市、县、乡）"]] == "广东省东莞市"
+    assert spouse[column["A16 务工时间（月）"]] == "3.5"
+    assert spouse[column["A17 是否参加城乡居民（职工）基本医疗保险"]] == "否"
+    assert spouse[column["出生日期（无身份证号码者）"]] == ""  # the ID number says it
+    assert (kid[column["A7 身份证号码"]], kid[column["出生日期（无身份证号码者）"]]) == ("", "2015-06-01")
+    assert kid[column["A12 在校生情况"]] == "小学"
+    assert SPOUSE_ID not in response.text
+
+    assert client.get("/api/exports/monitored-members.csv", headers=auth("xidu"),
+                      params={"unmasked": "true"}).status_code == 403
+    assert client.get("/api/exports/monitored-members.csv", headers=auth("cadre1")).status_code == 403
+    xlsx = client.get("/api/exports/monitored.xlsx", headers=auth("county"), params={"unmasked": "true"})
+    book = load_workbook(io.BytesIO(xlsx.content))
+    assert book.sheetnames == ["监测对象", "家庭成员"]
+    sheet = [[c.value for c in r] for r in book["家庭成员"].iter_rows()]
+    assert [str(c) for c in sheet[0]] == list(MEMBER_HEADER) and len(sheet) == 5
+    spouse_cell = next(r for r in sheet if r[column["A5 姓名"]] == "李梅")
+    assert spouse_cell[column["A7 身份证号码"]] == SPOUSE_ID  # the audited unmasked export
+    assert float(spouse_cell[column["A16 务工时间（月）"]]) == 3.5
+    assert book["家庭成员"]["E2"].number_format == "@"  # ID numbers as text
+    unmasked_csv = client.get("/api/exports/monitored-members.csv", headers=auth("county"),
+                              params={"unmasked": "true"})
+    assert SPOUSE_ID in unmasked_csv.content.decode("utf-8-sig")
+    exports = seeded.scalars(select(AuditEntry).where(AuditEntry.action.startswith("export."))
+                             .order_by(AuditEntry.id)).all()
+    assert [(e.action, e.detail) for e in exports] == [
+        ("export.monitored_members", {"format": "csv", "rows": 2, "members": 4, "unmasked": False}),
+        ("export.monitored", {"format": "xlsx", "rows": 2, "members": 4, "unmasked": True}),
+        ("export.monitored_members", {"format": "csv", "rows": 2, "members": 4, "unmasked": True}),
+    ]
+
+
+def test_a26_is_the_latest_visits_else_the_members(
+    client: TestClient, auth: Auth, make_case: Callable[..., Case], seeded: Session, clock: FrozenClock
+) -> None:
+    """A household row's A26 is the home visit's when there is one (its 否 stands even against the members');
+    without a visit it is what the members' A17 generate (是 once one is 否; empty while not known)."""
+    visited = monitored_case(make_case, seeded, clock)  # the visit ticked no A26
+    unvisited = make_case(demo.MEIHUA, head_name="赵六")
+    unknown = make_case(demo.MEIHUA, head_name="孙七", status=CaseStatus.MONITORED)
+    cadre = auth("cadre1")
+    for case in (visited, unvisited):
+        case.status = CaseStatus.APPLIED
+        seeded.commit()
+        res = client.post(f"/api/cases/{case.number}/members", headers=cadre, json={
+            "name": "小明", "relation_code": "03", "birth_date": "2015-06-01", "a17_medical_insurance": "02"})
+        assert res.status_code == 201, res.text
+        case.status = CaseStatus.MONITORED
+        seeded.commit()
+    rows = list(csv.reader(io.StringIO(client.get("/api/exports/monitored.csv", headers=auth("xidu"))
+                                       .content.decode("utf-8-sig"))))
+    a26 = {row[0]: row[header_index("A26 未参加基本医疗保险")] for row in rows[1:]}
+    assert a26 == {visited.number: "否", unvisited.number: "是", unknown.number: ""}
