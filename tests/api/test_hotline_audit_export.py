@@ -9,13 +9,13 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from cases import demo
 from cases.clock import FrozenClock
 from cases.export import HEADER, MEMBER_HEADER, header_index
-from cases.models import AuditEntry, Case, CaseStatus, HomeVisit, Measure, Report, VisitVerifier
+from cases.models import AuditEntry, Case, CaseStatus, HomeVisit, Measure, Member, Report, VisitVerifier
 from tests.api.conftest import make_id
 
 Headers = dict[str, str]
@@ -343,3 +343,21 @@ def test_a26_is_the_latest_visits_else_the_members(
                                        .content.decode("utf-8-sig"))))
     a26 = {row[0]: row[header_index("A26 未参加基本医疗保险")] for row in rows[1:]}
     assert a26 == {visited.number: "否", unvisited.number: "是", unknown.number: ""}
+
+
+def test_a_household_recorded_without_a_head_row_exports_its_head_from_the_record(
+    client: TestClient, auth: Auth, make_case: Callable[..., Case], seeded: Session, clock: FrozenClock
+) -> None:
+    """Households imported or seeded before members were kept have no head row: the export writes the head
+    from the household record (not stored), so the head is never missing from 家庭成员信息."""
+    case = monitored_case(make_case, seeded, clock)
+    seeded.execute(delete(Member).where(Member.household_id == case.household_id))
+    seeded.commit()
+    response = client.get("/api/exports/monitored-members.csv", headers=auth("county"),
+                          params={"unmasked": "true"})
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    column = {name: i for i, name in enumerate(MEMBER_HEADER)}
+    assert [(r[0], r[column["A5 姓名"]], r[column["A8 与户主关系"]]) for r in rows[1:]] == [
+        (case.number, "王五", "本人或户主")]
+    assert len(rows[1][column["A7 身份证号码"]]) == 18  # the household's ID number
+    assert seeded.scalars(select(Member).where(Member.household_id == case.household_id)).all() == []
