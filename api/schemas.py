@@ -542,8 +542,22 @@ class MemberIn(MemberDetails):
 
 
 class MemberEditIn(MemberDetails):
-    """A member's A9-A17 as they become known: only the fields sent change, null makes one unknown again."""
+    """A member's A9-A17 as they become known, or the A5 name, A8 relation and A7 ID number corrected: only
+    the fields sent change, null makes a detail unknown again (not a name, relation or ID number)."""
 
+    name: str | None = Field(
+        default=None, min_length=1, max_length=64,
+        description="A5 corrected (not of one who signed annex 1; the head's is the household's too)",
+    )
+    relation_code: str | None = Field(
+        default=None, pattern=r"^\d{2}$",
+        description="A8 corrected: 02 配偶 ... 99 其他 (not 01: the head stays the head)",
+    )
+    id_number: str | None = Field(
+        default=None, min_length=15, max_length=32,
+        description="A7 corrected or first given: checked, and the birth date follows it (not of one who "
+        "signed annex 1)",
+    )
     birth_date: date | None = Field(default=None, description="of a member without an ID number only")
     note: str | None = Field(default=None, max_length=500)
 

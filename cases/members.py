@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
 
 from cases.clock import BEIJING
@@ -121,35 +122,162 @@ def update_member(
     changes: Mapping[str, Value],
     note: str | None = None,
 ) -> Member:
-    """Record a member's A9-A17 (None: not known), or the birth date of one without an ID number; only the
-    items given change, and a change is on the timeline and in the audit log by its items' names."""
+    """Record a member's A9-A17 (None: not known), or the birth date of one without an ID number, or correct
+    the A5 name, A8 relation or A7 ID number typed wrong (IDENTITY); only the items given change, and a change
+    is on the timeline and in the audit log by its items' names."""
     require_status(case, OPEN_STATUSES, "updating a household member")
     require_staff(db, case, actor, MEMBER_ROLES, "updating a household member")
     member = db.get(Member, member_id)
     if member is None or member.household_id != case.household_id:
         raise LookupError("member")
-    wanted = dict(check_details({k: v for k, v in changes.items() if k != "birth_date"}))
+    household = member.household
+    today = now.astimezone(BEIJING).date()
+    wanted: dict[str, object] = dict(check_details({k: v for k, v in changes.items()
+                                                    if k not in ("birth_date", *IDENTITY)}))
+    wanted.update(_identity(vault, member, changes, today))
+    new_id = wanted.get("id_number")
+    if isinstance(new_id, Identity) and new_id.id_hash == member.id_hash:  # the number on record typed again
+        del wanted["id_number"]
+        new_id = None
     if "birth_date" in changes:
         born = changes["birth_date"]
         if born is not None and not isinstance(born, date):
             raise IntakeError("bad_birth_date", "the birth date is not a date")
-        if member.id_number_enc is not None:
+        if isinstance(new_id, Identity):
+            if born != new_id.birth_date:
+                raise IntakeError("birth_date_mismatch", "the birth date is not the new ID number's")
+        elif member.id_number_enc is not None:
             if born != check_id(vault.decrypt(member.id_number_enc)).birth_date:
                 raise IntakeError("birth_date_from_id", "the birth date is the ID number's")
         elif born is None:
             raise IntakeError("id_or_birth_date_required", "a member without an ID number keeps a birth date")
         else:
-            check_birth_date(born, now.astimezone(BEIJING).date())
+            check_birth_date(born, today)
             wanted["birth_date"] = born
-    changed = [c for c in (*DETAILS, "birth_date") if c in wanted and getattr(member, c) != wanted[c]]
+    if isinstance(new_id, Identity):
+        wanted["birth_date"] = new_id.birth_date  # the birth date follows the ID number
+    changed = [c for c in FIELDS if c in wanted and _current(member, c) != _compared(wanted[c])]
     if not changed:
         return member
+    if {"name", "id_number"} & set(changed):
+        _refuse_if_signed(db, member)
+    if isinstance(new_id, Identity) and "id_number" in changed:
+        _refuse_if_taken(db, household, member, new_id.id_hash)
+    elif member.id_hash is None and {"name", "birth_date"} & set(changed):
+        _refuse_if_twin(household, member, wanted.get("name", member.name), wanted.get("birth_date"))
     for column in changed:
-        setattr(member, column, wanted[column])
+        _apply(vault, household, member, column, wanted[column])
     db.flush()
     log_step(db, case, action="member_updated", now=now, actor=actor, note=mask_text(note) or None,
              data={"member_id": member.id, "fields": changed})
     return member
+
+
+IDENTITY = ("name", "relation_code", "id_number")  # A5, A8, A7: corrected, never made unknown
+FIELDS = ("name", "relation", "id_number", *DETAILS, "birth_date")  # the items a change names, in this order
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A member's corrected ID number: as kept (encrypted, hashed) and the birth date it gives."""
+
+    normalized: str
+    id_hash: str
+    birth_date: date | None
+
+
+def _identity(vault: Vault, member: Member, changes: Mapping[str, Value], today: date) -> dict[str, object]:
+    """The name, relation (as the form writes it) and ID number a correction gives, each checked as a new
+    member's is; refused with the reason when one is missing or not valid."""
+    out: dict[str, object] = {}
+    if "name" in changes:
+        name = changes["name"]
+        written = "".join(unicodedata.normalize("NFKC", name).split()) if isinstance(name, str) else ""
+        if not written:
+            raise IntakeError("name_required", "the member's name is required")
+        if len(written) > MAX_NAME:
+            raise IntakeError("name_too_long", f"a name has at most {MAX_NAME} characters")
+        out["name"] = written
+    if "relation_code" in changes:
+        code = changes["relation_code"]
+        if member.is_head:
+            if code != RELATION_HEAD:
+                raise WorkflowError("head_relation_fixed", "the head's relation is 01: no other head here")
+        elif code == RELATION_HEAD:
+            raise WorkflowError("head_exists", "the household's head is on record already")
+        elif not isinstance(code, str) or code not in MEMBER_RELATIONS:
+            raise IntakeError("unknown_relation", f"{code} is not an A8 relation code")
+        else:
+            out["relation"] = MEMBER_RELATIONS[code]
+    if "id_number" in changes:
+        raw = changes["id_number"]
+        if not isinstance(raw, str) or not raw.strip():
+            if member.id_number_enc is not None:
+                raise IntakeError("id_number_required", "an ID number on record is corrected, not taken away")
+        else:
+            check = check_id(raw, today=today)
+            if not check.valid or check.normalized is None:
+                raise IntakeError("invalid_id_number", f"ID number refused ({check.reason})")
+            normalized = check.normalized
+            out["id_number"] = Identity(normalized, vault.lookup_hash(normalized), check.birth_date)
+    return out
+
+
+def _current(member: Member, column: str) -> object:
+    return member.id_hash if column == "id_number" else getattr(member, column)
+
+
+def _compared(value: object) -> object:
+    return value.id_hash if isinstance(value, Identity) else value
+
+
+def _apply(vault: Vault, household: Household, member: Member, column: str, value: object) -> None:
+    """One changed item on the member; the head's name and ID number on the household record too."""
+    if isinstance(value, Identity):
+        member.id_number_enc, member.id_hash = vault.encrypt(value.normalized), value.id_hash
+        if member.is_head:
+            household.id_number_enc, household.id_hash = member.id_number_enc, member.id_hash
+        return
+    setattr(member, column, value)
+    if column == "name" and member.is_head:
+        household.head_name = member.name
+
+
+def _refuse_if_signed(db: Session, member: Member) -> None:
+    """A signature is to a name and an ID number: not those of a member who signed annex 1, nor the head's
+    when an annex 1 signed in the household was written from the household record (it would no longer
+    verify: cases.annex1_text.rebuild)."""
+    signed: ColumnElement[bool] = exists().where(Authorization.member_id == member.id)
+    if member.is_head:
+        signed = or_(signed, exists().where(
+            Authorization.household_id == member.household_id,
+            Authorization.report_id.is_(None),
+            Authorization.shown_sha256.is_not(None),
+        ))
+    if db.scalar(select(signed)):
+        raise WorkflowError(
+            "member_signed_annex1", "annex 1 was signed with this name and ID number: they cannot be changed"
+        )
+
+
+def _refuse_if_twin(household: Household, member: Member, name: object, born: object) -> None:
+    """A member without an ID number is told apart by the name and birth date (as record_member does)."""
+    born = born if born is not None else member.birth_date
+    if any(m.id != member.id and m.name == name and m.birth_date == born for m in household.members):
+        raise WorkflowError("member_exists", "a member of this name and birth date is on record already")
+
+
+def _refuse_if_taken(db: Session, household: Household, member: Member, id_hash: str) -> None:
+    """One person in one household, and once in it."""
+    if household.id_hash == id_hash and not member.is_head or any(
+        m.id != member.id and m.id_hash == id_hash for m in household.members
+    ):
+        raise WorkflowError("member_exists", "this ID number is already a member of this household")
+    if _elsewhere(db, id_hash, household.id):
+        raise WorkflowError(
+            "member_in_other_household",
+            "this ID number is on record in another household: correct that household first (分户)",
+        )
 
 
 def check_details(details: Mapping[str, Value]) -> dict[str, Value]:

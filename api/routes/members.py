@@ -44,7 +44,11 @@ def update_member(
 ) -> schemas.HouseholdOut:
     """Record a member's A9-A17 as they become known (the head's too): only the fields sent change, null
     makes one unknown again; `birth_date` only for a member without an ID number (422
-    `birth_date_from_id`). On the timeline and in the audit log by the items' names, never their values."""
+    `birth_date_from_id`). Correct the `name`, `relation_code` or `id_number` typed wrong: the ID number
+    checked (422 `invalid_id_number`), the birth date then its; 409 `member_in_other_household`,
+    `member_exists` (in this household), `member_signed_annex1` (the name or ID number of one who signed
+    annex 1), `head_relation_fixed`. The head's name and ID number are the household's too. On the timeline
+    and in the audit log by the items' names, never their values."""
     changes = body.model_dump(include=body.model_fields_set - {"note"})
     try:
         members.update_member(db=db, vault=vault, case=case, actor=staff, now=now, member_id=member_id,
