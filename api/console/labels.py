@@ -187,6 +187,9 @@ REASON_LABELS: dict[str, str] = {
     "name_too_long": N_("the name is too long"),
     "head_cannot_be_removed": N_("the head of household cannot be taken off"),
     "member_signed": N_("this member signed annex 1: the signature stays on record"),
+    "member_signed_annex1": N_("annex 1 was signed with this name and ID number: they cannot be changed"),
+    "head_relation_fixed": N_("the head of household stays the head: the relation cannot be changed"),
+    "id_number_required": N_("an ID number on record is corrected, not removed"),
     "member_not_found": N_("no such member in this household"),
     "unknown_ethnicity": N_("choose the ethnicity from the list (A9)"),
     "unknown_political_status": N_("choose the political status from the list (A10)"),
@@ -246,6 +249,13 @@ MEMBER_DETAIL_LABELS: dict[str, str] = {  # annex 2's A9-A17, by Member column
     "a16_work_months": N_("Months worked this year"),
     "a17_medical_insurance": N_("Basic medical insurance (urban and rural residents' or employees')"),
 }
+MEMBER_ITEM_LABELS: dict[str, str] = {  # the items a member_updated event names (cases.members.FIELDS)
+    "name": N_("Name"),
+    "relation": N_("Relation to the head"),
+    "id_number": N_("ID number"),
+    "birth_date": N_("Birth date"),
+    **MEMBER_DETAIL_LABELS,
+}
 _VIA = re.compile(r"^(?P<who>[a-z]+) via (?P<channel>[a-z]+)$")
 _STAFF = re.compile(r"^(?P<name>.+) \((?P<role>[a-z]+)\)$")
 
@@ -283,6 +293,12 @@ def added(t: Translator, data: dict[str, Any] | None) -> str:
     if data.get("became_urgent"):
         parts.append(t.gettext("now urgent"))
     return t.gettext("; ").join(parts)
+
+
+def items(t: Translator, data: dict[str, Any] | None) -> str:
+    """Which of a member's items an update changed (never their values): 姓名、身份证号; empty when none."""
+    names = [label(t, MEMBER_ITEM_LABELS, str(f)) for f in (data or {}).get("fields") or []]
+    return t.gettext("Changed: {items}").format(items="、".join(names)) if names else ""
 
 
 def reason(t: Translator, code: str, message: str) -> str:

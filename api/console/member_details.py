@@ -1,5 +1,6 @@
 """The members card's details (annex 2, A9-A17): what the card shows of each member, the form's fields with
-their code tables, and the values a posted form gives `cases.members`."""
+their code tables, and the values a posted form gives `cases.members` (with the name, relation and ID number
+an edit form corrects)."""
 
 from __future__ import annotations
 
@@ -64,3 +65,11 @@ def birth_date(form: dict[str, Any]) -> date | None:
         return date.fromisoformat(raw) if raw else None
     except ValueError as exc:
         raise CaseError("bad_birth_date", "birth_date is not a date") from exc
+
+
+def corrections(form: dict[str, Any]) -> dict[str, Value]:
+    """The A5 name, A8 relation and A7 ID number an edit form corrects; a field left empty keeps the one on
+    record (the card shows the name and number masked, so the form starts empty)."""
+    fields = {"name": "member_name", "relation_code": "relation_code", "id_number": "member_id_number"}
+    typed = {key: str(form.get(name) or "").strip() for key, name in fields.items()}
+    return {key: value for key, value in typed.items() if value}

@@ -346,7 +346,8 @@ def member_rows(
     household: Household | None, auths: list[Authorization], vault: Vault
 ) -> list[dict[str, Any]]:
     """The household's members as the console lists them: head first, name and ID number masked, A9-A17 as
-    recorded; one that signed annex 1 stays (its signature is evidence)."""
+    recorded; one that signed annex 1 stays, with the name and ID number it signed (the signature is
+    evidence)."""
     if household is None:
         return []
     signers = {a.member_id for a in auths}
@@ -358,6 +359,8 @@ def member_rows(
             "id_masked": mask_id(vault.decrypt(m.id_number_enc)) if m.id_number_enc else "—",
             "head": m.is_head,
             "removable": not m.is_head and m.id not in signers,
+            "signed": m.id in signers,  # its name and ID number stay as signed
+            "relation_code": next((c for c, words in MEMBER_RELATIONS.items() if words == m.relation), ""),
             "has_id": m.id_number_enc is not None,
             "birth_year": m.birth_date.year if m.birth_date else None,
             "details": member_details.shown(m),
@@ -589,7 +592,7 @@ def run_action(
             details=member_details.from_form(form),
         )
     elif action == "edit_member":
-        changes = member_details.from_form(form)
+        changes = member_details.from_form(form) | member_details.corrections(form)
         born = member_details.birth_date(form)
         if born is not None:  # left empty: the birth date on record stays
             changes["birth_date"] = born
