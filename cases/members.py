@@ -269,7 +269,7 @@ def _refuse_if_twin(household: Household, member: Member, name: object, born: ob
 
 def _refuse_if_taken(db: Session, household: Household, member: Member, id_hash: str) -> None:
     """One person in one household, and once in it."""
-    if household.id_hash == id_hash and not member.is_head or any(
+    if (household.id_hash == id_hash and not member.is_head) or any(
         m.id != member.id and m.id_hash == id_hash for m in household.members
     ):
         raise WorkflowError("member_exists", "this ID number is already a member of this household")
