@@ -585,9 +585,10 @@ def _group(turn: Turn) -> None:
         _again(turn, turn._("The village is noted already. Please write just the group, for example: 3组. "
                             "If you are not sure, reply 不清楚."))
         return
-    elif 2 <= len(text) <= 8 and not _NOT_A_GROUP.search(text):  # a group's name: 张家组, 上屋
+    elif 2 <= len(text) <= 8 and not _NOT_A_GROUP.search(text) and not (
+            turn.parse.risks or turn.parse.guarantees or turn.parse.disasters):  # a group's name: 张家组
         turn.data["group"] = _GROUP_LEAD.sub("", text).removesuffix("的") or text
-    else:  # a sentence: it would go into the address as typed
+    else:  # a sentence (房子漏雨 too): it would go into the address as typed
         _again(turn, turn._("Please write just the group, for example: 3组 or 张家组."))
         return
     _after(turn, "group")

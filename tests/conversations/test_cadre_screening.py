@@ -761,3 +761,18 @@ def test_a_filing_that_fails_after_the_name_was_confirmed_offers_1_at_the_read_b
     again = screening.advance(failed.state, message("1"), Parse(), facts)
     (command,) = again.commands
     assert isinstance(command, SubmitReport) and command.name_confirmed
+
+
+def test_a_difficulty_typed_at_the_group_question_is_not_taken_for_the_group(world: World) -> None:
+    """房子漏雨 (what is wrong, typed a question early) at 是哪个村民小组？ was kept as the group's name:
+    the read-back's address said 西渡镇梅花村房子漏雨. The household's report asks again there, as 排查
+    now does."""
+    cadre = bound_cadre(world)
+    up_to_village(cadre)
+    assert "是哪个村民小组？" in cadre.send("1")
+    for said in ("房子漏雨", "老伴住院"):
+        out = cadre.send(said)
+        assert "只写村民小组就行" in out and "几口人" not in out, (said, out)
+    assert "几口人" in cadre.send("张家组")  # a group's name is still one
+    cadre.send("4")
+    assert "住址：西渡镇梅花村张家组" in cadre.send(WHAT)
