@@ -404,6 +404,11 @@ class StaffReportIn(BaseModel):
     guarantees: list[str] = Field(default_factory=list, description="A23-A26")
     other_risk_text: str | None = None
     urgent: bool = False
+    name_confirmed: bool = Field(
+        default=False,
+        description="file under head_name although the ID number's household on record has another head "
+        "(after a 409 head_name_differs: the name was checked)",
+    )
 
 
 class AttachCallIn(BaseModel):

@@ -13,9 +13,10 @@ from api.deps import CaseDep, CurrentStaff, NotifierDep, NowDep, SessionDep, Vau
 from api.errors import ApiError, responses
 from api.scope import FIELD_STAFF, in_scope, scope_filter, scope_prefix
 from cases import visits, workflow
+from cases.crypto import mask_name
 from cases.intake import ReportDraft
 from cases.models import Area, Assignment, Case, CaseStatus, Channel, ReporterKind, Staff
-from cases.staff_reports import file_staff_report, may_file
+from cases.staff_reports import file_staff_report, may_file, name_on_record
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
 FieldStaff = Annotated[Staff, Depends(require_roles(*FIELD_STAFF))]
@@ -64,7 +65,7 @@ def list_cases(
     )
 
 
-@router.post("", response_model=schemas.IntakeOut, status_code=201, responses=responses(401, 403, 422))
+@router.post("", response_model=schemas.IntakeOut, status_code=201, responses=responses(401, 403, 409, 422))
 def report_by_staff(
     body: schemas.StaffReportIn,
     staff: ReportingStaff,
@@ -74,11 +75,19 @@ def report_by_staff(
     now: NowDep,
 ) -> schemas.IntakeOut:
     """A household found by cadre screening or a department alert: it opens a case, or joins the household's
-    open case (matched on the ID number, whatever channel opened it). The household still signs annex 1."""
+    open case (matched on the ID number, whatever channel opened it). The household still signs annex 1.
+    An ID number of a household on record headed by someone else is 409 head_name_differs (the head on
+    record masked), unless `name_confirmed`: the record is never changed by a report."""
     if not may_file(staff, body.reporter_kind):
         raise ApiError(403, "role_not_allowed", f"a {body.reporter_kind} report is not filed by {staff.role}")
     if db.get(Area, body.village_code) is None or not in_scope(staff, body.village_code):
         raise ApiError(422, "unknown_village", "the village is not a known area of yours")
+    differs = (name_on_record(db=db, vault=vault, id_number=body.id_number, head_name=body.head_name)
+               if body.id_number else None)
+    if differs is not None and not body.name_confirmed:
+        whose = "the head's number" if differs.heads_number else "a member's number, not the head's"
+        raise ApiError(409, "head_name_differs", f"the ID number is {whose} of a household on record headed "
+                       f"by {mask_name(differs.head_name)}: check the name, or resend with name_confirmed")
     draft = ReportDraft(
         channel=Channel.CONSOLE,
         reporter_kind=ReporterKind(body.reporter_kind),
@@ -96,7 +105,8 @@ def report_by_staff(
         village_code=body.village_code,
         group_name=body.group_name,
     )
-    result = file_staff_report(db=db, vault=vault, staff=staff, draft=draft, now=now, notifier=notifier)
+    result = file_staff_report(db=db, vault=vault, staff=staff, draft=draft, now=now, notifier=notifier,
+                               name_differs=differs is not None)
     db.commit()
     return schemas.IntakeOut(
         case_number=result.case.number, joined_existing=result.joined_existing, report_id=result.report.id

@@ -119,3 +119,27 @@ def test_a_report_joining_a_case_says_on_the_timeline_what_it_added(
                             .order_by(CaseEvent.id)).all()
     assert joined[0].data["added_risks"] == ["04"] and joined[0].data["became_urgent"] is True
     assert "added_risks" not in joined[1].data and "became_urgent" not in joined[1].data  # nothing new
+
+
+def test_a_name_other_than_the_head_on_record_is_asked_about_before_filing(
+    client: TestClient, auth: Auth, seeded: Session
+) -> None:
+    """The ID number of a household on record headed by someone else (a typo at the door, or a member's
+    number given as the head's): 409 with the head on record masked, nothing filed, until confirmed."""
+    opened = client.post("/api/cases", json=body(), headers=auth("cadre1"))
+    assert opened.status_code == 201, opened.text
+    events = len(seeded.scalars(select(CaseEvent)).all())
+    typo = client.post("/api/cases", json=body(head_name="刘德民"), headers=auth("cadre1"))
+    assert typo.status_code == 409 and typo.json()["reason"] == "head_name_differs"
+    assert "刘*" in typo.json()["message"] and "刘德明" not in typo.json()["message"]
+    assert len(seeded.scalars(select(Report)).all()) == 1
+    assert len(seeded.scalars(select(CaseEvent)).all()) == events  # nothing half-written
+    same = client.post("/api/cases", json=body(), headers=auth("cadre1"))  # the name on record: no question
+    assert same.status_code == 201 and same.json()["joined_existing"] is True
+    confirmed = client.post("/api/cases", json=body(head_name="刘德民", name_confirmed=True),
+                            headers=auth("cadre1"))
+    assert confirmed.status_code == 201 and confirmed.json()["case_number"] == opened.json()["case_number"]
+    details = [a.detail for a in seeded.scalars(select(AuditEntry).where(AuditEntry.action == "report.cadre")
+                                                .order_by(AuditEntry.id))]
+    assert [d.get("name_differs") for d in details] == [None, None, True]
+    assert seeded.scalars(select(Case)).one().household.head_name == "刘德明"  # the record is not changed
