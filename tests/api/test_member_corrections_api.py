@@ -31,6 +31,7 @@ from cases.models import (
     Report,
 )
 from tests.api.conftest import make_id
+from tests.api.member_calls import add, edit, member, reason_of
 
 Headers = dict[str, str]
 Auth = Callable[[str], Headers]
@@ -38,23 +39,6 @@ SPOUSE_ID = make_id("43042119650315002")
 SPOUSE_FIXED = make_id("43042119660315002")  # a digit typed wrong at the door: born 1966, not 1965
 CHILD_ID = make_id("43042120150601003")
 HEAD_FIXED = make_id("43042119600101998")
-
-
-def add(client: TestClient, headers: Headers, case: Case, name: str, relation: str, **extra: Any) -> Any:
-    return client.post(f"/api/cases/{case.number}/members", headers=headers,
-                       json={"name": name, "relation_code": relation, **extra})
-
-
-def edit(client: TestClient, headers: Headers, case: Case, member_id: int, **fields: Any) -> Any:
-    return client.post(f"/api/cases/{case.number}/members/{member_id}", headers=headers, json=fields)
-
-
-def reason_of(res: Any) -> tuple[int, str]:
-    return res.status_code, res.json().get("reason")
-
-
-def member(res: Any, name: str) -> dict[str, Any]:
-    return next(m for m in res.json()["members"] if m["name"] == name)
 
 
 def updates(db: Session, case: Case) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from cases import demo
 from cases.models import AuditEntry, Case, CaseEvent, CaseStatus, Member, RegionSetting
 from tests.api.conftest import make_id
+from tests.api.member_calls import add, edit, member, reason_of
 
 Headers = dict[str, str]
 Auth = Callable[[str], Headers]
@@ -27,23 +28,6 @@ DETAILS = {
     "a13_health": "02", "a14_labour_skill": "01", "a15_work_area": "outside", "a15_work_place": PLACE,
     "a16_work_months": "3.5", "a17_medical_insurance": "02",
 }
-
-
-def add(client: TestClient, headers: Headers, case: Case, name: str, relation: str, **extra: Any) -> Any:
-    return client.post(f"/api/cases/{case.number}/members", headers=headers,
-                       json={"name": name, "relation_code": relation, **extra})
-
-
-def edit(client: TestClient, headers: Headers, case: Case, member_id: int, **fields: Any) -> Any:
-    return client.post(f"/api/cases/{case.number}/members/{member_id}", headers=headers, json=fields)
-
-
-def reason_of(res: Any) -> tuple[int, str]:
-    return res.status_code, res.json().get("reason")
-
-
-def member(res: Any, name: str) -> dict[str, Any]:
-    return next(m for m in res.json()["members"] if m["name"] == name)
 
 
 def test_a_member_added_with_details_shows_them_and_the_record_names_the_items_not_their_values(
