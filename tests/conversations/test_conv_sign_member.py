@@ -14,8 +14,10 @@ from .test_conv_dialogues import report_until_annex
 from .test_conv_round5 import signed_household
 
 
-def household_waiting_for_a_member(world: World) -> tuple[Chat, str]:
-    """The head signed from this chat; the cadre then recorded his wife 李四, whose signature is awaited."""
+def household_waiting_for_a_member(world: World, name: str = "李四", relation_code: str = "02",
+                                   id_number: str = ID_LI) -> tuple[Chat, str]:
+    """The head signed from this chat; the cadre then recorded an adult member (his wife 李四 unless said),
+    whose signature is awaited (every adult signs)."""
     with world.factory() as db, db.begin():
         db.execute(update(RegionSetting).where(RegionSetting.area_code == PROVINCE)
                    .values(signers=SIGNERS_ALL_ADULTS))
@@ -25,7 +27,7 @@ def household_waiting_for_a_member(world: World) -> tuple[Chat, str]:
         cadre = db.get(Staff, world.cadre_id)
         assert case is not None and cadre is not None
         members.record_member(db=db, vault=world.vault, case=case, actor=cadre, now=world.clock(),
-                              name="李四", relation_code="02", id_number=ID_LI)
+                              name=name, relation_code=relation_code, id_number=id_number)
     return chat, number
 
 
@@ -56,16 +58,7 @@ def test_a_request_at_the_name_question_is_not_taken_for_the_signers_name(world:
 def test_a_son_named_as_his_father_signs_after_him(world: World) -> None:
     """The head 张三 signed; his adult son, also 张三, is recorded: his signature was never taken from the
     chat, the name finding the father again (his signature returned as it stood, 'still to sign: 张*')."""
-    with world.factory() as db, db.begin():
-        db.execute(update(RegionSetting).where(RegionSetting.area_code == PROVINCE)
-                   .values(signers=SIGNERS_ALL_ADULTS))
-    chat, number = signed_household(world)
-    with world.factory() as db, db.begin():
-        case = db.scalar(select(Case).where(Case.number == number))
-        cadre = db.get(Staff, world.cadre_id)
-        assert case is not None and cadre is not None
-        members.record_member(db=db, vault=world.vault, case=case, actor=cadre, now=world.clock(),
-                              name="张三", relation_code="03", id_number=ID_WANG)  # born 1988
+    chat, _number = household_waiting_for_a_member(world, "张三", "03", ID_WANG)  # a son born 1988
     assert "还需签字：张*" in chat.send("查询")
     chat.send("签字")
     chat.send("同意")
@@ -82,16 +75,7 @@ def test_a_member_recorded_in_traditional_characters_signs_from_the_chat(world: 
     """A member recorded as 張偉 (traditional, as staff typed it) could not sign: the name typed in the chat
     is kept simplified (张伟) and was compared with the record as it stands ('not one of this household's
     members'). Both are compared simplified; the record keeps 張偉, and the signature names him so."""
-    with world.factory() as db, db.begin():
-        db.execute(update(RegionSetting).where(RegionSetting.area_code == PROVINCE)
-                   .values(signers=SIGNERS_ALL_ADULTS))
-    chat, number = signed_household(world)
-    with world.factory() as db, db.begin():
-        case = db.scalar(select(Case).where(Case.number == number))
-        cadre = db.get(Staff, world.cadre_id)
-        assert case is not None and cadre is not None
-        members.record_member(db=db, vault=world.vault, case=case, actor=cadre, now=world.clock(),
-                              name="張偉", relation_code="03", id_number=ID_WANG)  # born 1988
+    chat, _number = household_waiting_for_a_member(world, "張偉", "03", ID_WANG)  # a son born 1988
     assert "还需签字：張*" in chat.send("查询")
     chat.send("签字")
     chat.send("同意")
