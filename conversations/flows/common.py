@@ -258,9 +258,11 @@ def goes_back(text: str) -> bool:
 
 
 def normalize(text: str) -> str:
+    """The answer as the questions read it: full-width folded, trimmed of end marks, ASCII lower-cased and
+    traditional characters simplified (對 is 对, 簽字 is 签字: the words every question knows)."""
     value = unicodedata.normalize("NFKC", text).strip()
     value = value.strip("。.!！,，")
-    return value.lower() if value.isascii() else value
+    return value.lower() if value.isascii() else to_simplified(value)
 
 
 def number_choice(text: str) -> int | None:

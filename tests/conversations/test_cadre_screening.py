@@ -776,3 +776,18 @@ def test_a_difficulty_typed_at_the_group_question_is_not_taken_for_the_group(wor
     assert "几口人" in cadre.send("张家组")  # a group's name is still one
     cadre.send("4")
     assert "住址：西渡镇梅花村张家组" in cadre.send(WHAT)
+
+
+def test_a_township_typed_in_traditional_characters_lists_its_villages(world: World) -> None:
+    """西渡鎮 at a county account's township question was 'no village of that name in your area'; 西渡镇
+    lists its villages (臺源鎮和平村, which the parser reads, was taken already)."""
+    from .conftest import COUNTY
+
+    county = bound_staff(world, role=Role.COUNTY, area=COUNTY, user_key="county-chat", username="county")
+    assert "这户在哪个乡镇？" in up_to_village(county)
+    out = county.send("西渡鎮")
+    assert "1 西渡镇梅花村" in out and "2 西渡镇石狮村" in out and "没有这个村" not in out, out
+    assert "是哪个村民小组？" in county.send("石獅村")
+    assert "几口人" in county.send("第五組")
+    county.send("4")
+    assert "住址：西渡镇石狮村5组" in county.send(WHAT)

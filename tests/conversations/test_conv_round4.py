@@ -97,3 +97,28 @@ def test_a_greeting_a_day_later_asks_the_question_again_and_is_not_taken_as_the_
     assert "好久没有回复" in out and "接着刚才的办" in out and "哪个村" in out
     assert "没有找到" not in out
     assert "是衡阳县西渡镇梅花村吗" in chat.send("西渡镇梅花村")
+
+
+def test_a_report_answered_in_traditional_characters_goes_through(world: World) -> None:
+    """An elderly household typing traditional characters (a phone set so) was stuck at the first question:
+    對 at 对吗？ was 'please reply 1, 2 or 3', and so at every yes/no; 沒有 at the phone question was not
+    'none'; 撤回授權 (withdraw the authorization) was read as 撤回 and asked to withdraw the whole case, and
+    簽字 or 補充 were 'not understood'. The answers are read simplified, as names already were."""
+    chat = Chat(world)
+    assert "对吗" in chat.send("我老伴住院了，屋頂也漏雨")
+    assert "您的姓名" in chat.send("對")  # not 'reply 1, 2 or 3'
+    assert "身份证号码" in chat.send("張三")
+    assert "几口人" in chat.send(ID_ZHANG)
+    assert "哪个村" in chat.send("四個人")
+    assert "是衡阳县西渡镇梅花村吗" in chat.send("西渡鎮梅花村")
+    assert "村民小组" in chat.send("對")
+    assert "手机号" in chat.send("三組")
+    out = chat.send("沒有")
+    assert "请核对" in out and "电话：无" in out and "住址：衡阳县西渡镇梅花村3组" in out, out
+    assert "您同意并签字吗" in chat.send("對")
+    chat.send("同意")
+    assert "已签字" in chat.send("張三")
+    out = chat.send("撤回授權")
+    assert "要撤回授权吗" in out, out  # not 撤回, the case
+    assert "您要办什么" in chat.send("0")
+    assert "发文字、照片" in chat.send("補充")

@@ -105,3 +105,16 @@ def test_a_review_call_back_closed_with_the_case_still_refused_may_be_asked_agai
             callbacks.close(db=db, task=task, actor=hotline, note="已解释原因，暂不复核", now=world.clock())
     out = chat.send("为什么不给我")
     assert "申请复核：回复“人工”" in out and "您已在" not in out, out
+
+
+def test_why_not_in_traditional_characters_is_answered_as_in_simplified(world: World) -> None:
+    """為什麼不給我 (a phone set to traditional characters) after the review was asked for got 'not
+    understood' and the menu, where 为什么不给我 is told the reason and the day the review was asked."""
+    chat, number = signed_household(world)
+    refused(world, number)
+    chat.send("人工")
+    chat.send("1")
+    for said in ("為什麼不給我", "為啥不批"):
+        out = chat.send(said)
+        assert "没看懂" not in out, out
+        assert f"案件 {number} 没有通过" in out and f"原因：{REASON}" in out and "申请复核" in out, out
