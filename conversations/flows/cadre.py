@@ -90,10 +90,14 @@ def handle(request: CadreRequest) -> CadreResponse:
 
 def unbind(request: CadreRequest, state: dict[str, Any], *, asked: bool) -> CadreResponse | None:
     """解绑 asks to confirm (1 unlink, 2 keep), saying that an unfinished 排查 (under way or set aside) is
-    discarded; 1 then unlinks the chat from the staff account, audited, and the chat is a plain chat from its
-    next message. None when the message is neither (a command)."""
+    discarded, and the files no case has taken yet deleted; 1 then unlinks the chat from the staff account,
+    audited, and the chat is a plain chat from its next message. None when the message is neither (a
+    command)."""
+    from conversations.flows.cadre_files import drop, held
+
     t = translator("conversations", request.locale)
     text = request.message.text or ""
+    files = held(state, request.now)  # no case has them: nobody could reach them once the chat is plain
     if asked and _YES.match(text):
         binding.unbind(db=request.db, contact_id=request.contact_id, staff_id=request.staff_id,
                        now=request.now)
@@ -101,6 +105,11 @@ def unbind(request: CadreRequest, state: dict[str, Any], *, asked: bool) -> Cadr
                          "here. To link it again, get a new code in the console and send 绑定 and the code.")
         if screening.unfinished(state) is not None:  # the question said so
             done += "\n" + t.gettext("The unfinished screening report was discarded.")
+        if files:  # deleted, as 取消 deletes them
+            drop(request.db, files)
+            done += "\n" + t.ngettext("The {n} file not kept with a case yet was deleted.",
+                                      "The {n} files not kept with a case yet were deleted.",
+                                      len(files)).format(n=len(files))
         return CadreResponse(replies=[Reply(done)], state={})
     if asked and _NO.match(text):  # a 排查 under way goes on: its question again
         from conversations.flows import cadre_screening
@@ -120,6 +129,11 @@ def unbind(request: CadreRequest, state: dict[str, Any], *, asked: bool) -> Cadr
             t.gettext("Your screening report of {name}'s household is not finished: unlinking discards what "
                       "you typed.").format(name=name) if name else
             t.gettext("Your screening report is not finished: unlinking discards what you typed."))
+    if files:
+        question += "\n" + t.ngettext("The {n} file you sent that is not kept with a case yet is not kept "
+                                      "either.",
+                                      "The {n} files you sent that are not kept with a case yet are not kept "
+                                      "either.", len(files)).format(n=len(files))
     return CadreResponse(replies=[Reply(question,
                                         choices=("1 " + t.gettext("Yes, unlink"),
                                                  "2 " + t.gettext("No, keep it linked")))],

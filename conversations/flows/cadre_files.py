@@ -80,7 +80,7 @@ def take(db: Session, *, staff_id: int, message: InboundMessage, state: dict[str
     if found is not None:
         return _link(db, t, staff, found.group(1), waiting, text, now, state, [])
     if CANCEL.match(text):  # the files a report set aside keeps stay with it
-        db.execute(delete(Attachment).where(Attachment.id.in_(waiting), Attachment.case_id.is_(None)))
+        drop(db, waiting)
         _hold(state, [], kept_for, ref, now)
         return [Reply(t.gettext("All right, the files were not kept."))], state
     return None
@@ -129,6 +129,18 @@ def release(*, reports: dict[str, str], named: dict[str, str], reporting: bool, 
     after = t.ngettext("Once this report is filed, reply with its case number to keep it.",
                        "Once this report is filed, reply with their case number to keep them.", n)
     return [Reply(" ".join([said.format(n=n, name=name), after]))], state
+
+
+def held(state: dict[str, Any], now: datetime) -> list[int]:
+    """The files the chat keeps with no case yet: for a 排查, or waiting for a case number (what unlinking
+    the chat discards)."""
+    waiting, kept_for, _ref = _held(dict(state), now)
+    return [*waiting, *kept_for]
+
+
+def drop(db: Session, ids: list[int]) -> None:
+    """Delete the files of `ids` no case has taken (as 取消 deletes those waiting for a number)."""
+    db.execute(delete(Attachment).where(Attachment.id.in_(ids), Attachment.case_id.is_(None)))
 
 
 def _still_waiting(t: Translator, n: int) -> Reply:

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from cases.models import AuditEntry, Contact
 from conversations.binding import issue_code
+from conversations.messages import Attachment as ConvAttachment
 
 from .conftest import ID_ZHANG, MEIHUA, World
 from .test_cadre_screening import ID_QUESTION
@@ -109,3 +110,38 @@ def test_unlinking_warns_that_an_unfinished_screening_report_is_discarded(world:
     out = cadre.send("解绑")  # nothing typed yet: nothing to warn about
     assert "还没填完" not in out and "1 确认解绑" in out
     assert "删除" not in cadre.send("1")
+
+
+def test_unlinking_says_and_deletes_the_files_no_case_has_yet(world: World) -> None:
+    """A photo sent during 排查 (an ID card, say), then 解绑 and 1: the answer said the report was deleted,
+    while the photo stayed in the database with no case, where nobody could reach it or would ever link
+    it. The files the chat keeps for a report or for a case number are deleted with it, as 取消 deletes
+    them, and the question and the answer say so; 2 keeps them."""
+    from sqlalchemy import func
+
+    from cases.models import Attachment
+
+    from .test_conv_flows import JPEG
+
+    def unlinked_files() -> int:
+        with world.factory() as db:
+            return int(db.scalar(select(func.count()).select_from(Attachment)
+                                 .where(Attachment.case_id.is_(None))) or 0)
+
+    photo = ConvAttachment(kind="photo", content_type="image/jpeg", data=JPEG)
+    cadre = bound_cadre(world)
+    cadre.send("排查")
+    cadre.send("张三")
+    cadre.send(None, (photo,))
+    cadre.send("取消")
+    cadre.send(None, (photo,))  # waiting for a case number
+    assert unlinked_files() == 2
+    out = cadre.send("解绑")
+    assert "张三户还没填完" in out and "还没存到案件的 2 个文件也不再保留" in out, out
+    assert "不解绑" in cadre.send("2")
+    assert unlinked_files() == 2  # kept
+    cadre.send("解绑")
+    out = cadre.send("1")
+    assert "已解绑" in out and "没填完的排查上报已删除。" in out, out
+    assert "还没存到案件的 2 个文件已删除。" in out, out
+    assert unlinked_files() == 0 and staff_of_chat(world) is None
