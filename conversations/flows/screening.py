@@ -89,7 +89,8 @@ EDITS = [("name", N_("Name")), ("id", N_("ID number")), ("phone", N_("Phone")), 
 PAGE = 8  # villages a list shows at a time; 9 is the next page
 _NUMBERS = re.compile(r"[\dXx\s\-+]{7,}")  # an ID or phone number typed with the name
 _NO_PHONE = re.compile(r"^(?:(?:没有|没得|冇得|没|无)(?:电话|手机|号码|手机号)?|跳过|不用)$")
-_NO_ID = re.compile(r"^(?:跳过|先?不填|不用|没有(?:身份证|身份证号|身份证号码|号码)?|无)$")  # none at hand
+# none at hand (没得, 冇得: 没有 in Hunan speech, as the phone question takes them)
+_NO_ID = re.compile(r"^(?:跳过|先?不填|不用|(?:没有|没得|冇得)(?:身份证|身份证号|身份证号码|号码)?|无)$")
 _ID_UNKNOWN = ("不知道", "不清楚", "不记得", "记不得", "忘了", "不晓得", "晓不得", "没有", "没带")
 _CHANGE_WORDS = frozenset({"改", "修改", "要改", "改一下", "有错"})
 _NOT_IN_PLACE = re.compile(r"[\s\d,，。.、！!？?的]+")

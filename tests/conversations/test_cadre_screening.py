@@ -791,3 +791,14 @@ def test_a_township_typed_in_traditional_characters_lists_its_villages(world: Wo
     assert "几口人" in county.send("第五組")
     county.send("4")
     assert "住址：西渡镇石狮村5组" in county.send(WHAT)
+
+
+def test_none_at_hand_said_in_dialect_at_the_id_question_files_without_it(world: World) -> None:
+    """冇得 or 没得 (Hunan for 没有) at the ID question was 'that does not look like an ID number, type the 18
+    characters', though the phone question next takes them for none, and 没有 at the ID question goes on."""
+    for i, said in enumerate(("冇得", "没得", "冇得身份证")):
+        cadre = bound_staff(world, role=Role.VILLAGE, area=MEIHUA, user_key=f"village-{i}", username=f"v{i}")
+        cadre.send("排查")
+        cadre.send("张三")
+        out = cadre.send(said)
+        assert "不填身份证号也能上报" in out and "户主手机号" in out, (said, out)
