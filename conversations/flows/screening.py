@@ -94,6 +94,8 @@ _NO_ID = re.compile(r"^(?:跳过|先?不填|不用|(?:没有|没得|冇得)(?:�
 _ID_UNKNOWN = ("不知道", "不清楚", "不记得", "记不得", "忘了", "不晓得", "晓不得", "没有", "没带")
 _CHANGE_WORDS = frozenset({"改", "修改", "要改", "改一下", "有错"})
 _NOT_IN_PLACE = re.compile(r"[\s\d,，。.、！!？?的]+")
+# what is wrong: the words and what was read in them (said again, they take the place of the first)
+_DESCRIPTION = ("text", "risks", "guarantees", "disasters", "other", "parsed", "urgent")
 _NOT_AN_ID = N_("That does not look like an ID number. Please type the 18 characters on the card.")
 
 
@@ -629,6 +631,8 @@ def _describe(turn: Turn) -> None:
     if len(turn.text) < 2:
         _again(turn, turn._("Please tell us a little more in words."))
         return
+    for key in _DESCRIPTION:  # said again (after 0, or 2 改): from the start, not added to
+        turn.data.pop(key, None)
     _describe_into(turn.data, turn.raw, turn.parse)  # what the household's report reads in its words
     _after(turn, "describe")
 
@@ -701,9 +705,6 @@ def _edit(turn: Turn) -> None:
         return
     step = EDITS[choice - 1][0]
     turn.data["editing"] = True
-    if step == "describe":  # said again from the start, not added to
-        for key in ("text", "risks", "guarantees", "disasters", "other", "parsed", "urgent"):
-            turn.data.pop(key, None)
     goto(turn, step)
 
 

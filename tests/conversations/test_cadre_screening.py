@@ -802,3 +802,23 @@ def test_none_at_hand_said_in_dialect_at_the_id_question_files_without_it(world:
         cadre.send("张三")
         out = cadre.send(said)
         assert "不填身份证号也能上报" in out and "户主手机号" in out, (said, out)
+
+
+def test_the_difficulty_said_again_after_0_takes_the_place_of_the_first(world: World) -> None:
+    """0 at the read-back goes back to 这户有什么困难？; what was typed there was added to the first answer,
+    so a difficulty read wrongly could not be taken back that way (困难：因病、住房安全 after 看病花钱 was
+    said again as 房子塌了). It is said again from the start, as 2 改 then 6 困难 already says it."""
+    cadre = bound_cadre(world)
+    up_to_village(cadre)
+    cadre.send("1")
+    cadre.send("3组")
+    cadre.send("4")
+    assert "困难：因病" in cadre.send("看病花钱")
+    assert "这户有什么困难？" in cadre.send("0")
+    out = cadre.send("房子塌了，住不了人")
+    assert "困难：住房安全" in out and "因病" not in out, out
+    cadre.send("1")
+    with world.factory() as db:
+        report = db.scalars(select(Report)).one()
+        assert "01" not in report.risks and report.guarantees == ["A23"]
+        assert report.raw_text == "房子塌了，住不了人"
