@@ -84,6 +84,7 @@ ELIMINATION_NEXT = N_("Staff check whether the risk is gone.")
 
 
 _NOT_REPORTED = re.compile(r"还没(报|申报|有报)|没(报|申报)过|没有案件")
+_CLOSED = ("refused", "withdrawn", "eliminated")  # nothing is added to these
 FOUND_FOR = timedelta(minutes=30)  # a case looked up with its number and ID digits, for adding to it
 
 
@@ -126,6 +127,12 @@ def start(turn: Turn, purpose: str, *, why: bool = False) -> None:
         _found(turn)
         return
     found = _found_lately(turn)
+    looked_up = turn.state.get("found") or {}
+    closed = (bool(looked_up.get("closed") or looked_up.get("refused")) if found is not None
+              else facts.linked_case is not None and not facts.linked_case_open)
+    if purpose == "supplement" and closed:  # said before any words are asked for, not once they are typed
+        _closed(turn, found or facts.linked_case or "")
+        return
     if purpose in ("supplement", "sign") and found is not None:  # looked up with the ID digits lately
         turn.data["case"] = found
         goto(turn, "collect" if purpose == "supplement" else "annex")
@@ -213,7 +220,8 @@ def _find_result(turn: Turn, command: FindCase, result: Result) -> None:
     if result.ok and result.case is not None:
         turn.data["case"] = result.case.number
         turn.state["found"] = {"case": result.case.number, "at": turn.facts.now.isoformat(),
-                               "refused": result.case.status == "refused"}
+                               "refused": result.case.status == "refused",
+                               "closed": result.case.status in _CLOSED}
         _found(turn, result.case)
         return
     if result.reason == "rate_limited":
@@ -244,11 +252,8 @@ def _found(turn: Turn, case: CaseView | None = None) -> None:
             return
         goto(turn, "annex")
     elif purpose == "supplement":
-        if case is not None and case.status in ("refused", "withdrawn", "eliminated"):
-            turn.say(turn._("Case {number} is closed; nothing can be added. To report again, choose 1.")
-                     .format(number=number))
-            end_flow(turn)
-            show_menu(turn)
+        if case is not None and case.status in _CLOSED:
+            _closed(turn, number)
             return
         goto(turn, "collect")
         for said in turn.data.pop("pending", []):  # typed while the case number was asked for
@@ -257,6 +262,14 @@ def _found(turn: Turn, case: CaseView | None = None) -> None:
             turn.do(AddSupplement(number, said["text"], **_read_in(said)))
     else:
         goto(turn, "confirm_withdraw")
+
+
+def _closed(turn: Turn, number: str) -> None:
+    """Nothing is added to a closed case: said, then the menu."""
+    turn.say(turn._("Case {number} is closed; nothing can be added. To report again, choose 1.")
+             .format(number=number))
+    end_flow(turn)
+    show_menu(turn)
 
 
 @F.result(QueryStatus)

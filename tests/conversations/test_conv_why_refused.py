@@ -10,7 +10,7 @@ from cases.clock import BEIJING
 from cases.models import Case, CaseStatus, Role, Staff, Task, TaskStatus
 from cases.workflow import refuse
 
-from .conftest import COUNTY, MEIHUA, Chat, World
+from .conftest import COUNTY, ID_ZHANG, MEIHUA, Chat, World
 from .test_conv_dialogues import state_of_data
 from .test_conv_round5 import signed_household
 
@@ -118,3 +118,22 @@ def test_why_not_in_traditional_characters_is_answered_as_in_simplified(world: W
         out = chat.send(said)
         assert "没看懂" not in out, out
         assert f"案件 {number} 没有通过" in out and f"原因：{REASON}" in out and "申请复核" in out, out
+
+
+def test_adding_to_a_refused_case_is_said_closed_before_any_words_are_asked_for(world: World) -> None:
+    """补充 after a refusal (the review asked for, the bills at hand): the household's own chat was asked for
+    the case number, and the words typed meanwhile were 'kept and will be added', then dropped with 'case
+    closed'; a chat that had looked the case up was invited to send words and photos, then told the same
+    once it had typed them. Both are told at once that the case is closed, with the menu."""
+    chat, number = signed_household(world)
+    refused(world, number)
+    chat.send("人工")
+    chat.send("1")
+    out = chat.send("补充")
+    assert f"案件 {number} 已经办结，不能再补充" in out and "案件号（SB 开头）" not in out, out
+    assert "1 申报困难" in out  # the menu: no dead end
+    other = Chat(world, channel="sms", user_key="+8613700001111")
+    other.send("查询")
+    assert "未通过" in other.send(f"{number} {ID_ZHANG[-4:]}")
+    out = other.send("补充")
+    assert f"案件 {number} 已经办结，不能再补充" in out and "发文字、照片" not in out, out
