@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import ColumnElement, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from cases.clock import BEIJING
@@ -24,7 +24,7 @@ from cases.crypto import Vault, mask_text
 from cases.errors import IntakeError, WorkflowError
 from cases.ids import check_id
 from cases.intake import add_member, ensure_head_member
-from cases.models import OPEN_STATUSES, Authorization, Case, Household, Member, Staff
+from cases.models import OPEN_STATUSES, Authorization, Case, Household, Member, Report, Staff
 from cases.steps import VERIFIER_ROLES, log_step, require_staff, require_status
 
 MEMBER_ROLES = VERIFIER_ROLES  # who visits the household records who lives in it
@@ -167,6 +167,8 @@ def update_member(
         _refuse_if_twin(household, member, wanted.get("name", member.name), wanted.get("birth_date"))
     for column in changed:
         _apply(vault, household, member, column, wanted[column])
+    if member.is_head and {"name", "id_number"} & set(changed):
+        _correct_reports(db, case, household, changed)
     db.flush()
     log_step(db, case, action="member_updated", now=now, actor=actor, note=mask_text(note) or None,
              data={"member_id": member.id, "fields": changed})
@@ -243,15 +245,25 @@ def _apply(vault: Vault, household: Household, member: Member, column: str, valu
         household.head_name = member.name
 
 
+def _correct_reports(db: Session, case: Case, household: Household, changed: list[str]) -> None:
+    """The head's corrected name and ID number in the case's reports that fill annex 1 (the latest one
+    carrying the household's facts fills it: cases.annex1_text.report_of_case), so the application a member
+    is shown to sign names the head as the record now does. None of them was signed on a shown text (the
+    head's name and number are refused a change then: _refuse_if_signed), so no signature's text changes."""
+    values = ({"head_name": household.head_name} if "name" in changed else {}) | (
+        {"id_number_enc": household.id_number_enc} if "id_number" in changed else {})
+    db.execute(update(Report).where(Report.case_id == case.id, Report.head_name.is_not(None)).values(values)
+               .execution_options(synchronize_session="fetch"))
+
+
 def _refuse_if_signed(db: Session, member: Member) -> None:
     """A signature is to a name and an ID number: not those of a member who signed annex 1, nor the head's
-    when an annex 1 signed in the household was written from the household record (it would no longer
-    verify: cases.annex1_text.rebuild)."""
+    once anyone in the household signed an annex 1 shown in full (the text names the head; written from a
+    report or from the household record, it is verified by writing it again: cases.annex1_text.rebuild)."""
     signed: ColumnElement[bool] = exists().where(Authorization.member_id == member.id)
     if member.is_head:
         signed = or_(signed, exists().where(
             Authorization.household_id == member.household_id,
-            Authorization.report_id.is_(None),
             Authorization.shown_sha256.is_not(None),
         ))
     if db.scalar(select(signed)):

@@ -230,3 +230,37 @@ def test_the_head_keeps_the_name_and_number_an_annex_1_written_from_the_househol
     seeded.expire_all()
     assert annex1_text.verify(seeded, vault, auth_row) is True
     assert edit(client, cadre, case, spouse, relation_code="99").status_code == 200
+
+
+def test_annex_1_names_the_head_as_corrected_until_someone_signs_it(
+    client: TestClient, auth: Auth, make_case: Callable[..., Case], seeded: Session, settings: Settings
+) -> None:
+    """Annex 1 is filled from the case's report: a head's name and ID number corrected on the record went
+    on showing as typed at the door (张山) in the application the household is asked to sign, while the
+    signer was matched against the record (张三). The report's copy is corrected with the record; once a
+    member has signed a text naming the head, the head's name and number stay (the text is verified)."""
+    seeded.execute(update(RegionSetting).values(signers="all_adults"))
+    seeded.commit()
+    case = make_case(demo.MEIHUA, head_name="张山")
+    cadre = auth("cadre1")
+    head = next(m["id"] for m in client.get(f"/api/cases/{case.number}", headers=cadre).json()["household"][
+        "members"] if m["is_head"])
+    spouse = member(add(client, cadre, case, "李梅", "02", id_number=SPOUSE_ID), "李梅")["id"]
+    assert edit(client, cadre, case, head, name="张三", id_number=HEAD_FIXED).status_code == 200
+    vault = Vault(settings.secret_key)
+    seeded.expire_all()
+    fresh = seeded.get(Case, case.id)
+    assert fresh is not None
+    signed_on = fresh.opened_at.astimezone(BEIJING).date()
+    text, report_id = annex1_text.case_text(seeded, vault, fresh, signed_on=signed_on)
+    assert report_id is not None and "张三" in text and "张山" not in text
+    assert HEAD_FIXED[-4:] in text
+    auth_row = sign_authorization(
+        db=seeded, vault=vault, case=fresh, signer_name="李梅", signer_id_number=SPOUSE_ID,
+        channel=Channel.SMS, message_ref="m1", contact_id=None, now=fresh.opened_at,
+        text_version=annex1.CURRENT_VERSION, shown_sha256=annex1.digest(text), report_id=report_id)
+    seeded.commit()
+    assert reason_of(edit(client, cadre, case, head, name="张三丰")) == (409, "member_signed_annex1")
+    seeded.expire_all()
+    assert annex1_text.verify(seeded, vault, auth_row) is True
+    assert edit(client, cadre, case, spouse, a13_health="01").status_code == 200
