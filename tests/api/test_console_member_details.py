@@ -19,6 +19,7 @@ from cases import demo
 from cases.models import AuditEntry, Case, CaseStatus, Member
 from tests.api.conftest import make_id
 from tests.api.test_console import login
+from tests.api.test_console_members import card
 
 SPOUSE_ID = make_id("43042119650315002")
 EMPTY = {"a9_ethnicity": "", "a10_political_status": "", "a11_education": "", "a12_schooling": "",
@@ -30,12 +31,6 @@ EMPTY = {"a9_ethnicity": "", "a10_political_status": "", "a11_education": "", "a
 def web(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
         yield client
-
-
-def card(html: str) -> str:
-    found = re.search(r'<section class="card" id="members">(.*?)</section>', html, re.S)
-    assert found, "no members card"
-    return found.group(1)
 
 
 def details_row(html: str, member_id: int) -> str:
