@@ -68,8 +68,9 @@ _CASE_IN_TEXT = re.compile(r"SB\s?([0-9A-Z]{4}\s?[0-9A-Z]{4})(?![0-9A-Z])")
 _BIND = re.compile(r"^(?:绑定|bind|/bind)\s*(\d{6,8})$", re.IGNORECASE)
 # 'why not us?' about a decision (为什么不给我, 为啥不批, 凭什么不给, 怎么没评上): the case's answer, and
 # its reason. Read here, not by the parser: 我老伴住院了，为什么不给我报销 names a hardship, a report
-_WHY_NOT = re.compile(r"(?:为什么|为啥|为何|凭什么|凭啥|咋|怎么|么子)(?:还|就|又|都)?(?:不|没有?|冇)"
-                      r"(?:给|批|通过|评|选|帮|纳入|享受|同意|算)")
+# (为啥子, 咋个, 何解: 'why' as Hunan and its neighbours say it)
+_WHY_NOT = re.compile(r"(?:为什么|为啥子?|为何|凭什么|凭啥子?|咋个?|怎么|么子|何解)(?:还|就|又|都)?"
+                      r"(?:不|没有?|冇)(?:给|批|通过|评|选|帮|纳入|享受|同意|算)")
 
 
 

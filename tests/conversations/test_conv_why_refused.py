@@ -137,3 +137,16 @@ def test_adding_to_a_refused_case_is_said_closed_before_any_words_are_asked_for(
     assert "未通过" in other.send(f"{number} {ID_ZHANG[-4:]}")
     out = other.send("补充")
     assert f"案件 {number} 已经办结，不能再补充" in out and "发文字、照片" not in out, out
+
+
+def test_why_not_in_hunan_speech_is_answered_too(world: World) -> None:
+    """何解不给我 (Changsha for 为什么), 为啥子不给, 咋个不给我批 after a refusal were 'not understood' and
+    the menu, where 为什么不给我 is told the reason and what comes of the review asked for."""
+    chat, number = signed_household(world)
+    refused(world, number)
+    chat.send("人工")
+    chat.send("1")
+    for said in ("何解不给我", "为啥子不给", "咋个不给我批", "凭啥子不批"):
+        out = chat.send(said)
+        assert "没看懂" not in out, (said, out)
+        assert f"案件 {number} 没有通过" in out and "申请复核" in out, (said, out)
