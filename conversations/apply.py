@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, inspect, select, update
+from sqlalchemy import bindparam, func, inspect, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -473,6 +473,17 @@ class Applier:
         if phone is None and cmd.on_record and sender is not None and sender.household_id is not None:
             household = self.db.get(Household, sender.household_id)  # the number the household gave
             phone = self.vault.decrypt(household.phone_enc) if household and household.phone_enc else None
+        # this chat's call-back still waiting, about the same thing: not another case, and for a refused case
+        # not one asked before the refusal (asked now, it is the review request: a call of its own)
+        same = select(Task).where(Task.kind == "callback", Task.status == TaskStatus.OPEN,
+                                  Task.contact_id == self.contact_id)
+        if case is not None:
+            same = same.where(or_(Task.case_id.is_(None), Task.case_id == case.id))
+            if case.closed_at is not None:
+                same = same.where(Task.created_at >= case.closed_at)
+        waiting = self.db.scalar(same.order_by(Task.id).limit(1).with_for_update())
+        if waiting is not None:
+            return self._callback_again(waiting, cmd, phone, case_id, area)
         task = Task(
             case_id=case_id, kind="callback", cycle=self._callback_cycle(),
             area_code=area, due_at=self.now + self.callback_due, status=TaskStatus.OPEN, created_at=self.now,
@@ -487,6 +498,26 @@ class Applier:
                      entity="task", entity_id=task.id, area_code=area,
                      detail={"contact_id": self.contact_id}, now=self.now)
         return Result(ok=True, data={"task_id": task.id})
+
+    def _callback_again(self, task: Task, cmd: RequestCallback, phone: str | None, case_id: int | None,
+                        area: str | None) -> Result:
+        """A call-back asked for again while this chat's earlier one still waits: one call, not two. What was
+        said now is added to its note, a number given now is the one to call, a case now known is attached;
+        the household is told it was asked for already (`again`, and the day)."""
+        detail = dict(task.detail or {})
+        said = mask_text(cmd.note)
+        if said and said not in detail.get("note", ""):
+            detail["note"] = "；".join(x for x in (detail.get("note", ""), said) if x)[:500]
+        if phone is not None:
+            detail.update(phone_enc=self.vault.encrypt(phone), phone_masked=mask_phone(phone))
+        task.detail = detail
+        if task.case_id is None and case_id is not None:
+            task.case_id, task.area_code = case_id, area
+        audit.record(db=self.db, actor=f"household:{self.message.channel}", action="callback.request_again",
+                     entity="task", entity_id=task.id, area_code=task.area_code,
+                     detail={"contact_id": self.contact_id}, now=self.now)
+        asked = task.created_at.astimezone(BEIJING).date().isoformat()
+        return Result(ok=True, data={"task_id": task.id, "again": True, "asked_on": asked})
 
     def _SenderCase(self, cmd: SenderCase) -> Result:  # noqa: N802
         phone = normalize_phone(self.message.user_key) if self.channel == Channel.SMS else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from cases.ids import normalize_phone
 from conversations.commands import RequestCallback, Result, SenderCase
@@ -133,7 +134,13 @@ def _phone(turn: Turn) -> None:
 @F.result(RequestCallback)
 def _requested(turn: Turn, command: RequestCallback, result: Result) -> None:
     end_flow(turn)
-    if result.ok:
+    if result.ok and result.data.get("again"):  # one call for the chat: its earlier request still waits
+        turn.say(turn._("You asked for a call on {date} already: staff of the {hotline} hotline will call "
+                        "you back on a working day. No need to ask again; what you said now was passed on "
+                        "too.")
+                 .format(date=turn.t.format_date(date.fromisoformat(str(result.data["asked_on"]))),
+                         hotline=turn.facts.hotline))
+    elif result.ok:
         turn.say(turn._("Done. Staff of the {hotline} hotline will call you back on a working day. "
                         "You can also call {hotline} yourself.").format(hotline=turn.facts.hotline))
     else:

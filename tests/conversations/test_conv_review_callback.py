@@ -3,9 +3,9 @@ and says it is a review request. It reached the hotline with no case and '人工
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from cases.models import Case, Task
+from cases.models import AuditEntry, Case, Task, TaskStatus
 
 from .conftest import ID_LI, ID_ZHANG, MEIHUA, Chat, World
 from .test_conv_dialogues import case_number, report_until_annex
@@ -79,10 +79,11 @@ def test_the_menu_s_choice_for_a_person_leaves_no_note_of_its_number(world: Worl
     assert task.detail["note"] == ""  # it was "7", which tells the hotline nothing
 
 
-def test_two_call_backs_asked_in_the_same_second_are_both_filed(world: World) -> None:
+def test_two_call_backs_asked_in_the_same_second_make_one_call(world: World) -> None:
     """A household that reported and signed by SMS (its number known: 人工 files at once) sends 人工 twice in
     the same second, as a cheap phone resends: the second failed ('we have a problem', dead-lettered), as
-    the call-back now carries the case and its cycle (the contact and the second) was taken for the case."""
+    the call-back now carries the case and its cycle (the contact and the second) was taken for the case.
+    The second now joins the first, which still waits: one call, its words added."""
     sms = Chat(world, channel="sms", user_key="+8613912345678")
     report_until_annex(sms)
     sms.send("1")
@@ -90,8 +91,33 @@ def test_two_call_backs_asked_in_the_same_second_are_both_filed(world: World) ->
     for said in ("人工", "人工，快点"):
         out = sms.send(said)
         assert "回电" in out and "出了问题" not in out, out
-    filed = callbacks(world)
-    assert len(filed) == 2 and {t.case_id for t in filed} == {case_id(world, number)}
+    (task,) = callbacks(world)
+    assert task.case_id == case_id(world, number) and task.detail["note"] == "人工，快点"
+
+
+def test_a_call_back_asked_again_while_one_waits_is_one_call_with_what_was_said(world: World) -> None:
+    """人工 again before the hotline called: a second task put the household twice on the desk (two calls,
+    or one left open after the other was made). The waiting one takes the new words and the new number, the
+    household is told it asked already; once the hotline closed it, 人工 files a new one."""
+    chat = Chat(world, user_key="30005")
+    chat.send("人工")
+    assert "回电" in chat.send("13912345678")
+    out = chat.send("还是要人工，打我崽电话13700002222")
+    assert "已经申请过回电" in out and "不用再申请" in out, out
+    (task,) = callbacks(world)
+    assert task.detail["note"] == "还是要人工，打我崽电话137****2222"
+    assert task.detail["phone_masked"] == "137****2222"
+    assert world.vault.decrypt(task.detail["phone_enc"]) == "13700002222"
+    with world.factory() as db, db.begin():
+        db.execute(update(Task).where(Task.id == task.id).values(status=TaskStatus.DONE))
+    chat.send("人工")
+    out = chat.send("13912345678")
+    assert "回电" in out and "已经申请过" not in out, out
+    assert [t.status for t in callbacks(world)] == [TaskStatus.DONE, TaskStatus.OPEN]
+    with world.factory() as db:
+        actions = db.scalars(select(AuditEntry.action).where(AuditEntry.entity == "task")
+                             .order_by(AuditEntry.id)).all()
+    assert actions.count("callback.request_again") == 1
 
 
 def test_a_household_with_a_number_on_record_may_give_another(world: World) -> None:
@@ -110,6 +136,9 @@ def test_the_other_number_may_be_typed_at_once_and_the_one_on_record_is_stored_e
     chat, _number = signed_household(world)
     chat.send("人工")
     assert "回电" in chat.send("打我儿子的 13712345678")  # typed at the offer: that one is called
+    (called,) = callbacks(world)
+    with world.factory() as db, db.begin():  # the hotline called (a request while one waits joins it)
+        db.execute(update(Task).where(Task.id == called.id).values(status=TaskStatus.DONE))
     chat.send("人工")
     assert "回电" in chat.send("1")
     first, second = callbacks(world)
