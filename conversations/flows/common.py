@@ -95,7 +95,7 @@ def person_name(turn: Turn) -> str | None:
     answer that is not one ('好的', '不知道')."""
     name = turn.parse.person_name or clean_name(_NAME_LEAD.sub("", normalize(turn.raw)))
     if name is not None:  # 張三 as the ID card writes it (张三): its family name is in the table, and the
-        name = to_simplified(name)  # name on record and the one signed later compare alike
+        name = to_simplified(name)  # name on record and the one signed later compare alike (as_typed below)
     if name is None or name in _NOT_A_NAME or name.endswith(_PLACE_ENDS):  # 中湖村: a place, not a person
         return None
     if any(word in name for words, _ in KEYWORDS for word in words):  # 查进度, 签字: asked for, not a name
@@ -109,7 +109,29 @@ def person_name(turn: Turn) -> str | None:
             turn.data["name_tried"] = name                          # the table lacks)
             return None
     turn.data.pop("name_tried", None)
-    return name
+    return as_typed(name, turn.raw)
+
+
+def _simplified_set(char: str) -> bool:
+    """Whether a character is one of GB 2312's, the simplified set (於, 乾 and 甯 are names there)."""
+    try:
+        char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def as_typed(name: str, raw: str) -> str:
+    """`name`, read simplified from the answer `raw`, in the characters typed: OpenCC reads running text,
+    where 於 is 于, 乾 is 干 (乾燥) and 甯 is 宁, but in a name each is a name of its own (於明, 张乾). A
+    character of the simplified set stays as typed; only one outside it (張, 偉) is kept simplified."""
+    typed = "".join(unicodedata.normalize("NFKC", raw).split())
+    read = to_simplified(typed)
+    at = read.find(name)
+    if at < 0 or len(read) != len(typed):
+        return name
+    typed_name = typed[at:at + len(name)]
+    return "".join(t if _simplified_set(t) else s for t, s in zip(typed_name, name, strict=True))
 
 
 def looks_like_a_name(text: str) -> bool:

@@ -105,3 +105,23 @@ def test_a_head_on_record_in_traditional_characters_reports_and_signs_from_the_c
     with world.factory() as db:
         assert db.scalars(select(Authorization.signer_name)).all() == ["張三"]
         assert db.scalars(select(Household.head_name)).all() == ["張三"]
+
+
+def test_names_are_kept_in_the_characters_typed_where_those_are_simplified_ones(world: World) -> None:
+    """OpenCC reads running text: 乾 is 干 there (乾燥), 於 is 于; in a name each is a name of its own. A head
+    typing 张乾 was recorded as 张干, annex 1 was filled as 张干, and the signature named 张干. Characters
+    of the simplified set stay as typed; a traditional one (偉) is still kept simplified."""
+    chat = Chat(world, user_key="40001")
+    report_until_annex(chat, name="张乾")
+    chat.send("1")
+    out = chat.send("张乾")
+    assert "谢谢您，张乾" in out, out
+    with world.factory() as db:
+        assert db.scalars(select(Household.head_name)).all() == ["张乾"]
+        assert db.scalars(select(Authorization.signer_name)).all() == ["张乾"]
+    other = Chat(world, user_key="40002")
+    report_until_annex(other, name="於明", id_number=ID_LI)  # annex 1 shows 於明 (the helper checks it)
+    other.send("1")
+    assert "谢谢您，於明" in other.send("於明")
+    with world.factory() as db:
+        assert sorted(db.scalars(select(Household.head_name)).all()) == ["张乾", "於明"]
