@@ -383,6 +383,11 @@ class HotlineReportIn(BaseModel):
     raw_text: str | None = Field(default=None, description="defaults to the call summary")
     proxy_relation: str | None = Field(default=None, max_length=32, description="when a relative called")
     proxy_name: str | None = Field(default=None, max_length=64)
+    name_confirmed: bool = Field(
+        default=False,
+        description="file under head_name although the ID number's household on record has another head "
+        "(after a 409 head_name_differs: the name was checked with the caller)",
+    )
 
 
 class StaffReportIn(BaseModel):

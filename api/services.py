@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from api.errors import ApiError, not_found
 from api.views import member_of
 from cases import audit
-from cases.crypto import Vault, mask_text
+from cases.crypto import Vault, mask_name, mask_text
 from cases.events import add_event, staff_label
 from cases.ids import normalize_phone
 from cases.intake import IntakeResult, ReportDraft, submit_report
@@ -29,6 +29,7 @@ from cases.models import (
     Staff,
 )
 from cases.notify import Notifier
+from cases.staff_reports import name_on_record
 
 
 def reveal(
@@ -120,6 +121,22 @@ def log_call(
     return call
 
 
+def head_name_differs(*, db: Session, vault: Vault, id_number: str | None, head_name: str | None,
+                      confirmed: bool) -> bool:
+    """Whether a staff member's report names a head the record does not have for its ID number (a typo,
+    or a member's number given as the head's), which they confirmed; unconfirmed, 409 head_name_differs
+    with the head on record masked, before anything is written."""
+    differs = (name_on_record(db=db, vault=vault, id_number=id_number, head_name=head_name)
+               if id_number and head_name else None)
+    if differs is None:
+        return False
+    if not confirmed:
+        whose = "the head's number" if differs.heads_number else "a member's number, not the head's"
+        raise ApiError(409, "head_name_differs", f"the ID number is {whose} of a household on record headed "
+                       f"by {mask_name(differs.head_name)}: check the name, or resend with name_confirmed")
+    return True
+
+
 def call_to_report(
     *,
     db: Session,
@@ -129,8 +146,10 @@ def call_to_report(
     operator: Staff,
     draft: ReportDraft,
     now: datetime,
+    name_differs: bool = False,
 ) -> IntakeResult:
-    """Turn a logged call into a report (reporter_kind hotline); it joins the household's open case if any."""
+    """Turn a logged call into a report (reporter_kind hotline); it joins the household's open case if any.
+    `name_differs`: the operator confirmed a head's name other than the record's (audited so)."""
     if call.report_id is not None:
         raise ApiError(409, "call_already_reported", "this call is already a report")
     result = submit_report(db=db, vault=vault, draft=draft, now=now, notifier=notifier)
@@ -144,7 +163,8 @@ def call_to_report(
         entity="hotline_call",
         entity_id=call.id,
         area_code=call.area_code,
-        detail={"case": result.case.number, "joined": result.joined_existing},
+        detail={"case": result.case.number, "joined": result.joined_existing,
+                **({"name_differs": True} if name_differs else {})},
         now=now,
     )
     db.flush()

@@ -45,6 +45,7 @@ from cases.models import (
     Task,
     TaskStatus,
 )
+from cases.staff_reports import name_on_record
 
 router = APIRouter(prefix="/hotline")
 HOTLINE_ROLES = (Role.HOTLINE, Role.COUNTY, Role.TOWNSHIP)
@@ -357,6 +358,7 @@ def call_view(
     results: list[dict[str, Any]] | None = None,
     error: str | None = None,
     status_code: int = 200,
+    confirm_name: bool = False,
 ) -> Response:
     vault = vault_of(request)
     case = db.get(Case, call.case_id) if call.case_id else None
@@ -380,6 +382,7 @@ def call_view(
         masked_id=mask_id(fill["id_number"]) if fill.get("id_number") else "",
         parsed=call.parsed,
         now=now,
+        confirm_name=confirm_name,
     )
 
 
@@ -492,6 +495,19 @@ def call_to_report(
         village_code=village,
         address=str(form.get("address") or "") or None,
     )
+    t = t_(request)
+    differs = (name_on_record(db=db, vault=vault_of(request), id_number=draft.id_number,
+                              head_name=draft.head_name) if draft.id_number and draft.head_name else None)
+    if differs is not None and "name_confirmed" not in form:  # asked first; the record is never changed
+        said = t.gettext("The ID number {id} is on record for a household whose head is {head}, not {name}.")
+        if not differs.heads_number:
+            said = t.gettext("The ID number {id} is on record for a member of {head}'s household, not its "
+                             "head.")
+        error = said.format(id=mask_id(draft.id_number), head=mask_name(differs.head_name),
+                            name=draft.head_name) + " " + t.gettext(
+            "Check the name with the caller; if it is right, tick 'The name is right' and create the report.")
+        return call_view(request, db, viewer, call, now, fill=fill, error=error, status_code=409,
+                         confirm_name=True)
     try:
         result = submit_report(
             db=db, vault=vault_of(request), draft=draft, now=now, notifier=notifier_of(request)
@@ -513,7 +529,8 @@ def call_to_report(
         entity="hotline_call",
         entity_id=call.id,
         area_code=call.area_code,
-        detail={"case_id": result.case.id, "joined": result.joined_existing},
+        detail={"case_id": result.case.id, "joined": result.joined_existing,
+                **({"name_differs": True} if differs is not None else {})},
         now=now,
         actor_staff_id=viewer.staff.id,
     )

@@ -13,10 +13,9 @@ from api.deps import CaseDep, CurrentStaff, NotifierDep, NowDep, SessionDep, Vau
 from api.errors import ApiError, responses
 from api.scope import FIELD_STAFF, in_scope, scope_filter, scope_prefix
 from cases import visits, workflow
-from cases.crypto import mask_name
 from cases.intake import ReportDraft
 from cases.models import Area, Assignment, Case, CaseStatus, Channel, ReporterKind, Staff
-from cases.staff_reports import file_staff_report, may_file, name_on_record
+from cases.staff_reports import file_staff_report, may_file
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
 FieldStaff = Annotated[Staff, Depends(require_roles(*FIELD_STAFF))]
@@ -82,12 +81,8 @@ def report_by_staff(
         raise ApiError(403, "role_not_allowed", f"a {body.reporter_kind} report is not filed by {staff.role}")
     if db.get(Area, body.village_code) is None or not in_scope(staff, body.village_code):
         raise ApiError(422, "unknown_village", "the village is not a known area of yours")
-    differs = (name_on_record(db=db, vault=vault, id_number=body.id_number, head_name=body.head_name)
-               if body.id_number else None)
-    if differs is not None and not body.name_confirmed:
-        whose = "the head's number" if differs.heads_number else "a member's number, not the head's"
-        raise ApiError(409, "head_name_differs", f"the ID number is {whose} of a household on record headed "
-                       f"by {mask_name(differs.head_name)}: check the name, or resend with name_confirmed")
+    differs = services.head_name_differs(db=db, vault=vault, id_number=body.id_number,
+                                         head_name=body.head_name, confirmed=body.name_confirmed)
     draft = ReportDraft(
         channel=Channel.CONSOLE,
         reporter_kind=ReporterKind(body.reporter_kind),
@@ -106,7 +101,7 @@ def report_by_staff(
         group_name=body.group_name,
     )
     result = file_staff_report(db=db, vault=vault, staff=staff, draft=draft, now=now, notifier=notifier,
-                               name_differs=differs is not None)
+                               name_differs=differs)
     db.commit()
     return schemas.IntakeOut(
         case_number=result.case.number, joined_existing=result.joined_existing, report_id=result.report.id

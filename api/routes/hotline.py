@@ -133,8 +133,11 @@ def call_to_report(
         proxy_name=body.proxy_name,
         proxy_phone=caller if body.proxy_relation else None,
     )
+    differs = services.head_name_differs(db=db, vault=vault, id_number=body.id_number,
+                                         head_name=body.head_name, confirmed=body.name_confirmed)
     result = services.call_to_report(
-        db=db, vault=vault, notifier=notifier, call=call, operator=staff, draft=draft, now=now
+        db=db, vault=vault, notifier=notifier, call=call, operator=staff, draft=draft, now=now,
+        name_differs=differs,
     )
     db.commit()
     return schemas.IntakeOut(

@@ -14,12 +14,14 @@ from sqlalchemy.orm import Session
 from cases import demo
 from cases.clock import FrozenClock
 from cases.models import (
+    AuditEntry,
     BindingCode,
     Case,
     CaseStatus,
     ConsoleSession,
     HomeVisit,
     HotlineCall,
+    Household,
     Report,
     ReporterKind,
     Staff,
@@ -383,3 +385,35 @@ def test_the_case_page_names_the_guarantee_risks(web: TestClient, seeded: Sessio
     page = web.get(f"/console/cases/{case.number}").text
     risks = re.search(r'id="case-risks">([^<]*)<', page)
     assert risks is not None and risks.group(1) == "住房安全保障风险、因病"
+
+
+def test_a_hotline_report_under_another_name_than_the_record_s_is_asked_about_first(
+    web: TestClient, seeded: Session, clock: FrozenClock
+) -> None:
+    """A caller's ID number of a household on record headed by someone else (张建军 said for 张建国's
+    number): the report was filed into that household without a word. The form now says whose number it is
+    (masked) and files it only with 姓名没错 ticked; the record is not changed."""
+    csrf = login(web, "hotline")
+    log_call(web, csrf, "梅花村张建国来电，老伴住院")
+    form = {"csrf": csrf, "head_name": "张建国", "id_number": VALID_ID, "household_size": "4",
+            "village_code": demo.MEIHUA, "risks[]": ["01"]}
+    call = seeded.scalar(select(HotlineCall))
+    assert call is not None
+    assert web.post(f"/console/hotline/calls/{call.id}/report", data=form).status_code == 303
+    log_call(web, csrf, "张建军来电，说房子漏雨")
+    second = seeded.scalars(select(HotlineCall).order_by(HotlineCall.id.desc())).first()
+    assert second is not None and second.id != call.id
+    asked = web.post(f"/console/hotline/calls/{second.id}/report", data=form | {"head_name": "张建军"})
+    assert asked.status_code == 409
+    assert "登记的户主是张**，不是张建军" in asked.text and 'name="name_confirmed"' in asked.text
+    assert VALID_ID not in asked.text.split('id="report-form"')[0]  # the message masks the number
+    assert len(seeded.scalars(select(Report)).all()) == 1  # nothing filed
+    filed = web.post(f"/console/hotline/calls/{second.id}/report",
+                     data=form | {"head_name": "张建军", "name_confirmed": "on"})
+    assert filed.status_code == 303
+    seeded.expire_all()
+    assert len(seeded.scalars(select(Report)).all()) == 2
+    assert seeded.scalars(select(Household.head_name)).all() == ["张建国"]
+    entries = seeded.scalars(select(AuditEntry.detail).where(AuditEntry.action == "hotline.report")
+                             .order_by(AuditEntry.id)).all()
+    assert [e.get("name_differs") for e in entries] == [None, True]

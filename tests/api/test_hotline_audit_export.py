@@ -361,3 +361,26 @@ def test_a_household_recorded_without_a_head_row_exports_its_head_from_the_recor
         (case.number, "王五", "本人或户主")]
     assert len(rows[1][column["A7 身份证号码"]]) == 18  # the household's ID number
     assert seeded.scalars(select(Member).where(Member.household_id == case.household_id)).all() == []
+
+
+def test_a_hotline_report_naming_another_head_than_the_record_s_is_409_until_confirmed(
+    client: TestClient, auth: Auth, seeded: Session
+) -> None:
+    headers = auth("hotline")
+    report = {"head_name": "张大山", "id_number": make_id("43042119500101123"), "village_code": demo.MEIHUA,
+              "risks": ["01"]}
+    first = log(client, headers)
+    made = client.post(f"/api/hotline/calls/{first['id']}/report", headers=headers, json=report)
+    assert made.status_code == 201
+    second = log(client, headers, summary="张大善来电")
+    asked = client.post(f"/api/hotline/calls/{second['id']}/report", headers=headers,
+                        json=report | {"head_name": "张大善"})
+    assert (asked.status_code, asked.json()["reason"]) == (409, "head_name_differs")
+    assert "张**" in asked.json()["message"] and "张大山" not in asked.json()["message"]
+    assert len(seeded.scalars(select(Report)).all()) == 1
+    filed = client.post(f"/api/hotline/calls/{second['id']}/report", headers=headers,
+                        json=report | {"head_name": "张大善", "name_confirmed": True})
+    assert filed.status_code == 201 and filed.json()["joined_existing"] is True
+    detail = seeded.scalars(select(AuditEntry.detail).where(AuditEntry.action == "hotline.report")
+                            .order_by(AuditEntry.id.desc())).first()
+    assert detail is not None and detail["name_differs"] is True
