@@ -13,7 +13,7 @@ from cases.callbacks import from_chats
 from cases.clock import BEIJING
 from cases.crypto import Vault, mask_name, mask_phone
 from cases.intake import current_assignment, required_signers, signature_gaps
-from cases.models import Authorization, Case, CaseStatus, Objection, Staff, Task
+from cases.models import Authorization, Case, CaseEvent, CaseStatus, Objection, Staff, Task
 
 _NEXT: dict[str, str] = {
     CaseStatus.APPLIED: "home_verification",
@@ -68,6 +68,7 @@ class StatusSummary:
     monitored_on: date | None
     closed_on: date | None
     review_asked_on: date | None = None  # refused, and a call-back asked since (复核) waits for its call
+    reviewed_on: date | None = None  # reopened by a review (复核) that day, and not decided again yet
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,20 @@ def status_summary(
         monitored_on=day(case.monitored_at),
         closed_on=day(case.closed_at),
         review_asked_on=day(_review_asked_at(db, case)) if status == CaseStatus.REFUSED else None,
+        reviewed_on=day(_reviewed_at(db, case)) if status in _UNDER_REVIEW else None,
     )
+
+
+# the identification steps a review (复核) reopens the case at: until it is monitored (or refused again)
+_UNDER_REVIEW = frozenset({CaseStatus.APPLIED, CaseStatus.VERIFIED, CaseStatus.PUBLIC_NOTICE,
+                           CaseStatus.TOWNSHIP_REVIEW, CaseStatus.COUNTY_REVIEW})
+
+
+def _reviewed_at(db: Session, case: Case) -> datetime | None:
+    """When the case was last reopened by a review (复核) of a refusal (cases.workflow.request_review)."""
+    found: datetime | None = db.scalar(select(func.max(CaseEvent.at)).where(
+        CaseEvent.case_id == case.id, CaseEvent.action == "review_requested"))
+    return found
 
 
 def _review_asked_at(db: Session, case: Case) -> datetime | None:

@@ -206,7 +206,7 @@ class Applier:
             cadre_phone_masked=s.cadre_phone_masked,
             pending_signers_masked=list(s.pending_signers_masked), refused_reason=s.refused_reason,
             head_name_masked=mask_name(household.head_name if household else None),
-            review_asked_on=s.review_asked_on,
+            review_asked_on=s.review_asked_on, reviewed_on=s.reviewed_on,
         )
 
     def case(self, number: str) -> Case:

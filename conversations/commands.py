@@ -196,6 +196,7 @@ class CaseView:
     refused_reason: str | None = None
     head_name_masked: str = ""
     review_asked_on: date | None = None  # refused: the day the household asked for a review still waiting
+    reviewed_on: date | None = None  # reopened by a review that day, not decided again yet
 
 
 @dataclass(frozen=True)

@@ -340,6 +340,10 @@ def render_status(turn: Turn, case: CaseView) -> None:
     if case.status == "refused" and case.review_asked_on is not None:
         lines.append(review_asked(turn, case.review_asked_on))  # not 'reply 人工 to ask for a review'
     else:
+        if case.reviewed_on is not None:  # 为什么不给我 after the review reopened it: say it is the review
+            taken = turn._("Your review (复核) was taken up on {date}: the case is being looked at again "
+                           "from the step that refused it.")
+            lines.append(taken.format(date=t.format_date(case.reviewed_on)))
         following = NEXT_WORDS.get(case.next_step, ELIMINATION_NEXT)
         lines.append(turn._("Next: {next}").format(next=t.gettext(following)))
     lines.append(turn._("Anything else? Reply with a number."))

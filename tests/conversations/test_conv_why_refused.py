@@ -150,3 +150,39 @@ def test_why_not_in_hunan_speech_is_answered_too(world: World) -> None:
         out = chat.send(said)
         assert "没看懂" not in out, (said, out)
         assert f"案件 {number} 没有通过" in out and "申请复核" in out, (said, out)
+
+
+def test_why_not_after_the_review_reopened_the_case_says_it_is_the_review(world: World) -> None:
+    """The hotline called back and recorded the review: the case reopened at the step that refused it,
+    and 为什么不给我 or 查询 showed it as a new application (提交申请, 'next: a home visit'), nothing of
+    the review the household asked for. Now they say since when the review is under way; once decided, no
+    more."""
+    from cases.workflow import request_review
+
+    chat, number = signed_household(world)
+    refused(world, number)
+    chat.send("人工")
+    chat.send("1")
+    world.clock.advance(days=1)
+    with world.factory() as db, db.begin():
+        case = db.scalar(select(Case).where(Case.number == number))
+        hotline = Staff(username="hotline-2", name="周接线", role=Role.HOTLINE, area_code=COUNTY,
+                        created_at=world.clock())
+        db.add(hotline)
+        db.flush()
+        assert case is not None
+        request_review(db=db, case=case, now=world.clock(), note="电话复核", notifier=world.notifier,
+                       actor=hotline)
+        assert case.status != CaseStatus.REFUSED
+        day = world.clock().astimezone(BEIJING)
+    for said in ("为什么不给我", "查询"):
+        out = chat.send(said)
+        assert f"复核已在{day.year}年{day.month}月{day.day}日受理" in out and "没有通过。" not in out, out
+    with world.factory() as db, db.begin():  # decided again: refused by the same village committee
+        case = db.scalar(select(Case).where(Case.number == number))
+        village = db.scalar(select(Staff).where(Staff.username == "village-meihua"))
+        assert case is not None and village is not None
+        refuse(db=db, case=case, actor=village, now=world.clock(), note=None, notifier=world.notifier,
+               reason="复核后仍高于监测标准")
+    out = chat.send("查询")
+    assert "复核已在" not in out and "复核后仍高于监测标准" in out, out
