@@ -135,13 +135,17 @@ def _file(request: CadreRequest, staff: Staff, command: SubmitReport) -> Result:
                                       notifier=request.notifier, name_differs=record is not None)
     except CaseError as error:
         return Result(ok=False, reason=error.reason)
+    if filed.joined_existing and not case_in_scope(staff, filed.case):
+        # the household is on record in a village outside the cadre's area: the report joins its case there
+        # (the contact cadre there is told), and the chat names neither that case nor its cadre
+        return Result(ok=True, joined_existing=True, data={"elsewhere": True})
     cadre = _contact_cadre(db, filed.case)
     data: dict[str, Any] = {"case": filed.case.number, "cadre": cadre.name if cadre is not None else None,
                             "yours": cadre is not None and cadre.id == staff.id}
     if filed.joined_existing:  # a case still waiting for annex 1 (a home visit is refused without it)
         unsigned = signature_gaps(db=db, vault=request.vault, case=filed.case)
         if unsigned:  # who signs, named for a case of the cadre's area only
-            data["unsigned"] = unsigned if case_in_scope(staff, filed.case) else []
+            data["unsigned"] = unsigned
     return Result(ok=True, joined_existing=filed.joined_existing, data=data)
 
 

@@ -770,6 +770,11 @@ def _draft(turn: Turn) -> SubmitReport:
 def _filed(turn: Turn, command: SubmitReport, result: Result) -> None:
     """Filed: the case number (or the open case the report joined) and who visits; refused: said, and the
     answer at fault asked again; failed: the answers stay, 1 tries again."""
+    if result.ok and result.data.get("elsewhere"):
+        turn.say(turn._("This household is on record in a village outside your area, with a case under way "
+                        "there: your report was added to it, and its contact cadre there follows it up."))
+        end_flow(turn)
+        return
     if result.ok:
         number = result.data.get("case", "")
         lines = [turn._("This household already has an open case, {number}: your report was added to it.")

@@ -822,3 +822,31 @@ def test_the_difficulty_said_again_after_0_takes_the_place_of_the_first(world: W
         report = db.scalars(select(Report)).one()
         assert "01" not in report.risks and report.guarantees == ["A23"]
         assert report.raw_text == "房子塌了，住不了人"
+
+
+def test_a_household_on_record_outside_the_cadres_area_joins_its_case_there_unnamed(world: World) -> None:
+    """The ID number is of a household on record in another village (it moved, or a relative's card):
+    the report joins that household's open case as every report does, but the chat named the case and its
+    contact cadre, which the cadre cannot open nor is theirs to follow. It now says only that."""
+    from cases import intake
+    from cases.models import Channel
+
+    with world.factory() as db, db.begin():
+        draft = intake.ReportDraft(channel=Channel.SMS, reporter_kind=ReporterKind.SELF, raw_text="老伴住院",
+                                   risks=["01"], head_name="张三", id_number=ID_ZHANG, village_code=SHISHI,
+                                   household_size=2)
+        elsewhere = intake.submit_report(db=db, vault=world.vault, draft=draft, now=world.clock(),
+                                         notifier=world.notifier).case.number
+    cadre = bound_cadre(world)
+    up_to_village(cadre)
+    cadre.send("1")
+    cadre.send("3组")
+    cadre.send("4口人")
+    cadre.send(WHAT)
+    out = cadre.send("1")
+    assert "您片区以外的村" in out and "已并入" in out, out
+    assert elsewhere not in out and "联系干部：" not in out
+    with world.factory() as db:
+        case = db.scalars(select(Case)).one()
+        reports = db.scalars(select(Report).where(Report.case_id == case.id)).all()
+    assert case.number == elsewhere and len(reports) == 2  # nothing lost: it went with the case there
