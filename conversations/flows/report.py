@@ -21,6 +21,7 @@ from conversations.flows.common import (
     YES_WORDS,
     PlaceDirectory,
     Turn,
+    as_typed,
     asked_for,
     clean_name,
     end_flow,
@@ -1177,7 +1178,7 @@ def _group(turn: Turn) -> None:
         return
     elif 2 <= len(text) <= 8 and not _NOT_A_GROUP.search(text) and not (
             turn.parse.risks or turn.parse.guarantees or turn.parse.disasters):  # a name: 张家组, 上屋
-        turn.data["group"] = _GROUP_LEAD.sub("", text).removesuffix("的") or text
+        turn.data["group"] = as_typed(_GROUP_LEAD.sub("", text).removesuffix("的") or text, turn.raw)
     else:  # a sentence: it would go into annex 1's address as typed
         _bad(turn, turn._("Please write just the group, for example: 3组 or 张家组."))
         return

@@ -35,6 +35,7 @@ from conversations.flows.common import (
     Facts,
     Turn,
     _answered,
+    as_typed,
     back,
     clean_name,
     end_flow,
@@ -590,7 +591,7 @@ def _group(turn: Turn) -> None:
         return
     elif 2 <= len(text) <= 8 and not _NOT_A_GROUP.search(text) and not (
             turn.parse.risks or turn.parse.guarantees or turn.parse.disasters):  # a group's name: 张家组
-        turn.data["group"] = _GROUP_LEAD.sub("", text).removesuffix("的") or text
+        turn.data["group"] = as_typed(_GROUP_LEAD.sub("", text).removesuffix("的") or text, turn.raw)
     else:  # a sentence (房子漏雨 too): it would go into the address as typed
         _again(turn, turn._("Please write just the group, for example: 3组 or 张家组."))
         return

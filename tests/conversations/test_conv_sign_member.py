@@ -10,7 +10,7 @@ from cases.models import Authorization, Case, Channel, Household, Member, Region
 from cases.regions import SIGNERS_ALL_ADULTS
 
 from .conftest import ID_LI, ID_WANG, ID_ZHANG, MEIHUA, PROVINCE, Chat, World
-from .test_conv_dialogues import report_until_annex
+from .test_conv_dialogues import DESCRIPTION, report_until_annex
 from .test_conv_round5 import signed_household
 
 
@@ -125,3 +125,15 @@ def test_names_are_kept_in_the_characters_typed_where_those_are_simplified_ones(
     assert "谢谢您，於明" in other.send("於明")
     with world.factory() as db:
         assert sorted(db.scalars(select(Household.head_name)).all()) == ["张乾", "於明"]
+
+
+def test_a_group_named_in_simplified_characters_opencc_would_change_is_kept_as_typed(world: World) -> None:
+    """A 村民小组 named 乾家组 was kept as 干家组 (every answer is read simplified, and OpenCC reads 乾
+    as the traditional 干 of 乾燥), and annex 1's address said so."""
+    chat = Chat(world, user_key="40003")
+    chat.send(DESCRIPTION)
+    for said in ("1", "张三", ID_ZHANG, "4口人", "西渡镇梅花村", "1"):
+        chat.send(said)
+    chat.send("乾家组")
+    out = chat.send("139 1234 5678")
+    assert "住址：" in out and "乾家组" in out and "干家组" not in out, out
