@@ -136,7 +136,8 @@ def status_summary(
         monitored_on=day(case.monitored_at),
         closed_on=day(case.closed_at),
         review_asked_on=day(_review_asked_at(db, case)) if status == CaseStatus.REFUSED else None,
-        reviewed_on=day(_reviewed_at(db, case)) if status in _UNDER_REVIEW else None,
+        # a case this filing opened (`new`) was never reviewed: no statement for it (the filing is hot)
+        reviewed_on=day(_reviewed_at(db, case)) if status in _UNDER_REVIEW and new is None else None,
     )
 
 

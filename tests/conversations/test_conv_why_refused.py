@@ -3,7 +3,7 @@ ask for a review; a hardship said with the same words is still a report."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 
 from cases import callbacks
 from cases.clock import BEIJING
@@ -11,7 +11,7 @@ from cases.models import Case, CaseStatus, Role, Staff, Task, TaskStatus
 from cases.workflow import refuse
 
 from .conftest import COUNTY, ID_ZHANG, MEIHUA, Chat, World
-from .test_conv_dialogues import state_of_data
+from .test_conv_dialogues import report_until_annex, state_of_data
 from .test_conv_round5 import signed_household
 
 REASON = "家庭人均纯收入高于监测标准"
@@ -186,3 +186,23 @@ def test_why_not_after_the_review_reopened_the_case_says_it_is_the_review(world:
                reason="复核后仍高于监测标准")
     out = chat.send("查询")
     assert "复核已在" not in out and "复核后仍高于监测标准" in out, out
+
+
+def test_a_filing_reads_no_review_for_the_case_it_opens(world: World, engine: Engine) -> None:
+    """The status a filing answers with is of a case it opened: never reviewed, so the review's day is not
+    looked up (the filing is the message path's heaviest step)."""
+    chat = Chat(world, user_key="50001")
+    seen: list[str] = []
+
+    def statement(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
+        seen.append(sql)
+
+    report_until_annex(chat)
+    chat.send("1")
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        assert "案件号" in chat.send("张三")
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+    assert any("INSERT INTO cases" in sql for sql in seen)
+    assert not [sql for sql in seen if "max(case_events.at)" in sql]
