@@ -67,6 +67,16 @@ def birth_date(form: dict[str, Any]) -> date | None:
         raise CaseError("bad_birth_date", "birth_date is not a date") from exc
 
 
+def typed(action: str, form: dict[str, Any]) -> dict[str, str]:
+    """What a refused add or edit form carried (the action and member too), to show it again as sent: a cadre
+    at the door does not type a member's items twice. Empty for any other form."""
+    if action not in ("add_member", "edit_member"):
+        return {}
+    keys = ("action", "member_id", "member_name", "relation_code", "member_id_number", "birth_date", "note",
+            *DETAILS)
+    return {key: str(form.get(key) or "") for key in keys}
+
+
 def corrections(form: dict[str, Any]) -> dict[str, Value]:
     """The A5 name, A8 relation and A7 ID number an edit form corrects; a field left empty keeps the one on
     record (the card shows the name and number masked, so the form starts empty)."""

@@ -371,8 +371,10 @@ def member_rows(
 
 
 def case_context(
-    request: Request, db: Session, viewer: ca.Viewer, case: Case, now: datetime
+    request: Request, db: Session, viewer: ca.Viewer, case: Case, now: datetime,
+    typed: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """The case page's context; `typed`: a refused members-card form, shown again open as it was sent."""
     household = db.get(Household, case.household_id)
     village = db.get(Area, case.area_code)
     events = db.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)).all()
@@ -431,6 +433,7 @@ def case_context(
         "members": member_rows(household, list(auths), vault_of(request)),
         "relations": {code: words for code, words in MEMBER_RELATIONS.items() if code != RELATION_HEAD},
         "member_form": member_details.FORM,
+        "typed": typed or {},
         "a26": members.a26_from_members(household.members) if household else None,
         "yes_no": YES_NO,
         "verifiers": verifiers,
@@ -644,7 +647,7 @@ def case_action(
             viewer,
             status_code=409,
             error=message,
-            **case_context(request, db, viewer, case, now),
+            **case_context(request, db, viewer, case, now, member_details.typed(action, form)),
         )
     return redirect(f"/console/cases/{case.number}")
 
