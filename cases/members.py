@@ -294,7 +294,8 @@ def _refuse_if_taken(db: Session, household: Household, member: Member, id_hash:
 
 def check_details(details: Mapping[str, Value]) -> dict[str, Value]:
     """A9-A17 as they are kept: a code of the item's table, A16 as months 0-12 in tenths, A15's place in
-    words; an empty value is not known (None). Refused with a reason that names the item."""
+    words (an ID or phone number typed in it masked, as in any free text); an empty value is not known (None).
+    Refused with a reason that names the item."""
     unknown = set(details) - set(DETAILS)
     if unknown:
         raise ValueError(f"not a member detail: {sorted(unknown)}")
@@ -312,7 +313,7 @@ def check_details(details: Mapping[str, Value]) -> dict[str, Value]:
         place = place.strip() if isinstance(place, str) else None
         if place and len(place) > MAX_PLACE:
             raise IntakeError("work_place_too_long", f"the place of work has at most {MAX_PLACE} characters")
-        out["a15_work_place"] = place or None
+        out["a15_work_place"] = mask_text(place) or None  # free text: a number typed in it is kept masked
     if "a16_work_months" in details:
         out["a16_work_months"] = work_months(details["a16_work_months"])
     return out

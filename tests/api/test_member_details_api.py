@@ -206,3 +206,23 @@ def test_a26_is_generated_from_the_members_a17(
     gone = client.post(f"/api/cases/{case.number}/members/{child}/remove", headers=cadre,
                        json={"reason": "录入错误"})
     assert gone.json()["a26_derived"] is None
+
+
+def test_a_phone_or_id_number_typed_into_the_place_of_work_is_kept_masked_as_free_text_is(
+    client: TestClient, auth: Auth, make_case: Callable[..., Case], seeded: Session
+) -> None:
+    """A15's place is free text: a number typed into it (the employer's phone, an ID number) is masked before
+    it is stored, as a report's words are, so no read of the household (REST, console, export) shows it in
+    full."""
+    case = make_case(demo.MEIHUA, head_name="张三")
+    place = "广东省东莞市长安镇，老板电话13912345678"
+    res = add(client, auth("cadre1"), case, "李梅", "02", id_number=SPOUSE_ID, a15_work_place=place)
+    assert res.status_code == 201, res.text
+    assert member(res, "李梅")["a15_work_place"] == "广东省东莞市长安镇，老板电话139****5678"
+    head = member(res, "张三")
+    fixed = edit(client, auth("cadre1"), case, head["id"], a15_work_place=f"长沙市，身份证{SPOUSE_ID}")
+    assert fixed.status_code == 200, fixed.text
+    assert member(fixed, "张三")["a15_work_place"] == f"长沙市，身份证{SPOUSE_ID[:6]}********{SPOUSE_ID[-4:]}"
+    seeded.expire_all()
+    stored = [m.a15_work_place or "" for m in seeded.scalars(select(Member))]
+    assert not any("13912345678" in p or SPOUSE_ID in p for p in stored)
