@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.schemas import ErrorOut, ValidationErrorOut
@@ -57,12 +58,29 @@ def install(app: FastAPI) -> None:
             status_code=422,
         )
 
+    @app.exception_handler(IntegrityError)
+    async def integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
+        if not unique_violation(exc):  # a foreign key or a NOT NULL: ours, not the caller's
+            log.error("unhandled IntegrityError")
+            return JSONResponse(_body("internal_error", "something went wrong on our side"), status_code=500)
+        log.warning("conflict: a unique value was taken by another request meanwhile")  # never the values
+        return JSONResponse(_body("conflict", "another request changed the same record at the same moment: "
+                                  "nothing was saved; reload and try again"), status_code=409)
+
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled %s", type(exc).__name__)  # the traceback is logged by the server
         return JSONResponse(_body("internal_error", "something went wrong on our side"), status_code=500)
 
     _document_validation_errors(app)
+
+
+def unique_violation(exc: IntegrityError) -> bool:
+    """Whether the database refused a value a unique index holds already (PostgreSQL's SQLSTATE 23505,
+    psycopg's or asyncpg's; SQLite's UNIQUE constraint): what two requests at once may cause, past our
+    checks."""
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return code == "23505" or "UNIQUE constraint failed" in str(exc.orig)
 
 
 def _document_validation_errors(app: FastAPI) -> None:

@@ -10,8 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import Connection, Engine, event, select, update
 from sqlalchemy.orm import Session
 
 from api.settings import Settings
@@ -264,3 +265,39 @@ def test_annex_1_names_the_head_as_corrected_until_someone_signs_it(
     seeded.expire_all()
     assert annex1_text.verify(seeded, vault, auth_row) is True
     assert edit(client, cadre, case, spouse, a13_health="01").status_code == 200
+
+
+def test_a_head_s_number_taken_by_another_household_at_the_same_moment_is_a_conflict(
+    client: TestClient, auth: Auth, make_case: Callable[..., Case], seeded: Session, settings: Settings,
+    app: FastAPI,
+) -> None:
+    """The number is checked free, then another request gives it to another household before this one
+    writes it (simulated: that household takes it in the same transaction, just before the write): the
+    unique index refuses it. That was a 500; it is 409 conflict, and nothing of the correction is saved."""
+    vault = Vault(settings.secret_key)
+    case = make_case(demo.MEIHUA, head_name="张山")
+    other = make_case(demo.MEIHUA, head_name="王五")
+    cadre = auth("cadre1")
+    head = next(m["id"] for m in client.get(f"/api/cases/{case.number}", headers=cadre).json()["household"][
+        "members"] if m["is_head"])
+    taken = vault.lookup_hash(HEAD_FIXED)
+    engine: Engine = app.state.engine  # the app's requests' engine
+
+    done: list[bool] = []
+
+    def meanwhile(conn: Connection, _cursor: object, sql: str, *_args: object) -> None:
+        if not done and sql.lstrip().upper().startswith("UPDATE HOUSEHOLDS"):
+            done.append(True)
+            conn.execute(update(Household).where(Household.id == other.household_id).values(id_hash=taken))
+
+    event.listen(engine, "before_cursor_execute", meanwhile)
+    try:
+        res = edit(client, cadre, case, head, name="张三", id_number=HEAD_FIXED)
+    finally:
+        event.remove(engine, "before_cursor_execute", meanwhile)
+    assert done
+    assert reason_of(res) == (409, "conflict"), res.text
+    seeded.expire_all()
+    household = seeded.get(Household, case.household_id)
+    assert household is not None and household.head_name == "张山" and household.id_hash != taken
+    assert updates(seeded, case) == []
