@@ -68,13 +68,14 @@ def record_member(
     facts = check_details(details or {})
     id_hash: str | None = None
     normalized: str | None = None
+    born = birth_date  # the ID number's, when given
     if id_number and id_number.strip():
         check = check_id(id_number, today=today)
         if not check.valid or check.normalized is None:
             raise IntakeError("invalid_id_number", f"ID number refused ({check.reason})")
         if birth_date is not None and birth_date != check.birth_date:
             raise IntakeError("birth_date_mismatch", "the birth date is not the ID number's")
-        normalized, id_hash = check.normalized, vault.lookup_hash(check.normalized)
+        normalized, id_hash, born = check.normalized, vault.lookup_hash(check.normalized), check.birth_date
     elif birth_date is None:
         raise IntakeError("id_or_birth_date_required", "the ID number, or without one the birth date")
     else:
@@ -85,7 +86,8 @@ def record_member(
     if id_hash is not None and any(m.id_hash == id_hash for m in household.members):
         raise WorkflowError("member_exists", "this ID number is already a member of this household")
     written = "".join(unicodedata.normalize("NFKC", name).split())  # as add_member keeps it
-    if id_hash is None and any(m.birth_date == birth_date and m.name == written for m in household.members):
+    if any(m.birth_date == born and m.name == written for m in household.members
+           if id_hash is None or m.id_hash is None):  # one recorded by the birth date is given the number
         raise WorkflowError("member_exists", "a member of this name and birth date is on record already")
     if id_hash is not None and _elsewhere(db, id_hash, household.id):
         raise WorkflowError(

@@ -226,3 +226,23 @@ def test_a_phone_or_id_number_typed_into_the_place_of_work_is_kept_masked_as_fre
     seeded.expire_all()
     stored = [m.a15_work_place or "" for m in seeded.scalars(select(Member))]
     assert not any("13912345678" in p or SPOUSE_ID in p for p in stored)
+
+
+def test_a_member_recorded_by_the_birth_date_is_not_added_again_with_the_id_number(
+    client: TestClient, auth: Auth, make_case: Callable[..., Case], seeded: Session
+) -> None:
+    """The child recorded at the door by name and birth date, its 户口本 page found later: adding it again
+    with the ID number of that birth date is the same person twice (two rows in 家庭成员信息, and a second
+    signature waited for where every adult signs). It is refused; the number goes on the member on record."""
+    case = make_case(demo.MEIHUA, head_name="张三")
+    cadre = auth("cadre1")
+    child = member(add(client, cadre, case, "张小明", "03", birth_date="2015-06-01"), "张小明")
+    again = add(client, cadre, case, "张 小明", "03", id_number=CHILD_ID)  # CHILD_ID: born 2015-06-01
+    assert reason_of(again) == (409, "member_exists")
+    seeded.expire_all()
+    assert len(seeded.scalars(select(Member).where(Member.household_id == case.household_id)).all()) == 2
+    given = edit(client, cadre, case, child["id"], id_number=CHILD_ID)
+    assert given.status_code == 200, given.text
+    assert member(given, "张小明")["id_number_masked"].endswith(CHILD_ID[-4:])
+    other = add(client, cadre, case, "张小红", "04", id_number=make_id("43042120150601004"))
+    assert other.status_code == 201, other.text  # another name, the same birth date: a twin
