@@ -90,3 +90,21 @@ def test_a_refused_edit_form_comes_back_open_with_what_was_typed_not_what_is_on_
     assert not others.startswith(" open") and "李美" not in others and months not in others
     assert not form_of(res.text, "action-add_member").startswith(" open")
 
+
+
+def test_the_add_form_asks_for_the_relation_rather_than_starting_at_spouse(
+    web: TestClient, seeded: Session, make_case: Callable[..., Case]
+) -> None:
+    """A8 chosen by nobody is not 配偶: the select started at its first entry, so a child added without
+    touching it was recorded as the head's spouse. It starts empty (the browser asks); empty is refused."""
+    case = make_case(demo.MEIHUA, head_name="张三")
+    csrf = login(web, "cadre1")
+    select_ = form_of(web.get(f"/console/cases/{case.number}").text, "action-add_member").split(
+        'name="relation_code"')[1].split("</select>")[0]
+    first = ' required><option value="" selected>—</option><option value="02">配偶</option>'
+    assert select_.startswith(first), select_[:80]
+    res = web.post(f"/console/cases/{case.number}/act", data={
+        "csrf": csrf, "action": "add_member", "member_name": "张小明", "relation_code": "",
+        "member_id_number": "", "birth_date": "2015-06-01", **EMPTY})
+    assert res.status_code == 409 and "未办理：请选择与户主的关系" in res.text
+    assert 'value="张小明"' in form_of(res.text, "action-add_member")
