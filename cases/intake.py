@@ -794,9 +794,10 @@ def sign_authorization(
 def _record_member_id(
     db: Session, household: Household, member: Member, id_enc: str, id_hash: str, birth: date | None
 ) -> None:
-    """First time a member's ID is known (at signature): keep it, and on the household for the head."""
+    """First time a member's ID is known (at signature): keep it, and on the household for the head; the birth
+    date is then the number's (one typed at the door without it gives way, as cases.members has it)."""
     member.id_number_enc, member.id_hash = id_enc, id_hash
-    member.birth_date = member.birth_date or birth
+    member.birth_date = birth or member.birth_date
     if member.is_head and household.id_hash is None:
         taken = db.scalar(select(Household.id).where(Household.id_hash == id_hash))
         if taken is not None and taken != household.id:

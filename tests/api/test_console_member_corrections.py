@@ -122,3 +122,24 @@ def test_refusals_say_why_in_chinese_and_a_signer_is_offered_no_name_or_number(
     assert res.status_code == 409
     assert "未办理：附件1（申请及承诺授权书）签的是这个姓名和身份证号，不能再改" in res.text
     assert member_named(seeded, case, "李梅").id == spouse.id
+
+
+def test_a_member_recorded_by_a_birth_date_takes_the_id_numbers_when_signing_with_it(
+    web: TestClient, seeded: Session, make_case: Callable[..., Case]
+) -> None:
+    """The birth date typed at the door (a day off) gives way to the ID number's once the member signs annex 1
+    with it, as a number given by the edit form does: the card's year, adulthood for `all_adults` and the
+    export's rows read the birth date, and a member with an ID number has that number's."""
+    case = make_case(demo.MEIHUA, head_name="张三")
+    csrf = login(web, "cadre1")
+
+    def act(**data: str) -> Any:
+        return web.post(f"/console/cases/{case.number}/act", data={"csrf": csrf, **data})
+
+    assert act(action="add_member", member_name="李梅", relation_code="02", member_id_number="",
+               birth_date="1966-03-15", **EMPTY).status_code == 303  # SPOUSE_ID says 1965-03-15
+    signed = act(action="sign_at_visit", signer_name="李梅", signer_id=SPOUSE_ID)
+    assert signed.status_code == 303, signed.text
+    spouse = member_named(seeded, case, "李梅")
+    assert spouse.id_hash is not None and str(spouse.birth_date) == "1965-03-15"
+    assert "出生年份 1965" in details_row(web.get(f"/console/cases/{case.number}").text, spouse.id)
