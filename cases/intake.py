@@ -795,13 +795,18 @@ def _record_member_id(
     db: Session, household: Household, member: Member, id_enc: str, id_hash: str, birth: date | None
 ) -> None:
     """First time a member's ID is known (at signature): keep it, and on the household for the head; the birth
-    date is then the number's (one typed at the door without it gives way, as cases.members has it)."""
+    date is then the number's (one typed at the door without it gives way, as cases.members has it). Refused
+    when the number is another member's, here or in another household, or another household's head."""
+    holder = db.scalar(select(Member.household_id).where(Member.id_hash == id_hash, Member.id != member.id))
+    if holder == household.id:  # one person, once in the household
+        raise IntakeError("signer_id_mismatch", "the ID number is another member's of this household")
+    if holder is not None or db.scalar(select(Household.id).where(Household.id_hash == id_hash,
+                                                                   Household.id != household.id)):
+        raise IntakeError("id_number_belongs_to_another_household",  # one person in one household
+                          "this ID number is on record in another household")
     member.id_number_enc, member.id_hash = id_enc, id_hash
     member.birth_date = birth or member.birth_date
     if member.is_head and household.id_hash is None:
-        taken = db.scalar(select(Household.id).where(Household.id_hash == id_hash))
-        if taken is not None and taken != household.id:
-            raise IntakeError("id_number_belongs_to_another_household", "this ID is another household's head")
         household.id_number_enc, household.id_hash = id_enc, id_hash
 
 

@@ -145,7 +145,7 @@ REASON_LABELS: dict[str, str] = {
     "signer_id_required": N_("give the signer's ID number"),
     "signer_id_mismatch": N_("the ID number does not match this household member's"),
     "invalid_id_number": N_("the ID number is not valid"),
-    "id_number_belongs_to_another_household": N_("this ID number is another household's head"),
+    "id_number_belongs_to_another_household": N_("this ID number is on record in another household"),
     "head_name_required": N_("give the name of the head of household"),
     "village_required": N_("choose the household's village"),
     "unknown_village": N_("the village is not known"),

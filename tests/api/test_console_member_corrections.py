@@ -143,3 +143,39 @@ def test_a_member_recorded_by_a_birth_date_takes_the_id_numbers_when_signing_wit
     spouse = member_named(seeded, case, "李梅")
     assert spouse.id_hash is not None and str(spouse.birth_date) == "1965-03-15"
     assert "出生年份 1965" in details_row(web.get(f"/console/cases/{case.number}").text, spouse.id)
+
+
+def test_a_member_signing_with_a_number_on_record_elsewhere_is_refused_and_nothing_is_kept(
+    web: TestClient, seeded: Session, make_case: Callable[..., Case], settings: Settings
+) -> None:
+    """One person is in one household: a member recorded by a birth date who signs annex 1 with an ID number
+    another household has (its head's or a member's), or another member of this one has, is refused as adding
+    or correcting the member with it is; neither the signature nor the number is kept."""
+    elsewhere = make_case(demo.MEIHUA, head_name="王五")
+    case = make_case(demo.MEIHUA, head_name="张三")
+    csrf = login(web, "cadre1")
+    vault = Vault(settings.secret_key)
+
+    def act(**data: str) -> Any:
+        return web.post(f"/console/cases/{case.number}/act", data={"csrf": csrf, **data})
+
+    assert act(action="add_member", member_name="李梅", relation_code="02", member_id_number=SPOUSE_ID,
+               birth_date="", **EMPTY).status_code == 303
+    assert act(action="add_member", member_name="张小明", relation_code="03", member_id_number="",
+               birth_date="1990-01-01", **EMPTY).status_code == 303
+    elsewhere_son = make_id("43042119900101005")
+    assert web.post(f"/console/cases/{elsewhere.number}/act", data={
+        "csrf": csrf, "action": "add_member", "member_name": "王小五", "relation_code": "03",
+        "member_id_number": elsewhere_son, "birth_date": "", **EMPTY}).status_code == 303
+    other_head = head_of(seeded, elsewhere)
+    assert other_head.id_number_enc is not None
+    for number, words in ((vault.decrypt(other_head.id_number_enc), "未办理：这个身份证号已登记在另一户"),
+                          (elsewhere_son, "未办理：这个身份证号已登记在另一户"),
+                          (SPOUSE_ID, "未办理：身份证号与该家庭成员不符")):
+        res = act(action="sign_at_visit", signer_name="张小明", signer_id=number)
+        assert res.status_code == 409 and words in res.text, re.findall(r"未办理：[^<]*", res.text)
+    child = member_named(seeded, case, "张小明")
+    assert child.id_hash is None and str(child.birth_date) == "1990-01-01"
+    seeded.expire_all()
+    assert seeded.scalars(select(Member).where(Member.id_hash == other_head.id_hash)).all() == [other_head]
+    assert "已签" not in details_row(web.get(f"/console/cases/{case.number}").text, child.id)
