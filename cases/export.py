@@ -240,8 +240,17 @@ def _ancestor_names(db: Session, village_codes: Iterable[str]) -> dict[str, tupl
     return out
 
 
+# a text a spreadsheet would read as a formula (=HYPERLINK(...), +1+1, -2+3, @SUM): typed by a household or
+# staff into a name or a place of work, it must come out as the text it is (OWASP "CSV injection")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Cell) -> str:
-    return "" if value is None else str(value)
+    """A CSV cell: text that would start a formula is kept text by a leading apostrophe."""
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if isinstance(value, str) and text.startswith(_FORMULA_START) else text
 
 
 def to_csv(sheet: Sheet) -> bytes:
@@ -272,8 +281,12 @@ def _fill(sheet: Worksheet, table: Sheet, text_columns: Sequence[str]) -> None:
     sheet.append(list(table.header))
     for row in table.rows:
         sheet.append(
-            [v if isinstance(v, (int, Decimal)) and not isinstance(v, bool) else _cell(v) for v in row]
+            [v if isinstance(v, (int, Decimal)) and not isinstance(v, bool) else "" if v is None else str(v)
+             for v in row]
         )
+        for cell in sheet[sheet.max_row]:
+            if cell.data_type == "f":  # openpyxl takes a text starting with = for a formula: text it is
+                cell.data_type = "s"
     for name in text_columns:
         for cell in sheet[get_column_letter(table.header.index(name) + 1)]:
             cell.number_format = "@"

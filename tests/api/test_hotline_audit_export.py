@@ -384,3 +384,26 @@ def test_a_hotline_report_naming_another_head_than_the_record_s_is_409_until_con
     detail = seeded.scalars(select(AuditEntry.detail).where(AuditEntry.action == "hotline.report")
                             .order_by(AuditEntry.id.desc())).first()
     assert detail is not None and detail["name_differs"] is True
+
+
+def test_text_a_spreadsheet_would_take_for_a_formula_is_exported_as_text(
+    client: TestClient, auth: Auth, make_case: Callable[..., Case], seeded: Session, clock: FrozenClock
+) -> None:
+    """A place of work typed as =1+2 (or =HYPERLINK(...), a link to anywhere) went into the XLSX as a
+    formula openpyxl writes and Excel runs, and into the CSV as one Excel reads: text it stays."""
+    case = monitored_case(make_case, seeded, clock)
+    case.status = CaseStatus.APPLIED
+    seeded.commit()
+    added = client.post(f"/api/cases/{case.number}/members", headers=auth("cadre1"), json={
+        "name": "李梅", "relation_code": "02", "id_number": SPOUSE_ID, "a15_work_area": "outside",
+        "a15_work_place": "=1+2", "a13_health": "02"})
+    assert added.status_code == 201, added.text
+    case.status = CaseStatus.MONITORED
+    seeded.commit()
+    column = MEMBER_HEADER.index("A15 务工所在地（省、市、县、乡）")
+    rows = list(csv.reader(io.StringIO(client.get("/api/exports/monitored-members.csv", headers=auth("xidu"))
+                                       .content.decode("utf-8-sig"))))
+    assert [r[column] for r in rows[1:] if r[column]] == ["'=1+2"]
+    book = load_workbook(io.BytesIO(client.get("/api/exports/monitored.xlsx", headers=auth("xidu")).content))
+    cells = [r[column] for r in book["家庭成员"].iter_rows(min_row=2) if r[column].value]
+    assert [(c.value, c.data_type) for c in cells] == [("=1+2", "s")]
