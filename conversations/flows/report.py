@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import weakref
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from cases.crypto import mask_id, mask_phone, mask_text
@@ -1162,27 +1162,43 @@ def _group(turn: Turn) -> None:
     if not text:
         turn.say(turn._("Please write the group, for example: 3组."))
         return
-    if matches(text, UNKNOWN_WORDS) or _NO_GROUP.search(text):  # 晓不得, 冇得组: none given
-        turn.data["group"] = None
-        _after(turn, "group")
+    read = read_group(turn, text)
+    if read.again is not None:
+        _bad(turn, read.again)
         return
+    turn.data["group"] = read.group
+    _after(turn, "group")
+
+
+@dataclass(frozen=True)
+class GroupRead:
+    """An answer to the 村民小组 question: the group it names (None: none given, 晓不得, 冇得组), or what to
+    say asking again (`again`)."""
+
+    group: str | None = None
+    again: str | None = None
+
+
+def read_group(turn: Turn, text: str) -> GroupRead:
+    """The group in `text` (the answer, read simplified): 第三组 or 3 as 3组, 3队 as typed, a group's name
+    (张家组, 上屋) in the characters typed; the village again, or a sentence, asked again. The household's
+    report and 排查 read it alike."""
+    if matches(text, UNKNOWN_WORDS) or _NO_GROUP.search(text):  # 晓不得, 冇得组: none given
+        return GroupRead()
     counted = _GROUP_NUMBER.search(text)  # '第三组', '我们是3队的'
     number = small_number(counted.group(1)) if counted else small_number(text) if len(text) <= 6 else None
     if counted and number is not None:
-        turn.data["group"] = f"{number}{counted.group(2)}"
-    elif number is not None and not re.search(r"[组队社]", text):
-        turn.data["group"] = f"{number}组"
-    elif _A_PLACE.search(text.removesuffix("的")):  # 西渡镇梅花村 again: annex 1 read 梅花村西渡镇梅花村
-        _bad(turn, turn._("The village is noted already. Please write just the group, for example: 3组. "
-                          "If you are not sure, reply 不清楚."))
-        return
-    elif 2 <= len(text) <= 8 and not _NOT_A_GROUP.search(text) and not (
+        return GroupRead(f"{number}{counted.group(2)}")
+    if number is not None and not re.search(r"[组队社]", text):
+        return GroupRead(f"{number}组")
+    if _A_PLACE.search(text.removesuffix("的")):  # 西渡镇梅花村 again: annex 1 read 梅花村西渡镇梅花村
+        return GroupRead(again=turn._("The village is noted already. Please write just the group, for "
+                                      "example: 3组. If you are not sure, reply 不清楚."))
+    if 2 <= len(text) <= 8 and not _NOT_A_GROUP.search(text) and not (
             turn.parse.risks or turn.parse.guarantees or turn.parse.disasters):  # a name: 张家组, 上屋
-        turn.data["group"] = as_typed(_GROUP_LEAD.sub("", text).removesuffix("的") or text, turn.raw)
-    else:  # a sentence: it would go into annex 1's address as typed
-        _bad(turn, turn._("Please write just the group, for example: 3组 or 张家组."))
-        return
-    _after(turn, "group")
+        return GroupRead(as_typed(_GROUP_LEAD.sub("", text).removesuffix("的") or text, turn.raw))
+    # a sentence (房子漏雨 too): it would go into annex 1's address as typed
+    return GroupRead(again=turn._("Please write just the group, for example: 3组 or 张家组."))
 
 
 _GROUP_NUMBER = re.compile(r"第?([\d一二三四五六七八九十两]{1,3})\s*(组|队|社)")

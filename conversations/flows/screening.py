@@ -35,7 +35,6 @@ from conversations.flows.common import (
     Facts,
     Turn,
     _answered,
-    as_typed,
     back,
     clean_name,
     end_flow,
@@ -54,11 +53,7 @@ from conversations.flows.common import (
     small_number,
 )
 from conversations.flows.report import (
-    _A_PLACE,
-    _GROUP_LEAD,
     _GROUP_NUMBER,
-    _NO_GROUP,
-    _NOT_A_GROUP,
     DISASTERS,
     ID_REASONS,
     _amounts,
@@ -67,6 +62,7 @@ from conversations.flows.report import (
     disaster_again,
     labels,
     read_disaster,
+    read_group,
     read_size,
     size_range,
 )
@@ -576,25 +572,11 @@ def _ask_group(turn: Turn) -> None:
 
 @F.on("group")
 def _group(turn: Turn) -> None:
-    text = turn.text
-    counted = _GROUP_NUMBER.search(text)  # 第三组, 3队
-    number = small_number(counted.group(1)) if counted else small_number(text) if len(text) <= 6 else None
-    if matches(text, UNKNOWN_WORDS) or _NO_GROUP.search(text):  # 不清楚, 没有组: none
-        turn.data["group"] = None
-    elif counted and number is not None:
-        turn.data["group"] = f"{number}{counted.group(2)}"
-    elif number is not None and not re.search(r"[组队社]", text):  # 3
-        turn.data["group"] = f"{number}组"
-    elif _A_PLACE.search(text.removesuffix("的")):  # the village again
-        _again(turn, turn._("The village is noted already. Please write just the group, for example: 3组. "
-                            "If you are not sure, reply 不清楚."))
+    read = read_group(turn, turn.text)
+    if read.again is not None:
+        _again(turn, read.again)
         return
-    elif 2 <= len(text) <= 8 and not _NOT_A_GROUP.search(text) and not (
-            turn.parse.risks or turn.parse.guarantees or turn.parse.disasters):  # a group's name: 张家组
-        turn.data["group"] = as_typed(_GROUP_LEAD.sub("", text).removesuffix("的") or text, turn.raw)
-    else:  # a sentence (房子漏雨 too): it would go into the address as typed
-        _again(turn, turn._("Please write just the group, for example: 3组 or 张家组."))
-        return
+    turn.data["group"] = read.group
     _after(turn, "group")
 
 
