@@ -44,6 +44,15 @@ def up_to_village(cadre: Chat, *, name: str = "张三", id_number: str = ID_ZHAN
     return cadre.send("139 1234 5678")
 
 
+def up_to_read_back(cadre: Chat, size: str = "4") -> str:
+    """张三's report in the cadre's own village, 3组, up to the read-back."""
+    up_to_village(cadre)
+    cadre.send("1")
+    cadre.send("3组")
+    cadre.send(size)
+    return cadre.send(WHAT)
+
+
 def test_a_cadre_files_a_household_found_by_screening(world: World) -> None:
     cadre = bound_cadre(world)
     assert "排查 — 上报走访排查发现的农户" in cadre.send("你好")  # the command list names it
@@ -262,11 +271,7 @@ def test_a_hotline_or_an_inactive_account_cannot_file(world: World) -> None:
     assert hotline.send("张三").startswith("干部指令")  # no dialogue was started
 
     cadre = bound_cadre(world)
-    up_to_village(cadre)
-    cadre.send("1")
-    cadre.send("3组")
-    cadre.send("4")
-    cadre.send(WHAT)
+    up_to_read_back(cadre)
     with world.factory() as db, db.begin():
         staff = db.get(Staff, world.cadre_id)
         assert staff is not None
@@ -342,11 +347,7 @@ def test_the_filing_checks_the_area_again(world: World) -> None:
     """The cadre's area changed between the village question and the 1 (moved to 和平村): the filing is
     refused as POST /api/cases refuses it, the village asked again, and the read-back comes back."""
     cadre = bound_cadre(world)
-    up_to_village(cadre)
-    cadre.send("1")
-    cadre.send("3组")
-    cadre.send("4")
-    cadre.send(WHAT)
+    up_to_read_back(cadre)
     with world.factory() as db, db.begin():
         staff = db.get(Staff, world.cadre_id)
         assert staff is not None
@@ -838,11 +839,7 @@ def test_a_household_on_record_outside_the_cadres_area_joins_its_case_there_unna
         elsewhere = intake.submit_report(db=db, vault=world.vault, draft=draft, now=world.clock(),
                                          notifier=world.notifier).case.number
     cadre = bound_cadre(world)
-    up_to_village(cadre)
-    cadre.send("1")
-    cadre.send("3组")
-    cadre.send("4口人")
-    cadre.send(WHAT)
+    up_to_read_back(cadre, size="4口人")
     out = cadre.send("1")
     assert "您片区以外的村" in out and "已并入" in out, out
     assert elsewhere not in out and "联系干部：" not in out
