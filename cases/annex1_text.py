@@ -12,7 +12,6 @@ the free-text cause left out, so a stranger who found the case is shown nothing 
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import replace
 from datetime import date
 
@@ -23,6 +22,7 @@ from cases import annex1
 from cases.clock import BEIJING
 from cases.crypto import Vault, mask_name
 from cases.errors import IntakeError
+from cases.ids import written_name
 from cases.models import Area, AreaLevel, Authorization, Case, Household, Report
 from cases.regions import ancestors
 
@@ -86,7 +86,7 @@ def draft_filling(db: Session, *, name: str | None, id_number: str | None, size:
                   village_code: str | None, group: str | None, risks: list[str], guarantees: list[str],
                   other_text: str | None, signed_on: date | None) -> annex1.Filling:
     """What a report still being written (in a dialogue) writes into annex 1: as `submit_report` stores it."""
-    name = "".join(unicodedata.normalize("NFKC", name).split()) if name else None  # as intake._clean_name
+    name = written_name(name) if name else None  # as a record keeps it
     return annex1.Filling(name=name, id_number=id_number, address=written_address(db, village_code),
                           group=group, size=size, risks=tuple(risks), guarantees=tuple(guarantees),
                           other_text=other_text, signed_on=signed_on)

@@ -139,6 +139,11 @@ def normalize_phone(raw: str | None) -> str | None:
     return digits
 
 
+def written_name(name: str) -> str:
+    """A person's name as a record keeps it: width folded (NFKC), without spaces."""
+    return "".join(unicodedata.normalize("NFKC", name).split())
+
+
 def age_on(birth: date, on: date) -> int:
     """Age in whole years on a day."""
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))

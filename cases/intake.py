@@ -25,7 +25,7 @@ from cases.clock import BEIJING
 from cases.crypto import Vault, mask_name, mask_parsed, mask_text
 from cases.errors import IntakeError
 from cases.events import SYSTEM, add_event
-from cases.ids import age_on, check_id, normalize_phone
+from cases.ids import age_on, check_id, normalize_phone, written_name
 from cases.models import (
     OPEN_STATUSES,
     Area,
@@ -181,15 +181,11 @@ _LINK_CONTACT = (
 )
 
 
-def _clean_name(name: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", name).split())
-
-
 def same_name(a: str, b: str) -> bool:
     """Whether two names are one as written, spaces and width aside and traditional characters read as
     simplified: 張偉 on record is the 张伟 a chat keeps of what was typed (nlu.normalize). Only compared so:
     a record keeps the name as it was written."""
-    a, b = _clean_name(a), _clean_name(b)
+    a, b = written_name(a), written_name(b)
     return a == b or _simplified(a) == _simplified(b)
 
 
@@ -207,7 +203,7 @@ def _simplified(name: str) -> str:
 
 def members_named(household: Household, name: str) -> list[Member]:
     """The household's members of that name: as written, else alike (same_name: 張偉 for 张伟)."""
-    said = _clean_name(name)
+    said = written_name(name)
     exact = [member for member in household.members if member.name == said]
     return exact or [member for member in household.members if same_name(member.name, said)]
 
@@ -228,7 +224,8 @@ def add_member(
 ) -> Member:
     """Add a household member; an ID number is validated, stored encrypted and gives the birth date."""
     member = Member(
-        household=household, name=_clean_name(name), relation=relation, is_head=is_head, birth_date=birth_date
+        household=household, name=written_name(name), relation=relation, is_head=is_head,
+        birth_date=birth_date,
     )
     if id_number:
         check = check_id(id_number)
@@ -252,7 +249,7 @@ def ensure_head_member(db: Session, household: Household) -> Member:
     if head is None:
         head = Member(
             household=household,
-            name=_clean_name(household.head_name),
+            name=written_name(household.head_name),
             relation="户主",
             is_head=True,
             id_number_enc=household.id_number_enc,
@@ -291,7 +288,7 @@ def _new_household(
     transaction inserted that household after the look-up; a unique index makes the insert wait for it)."""
     if not draft.head_name:
         raise IntakeError("head_name_required", "the household head's name is needed for a new household")
-    name = _clean_name(draft.head_name)
+    name = written_name(draft.head_name)
     id_enc, id_hash = vault.encrypt_optional(id_normalized), vault.hash_optional(id_normalized)
     household = Household(
         head_name=name,
@@ -572,7 +569,7 @@ def submit_report(
         other_risk_text=draft.other_risk_text,
         urgent=draft.urgent,
         created_at=now,
-        head_name=_clean_name(draft.head_name) if draft.head_name else None,
+        head_name=written_name(draft.head_name) if draft.head_name else None,
         id_number_enc=vault.encrypt_optional(id_normalized),
         household_size=draft.household_size,
         written_address=annex1_text.address_of(chain),

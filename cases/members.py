@@ -9,7 +9,6 @@ A member's details (A9-A17) are each unknown until recorded; A26 is generated fr
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,7 +21,7 @@ from cases.clock import BEIJING
 from cases.codes import MEMBER_CODED_FIELDS, MEMBER_RELATIONS, NO, RELATION_HEAD, WORK_MONTHS_MAX, YES
 from cases.crypto import Vault, mask_text
 from cases.errors import IntakeError, WorkflowError
-from cases.ids import check_id
+from cases.ids import check_id, written_name
 from cases.intake import add_member, ensure_head_member
 from cases.models import OPEN_STATUSES, Authorization, Case, Household, Member, Report, Staff
 from cases.steps import VERIFIER_ROLES, log_step, require_staff, require_status
@@ -85,7 +84,7 @@ def record_member(
     ensure_head_member(db, household)
     if id_hash is not None and any(m.id_hash == id_hash for m in household.members):
         raise WorkflowError("member_exists", "this ID number is already a member of this household")
-    written = "".join(unicodedata.normalize("NFKC", name).split())  # as add_member keeps it
+    written = written_name(name)  # as add_member keeps it
     if any(m.birth_date == born and m.name == written for m in household.members
            if id_hash is None or m.id_hash is None):  # one recorded by the birth date is given the number
         raise WorkflowError("member_exists", "a member of this name and birth date is on record already")
@@ -196,7 +195,7 @@ def _identity(vault: Vault, member: Member, changes: Mapping[str, Value], today:
     out: dict[str, object] = {}
     if "name" in changes:
         name = changes["name"]
-        written = "".join(unicodedata.normalize("NFKC", name).split()) if isinstance(name, str) else ""
+        written = written_name(name) if isinstance(name, str) else ""
         if not written:
             raise IntakeError("name_required", "the member's name is required")
         if len(written) > MAX_NAME:
